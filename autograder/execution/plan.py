@@ -1,0 +1,297 @@
+"""What a submission is asked to compute, and the plain-data form of its answers.
+
+A *plan* is a list of calls of the student's functions with fixed inputs. The same
+plan runs on the reference solutions (in the grader) and on a submission (inside the
+sandbox, or in otter's kernel); only the plain-data answers are compared.
+
+Plain data is JSON: numbers, strings, lists, and three tagged objects for arrays,
+tuples and dicts. It cannot carry code, so decoding a student's answers runs nothing
+of theirs. This module needs only the standard library and NumPy: it is loaded inside
+the sandbox too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import traceback
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+MAX_ARRAY_ELEMENTS = 1_000_000
+"""Larger arrays in an answer are refused: no contract function returns that much."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An argument taken from an earlier call's answer: ``answers[key][index]...``."""
+
+    key: str
+    path: tuple[int | str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rng:
+    """An argument that is a fresh ``numpy.random.default_rng(seed)``."""
+
+    seed: int
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call ``function(*args, **kwargs)`` of a student function.
+
+    ``standins`` names functions of the namespace that are replaced, for this call only,
+    by the known stand-ins of ``execution.standins``: a training loop is then graded on
+    its own, whatever the student's forward or backward pass computes.
+    """
+
+    key: str
+    function: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    standins: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one call gave: a plain-data value, or the error it raised."""
+
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# --- plain data ---------------------------------------------------------------------
+
+
+def to_plain(value: Any) -> Any:
+    """Convert an answer to plain data, reading numbers through ``float()``.
+
+    A float subclass with a lying ``__eq__`` becomes its true value here, and lists
+    of numbers become arrays (the contract accepts a list where an array is asked).
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if isinstance(value, dict):
+        return {"__dict__": {str(k): to_plain(v) for k, v in value.items()}}
+    if isinstance(value, tuple):
+        return {"__tuple__": [to_plain(v) for v in value]}
+    if isinstance(value, list | np.ndarray):
+        try:
+            array = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return [to_plain(v) for v in value]
+        return {"__array__": {"shape": list(array.shape), "data": array.ravel().tolist()}}
+    return {"__unsupported__": type(value).__name__}
+
+
+def from_plain(data: Any) -> Any:
+    """Rebuild arrays, tuples and dicts from plain data; anything malformed raises ValueError."""
+    if data is None or isinstance(data, bool | float | int | str):
+        return float(data) if isinstance(data, int) and not isinstance(data, bool) else data
+    if isinstance(data, list):
+        return [from_plain(v) for v in data]
+    if isinstance(data, dict) and len(data) == 1:
+        ((tag, content),) = data.items()
+        if tag == "__array__":
+            return _array_from_plain(content)
+        if tag == "__tuple__" and isinstance(content, list):
+            return tuple(from_plain(v) for v in content)
+        if tag == "__dict__" and isinstance(content, dict):
+            return {str(k): from_plain(v) for k, v in content.items()}
+        if tag == "__unsupported__":
+            return Unsupported(str(content))
+    raise ValueError("malformed plain data")
+
+
+def _array_from_plain(content: Any) -> np.ndarray:
+    if not isinstance(content, dict) or set(content) != {"shape", "data"}:
+        raise ValueError("malformed array")
+    shape, data = content["shape"], content["data"]
+    if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)):
+        raise ValueError("malformed array shape")
+    size = math.prod(shape)
+    if size > MAX_ARRAY_ELEMENTS or not isinstance(data, list) or len(data) != size:
+        raise ValueError("array size does not match its shape")
+    if not all(isinstance(v, float | int) and not isinstance(v, bool) for v in data):
+        raise ValueError("array holds something else than numbers")
+    return np.array(data, dtype=np.float64).reshape(shape)
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Stands for an answer of a type plain data cannot hold (a function, an object...)."""
+
+    type_name: str
+
+
+def encode_args(value: Any) -> Any:
+    """Plain data for plan arguments, keeping ``Ref`` and ``Rng`` markers."""
+    if isinstance(value, Ref):
+        return {"__ref__": {"key": value.key, "path": list(value.path)}}
+    if isinstance(value, Rng):
+        return {"__rng__": value.seed}
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode_args(v) for v in value]}
+    if isinstance(value, dict):
+        return {"__dict__": {k: encode_args(v) for k, v in value.items()}}
+    return to_plain(value)
+
+
+def decode_args(data: Any) -> Any:
+    """Inverse of ``encode_args``."""
+    if isinstance(data, dict) and len(data) == 1:
+        ((tag, content),) = data.items()
+        if tag == "__ref__":
+            return Ref(content["key"], tuple(content["path"]))
+        if tag == "__rng__":
+            return Rng(int(content))
+        if tag == "__tuple__":
+            return tuple(decode_args(v) for v in content)
+        if tag == "__dict__":
+            return {k: decode_args(v) for k, v in content.items()}
+    return from_plain(data)
+
+
+def plan_to_json(plan: list[Call]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": c.key,
+            "function": c.function,
+            "args": encode_args(tuple(c.args)),
+            "kwargs": encode_args(dict(c.kwargs)),
+            "standins": dict(c.standins),
+        }
+        for c in plan
+    ]
+
+
+def plan_from_json(data: list[dict[str, Any]]) -> list[Call]:
+    return [
+        Call(
+            key=d["key"],
+            function=d["function"],
+            args=decode_args(d["args"]),
+            kwargs=decode_args(d["kwargs"]),
+            standins=d["standins"],
+        )
+        for d in data
+    ]
+
+
+def answers_to_json(answers: Mapping[str, Answer]) -> str:
+    return json.dumps(
+        {k: {"value": to_plain(a.value), "error": a.error} for k, a in answers.items()}
+    )
+
+
+def answers_from_json(text: str | bytes) -> dict[str, Answer]:
+    """Parse answers sent back by a submission; any malformed content raises ValueError."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("answers are not a JSON object")
+    answers = {}
+    for key, entry in data.items():
+        if not isinstance(entry, dict) or set(entry) != {"value", "error"}:
+            raise ValueError(f"malformed answer for {key!r}")
+        error = entry["error"]
+        if error is not None and not isinstance(error, str):
+            raise ValueError(f"malformed error for {key!r}")
+        answers[str(key)] = Answer(from_plain(entry["value"]), error)
+    return answers
+
+
+# --- running a plan ------------------------------------------------------------------
+
+
+def run_plan(
+    plan: list[Call],
+    namespace: MutableMapping[str, Any],
+    standins: Mapping[str, Callable[..., Any]],
+) -> dict[str, Answer]:
+    """Call each planned function found in ``namespace``; an error is an answer too.
+
+    Values are converted to plain data as soon as they are returned, so a later call
+    cannot change an earlier answer by mutating what it returned.
+    """
+    answers: dict[str, Answer] = {}
+    for call in plan:
+        function = namespace.get(call.function)
+        if not callable(function):
+            answers[call.key] = Answer(error=f"NameError: {call.function} is not defined")
+            continue
+        try:
+            args = [_resolve(a, answers) for a in call.args]
+            kwargs = {k: _resolve(v, answers) for k, v in call.kwargs.items()}
+            with _standins_in(namespace, {n: standins[s] for n, s in call.standins.items()}):
+                value = function(*args, **kwargs)
+            answers[call.key] = Answer(from_plain(to_plain(value)))
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            answers[call.key] = Answer(error=describe_exception(exc))
+    return answers
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message`` and the last line of the traceback, as students see in Jupyter."""
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    location = f" (ligne {where[0].lineno})" if where and where[0].filename.startswith("<") else ""
+    message = str(exc)
+    if len(message) > 300:
+        message = message[:300] + "…"
+    return f"{type(exc).__name__}: {message}{location}"
+
+
+def _resolve(arg: Any, answers: Mapping[str, Answer]) -> Any:
+    """Fresh copies of the inputs for each call, so a call that mutates them harms no other."""
+    if isinstance(arg, Rng):
+        return np.random.default_rng(arg.seed)
+    if isinstance(arg, Ref):
+        answer = answers.get(arg.key)
+        if answer is None or not answer.ok:
+            raise RuntimeError(f"l'appel {arg.key} a échoué, ce calcul en dépend")
+        value = answer.value
+        for step in arg.path:
+            value = value[step]
+        return _copy(value)
+    return _copy(arg)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
+@contextmanager
+def _standins_in(
+    namespace: MutableMapping[str, Any], replacements: Mapping[str, Callable[..., Any]]
+) -> Iterator[None]:
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
