@@ -1,0 +1,5 @@
+"""``python -m autograder`` is ``dlgrade``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""``dlgrade build``: from a master notebook to a student template and an otter autograder.
+
+Otter Assign runs on a staged copy of the master with this package and ``solutions/``
+beside it (its ``autograder_files``), so the hidden tests and the reference reach the
+autograder zip and never the student folder. The template is then checked for leaks:
+no line of a solution and no hidden test may appear in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .assignment import Project, load_assignment
+
+PACKAGES = ("autograder", "solutions")
+_TRIVIAL = {"...", "pass", "else:", "try:", "return", '"""', "import numpy as np"}
+
+
+class BuildError(RuntimeError):
+    """The build failed or its output is not what is committed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Built:
+    name: str
+    template: Path
+    autograder_zip: Path
+    solution_notebook: Path
+
+
+def build(name: str, project: Project | None = None, *, check: bool = False) -> Built:
+    """Build one assignment. With ``check``, only compare with the committed template."""
+    project = project or Project.default()
+    load_assignment(name, project.root)  # fails early, naming the cell, on a broken master
+    with tempfile.TemporaryDirectory(prefix=f"dlgrade-build-{name}-") as tmp:
+        stage = Path(tmp) / name
+        stage.mkdir()
+        shutil.copy(project.master(name), stage / f"{name}.ipynb")
+        for package in PACKAGES:
+            shutil.copytree(
+                project.root / package,
+                stage / package,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
+        result = stage / "out"
+        _otter_assign(stage / f"{name}.ipynb", result)
+        template_text = canonical(result / "student" / f"{name}.ipynb")
+        leaks = find_leaks(template_text, name, project)
+        if leaks:
+            raise BuildError(
+                f"{project.master(name)}: the student template would contain "
+                f"{len(leaks)} line(s) of solution or hidden test, e.g. {leaks[0]!r}"
+            )
+        template = project.template(name)
+        if check:
+            committed = canonical(template) if template.is_file() else None
+            if committed != template_text:
+                raise BuildError(
+                    f"{template}: out of date with its master {project.master(name)}; "
+                    "run 'dlgrade build' and commit the result"
+                )
+        else:
+            template.parent.mkdir(parents=True, exist_ok=True)
+            template.write_text(template_text, encoding="utf-8")
+        dist = project.dist(name)
+        dist.mkdir(parents=True, exist_ok=True)
+        (zip_path,) = (result / "autograder").glob("*.zip")
+        shutil.copy(zip_path, project.autograder_zip(name))
+        solution = dist / f"{name}-solution.ipynb"
+        shutil.copy(result / "autograder" / f"{name}.ipynb", solution)
+    return Built(name, template, project.autograder_zip(name), solution)
+
+
+def _otter_assign(master: Path, result: Path) -> None:
+    from otter.assign import main as otter_assign
+
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            otter_assign(str(master), str(result), no_pdfs=True)
+    except Exception as error:
+        raise BuildError(
+            f"{master.name}: otter assign failed: {error}\n{log.getvalue()[-2000:]}"
+        ) from error
+    failed = [line for line in log.getvalue().splitlines() if "Test case failed" in line]
+    if failed:
+        raise BuildError(
+            f"{master.name}: the master's own solutions fail {len(failed)} test(s):\n"
+            + log.getvalue()[-3000:]
+        )
+
+
+def canonical(path: Path) -> str:
+    """A notebook as text, in nbformat's own layout, so equal notebooks compare equal."""
+    return nbformat.writes(nbformat.read(path, as_version=4)) + "\n"
+
+
+def secret_lines(name: str, project: Project) -> set[str]:
+    """Lines that must never reach a student: the reference module, solution blocks and
+    hidden tests of the master."""
+    secrets = set()
+    reference = project.root / "solutions" / f"{name}.py"
+    secrets |= {line.strip() for line in reference.read_text(encoding="utf-8").splitlines()}
+    master = nbformat.read(project.master(name), as_version=4)
+    inside = None
+    for cell in master.cells:
+        source = cell.source.strip()
+        if cell.cell_type == "raw" and source.startswith("# BEGIN "):
+            inside = source.split()[2]
+        elif cell.cell_type == "raw" and source.startswith("# END "):
+            inside = None
+        elif cell.cell_type == "code" and inside == "TESTS" and "hidden: true" in source:
+            secrets |= {line.strip() for line in source.splitlines()}
+        elif cell.cell_type == "code":
+            secrets |= _solution_block_lines(cell.source)
+    return {s for s in secrets if len(s) >= 12 and s not in _TRIVIAL and not s.startswith("#")}
+
+
+def _solution_block_lines(source: str) -> set[str]:
+    lines, inside = set(), False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("# BEGIN SOLUTION"):
+            inside = True
+        elif stripped.startswith("# END SOLUTION"):
+            inside = False
+        elif inside or stripped.endswith("# SOLUTION") or stripped.endswith("# SOLUTION NO PROMPT"):
+            lines.add(stripped)
+    return lines
+
+
+def find_leaks(template_text: str, name: str, project: Project) -> list[str]:
+    """Secret lines found in a template's code, markdown or metadata."""
+    notebook = nbformat.reads(template_text, as_version=4)
+    sources = [cell.source for cell in notebook.cells]
+    tests = notebook.metadata.get("otter", {}).get("tests", {})
+    sources += [str(test) for test in tests.values()]
+    present = {line.strip() for text in sources for line in text.splitlines()}
+    present |= {line.strip() for text in sources for line in text.replace("\\n", "\n").splitlines()}
+    return sorted(secret_lines(name, project) & present)
