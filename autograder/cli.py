@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .assignment import AssignmentError, Project
 from .build import BuildError, build
+from .grader import Settings, grade_class
+from .messages import LANGUAGES
+from .progress import ClassProgress
+from .sandbox import Limits
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -22,6 +27,28 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    limits = Limits(
+        wall_seconds=args.timeout,
+        cpu_seconds=int(args.timeout),
+        memory_bytes=args.memory_mb * 2**20,
+        output_bytes=args.output_mb * 2**20,
+    )
+    settings = Settings(workers=args.workers, limits=limits, lang=args.lang, regrade=args.regrade)
+    with ClassProgress(args.assignment) as progress:
+        run = grade_class(
+            args.assignment,
+            args.submissions,
+            args.out,
+            settings,
+            gradebook_url=args.gradebook,
+            on_start=progress.start,
+            on_result=progress.advance,
+        )
+    progress.summary(run)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning notebooks.")
     commands = main.add_subparsers(dest="command", required=True)
@@ -32,6 +59,21 @@ def parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="fail if a committed template is out of date"
     )
     command.set_defaults(run=_build)
+
+    defaults = Settings()
+    command = commands.add_parser("grade", help="grade a class's submissions, sandboxed")
+    command.add_argument("assignment", help="assignment name, e.g. backprop_miniconv")
+    command.add_argument("submissions", nargs="+", help=".ipynb files, folders or LMS zips")
+    command.add_argument("--out", type=Path, required=True, help="output folder")
+    command.add_argument("--workers", type=int, default=defaults.workers)
+    command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
+    command.add_argument("--regrade", action="store_true", help="grade again what is graded")
+    command.add_argument("--gradebook", help="SQLAlchemy URL (default: SQLite in --out)")
+    command.add_argument("--timeout", type=float, default=defaults.limits.wall_seconds,
+                         help="seconds per submission (wall clock and CPU)")  # fmt: skip
+    command.add_argument("--memory-mb", type=int, default=defaults.limits.memory_bytes // 2**20)
+    command.add_argument("--output-mb", type=int, default=defaults.limits.output_bytes // 2**20)
+    command.set_defaults(run=_grade)
     return main
 
 

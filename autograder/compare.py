@@ -123,7 +123,7 @@ def as_array(value: Any, component: str) -> np.ndarray:
         )
     try:
         return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise Mismatch(
             Message(
                 "wrong_kind",

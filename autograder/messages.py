@@ -65,6 +65,44 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "fr": "Erreur reconnue ({id}) : {explanation}",
         "en": "Known mistake ({id}): {explanation}",
     },
+    "status_graded": {
+        "fr": "Notebook exécuté et corrigé.",
+        "en": "Notebook run and graded.",
+    },
+    "status_graded_with_errors": {
+        "fr": "Notebook corrigé ; {count} cellule(s) ont levé une erreur (la première : cellule {cell}, {error}).",
+        "en": "Notebook graded; {count} cell(s) raised an error (the first: cell {cell}, {error}).",
+    },
+    "status_timeout": {
+        "fr": (
+            "Le notebook a dépassé la limite de temps ({seconds} s de temps réel ou de calcul), "
+            "pendant la cellule {cell} : rien n'a pu être corrigé. Cherchez une boucle infinie."
+        ),
+        "en": (
+            "The notebook went over the time limit ({seconds} s of wall or CPU time) during "
+            "cell {cell}: nothing could be graded. Look for an endless loop."
+        ),
+    },
+    "status_memory": {
+        "fr": "Le notebook a dépassé la limite de mémoire ({megabytes} Mo) ; ce qui a pu être calculé a été corrigé.",
+        "en": "The notebook went over the memory limit ({megabytes} MB); what could be computed was graded.",
+    },
+    "status_error": {
+        "fr": "Le notebook a interrompu sa propre exécution ({exit}) : rien n'a pu être corrigé.",
+        "en": "The notebook stopped its own execution ({exit}): nothing could be graded.",
+    },
+    "status_invalid": {
+        "fr": "Notebook impossible à corriger : {reason}.",
+        "en": "The notebook cannot be graded: {reason}.",
+    },
+    "status_grader_failure": {
+        "fr": "Le bac à sable n'a pas pu exécuter ce notebook, même au second essai ({error}).",
+        "en": "The sandbox could not run this notebook, even on a second try ({error}).",
+    },
+    "not_run": {
+        "fr": "Non évalué : {reason}",
+        "en": "Not evaluated: {reason}",
+    },
     "true": {"fr": "True", "en": "True"},
     "a_number": {"fr": "un nombre", "en": "a number"},
     "a_tuple": {"fr": "un tuple de {n} éléments", "en": "a tuple of {n} items"},

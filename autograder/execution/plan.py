@@ -82,6 +82,8 @@ def to_plain(value: Any) -> Any:
         return value
     if isinstance(value, bool | np.bool_):
         return bool(value)
+    if isinstance(value, int | np.integer) and -(2**63) < value < 2**63:
+        return int(value)  # sizes and counts stay integers (batch_size, n_updates...)
     if isinstance(value, int | float | np.integer | np.floating):
         return float(value)
     if isinstance(value, dict):
@@ -100,7 +102,7 @@ def to_plain(value: Any) -> Any:
 def from_plain(data: Any) -> Any:
     """Rebuild arrays, tuples and dicts from plain data; anything malformed raises ValueError."""
     if data is None or isinstance(data, bool | float | int | str):
-        return float(data) if isinstance(data, int) and not isinstance(data, bool) else data
+        return data
     if isinstance(data, list):
         return [from_plain(v) for v in data]
     if isinstance(data, dict) and len(data) == 1:

@@ -1,0 +1,210 @@
+"""Where grades are stored: every grading run, every submission's result, every check.
+
+SQLite in the output folder by default, any SQLAlchemy URL on request. Each submission
+is written in one transaction, keyed by (assignment, student, submission hash,
+autograder hash): a run killed half-way leaves only whole rows, and a re-run skips what
+is already there. Reads go through pandas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+
+from .results import SubmissionResult
+
+metadata = MetaData()
+
+runs = Table(
+    "grading_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assignment", String, nullable=False),
+    Column("autograder_hash", String, nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("settings", JSON),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", ForeignKey("grading_runs.id"), nullable=False),
+    Column("assignment", String, nullable=False),
+    Column("student_id", String, nullable=False),
+    Column("student_name", String),
+    Column("submission_hash", String, nullable=False),
+    Column("autograder_hash", String, nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("status", String, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
+    Column("isolation", String, nullable=False),
+    Column("submitted_at", String),
+    Column("graded_at", DateTime, nullable=False),
+    Column("result", JSON, nullable=False),
+    UniqueConstraint("assignment", "student_id", "submission_hash", "autograder_hash"),
+)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("submission_id", ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False),
+    Column("check_id", String, nullable=False),
+    Column("question", String, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("misconception", String),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Gradebook:
+    """A gradebook database; safe to reopen, append to and read while nothing writes."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> Gradebook:
+        folder.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{folder / 'gradebook.sqlite'}")
+
+    def start_run(self, assignment: str, autograder_hash: str, settings: dict) -> int:
+        with self.engine.begin() as connection:
+            return connection.execute(
+                insert(runs).values(
+                    assignment=assignment,
+                    autograder_hash=autograder_hash,
+                    started_at=_now(),
+                    settings=settings,
+                )
+            ).inserted_primary_key[0]
+
+    def finish_run(self, run_id: int) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(runs).where(runs.c.id == run_id).values(finished_at=_now()))
+
+    def graded_keys(self, assignment: str, autograder_hash: str) -> set[tuple[str, str]]:
+        """(student, submission hash) pairs already graded with this autograder."""
+        query = select(submissions.c.student_id, submissions.c.submission_hash).where(
+            submissions.c.assignment == assignment,
+            submissions.c.autograder_hash == autograder_hash,
+        )
+        with self.engine.connect() as connection:
+            return {(row.student_id, row.submission_hash) for row in connection.execute(query)}
+
+    def record(self, run_id: int, result: SubmissionResult) -> None:
+        """Store one result, replacing a previous grading of the very same content."""
+        key = (
+            (submissions.c.assignment == result.assignment)
+            & (submissions.c.student_id == result.student_id)
+            & (submissions.c.submission_hash == result.submission_hash)
+            & (submissions.c.autograder_hash == result.autograder_hash)
+        )
+        with self.engine.begin() as connection:
+            previous = connection.execute(select(submissions.c.id).where(key)).scalars().all()
+            if previous:
+                connection.execute(
+                    delete(check_results).where(check_results.c.submission_id.in_(previous))
+                )
+                connection.execute(delete(submissions).where(key))
+            submission_id = connection.execute(
+                insert(submissions).values(
+                    run_id=run_id,
+                    assignment=result.assignment,
+                    student_id=result.student_id,
+                    student_name=result.student_name,
+                    submission_hash=result.submission_hash,
+                    autograder_hash=result.autograder_hash,
+                    origin=result.origin,
+                    status=result.status,
+                    message=result.message,
+                    score=result.score,
+                    max_score=result.max_score,
+                    isolation=result.isolation,
+                    submitted_at=result.submitted_at,
+                    graded_at=_now(),
+                    result=json.loads(json.dumps(result.to_json())),
+                )
+            ).inserted_primary_key[0]
+            if result.tests:
+                connection.execute(
+                    insert(check_results),
+                    [
+                        {
+                            "submission_id": submission_id,
+                            "check_id": t.name,
+                            "question": t.question,
+                            "score": t.score,
+                            "max_score": t.max_score,
+                            "passed": t.passed,
+                            "misconception": t.misconception,
+                        }
+                        for t in result.tests
+                    ],
+                )
+
+    def submissions(self, assignment: str | None = None) -> pd.DataFrame:
+        """Every stored submission row (all gradings), oldest first."""
+        query = select(submissions).order_by(submissions.c.id)
+        if assignment:
+            query = query.where(submissions.c.assignment == assignment)
+        with self.engine.connect() as connection:
+            return pd.read_sql(query, connection)
+
+    def latest(self, assignment: str) -> pd.DataFrame:
+        """One row per student: the most recently graded submission."""
+        frame = self.submissions(assignment)
+        return frame.drop_duplicates("student_id", keep="last").reset_index(drop=True)
+
+    def checks(self, submission_ids: Iterable[int]) -> pd.DataFrame:
+        query = select(check_results).where(check_results.c.submission_id.in_(list(submission_ids)))
+        with self.engine.connect() as connection:
+            return pd.read_sql(query, connection)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,73 @@
+"""What the instructor sees while a class is graded: a progress bar, then a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from .grader import ClassRun
+from .results import STATUSES, SubmissionResult
+
+
+class ClassProgress:
+    """A rich progress bar fed by ``grade_class``'s callbacks."""
+
+    def __init__(self, assignment: str, console: Console | None = None):
+        self.console = console or Console(stderr=True)
+        self._bar = Progress(
+            "[bold]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+        )
+        self._task = self._bar.add_task(assignment, total=None)
+
+    def __enter__(self) -> ClassProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def start(self, total: int) -> None:
+        self._bar.update(self._task, total=total)
+
+    def advance(self, result: SubmissionResult) -> None:
+        self._bar.advance(self._task)
+
+    def summary(self, run: ClassRun) -> None:
+        """Counts by status, score statistics, the most frequent named mistakes, problems."""
+        grades = run.grades
+        counts = Counter(grades["status"])
+        table = Table(
+            title=f"{run.assignment}: {len(grades)} student(s) in {run.out / 'grades.csv'}"
+        )
+        table.add_column("status")
+        table.add_column("students", justify="right")
+        for status in STATUSES:
+            table.add_row(status, str(counts.get(status, 0)))
+        self.console.print(table)
+        if len(grades):
+            scores = grades["score"]
+            self.console.print(
+                f"score: mean {scores.mean():.2f}, median {scores.median():.2f}, "
+                f"min {scores.min():.2f}, max {scores.max():.2f} / {grades['max_score'].max():g}"
+            )
+        mistakes = Counter(t.misconception for r in run.graded for t in r.tests if t.misconception)
+        if mistakes:
+            named = ", ".join(f"{m} ({n})" for m, n in mistakes.most_common(5))
+            self.console.print(f"most frequent named mistakes: {named}")
+        self.console.print(
+            f"graded now: {len(run.graded)}, already graded (skipped): {run.skipped}, "
+            f"isolation: {run.isolation or 'n/a'}"
+        )
+        if run.isolation == "limits-only":
+            self.console.print(
+                "[bold red]WARNING: bubblewrap is missing; submissions ran without a sandbox[/]"
+            )
+        for problem in run.problems:
+            self.console.print(f"[yellow]skipped[/] {problem.origin}: {problem.message}")

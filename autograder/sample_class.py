@@ -1,0 +1,163 @@
+"""A sample class, made from the student templates: correct, mistaken, blank and broken notebooks.
+
+Correct notebooks get the reference code written into the template's blanks. Typical
+mistakes are small textual mutations of that code, each expected to be named by the
+grader with a known misconception id. The class is what the README's main command
+grades, and what the tests and benchmarks measure the graders on.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .assignment import Project
+
+SOLUTION_TAG = "otter_assign_solution_cell"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A typical mistake: replace ``old`` (found exactly once) by ``new`` in the reference."""
+
+    misconception: str
+    old: str
+    new: str
+    affected_checks: tuple[str, ...]
+
+
+MUTATIONS: dict[str, tuple[Mutation, ...]] = {
+    "backprop_miniconv": (
+        Mutation("relu_derivative_missing", "return 1.0 if a > 0 else 0.0", "return 1.0",
+                 ("backward_dw1", "backward_dw2", "backward_gradcheck")),
+        Mutation("error_sign", "    e = y - y_hat\n", "    e = y_hat - y\n",
+                 ("backward_dw1", "backward_dw2", "backward_dv1", "backward_dv2", "backward_gradcheck")),
+        Mutation("weight_sharing_single_path", "[d1 * x1 + d2 * x2, d1 * x2 + d2 * x3,",
+                 "[d1 * x1, d2 * x3,", ("backward_dw1", "backward_dw2", "backward_gradcheck")),
+        Mutation("gradient_ascent", "W = W - alpha * backward(", "W = W + alpha * backward(",
+                 ("train_weights", "train_losses")),
+    ),
+    "sgd_batch_size": (
+        Mutation("sum_instead_of_mean", "np.mean(-xb * (yb - predict(w, xb)))",
+                 "np.sum(-xb * (yb - predict(w, xb)))", ("batch_gradient_value", "sheet_table")),
+        Mutation("error_sign", "np.mean(-xb * (yb - predict(w, xb)))",
+                 "np.mean(xb * (yb - predict(w, xb)))", ("batch_gradient_value", "sheet_table")),
+        Mutation("gradient_ascent", "w = w - alpha * batch_gradient(", "w = w + alpha * batch_gradient(",
+                 ("sgd_epoch_nb1", "sgd_epoch_nb2", "sgd_epoch_nb4", "sgd_epoch_leftover", "sheet_table")),
+        Mutation("leftover_batch_used", "n_updates = len(X) // batch_size",
+                 "n_updates = -(-len(X) // batch_size)", ("sgd_epoch_leftover",)),
+    ),
+    "mlp_softmax": (
+        Mutation("softmax_overflow", "np.exp(Z - Z.max(axis=1, keepdims=True))", "np.exp(Z)",
+                 ("softmax_large_logits",)),
+        Mutation("missing_batch_mean", 'delta_y = grad_logits(cache["y_hat"], Y) / n',
+                 'delta_y = grad_logits(cache["y_hat"], Y)',
+                 ("backward_Wh", "backward_bh", "backward_Wy", "backward_by", "backward_gradcheck")),
+        Mutation("bias_not_summed", '"by": delta_y.sum(axis=0)', '"by": delta_y',
+                 ("backward_by", "backward_gradcheck")),
+        Mutation("tanh_derivative", "return 1.0 - h**2", "return 1.0 - h",
+                 ("backward_Wh", "backward_bh", "backward_gradcheck")),
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SampleStudent:
+    student_id: str
+    kind: str  # "correct", a misconception id, "blank", "syntax_error", "not_json", "exits"
+    path: Path
+
+
+def reference_source(assignment: str, project: Project, mutation: Mutation | None = None) -> str:
+    source = (project.root / "solutions" / f"{assignment}.py").read_text(encoding="utf-8")
+    if mutation is None:
+        return source
+    if source.count(mutation.old) != 1:
+        raise ValueError(f"mutation {mutation.misconception}: {mutation.old!r} is not unique")
+    return source.replace(mutation.old, mutation.new)
+
+
+def fill_template(template: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    """The template with each blank function replaced by its code from ``source``;
+    imports, constants and helpers go into the first blank cell."""
+    notebook = nbformat.from_dict(json.loads(json.dumps(template)))
+    module = ast.parse(source)
+    functions = {
+        node.name: ast.get_source_segment(source, node)
+        for node in module.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    blanks = [c for c in notebook.cells if SOLUTION_TAG in c.metadata.get("tags", [])]
+    defined = {
+        name for cell in blanks for name in _defined_functions(cell.source) if name in functions
+    }
+    helpers = [
+        ast.get_source_segment(source, node)
+        for node in module.body
+        if not (isinstance(node, ast.FunctionDef) and node.name in defined)
+        and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    for index, cell in enumerate(blanks):
+        names = [n for n in _defined_functions(cell.source) if n in functions]
+        if not names:
+            continue
+        parts = ([*helpers] if index == 0 else []) + [functions[n] for n in names]
+        cell.source = "\n\n\n".join(parts)
+    return notebook
+
+
+def _defined_functions(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+
+
+def write_sample_class(
+    out: Path, assignment: str, project: Project | None = None, size: int = 30
+) -> list[SampleStudent]:
+    """Write ``size`` notebooks for ``assignment`` into ``out``; returns who is who."""
+    project = project or Project.default()
+    template = nbformat.read(project.template(assignment), as_version=4)
+    out.mkdir(parents=True, exist_ok=True)
+    correct = fill_template(template, reference_source(assignment, project))
+    plan: list[tuple[str, nbformat.NotebookNode | bytes]] = []
+    for mutation in MUTATIONS[assignment]:
+        mistaken = fill_template(template, reference_source(assignment, project, mutation))
+        plan += [(mutation.misconception, mistaken)] * 2
+    plan += [("blank", template)] * 3
+    plan.append(("syntax_error", _with_syntax_error(correct)))
+    plan.append(("not_json", b'{"cells": [ this is not JSON'))
+    plan.append(("exits", _with_first_cell(correct, "import os\nos._exit(0)")))
+    plan += [("correct", correct)] * max(size - len(plan), 0)
+    students = []
+    for number, (kind, content) in enumerate(plan[:size], start=1):
+        student_id = f"{assignment[:3]}{number:03d}"
+        path = out / f"{student_id}.ipynb"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            nbformat.write(content, path)
+        students.append(SampleStudent(student_id, kind, path))
+    (out / "roster_kinds.json").write_text(
+        json.dumps({s.student_id: s.kind for s in students}, indent=1), encoding="utf-8"
+    )
+    return students
+
+
+def _with_syntax_error(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    broken = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    first = next(c for c in broken.cells if SOLUTION_TAG in c.metadata.get("tags", []))
+    first.source = first.source.replace("def ", "def (", 1)
+    return broken
+
+
+def _with_first_cell(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    changed = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    changed.cells.insert(0, nbformat.v4.new_code_cell(source))
+    return changed

@@ -1,0 +1,211 @@
+"""The sandbox a submission runs in: bubblewrap around a warm runner, with resource limits.
+
+Under bubblewrap the runner sees a read-only system and Python, its own empty /tmp of a
+fixed size, no network, its own PID namespace, and none of the grader's files: not the
+hidden checks, not ``solutions/``, not other submissions. Without bubblewrap (another
+OS), the runner is a plain process with the same resource limits, and every result says
+so (``Sandbox.isolation``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .execution import plan as plan_module
+
+EXECUTION_PACKAGE = Path(plan_module.__file__).resolve().parent
+INSIDE = "/opt/dlgrade"
+ROOT_LINKS = ("/lib", "/lib64", "/lib32", "/bin", "/sbin")
+ENVIRONMENT = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "MPLBACKEND": "Agg",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission limits; the defaults suit the course's small NumPy exercises."""
+
+    wall_seconds: float = 60.0
+    cpu_seconds: int = 60
+    memory_bytes: int = 1024 * 1024 * 1024
+    output_bytes: int = 8 * 1024 * 1024
+    disk_bytes: int = 64 * 1024 * 1024
+    processes: int = 32
+
+
+class SandboxError(RuntimeError):
+    """The runner itself failed (not the submission): it is restarted for the next one."""
+
+
+def bubblewrap() -> str | None:
+    return shutil.which("bwrap")
+
+
+class Sandbox:
+    """One warm runner. ``run`` is not thread-safe: give each worker thread its own."""
+
+    def __init__(self, limits: Limits | None = None, *, isolate: bool = True):
+        self.limits = limits or Limits()
+        self.isolation = "bubblewrap" if isolate and bubblewrap() else "limits-only"
+        if isolate and self.isolation != "bubblewrap":
+            warnings.warn(
+                "bubblewrap (bwrap) is not installed: submissions run with resource limits "
+                "only, without filesystem, network or process isolation",
+                stacklevel=2,
+            )
+        self._process: subprocess.Popen[bytes] | None = None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._lock = threading.Lock()
+
+    def run(self, cells: list[str], plan: list[dict[str, Any]]) -> dict[str, Any]:
+        """Execute one submission; returns the runner's reply (status, answers, output...)."""
+        request = {"cells": cells, "plan": plan, "limits": asdict(self.limits)}
+        if self.isolation != "bubblewrap":
+            request["tmp"] = self._scratch_dir()
+        with self._lock:
+            process = self._ensure_started()
+            try:
+                assert process.stdin and process.stdout
+                process.stdin.write(json.dumps(request).encode() + b"\n")
+                process.stdin.flush()
+                line = process.stdout.readline()
+            except OSError as error:
+                self.close()
+                raise SandboxError(f"the sandbox stopped: {error}") from error
+            if not line:
+                self.close()
+                raise SandboxError("the sandbox stopped without replying")
+            return json.loads(line)
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ensure_started(self) -> subprocess.Popen[bytes]:
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen(
+                self.command(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=ENVIRONMENT if self.isolation != "bubblewrap" else {},
+                start_new_session=True,
+            )
+        return self._process
+
+    def _scratch_dir(self) -> str:
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="dlgrade-sandbox-")
+            os.symlink(EXECUTION_PACKAGE, Path(self._scratch.name) / "execution")
+        return self._scratch.name
+
+    def command(self) -> list[str]:
+        """The command line that starts the runner."""
+        contained = self.isolation == "bubblewrap"
+        path = INSIDE if contained else self._scratch_dir()
+        bootstrap = (
+            f"import sys; sys.path.insert(0, {path!r}); "
+            f"from execution.runner import serve; serve(contained={contained})"
+        )
+        python = [sys.executable, "-I", "-c", bootstrap]
+        return [*self._bubblewrap_arguments(), *python] if contained else python
+
+    def _bubblewrap_arguments(self) -> list[str]:
+        # As root, no user namespace: the runner keeps the right to drop each submission
+        # to the unprivileged user "nobody", for whom the kernel enforces the process limit.
+        namespaces = (
+            [
+                "--unshare-pid",
+                "--unshare-net",
+                "--unshare-ipc",
+                "--unshare-uts",
+                "--unshare-cgroup-try",
+            ]
+            if os.geteuid() == 0
+            else ["--unshare-all"]
+        )
+        arguments = [
+            bubblewrap() or "bwrap",
+            *namespaces,
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--size", str(self.limits.disk_bytes), "--tmpfs", "/tmp",
+            "--chdir", "/tmp",
+        ]  # fmt: skip
+        for name, value in ENVIRONMENT.items():
+            arguments += ["--setenv", name, value]
+        for link in ROOT_LINKS:
+            if os.path.islink(link):
+                arguments += ["--symlink", os.readlink(link), link]
+        folders = _system_folders()
+        for parent in _parents(folders):
+            arguments += ["--perms", "0755", "--dir", parent]
+        for folder in folders:
+            arguments += ["--ro-bind", folder, folder]
+        for name in ("autograder", "solutions"):
+            hidden = _installed_package(name)
+            if hidden:
+                arguments += ["--tmpfs", hidden]
+        arguments += ["--ro-bind", str(EXECUTION_PACKAGE), f"{INSIDE}/execution"]
+        return arguments
+
+
+def _system_folders() -> list[str]:
+    """What Python and its packages need, read-only: system libraries and Python's prefixes."""
+    candidates = ["/usr", *(f for f in ROOT_LINKS if not os.path.islink(f))]
+    candidates += [sys.base_prefix, sys.prefix]
+    candidates.append(os.path.dirname(os.path.realpath(sys.executable)))
+    folders: list[str] = []
+    for folder in sorted({os.path.realpath(c) for c in candidates if os.path.exists(c)}, key=len):
+        if not any(folder == f or folder.startswith(f + "/") for f in folders):
+            folders.append(folder)
+    return folders
+
+
+def _parents(folders: list[str]) -> list[str]:
+    """Folders bubblewrap must create, readable by all, to reach the bound ones (e.g. /root)."""
+    parents = {str(p) for f in folders for p in Path(f).parents if str(p) != "/"}
+    return sorted(parents - set(folders), key=len)
+
+
+def _installed_package(name: str) -> str | None:
+    """The folder of an installed copy of the grader or of the solutions, to hide it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        if any(location.startswith(p) for p in (sys.prefix, sys.base_prefix)):
+            return location
+    return None
