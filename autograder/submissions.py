@@ -141,7 +141,7 @@ def identify(
     name: str, origin: str, content: bytes, submitted_at: datetime | None = None
 ) -> Submission:
     """Who submitted this notebook, from its LMS file name, its metadata or its file name."""
-    for pattern, lms in ((CANVAS, "canvas"), (MOODLE, "moodle")):
+    for pattern in (CANVAS, MOODLE):
         for part in (PurePosixPath(name).name, name):
             match = pattern.match(part)
             if match:

@@ -12,6 +12,7 @@ JSON line. No state and no file outlives a submission.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import re
@@ -211,10 +212,8 @@ def _describe_exit(wait_status: int) -> str:
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _kill_everything_else() -> None:
@@ -226,15 +225,11 @@ def _kill_everything_else() -> None:
         if not others:
             return
         for pid in others:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         for pid in others:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
         time.sleep(0.01)
 
 
