@@ -49,6 +49,16 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    settings = Settings(workers=args.workers, lang=args.lang)
+    table = run_demo(args.out, settings, size=args.size)
+    print(table.to_string(index=False))
+    print(f"\ngrades, results and gradebooks: {args.out}/<assignment>/")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning notebooks.")
     commands = main.add_subparsers(dest="command", required=True)
@@ -74,6 +84,13 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--memory-mb", type=int, default=defaults.limits.memory_bytes // 2**20)
     command.add_argument("--output-mb", type=int, default=defaults.limits.output_bytes // 2**20)
     command.set_defaults(run=_grade)
+
+    command = commands.add_parser("demo", help="build, then grade a generated sample class")
+    command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    command.add_argument("--size", type=int, default=30, help="students per assignment")
+    command.add_argument("--workers", type=int, default=defaults.workers)
+    command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
+    command.set_defaults(run=_demo)
     return main
 
 

@@ -1,0 +1,71 @@
+"""Shared fixtures: the project, its built assignments, and helpers to grade notebooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.assignment import Project
+from autograder.build import build
+from autograder.grader import Settings, grade_class
+from autograder.sample_class import fill_template, reference_source
+from autograder.sandbox import Limits
+
+ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
+FAST_LIMITS = Limits(wall_seconds=10, cpu_seconds=10)
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project.default()
+
+
+@pytest.fixture(scope="session")
+def built(project: Project) -> dict[str, object]:
+    """Every assignment built once (templates checked against the committed ones)."""
+    return {name: build(name, project, check=True) for name in ASSIGNMENTS}
+
+
+def notebook_with(cells: list[str], assignment: str | None = None) -> nbformat.NotebookNode:
+    """A plain notebook of code cells, as a student might write it from the contract alone."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python"}
+    if assignment:
+        notebook.metadata["otter"] = {"assignment_name": assignment}
+    return notebook
+
+
+def correct_notebook(project: Project, assignment: str, mutation=None) -> nbformat.NotebookNode:
+    template = nbformat.read(project.template(assignment), as_version=4)
+    return fill_template(template, reference_source(assignment, project, mutation))
+
+
+def grade_notebooks(
+    assignment: str,
+    notebooks: dict[str, nbformat.NotebookNode | bytes],
+    folder: Path,
+    **settings: object,
+):
+    """Write the notebooks as <student>.ipynb and grade them; returns results by student."""
+    submissions = folder / "submissions"
+    submissions.mkdir(parents=True, exist_ok=True)
+    for student, notebook in notebooks.items():
+        path = submissions / f"{student}.ipynb"
+        if isinstance(notebook, bytes):
+            path.write_bytes(notebook)
+        else:
+            nbformat.write(notebook, path)
+    options = {"workers": 2, "limits": FAST_LIMITS, **settings}
+    run = grade_class(assignment, [submissions], folder / "out", Settings(**options))
+    results = {
+        r.student_id: r for r in run.graded
+    }
+    return run, results
+
+
+def load_result(out: Path, student: str) -> dict:
+    return json.loads((out / "results" / f"{student}.json").read_text(encoding="utf-8"))

@@ -1,0 +1,121 @@
+"""The hidden checks, the plain-data protocol and the catalogue of named mistakes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from autograder.checks import ASSIGNMENTS, checks_for, judge, plan_for, reference_answers
+from autograder.compare import compare
+from autograder.execution.plan import (
+    Call,
+    Unsupported,
+    answers_from_json,
+    answers_to_json,
+    plan_from_json,
+    plan_to_json,
+    run_plan,
+    to_plain,
+)
+from autograder.execution.standins import STANDINS
+from autograder.feedback import feedback_text
+from autograder.misconceptions import CATALOGUE, variant_namespace
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_passes_every_check(assignment):
+    answers = reference_answers(assignment)
+    for check_id in checks_for(assignment):
+        assert judge(assignment, check_id, answers).passed, check_id
+
+
+@pytest.mark.parametrize(
+    "entry", CATALOGUE, ids=[f"{m.assignment}:{m.id}" for m in CATALOGUE]
+)
+def test_each_known_mistake_is_named_where_it_is_listed(entry):
+    """The wrong variant fails every check listing it, and those failures carry its id."""
+    for variant in entry.variants:
+        namespace = variant_namespace(entry.assignment, variant)
+        with np.errstate(all="ignore"):
+            answers = run_plan(plan_for(entry.assignment), namespace, STANDINS)
+        named = {
+            check_id
+            for check_id, check in checks_for(entry.assignment).items()
+            if entry.id in check.misconceptions
+            and judge(entry.assignment, check_id, answers).misconception == entry.id
+        }
+        assert named, f"{entry.id} is never named"
+
+
+def test_every_listed_misconception_exists():
+    known = {(m.assignment, m.id) for m in CATALOGUE}
+    for assignment in ASSIGNMENTS:
+        for check in checks_for(assignment).values():
+            for misconception in check.misconceptions:
+                assert (assignment, misconception) in known
+
+
+class LyingFloat(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+def test_plain_data_reads_numbers_through_float():
+    assert to_plain(LyingFloat(3.0)) == 3.0
+    assert to_plain([1, 2.5]) == {"__array__": {"shape": [2], "data": [1.0, 2.5]}}
+    assert to_plain(np.int64(4)) == 4
+    assert to_plain(print) == {"__unsupported__": "builtin_function_or_method"}
+
+
+def test_answers_round_trip_and_reject_malformed_data():
+    answers = run_plan([Call("k", "f", (np.arange(3.0),))], {"f": lambda x: (x * 2, {"a": 1.0})}, {})
+    decoded = answers_from_json(answers_to_json(answers))
+    value = decoded["k"].value
+    np.testing.assert_array_equal(value[0], [0.0, 2.0, 4.0])
+    assert value[1] == {"a": 1.0}
+    for bad in [
+        "[]",
+        json.dumps({"k": {"value": {"__array__": {"shape": [5], "data": [1.0]}}, "error": None}}),
+        json.dumps({"k": {"value": {"__pickle__": "x"}, "error": None}}),
+        json.dumps({"k": {"value": 1.0}}),
+    ]:
+        with pytest.raises(ValueError):
+            answers_from_json(bad)
+
+
+def test_plan_survives_json():
+    plan = plan_for("mlp_softmax")
+    again = plan_from_json(json.loads(json.dumps(plan_to_json(plan))))
+    assert [c.key for c in again] == [c.key for c in plan]
+
+
+def test_errors_are_answers_not_crashes():
+    answers = run_plan([Call("k", "f"), Call("m", "missing")], {"f": lambda: 1 / 0}, {})
+    assert answers["k"].error.startswith("ZeroDivisionError")
+    assert "missing" in answers["m"].error
+
+
+def test_comparison_messages_name_shape_kind_and_value():
+    assert compare(np.zeros(4), np.zeros(4), "g") is None
+    assert compare([0.0, 0.0, 0.0, 0.0], np.zeros(4), "g") is None  # a list is accepted
+    assert compare(np.zeros((4, 1)), np.zeros(4), "g").key == "wrong_shape"
+    assert compare(Unsupported("function"), 1.0, "g").key == "wrong_kind"
+    assert compare(float("nan"), 1.0, "g").key == "not_finite"
+    message = compare(1.5, 1.0, "∂ℓ/∂v1")
+    assert message.key == "wrong_value" and message.render("fr").startswith("∂ℓ/∂v1 est faux")
+
+
+def test_feedback_in_french_and_english():
+    answers = dict(reference_answers("backprop_miniconv"))
+    for key in [k for k in answers if k.startswith("backward/")]:
+        answers[key] = type(answers[key])(-answers[key].value)
+    verdict = judge("backprop_miniconv", "backward_dv1", answers)
+    assert verdict.misconception == "error_sign"
+    french = feedback_text("backprop_miniconv", verdict, "fr")
+    english = feedback_text("backprop_miniconv", verdict, "en")
+    assert "attendu" in french and "Erreur reconnue (error_sign)" in french
+    assert "expected" in english and "Known mistake (error_sign)" in english
