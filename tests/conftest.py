@@ -61,9 +61,7 @@ def grade_notebooks(
             nbformat.write(notebook, path)
     options = {"workers": 2, "limits": FAST_LIMITS, **settings}
     run = grade_class(assignment, [submissions], folder / "out", Settings(**options))
-    results = {
-        r.student_id: r for r in run.graded
-    }
+    results = {r.student_id: r for r in run.graded}
     return run, results
 
 

@@ -75,7 +75,7 @@ def test_a_leak_is_detected(project):
     text = project.template("backprop_miniconv").read_text(encoding="utf-8")
     notebook = nbformat.reads(text, as_version=4)
     notebook.cells.append(
-        nbformat.v4.new_code_cell("    d1 = -e * v1 * relu_derivative(cache[\"a1\"])")
+        nbformat.v4.new_code_cell('    d1 = -e * v1 * relu_derivative(cache["a1"])')
     )
     assert find_leaks(nbformat.writes(notebook), "backprop_miniconv", project)
 

@@ -31,9 +31,7 @@ def test_reference_passes_every_check(assignment):
         assert judge(assignment, check_id, answers).passed, check_id
 
 
-@pytest.mark.parametrize(
-    "entry", CATALOGUE, ids=[f"{m.assignment}:{m.id}" for m in CATALOGUE]
-)
+@pytest.mark.parametrize("entry", CATALOGUE, ids=[f"{m.assignment}:{m.id}" for m in CATALOGUE])
 def test_each_known_mistake_is_named_where_it_is_listed(entry):
     """The wrong variant fails every check listing it, and those failures carry its id."""
     for variant in entry.variants:
@@ -72,7 +70,9 @@ def test_plain_data_reads_numbers_through_float():
 
 
 def test_answers_round_trip_and_reject_malformed_data():
-    answers = run_plan([Call("k", "f", (np.arange(3.0),))], {"f": lambda x: (x * 2, {"a": 1.0})}, {})
+    answers = run_plan(
+        [Call("k", "f", (np.arange(3.0),))], {"f": lambda x: (x * 2, {"a": 1.0})}, {}
+    )
     decoded = answers_from_json(answers_to_json(answers))
     value = decoded["k"].value
     np.testing.assert_array_equal(value[0], [0.0, 2.0, 4.0])

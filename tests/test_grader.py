@@ -1,0 +1,185 @@
+"""The class grader on the sample class, independent submissions, LMS archives and re-runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.gradebook import Gradebook
+from autograder.grader import Settings, grade_class
+from autograder.sample_class import MUTATIONS, write_sample_class
+
+from .conftest import ASSIGNMENTS, FAST_LIMITS, grade_notebooks, load_result, notebook_with
+from .independent import INDEPENDENT
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def sample_run(request, project, tmp_path_factory):
+    assignment = request.param
+    folder = tmp_path_factory.mktemp(assignment)
+    students = write_sample_class(folder / "class", assignment, project, size=26)
+    run = grade_class(assignment, [folder / "class"], folder / "out",
+                      Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    return assignment, students, run
+
+
+def test_sample_class_scores(sample_run):
+    assignment, students, run = sample_run
+    results = {r.student_id: r for r in run.graded}
+    mutations = {m.misconception: m for m in MUTATIONS[assignment]}
+    for student in students:
+        result = results[student.student_id]
+        failed = {t.name: t.misconception for t in result.tests if not t.passed}
+        if student.kind == "correct":
+            assert result.score == result.max_score and result.status == "graded"
+        elif student.kind in mutations:
+            mutation = mutations[student.kind]
+            assert set(failed) == set(mutation.affected_checks), student.kind
+            named = {check for check, named in failed.items() if named == student.kind}
+            assert named, f"{student.kind} is never named"
+        elif student.kind == "blank":
+            assert result.score == 0 and result.status == "graded"
+        elif student.kind == "not_json":
+            assert result.status == "invalid" and "JSON" in result.message
+        elif student.kind == "exits":
+            assert result.status == "error" and result.score == 0
+        elif student.kind == "syntax_error":
+            assert "SyntaxError" in result.message and result.score < result.max_score
+
+
+def test_grades_csv_and_results_files(sample_run):
+    assignment, students, run = sample_run
+    with open(run.out / "grades.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == len(students)
+    questions = [
+        q for q in rows[0] if q not in ("student_id", "assignment", "score", "max_score", "status")
+    ]
+    assert questions and set(rows[0]) >= {
+        "student_id",
+        "assignment",
+        "score",
+        "max_score",
+        "status",
+    }
+    for row in rows:
+        assert row["status"] in {"graded", "error", "timeout", "memory", "invalid"}
+        assert float(row["score"]) == pytest.approx(sum(float(row[q]) for q in questions))
+        result = load_result(run.out, row["student_id"])
+        assert set(result["tests"][0]) >= {
+            "name", "question", "score", "max_score", "passed", "feedback", "misconception"
+        }  # fmt: skip
+        assert result["submission_hash"] and result["autograder_hash"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_independent_submissions_get_full_marks(assignment, tmp_path):
+    notebook = notebook_with(INDEPENDENT[assignment])
+    _, results = grade_notebooks(assignment, {"independent": notebook}, tmp_path)
+    result = results["independent"]
+    failed = {t.name: t.feedback for t in result.tests if not t.passed}
+    assert failed == {} and result.score == result.max_score
+
+
+def test_feedback_in_english(project, tmp_path):
+    mutation = MUTATIONS["backprop_miniconv"][1]
+    from .conftest import correct_notebook
+
+    notebook = correct_notebook(project, "backprop_miniconv", mutation)
+    _, results = grade_notebooks("backprop_miniconv", {"s1": notebook}, tmp_path, lang="en")
+    feedback = next(t.feedback for t in results["s1"].tests if t.misconception == "error_sign")
+    assert "expected" in feedback and "Known mistake (error_sign)" in feedback
+
+
+def test_rerun_skips_graded_work_and_regrade_replaces_it(project, tmp_path):
+    class_folder = tmp_path / "class"
+    write_sample_class(class_folder, "sgd_batch_size", project, size=6)
+    settings = Settings(workers=2, limits=FAST_LIMITS)
+    first = grade_class("sgd_batch_size", [class_folder], tmp_path / "out", settings)
+    again = grade_class("sgd_batch_size", [class_folder], tmp_path / "out", settings)
+    assert len(first.graded) == 6 and len(again.graded) == 0 and again.skipped == 6
+    regraded = grade_class("sgd_batch_size", [class_folder], tmp_path / "out",
+                           Settings(workers=2, limits=FAST_LIMITS, regrade=True))  # fmt: skip
+    assert len(regraded.graded) == 6
+    gradebook = Gradebook.in_folder(tmp_path / "out")
+    rows = gradebook.submissions("sgd_batch_size")
+    assert len(rows) == 6 and rows["student_id"].is_unique
+    assert len(gradebook.checks(rows["id"])) == 6 * 7
+
+
+def test_a_killed_run_resumes_without_loss_or_duplicates(project, tmp_path):
+    class_folder = tmp_path / "class"
+    write_sample_class(class_folder, "mlp_softmax", project, size=24)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", "mlp_softmax", str(class_folder),
+               "--out", str(out), "--workers", "1"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = list((out / "results").glob("*.json")) if (out / "results").exists() else []
+        if len(done) >= 5:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = len(Gradebook.in_folder(out).submissions("mlp_softmax"))
+    assert 0 < partial < 24
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    rows = Gradebook.in_folder(out).submissions("mlp_softmax")
+    assert len(rows) == 24 and rows["student_id"].is_unique
+
+
+def test_lms_archives_give_identities(project, tmp_path):
+    from .conftest import correct_notebook
+
+    content = nbformat.writes(correct_notebook(project, "sgd_batch_size")).encode()
+    canvas = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(canvas, "w") as archive:
+        archive.writestr("dupontjean_12345_998877_sgd_batch_size.ipynb", content)
+        archive.writestr("martinlea_late_23456_998878_sgd_batch_size.ipynb", content)
+        archive.writestr("../../evil/escape.ipynb", content)
+    moodle = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(moodle, "w") as archive:
+        archive.writestr("Jean Petit_4321_assignsubmission_file_/tp.ipynb", content)
+    run = grade_class("sgd_batch_size", [canvas, moodle], tmp_path / "out",
+                      Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    ids = {r.student_id: r for r in run.graded}
+    assert {"12345", "23456", "4321", "escape"} == set(ids)
+    assert (
+        ids["12345"].student_name == "dupontjean" and ids["12345"].score == ids["12345"].max_score
+    )
+    assert not (tmp_path.parent / "evil").exists()
+
+
+def test_bad_inputs_are_reported_with_their_file(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "broken.zip").write_bytes(b"PK not really a zip")
+    run = grade_class("sgd_batch_size", [tmp_path / "notes.txt", tmp_path / "broken.zip",
+                                         tmp_path / "missing.ipynb"], tmp_path / "out",
+                      Settings(workers=1, limits=FAST_LIMITS))  # fmt: skip
+    messages = {p.origin: p.message for p in run.problems}
+    assert "not a notebook" in messages[str(tmp_path / "notes.txt")]
+    assert "unreadable zip" in messages[str(tmp_path / "broken.zip")]
+    assert "no such file" in messages[str(tmp_path / "missing.ipynb")]
+
+
+def test_cli_grade_writes_everything(project, tmp_path):
+    write_sample_class(tmp_path / "class", "sgd_batch_size", project, size=4)
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(tmp_path / "class"),
+         "--out", str(tmp_path / "out"), "--workers", "2", "--lang", "en"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "graded" in result.stderr and (tmp_path / "out" / "gradebook.sqlite").exists()
+    grades = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert len(grades) == 5
+    assert json.loads((tmp_path / "out" / "results" / "sgd001.json").read_text())["status"]
