@@ -42,7 +42,7 @@ def test_build_check_names_an_outdated_template(project, tmp_path):
     notebook.cells[1].source += "\n\nUne phrase ajoutée."
     nbformat.write(notebook, master)
     load_assignment.cache_clear()
-    with pytest.raises(BuildError, match="student_templates/sgd_batch_size.ipynb: out of date"):
+    with pytest.raises(BuildError, match=r"student_templates/sgd_batch_size\.ipynb: out of date"):
         build("sgd_batch_size", copy, check=True)
 
 

@@ -56,7 +56,7 @@ def test_sample_class_scores(sample_run):
 
 
 def test_grades_csv_and_results_files(sample_run):
-    assignment, students, run = sample_run
+    _, students, run = sample_run
     with open(run.out / "grades.csv", newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == len(students)
