@@ -33,7 +33,9 @@ def notebook_with(cells: list[str], assignment: str | None = None) -> nbformat.N
     """A plain notebook of code cells, as a student might write it from the contract alone."""
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3", "language": "python", "display_name": "Python 3"
+    }  # fmt: skip
     if assignment:
         notebook.metadata["otter"] = {"assignment_name": assignment}
     return notebook

@@ -71,8 +71,10 @@ def handle(request: dict[str, Any], contained: bool) -> dict[str, Any]:
         output = _head(output_path)
         shutil.rmtree(workdir, ignore_errors=True)
         os.unlink(output_path)
-    timed_out = wait_status is None or (
-        usage is not None and usage.ru_utime + usage.ru_stime >= limits["cpu_seconds"]
+    timed_out = (
+        wait_status is None
+        or (os.WIFSIGNALED(wait_status) and os.WTERMSIG(wait_status) == signal.SIGXCPU)
+        or (usage is not None and usage.ru_utime + usage.ru_stime >= limits["cpu_seconds"])
     )
     return {
         "status": "timeout" if timed_out else _status(events),
@@ -110,6 +112,9 @@ def _child(request: dict[str, Any], workdir: str, output_fd: int, result_fd: int
         os.chdir(workdir)
         os.environ["HOME"] = workdir
         events = _run(request["cells"], request["plan"], result_fd)
+        for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
         os.write(result_fd, json.dumps(events).encode() + b"\n")
     except BaseException:
         traceback.print_exc()
