@@ -74,6 +74,7 @@ class Sandbox:
         self._process: subprocess.Popen[bytes] | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._lock = threading.Lock()
+        self._stderr = None
 
     def run(self, cells: list[str], plan: list[dict[str, Any]]) -> dict[str, Any]:
         """Execute one submission; returns the runner's reply (status, answers, output...)."""
@@ -91,8 +92,9 @@ class Sandbox:
                 self.close()
                 raise SandboxError(f"the sandbox stopped: {error}") from error
             if not line:
+                detail = self._stderr_tail()
                 self.close()
-                raise SandboxError("the sandbox stopped without replying")
+                raise SandboxError(f"the sandbox stopped without replying {detail}".strip())
             return json.loads(line)
 
     def close(self) -> None:
@@ -103,6 +105,9 @@ class Sandbox:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def __enter__(self) -> Sandbox:
         return self
@@ -111,16 +116,31 @@ class Sandbox:
         self.close()
 
     def _ensure_started(self) -> subprocess.Popen[bytes]:
+        # No --die-with-parent: it ties the sandbox to the *thread* that started it. The
+        # runner stops when its stdin closes instead, which the grader's exit guarantees.
         if self._process is None or self._process.poll() is not None:
             self._process = subprocess.Popen(
                 self.command(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+                stderr=self._stderr_file(),
                 env=ENVIRONMENT if self.isolation != "bubblewrap" else {},
                 start_new_session=True,
             )
         return self._process
+
+    def _stderr_file(self):
+        """The runner's own error output (never the submissions'), kept for diagnosis."""
+        if self._stderr is None:
+            self._stderr = tempfile.TemporaryFile()
+        return self._stderr
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0, os.SEEK_END)
+        self._stderr.seek(max(0, self._stderr.tell() - 1000))
+        return self._stderr.read().decode(errors="replace")
 
     def _scratch_dir(self) -> str:
         if self._scratch is None:
@@ -156,7 +176,6 @@ class Sandbox:
         arguments = [
             bubblewrap() or "bwrap",
             *namespaces,
-            "--die-with-parent",
             "--new-session",
             "--clearenv",
             "--proc", "/proc",

@@ -84,6 +84,7 @@ def handle(request: dict[str, Any], contained: bool) -> dict[str, Any]:
         "output": output,
         "seconds": round(time.monotonic() - started, 3),
         "peak_memory_kb": usage.ru_maxrss if usage else None,
+        "runner_memory_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "exit": "killed at the time limit" if wait_status is None else _describe_exit(wait_status),
     }
 

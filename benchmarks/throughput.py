@@ -1,0 +1,135 @@
+"""Throughput of `dlgrade grade` against sequential `otter run`, measured in the same run.
+
+Usage: python benchmarks/throughput.py [--submissions N] [--otter-sample K] [--workers W]
+
+Generates a sample class (all three assignments), grades N submissions with the class
+grader and K of them with `otter run`, one after the other, then prints submissions per
+second for both, their ratio, and the peak memory of one grader worker (the warm runner
+plus the largest forked submission).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.assignment import Project
+from autograder.build import build
+from autograder.grader import Grader, Settings
+from autograder.sample_class import write_sample_class
+from autograder.sandbox import Sandbox
+from autograder.submissions import collect
+
+ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
+
+
+def generate(folder: Path, total: int, project: Project) -> dict[str, list[Path]]:
+    per_assignment = -(-total // len(ASSIGNMENTS))
+    classes = {}
+    for name in ASSIGNMENTS:
+        build(name, project)
+        students = write_sample_class(folder / name, name, project, per_assignment)
+        classes[name] = [s.path for s in students]
+    return classes
+
+
+def time_dlgrade(classes: dict[str, list[Path]], workers: int) -> tuple[float, int, dict]:
+    """Seconds to grade every submission, including starting the sandboxes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    memory = {"runner_kb": 0, "submission_kb": 0}
+    started = time.perf_counter()
+    count = 0
+    sandboxes = [Sandbox() for _ in range(workers)]
+    try:
+        for name, paths in classes.items():
+            grader = Grader(name, Settings(workers=workers))
+            submissions, _ = collect(paths)
+            count += len(submissions)
+            chunks = [submissions[i::workers] for i in range(workers)]
+
+            def grade_chunk(index: int) -> None:
+                for submission in chunks[index]:
+                    grader.grade(submission, sandboxes[index])
+
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(grade_chunk, range(workers)))
+        elapsed = time.perf_counter() - started
+        for sandbox in sandboxes:
+            reply = sandbox.run(["x = 1"], [])
+            memory["runner_kb"] = max(memory["runner_kb"], reply["runner_memory_kb"])
+    finally:
+        for sandbox in sandboxes:
+            sandbox.close()
+    return elapsed, count, memory
+
+
+def time_otter(classes: dict[str, list[Path]], sample: int, project: Project) -> tuple[float, int]:
+    picked = [(n, p) for n, paths in classes.items() for p in paths[: -(-sample // len(classes))]]
+    picked = picked[:sample]
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        for name, path in picked:
+            subprocess.run(
+                [sys.executable, "-m", "otter", "run", "-a", str(project.autograder_zip(name)),
+                 "-o", out, str(path)],
+                capture_output=True, check=False, timeout=600,
+            )  # fmt: skip
+        return time.perf_counter() - started, len(picked)
+
+
+def peak_submission_kb(classes: dict[str, list[Path]]) -> int:
+    """The largest resident size of one forked submission, over a few of each assignment."""
+    peak = 0
+    with Sandbox() as sandbox:
+        for name, paths in classes.items():
+            grader = Grader(name)
+            for submission in collect(paths[:5])[0]:
+                from autograder.notebook import InvalidNotebook, parse
+
+                try:
+                    cells = parse(submission.content).cells
+                except InvalidNotebook:
+                    continue
+                reply = sandbox.run(cells, grader.plan)
+                peak = max(peak, reply.get("peak_memory_kb") or 0)
+    return peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=300)
+    parser.add_argument("--otter-sample", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    project = Project.default()
+    with tempfile.TemporaryDirectory() as tmp:
+        classes = generate(Path(tmp), args.submissions, project)
+        ours, count, memory = time_dlgrade(classes, args.workers)
+        theirs, otter_count = time_otter(classes, args.otter_sample, project)
+        submission_kb = peak_submission_kb(classes)
+    ours_rate, otter_rate = count / ours, otter_count / theirs
+    worker_mb = (memory["runner_kb"] + submission_kb) / 1024
+    print(f"machine: {os.cpu_count()} cores; dlgrade workers: {args.workers}")
+    print(f"dlgrade grade : {count} submissions in {ours:.1f} s = {ours_rate:.2f} submissions/s")
+    print(
+        f"otter run     : {otter_count} submissions in {theirs:.1f} s = {otter_rate:.3f} submissions/s (sequential)"
+    )
+    print(f"ratio         : {ours_rate / otter_rate:.1f}x")
+    print(
+        f"peak memory per worker: {worker_mb:.0f} MB (warm runner {memory['runner_kb'] / 1024:.0f} MB"
+        f" + largest submission {submission_kb / 1024:.0f} MB, counted twice where they share pages)"
+    )
+    print(
+        f"grading process peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The sandbox itself: survives the thread that started it, restarts after a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from autograder.sandbox import Limits, Sandbox, SandboxError
+
+LIMITS = Limits(wall_seconds=5, cpu_seconds=5)
+
+
+def test_a_sandbox_outlives_the_thread_that_started_it():
+    with Sandbox(LIMITS) as sandbox:
+        thread = threading.Thread(target=sandbox.run, args=(["x = 1"], []))
+        thread.start()
+        thread.join()
+        assert sandbox.run(["y = 2"], [])["status"] == "ok"
+
+
+def test_a_runner_dying_mid_request_is_reported_then_restarted():
+    with Sandbox(LIMITS) as sandbox:
+        sandbox.run(["x = 1"], [])
+        pid = sandbox._process.pid
+        threading.Timer(0.5, os.killpg, (pid, signal.SIGKILL)).start()
+        with pytest.raises(SandboxError, match="stopped"):
+            sandbox.run(["import time\ntime.sleep(3)"], [])
+        assert sandbox.run(["x = 1"], [])["status"] == "ok"
+
+
+def test_no_state_survives_between_submissions():
+    with Sandbox(LIMITS) as sandbox:
+        first = sandbox.run(
+            ["import os\nopen('left.txt', 'w').write('x')\nos.environ['MARK'] = '1'"], []
+        )
+        second = sandbox.run(["import os\nprint(os.listdir('.'), os.environ.get('MARK'))"], [])
+        assert first["status"] == second["status"] == "ok"
+        assert second["output"].strip() == "[] None"
