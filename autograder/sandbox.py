@@ -98,9 +98,17 @@ class Sandbox:
             return json.loads(line)
 
     def close(self) -> None:
+        """Stop the runner: closing its stdin ends it (and its PID namespace) cleanly."""
         if self._process is not None:
-            self._process.kill()
-            self._process.wait()
+            if self._process.stdin:
+                self._process.stdin.close()
+            try:
+                self._process.wait(timeout=self.limits.wall_seconds + 5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            if self._process.stdout:
+                self._process.stdout.close()
             self._process = None
         if self._scratch is not None:
             self._scratch.cleanup()
@@ -132,7 +140,7 @@ class Sandbox:
     def _stderr_file(self):
         """The runner's own error output (never the submissions'), kept for diagnosis."""
         if self._stderr is None:
-            self._stderr = tempfile.TemporaryFile()
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         return self._stderr
 
     def _stderr_tail(self) -> str:

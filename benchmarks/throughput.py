@@ -54,12 +54,8 @@ def time_dlgrade(classes: dict[str, list[Path]], workers: int) -> tuple[float, i
             count += len(submissions)
             chunks = [submissions[i::workers] for i in range(workers)]
 
-            def grade_chunk(index: int) -> None:
-                for submission in chunks[index]:
-                    grader.grade(submission, sandboxes[index])
-
             with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(grade_chunk, range(workers)))
+                list(pool.map(_grade_all, [grader] * workers, chunks, sandboxes))
         elapsed = time.perf_counter() - started
         for sandbox in sandboxes:
             reply = sandbox.run(["x = 1"], [])
@@ -68,6 +64,11 @@ def time_dlgrade(classes: dict[str, list[Path]], workers: int) -> tuple[float, i
         for sandbox in sandboxes:
             sandbox.close()
     return elapsed, count, memory
+
+
+def _grade_all(grader: Grader, submissions: list, sandbox: Sandbox) -> None:
+    for submission in submissions:
+        grader.grade(submission, sandbox)
 
 
 def time_otter(classes: dict[str, list[Path]], sample: int, project: Project) -> tuple[float, int]:

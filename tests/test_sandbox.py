@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 import threading
 
 import pytest
@@ -11,6 +13,15 @@ import pytest
 from autograder.sandbox import Limits, Sandbox, SandboxError
 
 LIMITS = Limits(wall_seconds=5, cpu_seconds=5)
+
+
+def kill_descendants(pid: int) -> None:
+    """Kill a process and everything below it (the runner lives inside bubblewrap's tree)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    for child in children.split():
+        kill_descendants(int(child))
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def test_a_sandbox_outlives_the_thread_that_started_it():
@@ -24,8 +35,7 @@ def test_a_sandbox_outlives_the_thread_that_started_it():
 def test_a_runner_dying_mid_request_is_reported_then_restarted():
     with Sandbox(LIMITS) as sandbox:
         sandbox.run(["x = 1"], [])
-        pid = sandbox._process.pid
-        threading.Timer(0.5, os.killpg, (pid, signal.SIGKILL)).start()
+        threading.Timer(0.5, kill_descendants, (sandbox._process.pid,)).start()
         with pytest.raises(SandboxError, match="stopped"):
             sandbox.run(["import time\ntime.sleep(3)"], [])
         assert sandbox.run(["x = 1"], [])["status"] == "ok"
