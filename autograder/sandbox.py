@@ -153,6 +153,7 @@ class Sandbox:
     def _scratch_dir(self) -> str:
         if self._scratch is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="dlgrade-sandbox-")
+            os.chmod(self._scratch.name, 0o711)  # the unprivileged child reaches its own folder
             os.symlink(EXECUTION_PACKAGE, Path(self._scratch.name) / "execution")
         return self._scratch.name
 

@@ -49,3 +49,18 @@ def test_no_state_survives_between_submissions():
         second = sandbox.run(["import os\nprint(os.listdir('.'), os.environ.get('MARK'))"], [])
         assert first["status"] == second["status"] == "ok"
         assert second["output"].strip() == "[] None"
+
+
+def test_without_bubblewrap_the_limits_still_hold():
+    with Sandbox(LIMITS, isolate=False) as sandbox:
+        assert sandbox.isolation == "limits-only"
+        fine = sandbox.run(["import os\nprint(len(os.listdir('.')))"], [])
+        assert fine["status"] == "ok" and fine["output"].strip() == "0"
+        looping = sandbox.run(["while True:\n    pass"], [])
+        assert looping["status"] == "timeout"
+
+
+def test_a_missing_bubblewrap_is_loud(monkeypatch):
+    monkeypatch.setattr("autograder.sandbox.bubblewrap", lambda: None)
+    with pytest.warns(UserWarning, match="bubblewrap"), Sandbox(LIMITS) as sandbox:
+        assert sandbox.isolation == "limits-only"
