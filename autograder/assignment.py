@@ -79,10 +79,6 @@ class Assignment:
     questions: tuple[Question, ...]
 
     @property
-    def max_points(self) -> float:
-        return sum(q.points for q in self.questions)
-
-    @property
     def autograded(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if not q.manual)
 

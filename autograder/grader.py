@@ -70,7 +70,7 @@ class Grader:
     def grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
         """Parse, execute in ``sandbox`` (one retry if the sandbox itself fails), judge."""
         try:
-            notebook = parse(submission.content, self.assignment.name)
+            cells = parse(submission.content, self.assignment.name)
         except InvalidNotebook as invalid:
             reason = invalid.render(self.settings.lang)
             return self._result(
@@ -78,7 +78,7 @@ class Grader:
             )
         for attempt in (1, 2):
             try:
-                reply = sandbox.run(notebook.cells, self.plan)
+                reply = sandbox.run(cells, self.plan)
                 break
             except SandboxError as error:
                 if attempt == 2:

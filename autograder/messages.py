@@ -103,7 +103,6 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "fr": "Non évalué : {reason}",
         "en": "Not evaluated: {reason}",
     },
-    "true": {"fr": "True", "en": "True"},
     "a_number": {"fr": "un nombre", "en": "a number"},
     "a_tuple": {"fr": "un tuple de {n} éléments", "en": "a tuple of {n} items"},
     "a_dict": {"fr": "un dictionnaire de clés {keys}", "en": "a dict with keys {keys}"},

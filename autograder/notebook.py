@@ -7,7 +7,6 @@ where nbformat can; anything else gets a clear reason, in French and English.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import nbformat
 
@@ -52,13 +51,7 @@ class InvalidNotebook(ValueError):
         return TEMPLATES[self.reason.key][lang].format(**self.reason.params)
 
 
-@dataclass(frozen=True)
-class ParsedNotebook:
-    cells: list[str]
-    assignment: str | None
-
-
-def parse(content: bytes, assignment: str | None = None) -> ParsedNotebook:
+def parse(content: bytes, assignment: str | None = None) -> list[str]:
     """The code cells of a notebook, checked to be a Python notebook for ``assignment``."""
     try:
         text = content.decode("utf-8")
@@ -89,7 +82,7 @@ def parse(content: bytes, assignment: str | None = None) -> ParsedNotebook:
     cells = [cell["source"] for cell in cells if cell["cell_type"] == "code"]
     if not cells:
         raise InvalidNotebook("no_code")
-    return ParsedNotebook(cells, found if isinstance(found, str) else None)
+    return cells
 
 
 def _kernel_language(notebook: nbformat.NotebookNode) -> str | None:

@@ -48,12 +48,3 @@ class SubmissionResult:
             q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()
         }
         return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
-        data = dict(data)
-        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
-        data["questions"] = {
-            q: (v["score"], v["max_score"]) for q, v in data.get("questions", {}).items()
-        }
-        return cls(**data)

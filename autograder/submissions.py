@@ -41,7 +41,6 @@ class Submission:
     content: bytes = field(repr=False)
     student_name: str | None = None
     submitted_at: datetime | None = None
-    late: bool = False
 
     @property
     def sha256(self) -> str:
@@ -145,8 +144,7 @@ def identify(
         for part in (PurePosixPath(name).name, name):
             match = pattern.match(part)
             if match:
-                late = "_late_" in part.lower()
-                return Submission(match["id"], origin, content, match["name"], submitted_at, late)
+                return Submission(match["id"], origin, content, match["name"], submitted_at)
     student = _metadata_student(content)
     return Submission(student or PurePosixPath(name).stem, origin, content, None, submitted_at)
 

@@ -95,7 +95,7 @@ def peak_submission_kb(classes: dict[str, list[Path]]) -> int:
                 from autograder.notebook import InvalidNotebook, parse
 
                 try:
-                    cells = parse(submission.content).cells
+                    cells = parse(submission.content)
                 except InvalidNotebook:
                     continue
                 reply = sandbox.run(cells, grader.plan)
