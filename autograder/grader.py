@@ -64,7 +64,7 @@ class Grader:
         self.settings = settings or Settings()
         self.assignment = load_assignment(name, self.project.root)
         self.autograder_hash = autograder_hash(self.assignment, self.project)
-        self.plan = plan_to_json(plan_for(name, self.assignment.check_ids))
+        self.plan_json = json.dumps(plan_to_json(plan_for(name, self.assignment.check_ids)))
         reference_answers(name)
 
     def grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
@@ -78,7 +78,7 @@ class Grader:
             )
         for attempt in (1, 2):
             try:
-                reply = sandbox.run(cells, self.plan)
+                reply = sandbox.run(cells, self.plan_json)
                 break
             except SandboxError as error:
                 if attempt == 2:

@@ -63,20 +63,28 @@ def parse(content: bytes, assignment: str | None = None) -> list[str]:
         raise InvalidNotebook("not_json", detail=str(error)[:120]) from None
     if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
         raise InvalidNotebook("not_notebook", detail="no cells")
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as error:  # nbformat raises many kinds of errors on bad input
-        raise InvalidNotebook("not_notebook", detail=type(error).__name__) from None
+    if raw.get("nbformat") == 4:
+        notebook = raw  # already the current format: nothing to convert
+        for cell in notebook.get("cells") or []:
+            if isinstance(cell, dict) and isinstance(cell.get("source"), list):
+                cell["source"] = "".join(map(str, cell["source"]))
+    else:
+        try:
+            notebook = nbformat.reads(text, as_version=4)
+        except Exception as error:  # nbformat raises many kinds of errors on bad input
+            raise InvalidNotebook("not_notebook", detail=type(error).__name__) from None
     # Schema details (a cell id in a 4.4 notebook...) do not matter: only the cells do.
     cells = notebook.get("cells")
     if not isinstance(cells, list) or not all(
         isinstance(c, dict) and isinstance(c.get("source"), str) and "cell_type" in c for c in cells
     ):
         raise InvalidNotebook("not_notebook", detail="malformed cells")
-    kernel = _kernel_language(notebook)
+    metadata = notebook.get("metadata") if isinstance(notebook.get("metadata"), dict) else {}
+    kernel = _kernel_language(metadata)
     if kernel and kernel != "python":
         raise InvalidNotebook("not_python", kernel=kernel)
-    found = notebook.metadata.get("otter", {}).get("assignment_name")
+    otter = metadata.get("otter") if isinstance(metadata.get("otter"), dict) else {}
+    found = otter.get("assignment_name")
     if assignment and isinstance(found, str) and found != assignment:
         raise InvalidNotebook("other_assignment", found=found, expected=assignment)
     cells = [cell["source"] for cell in cells if cell["cell_type"] == "code"]
@@ -85,9 +93,8 @@ def parse(content: bytes, assignment: str | None = None) -> list[str]:
     return cells
 
 
-def _kernel_language(notebook: nbformat.NotebookNode) -> str | None:
-    metadata = notebook.get("metadata", {})
-    language = metadata.get("kernelspec", {}).get("language") or metadata.get(
-        "language_info", {}
-    ).get("name")
+def _kernel_language(metadata: dict) -> str | None:
+    kernel = metadata.get("kernelspec") if isinstance(metadata.get("kernelspec"), dict) else {}
+    info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
+    language = kernel.get("language") or info.get("name")
     return str(language).lower() if language else None

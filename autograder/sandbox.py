@@ -76,16 +76,23 @@ class Sandbox:
         self._lock = threading.Lock()
         self._stderr = None
 
-    def run(self, cells: list[str], plan: list[dict[str, Any]]) -> dict[str, Any]:
-        """Execute one submission; returns the runner's reply (status, answers, output...)."""
-        request = {"cells": cells, "plan": plan, "limits": asdict(self.limits)}
+    def run(self, cells: list[str], plan_json: str = "[]") -> dict[str, Any]:
+        """Execute one submission; returns the runner's reply (status, answers, output...).
+
+        ``plan_json`` is the plan already encoded (``json.dumps(plan_to_json(plan))``): a
+        class shares one plan, so it is encoded once, not once per submission.
+        """
+        settings: dict[str, Any] = {"limits": asdict(self.limits)}
         if self.isolation != "bubblewrap":
-            request["tmp"] = self._scratch_dir()
+            settings["tmp"] = self._scratch_dir()
+        request = (
+            f'{{"cells": {json.dumps(cells)}, "plan": {plan_json}, {json.dumps(settings)[1:]}'
+        ).encode()
         with self._lock:
             process = self._ensure_started()
             try:
                 assert process.stdin and process.stdout
-                process.stdin.write(json.dumps(request).encode() + b"\n")
+                process.stdin.write(request + b"\n")
                 process.stdin.flush()
                 line = process.stdout.readline()
             except OSError as error:

@@ -58,7 +58,7 @@ def time_dlgrade(classes: dict[str, list[Path]], workers: int) -> tuple[float, i
                 list(pool.map(_grade_all, [grader] * workers, chunks, sandboxes))
         elapsed = time.perf_counter() - started
         for sandbox in sandboxes:
-            reply = sandbox.run(["x = 1"], [])
+            reply = sandbox.run(["x = 1"])
             memory["runner_kb"] = max(memory["runner_kb"], reply["runner_memory_kb"])
     finally:
         for sandbox in sandboxes:
@@ -98,7 +98,7 @@ def peak_submission_kb(classes: dict[str, list[Path]]) -> int:
                     cells = parse(submission.content)
                 except InvalidNotebook:
                     continue
-                reply = sandbox.run(cells, grader.plan)
+                reply = sandbox.run(cells, grader.plan_json)
                 peak = max(peak, reply.get("peak_memory_kb") or 0)
     return peak
 

@@ -26,19 +26,19 @@ def kill_descendants(pid: int) -> None:
 
 def test_a_sandbox_outlives_the_thread_that_started_it():
     with Sandbox(LIMITS) as sandbox:
-        thread = threading.Thread(target=sandbox.run, args=(["x = 1"], []))
+        thread = threading.Thread(target=sandbox.run, args=(["x = 1"],))
         thread.start()
         thread.join()
-        assert sandbox.run(["y = 2"], [])["status"] == "ok"
+        assert sandbox.run(["y = 2"])["status"] == "ok"
 
 
 def test_a_runner_dying_mid_request_is_reported_then_restarted():
     with Sandbox(LIMITS) as sandbox:
-        sandbox.run(["x = 1"], [])
+        sandbox.run(["x = 1"])
         threading.Timer(0.5, kill_descendants, (sandbox._process.pid,)).start()
         with pytest.raises(SandboxError, match="stopped"):
-            sandbox.run(["import time\ntime.sleep(3)"], [])
-        assert sandbox.run(["x = 1"], [])["status"] == "ok"
+            sandbox.run(["import time\ntime.sleep(3)"])
+        assert sandbox.run(["x = 1"])["status"] == "ok"
 
 
 def test_no_state_survives_between_submissions():
@@ -46,7 +46,7 @@ def test_no_state_survives_between_submissions():
         first = sandbox.run(
             ["import os\nopen('left.txt', 'w').write('x')\nos.environ['MARK'] = '1'"], []
         )
-        second = sandbox.run(["import os\nprint(os.listdir('.'), os.environ.get('MARK'))"], [])
+        second = sandbox.run(["import os\nprint(os.listdir('.'), os.environ.get('MARK'))"])
         assert first["status"] == second["status"] == "ok"
         assert second["output"].strip() == "[] None"
 
@@ -54,9 +54,9 @@ def test_no_state_survives_between_submissions():
 def test_without_bubblewrap_the_limits_still_hold():
     with Sandbox(LIMITS, isolate=False) as sandbox:
         assert sandbox.isolation == "limits-only"
-        fine = sandbox.run(["import os\nprint(len(os.listdir('.')))"], [])
+        fine = sandbox.run(["import os\nprint(len(os.listdir('.')))"])
         assert fine["status"] == "ok" and fine["output"].strip() == "0"
-        looping = sandbox.run(["while True:\n    pass"], [])
+        looping = sandbox.run(["while True:\n    pass"])
         assert looping["status"] == "timeout"
 
 

@@ -39,9 +39,10 @@ BACKWARD = tuple(
 
 
 def _gradient_check() -> Check:
-    """The four gradients of the first three cases against the student's own forward/loss."""
+    """The four gradients of two cases (one ReLU off, both on) against the student's own
+    forward and loss."""
     calls, judges = [], []
-    for case, (W, x, y) in enumerate(CASES[:3]):
+    for case, (W, x, y) in enumerate(CASES[1:3], start=1):
         probes = []
         for k, name in enumerate(GRADIENT_NAMES):
             keys = {}
@@ -55,7 +56,7 @@ def _gradient_check() -> Check:
         judges.append(
             agrees_with_finite_differences(BACKWARD[case], probes, STEP, (), "forward + loss")
         )
-    calls.extend(BACKWARD[:3])
+    calls.extend(BACKWARD[1:3])
     return Check("backward_gradcheck", tuple(calls), all_of(judges))
 
 

@@ -165,7 +165,7 @@ BACKWARD_MISTAKES = {
 
 
 def _gradient_check() -> Check:
-    """Every entry of every gradient against finite differences of the student's own functions."""
+    """Two entries of each gradient against finite differences of the student's own functions."""
     rng = np.random.default_rng(99)
     params, (X, Y) = _params(rng, 2, 3, 3), _batch(rng, 4, 2, 3)
     own_forward = Call("gradcheck/forward", "forward", (params, X), {"activation": "tanh"})
@@ -177,7 +177,7 @@ def _gradient_check() -> Check:
     )
     calls, probes = [own_forward, gradient], []
     for name in PARAM_NAMES:
-        for index in np.ndindex(params[name].shape):
+        for index in list(np.ndindex(params[name].shape))[:: max(params[name].size // 2, 1)][:2]:
             keys = {}
             for sign, label in ((1, "+"), (-1, "-")):
                 shifted = {k: v.copy() for k, v in params.items()}

@@ -127,9 +127,13 @@ def _array_from_plain(content: Any) -> np.ndarray:
     size = math.prod(shape)
     if size > MAX_ARRAY_ELEMENTS or not isinstance(data, list) or len(data) != size:
         raise ValueError("array size does not match its shape")
-    if not all(isinstance(v, float | int) and not isinstance(v, bool) for v in data):
+    try:  # NumPy refuses strings, lists and objects here: only numbers get through
+        array = np.array(data, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("array holds something else than numbers") from None
+    if array.shape != (size,):
         raise ValueError("array holds something else than numbers")
-    return np.array(data, dtype=np.float64).reshape(shape)
+    return array.reshape(shape)
 
 
 @dataclass(frozen=True)
