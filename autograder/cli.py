@@ -9,7 +9,9 @@ from pathlib import Path
 
 from .assignment import AssignmentError, Project
 from .build import BuildError, build
-from .grader import Settings, grade_class
+from .class_run import grade_class
+from .executors import DaskExecutor, LocalExecutor
+from .grader import Settings
 from .messages import LANGUAGES
 from .progress import ClassProgress
 from .sandbox import Limits
@@ -35,6 +37,11 @@ def _grade(args: argparse.Namespace) -> int:
         output_bytes=args.output_mb * 2**20,
     )
     settings = Settings(workers=args.workers, limits=limits, lang=args.lang, regrade=args.regrade)
+    executor = (
+        DaskExecutor(args.scheduler, max_tries=args.max_tries)
+        if args.executor == "dask"
+        else LocalExecutor()
+    )
     with ClassProgress(args.assignment) as progress:
         run = grade_class(
             args.assignment,
@@ -44,6 +51,7 @@ def _grade(args: argparse.Namespace) -> int:
             gradebook_url=args.gradebook,
             on_start=progress.start,
             on_result=progress.advance,
+            executor=executor,
         )
     progress.summary(run)
     return 0
@@ -83,6 +91,11 @@ def parser() -> argparse.ArgumentParser:
                          help="seconds per submission (wall clock and CPU)")  # fmt: skip
     command.add_argument("--memory-mb", type=int, default=defaults.limits.memory_bytes // 2**20)
     command.add_argument("--output-mb", type=int, default=defaults.limits.output_bytes // 2**20)
+    command.add_argument("--executor", choices=("local", "dask"), default="local",
+                         help="where submissions are graded (default: local processes)")  # fmt: skip
+    command.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
+    command.add_argument("--max-tries", type=int, default=3,
+                         help="Dask: tries before a submission that kills workers is an error")  # fmt: skip
     command.set_defaults(run=_grade)
 
     command = commands.add_parser("demo", help="build, then grade a generated sample class")

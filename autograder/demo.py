@@ -9,7 +9,8 @@ import pandas as pd
 
 from .assignment import Project
 from .build import build
-from .grader import ClassRun, Settings, grade_class
+from .class_run import ClassRun, grade_class
+from .grader import Settings
 from .sample_class import write_sample_class
 
 

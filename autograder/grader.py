@@ -1,4 +1,4 @@
-"""Grading: one submission (parse, run sandboxed, judge), or a whole class in parallel.
+"""Grading one submission: parse it, run it sandboxed, judge its answers.
 
 The grading process never imports, unpickles or executes anything a student wrote: it
 parses the notebook's JSON, sends the code to a sandbox, and reads back plain data.
@@ -9,26 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
-import re
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-
-import pandas as pd
+from dataclasses import dataclass, field
 
 from .assignment import Assignment, Project, load_assignment
 from .checks import judge, plan_for, reference_answers
 from .execution.plan import Answer, answers_from_json, plan_to_json
 from .feedback import feedback_text
-from .gradebook import Gradebook
 from .messages import Message, render
 from .notebook import InvalidNotebook, parse
 from .results import SubmissionResult, TestResult
 from .sandbox import Limits, Sandbox, SandboxError
-from .submissions import Problem, Submission, collect
+from .submissions import Submission
 
 SOURCES_OF_TRUTH = ("autograder/checks", "autograder/execution", "autograder/compare.py",
                     "autograder/misconceptions.py")  # fmt: skip
@@ -74,7 +65,10 @@ class Grader:
         except InvalidNotebook as invalid:
             reason = invalid.render(self.settings.lang)
             return self._result(
-                submission, "invalid", Message("status_invalid", {"reason": reason}), sandbox
+                submission,
+                "invalid",
+                Message("status_invalid", {"reason": reason}),
+                sandbox.isolation,
             )
         for attempt in (1, 2):
             try:
@@ -83,8 +77,12 @@ class Grader:
             except SandboxError as error:
                 if attempt == 2:
                     message = Message("status_grader_failure", {"error": str(error)})
-                    return self._result(submission, "error", message, sandbox)
+                    return self._result(submission, "error", message, sandbox.isolation)
         return self._from_reply(submission, reply, sandbox)
+
+    def failed(self, submission: Submission, message: Message) -> SubmissionResult:
+        """The result of a submission that could not be graded at all (status ``error``)."""
+        return self._result(submission, "error", message, "none")
 
     def _from_reply(
         self, submission: Submission, reply: dict, sandbox: Sandbox
@@ -114,14 +112,14 @@ class Grader:
             )
         else:
             message = Message("status_graded")
-        return self._result(submission, status, message, sandbox, answers, reply)
+        return self._result(submission, status, message, sandbox.isolation, answers, reply)
 
     def _result(
         self,
         submission: Submission,
         status: str,
         message: Message,
-        sandbox: Sandbox,
+        isolation: str,
         answers: dict[str, Answer] | None = None,
         reply: dict | None = None,
     ) -> SubmissionResult:
@@ -153,7 +151,7 @@ class Grader:
             submission_hash=submission.sha256,
             autograder_hash=self.autograder_hash,
             origin=submission.origin,
-            isolation=sandbox.isolation,
+            isolation=isolation,
             tests=tests,
             questions=questions,
             student_name=submission.student_name,
@@ -161,151 +159,3 @@ class Grader:
             cell_errors=(reply or {}).get("cell_errors") or [],
             output=(reply or {}).get("output") or "",
         )
-
-
-@dataclass
-class ClassRun:
-    """What a class run did: the results written, what was skipped, what could not be read."""
-
-    assignment: str
-    out: Path
-    graded: list[SubmissionResult] = field(default_factory=list)
-    skipped: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    isolation: str = ""
-
-    @property
-    def grades(self) -> pd.DataFrame:
-        return pd.read_csv(self.out / "grades.csv", dtype={"student_id": str})
-
-
-def grade_class(
-    name: str,
-    inputs: Iterable[str | Path],
-    out: Path,
-    settings: Settings | None = None,
-    *,
-    gradebook_url: str | None = None,
-    project: Project | None = None,
-    on_result: Callable[[SubmissionResult], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
-) -> ClassRun:
-    """Grade every submission found in ``inputs``; write grades.csv, results/ and the gradebook."""
-    settings = settings or Settings()
-    grader = Grader(name, settings, project)
-    found, problems = collect(inputs)
-    gradebook = Gradebook(gradebook_url) if gradebook_url else Gradebook.in_folder(out)
-    run = ClassRun(name, out, problems=problems)
-    done = set() if settings.regrade else gradebook.graded_keys(name, grader.autograder_hash)
-    todo = [s for s in found if (s.student_id, s.sha256) not in done]
-    run.skipped = len(found) - len(todo)
-    (out / "results").mkdir(parents=True, exist_ok=True)
-    run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(settings))
-    if on_start:
-        on_start(len(todo))
-    try:
-        with _sandboxes(settings) as (sandboxes, isolation):
-            run.isolation = isolation
-            for result in _in_parallel(todo, grader, sandboxes, settings.workers):
-                gradebook.record(run_id, result)
-                write_result(out, result)
-                run.graded.append(result)
-                if on_result:
-                    on_result(result)
-        gradebook.finish_run(run_id)
-    finally:
-        write_grades(gradebook, grader.assignment, out / "grades.csv")
-        gradebook.close()
-    return run
-
-
-def _in_parallel(
-    todo: list[Submission], grader: Grader, sandboxes: queue.Queue[Sandbox], workers: int
-) -> Iterator[SubmissionResult]:
-    """Results as they complete; on interruption, pending work is cancelled."""
-
-    def task(submission: Submission) -> SubmissionResult:
-        sandbox = sandboxes.get()
-        try:
-            return grader.grade(submission, sandbox)
-        finally:
-            sandboxes.put(sandbox)
-
-    pending = iter(todo)
-    with ThreadPoolExecutor(max_workers=workers) as executor:
-        running: set[Future[SubmissionResult]] = set()
-        try:
-            while True:
-                while len(running) < 2 * workers:
-                    submission = next(pending, None)
-                    if submission is None:
-                        break
-                    running.add(executor.submit(task, submission))
-                if not running:
-                    return
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        finally:
-            for future in running:
-                future.cancel()
-
-
-@contextmanager
-def _sandboxes(settings: Settings) -> Iterator[tuple[queue.Queue[Sandbox], str]]:
-    """One warm sandbox per worker, handed out through a queue."""
-    pool: queue.Queue[Sandbox] = queue.Queue()
-    created = [Sandbox(settings.limits, isolate=settings.isolate) for _ in range(settings.workers)]
-    for sandbox in created:
-        pool.put(sandbox)
-    try:
-        yield pool, created[0].isolation
-    finally:
-        for sandbox in created:
-            sandbox.close()
-
-
-def _settings_json(settings: Settings) -> dict:
-    return json.loads(json.dumps(asdict(settings)))
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def result_path(out: Path, student_id: str) -> Path:
-    """results/<student_id>.json, with a hash suffix when the id is not a safe file name."""
-    safe = _UNSAFE.sub("_", student_id)[:80] or "_"
-    if safe != student_id:
-        safe += "-" + hashlib.sha256(student_id.encode()).hexdigest()[:8]
-    return out / "results" / f"{safe}.json"
-
-
-def write_result(out: Path, result: SubmissionResult) -> None:
-    path = result_path(out, result.student_id)
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2), "utf-8")
-    temporary.replace(path)
-
-
-def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd.DataFrame:
-    """grades.csv: one row per student, from the latest grading in the gradebook."""
-    latest = gradebook.latest(assignment.name)
-    questions = [q.name for q in assignment.autograded]
-    rows = []
-    for _, row in latest.iterrows():
-        result = row["result"] if isinstance(row["result"], dict) else json.loads(row["result"])
-        scores = result.get("questions", {})
-        rows.append(
-            {
-                "student_id": row["student_id"],
-                "assignment": assignment.name,
-                **{q: scores.get(q, {}).get("score", 0.0) for q in questions},
-                "score": row["score"],
-                "max_score": row["max_score"],
-                "status": row["status"],
-            }
-        )
-    columns = ["student_id", "assignment", *questions, "score", "max_score", "status"]
-    frame = pd.DataFrame(rows, columns=columns).sort_values("student_id")
-    frame.to_csv(path, index=False)
-    return frame

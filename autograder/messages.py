@@ -99,6 +99,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "fr": "Le bac à sable n'a pas pu exécuter ce notebook, même au second essai ({error}).",
         "en": "The sandbox could not run this notebook, even on a second try ({error}).",
     },
+    "status_killed_worker": {
+        "fr": "La correction de ce notebook a fait tomber {tries} machines de calcul : abandonnée.",
+        "en": "Grading this notebook brought down {tries} grading workers: given up.",
+    },
     "not_run": {
         "fr": "Non évalué : {reason}",
         "en": "Not evaluated: {reason}",

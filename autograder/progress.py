@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from .grader import ClassRun
+from .class_run import ClassRun
 from .results import STATUSES, SubmissionResult
 
 

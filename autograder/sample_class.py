@@ -159,5 +159,7 @@ def _with_syntax_error(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode
 
 def _with_first_cell(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
     changed = nbformat.from_dict(json.loads(json.dumps(notebook)))
-    changed.cells.insert(0, nbformat.v4.new_code_cell(source))
+    cell = nbformat.v4.new_code_cell(source)
+    cell.pop("id", None)  # the templates are nbformat 4.4, which has no cell ids
+    changed.cells.insert(0, cell)
     return changed

@@ -10,7 +10,8 @@ import pytest
 
 from autograder.assignment import Project
 from autograder.build import build
-from autograder.grader import Settings, grade_class
+from autograder.class_run import grade_class
+from autograder.grader import Settings
 from autograder.sample_class import fill_template, reference_source
 from autograder.sandbox import Limits
 

@@ -13,8 +13,9 @@ import zipfile
 import nbformat
 import pytest
 
+from autograder.class_run import grade_class
 from autograder.gradebook import Gradebook
-from autograder.grader import Settings, grade_class
+from autograder.grader import Settings
 from autograder.sample_class import MUTATIONS, write_sample_class
 
 from .conftest import ASSIGNMENTS, FAST_LIMITS, grade_notebooks, load_result, notebook_with

@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grader import Settings, grade_class
+from autograder.class_run import grade_class
+from autograder.grader import Settings
 from autograder.sample_class import MUTATIONS
 
 from .conftest import ASSIGNMENTS, FAST_LIMITS, correct_notebook

@@ -1,0 +1,125 @@
+"""A whole class: find the submissions, grade what is new, write grades.csv and results/.
+
+The executor decides where each submission is graded (local threads by default, or a
+Dask cluster); this process alone writes the gradebook and the output files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .assignment import Assignment, Project
+from .executors import Executor, LocalExecutor
+from .gradebook import Gradebook
+from .grader import Grader, Settings
+from .results import SubmissionResult
+from .submissions import Problem, collect
+
+
+@dataclass
+class ClassRun:
+    """What a class run did: the results written, what was skipped, what could not be read."""
+
+    assignment: str
+    out: Path
+    graded: list[SubmissionResult] = field(default_factory=list)
+    skipped: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    isolation: str = ""
+
+    @property
+    def grades(self) -> pd.DataFrame:
+        return pd.read_csv(self.out / "grades.csv", dtype={"student_id": str})
+
+
+def grade_class(
+    name: str,
+    inputs: Iterable[str | Path],
+    out: Path,
+    settings: Settings | None = None,
+    *,
+    gradebook_url: str | None = None,
+    project: Project | None = None,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
+) -> ClassRun:
+    """Grade every submission found in ``inputs``; write grades.csv, results/ and the gradebook."""
+    settings = settings or Settings()
+    grader = Grader(name, settings, project)
+    found, problems = collect(inputs)
+    gradebook = Gradebook(gradebook_url) if gradebook_url else Gradebook.in_folder(out)
+    run = ClassRun(name, out, problems=problems)
+    done = set() if settings.regrade else gradebook.graded_keys(name, grader.autograder_hash)
+    todo = [s for s in found if (s.student_id, s.sha256) not in done]
+    run.skipped = len(found) - len(todo)
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(settings))
+    if on_start:
+        on_start(len(todo))
+    try:
+        for result in (executor or LocalExecutor()).grade(grader, todo):
+            gradebook.record(run_id, result)
+            write_result(out, result)
+            run.graded.append(result)
+            run.isolation = run.isolation or result.isolation
+            if on_result:
+                on_result(result)
+        gradebook.finish_run(run_id)
+    finally:
+        write_grades(gradebook, grader.assignment, out / "grades.csv")
+        gradebook.close()
+    return run
+
+
+def _settings_json(settings: Settings) -> dict:
+    return json.loads(json.dumps(asdict(settings)))
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def result_path(out: Path, student_id: str) -> Path:
+    """results/<student_id>.json, with a hash suffix when the id is not a safe file name."""
+    safe = _UNSAFE.sub("_", student_id)[:80] or "_"
+    if safe != student_id:
+        safe += "-" + hashlib.sha256(student_id.encode()).hexdigest()[:8]
+    return out / "results" / f"{safe}.json"
+
+
+def write_result(out: Path, result: SubmissionResult) -> None:
+    path = result_path(out, result.student_id)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2), "utf-8")
+    temporary.replace(path)
+
+
+def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd.DataFrame:
+    """grades.csv: one row per student, from the latest grading in the gradebook."""
+    latest = gradebook.latest(assignment.name)
+    questions = [q.name for q in assignment.autograded]
+    rows = []
+    for _, row in latest.iterrows():
+        result = row["result"] if isinstance(row["result"], dict) else json.loads(row["result"])
+        scores = result.get("questions", {})
+        rows.append(
+            {
+                "student_id": row["student_id"],
+                "assignment": assignment.name,
+                **{q: scores.get(q, {}).get("score", 0.0) for q in questions},
+                "score": row["score"],
+                "max_score": row["max_score"],
+                "status": row["status"],
+            }
+        )
+    columns = ["student_id", "assignment", *questions, "score", "max_score", "status"]
+    frame = pd.DataFrame(rows, columns=columns).sort_values("student_id")
+    frame.to_csv(path, index=False)
+    return frame

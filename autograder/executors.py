@@ -1,0 +1,182 @@
+"""Where submissions are graded: local worker threads, or the workers of a Dask cluster.
+
+An executor only decides *where* ``Grader.grade`` runs. The sandbox, the limits and the
+comparison with the reference are the same everywhere, and only the coordinating
+process writes the gradebook. So both executors give identical results.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .assignment import Project
+from .grader import Grader, Settings
+from .messages import Message
+from .results import SubmissionResult
+from .sandbox import Sandbox
+from .submissions import Submission
+
+
+class Executor(Protocol):
+    def grade(self, grader: Grader, submissions: list[Submission]) -> Iterator[SubmissionResult]:
+        """Results as they complete; closing the iterator cancels what is still pending."""
+        ...
+
+
+class LocalExecutor:
+    """One thread and one warm sandbox per worker, on this machine."""
+
+    def grade(self, grader: Grader, submissions: list[Submission]) -> Iterator[SubmissionResult]:
+        settings = grader.settings
+        sandboxes = [
+            Sandbox(settings.limits, isolate=settings.isolate) for _ in range(settings.workers)
+        ]
+        idle: queue.Queue[Sandbox] = queue.Queue()
+        for sandbox in sandboxes:
+            idle.put(sandbox)
+
+        def task(submission: Submission) -> SubmissionResult:
+            sandbox = idle.get()
+            try:
+                return grader.grade(submission, sandbox)
+            finally:
+                idle.put(sandbox)
+
+        pending = iter(submissions)
+        running: set[Future[SubmissionResult]] = set()
+        with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+            try:
+                while True:
+                    while len(running) < 2 * settings.workers:
+                        submission = next(pending, None)
+                        if submission is None:
+                            break
+                        running.add(pool.submit(task, submission))
+                    if not running:
+                        return
+                    finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        yield future.result()
+            finally:
+                for future in running:
+                    future.cancel()
+                for sandbox in sandboxes:
+                    sandbox.close()
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """What a Dask worker needs to grade one submission, and nothing it must trust."""
+
+    assignment: str
+    settings: Settings
+    autograder_hash: str
+    submission: Submission
+    project_root: str | None
+
+
+_local = threading.local()
+_graders: dict[tuple[str, str | None], Grader] = {}
+_graders_lock = threading.Lock()
+
+
+def grade_remotely(job: RemoteJob) -> SubmissionResult:
+    """The Dask task: grade one submission on the worker, with its own warm sandbox.
+
+    The worker grades with its own checkout of the project; a different autograder
+    (other checks, other solutions) is refused rather than trusted.
+    """
+    key = (job.assignment, job.project_root)
+    with _graders_lock:
+        if key not in _graders:
+            project = Project(Path(job.project_root)) if job.project_root else Project.default()
+            _graders[key] = Grader(job.assignment, job.settings, project)
+    grader = _graders[key]
+    if grader.autograder_hash != job.autograder_hash:
+        raise RuntimeError(
+            f"worker {os.uname().nodename} has another version of {job.assignment}'s "
+            "autograder; install the same project version on every worker"
+        )
+    sandboxes = getattr(_local, "sandboxes", None)
+    if sandboxes is None:
+        sandboxes = _local.sandboxes = {}
+    limits_key = (job.settings.limits, job.settings.isolate)
+    if limits_key not in sandboxes:
+        sandboxes[limits_key] = Sandbox(job.settings.limits, isolate=job.settings.isolate)
+    return grader.grade(job.submission, sandboxes[limits_key])
+
+
+class DaskExecutor:
+    """Each submission is one Dask task; without a scheduler address, a local cluster.
+
+    When a worker dies, Dask fails the tasks it was running (the scheduler allows no
+    silent retry), and this executor submits them again, up to ``max_tries`` attempts
+    per submission. A task caught in another's crash is simply graded again; a
+    submission whose task brings down ``max_tries`` workers is marked ``error``.
+    """
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        *,
+        max_tries: int = 3,
+        task: Callable[[RemoteJob], SubmissionResult] = grade_remotely,
+        project_root: str | None = None,
+    ):
+        self.scheduler = scheduler
+        self.max_tries = max_tries
+        self.task = task
+        self.project_root = project_root
+
+    def grade(self, grader: Grader, submissions: list[Submission]) -> Iterator[SubmissionResult]:
+        import dask
+        from distributed import Client, KilledWorker, LocalCluster, as_completed
+
+        scheduler_config = {
+            "distributed.scheduler.allowed-failures": 0,
+            "distributed.scheduler.worker-saturation": 1.0,
+        }
+        with dask.config.set(scheduler_config):
+            if self.scheduler:
+                client, cluster = Client(self.scheduler), None
+            else:
+                cluster = LocalCluster(
+                    n_workers=grader.settings.workers, threads_per_worker=1, dashboard_address=None
+                )
+                client = Client(cluster)
+        root = self.project_root or (None if self.scheduler else str(grader.project.root))
+        attempts: dict[object, tuple[Submission, int]] = {}
+
+        def submit(submission: Submission, attempt: int):
+            job = RemoteJob(
+                grader.assignment.name, grader.settings, grader.autograder_hash, submission, root
+            )
+            key = f"grade-{job.assignment}-{submission.sha256[:16]}-{len(attempts)}"
+            future = client.submit(self.task, job, key=key, pure=False)
+            attempts[future] = (submission, attempt)
+            return future
+
+        try:
+            futures = as_completed([submit(s, 1) for s in submissions])
+            for future in futures:
+                submission, attempt = attempts[future]
+                try:
+                    yield future.result()
+                except KilledWorker:
+                    if attempt < self.max_tries:
+                        futures.add(submit(submission, attempt + 1))
+                    else:
+                        message = Message("status_killed_worker", {"tries": self.max_tries})
+                        yield grader.failed(submission, message)
+        finally:
+            client.cancel([f for f in attempts if not f.done()])
+            client.close()
+            if cluster is not None:
+                cluster.close()
