@@ -17,6 +17,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/executors.py
 
 setup: $(VENV)/.installed system-packages
 

@@ -114,3 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AssignmentError, BuildError) as error:
         print(f"dlgrade: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            "dlgrade: interrupted; what was graded is saved, run again to resume", file=sys.stderr
+        )
+        return 130

@@ -19,24 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import generate_class
+
 from autograder.assignment import Project
-from autograder.build import build
 from autograder.grader import Grader, Settings
-from autograder.sample_class import write_sample_class
 from autograder.sandbox import Sandbox
 from autograder.submissions import collect
-
-ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
-
-
-def generate(folder: Path, total: int, project: Project) -> dict[str, list[Path]]:
-    per_assignment = -(-total // len(ASSIGNMENTS))
-    classes = {}
-    for name in ASSIGNMENTS:
-        build(name, project)
-        students = write_sample_class(folder / name, name, project, per_assignment)
-        classes[name] = [s.path for s in students]
-    return classes
 
 
 def time_dlgrade(classes: dict[str, list[Path]], workers: int) -> tuple[float, int, dict]:
@@ -111,7 +101,8 @@ def main() -> None:
     args = parser.parse_args()
     project = Project.default()
     with tempfile.TemporaryDirectory() as tmp:
-        classes = generate(Path(tmp), args.submissions, project)
+        folders = generate_class(Path(tmp), args.submissions, project)
+        classes = {name: sorted(folder.glob("*.ipynb")) for name, folder in folders.items()}
         ours, count, memory = time_dlgrade(classes, args.workers)
         theirs, otter_count = time_otter(classes, args.otter_sample, project)
         submission_kb = peak_submission_kb(classes)

@@ -93,3 +93,26 @@ def test_a_submission_killing_workers_is_an_error_after_bounded_tries(
     for result in local.graded:
         if result.student_id != "mlp005":
             assert results[result.student_id].tests == result.tests, result.student_id
+
+
+def test_ctrl_c_leaves_a_gradebook_that_a_rerun_completes(sample_class, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", "mlp_softmax", str(sample_class),
+               "--out", str(out), "--executor", "dask", "--workers", "1"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (out / "results").exists() and len(list((out / "results").glob("*.json"))) >= 3:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    partial = len(Gradebook.in_folder(out).submissions("mlp_softmax"))
+    assert 0 < partial < 20
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    graded = Gradebook.in_folder(out).submissions("mlp_softmax")
+    assert len(graded) == 20 and graded["student_id"].is_unique
