@@ -12,6 +12,7 @@ from .build import BuildError, build
 from .class_run import grade_class
 from .executors import DaskExecutor, LocalExecutor
 from .grader import Settings
+from .lms_export import RosterError
 from .messages import LANGUAGES
 from .progress import ClassProgress
 from .sandbox import Limits
@@ -67,6 +68,24 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .lms_export import export
+
+    report = export(
+        args.lms,
+        args.graded,
+        args.roster,
+        args.out,
+        item=args.item or args.graded.name,
+        lms_id=args.lms_id,
+        missing_as_zero=args.missing_as_zero,
+    )
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    print(f"{args.lms}: written to {args.out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning notebooks.")
     commands = main.add_subparsers(dest="command", required=True)
@@ -98,6 +117,19 @@ def parser() -> argparse.ArgumentParser:
                          help="Dask: tries before a submission that kills workers is an error")  # fmt: skip
     command.set_defaults(run=_grade)
 
+    command = commands.add_parser("export", help="write LMS import files from a graded folder")
+    command.add_argument(
+        "--lms", choices=("canvas", "moodle", "blackboard", "gradescope"), required=True
+    )
+    command.add_argument("--graded", type=Path, required=True, help="the --out folder of a grading")
+    command.add_argument("--roster", type=Path, help="roster CSV (student_id and LMS identities)")
+    command.add_argument("--out", type=Path, required=True)
+    command.add_argument("--item", help="grade item name in the LMS (default: the folder name)")
+    command.add_argument("--lms-id", default="", help="Canvas assignment id / Blackboard column id")
+    command.add_argument("--missing-as-zero", action="store_true",
+                         help="export students without submission as 0 (default: blank)")  # fmt: skip
+    command.set_defaults(run=_export)
+
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     command.add_argument("--size", type=int, default=30, help="students per assignment")
@@ -111,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (AssignmentError, BuildError) as error:
+    except (AssignmentError, BuildError, RosterError) as error:
         print(f"dlgrade: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,190 @@
+"""Where LMS files are written: Canvas, Moodle and Blackboard grade imports, Gradescope results.
+
+The roster joins the gradebook's students to LMS identities. Nothing is guessed: students
+graded but absent from the roster, roster entries with no submission, duplicated
+identities are listed in the ``RosterReport``; entries with no submission are exported
+blank (missing), not as zero, unless asked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+LMS = ("canvas", "moodle", "blackboard", "gradescope")
+ROSTER_COLUMNS = ("student_id", "last_name", "first_name", "email", "username",
+                  "sis_user_id", "sis_login_id", "section")  # fmt: skip
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class RosterError(ValueError):
+    """A roster that cannot be used; the message names the file and the row."""
+
+
+@dataclass
+class RosterReport:
+    """What the join between gradebook and roster found."""
+
+    not_in_roster: list[str] = field(default_factory=list)
+    no_submission: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            *(f"graded but not in the roster (not exported): {s}" for s in self.not_in_roster),
+            *(
+                f"in the roster, no submission (exported as missing): {s}"
+                for s in self.no_submission
+            ),
+            *(f"student_id repeated in the roster (first row used): {s}" for s in self.duplicated),
+        ]
+
+
+def read_roster(path: Path) -> pd.DataFrame:
+    """The roster CSV: a ``student_id`` column (the id the grader gives) and LMS identities."""
+    try:
+        roster = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise RosterError(f"{path}: unreadable roster ({error})") from None
+    if "student_id" not in roster.columns:
+        raise RosterError(f"{path}: the roster needs a 'student_id' column")
+    blank = roster.index[roster["student_id"].str.strip() == ""]
+    if len(blank):
+        raise RosterError(f"{path}: row {blank[0] + 2} has an empty student_id")
+    for column in ROSTER_COLUMNS:
+        if column not in roster.columns:
+            roster[column] = ""
+    return roster
+
+
+def join(grades: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFrame, RosterReport]:
+    """Roster rows with their grade (NaN where there is no submission), and the report."""
+    report = RosterReport()
+    counts = Counter(roster["student_id"])
+    report.duplicated = sorted(s for s, n in counts.items() if n > 1)
+    roster = roster.drop_duplicates("student_id", keep="first")
+    graded = set(grades["student_id"])
+    report.not_in_roster = sorted(graded - set(roster["student_id"]))
+    report.no_submission = sorted(set(roster["student_id"]) - graded)
+    joined = roster.merge(grades, on="student_id", how="left")
+    return joined, report
+
+
+def safe(value: object) -> object:
+    """A text cell that no spreadsheet will read as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _score(value: float, missing_as_zero: bool) -> str:
+    if pd.isna(value):
+        return "0" if missing_as_zero else ""
+    return f"{float(value):g}"
+
+
+def canvas_csv(joined: pd.DataFrame, item: str, points: float, assignment_id: str,
+               missing_as_zero: bool = False) -> str:  # fmt: skip
+    """Canvas's gradebook import: identity columns, one ``Name (id)`` column, and the
+    "Points Possible" row that Canvas's own export has under the header."""
+    column = f"{item} ({assignment_id})"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+    writer.writerow(["    Points Possible", "", "", "", "", f"{points:g}"])
+    for _, row in joined.iterrows():
+        name = ", ".join(n for n in (row["last_name"], row["first_name"]) if n)
+        writer.writerow([safe(name), safe(row["student_id"]), safe(row["sis_user_id"]),
+                         safe(row["sis_login_id"]), safe(row["section"]),
+                         _score(row["score"], missing_as_zero)])  # fmt: skip
+    return out.getvalue()
+
+
+def moodle_csv(joined: pd.DataFrame, item: str, feedback: dict[str, str],
+               missing_as_zero: bool = False) -> str:  # fmt: skip
+    """Moodle's grade import (CSV): identifiers to map a user (email, username, ID number),
+    the grade item, and its feedback text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Email address", "Username", "ID number", item, f"{item} (feedback)"])
+    for _, row in joined.iterrows():
+        writer.writerow([safe(row["email"]), safe(row["username"]), safe(row["sis_user_id"]),
+                         _score(row["score"], missing_as_zero),
+                         safe(feedback.get(row["student_id"], ""))])  # fmt: skip
+    return out.getvalue()
+
+
+def blackboard_csv(joined: pd.DataFrame, item: str, points: float, column_id: str,
+                   missing_as_zero: bool = False) -> str:  # fmt: skip
+    """Blackboard Grade Center upload: keyed by Username, one column named with its total
+    points and ending in ``|column id``; every field quoted, as Blackboard requires."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(["Last Name", "First Name", "Username",
+                     f"{item} [Total Pts: {points:g} Score] |{column_id}"])  # fmt: skip
+    for _, row in joined.iterrows():
+        writer.writerow([safe(row["last_name"]), safe(row["first_name"]), safe(row["username"]),
+                         _score(row["score"], missing_as_zero)])  # fmt: skip
+    return out.getvalue()
+
+
+def gradescope_results(result: dict) -> dict:
+    """One submission's results in Gradescope's autograder format (results.json)."""
+    return {
+        "score": result["score"],
+        "output": result["message"],
+        "visibility": "visible",
+        "tests": [
+            {
+                "name": f"{test['question']} — {test['name']}",
+                "score": test["score"],
+                "max_score": test["max_score"],
+                "status": "passed" if test["passed"] else "failed",
+                "output": test["feedback"],
+                "visibility": "visible",
+            }
+            for test in result["tests"]
+        ],
+    }
+
+
+def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
+           item: str, lms_id: str = "", missing_as_zero: bool = False) -> RosterReport:  # fmt: skip
+    """Write the import file(s) of ``lms`` from a graded folder (grades.csv, results/)."""
+    if lms not in LMS:
+        raise ValueError(f"unknown LMS {lms!r}: one of {', '.join(LMS)}")
+    grades = pd.read_csv(grades_dir / "grades.csv", dtype={"student_id": str})
+    results = {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in (grades_dir / "results").glob("*.json")
+    }
+    by_student = {r["student_id"]: r for r in results.values()}
+    out.mkdir(parents=True, exist_ok=True)
+    if lms == "gradescope":
+        for student, result in by_student.items():
+            folder = out / "gradescope" / Path(student).name
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "results.json").write_text(
+                json.dumps(gradescope_results(result), ensure_ascii=False, indent=1), "utf-8"
+            )
+        return RosterReport()
+    if roster_path is None:
+        raise RosterError(f"--roster is needed to export to {lms}")
+    joined, report = join(grades, read_roster(roster_path))
+    points = float(grades["max_score"].max()) if len(grades) else 0.0
+    if lms == "canvas":
+        text = canvas_csv(joined, item, points, lms_id or "0", missing_as_zero)
+    elif lms == "moodle":
+        feedback = {s: r["message"] for s, r in by_student.items()}
+        text = moodle_csv(joined, item, feedback, missing_as_zero)
+    else:
+        text = blackboard_csv(joined, item, points, lms_id or "0", missing_as_zero)
+    (out / f"{lms}_import.csv").write_text(text, encoding="utf-8")
+    (out / f"{lms}_roster_report.txt").write_text("\n".join(report.lines()) + "\n", "utf-8")
+    return report

@@ -1,0 +1,96 @@
+"""LMS import files: the documented columns, the roster join report, no formula injection."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from autograder.class_run import grade_class
+from autograder.grader import Settings
+from autograder.lms_export import RosterError, export, safe
+from autograder.sample_class import write_sample_class
+
+from .conftest import FAST_LIMITS
+
+ROSTER = """student_id,last_name,first_name,email,username,sis_user_id,sis_login_id,section
+sgd001,Dupont,Jean,jean.dupont@example.org,jdupont,S001,jdupont,G1
+sgd002,=HYPERLINK("x"),Léa,lea@example.org,lmartin,S002,lmartin,G1
+sgd002,Doublon,Léa,lea2@example.org,lmartin2,S002b,lmartin2,G2
+ghost,Fantome,Paul,paul@example.org,pfantome,S099,pfantome,G2
+"""
+
+
+@pytest.fixture(scope="module")
+def graded(project, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export")
+    write_sample_class(folder / "class", "sgd_batch_size", project, size=4)
+    grade_class("sgd_batch_size", [folder / "class"], folder / "graded",
+                Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    return folder
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_canvas_import(graded, tmp_path):
+    report = export("canvas", graded / "graded", graded / "roster.csv", tmp_path,
+                    item="TP SGD", lms_id="4242")  # fmt: skip
+    table = rows((tmp_path / "canvas_import.csv").read_text(encoding="utf-8"))
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "TP SGD (4242)"]
+    assert table[1] == ["    Points Possible", "", "", "", "", "8"]
+    students = {row[1]: row for row in table[2:]}
+    assert students["sgd001"][0] == "Dupont, Jean" and float(students["sgd001"][5]) >= 0
+    assert students["ghost"][5] == ""  # no submission: missing, not zero
+    assert students["sgd002"][0].startswith("'=")  # no formula
+    assert report.not_in_roster == ["sgd003", "sgd004"]
+    assert report.no_submission == ["ghost"] and report.duplicated == ["sgd002"]
+
+
+def test_missing_as_zero_when_asked(graded, tmp_path):
+    export("canvas", graded / "graded", graded / "roster.csv", tmp_path, item="TP",
+           lms_id="1", missing_as_zero=True)  # fmt: skip
+    table = rows((tmp_path / "canvas_import.csv").read_text(encoding="utf-8"))
+    assert {row[1]: row[5] for row in table[2:]}["ghost"] == "0"
+
+
+def test_moodle_import_has_identifiers_grade_and_feedback(graded, tmp_path):
+    export("moodle", graded / "graded", graded / "roster.csv", tmp_path, item="TP SGD")
+    table = rows((tmp_path / "moodle_import.csv").read_text(encoding="utf-8"))
+    assert table[0] == ["Email address", "Username", "ID number", "TP SGD", "TP SGD (feedback)"]
+    first = table[1]
+    assert first[0] == "jean.dupont@example.org" and first[4]
+
+
+def test_blackboard_upload_is_fully_quoted_with_column_id(graded, tmp_path):
+    export("blackboard", graded / "graded", graded / "roster.csv", tmp_path, item="TP SGD",
+           lms_id="_123_1")  # fmt: skip
+    text = (tmp_path / "blackboard_import.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == (
+        '"Last Name","First Name","Username","TP SGD [Total Pts: 8 Score] |_123_1"'
+    )
+    assert all(line.startswith('"') and line.endswith('"') for line in text.splitlines())
+
+
+def test_gradescope_results_per_submission(graded, tmp_path):
+    export("gradescope", graded / "graded", None, tmp_path, item="TP SGD")
+    result = json.loads((tmp_path / "gradescope" / "sgd001" / "results.json").read_text())
+    assert set(result) == {"score", "output", "visibility", "tests"}
+    assert {"name", "score", "max_score", "output", "visibility"} <= set(result["tests"][0])
+    assert sum(t["score"] for t in result["tests"]) == result["score"]
+
+
+def test_a_roster_without_student_id_is_refused(graded, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email\nJean,j@x\n", encoding="utf-8")
+    with pytest.raises(RosterError, match=r"bad\.csv: the roster needs a 'student_id' column"):
+        export("canvas", graded / "graded", bad, tmp_path, item="TP")
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+A1", "-2+3", "@SUM(A1)"])
+def test_formulas_are_neutralised(cell):
+    assert safe(cell) == "'" + cell and safe("Dupont") == "Dupont"
