@@ -1,6 +1,7 @@
 # Two entry points: `make demo` (the main job) and `make test` (the test suite).
 # Both set up everything first: a virtual environment with the project installed, and
-# the bubblewrap sandbox (installed with apt when running as root and missing).
+# the bubblewrap sandbox and Chromium for the page tests (installed with apt when
+# running as root and missing).
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -28,9 +29,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 system-packages:
-	@command -v bwrap >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else \
-	    echo "WARNING: bubblewrap (bwrap) is missing; install it, or submissions run without a sandbox"; \
-	  fi; }
+	    echo "WARNING: missing system packages:$$missing (bubblewrap sandboxes submissions;" \
+	         "chromium runs the report tests, which are skipped without it)"; \
+	  fi; \
+	fi

@@ -86,6 +86,17 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pages(args: argparse.Namespace) -> int:
+    from .pages import write_feedback, write_report
+
+    if args.command == "feedback":
+        written = write_feedback(args.graded, args.lang)
+        print(f"{len(written)} feedback page(s) in {args.graded / 'feedback'}")
+    else:
+        print(f"report: {write_report(args.graded, args.lang)}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning notebooks.")
     commands = main.add_subparsers(dest="command", required=True)
@@ -129,6 +140,13 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--missing-as-zero", action="store_true",
                          help="export students without submission as 0 (default: blank)")  # fmt: skip
     command.set_defaults(run=_export)
+
+    for name, text in (("feedback", "one HTML and Markdown feedback page per student"),
+                       ("report", "the class report (HTML with plots) for the instructor")):  # fmt: skip
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--graded", type=Path, required=True, help="a grading --out folder")
+        command.add_argument("--lang", choices=LANGUAGES, default="fr")
+        command.set_defaults(run=_pages)
 
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")

@@ -1,0 +1,100 @@
+"""Feedback pages and the class report, opened in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from autograder.class_run import grade_class
+from autograder.gradebook import Gradebook
+from autograder.grader import Settings
+from autograder.pages import write_feedback, write_report
+from autograder.sample_class import write_sample_class
+
+from .conftest import FAST_LIMITS, notebook_with
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+PAYLOAD = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+
+
+def dump_dom(page: Path) -> str:
+    """The DOM after Chromium has loaded the page (and run any script in it)."""
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=3000",
+             "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def graded(project, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pages")
+    write_sample_class(folder / "class", "backprop_miniconv", project, size=16)
+    hostile = notebook_with(
+        [f"raise ValueError({PAYLOAD!r})", "def forward(W, x):\n    return 0.0, {}"]
+    )
+    import nbformat
+
+    nbformat.write(hostile, folder / "class" / "intrus.ipynb")
+    grade_class("backprop_miniconv", [folder / "class"], folder / "graded",
+                Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    write_feedback(folder / "graded")
+    write_report(folder / "graded")
+    return folder / "graded"
+
+
+def test_one_feedback_page_per_student_in_html_and_markdown(graded):
+    students = set(Gradebook.in_folder(graded).latest("backprop_miniconv")["student_id"])
+    assert {p.stem for p in (graded / "feedback").glob("*.html")} == students
+    assert {p.stem for p in (graded / "feedback").glob("*.md")} == students
+    markdown = (graded / "feedback" / "bac001.md").read_text(encoding="utf-8")
+    assert markdown.startswith("**Retour de correction")
+
+
+@needs_chromium
+def test_student_text_is_escaped_and_never_runs(graded):
+    page = graded / "feedback" / "intrus.html"
+    assert "&lt;script&gt;" in page.read_text(encoding="utf-8")
+    dom = dump_dom(page)
+    assert "<title>backprop_miniconv — intrus</title>" in dom
+    assert "pwned" not in dom.split("</head>")[0]
+    assert "<script>" not in dom and '<img src="x"' not in dom
+
+
+@needs_chromium
+def test_report_renders_its_plots_and_agrees_with_the_gradebook(graded, tmp_path):
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        (graded / "report.html")
+        .read_text(encoding="utf-8")
+        .replace(
+            "</body>",
+            "<script>window.onload = () => { document.body.dataset.images = "
+            "[...document.images].map(i => i.naturalWidth).join(','); };</script></body>",
+        ),
+        encoding="utf-8",
+    )
+    dom = dump_dom(probe)
+    widths = re.search(r'data-images="([^"]*)"', dom).group(1).split(",")
+    assert len(widths) == 2 and all(int(w) > 100 for w in widths)
+    latest = Gradebook.in_folder(graded).latest("backprop_miniconv")
+    number = lambda name: re.search(rf'id="{name}">([^<]+)<', dom).group(1)  # noqa: E731
+    assert int(number("students")) == len(latest)
+    assert float(number("mean")) == pytest.approx(latest["score"].mean(), abs=0.005)
+    assert float(number("median")) == pytest.approx(latest["score"].median(), abs=0.005)
+    for mistake in ("relu_derivative_missing", "error_sign"):
+        assert mistake in dom
+    incidents = set(latest[latest["status"] != "graded"]["student_id"])
+    assert incidents == {"bac013", "bac014"}  # the sample class's invalid and exiting notebooks
+    table = dom.split('id="incidents"')[1].split("</table>")[0]
+    assert all(student in table for student in incidents)
