@@ -104,22 +104,30 @@ def write_result(out: Path, result: SubmissionResult) -> None:
 def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd.DataFrame:
     """grades.csv: one row per student, from the latest grading in the gradebook."""
     latest = gradebook.latest(assignment.name)
+    manual = gradebook.manual(assignment.name)
     questions = [q.name for q in assignment.autograded]
+    graded_by_hand = [
+        q for q in assignment.questions if q.manual and q.name in set(manual["question"])
+    ]
+    hand = {(r.student_id, r.question): r.points for r in manual.itertuples()}
     rows = []
     for _, row in latest.iterrows():
         result = row["result"] if isinstance(row["result"], dict) else json.loads(row["result"])
         scores = result.get("questions", {})
+        by_hand = {q.name: hand.get((row["student_id"], q.name)) for q in graded_by_hand}
         rows.append(
             {
                 "student_id": row["student_id"],
                 "assignment": assignment.name,
                 **{q: scores.get(q, {}).get("score", 0.0) for q in questions},
-                "score": row["score"],
-                "max_score": row["max_score"],
+                **by_hand,
+                "score": row["score"] + sum(p for p in by_hand.values() if p is not None),
+                "max_score": row["max_score"] + sum(q.points for q in graded_by_hand),
                 "status": row["status"],
             }
         )
-    columns = ["student_id", "assignment", *questions, "score", "max_score", "status"]
+    columns = ["student_id", "assignment", *questions, *(q.name for q in graded_by_hand),
+               "score", "max_score", "status"]  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns).sort_values("student_id")
     frame.to_csv(path, index=False)
     return frame

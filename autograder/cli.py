@@ -7,12 +7,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .assignment import AssignmentError, Project
+from .assignment import AssignmentError, Project, load_assignment
 from .build import BuildError, build
 from .class_run import grade_class
 from .executors import DaskExecutor, LocalExecutor
 from .grader import Settings
 from .lms_export import RosterError
+from .manual import ManualImportError
 from .messages import LANGUAGES
 from .progress import ClassProgress
 from .sandbox import Limits
@@ -97,6 +98,25 @@ def _pages(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manual(args: argparse.Namespace) -> int:
+    from .class_run import write_grades
+    from .gradebook import Gradebook
+    from .manual import export_question, import_scores
+
+    if args.action == "export":
+        html, table = export_question(args.assignment, args.question, args.submissions, args.out)
+        print(f"read {html}\nfill {table}, then: dlgrade manual import ...")
+        return 0
+    gradebook = Gradebook.in_folder(args.graded)
+    try:
+        count = import_scores(args.assignment, args.question, args.csv, gradebook)
+        write_grades(gradebook, load_assignment(args.assignment), args.graded / "grades.csv")
+    finally:
+        gradebook.close()
+    print(f"{count} score(s) imported for {args.question}; {args.graded / 'grades.csv'} updated")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning notebooks.")
     commands = main.add_subparsers(dest="command", required=True)
@@ -148,6 +168,22 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--lang", choices=LANGUAGES, default="fr")
         command.set_defaults(run=_pages)
 
+    manual = commands.add_parser("manual", help="hand-graded questions").add_subparsers(
+        dest="action", required=True
+    )
+    command = manual.add_parser("export", help="every answer to one question, and a CSV to fill")
+    command.add_argument("assignment")
+    command.add_argument("question")
+    command.add_argument("submissions", nargs="+", type=Path)
+    command.add_argument("--out", type=Path, required=True)
+    command.set_defaults(run=_manual)
+    command = manual.add_parser("import", help="merge a filled CSV into the gradebook")
+    command.add_argument("assignment")
+    command.add_argument("question")
+    command.add_argument("csv", type=Path)
+    command.add_argument("--graded", type=Path, required=True, help="the grading --out folder")
+    command.set_defaults(run=_manual)
+
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     command.add_argument("--size", type=int, default=30, help="students per assignment")
@@ -161,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (AssignmentError, BuildError, RosterError) as error:
+    except (AssignmentError, BuildError, RosterError, ManualImportError) as error:
         print(f"dlgrade: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -86,6 +86,20 @@ check_results = Table(
 )
 
 
+manual_scores = Table(
+    "manual_scores",
+    metadata,
+    Column("assignment", String, nullable=False),
+    Column("student_id", String, nullable=False),
+    Column("question", String, nullable=False),
+    Column("points", Float, nullable=False),
+    Column("max_points", Float, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    UniqueConstraint("assignment", "student_id", "question"),
+)
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -195,6 +209,34 @@ class Gradebook:
 
     def checks(self, submission_ids: Iterable[int]) -> pd.DataFrame:
         query = select(check_results).where(check_results.c.submission_id.in_(list(submission_ids)))
+        with self.engine.connect() as connection:
+            return pd.read_sql(query, connection)
+
+    def record_manual(
+        self, assignment: str, question: str, max_points: float, rows: list[tuple[str, float, str]]
+    ) -> None:
+        """Hand-given points for one question, all in one transaction (replacing earlier ones)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(manual_scores).where(
+                    (manual_scores.c.assignment == assignment)
+                    & (manual_scores.c.question == question)
+                    & manual_scores.c.student_id.in_([student for student, _, _ in rows])
+                )
+            )
+            if rows:
+                connection.execute(
+                    insert(manual_scores),
+                    [
+                        {"assignment": assignment, "student_id": s, "question": question,
+                         "points": p, "max_points": max_points, "comment": c,
+                         "imported_at": _now()}
+                        for s, p, c in rows
+                    ],
+                )  # fmt: skip
+
+    def manual(self, assignment: str) -> pd.DataFrame:
+        query = select(manual_scores).where(manual_scores.c.assignment == assignment)
         with self.engine.connect() as connection:
             return pd.read_sql(query, connection)
 

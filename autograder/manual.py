@@ -1,0 +1,139 @@
+"""Hand-graded questions: gather every answer to one question, then import the points given.
+
+``export_question`` writes an HTML page (the rubric on top, then every student's answer)
+and a CSV to fill in: student_id, points, comment. ``import_scores`` checks the whole CSV
+before writing anything, so a bad file changes nothing, and it names the faulty row.
+Manual points live in their own table: an automatic regrade never touches them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .assignment import Question, load_assignment
+from .gradebook import Gradebook
+from .lms_export import safe
+from .submissions import collect
+
+END_MARKERS = ("<!-- END QUESTION -->", "<!-- BEGIN QUESTION -->")
+_environment = Environment(
+    loader=PackageLoader("autograder", "templates"), autoescape=select_autoescape(["html.j2"])
+)
+
+
+class ManualImportError(ValueError):
+    """A filled CSV that cannot be imported; nothing of it was written."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    student_id: str
+    text: str
+
+
+def manual_question(assignment: str, name: str) -> Question:
+    questions = {q.name: q for q in load_assignment(assignment).questions if q.manual}
+    if name not in questions:
+        raise ManualImportError(
+            f"{assignment} has no hand-graded question {name!r} (one of {', '.join(questions)})"
+        )
+    return questions[name]
+
+
+def answer_in(notebook: nbformat.NotebookNode, prompt: str) -> str:
+    """The cells after the question's prompt, up to the next question, as one text."""
+    first_line = prompt.strip().splitlines()[0] if prompt.strip() else ""
+    cells = notebook.cells
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and first_line and first_line in cell.source:
+            parts = []
+            for following in cells[index + 1 :]:
+                if any(marker in following.source for marker in END_MARKERS):
+                    head = following.source.split("<!--")[0].strip()
+                    if head:
+                        parts.append(head)
+                    break
+                parts.append(following.source)
+            return "\n\n".join(p for p in parts if p.strip())
+    return ""
+
+
+def collect_answers(assignment: str, question: Question, inputs: list[Path]) -> list[Answer]:
+    """Each student's answer; an unreadable notebook gives an empty answer, not a crash."""
+    submissions, _ = collect(inputs)
+    answers = []
+    for submission in submissions:
+        try:
+            notebook = nbformat.reads(submission.content.decode("utf-8"), as_version=4)
+            text = answer_in(notebook, question.prompt)
+        except Exception:  # a broken notebook has no answer to read
+            text = ""
+        answers.append(Answer(submission.student_id, text))
+    return sorted(answers, key=lambda a: a.student_id)
+
+
+def export_question(
+    assignment: str, question_name: str, inputs: list[Path], out: Path
+) -> tuple[Path, Path]:
+    """<question>.html to read and <question>.csv to fill, in ``out``."""
+    question = manual_question(assignment, question_name)
+    answers = collect_answers(assignment, question, inputs)
+    out.mkdir(parents=True, exist_ok=True)
+    html = out / f"{assignment}-{question.name}.html"
+    html.write_text(
+        _environment.get_template("manual.html.j2").render(
+            assignment=assignment, question=question, answers=answers, lang="fr",
+            title=f"{assignment} — {question.name}",
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    table = out / f"{assignment}-{question.name}.csv"
+    with table.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["student_id", "points", "max_points", "comment"])
+        for answer in answers:
+            writer.writerow([safe(answer.student_id), "", f"{question.points:g}", ""])
+    return html, table
+
+
+def import_scores(assignment: str, question_name: str, filled: Path, gradebook: Gradebook) -> int:
+    """Validate every row, then store them all in one transaction; returns the rows stored."""
+    question = manual_question(assignment, question_name)
+    known = set(gradebook.latest(assignment)["student_id"])
+    try:
+        text = filled.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ManualImportError(f"{filled}: unreadable ({error})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or not {"student_id", "points"} <= set(reader.fieldnames):
+        raise ManualImportError(f"{filled}: the header needs 'student_id' and 'points' columns")
+    rows, seen = [], set()
+    for line, row in enumerate(reader, start=2):
+        student = (row.get("student_id") or "").strip().lstrip("'")
+        raw = (row.get("points") or "").strip().replace(",", ".")
+        where = f"{filled}: row {line}"
+        if student not in known:
+            raise ManualImportError(f"{where}: unknown student {student!r} for {assignment}")
+        if student in seen:
+            raise ManualImportError(f"{where}: student {student!r} appears twice")
+        seen.add(student)
+        if not raw:
+            continue  # not graded yet
+        try:
+            points = float(raw)
+        except ValueError:
+            raise ManualImportError(f"{where}: points {raw!r} is not a number") from None
+        if not math.isfinite(points) or not 0 <= points <= question.points:
+            raise ManualImportError(
+                f"{where}: points {raw} outside 0 … {question.points:g} for {question.name}"
+            )
+        rows.append((student, points, (row.get("comment") or "").strip()))
+    gradebook.record_manual(assignment, question.name, question.points, rows)
+    return len(rows)

@@ -1,0 +1,113 @@
+"""Hand-graded questions: export, fill, import; totals and LMS files follow; bad files change nothing."""
+
+from __future__ import annotations
+
+import csv
+
+import nbformat
+import pandas as pd
+import pytest
+
+from autograder.assignment import load_assignment
+from autograder.class_run import grade_class, write_grades
+from autograder.gradebook import Gradebook
+from autograder.grader import Settings
+from autograder.lms_export import export
+from autograder.manual import ManualImportError, export_question, import_scores
+from autograder.sample_class import write_sample_class
+
+from .conftest import FAST_LIMITS
+
+ANSWER = "Plus le batch est petit, plus il y a de mises à jour <script>alert(1)</script>"
+
+
+@pytest.fixture()
+def graded(project, tmp_path):
+    students = write_sample_class(tmp_path / "class", "sgd_batch_size", project, size=4)
+    first = students[0].path
+    notebook = nbformat.read(first, as_version=4)
+    answer_cell = next(
+        c for c in notebook.cells if "otter_answer_cell" in c.metadata.get("tags", [])
+    )
+    answer_cell.source = ANSWER
+    nbformat.write(notebook, first)
+    grade_class("sgd_batch_size", [tmp_path / "class"], tmp_path / "graded",
+                Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    return tmp_path
+
+
+def fill(path, points: dict[str, str]) -> None:
+    with path.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        row["points"] = points.get(row["student_id"], "")
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_round_trip_changes_totals_and_exports(graded):
+    html, table = export_question(
+        "sgd_batch_size", "q4_conclusion", [graded / "class"], graded / "manual"
+    )
+    page = html.read_text(encoding="utf-8")
+    assert "Barème" in page and "Plus le batch est petit" in page
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    before = pd.read_csv(graded / "graded" / "grades.csv", dtype={"student_id": str})
+    fill(table, {"sgd001": "2.5", "sgd002": "3"})
+    gradebook = Gradebook.in_folder(graded / "graded")
+    assert import_scores("sgd_batch_size", "q4_conclusion", table, gradebook) == 2
+    write_grades(gradebook, load_assignment("sgd_batch_size"), graded / "graded" / "grades.csv")
+    after = pd.read_csv(graded / "graded" / "grades.csv", dtype={"student_id": str}).set_index(
+        "student_id"
+    )
+    before = before.set_index("student_id")
+    assert after.loc["sgd001", "q4_conclusion"] == 2.5
+    assert after.loc["sgd001", "score"] == before.loc["sgd001", "score"] + 2.5
+    assert after.loc["sgd001", "max_score"] == before.loc["sgd001", "max_score"] + 3
+    assert pd.isna(after.loc["sgd003", "q4_conclusion"])
+    roster = graded / "roster.csv"
+    roster.write_text("student_id,last_name,first_name\nsgd001,Dupont,Jean\n", encoding="utf-8")
+    export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1")
+    canvas = list(csv.reader((graded / "lms" / "canvas_import.csv").open(encoding="utf-8")))
+    assert float(canvas[2][5]) == after.loc["sgd001", "score"]
+    assert canvas[1][5] == f"{after['max_score'].max():g}"
+
+
+@pytest.mark.parametrize(
+    ("points", "message"),
+    [
+        ({"sgd001": "4"}, r"row 2: points 4 outside 0 … 3"),
+        ({"sgd002": "deux"}, r"row 3: points 'deux' is not a number"),
+        ({"sgd001": "-1"}, r"row 2: points -1 outside"),
+    ],
+)
+def test_bad_values_are_refused_whole(graded, points, message):
+    _, table = export_question(
+        "sgd_batch_size", "q4_conclusion", [graded / "class"], graded / "manual"
+    )
+    fill(table, {"sgd003": "1", **points})
+    gradebook = Gradebook.in_folder(graded / "graded")
+    with pytest.raises(ManualImportError, match=message):
+        import_scores("sgd_batch_size", "q4_conclusion", table, gradebook)
+    assert gradebook.manual("sgd_batch_size").empty
+
+
+def test_unknown_student_is_refused(graded):
+    table = graded / "filled.csv"
+    table.write_text("student_id,points,comment\nsgd001,1,ok\nnobody,2,?\n", encoding="utf-8")
+    gradebook = Gradebook.in_folder(graded / "graded")
+    with pytest.raises(ManualImportError, match=r"filled\.csv: row 3: unknown student 'nobody'"):
+        import_scores("sgd_batch_size", "q4_conclusion", table, gradebook)
+    assert gradebook.manual("sgd_batch_size").empty
+
+
+def test_an_automatic_regrade_keeps_manual_points(graded):
+    table = graded / "filled.csv"
+    table.write_text("student_id,points,comment\nsgd001,2,bien\n", encoding="utf-8")
+    import_scores("sgd_batch_size", "q4_conclusion", table, Gradebook.in_folder(graded / "graded"))
+    grade_class("sgd_batch_size", [graded / "class"], graded / "graded",
+                Settings(workers=2, limits=FAST_LIMITS, regrade=True))  # fmt: skip
+    grades = pd.read_csv(graded / "graded" / "grades.csv", dtype={"student_id": str})
+    assert grades.set_index("student_id").loc["sgd001", "q4_conclusion"] == 2
