@@ -15,6 +15,7 @@ from .grader import Settings
 from .lms_export import RosterError
 from .manual import ManualImportError
 from .messages import LANGUAGES
+from .notebook import InvalidNotebook
 from .progress import ClassProgress
 from .sandbox import Limits
 
@@ -117,6 +118,32 @@ def _manual(args: argparse.Namespace) -> int:
     return 0
 
 
+def _student(args: argparse.Namespace) -> int:
+    from .student_tools import check, validate
+
+    report = (
+        validate(args.notebook, args.assignment or _assignment_of(args.notebook), args.lang)
+        if args.command == "validate"
+        else check(args.notebook, args.lang)
+    )
+    print("\n".join(report.lines))
+    return 0 if report.ok else 1
+
+
+def _assignment_of(notebook: Path) -> str:
+    import json
+
+    name = (
+        json.loads(notebook.read_bytes())
+        .get("metadata", {})
+        .get("otter", {})
+        .get("assignment_name")
+    )
+    if not name:
+        raise AssignmentError(f"{notebook}: no assignment name in the notebook; pass --assignment")
+    return name
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning notebooks.")
     commands = main.add_subparsers(dest="command", required=True)
@@ -184,6 +211,16 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--graded", type=Path, required=True, help="the grading --out folder")
     command.set_defaults(run=_manual)
 
+    command = commands.add_parser("validate", help="student: is this notebook ready to submit?")
+    command.add_argument("notebook", type=Path)
+    command.add_argument("--assignment", help="default: the one named in the notebook")
+    command.add_argument("--lang", choices=LANGUAGES, default="fr")
+    command.set_defaults(run=_student)
+    command = commands.add_parser("check", help="student: run the public tests of a notebook")
+    command.add_argument("notebook", type=Path)
+    command.add_argument("--lang", choices=LANGUAGES, default="fr")
+    command.set_defaults(run=_student)
+
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     command.add_argument("--size", type=int, default=30, help="students per assignment")
@@ -197,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (AssignmentError, BuildError, RosterError, ManualImportError) as error:
+    except (AssignmentError, BuildError, RosterError, ManualImportError, InvalidNotebook) as error:
         print(f"dlgrade: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,9 +82,37 @@ def reference_source(assignment: str, project: Project, mutation: Mutation | Non
     return source.replace(mutation.old, mutation.new)
 
 
-def fill_template(template: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+def master_answers(assignment: str, project: Project) -> list[str]:
+    """The master's solution cells as a student who solved them would write them: otter's
+    markers and the prompt block removed (used for blanks that define no function)."""
+    master = nbformat.read(project.master(assignment), as_version=4)
+    answers, inside = [], False
+    for cell in master.cells:
+        marker = cell.source.strip()
+        if cell.cell_type == "raw" and marker in ("# BEGIN SOLUTION", "# END SOLUTION"):
+            inside = marker == "# BEGIN SOLUTION"
+        elif inside and cell.cell_type == "code":
+            answers.append(_without_otter_markers(cell.source))
+    return answers
+
+
+def _without_otter_markers(source: str) -> str:
+    kept, in_prompt = [], False
+    for line in source.splitlines():
+        if "# BEGIN PROMPT" in line or "# END PROMPT" in line:
+            in_prompt = "# BEGIN PROMPT" in line
+            continue
+        if not in_prompt and not re.search(r"# (BEGIN|END) SOLUTION|# SOLUTION", line):
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def fill_template(
+    template: nbformat.NotebookNode, source: str, answers: list[str] | None = None
+) -> nbformat.NotebookNode:
     """The template with each blank function replaced by its code from ``source``;
-    imports, constants and helpers go into the first blank cell."""
+    imports, constants and helpers go into the first blank cell. Blanks that define no
+    function take the matching cell of ``answers`` (``master_answers``)."""
     notebook = nbformat.from_dict(json.loads(json.dumps(template)))
     module = ast.parse(source)
     functions = {
@@ -104,6 +133,8 @@ def fill_template(template: nbformat.NotebookNode, source: str) -> nbformat.Note
     for index, cell in enumerate(blanks):
         names = [n for n in _defined_functions(cell.source) if n in functions]
         if not names:
+            if answers and index < len(answers) and not _defined_functions(answers[index]):
+                cell.source = answers[index]
             continue
         parts = ([*helpers] if index == 0 else []) + [functions[n] for n in names]
         cell.source = "\n\n\n".join(parts)
@@ -125,10 +156,11 @@ def write_sample_class(
     project = project or Project.default()
     template = nbformat.read(project.template(assignment), as_version=4)
     out.mkdir(parents=True, exist_ok=True)
-    correct = fill_template(template, reference_source(assignment, project))
+    answers = master_answers(assignment, project)
+    correct = fill_template(template, reference_source(assignment, project), answers)
     plan: list[tuple[str, nbformat.NotebookNode | bytes]] = []
     for mutation in MUTATIONS[assignment]:
-        mistaken = fill_template(template, reference_source(assignment, project, mutation))
+        mistaken = fill_template(template, reference_source(assignment, project, mutation), answers)
         plan += [(mutation.misconception, mistaken)] * 2
     plan += [("blank", template)] * 3
     plan.append(("syntax_error", _with_syntax_error(correct)))

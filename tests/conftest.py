@@ -12,7 +12,7 @@ from autograder.assignment import Project
 from autograder.build import build
 from autograder.class_run import grade_class
 from autograder.grader import Settings
-from autograder.sample_class import fill_template, reference_source
+from autograder.sample_class import fill_template, master_answers, reference_source
 from autograder.sandbox import Limits
 
 ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
@@ -44,7 +44,8 @@ def notebook_with(cells: list[str], assignment: str | None = None) -> nbformat.N
 
 def correct_notebook(project: Project, assignment: str, mutation=None) -> nbformat.NotebookNode:
     template = nbformat.read(project.template(assignment), as_version=4)
-    return fill_template(template, reference_source(assignment, project, mutation))
+    answers = master_answers(assignment, project)
+    return fill_template(template, reference_source(assignment, project, mutation), answers)
 
 
 def grade_notebooks(

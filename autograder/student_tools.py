@@ -1,0 +1,135 @@
+"""What a student runs before submitting: ``dlgrade validate`` and ``dlgrade check``.
+
+Both run the notebook in the same sandbox as the grader. ``validate`` says whether it
+runs from top to bottom, defines every function of the contract and belongs to the
+right assignment. ``check`` runs the public tests (the ones ``grader.check`` runs) and
+reports them in French or English.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .checks import plan_for
+from .execution.plan import Call, answers_from_json, plan_to_json
+from .notebook import parse
+from .sandbox import Limits, Sandbox
+
+TEXTS = {
+    "fr": {
+        "runs": "Le notebook s'exécute du début à la fin sans erreur.",
+        "cell_error": "Cellule {cell} : {error}",
+        "defined": "Toutes les fonctions demandées sont définies.",
+        "missing": "Fonction manquante : {name}",
+        "assignment_ok": "Notebook du devoir {name}.",
+        "assignment_unknown": "Le notebook ne dit pas à quel devoir il appartient (métadonnée otter).",
+        "ready": "Prêt à rendre.", "not_ready": "À corriger avant de rendre.",
+        "passed": "réussi", "failed": "échoué", "summary": "{passed}/{total} tests publics réussis.",
+        "reminder": "Les tests publics ne vérifient que la forme : la note vient des tests cachés.",
+    },
+    "en": {
+        "runs": "The notebook runs from top to bottom without errors.",
+        "cell_error": "Cell {cell}: {error}",
+        "defined": "Every required function is defined.",
+        "missing": "Missing function: {name}",
+        "assignment_ok": "Notebook of assignment {name}.",
+        "assignment_unknown": "The notebook does not say which assignment it is for (otter metadata).",
+        "ready": "Ready to submit.", "not_ready": "Fix this before submitting.",
+        "passed": "passed", "failed": "failed", "summary": "{passed}/{total} public tests passed.",
+        "reminder": "Public tests only check the form: the grade comes from hidden tests.",
+    },
+}  # fmt: skip
+LIMITS = Limits(wall_seconds=120, cpu_seconds=120)
+
+
+@dataclass
+class Report:
+    ok: bool
+    lines: list[str] = field(default_factory=list)
+
+
+def validate(notebook: Path, assignment: str, lang: str = "fr") -> Report:
+    """Runs the notebook; lists cell errors, missing contract functions, a wrong assignment."""
+    t = TEXTS[lang]
+    content = notebook.read_bytes()
+    cells = parse(content, assignment)  # raises InvalidNotebook for another assignment
+    functions = sorted({call.function for call in plan_for(assignment)})
+    # Calling each function with no argument tells "not defined" from "defined" without
+    # running its body (every contract function has required arguments).
+    plan = [Call(f"defined/{name}", name) for name in functions]
+    with Sandbox(LIMITS) as sandbox:
+        reply = sandbox.run(cells, json.dumps(plan_to_json(plan)))
+    report = Report(ok=True)
+    metadata_name = json.loads(content).get("metadata", {}).get("otter", {}).get("assignment_name")
+    report.lines.append(
+        t["assignment_ok"].format(name=assignment) if metadata_name else t["assignment_unknown"]
+    )
+    errors = reply.get("cell_errors") or []
+    if reply["status"] != "ok":
+        report.ok = False
+        report.lines.append(f"{reply['status']}: {reply.get('exit', '')}")
+    report.lines += [t["cell_error"].format(**error) for error in errors] or [t["runs"]]
+    answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
+    missing = [
+        name
+        for name in functions
+        if f"defined/{name}" not in answers
+        or (answers[f"defined/{name}"].error or "").startswith("NameError")
+    ]
+    report.lines += [t["missing"].format(name=name) for name in missing] or [t["defined"]]
+    report.ok = report.ok and not errors and not missing
+    report.lines.append(t["ready"] if report.ok else t["not_ready"])
+    return report
+
+
+def check(notebook: Path, lang: str = "fr") -> Report:
+    """Run the public tests stored in the notebook (otter metadata) after all its cells."""
+    t = TEXTS[lang]
+    content = notebook.read_bytes()
+    cells = parse(content)
+    tests = json.loads(content).get("metadata", {}).get("otter", {}).get("tests", {})
+    plan = [Call("public", "_dlgrade_public_tests")]
+    with Sandbox(LIMITS) as sandbox:
+        reply = sandbox.run([*cells, _public_tests_cell(tests)], json.dumps(plan_to_json(plan)))
+    answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
+    outcome = answers.get("public")
+    results = [
+        r for r in (outcome.value if outcome and outcome.ok and isinstance(outcome.value, list) else [])
+        if isinstance(r, dict)
+    ]  # fmt: skip
+    report = Report(ok=bool(results) and all(r.get("passed") for r in results))
+    for result in results:
+        verdict = t["passed"] if result.get("passed") else t["failed"]
+        line = f"{result.get('question')} · {result.get('test')} : {verdict}"
+        report.lines.append(line + (f" — {result['message']}" if result.get("message") else ""))
+    passed = sum(bool(r.get("passed")) for r in results)
+    report.lines += [t["summary"].format(passed=passed, total=len(results)), t["reminder"]]
+    return report
+
+
+def _public_tests_cell(tests: dict[str, str]) -> str:
+    """A cell defining ``_dlgrade_public_tests()``: it runs every public test function of
+    the notebook's otter metadata and returns one result per test."""
+    definitions, entries = [], []
+    for question, source in sorted(tests.items()):
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef):
+                node.decorator_list = []
+                node.name = f"_dlgrade_{len(entries)}_{node.name}"
+                definitions.append(ast.unparse(node))
+                entries.append((question, node.name))
+    return "\n\n".join([
+        *definitions,
+        "def _dlgrade_public_tests():\n"
+        "    results = []\n"
+        f"    for question, name in {entries!r}:\n"
+        "        try:\n"
+        "            globals()[name](globals())\n"
+        "            results.append({'question': question, 'test': name.split('_', 3)[3], 'passed': True, 'message': ''})\n"
+        "        except Exception as error:\n"
+        "            results.append({'question': question, 'test': name.split('_', 3)[3], 'passed': False, 'message': str(error)[:300]})\n"
+        "    return results",
+    ])  # fmt: skip
