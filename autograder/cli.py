@@ -12,6 +12,7 @@ from .build import BuildError, build
 from .class_run import grade_class
 from .executors import DaskExecutor, LocalExecutor
 from .grader import Settings
+from .late import PolicyError
 from .lms_export import RosterError
 from .manual import ManualImportError
 from .messages import LANGUAGES
@@ -144,6 +145,23 @@ def _assignment_of(notebook: Path) -> str:
     return name
 
 
+def _late_policy(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from .late import LatePolicy, read_extensions
+
+    hourly = args.percent_per_hour is not None
+    policy = LatePolicy(
+        deadline=datetime.fromisoformat(args.deadline),
+        percent_per_unit=args.percent_per_hour if hourly else args.percent_per_day,
+        unit="hour" if hourly else "day",
+        cap_percent=args.cap,
+        extensions=read_extensions(args.extensions) if args.extensions else {},
+    )
+    print(f"late policy saved: {policy.save(args.graded)}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning notebooks.")
     commands = main.add_subparsers(dest="command", required=True)
@@ -221,6 +239,18 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--lang", choices=LANGUAGES, default="fr")
     command.set_defaults(run=_student)
 
+    command = commands.add_parser("late-policy", help="set the late penalty of a graded folder")
+    command.add_argument("--graded", type=Path, required=True)
+    command.add_argument(
+        "--deadline", required=True, help="ISO date and time, e.g. 2026-12-01T23:59"
+    )
+    group = command.add_mutually_exclusive_group(required=True)
+    group.add_argument("--percent-per-day", type=float, help="penalty per started day late")
+    group.add_argument("--percent-per-hour", type=float, help="penalty per started hour late")
+    command.add_argument("--cap", type=float, default=100.0, help="maximum penalty, in percent")
+    command.add_argument("--extensions", type=Path, help="CSV: student_id,deadline")
+    command.set_defaults(run=_late_policy)
+
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     command.add_argument("--size", type=int, default=30, help="students per assignment")
@@ -234,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (AssignmentError, BuildError, RosterError, ManualImportError, InvalidNotebook) as error:
+    except (
+        AssignmentError, BuildError, RosterError, ManualImportError, InvalidNotebook, PolicyError
+    ) as error:  # fmt: skip
         print(f"dlgrade: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .late import adjusted, load_policy
+
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
 ROSTER_COLUMNS = ("student_id", "last_name", "first_name", "email", "username",
                   "sis_user_id", "sis_login_id", "section")  # fmt: skip
@@ -166,8 +168,15 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     }
     by_student = {r["student_id"]: r for r in results.values()}
     out.mkdir(parents=True, exist_ok=True)
+    policy = load_policy(grades_dir)
     if lms == "gradescope":
         for student, result in by_student.items():
+            score, note = adjusted(result, policy)
+            result = {
+                **result,
+                "score": score,
+                "message": " ".join(filter(None, [result["message"], note])),
+            }
             folder = out / "gradescope" / Path(student).name
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "results.json").write_text(
@@ -176,12 +185,18 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
         return RosterReport()
     if roster_path is None:
         raise RosterError(f"--roster is needed to export to {lms}")
+    if policy is not None:
+        adjusted_scores = {s: adjusted(r, policy)[0] for s, r in by_student.items()}
+        grades["score"] = grades["student_id"].map(adjusted_scores).fillna(grades["score"])
     joined, report = join(grades, read_roster(roster_path))
     points = float(grades["max_score"].max()) if len(grades) else 0.0
     if lms == "canvas":
         text = canvas_csv(joined, item, points, lms_id or "0", missing_as_zero)
     elif lms == "moodle":
-        feedback = {s: r["message"] for s, r in by_student.items()}
+        feedback = {
+            s: " ".join(filter(None, [r["message"], adjusted(r, policy)[1]]))
+            for s, r in by_student.items()
+        }
         text = moodle_csv(joined, item, feedback, missing_as_zero)
     else:
         text = blackboard_csv(joined, item, points, lms_id or "0", missing_as_zero)

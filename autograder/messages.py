@@ -103,6 +103,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "fr": "La correction de ce notebook a fait tomber {tries} machines de calcul : abandonnée.",
         "en": "Grading this notebook brought down {tries} grading workers: given up.",
     },
+    "late_penalty": {
+        "fr": "Rendu avec {hours} h de retard : pénalité de {percent} %, note {before} → {after}.",
+        "en": "Submitted {hours} h late: {percent} % penalty, score {before} → {after}.",
+    },
     "not_run": {
         "fr": "Non évalué : {reason}",
         "en": "Not evaluated: {reason}",

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .gradebook import Gradebook
+from .late import adjusted, load_policy
 
 LABELS = {
     "fr": {
@@ -33,7 +34,7 @@ LABELS = {
         "success_by_question": "Réussite par question", "full_marks_share": "Points complets",
         "mistakes": "Erreurs reconnues les plus fréquentes", "mistake": "Erreur",
         "incidents": "Copies en erreur, hors délai de calcul ou invalides", "status": "Statut",
-        "message": "Message", "none": "Aucune.",
+        "message": "Message", "none": "Aucune.", "late": "Rendus en retard",
     },
     "en": {
         "feedback_title": "Grading feedback", "student": "Student", "score": "Score",
@@ -45,7 +46,7 @@ LABELS = {
         "success_by_question": "Success per question", "full_marks_share": "Full marks",
         "mistakes": "Most frequent named mistakes", "mistake": "Mistake",
         "incidents": "Submissions that errored, timed out or were invalid", "status": "Status",
-        "message": "Message", "none": "None.",
+        "message": "Message", "none": "None.", "late": "Late submissions",
     },
 }  # fmt: skip
 
@@ -77,12 +78,15 @@ def write_feedback(graded: Path, lang: str = "fr") -> list[Path]:
     from .class_run import result_path
 
     _, results = _latest_results(graded)
+    policy = load_policy(graded)
     folder = graded / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for result in results:
         stem = result_path(folder, result["student_id"]).stem
-        context = {"result": result, "t": LABELS[lang], "lang": lang,
+        final, late_note = adjusted(result, policy, lang)
+        context = {"result": result, "t": LABELS[lang], "lang": lang, "final": final,
+                   "late_note": late_note,
                    "title": f"{result['assignment']} — {result['student_id']}"}  # fmt: skip
         html = folder / f"{stem}.html"
         html.write_text(_environment.get_template("feedback.html.j2").render(context), "utf-8")
@@ -115,11 +119,18 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
         for m in {t_["misconception"] for t_ in r["tests"] if t_["misconception"]}
     ).most_common(10)
     incidents = [r for r in results if r["status"] != "graded"]
+    policy = load_policy(graded)
+    late = [
+        {"student_id": r["student_id"], "note": note}
+        for r in results
+        for _, note in [adjusted(r, policy, lang)]
+        if note
+    ]
     context = {
         "lang": lang, "t": t, "title": f"{t['report_title']} — {assignment}",
         "assignment": assignment, "students": len(results), "max_score": max_score,
         "mean": statistics.fmean(scores), "median": statistics.median(scores), "questions": questions,
-        "mistakes": mistakes, "incidents": incidents,
+        "mistakes": mistakes, "incidents": incidents, "late": late,
         "distribution_png": _histogram(scores, max_score, t["distribution"]),
         "questions_png": _bars([q["name"] for q in questions],
                                [100 * q["full_share"] for q in questions], t["full_marks_share"]),

@@ -94,7 +94,8 @@ def _walk(path: Path) -> Iterator[Submission | Problem]:
                 str(path), f"notebook too large ({size} bytes, limit {MAX_NOTEBOOK_BYTES})"
             )
         else:
-            yield identify(path.name, str(path), path.read_bytes())
+            stamp = datetime.fromtimestamp(path.stat().st_mtime)
+            yield identify(path.name, str(path), path.read_bytes(), stamp)
     else:
         yield Problem(str(path), "not a notebook (.ipynb) nor an archive (.zip)")
 
