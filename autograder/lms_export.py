@@ -22,6 +22,7 @@ from .late import adjusted, load_policy
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
 ROSTER_COLUMNS = ("student_id", "last_name", "first_name", "email", "username",
                   "sis_user_id", "sis_login_id", "section")  # fmt: skip
+IDENTITY_COLUMNS = ("student_id", "username", "email", "sis_user_id", "sis_login_id")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -36,6 +37,7 @@ class RosterReport:
     not_in_roster: list[str] = field(default_factory=list)
     no_submission: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
@@ -45,6 +47,7 @@ class RosterReport:
                 for s in self.no_submission
             ),
             *(f"student_id repeated in the roster (first row used): {s}" for s in self.duplicated),
+            *(f"matches several roster rows (not exported): {s}" for s in self.ambiguous),
         ]
 
 
@@ -66,16 +69,36 @@ def read_roster(path: Path) -> pd.DataFrame:
 
 
 def join(grades: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFrame, RosterReport]:
-    """Roster rows with their grade (NaN where there is no submission), and the report."""
+    """Roster rows with their grade (NaN where there is no submission), and the report.
+
+    A graded id matches a roster row through any identity column (student_id, username,
+    email, SIS ids): exactly one row is a match, several rows are ambiguous and reported,
+    never guessed.
+    """
     report = RosterReport()
     counts = Counter(roster["student_id"])
     report.duplicated = sorted(s for s, n in counts.items() if n > 1)
-    roster = roster.drop_duplicates("student_id", keep="first")
-    graded = set(grades["student_id"])
-    report.not_in_roster = sorted(graded - set(roster["student_id"]))
-    report.no_submission = sorted(set(roster["student_id"]) - graded)
-    joined = roster.merge(grades, on="student_id", how="left")
-    return joined, report
+    roster = roster.drop_duplicates("student_id", keep="first").reset_index(drop=True)
+    rows_by_identity: dict[str, set[int]] = {}
+    for index, row in roster.iterrows():
+        for column in IDENTITY_COLUMNS:
+            if row[column]:
+                rows_by_identity.setdefault(row[column], set()).add(index)
+    matched: dict[int, str] = {}
+    for graded_id in grades["student_id"]:
+        rows = rows_by_identity.get(graded_id, set())
+        if len(rows) > 1:
+            report.ambiguous.append(graded_id)
+        elif not rows:
+            report.not_in_roster.append(graded_id)
+        else:
+            matched[rows.pop()] = graded_id
+    report.not_in_roster.sort()
+    report.ambiguous.sort()
+    roster = roster.assign(graded_id=[matched.get(i) for i in roster.index])
+    report.no_submission = sorted(roster.loc[roster["graded_id"].isna(), "student_id"])
+    scores = grades.rename(columns={"student_id": "graded_id"})
+    return roster.merge(scores, on="graded_id", how="left"), report
 
 
 def safe(value: object) -> object:

@@ -20,6 +20,8 @@ sgd001,Dupont,Jean,jean.dupont@example.org,jdupont,S001,jdupont,G1
 sgd002,=HYPERLINK("x"),Léa,lea@example.org,lmartin,S002,lmartin,G1
 sgd002,Doublon,Léa,lea2@example.org,lmartin2,S002b,lmartin2,G2
 ghost,Fantome,Paul,paul@example.org,pfantome,S099,pfantome,G2
+r1,Un,Ana,a@example.org,sgd004,S100,a1,G3
+r2,Deux,Bob,b@example.org,b2,sgd004,b2,G3
 """
 
 
@@ -47,8 +49,10 @@ def test_canvas_import(graded, tmp_path):
     assert students["sgd001"][0] == "Dupont, Jean" and float(students["sgd001"][5]) >= 0
     assert students["ghost"][5] == ""  # no submission: missing, not zero
     assert students["sgd002"][0].startswith("'=")  # no formula
-    assert report.not_in_roster == ["sgd003", "sgd004"]
-    assert report.no_submission == ["ghost"] and report.duplicated == ["sgd002"]
+    assert report.not_in_roster == ["sgd003"]
+    assert report.ambiguous == ["sgd004"]  # a username of one row, a SIS id of another
+    assert report.no_submission == ["ghost", "r1", "r2"] and report.duplicated == ["sgd002"]
+    assert (tmp_path / "canvas_roster_report.txt").read_text().count("\n") == 6
 
 
 def test_missing_as_zero_when_asked(graded, tmp_path):
