@@ -20,6 +20,7 @@ from .executors import Executor, LocalExecutor
 from .gradebook import Gradebook
 from .grader import Grader, Settings
 from .results import SubmissionResult
+from .spreadsheet import safe
 from .submissions import Problem, collect
 
 
@@ -102,7 +103,14 @@ def write_result(out: Path, result: SubmissionResult) -> None:
 
 
 def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd.DataFrame:
-    """grades.csv: one row per student, from the latest grading in the gradebook."""
+    """grades.csv from ``grade_table``; ids that look like formulas are neutralised."""
+    frame = grade_table(gradebook, assignment)
+    frame.assign(student_id=frame["student_id"].map(safe)).to_csv(path, index=False)
+    return frame
+
+
+def grade_table(gradebook: Gradebook, assignment: Assignment) -> pd.DataFrame:
+    """One row per student: the latest grading, plus the points given by hand."""
     latest = gradebook.latest(assignment.name)
     manual = gradebook.manual(assignment.name)
     questions = [q.name for q in assignment.autograded]
@@ -128,6 +136,4 @@ def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd
         )
     columns = ["student_id", "assignment", *questions, *(q.name for q in graded_by_hand),
                "score", "max_score", "status"]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=columns).sort_values("student_id")
-    frame.to_csv(path, index=False)
-    return frame
+    return pd.DataFrame(rows, columns=columns).sort_values("student_id").reset_index(drop=True)

@@ -202,6 +202,15 @@ class Gradebook:
         with self.engine.connect() as connection:
             return pd.read_sql(query, connection)
 
+    def assignment(self) -> str:
+        """The assignment graded most recently in this gradebook."""
+        query = select(submissions.c.assignment).order_by(submissions.c.id.desc()).limit(1)
+        with self.engine.connect() as connection:
+            name = connection.execute(query).scalar()
+        if name is None:
+            raise ValueError(f"{self.url}: the gradebook holds no graded submission")
+        return name
+
     def latest(self, assignment: str) -> pd.DataFrame:
         """One row per student: the most recently graded submission."""
         frame = self.submissions(assignment)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .assignment import Assignment, Project, load_assignment
 from .checks import judge, plan_for, reference_answers
@@ -61,9 +62,12 @@ class Grader:
     def grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
         """Parse, execute in ``sandbox`` (one retry if the sandbox itself fails), judge."""
         try:
+            if submission.refused:
+                raise InvalidNotebook("refused", reason=submission.refused)
             cells = parse(submission.content, self.assignment.name)
         except InvalidNotebook as invalid:
-            reason = invalid.render(self.settings.lang)
+            file = Path(submission.origin.split("!")[-1]).name
+            reason = f"{file} : {invalid.render(self.settings.lang)}"
             return self._result(
                 submission,
                 "invalid",

@@ -17,13 +17,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from .assignment import load_assignment
+from .class_run import grade_table
+from .gradebook import Gradebook
 from .late import adjusted, load_policy
+from .spreadsheet import safe
 
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
 ROSTER_COLUMNS = ("student_id", "last_name", "first_name", "email", "username",
                   "sis_user_id", "sis_login_id", "section")  # fmt: skip
 IDENTITY_COLUMNS = ("student_id", "username", "email", "sis_user_id", "sis_login_id")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RosterError(ValueError):
@@ -99,13 +102,6 @@ def join(grades: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFrame, Rost
     report.no_submission = sorted(roster.loc[roster["graded_id"].isna(), "student_id"])
     scores = grades.rename(columns={"student_id": "graded_id"})
     return roster.merge(scores, on="graded_id", how="left"), report
-
-
-def safe(value: object) -> object:
-    """A text cell that no spreadsheet will read as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _score(value: float, missing_as_zero: bool) -> str:
@@ -184,7 +180,11 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     """Write the import file(s) of ``lms`` from a graded folder (grades.csv, results/)."""
     if lms not in LMS:
         raise ValueError(f"unknown LMS {lms!r}: one of {', '.join(LMS)}")
-    grades = pd.read_csv(grades_dir / "grades.csv", dtype={"student_id": str})
+    gradebook = Gradebook.in_folder(grades_dir)
+    try:
+        grades = grade_table(gradebook, load_assignment(gradebook.assignment()))
+    finally:
+        gradebook.close()
     results = {
         path.stem: json.loads(path.read_text(encoding="utf-8"))
         for path in (grades_dir / "results").glob("*.json")

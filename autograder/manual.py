@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .assignment import Question, load_assignment
 from .gradebook import Gradebook
-from .lms_export import safe
+from .spreadsheet import safe
 from .submissions import collect
 
 END_MARKERS = ("<!-- END QUESTION -->", "<!-- BEGIN QUESTION -->")

@@ -33,6 +33,10 @@ TEMPLATES = {
         "fr": "le notebook ne contient aucune cellule de code",
         "en": "the notebook has no code cell",
     },
+    "refused": {
+        "fr": "refusé avant lecture ({reason})",
+        "en": "refused before reading ({reason})",
+    },
     "other_assignment": {
         "fr": "ce notebook est celui du devoir {found}, pas de {expected}",
         "en": "this notebook belongs to assignment {found}, not {expected}",

@@ -62,13 +62,10 @@ _markdown = Environment(loader=PackageLoader("autograder", "templates"), autoesc
 def _latest_results(graded: Path) -> tuple[str, list[dict]]:
     gradebook = Gradebook.in_folder(graded)
     try:
-        frame = gradebook.submissions()
+        assignment = gradebook.assignment()
+        latest = gradebook.latest(assignment)
     finally:
         gradebook.close()
-    if frame.empty:
-        raise ValueError(f"{graded}: the gradebook holds no graded submission")
-    assignment = frame["assignment"].iloc[-1]
-    latest = frame[frame["assignment"] == assignment].drop_duplicates("student_id", keep="last")
     results = [r if isinstance(r, dict) else json.loads(r) for r in latest["result"]]
     return assignment, sorted(results, key=lambda r: r["student_id"])
 

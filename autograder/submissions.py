@@ -41,6 +41,7 @@ class Submission:
     content: bytes = field(repr=False)
     student_name: str | None = None
     submitted_at: datetime | None = None
+    refused: str | None = None  # why it cannot be graded (too large...): graded as invalid
 
     @property
     def sha256(self) -> str:
@@ -79,9 +80,13 @@ def collect(paths: Iterable[str | Path]) -> tuple[list[Submission], list[Problem
 
 
 def _walk(path: Path) -> Iterator[Submission | Problem]:
-    if path.is_dir():
+    if path.is_symlink():
+        yield Problem(str(path), "symbolic link not followed")
+    elif path.is_dir():
         for child in sorted(path.rglob("*")):
-            if child.is_file() and child.suffix.lower() in (".ipynb", ".zip"):
+            if child.suffix.lower() in (".ipynb", ".zip") and (
+                child.is_file() or child.is_symlink()
+            ):
                 yield from _walk(child)
     elif not path.exists():
         yield Problem(str(path), "no such file or folder")
@@ -89,12 +94,10 @@ def _walk(path: Path) -> Iterator[Submission | Problem]:
         yield from _read_archive(path)
     elif path.suffix.lower() == ".ipynb":
         size = path.stat().st_size
+        stamp = datetime.fromtimestamp(path.stat().st_mtime)
         if size > MAX_NOTEBOOK_BYTES:
-            yield Problem(
-                str(path), f"notebook too large ({size} bytes, limit {MAX_NOTEBOOK_BYTES})"
-            )
+            yield _too_large(path.name, str(path), size, stamp)
         else:
-            stamp = datetime.fromtimestamp(path.stat().st_mtime)
             yield identify(path.name, str(path), path.read_bytes(), stamp)
     else:
         yield Problem(str(path), "not a notebook (.ipynb) nor an archive (.zip)")
@@ -111,10 +114,14 @@ def _read_archive(path: Path) -> Iterator[Submission | Problem]:
         for member in archive.infolist():
             name = PurePosixPath(member.filename.replace("\\", "/"))
             origin = f"{path}!{member.filename}"
+            if name.suffix.lower() == ".zip":
+                yield Problem(origin, "archive inside an archive: not opened")
+                continue
             if member.is_dir() or "__MACOSX" in name.parts or name.suffix.lower() != ".ipynb":
                 continue
+            stamp = datetime(*member.date_time) if member.date_time[0] >= 1980 else None
             if member.file_size > MAX_NOTEBOOK_BYTES:
-                yield Problem(origin, f"notebook too large ({member.file_size} bytes)")
+                yield _too_large(str(name), origin, member.file_size, stamp)
                 continue
             ratio = member.file_size / max(member.compress_size, 1)
             if ratio > MAX_COMPRESSION_RATIO and member.file_size > 1024 * 1024:
@@ -131,10 +138,16 @@ def _read_archive(path: Path) -> Iterator[Submission | Problem]:
                 yield Problem(origin, f"unreadable archive member: {error}")
                 continue
             if len(content) > MAX_NOTEBOOK_BYTES:
-                yield Problem(origin, "notebook larger than its archive entry declares")
+                yield _too_large(str(name), origin, len(content), stamp)
                 continue
-            stamp = datetime(*member.date_time) if member.date_time[0] >= 1980 else None
             yield identify(str(name), origin, content, stamp)
+
+
+def _too_large(name: str, origin: str, size: int, stamp: datetime | None) -> Submission:
+    """A notebook over the size limit: kept as a submission, to be graded ``invalid``."""
+    student = identify(name, origin, b"", stamp)
+    reason = f"notebook too large ({size} bytes, limit {MAX_NOTEBOOK_BYTES})"
+    return Submission(student.student_id, origin, b"", student.student_name, stamp, reason)
 
 
 def identify(

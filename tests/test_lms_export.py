@@ -10,8 +10,9 @@ import pytest
 
 from autograder.class_run import grade_class
 from autograder.grader import Settings
-from autograder.lms_export import RosterError, export, safe
+from autograder.lms_export import RosterError, export
 from autograder.sample_class import write_sample_class
+from autograder.spreadsheet import safe
 
 from .conftest import FAST_LIMITS
 
