@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import OperationalError
 
 from .results import SubmissionResult
 
@@ -112,7 +113,11 @@ class Gradebook:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+            event.listen(self.engine, "begin", _begin_immediate)
+        try:
+            metadata.create_all(self.engine)
+        except OperationalError:  # another run created the tables at the same moment
+            metadata.create_all(self.engine)
 
     @classmethod
     def in_folder(cls, folder: Path) -> Gradebook:
@@ -254,8 +259,16 @@ class Gradebook:
 
 
 def _sqlite_pragmas(connection, _record) -> None:
+    # Transactions are begun by _begin_immediate, not by the driver.
+    connection.isolation_level = None
     cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=60000")  # first: the next pragma may have to wait
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _begin_immediate(connection) -> None:
+    """Take SQLite's write lock when a transaction starts, so that two grading runs on
+    one gradebook never interleave a read and a write of the same submission."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

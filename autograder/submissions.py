@@ -120,12 +120,12 @@ def _read_archive(path: Path) -> Iterator[Submission | Problem]:
             if member.is_dir() or "__MACOSX" in name.parts or name.suffix.lower() != ".ipynb":
                 continue
             stamp = datetime(*member.date_time) if member.date_time[0] >= 1980 else None
-            if member.file_size > MAX_NOTEBOOK_BYTES:
-                yield _too_large(str(name), origin, member.file_size, stamp)
-                continue
             ratio = member.file_size / max(member.compress_size, 1)
             if ratio > MAX_COMPRESSION_RATIO and member.file_size > 1024 * 1024:
                 yield Problem(origin, f"compression ratio {ratio:.0f}:1 looks like a zip bomb")
+                continue
+            if member.file_size > MAX_NOTEBOOK_BYTES:
+                yield _too_large(str(name), origin, member.file_size, stamp)
                 continue
             total += member.file_size
             if total > MAX_ARCHIVE_BYTES:

@@ -86,6 +86,12 @@ def hostile_cases(project, out_folder, port) -> dict[str, list[str]]:
             f"socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'stolen')",
             BLANKS,
         ],
+        "fills_the_disk": [
+            "import os\nfor i in range(200):\n    with open(f'fill{i}', 'wb') as f:\n"
+            "        f.write(b'x' * 512 * 1024)",
+            "import os\nwith open('big', 'wb') as f:\n    f.write(b'x' * 200 * 1024 * 1024)",
+            BLANKS,
+        ],
         "leaves_a_daemon": [
             "import os\nif os.fork() == 0:\n    os.setsid()\n    os.execv('/bin/sleep', ['sleep', '4242'])",
             BLANKS,
@@ -130,7 +136,7 @@ def hostile_run(project, tmp_path_factory):
 HOSTILE = [
     "loops", "sleeps_in_c", "eats_memory", "fork_bomb", "exits", "os_exit", "prints_gigabytes",
     "deletes_files", "patches_numpy", "lying_objects", "reads_secrets", "fakes_results",
-    "reads_environment", "opens_sockets", "leaves_a_daemon",
+    "reads_environment", "opens_sockets", "fills_the_disk", "leaves_a_daemon",
 ]  # fmt: skip
 
 
@@ -163,6 +169,7 @@ def test_the_run_completes_and_honest_work_is_untouched(hostile_run, project, tm
         ("os_exit", "error", "interrompu"),
         ("exits", "graded", "SystemExit"),
         ("prints_gigabytes", "graded", "File too large"),
+        ("fills_the_disk", "graded", "No space left on device"),
     ],
 )
 def test_each_incident_gets_its_status_and_message(hostile_run, name, status, words):
