@@ -11,6 +11,7 @@ import os
 import stat
 import sys
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +100,11 @@ def _archive(
     name: str, members: list[tuple[str | zipfile.ZipInfo, bytes]]
 ) -> Callable[[Path], None]:
     def build(folder: Path) -> None:
-        with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as archive:
+        with (
+            warnings.catch_warnings(),
+            zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            warnings.simplefilter("ignore")  # duplicate names are one of the cases
             for member, data in members:
                 archive.writestr(member, data)
 
