@@ -123,26 +123,12 @@ def _student(args: argparse.Namespace) -> int:
     from .student_tools import check, validate
 
     report = (
-        validate(args.notebook, args.assignment or _assignment_of(args.notebook), args.lang)
+        validate(args.notebook, args.assignment, args.lang)
         if args.command == "validate"
         else check(args.notebook, args.lang)
     )
     print("\n".join(report.lines))
     return 0 if report.ok else 1
-
-
-def _assignment_of(notebook: Path) -> str:
-    import json
-
-    name = (
-        json.loads(notebook.read_bytes())
-        .get("metadata", {})
-        .get("otter", {})
-        .get("assignment_name")
-    )
-    if not name:
-        raise AssignmentError(f"{notebook}: no assignment name in the notebook; pass --assignment")
-    return name
 
 
 def _late_policy(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .assignment import AssignmentError
 from .checks import plan_for
 from .execution.plan import Call, answers_from_json, plan_to_json
 from .notebook import parse
@@ -51,10 +52,17 @@ class Report:
     lines: list[str] = field(default_factory=list)
 
 
-def validate(notebook: Path, assignment: str, lang: str = "fr") -> Report:
-    """Runs the notebook; lists cell errors, missing contract functions, a wrong assignment."""
+def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") -> Report:
+    """Runs the notebook; lists cell errors, missing contract functions, a wrong assignment.
+
+    Without ``assignment``, the one named in the notebook's metadata is checked.
+    """
     t = TEXTS[lang]
     content = notebook.read_bytes()
+    metadata_name = _assignment_named_in(content)
+    assignment = assignment or metadata_name
+    if not assignment:
+        raise AssignmentError(f"{notebook}: the notebook names no assignment; pass --assignment")
     cells = parse(content, assignment)  # raises InvalidNotebook for another assignment
     functions = sorted({call.function for call in plan_for(assignment)})
     # Calling each function with no argument tells "not defined" from "defined" without
@@ -63,7 +71,6 @@ def validate(notebook: Path, assignment: str, lang: str = "fr") -> Report:
     with Sandbox(LIMITS) as sandbox:
         reply = sandbox.run(cells, json.dumps(plan_to_json(plan)))
     report = Report(ok=True)
-    metadata_name = json.loads(content).get("metadata", {}).get("otter", {}).get("assignment_name")
     report.lines.append(
         t["assignment_ok"].format(name=assignment) if metadata_name else t["assignment_unknown"]
     )
@@ -83,6 +90,14 @@ def validate(notebook: Path, assignment: str, lang: str = "fr") -> Report:
     report.ok = report.ok and not errors and not missing
     report.lines.append(t["ready"] if report.ok else t["not_ready"])
     return report
+
+
+def _assignment_named_in(content: bytes) -> str | None:
+    try:
+        name = json.loads(content).get("metadata", {}).get("otter", {}).get("assignment_name")
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def check(notebook: Path, lang: str = "fr") -> Report:
