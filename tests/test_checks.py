@@ -119,3 +119,13 @@ def test_feedback_in_french_and_english():
     english = feedback_text("backprop_miniconv", verdict, "en")
     assert "attendu" in french and "Erreur reconnue (error_sign)" in french
     assert "expected" in english and "Known mistake (error_sign)" in english
+
+
+def test_a_decision_may_be_any_number_but_not_anything():
+    from autograder.checks.backprop_miniconv import STOP_LIMITS
+
+    reference = reference_answers("backprop_miniconv")
+    as_ints = {c.key: type(reference[c.key])(int(reference[c.key].value)) for c in STOP_LIMITS}
+    assert judge("backprop_miniconv", "should_stop_limits", as_ints).passed
+    as_text = {c.key: type(reference[c.key])("yes") for c in STOP_LIMITS}
+    assert not judge("backprop_miniconv", "should_stop_limits", as_text).passed

@@ -173,7 +173,7 @@ def same_decision(calls: Sequence[Call], component: str) -> Judge:
                 return fail(Message("raised", {"call": call_text(call), "error": answer.error}))
             expected = bool(reference[call.key].value)
             obtained = answer.value
-            if not isinstance(obtained, bool | float) or bool(obtained) != expected:
+            if not isinstance(obtained, bool | int | float) or bool(obtained) != expected:
                 return fail(
                     Message(
                         "wrong_decision",
