@@ -67,7 +67,7 @@ def _demo(args: argparse.Namespace) -> int:
     settings = Settings(workers=args.workers, lang=args.lang)
     table = run_demo(args.out, settings, size=args.size)
     print(table.to_string(index=False))
-    print(f"\ngrades, results and gradebooks: {args.out}/<assignment>/")
+    print(f"\ngrades, results, feedback, report and gradebook: {args.out}/<assignment>/")
     return 0
 
 

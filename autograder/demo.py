@@ -11,6 +11,7 @@ from .assignment import Project
 from .build import build
 from .class_run import ClassRun, grade_class
 from .grader import Settings
+from .pages import write_feedback, write_report
 from .sample_class import write_sample_class
 
 
@@ -29,6 +30,9 @@ def run_demo(
         class_folder = out / "sample_class" / name
         write_sample_class(class_folder, name, project, size)
         run: ClassRun = grade_class(name, [class_folder], out / name, settings, project=project)
+        lang = settings.lang if settings else "fr"
+        write_feedback(out / name, lang)
+        write_report(out / name, lang)
         if on_run:
             on_run(run)
         grades = run.grades
