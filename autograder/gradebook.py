@@ -9,6 +9,8 @@ is already there. Reads go through pandas.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,7 +112,8 @@ class Gradebook:
 
     def __init__(self, url: str):
         self.url = url
-        self.engine: Engine = create_engine(url)
+        sqlite = url.startswith("sqlite")
+        self.engine: Engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {})
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _begin_immediate)
@@ -262,9 +265,19 @@ def _sqlite_pragmas(connection, _record) -> None:
     # Transactions are begun by _begin_immediate, not by the driver.
     connection.isolation_level = None
     cursor = connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=60000")  # first: the next pragma may have to wait
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL is stored in the file: only a new gradebook switches to it. Two runs creating
+    # the same gradebook at once may find it locked for a moment: try again.
+    for attempt in range(100):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.1)
     cursor.close()
 
 
