@@ -224,6 +224,13 @@ class Gradebook:
         frame = self.submissions(assignment)
         return frame.drop_duplicates("student_id", keep="last").reset_index(drop=True)
 
+    def latest_results(self, assignment: str) -> list[dict]:
+        """The stored result of each student's latest grading, sorted by student."""
+        results = [
+            r if isinstance(r, dict) else json.loads(r) for r in self.latest(assignment)["result"]
+        ]
+        return sorted(results, key=lambda r: r["student_id"])
+
     def checks(self, submission_ids: Iterable[int]) -> pd.DataFrame:
         query = select(check_results).where(check_results.c.submission_id.in_(list(submission_ids)))
         with self.engine.connect() as connection:

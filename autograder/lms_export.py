@@ -177,19 +177,16 @@ def gradescope_results(result: dict) -> dict:
 
 def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
            item: str, lms_id: str = "", missing_as_zero: bool = False) -> RosterReport:  # fmt: skip
-    """Write the import file(s) of ``lms`` from a graded folder (grades.csv, results/)."""
+    """Write the import file(s) of ``lms`` from a graded folder's gradebook."""
     if lms not in LMS:
         raise ValueError(f"unknown LMS {lms!r}: one of {', '.join(LMS)}")
     gradebook = Gradebook.in_folder(grades_dir)
     try:
-        grades = grade_table(gradebook, load_assignment(gradebook.assignment()))
+        assignment = gradebook.assignment()
+        grades = grade_table(gradebook, load_assignment(assignment))
+        by_student = {r["student_id"]: r for r in gradebook.latest_results(assignment)}
     finally:
         gradebook.close()
-    results = {
-        path.stem: json.loads(path.read_text(encoding="utf-8"))
-        for path in (grades_dir / "results").glob("*.json")
-    }
-    by_student = {r["student_id"]: r for r in results.values()}
     out.mkdir(parents=True, exist_ok=True)
     policy = load_policy(grades_dir)
     if lms == "gradescope":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -63,11 +62,9 @@ def _latest_results(graded: Path) -> tuple[str, list[dict]]:
     gradebook = Gradebook.in_folder(graded)
     try:
         assignment = gradebook.assignment()
-        latest = gradebook.latest(assignment)
+        return assignment, gradebook.latest_results(assignment)
     finally:
         gradebook.close()
-    results = [r if isinstance(r, dict) else json.loads(r) for r in latest["result"]]
-    return assignment, sorted(results, key=lambda r: r["student_id"])
 
 
 def write_feedback(graded: Path, lang: str = "fr") -> list[Path]:
