@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+import traceback
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .assignment import Assignment, Project, load_assignment
@@ -19,7 +20,7 @@ from .feedback import feedback_text
 from .messages import Message, render
 from .notebook import InvalidNotebook, parse
 from .results import SubmissionResult, TestResult
-from .sandbox import Limits, Sandbox, SandboxError
+from .sandbox import Limits, ReplyRejected, Sandbox, SandboxError
 from .submissions import Submission
 
 SOURCES_OF_TRUTH = ("autograder/checks", "autograder/execution", "autograder/compare.py",
@@ -56,11 +57,25 @@ class Grader:
         self.settings = settings or Settings()
         self.assignment = load_assignment(name, self.project.root)
         self.autograder_hash = autograder_hash(self.assignment, self.project)
-        self.plan_json = json.dumps(plan_to_json(plan_for(name, self.assignment.check_ids)))
+        plan = plan_for(name, self.assignment.check_ids)
+        self.plan_keys = {call.key for call in plan}
+        self.plan_json = json.dumps(plan_to_json(plan))
         reference_answers(name)
 
     def grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
-        """Parse, execute in ``sandbox`` (one retry if the sandbox itself fails), judge."""
+        """Parse, execute in ``sandbox`` (one retry if the sandbox itself fails), judge.
+
+        Never raises: whatever goes wrong with one submission becomes its ``error``
+        result, with the traceback kept for the instructor, so a class run goes on.
+        """
+        try:
+            return self._grade(submission, sandbox)
+        except Exception:
+            return self.failed(
+                submission, Message("status_internal_error"), incident=traceback.format_exc()
+            )
+
+    def _grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
         try:
             if submission.refused:
                 raise InvalidNotebook("refused", reason=submission.refused)
@@ -78,15 +93,21 @@ class Grader:
             try:
                 reply = sandbox.run(cells, self.plan_json)
                 break
+            except ReplyRejected as rejected:
+                message = Message("status_rejected", {"reason": str(rejected)})
+                return self._result(submission, "error", message, sandbox.isolation)
             except SandboxError as error:
                 if attempt == 2:
                     message = Message("status_grader_failure", {"error": str(error)})
                     return self._result(submission, "error", message, sandbox.isolation)
         return self._from_reply(submission, reply, sandbox)
 
-    def failed(self, submission: Submission, message: Message) -> SubmissionResult:
+    def failed(
+        self, submission: Submission, message: Message, *, incident: str | None = None
+    ) -> SubmissionResult:
         """The result of a submission that could not be graded at all (status ``error``)."""
-        return self._result(submission, "error", message, "none")
+        result = self._result(submission, "error", message, "none")
+        return replace(result, incident=incident)
 
     def _from_reply(
         self, submission: Submission, reply: dict, sandbox: Sandbox
@@ -97,14 +118,22 @@ class Grader:
         if reply.get("answers"):
             try:
                 answers = answers_from_json(reply["answers"])
-            except ValueError:
-                status, answers = "error", None
-        errors = reply.get("cell_errors") or []
+            except ValueError as malformed:
+                status, answers = "rejected", None
+                reply = {**reply, "exit": str(malformed)[:200]}
+            else:
+                if not self.plan_keys <= answers.keys():
+                    status, answers = "rejected", None
+                    reply = {**reply, "exit": "answers missing"}
+        errors = reply["cell_errors"]
         if status == "timeout":
             cell = (reply.get("last_cell") or 0) + 1
             message = Message("status_timeout", {"seconds": limits.wall_seconds, "cell": cell})
         elif status == "memory":
             message = Message("status_memory", {"megabytes": limits.memory_bytes // 2**20})
+        elif status == "rejected":
+            status = "error"
+            message = Message("status_rejected", {"reason": reply["exit"]})
         elif status == "error" or answers is None:
             status = "error"
             message = Message("status_error", {"exit": reply.get("exit", "?")})
@@ -112,7 +141,7 @@ class Grader:
             first = errors[0]
             message = Message(
                 "status_graded_with_errors",
-                {"count": len(errors), "cell": first["cell"], "error": first["error"]},
+                {"count": reply["cell_error_count"], "cell": first["cell"], "error": first["error"]},
             )
         else:
             message = Message("status_graded")

@@ -99,6 +99,20 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "fr": "Le bac à sable n'a pas pu exécuter ce notebook, même au second essai ({error}).",
         "en": "The sandbox could not run this notebook, even on a second try ({error}).",
     },
+    "status_rejected": {
+        "fr": "Ce que le notebook a renvoyé au correcteur est invalide ({reason}) : rien n'a été corrigé.",
+        "en": "What the notebook sent back to the grader is invalid ({reason}): nothing was graded.",
+    },
+    "status_internal_error": {
+        "fr": (
+            "Le correcteur a rencontré une erreur interne sur ce notebook : rien n'a été "
+            "corrigé. L'enseignant en a le détail."
+        ),
+        "en": (
+            "The grader hit an internal error on this notebook: nothing was graded. "
+            "The instructor has the details."
+        ),
+    },
     "status_killed_worker": {
         "fr": "La correction de ce notebook a fait tomber {tries} machines de calcul : abandonnée.",
         "en": "Grading this notebook brought down {tries} grading workers: given up.",

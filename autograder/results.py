@@ -37,6 +37,7 @@ class SubmissionResult:
     submitted_at: str | None = None
     cell_errors: list[dict[str, Any]] = field(default_factory=list)
     output: str = ""
+    incident: str | None = None  # the grader's own traceback: for the instructor only
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

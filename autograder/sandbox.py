@@ -9,20 +9,25 @@ so (``Sandbox.isolation``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .cgroups import WorkerCgroup
 from .execution import plan as plan_module
+from .execution import protocol
 
 EXECUTION_PACKAGE = Path(plan_module.__file__).resolve().parent
 INSIDE = "/opt/dlgrade"
@@ -55,6 +60,19 @@ class SandboxError(RuntimeError):
     """The runner itself failed (not the submission): it is restarted for the next one."""
 
 
+class ReplyRejected(SandboxError):
+    """What came back for a submission breaks the protocol (too late, too large, malformed):
+    that submission is an ``error``, and is not tried again."""
+
+
+MAX_REPLY_BYTES = 32 * 1024 * 1024
+REPLY_MARGIN_SECONDS = 10.0
+"""Beyond the wall-clock limit: the session's own clean-up, and a slow machine."""
+MAX_CELL_ERRORS = 20
+MAX_ERROR_CHARS = 500
+MAX_OUTPUT_CHARS = 4096
+
+
 def bubblewrap() -> str | None:
     return shutil.which("bwrap")
 
@@ -73,56 +91,67 @@ class Sandbox:
             )
         self._process: subprocess.Popen[bytes] | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._cgroup: WorkerCgroup | None = None
+        self._configured: str | None = None
         self._lock = threading.Lock()
         self._stderr = None
 
     def run(self, cells: list[str], plan_json: str = "[]") -> dict[str, Any]:
-        """Execute one submission; returns the runner's reply (status, answers, output...).
+        """Execute one submission; returns the runner's validated reply.
 
         ``plan_json`` is the plan already encoded (``json.dumps(plan_to_json(plan))``): a
-        class shares one plan, so it is encoded once, not once per submission.
+        class shares one plan, sent to the runner once, not once per submission.
+        Raises ``ReplyRejected`` when the reply breaks the protocol (the submission's
+        fault), ``SandboxError`` when the runner itself stopped.
         """
-        settings: dict[str, Any] = {"limits": asdict(self.limits)}
-        if self.isolation != "bubblewrap":
-            settings["tmp"] = self._scratch_dir()
-        request = (
-            f'{{"cells": {json.dumps(cells)}, "plan": {plan_json}, {json.dumps(settings)[1:]}'
-        ).encode()
         with self._lock:
             process = self._ensure_started()
+            deadline = time.monotonic() + self.limits.wall_seconds + REPLY_MARGIN_SECONDS
             try:
                 assert process.stdin and process.stdout
-                process.stdin.write(request + b"\n")
+                if self._configured != plan_json:
+                    configuration = self._configuration(plan_json).encode()
+                    process.stdin.write(protocol.CONFIGURE + protocol.frame(configuration))
+                    self._configured = plan_json
+                process.stdin.write(protocol.START + protocol.frame(json.dumps(cells).encode()))
                 process.stdin.flush()
-                line = process.stdout.readline()
+                raw = protocol.read_frame(process.stdout.fileno(), MAX_REPLY_BYTES, deadline)
+            except protocol.ChannelClosed:
+                detail = self._stderr_tail()
+                self.close()
+                raise SandboxError(f"the sandbox stopped without replying {detail}".strip()) from None
+            except protocol.FrameError as error:
+                self.close()
+                raise ReplyRejected(str(error)) from None
             except OSError as error:
                 self.close()
                 raise SandboxError(f"the sandbox stopped: {error}") from error
-            if not line:
-                detail = self._stderr_tail()
-                self.close()
-                raise SandboxError(f"the sandbox stopped without replying {detail}".strip())
-            return json.loads(line)
+        return validated_reply(raw)
 
     def close(self) -> None:
         """Stop the runner: closing its stdin ends it (and its PID namespace) cleanly."""
         if self._process is not None:
-            if self._process.stdin:
-                self._process.stdin.close()
+            with contextlib.suppress(OSError):
+                if self._process.stdin:
+                    self._process.stdin.close()
             try:
-                self._process.wait(timeout=self.limits.wall_seconds + 5)
+                self._process.wait(timeout=2)
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                _kill_tree(self._process.pid)
                 self._process.wait()
             if self._process.stdout:
                 self._process.stdout.close()
             self._process = None
+            self._configured = None
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
 
     def __enter__(self) -> Sandbox:
         return self
@@ -130,15 +159,27 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _configuration(self, plan_json: str) -> str:
+        contained = self.isolation == "bubblewrap"
+        settings: dict[str, Any] = {
+            "limits": asdict(self.limits),
+            "tmp": None if contained else self._scratch_dir(),
+            "cgroup": self._cgroup.spec(inside=contained) if self._cgroup else None,
+        }
+        return f'{{"plan": {plan_json}, {json.dumps(settings)[1:]}'
+
     def _ensure_started(self) -> subprocess.Popen[bytes]:
         # No --die-with-parent: it ties the sandbox to the *thread* that started it. The
         # runner stops when its stdin closes instead, which the grader's exit guarantees.
         if self._process is None or self._process.poll() is not None:
+            self.close()
+            self._cgroup = WorkerCgroup.create()
             self._process = subprocess.Popen(
                 self.command(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr_file(),
+                bufsize=0,
                 env=ENVIRONMENT if self.isolation != "bubblewrap" else {},
                 start_new_session=True,
             )
@@ -201,6 +242,8 @@ class Sandbox:
         ]  # fmt: skip
         for name, value in ENVIRONMENT.items():
             arguments += ["--setenv", name, value]
+        if self._cgroup:
+            arguments += self._cgroup.binds()
         for link in ROOT_LINKS:
             if os.path.islink(link):
                 arguments += ["--symlink", os.readlink(link), link]
@@ -215,6 +258,20 @@ class Sandbox:
                 arguments += ["--tmpfs", hidden]
         arguments += ["--ro-bind", str(EXECUTION_PACKAGE), f"{INSIDE}/execution"]
         return arguments
+
+
+def _kill_tree(pid: int) -> None:
+    """Kill a process and all its descendants: bubblewrap's init inside the sandbox
+    included, whose death ends every process of the sandbox's PID namespace."""
+    children: list[int] = []
+    with contextlib.suppress(OSError, ValueError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as file:
+                children += [int(c) for c in file.read().split()]
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+    for child in children:
+        _kill_tree(child)
 
 
 def _system_folders() -> list[str]:
@@ -244,3 +301,61 @@ def _installed_package(name: str) -> str | None:
         if any(location.startswith(p) for p in (sys.prefix, sys.base_prefix)):
             return location
     return None
+
+
+def validated_reply(raw: bytes) -> dict[str, Any]:
+    """The runner's reply, checked field by field: every byte of it is untrusted input.
+
+    Anything a submission could have shaped (its answers, its cell errors, its output)
+    is typed, counted and truncated here, before the grader, the gradebook or a
+    feedback page sees it. A reply that does not fit raises ``ReplyRejected``.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ReplyRejected("the reply is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ReplyRejected("the reply is not a JSON object")
+    status = data.get("status")
+    if status not in ("ok", "error", "timeout", "memory"):
+        raise ReplyRejected("the reply has no valid status")
+    answers = data.get("answers")
+    if answers is not None and not isinstance(answers, str):
+        raise ReplyRejected("the answers are not plain data")
+    errors = data.get("cell_errors", [])
+    if not isinstance(errors, list) or not all(
+        isinstance(e, dict)
+        and isinstance(e.get("cell"), int)
+        and not isinstance(e.get("cell"), bool)
+        and isinstance(e.get("error"), str)
+        for e in errors
+    ):
+        raise ReplyRejected("the cell errors are malformed")
+    return {
+        "status": status,
+        "answers": answers,
+        "cell_errors": [
+            {"cell": e["cell"], "error": _shortened(e["error"], MAX_ERROR_CHARS)}
+            for e in errors[:MAX_CELL_ERRORS]
+        ],
+        "cell_error_count": len(errors),
+        "last_cell": _integer(data.get("last_cell")),
+        "output": _shortened(data.get("output"), MAX_OUTPUT_CHARS),
+        "seconds": _number(data.get("seconds")),
+        "peak_memory_kb": _integer(data.get("peak_memory_kb")),
+        "runner_memory_kb": _integer(data.get("runner_memory_kb")),
+        "exit": _shortened(data.get("exit"), 200),
+    }
+
+
+def _shortened(value: Any, limit: int) -> str:
+    text = value if isinstance(value, str) else ""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -24,6 +24,8 @@ import numpy as np
 
 MAX_ARRAY_ELEMENTS = 1_000_000
 """Larger arrays in an answer are refused: no contract function returns that much."""
+MAX_DEPTH = 32
+"""Deeper plain data is refused: contract answers nest a few levels at most."""
 
 
 @dataclass(frozen=True)
@@ -99,20 +101,26 @@ def to_plain(value: Any) -> Any:
     return {"__unsupported__": type(value).__name__}
 
 
-def from_plain(data: Any) -> Any:
-    """Rebuild arrays, tuples and dicts from plain data; anything malformed raises ValueError."""
+def from_plain(data: Any, depth: int = 0) -> Any:
+    """Rebuild arrays, tuples and dicts from plain data; anything malformed raises ValueError.
+
+    No contract answer nests deeper than a few levels: deeper data is refused before it
+    can exhaust the grader's stack.
+    """
+    if depth > MAX_DEPTH:
+        raise ValueError(f"plain data nested deeper than {MAX_DEPTH} levels")
     if data is None or isinstance(data, bool | float | int | str):
         return data
     if isinstance(data, list):
-        return [from_plain(v) for v in data]
+        return [from_plain(v, depth + 1) for v in data]
     if isinstance(data, dict) and len(data) == 1:
         ((tag, content),) = data.items()
         if tag == "__array__":
             return _array_from_plain(content)
         if tag == "__tuple__" and isinstance(content, list):
-            return tuple(from_plain(v) for v in content)
+            return tuple(from_plain(v, depth + 1) for v in content)
         if tag == "__dict__" and isinstance(content, dict):
-            return {str(k): from_plain(v) for k, v in content.items()}
+            return {str(k): from_plain(v, depth + 1) for k, v in content.items()}
         if tag == "__unsupported__":
             return Unsupported(str(content))
     raise ValueError("malformed plain data")
@@ -205,7 +213,10 @@ def answers_to_json(answers: Mapping[str, Answer]) -> str:
 
 def answers_from_json(text: str | bytes) -> dict[str, Answer]:
     """Parse answers sent back by a submission; any malformed content raises ValueError."""
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("answers nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("answers are not a JSON object")
     answers = {}
@@ -215,6 +226,8 @@ def answers_from_json(text: str | bytes) -> dict[str, Answer]:
         error = entry["error"]
         if error is not None and not isinstance(error, str):
             raise ValueError(f"malformed error for {key!r}")
+        if error is not None and len(error) > 2000:
+            error = error[:2000] + "…"
         answers[str(key)] = Answer(from_plain(entry["value"]), error)
     return answers
 

@@ -1,0 +1,63 @@
+"""How the grader and the runner talk: one-byte commands and length-prefixed frames.
+
+The runner's server process must never read a submission, so the grader sends it only
+single-byte commands; the frame that follows a ``START`` command is read by the forked
+session, not by the server. Frames have a fixed 8-byte length header, so each side
+reads exactly what is meant for it and nothing more.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+
+CONFIGURE = b"C"
+"""Followed by a frame: the class-wide configuration (plan, limits, cgroups)."""
+START = b"S"
+"""Followed by a frame read by the new session: one submission's cells."""
+
+HEADER_BYTES = 8
+
+
+class FrameError(OSError):
+    """A frame could not be read: the peer was too slow or sent too much."""
+
+
+class ChannelClosed(FrameError):
+    """The peer closed the channel before a whole frame arrived (it stopped)."""
+
+
+def frame(payload: bytes) -> bytes:
+    return len(payload).to_bytes(HEADER_BYTES, "big") + payload
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def read_exactly(fd: int, size: int, deadline: float | None = None) -> bytes:
+    """``size`` bytes from ``fd``; FrameError on end of file or past ``deadline``."""
+    chunks, missing = [], size
+    while missing:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                raise FrameError("no complete answer before the deadline")
+        chunk = os.read(fd, min(missing, 1 << 20))
+        if not chunk:
+            raise ChannelClosed("the other side closed the channel")
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, limit: int, deadline: float | None = None) -> bytes:
+    """One frame of at most ``limit`` bytes, read within ``deadline`` (monotonic time)."""
+    size = int.from_bytes(read_exactly(fd, HEADER_BYTES, deadline), "big")
+    if size > limit:
+        raise FrameError(f"a frame of {size} bytes exceeds the limit of {limit}")
+    return read_exactly(fd, size, deadline)
