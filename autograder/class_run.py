@@ -111,7 +111,7 @@ def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd
 
 def grade_table(gradebook: Gradebook, assignment: Assignment) -> pd.DataFrame:
     """One row per student: the latest grading, plus the points given by hand."""
-    latest = gradebook.latest(assignment.name)
+    latest = gradebook.latest_results(assignment.name)
     manual = gradebook.manual(assignment.name)
     questions = [q.name for q in assignment.autograded]
     graded_by_hand = [
@@ -119,19 +119,18 @@ def grade_table(gradebook: Gradebook, assignment: Assignment) -> pd.DataFrame:
     ]
     hand = {(r.student_id, r.question): r.points for r in manual.itertuples()}
     rows = []
-    for _, row in latest.iterrows():
-        result = row["result"] if isinstance(row["result"], dict) else json.loads(row["result"])
-        scores = result.get("questions", {})
-        by_hand = {q.name: hand.get((row["student_id"], q.name)) for q in graded_by_hand}
+    for result in latest:
+        scores = result["questions"]
+        by_hand = {q.name: hand.get((result["student_id"], q.name)) for q in graded_by_hand}
         rows.append(
             {
-                "student_id": row["student_id"],
+                "student_id": result["student_id"],
                 "assignment": assignment.name,
                 **{q: scores.get(q, {}).get("score", 0.0) for q in questions},
                 **by_hand,
-                "score": row["score"] + sum(p for p in by_hand.values() if p is not None),
-                "max_score": row["max_score"] + sum(q.points for q in graded_by_hand),
-                "status": row["status"],
+                "score": result["score"] + sum(p for p in by_hand.values() if p is not None),
+                "max_score": result["max_score"] + sum(q.points for q in graded_by_hand),
+                "status": result["status"],
             }
         )
     columns = ["student_id", "assignment", *questions, *(q.name for q in graded_by_hand),

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .assignment import Project
 from .grader import Grader, Settings
@@ -51,6 +52,7 @@ class LocalExecutor:
 
         pending = iter(submissions)
         running: set[Future[SubmissionResult]] = set()
+        submitted: dict[Future[SubmissionResult], Submission] = {}
         with ThreadPoolExecutor(max_workers=settings.workers) as pool:
             try:
                 while True:
@@ -58,17 +60,29 @@ class LocalExecutor:
                         submission = next(pending, None)
                         if submission is None:
                             break
-                        running.add(pool.submit(task, submission))
+                        future = pool.submit(task, submission)
+                        submitted[future] = submission
+                        running.add(future)
                     if not running:
                         return
                     finished, running = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        yield future.result()
+                        yield _outcome(grader, future, submitted[future])
             finally:
                 for future in running:
                     future.cancel()
                 for sandbox in sandboxes:
                     sandbox.close()
+
+
+def _outcome(grader: Grader, future: Any, submission: Submission) -> SubmissionResult:
+    """A finished task's result; a task that raised becomes that submission's ``error``."""
+    try:
+        return future.result()
+    except Exception:
+        return grader.failed(
+            submission, Message("status_internal_error"), incident=traceback.format_exc()
+        )
 
 
 @dataclass(frozen=True)
@@ -167,14 +181,14 @@ class DaskExecutor:
             futures = as_completed([submit(s, 1) for s in submissions])
             for future in futures:
                 submission, attempt = attempts[future]
-                try:
-                    yield future.result()
-                except KilledWorker:
+                if future.status == "error" and isinstance(future.exception(), KilledWorker):
                     if attempt < self.max_tries:
                         futures.add(submit(submission, attempt + 1))
                     else:
                         message = Message("status_killed_worker", {"tries": self.max_tries})
                         yield grader.failed(submission, message)
+                    continue
+                yield _outcome(grader, future, submission)
         finally:
             client.cancel([f for f in attempts if not f.done()])
             client.close()

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
@@ -39,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
-from .results import SubmissionResult
+from .results import SubmissionResult, normalized
 
 metadata = MetaData()
 
@@ -226,9 +227,7 @@ class Gradebook:
 
     def latest_results(self, assignment: str) -> list[dict]:
         """The stored result of each student's latest grading, sorted by student."""
-        results = [
-            r if isinstance(r, dict) else json.loads(r) for r in self.latest(assignment)["result"]
-        ]
+        results = [normalized(_loaded(r)) for r in self.latest(assignment)["result"]]
         return sorted(results, key=lambda r: r["student_id"])
 
     def checks(self, submission_ids: Iterable[int]) -> pd.DataFrame:
@@ -292,3 +291,13 @@ def _begin_immediate(connection) -> None:
     """Take SQLite's write lock when a transaction starts, so that two grading runs on
     one gradebook never interleave a read and a write of the same submission."""
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _loaded(stored: Any) -> Any:
+    """A result column's value: already decoded by the driver, or JSON text."""
+    if isinstance(stored, dict):
+        return stored
+    try:
+        return json.loads(stored)
+    except (TypeError, ValueError, RecursionError):
+        return {}

@@ -94,8 +94,10 @@ class Grader:
                 reply = sandbox.run(cells, self.plan_json)
                 break
             except ReplyRejected as rejected:
-                message = Message("status_rejected", {"reason": str(rejected)})
-                return self._result(submission, "error", message, sandbox.isolation)
+                result = self._result(
+                    submission, "error", Message("status_rejected"), sandbox.isolation
+                )
+                return replace(result, incident=f"reply rejected: {rejected}")
             except SandboxError as error:
                 if attempt == 2:
                     message = Message("status_grader_failure", {"error": str(error)})
@@ -115,16 +117,16 @@ class Grader:
         limits = self.settings.limits
         status = {"ok": "graded"}.get(reply["status"], reply["status"])
         answers: dict[str, Answer] | None = None
+        incident = None
         if reply.get("answers"):
             try:
                 answers = answers_from_json(reply["answers"])
             except ValueError as malformed:
-                status, answers = "rejected", None
-                reply = {**reply, "exit": str(malformed)[:200]}
+                status, answers, incident = "rejected", None, f"reply rejected: {malformed}"
             else:
                 if not self.plan_keys <= answers.keys():
                     status, answers = "rejected", None
-                    reply = {**reply, "exit": "answers missing"}
+                    incident = "reply rejected: answers to planned calls are missing"
         errors = reply["cell_errors"]
         if status == "timeout":
             cell = (reply.get("last_cell") or 0) + 1
@@ -133,7 +135,7 @@ class Grader:
             message = Message("status_memory", {"megabytes": limits.memory_bytes // 2**20})
         elif status == "rejected":
             status = "error"
-            message = Message("status_rejected", {"reason": reply["exit"]})
+            message = Message("status_rejected")
         elif status == "error" or answers is None:
             status = "error"
             message = Message("status_error", {"exit": reply.get("exit", "?")})
@@ -141,11 +143,16 @@ class Grader:
             first = errors[0]
             message = Message(
                 "status_graded_with_errors",
-                {"count": reply["cell_error_count"], "cell": first["cell"], "error": first["error"]},
+                {
+                    "count": reply["cell_error_count"],
+                    "cell": first["cell"],
+                    "error": first["error"],
+                },
             )
         else:
             message = Message("status_graded")
-        return self._result(submission, status, message, sandbox.isolation, answers, reply)
+        result = self._result(submission, status, message, sandbox.isolation, answers, reply)
+        return replace(result, incident=incident)
 
     def _result(
         self,

@@ -100,8 +100,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "The sandbox could not run this notebook, even on a second try ({error}).",
     },
     "status_rejected": {
-        "fr": "Ce que le notebook a renvoyé au correcteur est invalide ({reason}) : rien n'a été corrigé.",
-        "en": "What the notebook sent back to the grader is invalid ({reason}): nothing was graded.",
+        "fr": (
+            "Ce que le notebook a renvoyé au correcteur est invalide (canal de résultats "
+            "modifié, valeurs démesurées…) : rien n'a été corrigé."
+        ),
+        "en": (
+            "What the notebook sent back to the grader is invalid (result channel tampered "
+            "with, oversized values…): nothing was graded."
+        ),
     },
     "status_internal_error": {
         "fr": (

@@ -49,3 +49,71 @@ class SubmissionResult:
             q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()
         }
         return data
+
+
+def normalized(data: Any) -> dict[str, Any]:
+    """A stored result, whatever wrote it, in the shape every later command expects.
+
+    Results are validated before they are stored, but a gradebook may come from an
+    older version or be edited by hand: fields of the wrong type are replaced by empty
+    ones here, so one odd row never stops ``feedback``, ``report`` or an export.
+    """
+    data = data if isinstance(data, dict) else {}
+
+    def text(value: Any, default: str = "") -> str:
+        return value if isinstance(value, str) else default
+
+    def number(value: Any) -> float:
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if is_number and value == value else 0.0
+
+    tests = (
+        [
+            {
+                "name": text(t.get("name")),
+                "question": text(t.get("question")),
+                "score": number(t.get("score")),
+                "max_score": number(t.get("max_score")),
+                "passed": t.get("passed") is True,
+                "feedback": text(t.get("feedback")),
+                "misconception": t.get("misconception")
+                if isinstance(t.get("misconception"), str)
+                else None,
+            }
+            for t in data.get("tests") or []
+            if isinstance(t, dict)
+        ]
+        if isinstance(data.get("tests"), list)
+        else []
+    )
+    questions = data.get("questions") if isinstance(data.get("questions"), dict) else {}
+    status = data.get("status") if data.get("status") in STATUSES else "error"
+    return {
+        **{k: v for k, v in data.items() if isinstance(k, str)},
+        "student_id": text(data.get("student_id"), "?"),
+        "assignment": text(data.get("assignment")),
+        "status": status,
+        "message": text(data.get("message")),
+        "score": number(data.get("score")),
+        "max_score": number(data.get("max_score")),
+        "tests": tests,
+        "questions": {
+            str(name): {"score": number(q.get("score")), "max_score": number(q.get("max_score"))}
+            for name, q in questions.items()
+            if isinstance(q, dict)
+        },
+        "cell_errors": [
+            {
+                "cell": e.get("cell") if isinstance(e.get("cell"), int) else "?",
+                "error": text(e.get("error")),
+            }
+            for e in data.get("cell_errors") or []
+            if isinstance(e, dict)
+        ]
+        if isinstance(data.get("cell_errors"), list)
+        else [],
+        "output": text(data.get("output")),
+        "submitted_at": data.get("submitted_at")
+        if isinstance(data.get("submitted_at"), str)
+        else None,
+    }

@@ -228,7 +228,10 @@ def answers_from_json(text: str | bytes) -> dict[str, Answer]:
             raise ValueError(f"malformed error for {key!r}")
         if error is not None and len(error) > 2000:
             error = error[:2000] + "…"
-        answers[str(key)] = Answer(from_plain(entry["value"]), error)
+        try:
+            answers[str(key)] = Answer(from_plain(entry["value"]), error)
+        except ValueError as malformed:  # this answer only: the others are still judged
+            answers[str(key)] = Answer(error=f"ValueError: {malformed}")
     return answers
 
 
