@@ -62,7 +62,7 @@ def grade_class(
     todo = [s for s in found if (s.student_id, s.sha256) not in done]
     run.skipped = len(found) - len(todo)
     (out / "results").mkdir(parents=True, exist_ok=True)
-    run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(settings))
+    run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(grader.settings))
     if on_start:
         on_start(len(todo))
     try:

@@ -97,7 +97,7 @@ class RemoteJob:
 
 
 _local = threading.local()
-_graders: dict[tuple[str, str | None], Grader] = {}
+_graders: dict[tuple[str, str | None, int | None], Grader] = {}
 _graders_lock = threading.Lock()
 
 
@@ -107,10 +107,12 @@ def grade_remotely(job: RemoteJob) -> SubmissionResult:
     The worker grades with its own checkout of the project; a different autograder
     (other checks, other solutions) is refused rather than trusted.
     """
-    key = (job.assignment, job.project_root)
+    key = (job.assignment, job.project_root, job.settings.seed)
     with _graders_lock:
         if key not in _graders:
             project = Project(Path(job.project_root)) if job.project_root else Project.default()
+            if len(_graders) >= 8:  # graders of earlier runs (other seeds) on a long-lived worker
+                _graders.clear()
             _graders[key] = Grader(job.assignment, job.settings, project)
     grader = _graders[key]
     if grader.autograder_hash != job.autograder_hash:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +35,9 @@ class Settings:
     lang: str = "fr"
     regrade: bool = False
     isolate: bool = True
+    seed: int | None = None
+    """Seed of the hidden inputs; None draws a secret one for each grading run, so values
+    copied from a feedback page are worth nothing on the next submission."""
 
 
 def autograder_hash(assignment: Assignment, project: Project) -> str:
@@ -54,13 +58,17 @@ class Grader:
 
     def __init__(self, name: str, settings: Settings | None = None, project: Project | None = None):
         self.project = project or Project.default()
-        self.settings = settings or Settings()
+        settings = settings or Settings()
+        if settings.seed is None:
+            settings = replace(settings, seed=secrets.randbelow(2**31))
+        self.settings = settings
+        self.seed: int = settings.seed
         self.assignment = load_assignment(name, self.project.root)
         self.autograder_hash = autograder_hash(self.assignment, self.project)
-        plan = plan_for(name, self.assignment.check_ids)
+        plan = plan_for(name, self.assignment.check_ids, seed=self.seed)
         self.plan_keys = {call.key for call in plan}
         self.plan_json = json.dumps(plan_to_json(plan))
-        reference_answers(name)
+        reference_answers(name, self.seed)
 
     def grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
         """Parse, execute in ``sandbox`` (one retry if the sandbox itself fails), judge.
@@ -173,7 +181,7 @@ class Grader:
                     test = TestResult(scored.id, question.name, 0.0, scored.points, False,
                                       render(Message("not_run", {"reason": reason}), lang), None)  # fmt: skip
                 else:
-                    verdict = judge(self.assignment.name, scored.id, answers)
+                    verdict = judge(self.assignment.name, scored.id, answers, seed=self.seed)
                     score = scored.points if verdict.passed else 0.0
                     feedback = feedback_text(self.assignment.name, verdict, lang)
                     test = TestResult(scored.id, question.name, score, scored.points,
