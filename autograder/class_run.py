@@ -6,9 +6,7 @@ Dask cluster); this process alone writes the gradebook and the output files.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +19,7 @@ from .gradebook import Gradebook
 from .grader import Grader, Settings
 from .results import SubmissionResult
 from .spreadsheet import safe
-from .submissions import Problem, collect
+from .submissions import NAMED_BY, Problem, Submission, collect, student_file_name
 
 
 @dataclass
@@ -60,6 +58,7 @@ def grade_class(
     run = ClassRun(name, out, problems=problems)
     done = set() if settings.regrade else gradebook.graded_keys(name, grader.autograder_hash)
     todo = [s for s in found if (s.student_id, s.sha256) not in done]
+    run.problems += _replacements(gradebook, name, todo)
     run.skipped = len(found) - len(todo)
     (out / "results").mkdir(parents=True, exist_ok=True)
     run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(grader.settings))
@@ -80,19 +79,31 @@ def grade_class(
     return run
 
 
+def _replacements(gradebook: Gradebook, name: str, todo: list[Submission]) -> list[Problem]:
+    """A notebook named more weakly than the one already graded for that student (a bare
+    file name replacing an LMS submission...) is reported: never a silent replacement."""
+    previous = {r["student_id"]: r for r in gradebook.latest_results(name)}
+    problems = []
+    for submission in todo:
+        before = previous.get(submission.student_id, {}).get("named_by")
+        if before in NAMED_BY and NAMED_BY.index(submission.named_by) > NAMED_BY.index(before):
+            problems.append(
+                Problem(
+                    submission.origin,
+                    f"replaces the grade of student {submission.student_id}, named by the "
+                    f"{before} in an earlier run ({previous[submission.student_id]['origin']})",
+                )
+            )
+    return problems
+
+
 def _settings_json(settings: Settings) -> dict:
     return json.loads(json.dumps(asdict(settings)))
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
 def result_path(out: Path, student_id: str) -> Path:
-    """results/<student_id>.json, with a hash suffix when the id is not a safe file name."""
-    safe = _UNSAFE.sub("_", student_id)[:80] or "_"
-    if safe != student_id:
-        safe += "-" + hashlib.sha256(student_id.encode()).hexdigest()[:8]
-    return out / "results" / f"{safe}.json"
+    """results/<student>.json, under a file name no other id can share."""
+    return out / "results" / f"{student_file_name(student_id)}.json"
 
 
 def write_result(out: Path, result: SubmissionResult) -> None:

@@ -206,4 +206,5 @@ class Grader:
             submitted_at=submission.submitted_at.isoformat() if submission.submitted_at else None,
             cell_errors=(reply or {}).get("cell_errors") or [],
             output=(reply or {}).get("output") or "",
+            named_by=submission.named_by,
         )

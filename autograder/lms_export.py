@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,9 @@ import pandas as pd
 from .assignment import load_assignment
 from .class_run import grade_table
 from .gradebook import Gradebook
-from .late import adjusted, load_policy
+from .late import LatePolicy, adjusted, load_policy
 from .spreadsheet import safe
+from .submissions import student_file_name
 
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
 ROSTER_COLUMNS = ("student_id", "last_name", "first_name", "email", "username",
@@ -156,23 +158,56 @@ def blackboard_csv(joined: pd.DataFrame, item: str, points: float, column_id: st
 
 
 def gradescope_results(result: dict) -> dict:
-    """One submission's results in Gradescope's autograder format (results.json)."""
+    """One submission's results in Gradescope's autograder format (results.json). A field
+    of the wrong type (an old or damaged gradebook row) is written empty, not raised."""
+    tests = result.get("tests")
     return {
-        "score": result["score"],
-        "output": result["message"],
+        "score": _number(result.get("score")),
+        "output": str(result.get("message") or ""),
         "visibility": "visible",
         "tests": [
             {
-                "name": f"{test['question']} — {test['name']}",
-                "score": test["score"],
-                "max_score": test["max_score"],
-                "status": "passed" if test["passed"] else "failed",
-                "output": test["feedback"],
+                "name": f"{test.get('question', '')} — {test.get('name', '')}",
+                "score": _number(test.get("score")),
+                "max_score": _number(test.get("max_score")),
+                "status": "passed" if test.get("passed") is True else "failed",
+                "output": str(test.get("feedback") or ""),
                 "visibility": "visible",
             }
-            for test in result["tests"]
+            for test in (tests if isinstance(tests, list) else [])
+            if isinstance(test, dict)
         ],
     }
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    return float(value) if math.isfinite(value) else 0.0
+
+
+def write_gradescope(by_student: dict[str, dict], policy: LatePolicy | None, out: Path) -> None:
+    """``out/gradescope/<folder>/results.json`` per student, and ``gradescope_folders.csv``
+    (student_id, folder). The folder is ``student_file_name(student_id)``: an id such as
+    ``zz/zoe``, ``..`` or ``Zoe`` gets its own folder inside ``gradescope/``, never another
+    student's, never outside."""
+    rows = []
+    for student, result in sorted(by_student.items()):
+        score, note = adjusted(result, policy)
+        result = {
+            **result,
+            "score": score,
+            "message": " ".join(filter(None, [str(result.get("message") or ""), note])),
+        }
+        folder = out / "gradescope" / student_file_name(student)
+        folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(gradescope_results(result), ensure_ascii=False, indent=1)
+        (folder / "results.json").write_text(text, "utf-8", errors="backslashreplace")
+        rows.append([safe(student), folder.name])
+    with (out / "gradescope_folders.csv").open(
+        "w", newline="", encoding="utf-8", errors="backslashreplace"
+    ) as file:
+        csv.writer(file, lineterminator="\n").writerows([["student_id", "folder"], *rows])
 
 
 def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
@@ -190,18 +225,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     out.mkdir(parents=True, exist_ok=True)
     policy = load_policy(grades_dir)
     if lms == "gradescope":
-        for student, result in by_student.items():
-            score, note = adjusted(result, policy)
-            result = {
-                **result,
-                "score": score,
-                "message": " ".join(filter(None, [result["message"], note])),
-            }
-            folder = out / "gradescope" / Path(student).name
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "results.json").write_text(
-                json.dumps(gradescope_results(result), ensure_ascii=False, indent=1), "utf-8"
-            )
+        write_gradescope(by_student, policy, out)
         return RosterReport()
     if roster_path is None:
         raise RosterError(f"--roster is needed to export to {lms}")

@@ -3,6 +3,8 @@
 ``export_question`` writes an HTML page (the rubric on top, then every student's answer)
 and a CSV to fill in: student_id, points, comment. ``import_scores`` checks the whole CSV
 before writing anything, so a bad file changes nothing, and it names the faulty row.
+Ids are written with ``spreadsheet.safe`` and read back with ``unsafe``: ``'bob``, ``bob``
+and ``=bob`` stay three students.
 Manual points live in their own table: an automatic regrade never touches them.
 """
 
@@ -19,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .assignment import Question, load_assignment
 from .gradebook import Gradebook
-from .spreadsheet import safe
+from .spreadsheet import safe, unsafe
 from .submissions import collect
 
 END_MARKERS = ("<!-- END QUESTION -->", "<!-- BEGIN QUESTION -->")
@@ -103,6 +105,13 @@ def export_question(
     return html, table
 
 
+def _student(cell: str, known: set[str]) -> str:
+    """The student id a ``student_id`` cell names: exactly what ``export_question`` wrote
+    (``spreadsheet.safe``, undone by ``unsafe``), or the same with outer spaces trimmed."""
+    student = unsafe(cell)
+    return student if student in known else unsafe(cell.strip())
+
+
 def import_scores(assignment: str, question_name: str, filled: Path, gradebook: Gradebook) -> int:
     """Validate every row, then store them all in one transaction; returns the rows stored."""
     question = manual_question(assignment, question_name)
@@ -116,7 +125,7 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
         raise ManualImportError(f"{filled}: the header needs 'student_id' and 'points' columns")
     rows, seen = [], set()
     for line, row in enumerate(reader, start=2):
-        student = (row.get("student_id") or "").strip().lstrip("'")
+        student = _student(row.get("student_id") or "", known)
         raw = (row.get("points") or "").strip().replace(",", ".")
         where = f"{filled}: row {line}"
         if student not in known:

@@ -1,14 +1,18 @@
 """Reading a submitted notebook: only its code cells are kept, nothing of it is trusted.
 
 Outputs are ignored (never executed, never shown as HTML); older formats are upgraded
-where nbformat can; anything else gets a clear reason, in French and English.
+where nbformat can; anything else gets a clear reason, in French and English. ``parse``
+raises nothing but ``InvalidNotebook``, and bounds its work: nesting depth, number of
+cells, total size of the code.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
+import numpy as np
 
 from .messages import Message
 
@@ -33,6 +37,22 @@ TEMPLATES = {
         "fr": "le notebook ne contient aucune cellule de code",
         "en": "the notebook has no code cell",
     },
+    "too_deep": {
+        "fr": "le JSON est imbriqué sur plus de {limit} niveaux",
+        "en": "the JSON is nested more than {limit} levels deep",
+    },
+    "too_many_cells": {
+        "fr": "le notebook a {count} cellules, la limite est {limit}",
+        "en": "the notebook has {count} cells, the limit is {limit}",
+    },
+    "code_too_large": {
+        "fr": "le code du notebook fait {size} caractères, la limite est {limit}",
+        "en": "the notebook's code is {size} characters long, the limit is {limit}",
+    },
+    "unreadable": {
+        "fr": "le notebook n'a pas pu être lu ({detail})",
+        "en": "the notebook could not be read ({detail})",
+    },
     "refused": {
         "fr": "refusé avant lecture ({reason})",
         "en": "refused before reading ({reason})",
@@ -42,6 +62,16 @@ TEMPLATES = {
         "en": "this notebook belongs to assignment {found}, not {expected}",
     },
 }
+
+
+MAX_DEPTH = 100  # levels of nested lists and objects, anywhere in the notebook
+MAX_CELLS = 2_000
+MAX_CODE_CHARS = 2 * 1024 * 1024  # all code cells together
+
+_JSON_STRING = re.compile(rb'"[^"]*"')  # once escaped backslashes and quotes are removed
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as int8
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[{]}")))
+_CHUNK = 1 << 22
 
 
 class InvalidNotebook(ValueError):
@@ -56,25 +86,47 @@ class InvalidNotebook(ValueError):
 
 
 def parse(content: bytes, assignment: str | None = None) -> list[str]:
-    """The code cells of a notebook, checked to be a Python notebook for ``assignment``."""
+    """The code cells of a notebook, checked to be a Python notebook for ``assignment``.
+
+    Never raises anything but ``InvalidNotebook``, whatever ``content`` holds: nesting,
+    cell count and code size are bounded (``MAX_DEPTH``, ``MAX_CELLS``, ``MAX_CODE_CHARS``).
+    """
+    try:
+        return _parse(content, assignment)
+    except InvalidNotebook:
+        raise
+    except RecursionError:  # nbformat's upgrade of an old format recursing on deep data
+        raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH)) from None
+    except Exception as error:  # a last resort: no input may stop the class
+        raise InvalidNotebook("unreadable", detail=type(error).__name__) from None
+
+
+def _parse(content: bytes, assignment: str | None) -> list[str]:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidNotebook("not_utf8") from None
+    if _too_deep(content, MAX_DEPTH):
+        raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH))
     try:
         raw = json.loads(text)
+    except RecursionError:  # only from a caller's own deep stack: _too_deep came first
+        raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH)) from None
     except ValueError as error:
         raise InvalidNotebook("not_json", detail=str(error)[:120]) from None
     if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
         raise InvalidNotebook("not_notebook", detail="no cells")
     if raw.get("nbformat") == 4:
         notebook = raw  # already the current format: nothing to convert
-        for cell in notebook.get("cells") or []:
-            if isinstance(cell, dict) and isinstance(cell.get("source"), list):
-                cell["source"] = "".join(map(str, cell["source"]))
+        for cell in raw["cells"] if isinstance(raw.get("cells"), list) else []:
+            source = cell.get("source") if isinstance(cell, dict) else None
+            if isinstance(source, list) and all(isinstance(line, str) for line in source):
+                cell["source"] = "".join(source)
     else:
         try:
             notebook = nbformat.reads(text, as_version=4)
+        except RecursionError:
+            raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH)) from None
         except Exception as error:  # nbformat raises many kinds of errors on bad input
             raise InvalidNotebook("not_notebook", detail=type(error).__name__) from None
     # Schema details (a cell id in a 4.4 notebook...) do not matter: only the cells do.
@@ -83,22 +135,48 @@ def parse(content: bytes, assignment: str | None = None) -> list[str]:
         isinstance(c, dict) and isinstance(c.get("source"), str) and "cell_type" in c for c in cells
     ):
         raise InvalidNotebook("not_notebook", detail="malformed cells")
+    if len(cells) > MAX_CELLS:
+        raise InvalidNotebook("too_many_cells", count=str(len(cells)), limit=str(MAX_CELLS))
     metadata = notebook.get("metadata") if isinstance(notebook.get("metadata"), dict) else {}
     kernel = _kernel_language(metadata)
     if kernel and kernel != "python":
-        raise InvalidNotebook("not_python", kernel=kernel)
+        raise InvalidNotebook("not_python", kernel=_shown(kernel))
     otter = metadata.get("otter") if isinstance(metadata.get("otter"), dict) else {}
     found = otter.get("assignment_name")
     if assignment and isinstance(found, str) and found != assignment:
-        raise InvalidNotebook("other_assignment", found=found, expected=assignment)
-    cells = [cell["source"] for cell in cells if cell["cell_type"] == "code"]
-    if not cells:
+        raise InvalidNotebook("other_assignment", found=_shown(found), expected=assignment)
+    code = [cell["source"] for cell in cells if cell["cell_type"] == "code"]
+    if not code:
         raise InvalidNotebook("no_code")
-    return cells
+    size = sum(map(len, code))
+    if size > MAX_CODE_CHARS:
+        raise InvalidNotebook("code_too_large", size=str(size), limit=str(MAX_CODE_CHARS))
+    return code
+
+
+def _too_deep(data: bytes, limit: int) -> bool:
+    """Whether JSON ``data`` nests lists and objects more than ``limit`` deep, found before
+    parsing it (a parser recurses): strings removed, brackets counted with NumPy in chunks."""
+    unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    steps = _JSON_STRING.sub(b"", unescaped).translate(_STEPS, _NOT_BRACKETS)
+    depth = 0
+    for start in range(0, len(steps), _CHUNK):
+        chunk = np.frombuffer(steps[start : start + _CHUNK], np.int8)
+        levels = np.cumsum(chunk, dtype=np.int64) + depth
+        if levels.max() > limit:
+            return True
+        depth = int(levels[-1])
+    return False
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """A notebook's own text, made printable and short, to quote in a message."""
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _kernel_language(metadata: dict) -> str | None:
     kernel = metadata.get("kernelspec") if isinstance(metadata.get("kernelspec"), dict) else {}
     info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
     language = kernel.get("language") or info.get("name")
-    return str(language).lower() if language else None
+    return language.lower() if isinstance(language, str) and language else None

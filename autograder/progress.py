@@ -1,4 +1,9 @@
-"""What the instructor sees while a class is graded: a progress bar, then a summary."""
+"""What the instructor sees while a class is graded: a progress bar, then a summary.
+
+Text that comes from the inputs (file names, archive members, problem messages) is printed
+as rich ``Text``, never as markup: ``notes[/b].zip`` prints as it is, styles nothing, and
+cannot make rich raise.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections import Counter
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from .class_run import ClassRun
 from .results import STATUSES, SubmissionResult
@@ -44,7 +50,7 @@ class ClassProgress:
         grades = run.grades
         counts = Counter(grades["status"])
         table = Table(
-            title=f"{run.assignment}: {len(grades)} student(s) in {run.out / 'grades.csv'}"
+            title=Text(f"{run.assignment}: {len(grades)} student(s) in {run.out / 'grades.csv'}")
         )
         table.add_column("status")
         table.add_column("students", justify="right")
@@ -60,14 +66,17 @@ class ClassProgress:
         mistakes = Counter(t.misconception for r in run.graded for t in r.tests if t.misconception)
         if mistakes:
             named = ", ".join(f"{m} ({n})" for m, n in mistakes.most_common(5))
-            self.console.print(f"most frequent named mistakes: {named}")
+            self.console.print(Text(f"most frequent named mistakes: {named}"))
         self.console.print(
-            f"graded now: {len(run.graded)}, already graded (skipped): {run.skipped}, "
-            f"isolation: {run.isolation or 'n/a'}"
+            Text(
+                f"graded now: {len(run.graded)}, already graded (skipped): {run.skipped}, "
+                f"isolation: {run.isolation or 'n/a'}"
+            )
         )
         if run.isolation == "limits-only":
             self.console.print(
                 "[bold red]WARNING: bubblewrap is missing; submissions ran without a sandbox[/]"
             )
         for problem in run.problems:
-            self.console.print(f"[yellow]skipped[/] {problem.origin}: {problem.message}")
+            line = Text.assemble(("problem", "yellow"), f" {problem.origin}: {problem.message}")
+            self.console.print(line)

@@ -38,6 +38,7 @@ class SubmissionResult:
     cell_errors: list[dict[str, Any]] = field(default_factory=list)
     output: str = ""
     incident: str | None = None  # the grader's own traceback: for the instructor only
+    named_by: str = "file name"  # what gave the student's identity (submissions.NAMED_BY)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -1,0 +1,113 @@
+"""Ids reach file names and CSV cells safely: the Gradescope export cannot escape or share a
+folder, and the manual round trip tells ``'bob`` from ``bob``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder import results
+from autograder.gradebook import Gradebook
+from autograder.lms_export import export
+from autograder.manual import ManualImportError, export_question, import_scores
+from autograder.spreadsheet import safe, unsafe
+from autograder.submissions import student_file_name
+
+ASSIGNMENT = "sgd_batch_size"
+IDS = ["zoe", "Zoe", "zz/zoe", "..", ".", "../zoe", "zoe~0", "'bob", "bob", "''bob", "=bob",
+       "'=bob", "-x", "é", "a" * 300]  # fmt: skip
+
+
+def graded_folder(folder: Path, students: list[str]) -> Path:
+    """A gradebook where student number i scored i points (no sandbox needed)."""
+    gradebook = Gradebook.in_folder(folder)
+    run = gradebook.start_run(ASSIGNMENT, "hash", {})
+    for score, student in enumerate(students):
+        test = results.TestResult("check", "q1", float(score), 1000.0, False, "", None)
+        gradebook.record(run, results.SubmissionResult(
+            student, ASSIGNMENT, "graded", "", float(score), 1000.0, f"sha-{score}", "hash",
+            f"{student}.ipynb", "bwrap", tests=[test]))  # fmt: skip
+    gradebook.finish_run(run)
+    gradebook.close()
+    return folder
+
+
+def test_student_file_names_are_safe_and_distinct():
+    names = [student_file_name(s) for s in IDS]
+    assert len(set(names)) == len(IDS)
+    assert len({n.lower() for n in names}) == len(IDS)  # case-insensitive file systems too
+    for name in names:
+        assert name not in ("", ".", "..") and "/" not in name and "\\" not in name
+        assert not name.startswith((".", "-")) and len(name.encode()) < 100
+    assert student_file_name("sgd001") == "sgd001"
+
+
+def test_gradescope_export_gives_each_student_its_own_folder_inside(tmp_path):
+    graded = graded_folder(tmp_path / "graded", IDS)
+    out = tmp_path / "deep" / "lms"
+    export("gradescope", graded, None, out, item="TP")
+    results = sorted((out / "gradescope").glob("*/results.json"))
+    assert len(results) == len(IDS)
+    assert {p.name for p in tmp_path.iterdir()} == {"graded", "deep"}
+    assert {p.name for p in out.iterdir()} == {"gradescope", "gradescope_folders.csv"}
+    with (out / "gradescope_folders.csv").open(encoding="utf-8", newline="") as file:
+        folders = {unsafe(row["student_id"]): row["folder"] for row in csv.DictReader(file)}
+    assert sorted(folders) == sorted(IDS)
+    for score, student in enumerate(IDS):  # nobody's results overwrote anyone's
+        result = json.loads((out / "gradescope" / folders[student] / "results.json").read_text())
+        assert result["score"] == score
+    assert folders["zoe"] == "zoe"
+
+
+def manual_csv(path: Path, points: dict[str, str]) -> Path:
+    """The CSV a teacher fills: ids written by ``safe``, as ``export_question`` writes them."""
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["student_id", "points", "max_points", "comment"])
+        for student, value in points.items():
+            writer.writerow([safe(student), value, "3", ""])
+    return path
+
+
+@pytest.mark.parametrize("cell", IDS)
+def test_safe_round_trips_exactly(cell):
+    assert unsafe(safe(cell)) == cell
+    assert not str(safe(cell)).startswith(("=", "+", "-", "@"))
+
+
+def test_manual_round_trip_keeps_quote_ids_apart(tmp_path):
+    points = {"bob": "1", "'bob": "2", "''bob": "0.5", "=bob": "3", "'=bob": "1.5"}
+    (tmp_path / "class").mkdir()
+    for student in points:  # the ids come from the file names, as in a real class
+        (tmp_path / "class" / f"{student}.ipynb").write_text("{}", encoding="utf-8")
+    gradebook = Gradebook.in_folder(graded_folder(tmp_path / "graded", list(points)))
+    _, table = export_question(ASSIGNMENT, "q4_conclusion", [tmp_path / "class"], tmp_path / "m")
+    with table.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert sorted(r["student_id"] for r in rows) == sorted(map(safe, points))
+    filled = manual_csv(tmp_path / "filled.csv", points)
+    assert import_scores(ASSIGNMENT, "q4_conclusion", filled, gradebook) == 5
+    manual = gradebook.manual(ASSIGNMENT).set_index("student_id")["points"]
+    gradebook.close()
+    assert manual.to_dict() == {s: float(p) for s, p in points.items()}
+
+
+def test_a_spreadsheet_that_dropped_the_prefix_still_names_the_right_student(tmp_path):
+    gradebook = Gradebook.in_folder(graded_folder(tmp_path / "graded", ["bob", "=bob"]))
+    filled = tmp_path / "filled.csv"
+    filled.write_text("student_id,points\n=bob,2\nbob,1\n", encoding="utf-8")
+    assert import_scores(ASSIGNMENT, "q4_conclusion", filled, gradebook) == 2
+    manual = gradebook.manual(ASSIGNMENT).set_index("student_id")["points"].to_dict()
+    gradebook.close()
+    assert manual == {"=bob": 2.0, "bob": 1.0}
+
+
+def test_a_quoted_id_is_not_taken_for_another_student(tmp_path):
+    gradebook = Gradebook.in_folder(graded_folder(tmp_path / "graded", ["bob"]))
+    filled = manual_csv(tmp_path / "filled.csv", {"'bob": "1"})  # written as ''bob
+    with pytest.raises(ManualImportError, match='unknown student "\'bob"'):
+        import_scores(ASSIGNMENT, "q4_conclusion", filled, gradebook)
+    gradebook.close()

@@ -1,0 +1,198 @@
+"""Identity cannot be claimed: the LMS's naming wins, a notebook's metadata counts only
+when nothing else names the student, ids are cleaned, and duplicates are all reported."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.submissions import MAX_ID_CHARS, clean_student_id, collect, identify
+
+
+def notebook_bytes(claimed: str | None = None) -> bytes:
+    metadata = {"dlgrade": {"student_id": claimed}} if claimed is not None else {}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    notebook.metadata.update(metadata)
+    return nbformat.writes(notebook).encode()
+
+
+def write_zip(path: Path, members: list[tuple[str | zipfile.ZipInfo, bytes]]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members:
+            archive.writestr(member, data)
+    return path
+
+
+def ids(paths: list[Path]) -> dict[str, str]:
+    found, _ = collect(paths)
+    return {s.origin.split("!")[-1]: s.student_id for s in found}
+
+
+# --- the LMS's naming wins ----------------------------------------------------------------
+
+
+def test_a_canvas_named_file_inside_a_moodle_folder_keeps_the_folder_s_student(tmp_path):
+    member = "Aaron Martin_1008_assignsubmission_file_/zoevictim_1009_1_tp.ipynb"
+    archive = write_zip(tmp_path / "moodle.zip", [(member, notebook_bytes("1009"))])
+    [submission], problems = collect([archive])
+    assert (submission.student_id, submission.student_name) == ("1008", "Aaron Martin")
+    assert submission.named_by == "lms" and problems == []
+
+
+def test_the_same_holds_in_an_extracted_moodle_folder(tmp_path):
+    folder = tmp_path / "download" / "Aaron Martin_1008_assignsubmission_file_" / "sub"
+    folder.mkdir(parents=True)
+    (folder / "zoevictim_1009_1_tp.ipynb").write_bytes(notebook_bytes())
+    assert list(ids([tmp_path / "download"]).values()) == ["1008"]
+    # the folder given itself is a Moodle folder: it still decides
+    assert list(ids([folder.parent]).values()) == ["1008"]
+
+
+@pytest.mark.parametrize(
+    ("name", "student"),
+    [
+        # the outermost Moodle folder decides, whatever is nested in it
+        ("A_1008_assignsubmission_file_/B_1009_assignsubmission_file_/tp.ipynb", "1008"),
+        # in a folder name the LMS writes the id last: a display name cannot add one
+        ("Zoe_1009_assignsubmission_file_x_1008_assignsubmission_file_/tp.ipynb", "1008"),
+        # in a flattened name the LMS's id comes first, the student's file name after it
+        ("Aaron_1008_assignsubmission_file_zoe_1009_assignsubmission_file_tp.ipynb", "1008"),
+        # Canvas: the first id is the LMS's, the rest is the student's file name
+        ("aaron_1008_77_zoe_1009_1_tp.ipynb", "1008"),
+        ("aaron_late_1008_77_zoe_1009_1_tp.ipynb", "1008"),
+        ("aaron_1008_77_zoe_1009_assignsubmission_file_tp.ipynb", "1008"),
+        ("Aaron_1008_assignsubmission_file_zoe_1009_7_tp.ipynb", "1008"),
+        ("aaron_\u0661\u0660\u0660\u0669_1_tp.ipynb", "aaron_\u0661\u0660\u0660\u0669_1_tp"),
+        ("../../slip_1111_1_tp.ipynb", "1111"),
+    ],
+)
+def test_the_lms_part_of_the_name_decides(name, student):
+    assert identify(name, "origin", notebook_bytes("zoe")).student_id == student
+
+
+# --- metadata only when nothing else names the student -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "student", "named_by"),
+    [
+        ("aaron_1008_5_tp.ipynb", "1008", "lms"),  # the LMS names someone
+        ("aaron.ipynb", "aaron", "file name"),  # the file name names someone
+        ("sgd_batch_size_aaron.ipynb", "sgd_batch_size_aaron", "file name"),
+        ("sgd_batch_size.ipynb", "zoe", "metadata"),  # the template's own name: nobody
+        ("mlp_softmax (1).ipynb", "zoe", "metadata"),
+        ("folder/Backprop_MiniConv-Copy1.ipynb", "zoe", "metadata"),
+    ],
+)
+def test_metadata_is_read_only_for_the_template_s_own_name(name, student, named_by):
+    submission = identify(name, "origin", notebook_bytes("zoe"))
+    assert (submission.student_id, submission.named_by) == (student, named_by)
+
+
+@pytest.mark.parametrize(
+    ("claimed", "student"),
+    [("..", "sgd_batch_size"), ("", "sgd_batch_size"), ("zz/zoe", "zz_zoe"),
+     ("\x1b[2Jzoe\n", "_[2Jzoe"), (1234, "1234"), (True, "sgd_batch_size")],
+)  # fmt: skip
+def test_a_claimed_id_is_cleaned_or_ignored(claimed, student):
+    assert identify("sgd_batch_size.ipynb", "o", notebook_bytes(claimed)).student_id == student
+
+
+def test_a_blank_notebook_claiming_zoe_does_not_replace_zoe(tmp_path):
+    zoe = write_zip(tmp_path / "canvas.zip", [("zoe_1009_7_tp.ipynb", notebook_bytes())])
+    attacker = tmp_path / "loose" / "sgd_batch_size.ipynb"
+    attacker.parent.mkdir()
+    attacker.write_bytes(notebook_bytes("1009"))
+    os.utime(attacker, (4_000_000_000, 4_000_000_000))  # newer than anything
+    for order in ([zoe, attacker.parent], [attacker.parent, zoe]):
+        found, problems = collect(order)
+        assert [s.origin for s in found] == [f"{zoe}!zoe_1009_7_tp.ipynb"]
+        assert len(problems) == 2
+        for problem in problems:  # each names both origins
+            assert "zoe_1009_7_tp.ipynb" in f"{problem.origin} {problem.message}"
+            assert str(attacker) in f"{problem.origin} {problem.message}"
+            assert "1009" in problem.message
+
+
+# --- ids ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("zoe", "zoe"), (" zoe ", "zoe"), ("a/b\\c", "a_b_c"), ("..", None), ("...", None),
+     ("", None), ("  ", None), ("\x00", "_"), ("e\u0301", "\u00e9"), ("=HYPERLINK(x)", "=HYPERLINK(x)"),
+     ("'bob", "'bob"), ("ab\u200bcd", "ab_cd"), (None, None), (["zoe"], None)],
+)  # fmt: skip
+def test_ids_are_cleaned(raw, clean):
+    assert clean_student_id(raw) == clean
+
+
+def test_long_ids_are_bounded_and_stay_distinct():
+    first, second = clean_student_id("x" * 500 + "1"), clean_student_id("x" * 500 + "2")
+    assert len(first) == len(second) == MAX_ID_CHARS and first != second
+
+
+def test_a_file_name_that_names_nobody_gets_a_stable_id():
+    first = identify("../..ipynb", "o", b"").student_id
+    assert first.startswith("unnamed~") and first == identify("../..ipynb", "p", b"").student_id
+
+
+# --- duplicates ---------------------------------------------------------------------------
+
+
+def test_canvas_duplicates_keep_the_newest_attachment_and_report_both(tmp_path):
+    archive = write_zip(tmp_path / "canvas.zip", [
+        ("zoe_1009_200_b.ipynb", notebook_bytes()), ("zoe_1009_100_a.ipynb", notebook_bytes())])  # fmt: skip
+    found, problems = collect([archive])
+    assert [s.origin for s in found] == [f"{archive}!zoe_1009_200_b.ipynb"]
+    assert sorted(p.origin for p in problems) == [
+        f"{archive}!zoe_1009_100_a.ipynb",
+        f"{archive}!zoe_1009_200_b.ipynb",
+    ]
+    assert all("zoe_1009_100_a" in p.message or "zoe_1009_200_b" in p.message for p in problems)
+
+
+def test_moodle_duplicates_keep_the_newest_member(tmp_path):
+    folder = "Zoe_1009_assignsubmission_file_/"
+    old = zipfile.ZipInfo(folder + "a_new_name.ipynb", (2026, 1, 1, 10, 0, 0))
+    new = zipfile.ZipInfo(folder + "z_old_name.ipynb", (2026, 1, 2, 10, 0, 0))
+    archive = write_zip(tmp_path / "moodle.zip", [(old, notebook_bytes()), (new, notebook_bytes())])
+    found, problems = collect([archive])
+    assert [s.origin.split("!")[1] for s in found] == [folder + "z_old_name.ipynb"]
+    assert len(problems) == 2
+
+
+def test_duplicates_without_lms_order_are_reported_and_kept_deterministically(tmp_path):
+    for folder, stamp in (("a", 2_000_000_000), ("b", 1_000_000_000)):
+        path = tmp_path / folder / "bob.ipynb"
+        path.parent.mkdir()
+        path.write_bytes(notebook_bytes())
+        os.utime(path, (stamp, stamp))  # a loose file's time is the instructor's disk's
+    runs = [collect([tmp_path / "b", tmp_path / "a"]), collect([tmp_path / "a", tmp_path / "b"])]
+    for found, problems in runs:
+        assert [s.origin for s in found] == [str(tmp_path / "a" / "bob.ipynb")]
+        assert len(problems) == 2 and all("second notebook" in p.message for p in problems)
+    assert runs[0][1] == runs[1][1]
+
+
+def test_a_bare_file_replacing_an_lms_grade_in_a_later_run_is_reported(tmp_path, project):
+    from autograder.class_run import grade_class
+    from autograder.grader import Settings
+
+    from .conftest import FAST_LIMITS, correct_notebook
+
+    honest = nbformat.writes(correct_notebook(project, "sgd_batch_size")).encode()
+    blank = project.template("sgd_batch_size").read_bytes()
+    canvas = write_zip(tmp_path / "canvas.zip", [("zoe_1009_77_sgd.ipynb", honest)])
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "1009.ipynb").write_bytes(blank)
+    settings = Settings(workers=1, limits=FAST_LIMITS)
+    first = grade_class("sgd_batch_size", [canvas], tmp_path / "out", settings)
+    assert first.problems == []
+    second = grade_class("sgd_batch_size", [loose], tmp_path / "out", settings)
+    assert any("replaces the grade of student 1009" in p.message for p in second.problems)

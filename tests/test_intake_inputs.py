@@ -1,0 +1,347 @@
+"""Intake never raises: any JSON, any zip member, any file name becomes a submission, an
+``invalid`` reason or a Problem, and what the instructor sees cannot be styled by a name."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from rich.console import Console
+
+from autograder import notebook, submissions
+from autograder.class_run import ClassRun
+from autograder.notebook import MAX_CELLS, MAX_CODE_CHARS, MAX_DEPTH, InvalidNotebook, parse
+from autograder.progress import ClassProgress
+from autograder.submissions import Problem, collect
+
+
+def notebook_bytes(code: str = "x = 1", **metadata: object) -> bytes:
+    document = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(code)],
+        metadata={
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "P"},
+            **metadata,
+        },
+    )
+    return nbformat.writes(document).encode()
+
+
+def nested(depth: int, open_: str = "[", close: str = "]") -> bytes:
+    return (open_ * depth + close * depth).encode()
+
+
+def deep_dict(depth: int) -> bytes:
+    return ('{"a":' * depth + "1" + "}" * depth).encode()
+
+
+def only_invalid(content: bytes) -> InvalidNotebook | list[str]:
+    """What ``parse`` gives: an InvalidNotebook (returned) or the cells; anything else fails."""
+    try:
+        return parse(content, "sgd_batch_size")
+    except InvalidNotebook as invalid:
+        assert invalid.render("fr") and invalid.render("en")
+        return invalid
+
+
+# --- any JSON ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [nested(100_000), deep_dict(100_000), nested(5_000, '[{"a":', "}]")],
+    ids=["list", "object", "mixed"],
+)
+def test_json_nested_100000_deep_is_invalid_not_a_crash(content):
+    result = only_invalid(content)
+    assert isinstance(result, InvalidNotebook) and result.reason.key == "too_deep"
+    assert str(MAX_DEPTH) in result.render("fr")
+
+
+def test_depth_limit_is_exact_and_applies_inside_a_real_notebook():
+    def with_metadata_depth(depth: int) -> bytes:
+        value: object = 1
+        for _ in range(depth):
+            value = [value]
+        raw = json.loads(notebook_bytes())
+        raw["metadata"]["deep"] = value  # the notebook and its metadata add 2 levels
+        return json.dumps(raw).encode()
+
+    assert only_invalid(with_metadata_depth(MAX_DEPTH - 2)) == ["x = 1"]
+    assert only_invalid(with_metadata_depth(MAX_DEPTH - 1)).reason.key == "too_deep"
+
+
+def test_the_depth_found_before_parsing_is_the_real_depth():
+    rng = random.Random(3)
+
+    def value(depth: int) -> object:
+        if depth == 0 or rng.random() < 0.3:
+            return "".join(rng.choice('[]{}"\\\\a\u00e9') for _ in range(rng.randint(0, 6)))
+        if rng.random() < 0.5:
+            return [value(depth - 1) for _ in range(rng.randint(0, 3))]
+        return {value(0): value(depth - 1) for _ in range(rng.randint(0, 3))}
+
+    def real_depth(node: object) -> int:
+        children = node.values() if isinstance(node, dict) else node
+        if not isinstance(node, dict | list):
+            return 0
+        return 1 + max((real_depth(c) for c in children), default=0)
+
+    for _ in range(500):
+        node = value(rng.randint(0, 8))
+        data = json.dumps(node, ensure_ascii=rng.random() < 0.5).encode()
+        depth = real_depth(node)
+        assert not notebook._too_deep(data, depth) and (
+            depth == 0 or notebook._too_deep(data, depth - 1)
+        )
+
+
+@pytest.mark.parametrize("depth", [90, 200_000])
+def test_an_old_format_notebook_nested_deep_is_invalid(depth):
+    raw = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}]}
+    text = json.dumps(raw).replace('"cells": []', '"cells": ' + "[" * depth + "]" * depth)
+    result = only_invalid(text.encode())
+    assert isinstance(result, InvalidNotebook)
+    assert result.reason.key == ("too_deep" if depth > MAX_DEPTH else "not_notebook")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"cells": 5},
+        {"nbformat": 4, "cells": 5},
+        {"nbformat": 4, "cells": {"a": {"cell_type": "code", "source": "x"}}},
+        {"nbformat": 4, "cells": [{"cell_type": "code", "source": [1, [2]]}]},
+        {"nbformat": 4, "cells": [{"cell_type": ["code"], "source": "x"}]},
+        {"nbformat": 3, "worksheets": 7},
+        {"nbformat": "4", "cells": []},
+        {"nbformat": 4, "cells": [{"cell_type": "code", "source": "x"}], "metadata": 3},
+        {"nbformat": 4, "cells": [{"cell_type": "code", "source": "x"}],
+         "metadata": {"kernelspec": {"language": {"deep": [[["R"]]]}}}},
+        {"nbformat": 4, "cells": [{"cell_type": "code", "source": "x"}],
+         "metadata": {"otter": {"assignment_name": ["mlp_softmax"]}}},
+        {"nbformat": 4, "cells": [None, 1, "code"]},
+        {"nbformat": 4.0, "cells": [], "worksheets": []},
+    ],
+)  # fmt: skip
+def test_malformed_notebooks_are_invalid_or_read(raw):
+    result = only_invalid(json.dumps(raw).encode())
+    assert isinstance(result, list) or result.reason.key != "unreadable"  # a precise reason
+
+
+def test_random_damage_to_a_notebook_never_raises_anything_else():
+    honest = notebook_bytes(
+        "def f(x):\n    return x\n", otter={"assignment_name": "sgd_batch_size"}
+    )
+    rng = random.Random(9)
+    for _ in range(400):
+        damaged = bytearray(honest)
+        for _ in range(rng.randint(1, 8)):
+            at = rng.randrange(len(damaged))
+            damaged[at : at + rng.randint(0, 3)] = bytes(
+                rng.choice(b'{}[]",:0\\\xff\x00 ') for _ in range(rng.randint(0, 3))
+            )
+        only_invalid(bytes(damaged))
+
+
+def test_cells_and_code_are_bounded():
+    raw = json.loads(notebook_bytes())
+    raw["cells"] = [{"cell_type": "markdown", "source": "", "metadata": {}}] * MAX_CELLS + raw[
+        "cells"
+    ]
+    assert only_invalid(json.dumps(raw).encode()).reason.key == "too_many_cells"
+    huge = notebook_bytes("#" * (MAX_CODE_CHARS + 1))
+    assert only_invalid(huge).reason.key == "code_too_large"
+
+
+def test_quoted_notebook_text_is_short_and_printable():
+    raw = json.loads(notebook_bytes())
+    raw["metadata"]["kernelspec"]["language"] = "R\x1b[2J" + "x" * 10_000
+    invalid = only_invalid(json.dumps(raw).encode())
+    assert invalid.reason.key == "not_python"
+    text = invalid.render("fr")
+    assert len(text) < 200 and "\x1b" not in text
+
+
+def test_a_deep_notebook_with_the_template_name_is_collected(tmp_path):
+    (tmp_path / "sgd_batch_size.ipynb").write_bytes(nested(100_000))
+    found, problems = collect([tmp_path])
+    assert [s.student_id for s in found] == ["sgd_batch_size"] and problems == []
+
+
+# --- any zip member ---------------------------------------------------------------------
+
+
+def write_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def data_offset(path: Path, member: str) -> int:
+    """Where ``member``'s compressed bytes start in the archive (after its local header)."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    raw = path.read_bytes()
+    name_length, extra_length = struct.unpack(
+        "<HH", raw[info.header_offset + 26 : info.header_offset + 30]
+    )
+    return info.header_offset + 30 + name_length + extra_length
+
+
+def patch(path: Path, offset: int, data: bytes) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[offset : offset + len(data)] = data
+    path.write_bytes(bytes(raw))
+
+
+def test_a_corrupt_deflate_member_is_a_problem_naming_archive_and_member(tmp_path):
+    good, bad = "anna_1001_1_tp.ipynb", "bad_1002_2_tp.ipynb"
+    archive = write_zip(tmp_path / "class.zip", {bad: notebook_bytes() * 3, good: notebook_bytes()})
+    patch(archive, data_offset(archive, bad), b"\xff" * 8)  # BTYPE 11: an invalid block
+    with zipfile.ZipFile(archive) as opened, pytest.raises(Exception) as raised:
+        opened.read(bad)  # what intake used to let through
+    assert type(raised.value).__module__ == "zlib"
+    found, problems = collect([archive])
+    assert [s.student_id for s in found] == ["1001"]
+    [problem] = problems
+    assert problem.origin == f"{archive}!{bad}" and "unreadable archive member" in problem.message
+    assert "decompressing" in problem.message
+
+
+def test_other_broken_members_and_archives_are_problems(tmp_path):
+    crc = write_zip(tmp_path / "crc.zip", {"c_1_1_tp.ipynb": notebook_bytes()})
+    with zipfile.ZipFile(crc) as archive:
+        info = archive.getinfo("c_1_1_tp.ipynb")
+    patch(crc, info.header_offset + 14, b"\0\0\0\0")  # wrong CRC in the local header
+    raw = bytearray(crc.read_bytes())  # and in the central directory, so only the data disagrees
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 16 : central + 20] = b"\0\0\0\0"
+    crc.write_bytes(bytes(raw))
+    method = write_zip(tmp_path / "method.zip", {"m_2_2_tp.ipynb": notebook_bytes()})
+    raw = bytearray(method.read_bytes())
+    central = raw.rfind(b"PK\x01\x02")
+    raw[8:10] = raw[central + 10 : central + 12] = struct.pack("<H", 99)  # no such method
+    method.write_bytes(bytes(raw))
+    truncated = write_zip(tmp_path / "truncated.zip", {"t_3_3_tp.ipynb": notebook_bytes()})
+    truncated.write_bytes(truncated.read_bytes()[:-30])
+    dated = tmp_path / "dated.zip"
+    with zipfile.ZipFile(dated, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("d_4_4_tp.ipynb", (1990, 0, 0, 0, 0, 0)), notebook_bytes())
+    bad_name = write_zip(tmp_path / "name.zip", {"n_5_5_tp.ipynb": notebook_bytes()})
+    raw = bytearray(bad_name.read_bytes())
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 8 : central + 10] = struct.pack("<H", 0x800)  # says UTF-8...
+    raw[central + 46] = 0xFF  # ...but the name is not
+    bad_name.write_bytes(bytes(raw))
+
+    found, problems = collect([crc, method, truncated, dated, bad_name])
+    assert [s.student_id for s in found] == ["4"] and found[0].submitted_at is None
+    by_origin = {p.origin.split("!")[0]: p.message for p in problems}
+    assert "BadZipFile" in by_origin[str(crc)] and "CRC" in by_origin[str(crc)]
+    assert "NotImplementedError" in by_origin[str(method)]
+    assert "unreadable zip archive" in by_origin[str(truncated)]
+    assert "unreadable zip archive" in by_origin[str(bad_name)]
+
+
+def test_members_per_archive_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(submissions, "MAX_ARCHIVE_MEMBERS", 5)
+    archive = write_zip(
+        tmp_path / "many.zip", {f"s_{i}_{i}_tp.ipynb": notebook_bytes() for i in range(1, 9)}
+    )
+    found, problems = collect([archive])
+    assert len(found) == 5
+    assert [p.message for p in problems] == ["8 members, more than 5: the rest is skipped"]
+
+
+def test_a_huge_zip_directory_is_refused_before_it_is_loaded(tmp_path, monkeypatch):
+    archive = write_zip(tmp_path / "dir.zip", {f"s_{i}_{i}_tp.ipynb": b"{}" for i in range(50)})
+    monkeypatch.setattr(submissions, "MAX_DIRECTORY_BYTES", 1000)
+    found, problems = collect([archive])
+    assert found == [] and "zip directory of" in problems[0].message
+
+
+# --- any file name ----------------------------------------------------------------------
+
+HOSTILE_NAMES = [  # file names on disk (no "/": that would be a folder)
+    "[bold red]boom",
+    "ctrl\x1b[31m\x07\r\nname",
+    "bidi\u202egnp.exe",
+    "emoji :smile: [link=x]",
+    "L" * 240,
+]
+HOSTILE_MEMBERS = ["[bold red]boom[/].ipynb", "x[/b]y.ipynb", "\x1b]0;title\x07.ipynb"]
+
+
+def test_hostile_file_names_are_collected_printable_and_printed_literally(tmp_path):
+    inputs = tmp_path / "inputs"
+    (inputs / "notes[").mkdir(parents=True)
+    for name in HOSTILE_NAMES:
+        (inputs / f"{name}.ipynb").write_bytes(notebook_bytes())
+    Path(os.fsdecode(os.fsencode(inputs) + b"/caf\xe9.ipynb")).write_bytes(notebook_bytes())
+    (inputs / "notes[/b].zip").write_bytes(b"PK not a zip [/b]")
+    write_zip(inputs / "members.zip", {name: notebook_bytes() for name in HOSTILE_MEMBERS})
+    found, problems = collect([inputs])
+    assert len(found) == len(HOSTILE_NAMES) + 1 + len(HOSTILE_MEMBERS)
+    for text in [*(s.student_id for s in found), *(s.origin for s in found),
+                 *(p.origin for p in problems), *(p.message for p in problems)]:  # fmt: skip
+        assert text.isprintable() and text.encode("utf-8")
+        assert len(text) <= 1000
+    ids = {s.student_id for s in found}
+    assert {"[bold red]boom", "caf%E9", "bidi_gnp.exe", "ctrl_[31m___name", "b]y", "]"} <= ids
+    assert all(len(i) <= submissions.MAX_ID_CHARS for i in ids)
+    assert [p.origin for p in problems] == [str(inputs / "notes[/b].zip")]
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "grades.csv").write_text("student_id,assignment,score,max_score,status\n")
+    problems.append(Problem("x", "a message with [/b] and [bold]markup[/bold] and :smile:"))
+    console = Console(file=io.StringIO(), record=True, width=400, color_system=None)
+    run = ClassRun("sgd_batch_size", out, problems=problems)
+    ClassProgress("sgd_batch_size", console).summary(run)
+    printed = console.export_text()
+    assert "notes[/b].zip" in printed
+    assert "[bold]markup[/bold] and :smile:" in printed
+    assert "\x1b" not in printed and "\x07" not in printed
+
+
+# --- the whole class run ----------------------------------------------------------------
+
+
+def test_a_class_with_every_hostile_input_is_graded_and_exits_0(tmp_path):
+    from .hostile_corpus import HONEST_BYTES
+
+    inputs = tmp_path / "inputs"
+    (inputs / "notes[").mkdir(parents=True)
+    write_zip(inputs / "canvas.zip", {"zoe_1009_7_tp.ipynb": HONEST_BYTES})
+    (inputs / "deep.ipynb").write_bytes(nested(100_000))
+    (inputs / "sgd_batch_size.ipynb").write_bytes(nested(100_000))  # metadata read: deep too
+    claim = json.loads(notebook_bytes("pass"))
+    claim["metadata"]["dlgrade"] = {"student_id": "1009"}
+    (inputs / "notes[" / "sgd_batch_size (1).ipynb").write_text(json.dumps(claim))
+    corrupt = write_zip(inputs / "notes[" / "b].zip", {"bad_1002_2_tp.ipynb": HONEST_BYTES})
+    patch(corrupt, data_offset(corrupt, "bad_1002_2_tp.ipynb"), b"\xff" * 8)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(inputs),
+               "--out", str(out), "--workers", "1"]  # fmt: skip
+    environment = {**os.environ, "COLUMNS": "1000"}  # one line per problem
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    grades = {r["student_id"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert set(grades) == {"1009", "deep", "sgd_batch_size"}
+    assert grades["1009"]["status"] == "graded"
+    assert float(grades["1009"]["score"]) == float(grades["1009"]["max_score"])
+    assert grades["deep"]["status"] == grades["sgd_batch_size"]["status"] == "invalid"
+    lines = finished.stderr.splitlines()
+    assert any(f"{inputs}/notes[/b].zip!bad_1002_2_tp.ipynb: unreadable" in line for line in lines)
+    assert sum("second notebook" in line and "1009" in line for line in lines) == 2
