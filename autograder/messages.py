@@ -53,6 +53,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
             "{functions}: numerical derivative {expected}, your gradient {obtained}."
         ),
     },
+    "gradcheck_flat": {
+        "fr": (
+            "Vos fonctions {functions} donnent une perte qui ne varie pas quand les paramètres "
+            "bougent (différences finies nulles ou noyées dans les erreurs d'arrondi) : elles ne "
+            "peuvent pas confirmer votre gradient, qui diffère de celui attendu."
+        ),
+        "en": (
+            "Your {functions} give a loss that does not change when the parameters move "
+            "(finite differences are zero or lost in rounding error): they cannot confirm "
+            "your gradient, which differs from the expected one."
+        ),
+    },
     "wrong_decision": {
         "fr": "{component} devrait renvoyer {expected}, il renvoie {obtained}.",
         "en": "{component} should return {expected}, it returns {obtained}.",

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from types import FunctionType
 from typing import Any
 
 import numpy as np
 
-from .checks import Answers, Check, checks_for, reference_module
+from .checks import SEEDS_KEPT, Answers, Check, checks_for, reference_module
 from .execution.plan import Answer, run_plan
 from .execution.standins import STANDINS
 
@@ -362,13 +362,16 @@ def variant_namespace(assignment: str, variant: Variant) -> dict[str, Any]:
     return live
 
 
-@cache
-def variant_answers(assignment: str, misconception_id: str, index: int) -> dict[str, Answer]:
-    """Answers of one wrong variant to the calls of every check that lists it."""
+@lru_cache(maxsize=SEEDS_KEPT)
+def variant_answers(
+    assignment: str, misconception_id: str, index: int, seed: int | None = None
+) -> dict[str, Answer]:
+    """Answers of one wrong variant to the calls of every check that lists it (on the
+    inputs drawn from ``seed`` too, if given), computed once per process and seed."""
     entry = find(misconception_id, assignment)
     calls = {
         call.key: call
-        for check in checks_for(assignment).values()
+        for check in checks_for(assignment, seed).values()
         if misconception_id in check.misconceptions
         for call in check.calls
     }
@@ -377,12 +380,15 @@ def variant_answers(assignment: str, misconception_id: str, index: int) -> dict[
         return run_plan(list(calls.values()), namespace, STANDINS)
 
 
-def matching_misconception(assignment: str, check: Check, student: Answers) -> str | None:
-    """The id of the first listed mistake whose wrong variant the student's answers match."""
+def matching_misconception(
+    assignment: str, check: Check, student: Answers, seed: int | None = None
+) -> str | None:
+    """The id of the first listed mistake whose wrong variant the student's answers match;
+    ``check`` is the one ``checks_for(assignment, seed)`` holds."""
     for misconception_id in check.misconceptions:
         entry = find(misconception_id, assignment)
         for index in range(len(entry.variants)):
-            wrong = variant_answers(assignment, misconception_id, index)
+            wrong = variant_answers(assignment, misconception_id, index, seed)
             if all(wrong[c.key].ok for c in check.calls) and check.judge(student, wrong).passed:
                 return misconception_id
     return None

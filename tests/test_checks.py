@@ -23,28 +23,40 @@ from autograder.execution.standins import STANDINS
 from autograder.feedback import feedback_text
 from autograder.misconceptions import CATALOGUE, variant_namespace
 
+SEEDS = (None, 11)
 
+
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_reference_passes_every_check(assignment):
-    answers = reference_answers(assignment)
-    for check_id in checks_for(assignment):
-        assert judge(assignment, check_id, answers).passed, check_id
+def test_reference_passes_every_check(assignment, seed):
+    answers = reference_answers(assignment, seed)
+    for check_id in checks_for(assignment, seed):
+        assert judge(assignment, check_id, answers, seed=seed).passed, check_id
 
 
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("entry", CATALOGUE, ids=[f"{m.assignment}:{m.id}" for m in CATALOGUE])
-def test_each_known_mistake_is_named_where_it_is_listed(entry):
+def test_each_known_mistake_is_named_where_it_is_listed(entry, seed):
     """The wrong variant fails every check listing it, and those failures carry its id."""
     for variant in entry.variants:
         namespace = variant_namespace(entry.assignment, variant)
         with np.errstate(all="ignore"):
-            answers = run_plan(plan_for(entry.assignment), namespace, STANDINS)
+            answers = run_plan(plan_for(entry.assignment, seed=seed), namespace, STANDINS)
         named = {
             check_id
-            for check_id, check in checks_for(entry.assignment).items()
+            for check_id, check in checks_for(entry.assignment, seed).items()
             if entry.id in check.misconceptions
-            and judge(entry.assignment, check_id, answers).misconception == entry.id
+            and judge(entry.assignment, check_id, answers, seed=seed).misconception == entry.id
         }
         assert named, f"{entry.id} is never named"
+
+
+def test_a_seeded_check_needs_the_answers_to_its_drawn_inputs():
+    with pytest.raises(KeyError, match="seeded/"):
+        judge("sgd_batch_size", "predict_value", reference_answers("sgd_batch_size"), seed=4)
+    assert plan_for("sgd_batch_size", ["predict_value"]) == list(
+        checks_for("sgd_batch_size")["predict_value"].calls
+    )
 
 
 def test_every_listed_misconception_exists():
@@ -77,14 +89,14 @@ def test_answers_round_trip_and_reject_malformed_data():
     value = decoded["k"].value
     np.testing.assert_array_equal(value[0], [0.0, 2.0, 4.0])
     assert value[1] == {"a": 1.0}
-    for bad in [
-        "[]",
-        json.dumps({"k": {"value": {"__array__": {"shape": [5], "data": [1.0]}}, "error": None}}),
-        json.dumps({"k": {"value": {"__pickle__": "x"}, "error": None}}),
-        json.dumps({"k": {"value": 1.0}}),
-    ]:
+    for bad in ["[]", json.dumps({"k": {"value": 1.0}})]:
         with pytest.raises(ValueError):
             answers_from_json(bad)
+    for bad_value in [{"__array__": {"shape": [5], "data": [1.0]}}, {"__pickle__": "x"}]:
+        good = {"value": 1.0, "error": None}
+        text = json.dumps({"k": {"value": bad_value, "error": None}, "m": good})
+        decoded_bad = answers_from_json(text)  # that answer only is an error
+        assert decoded_bad["k"].error.startswith("ValueError") and decoded_bad["m"].ok
 
 
 def test_plan_survives_json():
@@ -122,10 +134,9 @@ def test_feedback_in_french_and_english():
 
 
 def test_a_decision_may_be_any_number_but_not_anything():
-    from autograder.checks.backprop_miniconv import STOP_LIMITS
-
+    calls = checks_for("backprop_miniconv")["should_stop_limits"].calls
     reference = reference_answers("backprop_miniconv")
-    as_ints = {c.key: type(reference[c.key])(int(reference[c.key].value)) for c in STOP_LIMITS}
+    as_ints = {c.key: type(reference[c.key])(int(reference[c.key].value)) for c in calls}
     assert judge("backprop_miniconv", "should_stop_limits", as_ints).passed
-    as_text = {c.key: type(reference[c.key])("yes") for c in STOP_LIMITS}
+    as_text = {c.key: type(reference[c.key])("yes") for c in calls}
     assert not judge("backprop_miniconv", "should_stop_limits", as_text).passed

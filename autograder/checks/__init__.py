@@ -5,6 +5,11 @@ A ``Check`` is a set of planned calls and a judge. The calls run on the submissi
 sets of answers. Points are not here: the master notebook gives each check its points
 (one hidden test cell per check), so an instructor re-weights a question there.
 
+Each assignment module builds its checks from a set of inputs: its fixed ``FIXED``
+inputs (the ones feedback may print), and, given a seed, inputs it ``draw``s from it.
+With a seed, every check judges both and passes only if both pass: answers copied from
+an earlier feedback, or a table keyed on the fixed inputs, earn nothing.
+
 The same checks serve both engines: ``dlgrade grade`` and, through ``otter_bridge``,
 the test files of the otter autograder.
 """
@@ -14,8 +19,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from types import ModuleType
+
+import numpy as np
 
 from ..compare import ATOL, RTOL, Mismatch, compare, pick
 from ..execution.plan import Answer, Call, Ref, Rng, run_plan
@@ -25,6 +32,12 @@ from ..messages import Message, show
 Answers = Mapping[str, Answer]
 
 ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
+
+SEEDED = "seeded/"
+"""Prefix of the keys of the calls whose inputs are drawn from a seed."""
+
+SEEDS_KEPT = 32
+"""Seeds whose checks and reference answers stay cached in one process."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,12 @@ def _argument_text(argument: object) -> str:
     return show(argument, brief=True)
 
 
+def raised(call: Call | str, answer: Answer) -> Verdict:
+    """The verdict for a call that raised instead of answering."""
+    text = call if isinstance(call, str) else call_text(call)
+    return fail(Message("raised", {"call": text, "error": answer.error}))
+
+
 def matches_reference(
     calls: Sequence[Call],
     component: str,
@@ -85,7 +104,7 @@ def matches_reference(
         for call in calls:
             answer = student[call.key]
             if not answer.ok:
-                return fail(Message("raised", {"call": call_text(call), "error": answer.error}))
+                return raised(call, answer)
             try:
                 obtained, expected = pick(answer.value, reference[call.key].value, path, component)
             except Mismatch as mismatch:
@@ -96,58 +115,6 @@ def matches_reference(
         return PASSED
 
     return judge
-
-
-def module_for(assignment: str) -> ModuleType:
-    """The module defining the checks of ``assignment``."""
-    if assignment not in ASSIGNMENTS:
-        raise KeyError(f"unknown assignment {assignment!r}: one of {', '.join(ASSIGNMENTS)}")
-    return importlib.import_module(f"{__name__}.{assignment}")
-
-
-@cache
-def checks_for(assignment: str) -> dict[str, Check]:
-    return {check.id: check for check in module_for(assignment).CHECKS}
-
-
-def plan_for(assignment: str, check_ids: Sequence[str] | None = None) -> list[Call]:
-    """Every call the given checks need, once each, in a stable order."""
-    checks = checks_for(assignment)
-    plan: dict[str, Call] = {}
-    for check_id in check_ids if check_ids is not None else checks:
-        for call in checks[check_id].calls:
-            plan.setdefault(call.key, call)
-    return list(plan.values())
-
-
-def reference_module(assignment: str) -> ModuleType:
-    return importlib.import_module(f"solutions.{assignment}")
-
-
-@cache
-def reference_answers(assignment: str) -> dict[str, Answer]:
-    """The reference solution's answers to the whole plan, computed once per process."""
-    namespace = vars(reference_module(assignment))
-    answers = run_plan(plan_for(assignment), namespace, STANDINS)
-    failed = {k: a.error for k, a in answers.items() if not a.ok}
-    if failed:
-        raise RuntimeError(f"the reference solution of {assignment} fails: {failed}")
-    return answers
-
-
-def judge(assignment: str, check_id: str, student: Answers) -> Verdict:
-    """Judge one check; when it fails, name the known mistake the answers match, if any."""
-    from ..misconceptions import matching_misconception
-
-    check = checks_for(assignment)[check_id]
-    missing = [c.key for c in check.calls if c.key not in student]
-    if missing:
-        raise KeyError(f"answers lack the calls {missing} of check {check_id}")
-    verdict = check.judge(student, reference_answers(assignment))
-    if verdict.passed:
-        return verdict
-    found = matching_misconception(assignment, check, student)
-    return Verdict(False, verdict.messages, found)
 
 
 def all_of(judges: Sequence[Judge]) -> Judge:
@@ -170,7 +137,7 @@ def same_decision(calls: Sequence[Call], component: str) -> Judge:
         for call in calls:
             answer = student[call.key]
             if not answer.ok:
-                return fail(Message("raised", {"call": call_text(call), "error": answer.error}))
+                return raised(call, answer)
             expected = bool(reference[call.key].value)
             obtained = answer.value
             if not isinstance(obtained, bool | int | float) or bool(obtained) != expected:
@@ -189,18 +156,31 @@ def same_decision(calls: Sequence[Call], component: str) -> Judge:
     return judge
 
 
+# --- gradient check -------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Probe:
-    """One partial derivative estimated by central differences of the student's own loss."""
+    """One partial derivative: an entry of a gradient answer, and the keys of the two
+    losses, at θ + h and θ − h, computed with the student's own functions."""
 
     label: str
+    gradient: Call
     gradient_path: tuple[int | str, ...]
     plus: str
     minus: str
 
 
+MIN_SLOPE_IN_ATOL = 100.0
+"""A probe tells something only if its slope is this many ``atol`` away from zero: a
+zero gradient then fails the comparison by far."""
+
+NOISE_IN_EPS = 1e5
+"""A probe's loss difference must exceed this many machine epsilons of the loss: below,
+the central difference is mostly rounding error."""
+
+
 def agrees_with_finite_differences(
-    gradient_call: Call,
     probes: Sequence[Probe],
     step: float,
     loss_path: tuple[int | str, ...],
@@ -209,37 +189,34 @@ def agrees_with_finite_differences(
     rtol: float = 1e-4,
     atol: float = 1e-6,
 ) -> Judge:
-    """Judge: each gradient component equals (loss(θ + h) − loss(θ − h)) / 2h, where the
-    losses come from the student's own functions, right or wrong."""
+    """Judge: each gradient entry equals (loss(θ + h) − loss(θ − h)) / 2h, where the losses
+    come from the student's own functions, right or wrong.
+
+    A gradient equal to the reference's passes whatever the student's loss does. Any other
+    gradient needs finite losses, and a loss that varies: at least one probe must have a
+    slope well above the tolerance and a difference well above rounding noise. A constant
+    loss with a zero gradient, or NaN and inf everywhere, prove nothing and earn nothing.
+    """
+    gradients = list({probe.gradient.key: probe.gradient for probe in probes}.values())
 
     def judge(student: Answers, reference: Answers) -> Verdict:
-        gradient = student[gradient_call.key]
-        if not gradient.ok:
-            return fail(
-                Message("raised", {"call": call_text(gradient_call), "error": gradient.error})
-            )
-        for probe in probes:
-            plus, minus = student[probe.plus], student[probe.minus]
-            for answer in (plus, minus):
-                if not answer.ok:
-                    return fail(Message("raised", {"call": functions, "error": answer.error}))
-            try:
-                high, _ = pick(plus.value, reference[probe.plus].value, loss_path, functions)
-                low, _ = pick(minus.value, reference[probe.minus].value, loss_path, functions)
-                obtained, _ = pick(
-                    gradient.value,
-                    reference[gradient_call.key].value,
-                    probe.gradient_path,
-                    probe.label,
-                )
-                numeric = (float(high) - float(low)) / (2 * step)
-            except (Mismatch, TypeError, ValueError) as error:
-                message = (
-                    error.message
-                    if isinstance(error, Mismatch)
-                    else Message("raised", {"call": functions, "error": str(error)})
-                )
-                return fail(message)
+        for call in gradients:
+            if not student[call.key].ok:
+                return raised(call, student[call.key])
+        unconfirmed = {
+            call.key
+            for call in gradients
+            if compare(student[call.key].value, reference[call.key].value, "")
+        }
+        informative = False
+        for probe in (p for p in probes if p.gradient.key in unconfirmed):
+            values = _probe_values(probe, student, reference, loss_path, functions)
+            if isinstance(values, Verdict):
+                return values
+            high, low, obtained = values
+            numeric = (high - low) / (2 * step)
+            if not np.isfinite(numeric):
+                return _not_finite(functions, (high, low), probe.gradient)
             if compare(obtained, numeric, probe.label, rtol=rtol, atol=atol):
                 return fail(
                     Message(
@@ -251,8 +228,135 @@ def agrees_with_finite_differences(
                             "obtained": show(obtained),
                         },
                     ),
-                    Message("on_input", {"input": call_text(gradient_call)}),
+                    Message("on_input", {"input": call_text(probe.gradient)}),
                 )
+            noise = NOISE_IN_EPS * np.finfo(np.float64).eps * max(abs(high), abs(low))
+            informative |= abs(high - low) > noise and abs(numeric) >= MIN_SLOPE_IN_ATOL * atol
+        if unconfirmed and not informative:
+            return _flat_loss(gradients, unconfirmed, functions)
         return PASSED
 
     return judge
+
+
+def _probe_values(
+    probe: Probe, student: Answers, reference: Answers, loss_path: tuple, functions: str
+) -> tuple[float, float, object] | Verdict:
+    """The student's two losses (finite floats) and gradient entry of one probe, or the
+    verdict that says why they cannot be used."""
+    plus, minus = student[probe.plus], student[probe.minus]
+    for answer in (plus, minus):
+        if not answer.ok:
+            return raised(functions, answer)
+    try:
+        high, _ = pick(plus.value, reference[probe.plus].value, loss_path, functions)
+        low, _ = pick(minus.value, reference[probe.minus].value, loss_path, functions)
+        obtained, _ = pick(
+            student[probe.gradient.key].value,
+            reference[probe.gradient.key].value,
+            probe.gradient_path,
+            probe.label,
+        )
+        high, low = float(high), float(low)
+    except Mismatch as mismatch:
+        return fail(mismatch.message)
+    except (TypeError, ValueError, OverflowError) as error:
+        return fail(Message("raised", {"call": functions, "error": str(error)}))
+    if not (np.isfinite(high) and np.isfinite(low)):
+        return _not_finite(functions, (high, low), probe.gradient)
+    return high, low, obtained
+
+
+def _not_finite(functions: str, losses: tuple[float, float], gradient: Call) -> Verdict:
+    return fail(
+        Message("not_finite", {"component": functions, "obtained": show(list(losses))}),
+        Message("on_input", {"input": call_text(gradient)}),
+    )
+
+
+def _flat_loss(gradients: Sequence[Call], unconfirmed: set[str], functions: str) -> Verdict:
+    """A loss that does not move cannot vouch for a gradient that differs from the
+    reference's: the student is told so, on the first such input."""
+    call = next(c for c in gradients if c.key in unconfirmed)
+    return fail(
+        Message("gradcheck_flat", {"functions": functions}),
+        Message("on_input", {"input": call_text(call)}),
+    )
+
+
+# --- checks, plans and reference answers ------------------------------------------------
+
+
+def module_for(assignment: str) -> ModuleType:
+    """The module defining the checks of ``assignment``."""
+    if assignment not in ASSIGNMENTS:
+        raise KeyError(f"unknown assignment {assignment!r}: one of {', '.join(ASSIGNMENTS)}")
+    return importlib.import_module(f"{__name__}.{assignment}")
+
+
+@lru_cache(maxsize=SEEDS_KEPT)
+def checks_for(assignment: str, seed: int | None = None) -> dict[str, Check]:
+    """The checks of ``assignment`` by id. With a seed, each also runs on inputs drawn from
+    it (calls keyed ``seeded/…``) and passes only if it passes on both sets of inputs."""
+    module = module_for(assignment)
+    fixed = module.build(module.FIXED)
+    if seed is None:
+        return {check.id: check for check in fixed}
+    drawn = module.build(module.draw(np.random.default_rng(seed)), SEEDED)
+    return {one.id: _joined(one, other) for one, other in zip(fixed, drawn, strict=True)}
+
+
+def _joined(fixed: Check, drawn: Check) -> Check:
+    if fixed.id != drawn.id:
+        raise ValueError(f"checks built in another order: {fixed.id} and {drawn.id}")
+    return Check(
+        fixed.id,
+        fixed.calls + drawn.calls,
+        all_of([fixed.judge, drawn.judge]),
+        fixed.misconceptions,
+    )
+
+
+def plan_for(
+    assignment: str, check_ids: Sequence[str] | None = None, *, seed: int | None = None
+) -> list[Call]:
+    """Every call the given checks need (all checks by default), once each, in a stable
+    order; with a seed, the calls on the inputs drawn from it too."""
+    checks = checks_for(assignment, seed)
+    plan: dict[str, Call] = {}
+    for check_id in check_ids if check_ids is not None else checks:
+        for call in checks[check_id].calls:
+            plan.setdefault(call.key, call)
+    return list(plan.values())
+
+
+def reference_module(assignment: str) -> ModuleType:
+    return importlib.import_module(f"solutions.{assignment}")
+
+
+@lru_cache(maxsize=SEEDS_KEPT)
+def reference_answers(assignment: str, seed: int | None = None) -> dict[str, Answer]:
+    """The reference solution's answers to the whole plan, computed once per process and
+    seed."""
+    namespace = vars(reference_module(assignment))
+    answers = run_plan(plan_for(assignment, seed=seed), namespace, STANDINS)
+    failed = {k: a.error for k, a in answers.items() if not a.ok}
+    if failed:
+        raise RuntimeError(f"the reference solution of {assignment} fails: {failed}")
+    return answers
+
+
+def judge(assignment: str, check_id: str, student: Answers, *, seed: int | None = None) -> Verdict:
+    """Judge one check (on the inputs drawn from ``seed`` too, if given); when it fails,
+    name the known mistake the answers match, if any."""
+    from ..misconceptions import matching_misconception
+
+    check = checks_for(assignment, seed)[check_id]
+    missing = [c.key for c in check.calls if c.key not in student]
+    if missing:
+        raise KeyError(f"answers lack the calls {missing} of check {check_id}")
+    verdict = check.judge(student, reference_answers(assignment, seed))
+    if verdict.passed:
+        return verdict
+    found = matching_misconception(assignment, check, student, seed)
+    return Verdict(False, verdict.messages, found)

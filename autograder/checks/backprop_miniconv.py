@@ -1,6 +1,14 @@
-"""Hidden checks of Exercice 1: forward pass, loss, the four gradients, stopping, SGD loop."""
+"""Hidden checks of Exercice 1: forward pass, loss, the four gradients, stopping, SGD loop.
+
+``build`` makes the checks from a set of inputs: the fixed ``FIXED``, or inputs ``draw``n
+from a seed. Both keep ReLU inputs on each side of 0, and stopping tests on loss
+sequences of many lengths and shapes.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -9,118 +17,342 @@ from . import (
     Check,
     Probe,
     agrees_with_finite_differences,
-    all_of,
     matches_reference,
     same_decision,
 )
 
-# (W, x, y): ReLU inputs (a1, a2) on each side of 0, then one case with round numbers.
-CASES = [
-    ([1.029, 1.642, 1.147, -0.973], [-1.393, 0.067, 0.861], 0.509),  # a1 < 0 < a2
-    ([-1.127, 0.394, 0.762, -0.262], [0.017, 1.335, 1.265], 0.71),  # a2 < 0 < a1
-    ([-0.866, -0.054, 0.603, -0.212], [-0.61, -0.765, -0.632], -0.672),  # both > 0
-    ([-0.388, -1.389, -2.098, 0.634], [-1.165, 0.778, 1.848], -0.115),  # both < 0
-    ([1.0, 0.5, 2.0, -1.0], [1.0, 2.0, 3.0], 1.0),
-]
+Case = tuple[np.ndarray, np.ndarray, float]
+"""(W, x, y) for one example."""
+
+SIGNS = ((-1, 1), (1, -1), (1, 1), (-1, -1))
+"""Signs of (a1, a2) in the first four cases: a1 < 0 < a2, a2 < 0 < a1, both > 0, both < 0."""
+
 GRADIENT_NAMES = ("∂ℓ/∂w1", "∂ℓ/∂w2", "∂ℓ/∂v1", "∂ℓ/∂v2")
 STEP = 1e-6
-
-FORWARD = tuple(
-    Call(f"forward/{i}", "forward", (np.array(W), np.array(x))) for i, (W, x, _) in enumerate(CASES)
-)
-LOSS = tuple(
-    Call(f"loss/{i}", "loss", (y, y_hat))
-    for i, (y, y_hat) in enumerate([(1.0, 0.25), (-0.5, 1.5), (2.0, 2.0), (0.3, -1.7)])
-)
-BACKWARD = tuple(
-    Call(f"backward/{i}", "backward", (np.array(W), np.array(x), y))
-    for i, (W, x, y) in enumerate(CASES)
-)
+MARGIN = 0.1
+"""Drawn cases keep |a_k| above this, so no finite-difference step crosses the ReLU kink."""
 
 
-def _gradient_check() -> Check:
-    """The four gradients of two cases (one ReLU off, both on) against the student's own
-    forward and loss."""
-    calls, judges = [], []
-    for case, (W, x, y) in enumerate(CASES[1:3], start=1):
-        probes = []
-        for k, name in enumerate(GRADIENT_NAMES):
-            keys = {}
-            for sign, label in ((1, "+"), (-1, "-")):
-                shifted = np.array(W) + sign * STEP * np.eye(4)[k]
-                forward_key = f"gradcheck/{case}/{k}{label}/forward"
-                keys[label] = f"gradcheck/{case}/{k}{label}/loss"
-                calls.append(Call(forward_key, "forward", (shifted, np.array(x))))
-                calls.append(Call(keys[label], "loss", (y, Ref(forward_key, (0,)))))
-            probes.append(Probe(name, (k,), keys["+"], keys["-"]))
-        judges.append(
-            agrees_with_finite_differences(BACKWARD[case], probes, STEP, (), "forward + loss")
-        )
-    calls.extend(BACKWARD[1:3])
-    return Check("backward_gradcheck", tuple(calls), all_of(judges))
+@dataclass(frozen=True)
+class Stop:
+    """One call of ``should_stop``, and the decision the contract asks for on it."""
+
+    name: str
+    losses: list[float]
+    max_iter: int
+    tol: float
+    expected: bool
 
 
-# Stopping criterion: the contract's fixed behaviour, then the student's own criterion.
-STOP_LIMITS = (
-    Call("should_stop/empty", "should_stop", ([], 1000, 1e-6)),
-    Call("should_stop/at_max", "should_stop", ([1.0] * 10, 10, 0.0)),
-    Call("should_stop/over_max", "should_stop", ([3.0, 2.0, 1.0], 2, 1e-6)),
-    Call("should_stop/tol0_plateau", "should_stop", ([0.5] * 500, 1000, 0.0)),
+@dataclass(frozen=True)
+class Training:
+    """The arguments of one ``train`` call (with ``tol=0``: deterministic)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    W0: np.ndarray
+    alpha: float
+    seed: int
+    max_iter: int
+
+
+@dataclass(frozen=True)
+class Inputs:
+    cases: tuple[Case, ...]  # the first four follow SIGNS; cases 1 and 2 are gradient-checked
+    losses: tuple[tuple[float, float], ...]  # (y, y_hat)
+    stop_limits: tuple[Stop, ...]  # the contract's fixed rules
+    stop_plateau: tuple[Stop, ...]  # long plateaus, with falling controls
+    stop_progress: tuple[Stop, ...]  # steady falls, with plateau controls
+    training: tuple[Training, ...]
+
+
+# --- loss sequences for should_stop ------------------------------------------------------
+
+
+def plateau(length: int, value: float) -> list[float]:
+    return [float(value)] * length
+
+
+def falling(rng: np.random.Generator, length: int, final: float = 1.0) -> list[float]:
+    """Losses that fall at every iteration, by 2 to 5 % (irregularly), down to ``final``.
+
+    Ending at ``final`` ≥ 1 keeps every drop far above any tolerance, so a criterion on
+    absolute changes (patience with a ``min_delta``) must not stop either.
+    """
+    rates = rng.uniform(0.02, 0.05, size=max(length - 1, 0))
+    ratios = np.cumprod(1.0 / (1.0 - rates[::-1]))[::-1]
+    values = final * np.append(ratios, 1.0) if length else []
+    return [float(f"{v:.10g}") for v in values]
+
+
+def fall_then_plateau(
+    rng: np.random.Generator, fall: int, length: int, value: float
+) -> list[float]:
+    """A short fall, then ``length`` identical losses: the plateau is what counts, not the
+    whole history being flat."""
+    return falling(rng, fall, value) + plateau(length, value)
+
+
+# --- the fixed inputs --------------------------------------------------------------------
+
+_fixed = np.random.default_rng(17)
+_data = np.random.default_rng(7)
+_TRAIN_X, _TRAIN_Y = _data.normal(size=(12, 3)), _data.normal(size=12)
+_MANY = 10**6
+
+FIXED = Inputs(
+    cases=tuple(
+        (np.array(W), np.array(x), y)
+        for W, x, y in [
+            ([1.029, 1.642, 1.147, -0.973], [-1.393, 0.067, 0.861], 0.509),
+            ([-1.127, 0.394, 0.762, -0.262], [0.017, 1.335, 1.265], 0.71),
+            ([-0.866, -0.054, 0.603, -0.212], [-0.61, -0.765, -0.632], -0.672),
+            ([-0.388, -1.389, -2.098, 0.634], [-1.165, 0.778, 1.848], -0.115),
+            ([1.0, 0.5, 2.0, -1.0], [1.0, 2.0, 3.0], 1.0),
+        ]
+    ),
+    losses=((1.0, 0.25), (-0.5, 1.5), (2.0, 2.0), (0.3, -1.7)),
+    stop_limits=(
+        Stop("empty", [], 1000, 1e-6, False),
+        Stop("at_max", [1.0] * 10, 10, 0.0, True),
+        Stop("over_max", [3.0, 2.0, 1.0], 2, 1e-6, True),
+        Stop("at_max_falling", falling(_fixed, 40), 40, 1e-6, True),
+        Stop("empty_tol0", [], 1, 0.0, False),
+        Stop("tol0_plateau", plateau(500, 0.5), 1000, 0.0, False),
+        Stop("tol0_long_plateau", plateau(1500, 0.2), 1501, 0.0, False),
+        Stop("tol0_falling", falling(_fixed, 800), 5000, 0.0, False),
+    ),
+    stop_plateau=(
+        Stop("plateau", plateau(500, 0.5), _MANY, 1e-6, True),
+        Stop("plateau_zero", plateau(600, 0.0), _MANY, 1e-6, True),
+        Stop("plateau_long", plateau(1200, 12.5), _MANY, 1e-4, True),
+        Stop("after_fall", fall_then_plateau(_fixed, 15, 1500, 0.8), _MANY, 1e-6, True),
+        Stop("falling_500", falling(_fixed, 500, 2.0), _MANY, 1e-6, False),
+        Stop("falling_2000", falling(_fixed, 2000), _MANY, 1e-6, False),
+    ),
+    stop_progress=(
+        *(
+            Stop(f"geometric_{n}", [0.95**k for k in range(n)], _MANY, 1e-6, False)
+            for n in (2, 20, 100, 150)
+        ),
+        *(
+            Stop(f"falling_{n}", falling(_fixed, n, 3.0), _MANY, 1e-6, False)
+            for n in (301, 450, 900, 1600)
+        ),
+        Stop("after_fall", fall_then_plateau(_fixed, 10, 1000, 2.0), _MANY, 1e-6, True),
+    ),
+    training=(
+        Training(_TRAIN_X, _TRAIN_Y, np.array([0.3, -0.2, 0.5, 0.1]), 0.05, 11, 40),
+        Training(_TRAIN_X[:5], _TRAIN_Y[:5], np.array([-0.4, 0.2, 0.1, 0.7]), 0.2, 3, 7),
+    ),
 )
-STOP_PLATEAU = (
-    Call("should_stop/plateau", "should_stop", ([0.5] * 500, 10**6, 1e-6)),
-    Call("should_stop/plateau_zero", "should_stop", ([0.0] * 600, 10**6, 1e-6)),
-)
-STOP_PROGRESS = tuple(
-    Call(f"should_stop/falling/{n}", "should_stop", ([0.95**k for k in range(n)], 10**6, 1e-6))
-    for n in (2, 20, 100, 150)
-)
+
+
+# --- inputs drawn from a seed -----------------------------------------------------------
+
+
+def draw(rng: np.random.Generator) -> Inputs:
+    """Inputs like ``FIXED``, drawn from ``rng``: sign patterns, sequence shapes and the
+    length relations that defeat any fixed-count stopping rule are kept."""
+    cases = tuple(_case(rng, signs) for signs in SIGNS)
+    losses = tuple((_rounded(rng.normal()), _rounded(rng.normal())) for _ in range(3))
+    same = _rounded(rng.normal())
+    return Inputs(
+        cases=cases,
+        losses=(*losses, (same, same)),
+        stop_limits=_drawn_limits(rng),
+        stop_plateau=_drawn_plateaus(rng),
+        stop_progress=_drawn_progress(rng),
+        training=(
+            _training(rng, rng.integers(6, 16), rng.integers(20, 61)),
+            _training(rng, rng.integers(3, 7), rng.integers(5, 11)),
+        ),
+    )
+
+
+def _rounded(value: float) -> float:
+    return round(float(value), 3)
+
+
+def _case(rng: np.random.Generator, signs: tuple[int, int]) -> Case:
+    """A random (W, x, y) whose (a1, a2) have the given signs, each |a_k| > MARGIN, and
+    whose error y − ŷ is not small."""
+    while True:
+        W, x = np.round(rng.normal(size=4), 3), np.round(rng.normal(size=3), 3)
+        a = np.array([x[0] * W[0] + x[1] * W[1], x[1] * W[0] + x[2] * W[1]])
+        if np.array_equal(np.sign(a), signs) and np.all(np.abs(a) > MARGIN):
+            y_hat = float(np.maximum(a, 0.0) @ W[2:])
+            return W, x, _rounded(y_hat + rng.choice([-1, 1]) * rng.uniform(0.3, 1.5))
+
+
+def _tol(rng: np.random.Generator) -> float:
+    return float(f"{10 ** rng.uniform(-6, -4):.2g}")
+
+
+def _max_iter(rng: np.random.Generator) -> int:
+    return int(10 ** rng.uniform(4, 6))
+
+
+def _value(rng: np.random.Generator) -> float:
+    return 0.0 if rng.random() < 0.2 else float(f"{10 ** rng.uniform(-3, 3):.4g}")
+
+
+def _drawn_limits(rng: np.random.Generator) -> tuple[Stop, ...]:
+    at_max, over = int(rng.integers(1, 300)), int(rng.integers(2, 400))
+    long_plateau, long_fall = int(rng.integers(500, 3000)), int(rng.integers(300, 2000))
+    return (
+        Stop("empty", [], int(rng.integers(1, _MANY)), _tol(rng), False),
+        Stop("empty_tol0", [], int(rng.integers(1, _MANY)), 0.0, False),
+        Stop("at_max_falling", falling(rng, at_max), at_max, _tol(rng), True),
+        Stop("over_max", falling(rng, over), int(rng.integers(1, over)), 0.0, True),
+        Stop(
+            "tol0_plateau",
+            plateau(long_plateau, _value(rng)),
+            long_plateau + int(rng.integers(1, 1000)),
+            0.0,
+            False,
+        ),
+        Stop("tol0_falling", falling(rng, long_fall), long_fall + 1, 0.0, False),
+    )
+
+
+def _drawn_plateaus(rng: np.random.Generator) -> tuple[Stop, ...]:
+    """Plateaus of 500 to 2500 losses; falling controls up to 2000 long, longer than the
+    shortest plateau, so no iteration count separates them."""
+    sequences = [
+        (plateau(int(rng.integers(500, 800)), _value(rng)), True),
+        (plateau(int(rng.integers(800, 2500)), _value(rng)), True),
+        (
+            fall_then_plateau(
+                rng,
+                int(rng.integers(5, 20)),
+                int(rng.integers(1500, 2500)),
+                float(rng.uniform(0.1, 5.0)),
+            ),
+            True,
+        ),
+        (falling(rng, int(rng.integers(300, 1000)), float(rng.uniform(1, 10))), False),
+        (falling(rng, int(rng.integers(1000, 2000)), float(rng.uniform(1, 10))), False),
+    ]
+    return tuple(
+        Stop(f"drawn_{i}", losses, _max_iter(rng), _tol(rng), expected)
+        for i, (losses, expected) in enumerate(sequences)
+    )
+
+
+def _drawn_progress(rng: np.random.Generator) -> tuple[Stop, ...]:
+    """Steady falls from 2 to 2000 losses; a plateau control shorter than the longest fall."""
+    lengths = [(2, 30), (30, 300), (300, 1200), (1200, 2000)]
+    sequences = [
+        (falling(rng, int(rng.integers(*bounds)), float(rng.uniform(1, 10))), False)
+        for bounds in lengths
+    ]
+    control = fall_then_plateau(
+        rng, int(rng.integers(5, 20)), int(rng.integers(1000, 1150)), float(rng.uniform(0.1, 5.0))
+    )
+    return tuple(
+        Stop(f"drawn_{i}", losses, _max_iter(rng), _tol(rng), expected)
+        for i, (losses, expected) in enumerate([*sequences, (control, True)])
+    )
+
+
+def _training(rng: np.random.Generator, n: int, max_iter: int) -> Training:
+    return Training(
+        np.round(rng.normal(size=(n, 3)), 3),
+        np.round(rng.normal(size=n), 3),
+        np.round(rng.normal(scale=0.5, size=4), 3),
+        _rounded(rng.uniform(0.01, 0.2)),
+        int(rng.integers(2**31)),
+        int(max_iter),
+    )
+
+
+# --- the checks ----------------------------------------------------------------------------
 
 # Training loop, graded with stand-ins for forward, loss, backward and should_stop.
-_rng = np.random.default_rng(7)
-TRAIN_X, TRAIN_Y = _rng.normal(size=(12, 3)), _rng.normal(size=12)
 TRAIN_STANDINS = {
     "forward": "miniconv_forward",
     "loss": "miniconv_loss",
     "backward": "miniconv_backward",
     "should_stop": "miniconv_should_stop",
 }
-TRAIN = (
-    Call(
-        "train/standins",
-        "train",
-        (TRAIN_X, TRAIN_Y, np.array([0.3, -0.2, 0.5, 0.1]), 0.05, Rng(11)),
-        {"max_iter": 40, "tol": 0.0},
-        TRAIN_STANDINS,
-    ),
-    Call(
-        "train/standins_short",
-        "train",
-        (TRAIN_X[:5], TRAIN_Y[:5], np.array([-0.4, 0.2, 0.1, 0.7]), 0.2, Rng(3)),
-        {"max_iter": 7, "tol": 0.0},
-        TRAIN_STANDINS,
-    ),
-)
-
 BACKWARD_MISTAKES = ("relu_derivative_missing", "error_sign", "weight_sharing_single_path")
 
-CHECKS = [
-    Check("forward_output", FORWARD, matches_reference(FORWARD, "ŷ", (0,))),
-    Check("forward_cache", FORWARD, matches_reference(FORWARD, "cache", (1,))),
-    Check("loss_value", LOSS, matches_reference(LOSS, "ℓ")),
-    *(
-        Check(
-            f"backward_{name}",
-            BACKWARD,
-            matches_reference(BACKWARD, GRADIENT_NAMES[k], (k,)),
-            BACKWARD_MISTAKES,
+
+def build(inputs: Inputs, tag: str = "") -> list[Check]:
+    """The checks of Exercice 1 on ``inputs``; ``tag`` prefixes every call key."""
+    forward = tuple(
+        Call(f"{tag}forward/{i}", "forward", (W, x)) for i, (W, x, _) in enumerate(inputs.cases)
+    )
+    loss = tuple(Call(f"{tag}loss/{i}", "loss", pair) for i, pair in enumerate(inputs.losses))
+    backward = tuple(
+        Call(f"{tag}backward/{i}", "backward", case) for i, case in enumerate(inputs.cases)
+    )
+    limits, plateaus, progress = (
+        _stop_calls(stops, f"{tag}should_stop/{group}")
+        for group, stops in [
+            ("limits", inputs.stop_limits),
+            ("plateau", inputs.stop_plateau),
+            ("progress", inputs.stop_progress),
+        ]
+    )
+    train = tuple(
+        Call(
+            f"{tag}train/{i}",
+            "train",
+            (t.X, t.Y, t.W0, t.alpha, Rng(t.seed)),
+            {"max_iter": t.max_iter, "tol": 0.0},
+            TRAIN_STANDINS,
         )
-        for k, name in enumerate(("dw1", "dw2", "dv1", "dv2"))
-    ),
-    _gradient_check(),
-    Check("should_stop_limits", STOP_LIMITS, same_decision(STOP_LIMITS, "should_stop")),
-    Check("should_stop_plateau", STOP_PLATEAU, same_decision(STOP_PLATEAU, "should_stop")),
-    Check("should_stop_progress", STOP_PROGRESS, same_decision(STOP_PROGRESS, "should_stop")),
-    Check("train_weights", TRAIN, matches_reference(TRAIN, "W", (0,)), ("gradient_ascent",)),
-    Check("train_losses", TRAIN, matches_reference(TRAIN, "losses", (1,)), ("gradient_ascent",)),
-]
+        for i, t in enumerate(inputs.training)
+    )
+    return [
+        Check("forward_output", forward, matches_reference(forward, "ŷ", (0,))),
+        Check("forward_cache", forward, matches_reference(forward, "cache", (1,))),
+        Check("loss_value", loss, matches_reference(loss, "ℓ")),
+        *(
+            Check(
+                f"backward_{name}",
+                backward,
+                matches_reference(backward, GRADIENT_NAMES[k], (k,)),
+                BACKWARD_MISTAKES,
+            )
+            for k, name in enumerate(("dw1", "dw2", "dv1", "dv2"))
+        ),
+        _gradient_check(backward[1:3], tag),
+        Check("should_stop_limits", limits, same_decision(limits, "should_stop")),
+        Check("should_stop_plateau", plateaus, same_decision(plateaus, "should_stop")),
+        Check("should_stop_progress", progress, same_decision(progress, "should_stop")),
+        Check("train_weights", train, matches_reference(train, "W", (0,)), ("gradient_ascent",)),
+        Check(
+            "train_losses", train, matches_reference(train, "losses", (1,)), ("gradient_ascent",)
+        ),
+    ]
+
+
+def _stop_calls(stops: Sequence[Stop], prefix: str) -> tuple[Call, ...]:
+    return tuple(
+        Call(f"{prefix}/{stop.name}", "should_stop", (stop.losses, stop.max_iter, stop.tol))
+        for stop in stops
+    )
+
+
+def _gradient_check(backward: Sequence[Call], tag: str) -> Check:
+    """The four gradients of two cases (one ReLU off, both on) against the student's own
+    forward and loss."""
+    calls, probes = [], []
+    for gradient in backward:
+        W, x, y = gradient.args
+        case = gradient.key.rsplit("/", 1)[-1]
+        for k, name in enumerate(GRADIENT_NAMES):
+            keys = {}
+            for sign, label in ((1, "+"), (-1, "-")):
+                prefix = f"{tag}gradcheck/{case}/{k}{label}"
+                keys[label] = f"{prefix}/loss"
+                calls.append(
+                    Call(f"{prefix}/forward", "forward", (W + sign * STEP * np.eye(4)[k], x))
+                )
+                calls.append(Call(keys[label], "loss", (y, Ref(f"{prefix}/forward", (0,)))))
+            probes.append(Probe(name, gradient, (k,), keys["+"], keys["-"]))
+    judge = agrees_with_finite_differences(probes, STEP, (), "forward + loss")
+    return Check("backward_gradcheck", (*calls, *backward), judge)

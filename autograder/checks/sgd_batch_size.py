@@ -1,6 +1,12 @@
-"""Hidden checks of Exercice 2: prediction, batch gradient, one SGD epoch per batch size."""
+"""Hidden checks of Exercice 2: prediction, batch gradient, one SGD epoch per batch size.
+
+``build`` makes the checks from a set of inputs: the sheet's data (``FIXED``), or data
+``draw``n from a seed.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -10,74 +16,132 @@ from . import Check, matches_reference
 SHEET_X = np.array([1.0, 2.0, 3.0, 4.0])
 SHEET_Y = np.array([2.0, 4.0, 6.0, 8.0])
 W0, ALPHA = 0.5, 0.1
+BATCH_SIZES = (1, 2, 4)
 
-PREDICT = (
-    Call("predict/scalar", "predict", (0.5, 3.0)),
-    Call("predict/array", "predict", (2.5, np.array([1.0, -2.0, 0.5]))),
-)
+
+@dataclass(frozen=True)
+class Epoch:
+    """The arguments of one ``sgd_epoch`` call but the batch size."""
+
+    w0: float
+    alpha: float
+    X: np.ndarray
+    Y: np.ndarray
+
+
+@dataclass(frozen=True)
+class Inputs:
+    predict: tuple[tuple[float, float | np.ndarray], ...]  # (w, x)
+    gradient: tuple[tuple[float, np.ndarray, np.ndarray], ...]  # (w, xb, yb)
+    epoch: Epoch  # N a multiple of 4: no leftover for n_b = 1, 2, 4
+    leftover: tuple[tuple[Epoch, int], ...]  # n_b that does not divide N
+    table: Epoch  # as ``epoch``, run with the student's own batch_gradient
+
 
 _rng = np.random.default_rng(5)
-BATCH_GRADIENT = (
-    Call("batch_gradient/one", "batch_gradient", (W0, SHEET_X[:1], SHEET_Y[:1])),
-    Call("batch_gradient/two", "batch_gradient", (W0, SHEET_X[2:], SHEET_Y[2:])),
-    Call("batch_gradient/all", "batch_gradient", (1.7, SHEET_X, SHEET_Y)),
-    Call(
-        "batch_gradient/random", "batch_gradient", (-0.3, _rng.normal(size=6), _rng.normal(size=6))
+_RANDOM_BATCH = (-0.3, _rng.normal(size=6), _rng.normal(size=6))
+_SHEET = Epoch(W0, ALPHA, SHEET_X, SHEET_Y)
+
+FIXED = Inputs(
+    predict=((0.5, 3.0), (2.5, np.array([1.0, -2.0, 0.5]))),
+    gradient=(
+        (W0, SHEET_X[:1], SHEET_Y[:1]),
+        (W0, SHEET_X[2:], SHEET_Y[2:]),
+        (1.7, SHEET_X, SHEET_Y),
+        _RANDOM_BATCH,
     ),
+    epoch=_SHEET,
+    leftover=((_SHEET, 3), (Epoch(W0, ALPHA, _rng.normal(size=7), _rng.normal(size=7)), 3)),
+    table=_SHEET,
 )
 
-# The epoch is graded with a stand-in batch gradient, so a wrong gradient costs only its own points.
-EPOCH_STANDIN = {"batch_gradient": "epoch_batch_gradient"}
 
-
-def _epoch(batch_size: int, X=SHEET_X, Y=SHEET_Y, label: str = "sheet") -> Call:
-    return Call(
-        f"sgd_epoch/{label}/{batch_size}",
-        "sgd_epoch",
-        (W0, X, Y, ALPHA, batch_size),
-        standins=EPOCH_STANDIN,
+def draw(rng: np.random.Generator) -> Inputs:
+    """Inputs like ``FIXED``, drawn from ``rng``, with the same divisibility of N by n_b."""
+    leftover = []
+    for batch_size in (3, 5):
+        n = int(rng.choice([k for k in range(batch_size + 1, 3 * batch_size) if k % batch_size]))
+        leftover.append((_epoch(rng, n), batch_size))
+    return Inputs(
+        predict=(
+            (_number(rng), _number(rng)),
+            (_number(rng), np.round(rng.uniform(-3, 3, size=int(rng.integers(2, 6))), 2)),
+        ),
+        gradient=tuple((_number(rng), *_data(rng, int(n))) for n in (1, 2, rng.integers(3, 9), 4)),
+        epoch=_epoch(rng, 4 * int(rng.integers(2, 4))),
+        leftover=tuple(leftover),
+        table=_epoch(rng, 4 * int(rng.integers(2, 4))),
     )
 
 
+def _number(rng: np.random.Generator) -> float:
+    return round(float(rng.normal(scale=2.0)), 2)
+
+
+def _data(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n examples near a line y = a x, as on the sheet, with some noise."""
+    x = np.round(rng.uniform(-3, 3, size=n), 2)
+    return x, np.round(rng.uniform(-3, 3) * x + rng.normal(scale=0.5, size=n), 2)
+
+
+def _epoch(rng: np.random.Generator, n: int) -> Epoch:
+    return Epoch(_number(rng), round(float(rng.uniform(0.01, 0.1)), 3), *_data(rng, n))
+
+
+# The epoch is graded with a stand-in batch gradient, so a wrong gradient costs only its own points.
+EPOCH_STANDIN = {"batch_gradient": "epoch_batch_gradient"}
 EPOCH_MISTAKES = ("gradient_ascent", "leftover_batch_used")
-RANDOM_X, RANDOM_Y = _rng.normal(size=7), _rng.normal(size=7)
 
-# The sheet's table, computed end to end with the student's own batch_gradient.
-TABLE = tuple(
-    Call(f"table/{n_b}", "sgd_epoch", (W0, SHEET_X, SHEET_Y, ALPHA, n_b)) for n_b in (1, 2, 4)
-)
 
-CHECKS = [
-    Check("predict_value", PREDICT, matches_reference(PREDICT, "ŷ = w·x")),
-    Check(
-        "batch_gradient_value",
-        BATCH_GRADIENT,
-        matches_reference(BATCH_GRADIENT, "G_b"),
-        ("error_sign", "sum_instead_of_mean"),
-    ),
-    *(
-        Check(
-            f"sgd_epoch_nb{n_b}",
-            (_epoch(n_b),),
-            matches_reference((_epoch(n_b),), f"(w, nombre de mises à jour) pour n_b = {n_b}"),
-            EPOCH_MISTAKES,
+def build(inputs: Inputs, tag: str = "") -> list[Check]:
+    """The checks of Exercice 2 on ``inputs``; ``tag`` prefixes every call key."""
+    predict = tuple(
+        Call(f"{tag}predict/{i}", "predict", args) for i, args in enumerate(inputs.predict)
+    )
+    gradient = tuple(
+        Call(f"{tag}batch_gradient/{i}", "batch_gradient", args)
+        for i, args in enumerate(inputs.gradient)
+    )
+
+    def epoch(key: str, e: Epoch, batch_size: int, standins=EPOCH_STANDIN) -> Call:
+        return Call(
+            f"{tag}{key}", "sgd_epoch", (e.w0, e.X, e.Y, e.alpha, batch_size), standins=standins
         )
-        for n_b in (1, 2, 4)
-    ),
-    Check(
-        "sgd_epoch_leftover",
-        (_epoch(3), _epoch(3, RANDOM_X, RANDOM_Y, "random")),
-        matches_reference(
-            (_epoch(3), _epoch(3, RANDOM_X, RANDOM_Y, "random")),
-            "(w, nombre de mises à jour) quand n_b ne divise pas N",
+
+    leftover = tuple(
+        epoch(f"sgd_epoch/leftover/{i}", e, n_b) for i, (e, n_b) in enumerate(inputs.leftover)
+    )
+    # The sheet's table, computed end to end with the student's own batch_gradient.
+    table = tuple(epoch(f"table/{n_b}", inputs.table, n_b, {}) for n_b in BATCH_SIZES)
+    return [
+        Check("predict_value", predict, matches_reference(predict, "ŷ = w·x")),
+        Check(
+            "batch_gradient_value",
+            gradient,
+            matches_reference(gradient, "G_b"),
+            ("error_sign", "sum_instead_of_mean"),
         ),
-        EPOCH_MISTAKES,
-    ),
-    Check(
-        "sheet_table",
-        TABLE,
-        matches_reference(TABLE, "(w, nombre de mises à jour) du tableau"),
-        # A flipped gradient and a flipped update give the same table: only the sum is named.
-        ("sum_instead_of_mean",),
-    ),
-]
+        *(
+            Check(
+                f"sgd_epoch_nb{n_b}",
+                (call,),
+                matches_reference((call,), f"(w, nombre de mises à jour) pour n_b = {n_b}"),
+                EPOCH_MISTAKES,
+            )
+            for n_b in BATCH_SIZES
+            for call in [epoch(f"sgd_epoch/{n_b}", inputs.epoch, n_b)]
+        ),
+        Check(
+            "sgd_epoch_leftover",
+            leftover,
+            matches_reference(leftover, "(w, nombre de mises à jour) quand n_b ne divise pas N"),
+            EPOCH_MISTAKES,
+        ),
+        Check(
+            "sheet_table",
+            table,
+            matches_reference(table, "(w, nombre de mises à jour) du tableau"),
+            # A flipped gradient and a flipped update give the same table: only the sum is named.
+            ("sum_instead_of_mean",),
+        ),
+    ]

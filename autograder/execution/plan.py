@@ -159,6 +159,8 @@ def encode_args(value: Any) -> Any:
         return {"__rng__": value.seed}
     if isinstance(value, tuple):
         return {"__tuple__": [encode_args(v) for v in value]}
+    if isinstance(value, list):  # the contract passes some inputs as Python lists (losses)
+        return {"__list__": [encode_args(v) for v in value]}
     if isinstance(value, dict):
         return {"__dict__": {k: encode_args(v) for k, v in value.items()}}
     return to_plain(value)
@@ -174,6 +176,8 @@ def decode_args(data: Any) -> Any:
             return Rng(int(content))
         if tag == "__tuple__":
             return tuple(decode_args(v) for v in content)
+        if tag == "__list__":
+            return [decode_args(v) for v in content]
         if tag == "__dict__":
             return {k: decode_args(v) for k, v in content.items()}
     return from_plain(data)

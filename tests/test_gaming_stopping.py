@@ -1,0 +1,189 @@
+"""Stopping criteria: any reasonable criterion the contract allows earns the three
+stopping checks, whatever the seed; a rule that counts iterations, or that never looks
+at the losses, does not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from autograder.checks import reference_module
+
+from .independent import INDEPENDENT
+from .test_gaming_common import DRAWN, SEEDS, functions, namespace_of, passed
+
+STOPPING = ["should_stop_limits", "should_stop_plateau", "should_stop_progress"]
+Rule = Callable[[np.ndarray, float], bool]
+
+
+def criterion(rule: Rule) -> Callable[[list, int, float], bool]:
+    """``should_stop`` with the contract's fixed rules around the student's own ``rule``."""
+
+    def should_stop(losses, max_iter, tol):
+        if len(losses) >= max_iter:
+            return True
+        if tol <= 0 or len(losses) == 0:
+            return False
+        return bool(rule(np.asarray(losses, dtype=np.float64), tol))
+
+    return should_stop
+
+
+def relative_step(losses: np.ndarray, tol: float) -> bool:
+    """The last update changed the loss by less than tol, relatively."""
+    return len(losses) >= 2 and abs(losses[-1] - losses[-2]) <= tol * abs(losses[-2])
+
+
+def relative_window(k: int) -> Rule:
+    """The loss k iterations ago and now differ by less than tol, relatively."""
+    return lambda losses, tol: (
+        len(losses) > k and abs(losses[-1] - losses[-k - 1]) <= tol * abs(losses[-k - 1])
+    )
+
+
+def moving_average(window: int) -> Rule:
+    """The mean of the last window and of the window before differ by less than tol."""
+
+    def rule(losses, tol):
+        if len(losses) < 2 * window:
+            return False
+        recent, before = losses[-window:].mean(), losses[-2 * window : -window].mean()
+        return abs(before - recent) <= tol * abs(before)
+
+    return rule
+
+
+def patience(wait: int, relative: bool) -> Rule:
+    """No improvement of the best loss by more than tol (or tol·best) for ``wait`` steps."""
+
+    def rule(losses, tol):
+        if len(losses) <= wait:
+            return False
+        best_before, best_recent = losses[:-wait].min(), losses[-wait:].min()
+        return best_before - best_recent <= (tol * abs(best_before) if relative else tol)
+
+    return rule
+
+
+def smoothed(beta: float) -> Rule:
+    """An exponential moving average of the loss that no longer moves (relatively)."""
+
+    def rule(losses, tol):
+        average = previous = losses[0]
+        for value in losses[1:]:
+            previous, average = average, beta * average + (1 - beta) * value
+        return len(losses) >= 2 and abs(average - previous) <= tol * abs(previous)
+
+    return rule
+
+
+def no_longer_falls(losses: np.ndarray, tol: float) -> bool:
+    """The loss went up or stayed put at the last iteration."""
+    return len(losses) >= 2 and losses[-1] >= losses[-2] - tol * abs(losses[-2])
+
+
+def flat_trend(window: int) -> Rule:
+    """The slope of a line fitted to the last window is negligible against its mean."""
+
+    def rule(losses, tol):
+        if len(losses) < window:
+            return False
+        slope = np.polyfit(np.arange(window), losses[-window:], 1)[0]
+        return abs(slope) * window <= tol * abs(losses[-window:].mean())
+
+    return rule
+
+
+LEGITIMATE: dict[str, Callable[[list, int, float], bool]] = {
+    "reference": reference_module("backprop_miniconv").should_stop,
+    "independent": namespace_of(INDEPENDENT["backprop_miniconv"])["should_stop"],
+    "relative_step": criterion(relative_step),
+    "relative_window_100": criterion(relative_window(100)),
+    "moving_average_10": criterion(moving_average(10)),
+    "moving_average_250": criterion(moving_average(250)),
+    "patience_400_absolute": criterion(patience(400, relative=False)),
+    "patience_20_relative": criterion(patience(20, relative=True)),
+    "smoothed_0.9": criterion(smoothed(0.9)),
+    "smoothed_0.99": criterion(smoothed(0.99)),
+    "no_longer_falls": criterion(no_longer_falls),
+    "flat_trend_200": criterion(flat_trend(200)),
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", LEGITIMATE)
+def test_a_legitimate_criterion_earns_every_stopping_check(name, seed):
+    namespace = functions(should_stop=LEGITIMATE[name])
+    assert passed("backprop_miniconv", namespace, seed, STOPPING) == set(STOPPING)
+
+
+def counting(count: int) -> Callable[[list, int, float], bool]:
+    """Stops after ``count`` iterations, whatever the losses (and obeys the fixed rules)."""
+    return criterion(lambda losses, tol: len(losses) >= count)
+
+
+COUNTS = (1, 10, 100, 299, 300, 500, 501, 1000, 1500, 2000, 2500, 5000, 10**7)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_bare_iteration_count_earns_nothing(seed):
+    for count in (300, *COUNTS):
+        namespace = functions(should_stop=lambda losses, max_iter, tol, n=count: len(losses) >= n)
+        assert passed("backprop_miniconv", namespace, seed, STOPPING) == set(), count
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_iteration_count_within_the_fixed_rules_earns_only_those(seed):
+    for count in COUNTS:
+        namespace = functions(should_stop=counting(count))
+        found = passed("backprop_miniconv", namespace, seed, STOPPING)
+        assert found == {"should_stop_limits"}, count
+
+
+GAMING: dict[str, Rule] = {
+    "never": lambda losses, tol: False,
+    "always": lambda losses, tol: True,
+    "whole_history_flat": lambda losses, tol: bool(np.ptp(losses) == 0),
+    "back_to_the_first_loss": lambda losses, tol: losses[-1] == losses[0],
+    "loss_below_tol": lambda losses, tol: losses[-1] < tol,
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", GAMING)
+def test_a_rule_that_does_not_detect_a_plateau_earns_only_the_fixed_rules(name, seed):
+    namespace = functions(should_stop=criterion(GAMING[name]))
+    assert passed("backprop_miniconv", namespace, seed, STOPPING) == {"should_stop_limits"}
+
+
+@pytest.mark.parametrize("seed", DRAWN)
+def test_lengths_learnt_from_the_fixed_sequences_earn_nothing_new(seed):
+    """Stop exactly at the lengths of the fixed plateaus: right on fixed inputs only (and
+    not even on all of them: a fixed falling control is as long as a fixed plateau)."""
+    from autograder.checks.backprop_miniconv import FIXED
+
+    plateaus = {
+        len(stop.losses) for stop in FIXED.stop_plateau + FIXED.stop_progress if stop.expected
+    }
+    namespace = functions(should_stop=criterion(lambda losses, tol: len(losses) in plateaus))
+    assert "should_stop_progress" in passed("backprop_miniconv", namespace, None, STOPPING)
+    assert passed("backprop_miniconv", namespace, seed, STOPPING) == {"should_stop_limits"}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ignoring_tol_zero_or_max_iter_loses_the_fixed_rules(seed):
+    plateau = moving_average(50)
+    ignores_tol = functions(
+        should_stop=lambda losses, max_iter, tol: (
+            len(losses) >= max_iter or plateau(np.asarray(losses, dtype=float), 1e-6)
+        )
+    )
+    ignores_max_iter = functions(
+        should_stop=lambda losses, max_iter, tol: (
+            tol > 0 and plateau(np.asarray(losses, dtype=float), tol)
+        )
+    )
+    for namespace in (ignores_tol, ignores_max_iter):
+        assert "should_stop_limits" not in passed("backprop_miniconv", namespace, seed, STOPPING)
