@@ -9,6 +9,7 @@ blank (missing), not as zero, unless asked.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import math
@@ -164,6 +165,8 @@ def gradescope_results(result: dict) -> dict:
     return {
         "score": _number(result.get("score")),
         "output": str(result.get("message") or ""),
+        "output_format": "text",  # feedback quotes the student's own errors: never markup
+        "test_output_format": "text",
         "visibility": "visible",
         "tests": [
             {
@@ -237,8 +240,8 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     if lms == "canvas":
         text = canvas_csv(joined, item, points, lms_id or "0", missing_as_zero)
     elif lms == "moodle":
-        feedback = {
-            s: " ".join(filter(None, [r["message"], adjusted(r, policy)[1]]))
+        feedback = {  # Moodle shows feedback as HTML: the student's error texts are escaped
+            s: html.escape(" ".join(filter(None, [r["message"], adjusted(r, policy)[1]])))
             for s, r in by_student.items()
         }
         text = moodle_csv(joined, item, feedback, missing_as_zero)

@@ -103,7 +103,7 @@ def parse(content: bytes, assignment: str | None = None) -> list[str]:
 
 def _parse(content: bytes, assignment: str | None) -> list[str]:
     try:
-        text = content.decode("utf-8")
+        text = content.decode("utf-8-sig")  # a byte-order mark from a Windows editor is fine
     except UnicodeDecodeError:
         raise InvalidNotebook("not_utf8") from None
     if _too_deep(content, MAX_DEPTH):

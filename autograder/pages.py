@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -55,7 +56,18 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_markdown = Environment(loader=PackageLoader("autograder", "templates"), autoescape=False)
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|<>&~])")
+
+
+def markdown_text(value: object) -> str:
+    """A value shown as literal text in Markdown: no link, image, HTML or table break."""
+    text = str(value).replace("\n", " ")
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text) if isinstance(value, str) else text
+
+
+_markdown = Environment(
+    loader=PackageLoader("autograder", "templates"), autoescape=False, finalize=markdown_text
+)
 
 
 def _latest_results(graded: Path) -> tuple[str, list[dict]]:

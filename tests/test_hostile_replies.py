@@ -90,9 +90,7 @@ def attacked_run(project, tmp_path_factory):
     notebooks["a_honest"] = honest
     notebooks["z_honest"] = honest
     notebooks["blank"] = nbformat.read(project.template("backprop_miniconv"), as_version=4)
-    run, results = grade_notebooks(
-        "backprop_miniconv", notebooks, folder, workers=1, limits=LIMITS
-    )
+    run, results = grade_notebooks("backprop_miniconv", notebooks, folder, workers=1, limits=LIMITS)
     return run, results, folder
 
 
@@ -104,8 +102,8 @@ def test_an_attack_earns_no_more_than_a_blank(attacked_run, name):
     assert "Traceback" not in (results[f"m_{name}"].incident or "")
 
 
-def test_every_submission_is_recorded_and_honest_grades_are_untouched(attacked_run, project):
-    run, results, folder = attacked_run
+def test_every_submission_is_recorded_and_honest_grades_are_untouched(attacked_run):
+    run, results, _ = attacked_run
     assert len(results) == len(ATTACKS) + 3
     honest = [results["a_honest"], results["z_honest"]]
     assert all(r.score == r.max_score and r.status == "graded" for r in honest)
@@ -149,8 +147,8 @@ def test_later_commands_work_on_the_attacked_class(attacked_run, tmp_path):
         assert "Traceback" not in finished.stderr
 
 
-def test_a_rerun_neither_crashes_nor_grades_again(attacked_run, project):
-    run, results, folder = attacked_run
+def test_a_rerun_neither_crashes_nor_grades_again(attacked_run):
+    _, _, folder = attacked_run
     _, again = grade_notebooks("backprop_miniconv", {}, folder, workers=1, limits=LIMITS)
     assert again == {}
 

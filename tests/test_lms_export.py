@@ -84,7 +84,15 @@ def test_blackboard_upload_is_fully_quoted_with_column_id(graded, tmp_path):
 def test_gradescope_results_per_submission(graded, tmp_path):
     export("gradescope", graded / "graded", None, tmp_path, item="TP SGD")
     result = json.loads((tmp_path / "gradescope" / "sgd001" / "results.json").read_text())
-    assert set(result) == {"score", "output", "visibility", "tests"}
+    assert set(result) == {
+        "score",
+        "output",
+        "output_format",
+        "test_output_format",
+        "visibility",
+        "tests",
+    }
+    assert result["output_format"] == result["test_output_format"] == "text"
     assert {"name", "score", "max_score", "output", "visibility"} <= set(result["tests"][0])
     assert sum(t["score"] for t in result["tests"]) == result["score"]
 

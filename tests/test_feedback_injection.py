@@ -1,0 +1,34 @@
+"""Texts a student controls (error messages) reach Markdown, Moodle and Gradescope inert."""
+
+from __future__ import annotations
+
+import json
+
+from autograder.lms_export import gradescope_results
+from autograder.pages import markdown_text, write_feedback
+
+from .conftest import grade_notebooks, notebook_with
+
+PAYLOAD = "![p](http://evil.example/t.png) <script>alert(1)</script> [x](javascript:go) |a|b|"
+
+
+def test_markdown_feedback_shows_the_payload_as_text(tmp_path):
+    cells = [
+        "def forward(W, x):\n"
+        f"    raise ValueError({PAYLOAD!r})\n"
+        "loss = backward = should_stop = train = forward"
+    ]
+    run, results = grade_notebooks("backprop_miniconv", {"eve": notebook_with(cells)}, tmp_path)
+    assert results["eve"].score == 0
+    write_feedback(run.out)
+    markdown = (run.out / "feedback" / "eve.md").read_text(encoding="utf-8")
+    assert "evil.example" in markdown
+    assert "](" not in markdown and "<script>" not in markdown and "|a|" not in markdown
+    output = json.dumps(gradescope_results(results["eve"].to_json()))
+    assert '"output_format": "text"' in output
+
+
+def test_markdown_text_escapes_only_what_markdown_reads():
+    assert markdown_text("q3_passe") == "q3\\_passe"
+    assert markdown_text(1.5) == "1.5"
+    assert markdown_text("<b>") == "\\<b\\>"
