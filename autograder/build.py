@@ -1,9 +1,11 @@
 """``dlgrade build``: from a master notebook to a student template and an otter autograder.
 
-Otter Assign runs on a staged copy of the master with this package and ``solutions/``
-beside it (its ``autograder_files``), so the hidden tests and the reference reach the
-autograder zip and never the student folder. The template is then checked for leaks:
-no line of a solution and no hidden test may appear in it.
+Otter Assign runs on a staged copy of the master with this package and this assignment's
+reference beside it (its ``autograder_files``), so that it can check the master against its
+own hidden tests. Its zip is then rewritten by ``otter_zip.package``: the grading step runs
+dlgrade's engine (the submission sandboxed, compared outside it), and the zip carries this
+assignment's checks and reference only. The template is checked for leaks: no line of a
+solution and no hidden test may appear in it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from pathlib import Path
 import nbformat
 
 from .assignment import Project, load_assignment
+from .otter_zip import package
 
-PACKAGES = ("autograder", "solutions")
 _TRIVIAL = {"...", "pass", "else:", "try:", "return", '"""', "import numpy as np"}
 
 
@@ -43,12 +45,7 @@ def build(name: str, project: Project | None = None, *, check: bool = False) -> 
         stage = Path(tmp) / name
         stage.mkdir()
         shutil.copy(project.master(name), stage / f"{name}.ipynb")
-        for package in PACKAGES:
-            shutil.copytree(
-                project.root / package,
-                stage / package,
-                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-            )
+        _stage_sources(stage, name, project)
         result = stage / "out"
         _otter_assign(stage / f"{name}.ipynb", result)
         template_text = canonical(result / "student" / f"{name}.ipynb")
@@ -72,10 +69,23 @@ def build(name: str, project: Project | None = None, *, check: bool = False) -> 
         dist = project.dist(name)
         dist.mkdir(parents=True, exist_ok=True)
         (zip_path,) = (result / "autograder").glob("*.zip")
-        shutil.copy(zip_path, project.autograder_zip(name))
+        package(zip_path, project.autograder_zip(name), name, project, template_text)
         solution = dist / f"{name}-solution.ipynb"
         shutil.copy(result / "autograder" / f"{name}.ipynb", solution)
     return Built(name, template, project.autograder_zip(name), solution)
+
+
+def _stage_sources(stage: Path, name: str, project: Project) -> None:
+    """What otter assign needs beside the master: the grader, and this assignment's reference
+    only (never the other assignments' solutions)."""
+    shutil.copytree(
+        project.root / "autograder",
+        stage / "autograder",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    (stage / "solutions").mkdir()
+    for module in ("__init__", name):
+        shutil.copy(project.root / "solutions" / f"{module}.py", stage / "solutions")
 
 
 def _otter_assign(master: Path, result: Path) -> None:

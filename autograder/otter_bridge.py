@@ -1,7 +1,10 @@
-"""The hidden test cells of the otter autograder call ``verify``: one check, in otter's kernel.
+"""The hidden test cells of the masters call ``verify``: one check, in otter's kernel.
 
-Otter runs tests in the student's own process, so this path is only as trustworthy as
-otter itself; ``dlgrade grade`` runs the same checks with the submission sandboxed.
+Only ``dlgrade build`` runs it, when otter assign checks the master's own solutions
+against its hidden tests: trusted code on both sides. Students are never graded by it.
+In an otter kernel a student controls the namespace, NumPy and ``verify`` itself, so the
+autograder zip does not run these cells: its plugin (``otter_run``) grades with the
+sandboxed engine instead, as ``dlgrade grade`` does.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -81,12 +82,52 @@ def test_a_leak_is_detected(project):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_autograder_zip_carries_hidden_checks_and_solutions(built, assignment):
+def test_autograder_zip_carries_its_own_engine_only(built, assignment):
+    """The zip's engine holds this assignment's checks, master and reference, never the
+    other assignments'; no grader file sits where otter copies files beside the notebook."""
     with zipfile.ZipFile(built[assignment].autograder_zip) as archive:
-        names = archive.namelist()
-    assert f"files/solutions/{assignment}.py" in names
-    assert "files/autograder/otter_bridge.py" in names
-    assert any(n.startswith("tests/") for n in names)
+        names = set(archive.namelist())
+        config = json.loads(archive.read("otter_config.json"))
+        run_otter = archive.read("run_otter.py").decode()
+        public = json.loads(archive.read("files/dlgrade/public_tests.json"))
+    engine = "files/dlgrade/"
+    assert {n for n in names if n.startswith("files/")} == {
+        n for n in names if n.startswith(engine)
+    }
+    assert {n for n in names if n.startswith(f"{engine}solutions/")} == {
+        f"{engine}solutions/__init__.py",
+        f"{engine}solutions/{assignment}.py",
+    }
+    assert {n for n in names if n.startswith(f"{engine}autograder/checks/")} == {
+        f"{engine}autograder/checks/__init__.py",
+        f"{engine}autograder/checks/{assignment}.py",
+    }
+    assert {n for n in names if n.startswith(f"{engine}assignments/")} == {
+        f"{engine}assignments/{assignment}/{assignment}.ipynb"
+    }
+    for module in ("otter_engine", "otter_run", "grader", "sandbox", "execution/runner"):
+        assert f"{engine}autograder/{module}.py" in names
+    assert not any(n.endswith((".pyc", "cli.py", "gradebook.py")) for n in names)
+    assert config["plugins"] == [
+        {"autograder.otter_run.DlgradePlugin": {"assignment": assignment, "lang": "fr"}}
+    ]
+    assert "sys.path.insert(0, '/autograder/source/files/dlgrade')" in run_otter
+    questions = [q.name for q in load_assignment(assignment).autograded]
+    assert set(public) == set(questions)
+    assert all("verify" not in case["source"] for cases in public.values() for case in cases)
+
+
+def test_public_tests_are_the_templates_without_hidden_cases(project):
+    from autograder.otter_zip import public_tests
+
+    template = nbformat.read(project.template("sgd_batch_size"), as_version=4)
+    tests = public_tests(template)
+    assert [c["name"] for c in tests["q1_gradient"]] == [
+        "test_predict_shape",
+        "test_gradient_at_optimum",
+    ]
+    source = tests["q1_gradient"][0]["source"]
+    assert "@test_case" not in source and source.endswith("test_predict_shape(env=globals())")
 
 
 def test_a_hidden_test_with_an_unknown_check_is_refused(project, tmp_path):

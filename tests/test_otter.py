@@ -1,4 +1,9 @@
-"""The otter autograders: full marks for the reference, nothing for a blank, same scores as ours."""
+"""The otter autograders: full marks for the reference, nothing for a blank, same scores as ours.
+
+The zip grades with dlgrade's engine (``autograder.otter_run``): the reference is a
+student's notebook filled with the reference code, not otter's solution notebook, which
+imports the ``solutions`` package that the sandbox rightly hides.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,9 @@ def otter_run(zip_path: Path, notebook: Path, out: Path) -> dict[str, float]:
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_full_marks_and_blank_zero(built, project, tmp_path, assignment):
     zip_path = built[assignment].autograder_zip
-    reference = otter_run(zip_path, built[assignment].solution_notebook, tmp_path / "ref")
+    notebook = tmp_path / f"{assignment}.ipynb"
+    nbformat.write(correct_notebook(project, assignment), notebook)
+    reference = otter_run(zip_path, notebook, tmp_path / "ref")
     blank = otter_run(zip_path, project.template(assignment), tmp_path / "blank")
     from autograder.assignment import load_assignment
 
@@ -73,3 +80,11 @@ def test_otter_and_dlgrade_agree_on_honest_submissions(built, project, tmp_path,
     for path in sorted(folder.glob("*.ipynb")):
         theirs = otter_run(built[assignment].autograder_zip, path, tmp_path / path.stem)
         assert ours[path.stem] == theirs, path.stem
+
+
+def test_the_solution_notebook_cannot_reach_the_shipped_reference(built, tmp_path):
+    """Otter's solution notebook delegates to ``solutions``: under the zip, the notebook
+    runs where that package does not exist, so delegating to it earns nothing."""
+    built_one = built["sgd_batch_size"]
+    scores = otter_run(built_one.autograder_zip, built_one.solution_notebook, tmp_path / "o")
+    assert set(scores.values()) == {0}
