@@ -131,6 +131,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
             "The instructor has the details."
         ),
     },
+    "status_no_sandbox": {
+        "fr": (
+            "La machine de correction n'offre aucun bac à sable sûr : le notebook n'a pas été "
+            "exécuté. L'enseignant en a le détail dans le journal du correcteur."
+        ),
+        "en": (
+            "The grading machine offers no safe sandbox: the notebook was not run. The "
+            "instructor has the details in the autograder's log."
+        ),
+    },
     "status_killed_worker": {
         "fr": "La correction de ce notebook a fait tomber {tries} machines de calcul : abandonnée.",
         "en": "Grading this notebook brought down {tries} grading workers: given up.",

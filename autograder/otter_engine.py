@@ -80,14 +80,12 @@ def grade(project: Project, assignment: str, path: Path, lang: str, mode: str) -
     sandbox, isolation, problem = open_sandbox(limits, mode, secrets(project, assignment))
     if sandbox is None:  # the details are for the instructor's log, not for the student
         print(f"dlgrade: grading refused: {problem}", file=sys.stderr)
-        error = "no safe sandbox on this grading machine (see the autograder's log)"
-        message = Message("status_grader_failure", {"error": error})
-        return build_report(grader.failed(submission, message), {}, isolation)
+        return build_report(grader.failed(submission, Message("status_no_sandbox")), {}, isolation)
     with sandbox:
         result = grader.grade(submission, sandbox)
         kill_descendants(foreign_only=True)  # no daemon of the graded run sees the next one
         public = run_public_tests(sandbox, submission, result, public_tests(project, assignment))
-    if getattr(result, "incident", None):
+    if result.incident:
         print(f"dlgrade: incident while grading:\n{result.incident}", file=sys.stderr)
     return build_report(result, public, isolation)
 
