@@ -18,9 +18,10 @@ import nbformat
 import yaml
 
 from .checks import ASSIGNMENTS, checks_for
+from .errors import DlgradeError
 
 
-class AssignmentError(ValueError):
+class AssignmentError(DlgradeError, ValueError):
     """A master notebook that does not describe a gradable assignment."""
 
 

@@ -20,12 +20,13 @@ from pathlib import Path
 import nbformat
 
 from .assignment import Project, load_assignment
+from .errors import DlgradeError
 from .otter_zip import package
 
 _TRIVIAL = {"...", "pass", "else:", "try:", "return", '"""', "import numpy as np"}
 
 
-class BuildError(RuntimeError):
+class BuildError(DlgradeError, RuntimeError):
     """The build failed or its output is not what is committed; the message names the file."""
 
 
@@ -42,12 +43,7 @@ def build(name: str, project: Project | None = None, *, check: bool = False) -> 
     project = project or Project.default()
     load_assignment(name, project.root)  # fails early, naming the cell, on a broken master
     with tempfile.TemporaryDirectory(prefix=f"dlgrade-build-{name}-") as tmp:
-        stage = Path(tmp) / name
-        stage.mkdir()
-        shutil.copy(project.master(name), stage / f"{name}.ipynb")
-        _stage_sources(stage, name, project)
-        result = stage / "out"
-        _otter_assign(stage / f"{name}.ipynb", result)
+        result = otter_assigned(name, project, Path(tmp))
         template_text = canonical(result / "student" / f"{name}.ipynb")
         leaks = find_leaks(template_text, name, project)
         if leaks:
@@ -73,6 +69,18 @@ def build(name: str, project: Project | None = None, *, check: bool = False) -> 
         solution = dist / f"{name}-solution.ipynb"
         shutil.copy(result / "autograder" / f"{name}.ipynb", solution)
     return Built(name, template, project.autograder_zip(name), solution)
+
+
+def otter_assigned(name: str, project: Project, folder: Path) -> Path:
+    """Otter assign's own output for one assignment, in ``folder``: its ``student/``
+    template and its native ``autograder/`` zip (hidden tests run in the student's kernel,
+    which ``build`` replaces; the benchmarks time it as otter's baseline)."""
+    stage = folder / name
+    stage.mkdir(parents=True)
+    shutil.copy(project.master(name), stage / f"{name}.ipynb")
+    _stage_sources(stage, name, project)
+    _otter_assign(stage / f"{name}.ipynb", stage / "out")
+    return stage / "out"
 
 
 def _stage_sources(stage: Path, name: str, project: Project) -> None:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from .assignment import AssignmentError, Project, load_assignment
-from .build import BuildError, build
+from .assignment import Project, load_assignment
+from .build import build
 from .class_run import grade_class
+from .errors import DlgradeError
 from .executors import DaskExecutor, LocalExecutor
 from .grader import Settings
-from .late import PolicyError
-from .lms_export import RosterError
-from .manual import ManualImportError
 from .messages import LANGUAGES
-from .notebook import InvalidNotebook
 from .progress import ClassProgress
 from .sandbox import Limits
 
@@ -34,6 +33,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    load_assignment(args.assignment, Project.default().root)  # a wrong name: before any output
     limits = Limits(
         wall_seconds=args.timeout,
         cpu_seconds=int(args.timeout),
@@ -109,7 +109,7 @@ def _manual(args: argparse.Namespace) -> int:
         html, table = export_question(args.assignment, args.question, args.submissions, args.out)
         print(f"read {html}\nfill {table}, then: dlgrade manual import ...")
         return 0
-    gradebook = Gradebook.in_folder(args.graded)
+    gradebook = Gradebook.of_graded(args.graded)
     try:
         count = import_scores(args.assignment, args.question, args.csv, gradebook)
         write_grades(gradebook, load_assignment(args.assignment), args.graded / "grades.csv")
@@ -250,9 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (
-        AssignmentError, BuildError, RosterError, ManualImportError, InvalidNotebook, PolicyError
-    ) as error:  # fmt: skip
+    except DlgradeError as error:
         print(f"dlgrade: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -260,3 +258,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "dlgrade: interrupted; what was graded is saved, run again to resume", file=sys.stderr
         )
         return 130
+    except Exception as error:  # a bug: one line for the user, the traceback in a log
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="dlgrade-crash-", suffix=".log", delete=False
+        ) as log:
+            traceback.print_exc(file=log)
+        print(
+            f"dlgrade: internal error ({type(error).__name__}: {error}); details in {log.name}",
+            file=sys.stderr,
+        )
+        return 1

@@ -40,9 +40,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
+from .errors import DlgradeError
 from .results import SubmissionResult, normalized
 
 metadata = MetaData()
+
+
+class GradebookError(DlgradeError):
+    """A gradebook that cannot serve the command (missing, empty)."""
+
 
 runs = Table(
     "grading_runs",
@@ -125,7 +131,18 @@ class Gradebook:
 
     @classmethod
     def in_folder(cls, folder: Path) -> Gradebook:
+        """The gradebook a class run writes into ``folder`` (created if needed)."""
         folder.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{folder / 'gradebook.sqlite'}")
+
+    @classmethod
+    def of_graded(cls, folder: Path) -> Gradebook:
+        """The gradebook of an already graded folder, for the commands that read it."""
+        if not (folder / "gradebook.sqlite").is_file():
+            raise GradebookError(
+                f"{folder}: no gradebook.sqlite here; grade a class into this folder first "
+                f"(dlgrade grade NAME SUBMISSIONS… --out {folder})"
+            )
         return cls(f"sqlite:///{folder / 'gradebook.sqlite'}")
 
     def start_run(self, assignment: str, autograder_hash: str, settings: dict) -> int:
@@ -217,7 +234,7 @@ class Gradebook:
         with self.engine.connect() as connection:
             name = connection.execute(query).scalar()
         if name is None:
-            raise ValueError(f"{self.url}: the gradebook holds no graded submission")
+            raise GradebookError(f"{self.url}: the gradebook holds no graded submission")
         return name
 
     def latest(self, assignment: str) -> pd.DataFrame:

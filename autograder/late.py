@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .errors import DlgradeError
+
 POLICY_FILE = "late_policy.json"
 
 
-class PolicyError(ValueError):
+class PolicyError(DlgradeError, ValueError):
     """A policy or an extensions file that cannot be used; the message names the file."""
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .assignment import load_assignment
 from .class_run import grade_table
+from .errors import DlgradeError
 from .gradebook import Gradebook
 from .late import LatePolicy, adjusted, load_policy
 from .spreadsheet import safe
@@ -32,7 +33,7 @@ ROSTER_COLUMNS = ("student_id", "last_name", "first_name", "email", "username",
 IDENTITY_COLUMNS = ("student_id", "username", "email", "sis_user_id", "sis_login_id")
 
 
-class RosterError(ValueError):
+class RosterError(DlgradeError, ValueError):
     """A roster that cannot be used; the message names the file and the row."""
 
 
@@ -218,7 +219,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     """Write the import file(s) of ``lms`` from a graded folder's gradebook."""
     if lms not in LMS:
         raise ValueError(f"unknown LMS {lms!r}: one of {', '.join(LMS)}")
-    gradebook = Gradebook.in_folder(grades_dir)
+    gradebook = Gradebook.of_graded(grades_dir)
     try:
         assignment = gradebook.assignment()
         grades = grade_table(gradebook, load_assignment(assignment))

@@ -20,6 +20,7 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .assignment import Question, load_assignment
+from .errors import DlgradeError
 from .gradebook import Gradebook
 from .spreadsheet import safe, unsafe
 from .submissions import collect
@@ -30,7 +31,7 @@ _environment = Environment(
 )
 
 
-class ManualImportError(ValueError):
+class ManualImportError(DlgradeError, ValueError):
     """A filled CSV that cannot be imported; nothing of it was written."""
 
 

@@ -14,6 +14,7 @@ import re
 import nbformat
 import numpy as np
 
+from .errors import DlgradeError
 from .messages import Message
 
 TEMPLATES = {
@@ -74,7 +75,7 @@ _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[{]}")))
 _CHUNK = 1 << 22
 
 
-class InvalidNotebook(ValueError):
+class InvalidNotebook(DlgradeError, ValueError):
     """A submission that cannot be graded; ``reason`` says why in the student's language."""
 
     def __init__(self, key: str, **params: str):

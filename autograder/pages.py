@@ -71,7 +71,7 @@ _markdown = Environment(
 
 
 def _latest_results(graded: Path) -> tuple[str, list[dict]]:
-    gradebook = Gradebook.in_folder(graded)
+    gradebook = Gradebook.of_graded(graded)
     try:
         assignment = gradebook.assignment()
         return assignment, gradebook.latest_results(assignment)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .cgroups import WorkerCgroup
+from .errors import DlgradeError
 from .execution import plan as plan_module
 from .execution import protocol
 
@@ -56,7 +57,7 @@ class Limits:
     processes: int = 32
 
 
-class SandboxError(RuntimeError):
+class SandboxError(DlgradeError, RuntimeError):
     """The runner itself failed (not the submission): it is restarted for the next one."""
 
 
@@ -119,7 +120,9 @@ class Sandbox:
             except protocol.ChannelClosed:
                 detail = self._stderr_tail()
                 self.close()
-                raise SandboxError(f"the sandbox stopped without replying {detail}".strip()) from None
+                raise SandboxError(
+                    f"the sandbox stopped without replying {detail}".strip()
+                ) from None
             except protocol.FrameError as error:
                 self.close()
                 raise ReplyRejected(str(error)) from None

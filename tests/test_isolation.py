@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(bubblewrap() is None, reason="needs the bubblewr
 
 PREFIX = "dlgMARK-"
 
-PLANT = '''
+PLANT = """
 # {marker}
 import ctypes, os, subprocess
 libc = ctypes.CDLL(None, use_errno=True)
@@ -39,9 +39,9 @@ subprocess.Popen(["sleep", "30"], start_new_session=True)
 print("{marker}")
 def forward(W, x):
     raise ValueError("{marker}")
-'''
+"""
 
-SEARCH = r'''
+SEARCH = r"""
 import ctypes, glob, hashlib, os, re
 own = "dlg" + "MARK-" + "own" * 10        # built at run time: a marker of this submission
 prefix = ("dlg" + "MARK-").encode()
@@ -78,7 +78,7 @@ for key in range(0x5eed, 0x5eee):
         address = libc.shmat(segment, None, 0)
         search(ctypes.string_at(address, 4096))
 print("FOUND", sorted(found))
-'''
+"""
 
 
 def marker() -> str:

@@ -1,0 +1,54 @@
+"""Every command fails on one line that names the file: never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import cli
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "--graded", "{missing}"],
+        ["feedback", "--graded", "{missing}"],
+        ["export", "--lms", "canvas", "--graded", "{missing}", "--roster", "r.csv", "--out", "o"],
+        ["grade", "no_such_assignment", "{missing}", "--out", "{out}"],
+        ["validate", "{missing}/x.ipynb"],
+    ],
+)
+def test_a_bad_argument_is_one_line_naming_it(tmp_path, command):
+    missing = tmp_path / "missing"
+    argv = [a.format(missing=missing, out=tmp_path / "out") for a in command]
+    finished = subprocess.run(
+        [sys.executable, "-m", "autograder", *argv], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert finished.returncode != 0
+    assert "Traceback" not in finished.stderr + finished.stdout
+    lines = finished.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dlgrade:"), finished.stderr
+    assert not missing.exists()
+
+
+def test_a_bug_is_one_line_and_a_log(monkeypatch, capsys, tmp_path):
+    def broken(args):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(cli, "parser", lambda: _parser_running(broken))
+    assert cli.main([]) == 1
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("dlgrade: internal error (KeyError") and "Traceback" not in line
+    log = line.rsplit("details in ", 1)[1]
+    assert "Traceback" in Path(log).read_text()
+
+
+def _parser_running(function):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.set_defaults(run=function)
+    return parser
