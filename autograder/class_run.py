@@ -15,7 +15,7 @@ import pandas as pd
 
 from .assignment import Assignment, Project
 from .executors import Executor, LocalExecutor
-from .gradebook import Gradebook
+from .gradebook import GRADED_RECORD, Gradebook
 from .grader import Grader, Settings
 from .results import SubmissionResult
 from .spreadsheet import safe
@@ -61,6 +61,8 @@ def grade_class(
     run.problems += _replacements(gradebook, name, todo)
     run.skipped = len(found) - len(todo)
     (out / "results").mkdir(parents=True, exist_ok=True)
+    record = {"assignment": name, "gradebook": gradebook_url, "lang": settings.lang}
+    (out / GRADED_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
     run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(grader.settings))
     if on_start:
         on_start(len(todo))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .assignment import Project, load_assignment
@@ -34,9 +35,12 @@ def _build(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     load_assignment(args.assignment, Project.default().root)  # a wrong name: before any output
+    for path in args.submissions:
+        if not Path(path).exists():
+            raise DlgradeError(f"{path}: no such file or folder to grade")
     limits = Limits(
         wall_seconds=args.timeout,
-        cpu_seconds=int(args.timeout),
+        cpu_seconds=math.ceil(args.timeout),
         memory_bytes=args.memory_mb * 2**20,
         output_bytes=args.output_mb * 2**20,
     )
@@ -168,10 +172,12 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
     command.add_argument("--regrade", action="store_true", help="grade again what is graded")
     command.add_argument("--gradebook", help="SQLAlchemy URL (default: SQLite in --out)")
-    command.add_argument("--timeout", type=float, default=defaults.limits.wall_seconds,
+    command.add_argument("--timeout", type=_positive(float), default=defaults.limits.wall_seconds,
                          help="seconds per submission (wall clock and CPU)")  # fmt: skip
-    command.add_argument("--memory-mb", type=int, default=defaults.limits.memory_bytes // 2**20)
-    command.add_argument("--output-mb", type=int, default=defaults.limits.output_bytes // 2**20)
+    command.add_argument("--memory-mb", type=_positive(int),
+                         default=defaults.limits.memory_bytes // 2**20)
+    command.add_argument("--output-mb", type=_positive(int),
+                         default=defaults.limits.output_bytes // 2**20)  # fmt: skip
     command.add_argument("--executor", choices=("local", "dask"), default="local",
                          help="where submissions are graded (default: local processes)")  # fmt: skip
     command.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
@@ -244,6 +250,21 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
     command.set_defaults(run=_demo)
     return main
+
+
+def _positive(kind: type) -> Callable[[str], float]:
+    """An argparse type for a limit: a number above zero, or one clear error line."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be above zero")
+        return value
+
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:

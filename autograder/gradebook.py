@@ -46,6 +46,10 @@ from .results import SubmissionResult, normalized
 metadata = MetaData()
 
 
+GRADED_RECORD = "graded.json"
+"""Written by a class run in its output folder: what later commands need to find."""
+
+
 class GradebookError(DlgradeError):
     """A gradebook that cannot serve the command (missing, empty)."""
 
@@ -137,7 +141,14 @@ class Gradebook:
 
     @classmethod
     def of_graded(cls, folder: Path) -> Gradebook:
-        """The gradebook of an already graded folder, for the commands that read it."""
+        """The gradebook of an already graded folder, for the commands that read it: the
+        one named in its ``graded.json`` (``grade --gradebook URL``), else its SQLite file."""
+        try:
+            url = json.loads((folder / GRADED_RECORD).read_text(encoding="utf-8"))["gradebook"]
+        except (OSError, ValueError, KeyError, TypeError):
+            url = None
+        if isinstance(url, str):
+            return cls(url)
         if not (folder / "gradebook.sqlite").is_file():
             raise GradebookError(
                 f"{folder}: no gradebook.sqlite here; grade a class into this folder first "

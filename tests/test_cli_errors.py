@@ -52,3 +52,31 @@ def _parser_running(function):
     parser = argparse.ArgumentParser()
     parser.set_defaults(run=function)
     return parser
+
+
+def test_later_commands_find_a_gradebook_given_by_url(tmp_path, project):
+    import nbformat
+
+    from .conftest import correct_notebook
+
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    nbformat.write(correct_notebook(project, "sgd_batch_size"), submissions / "ana.ipynb")
+    url = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    out = tmp_path / "out"
+    grade = [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(submissions),
+             "--out", str(out), "--gradebook", url, "--workers", "1"]  # fmt: skip
+    assert subprocess.run(grade, capture_output=True).returncode == 0
+    assert not (out / "gradebook.sqlite").exists()
+    report = [sys.executable, "-m", "autograder", "report", "--graded", str(out)]
+    finished = subprocess.run(report, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert (out / "report.html").exists()
+
+
+def test_a_limit_of_zero_is_refused(tmp_path):
+    command = [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(tmp_path),
+               "--out", str(tmp_path / "out"), "--timeout", "0"]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 2 and "--timeout" in finished.stderr
+    assert "Traceback" not in finished.stderr
