@@ -205,6 +205,9 @@ def _duplicates(student: str, group: list[Submission]) -> Iterator[Problem]:
         )
 
 
+_IGNORED_FOLDERS = {".ipynb_checkpoints", "__MACOSX"}
+
+
 def _walk(path: Path, name: str) -> Iterator[Submission | Problem]:
     """The submissions under ``path``; ``name`` is its path from the argument's folder (what
     ``identify`` reads). Any error on one path is a Problem for that path only."""
@@ -214,6 +217,8 @@ def _walk(path: Path, name: str) -> Iterator[Submission | Problem]:
         elif path.is_dir():
             root = path.parent
             for child in sorted(path.rglob("*")):
+                if _IGNORED_FOLDERS & set(child.relative_to(root).parts):
+                    continue  # Jupyter's autosaves, not what the student submitted
                 if child.suffix.lower() in (".ipynb", ".zip") and (
                     child.is_symlink() or child.is_file()
                 ):
@@ -288,7 +293,7 @@ def _read_member(
     name = PurePosixPath(member.filename.replace("\\", "/"))
     if name.suffix.lower() == ".zip":
         return Problem(origin, "archive inside an archive: not opened")
-    if member.is_dir() or "__MACOSX" in name.parts or name.suffix.lower() != ".ipynb":
+    if member.is_dir() or _IGNORED_FOLDERS & set(name.parts) or name.suffix.lower() != ".ipynb":
         return None
     try:
         stamp = datetime(*member.date_time) if member.date_time[0] >= 1980 else None

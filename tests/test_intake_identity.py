@@ -196,3 +196,18 @@ def test_a_bare_file_replacing_an_lms_grade_in_a_later_run_is_reported(tmp_path,
     assert first.problems == []
     second = grade_class("sgd_batch_size", [loose], tmp_path / "out", settings)
     assert any("replaces the grade of student 1009" in p.message for p in second.problems)
+
+
+def test_jupyter_checkpoints_are_never_graded(tmp_path):
+    (tmp_path / "class" / ".ipynb_checkpoints").mkdir(parents=True)
+    (tmp_path / "class" / "ana.ipynb").write_bytes(notebook_bytes())
+    (tmp_path / "class" / ".ipynb_checkpoints" / "ana-checkpoint.ipynb").write_bytes(b"{}")
+    archive = write_zip(
+        tmp_path / "canvas.zip",
+        [
+            ("bob_12_34_tp.ipynb", notebook_bytes()),
+            (".ipynb_checkpoints/bob_12_35_tp-checkpoint.ipynb", b"{}"),
+        ],
+    )
+    found, problems = collect([tmp_path / "class", archive])
+    assert sorted(s.student_id for s in found) == ["12", "ana"] and problems == []
