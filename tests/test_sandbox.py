@@ -64,3 +64,13 @@ def test_a_missing_bubblewrap_is_loud(monkeypatch):
     monkeypatch.setattr("autograder.sandbox.bubblewrap", lambda: None)
     with pytest.warns(UserWarning, match="bubblewrap"), Sandbox(LIMITS) as sandbox:
         assert sandbox.isolation == "limits-only"
+
+
+def test_a_submission_sees_the_whole_python_of_the_grader():
+    """Its private tmpfs must not hide a Python installed under /tmp (a checkout there)."""
+    probe = (
+        "import os, numpy\n"
+        "print(os.path.isdir(os.path.dirname(numpy.__file__)) and os.path.isdir(os.path.dirname(os.__file__)))"
+    )
+    with Sandbox(LIMITS) as sandbox:
+        assert sandbox.run([probe])["output"].strip() == "True"

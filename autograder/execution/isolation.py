@@ -4,7 +4,7 @@ A submission may start several processes and leave IPC objects or files behind. 
 session that supervises it therefore gives it, when it runs as root in the sandbox:
 
 * a new IPC namespace (SysV shared memory, semaphores and message queues die with it);
-* a new mount namespace with a private ``/tmp``: a tmpfs capped in bytes and in inodes;
+* a new mount namespace with a private tmpfs for its files, capped in bytes and inodes;
 * a cgroup (v1 or v2) that caps the *total* memory and process count of all its
   processes, and lets the session kill every one of them.
 
@@ -37,10 +37,13 @@ def _check(result: int, what: str) -> None:
         raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
-def private_namespaces(tmp_bytes: int) -> bool:
-    """Give the calling process (and its future children) its own IPC objects and /tmp.
+def private_namespaces(tmp_bytes: int, folder: str) -> bool:
+    """Give the calling process (and its future children) its own IPC objects and a fresh
+    tmpfs at ``folder``, where the submission's files go.
 
-    Returns False, changing nothing, when the process may not create namespaces.
+    The tmpfs is mounted on its own folder, not over /tmp: the grader's Python may live
+    under /tmp (a checkout there), and must stay visible. Returns False, changing nothing,
+    when the process may not create namespaces.
     """
     if os.geteuid() != 0:
         return False
@@ -51,7 +54,8 @@ def private_namespaces(tmp_bytes: int) -> bool:
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     inodes = max(256, tmp_bytes // 2**20 * INODES_PER_MEGABYTE)
     options = f"size={tmp_bytes},nr_inodes={inodes},mode=0755".encode()
-    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, options), "mount /tmp")
+    os.makedirs(folder, exist_ok=True)
+    _check(_libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options), "mount")
     return True
 
 

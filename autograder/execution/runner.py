@@ -46,6 +46,7 @@ MAX_REQUEST_BYTES = 256 * 1024 * 1024
 MAX_RESULT_BYTES = 16 * 1024 * 1024
 OUTPUT_SHOWN = 4096
 CLEANUP_SECONDS = 2.0
+PRIVATE_FOLDER = "/tmp/submission"  # each submission's own tmpfs, inside the sandbox
 _MAGIC = re.compile(r"^(\s*)[%!].*$", re.M)
 _CELL_EVENT = re.compile(rb"(?:^|\n)cell (\d{1,6})\n")
 
@@ -112,8 +113,10 @@ class Session:
         limits = self.limits
         started = time.monotonic()
         deadline = started + limits["wall_seconds"]
-        private = self.contained and private_namespaces(limits["disk_bytes"])
-        workdir = tempfile.mkdtemp(prefix="submission-", dir="/tmp" if private else self.config.tmp)
+        private = self.contained and private_namespaces(limits["disk_bytes"], PRIVATE_FOLDER)
+        workdir = tempfile.mkdtemp(
+            prefix="submission-", dir=PRIVATE_FOLDER if private else self.config.tmp
+        )
         cgroup = SubmissionCgroup.create(
             self.config.cgroup, limits["memory_bytes"], limits["processes"]
         )
@@ -266,7 +269,8 @@ def _child(
         _limit(resource.RLIMIT_NOFILE, 64)
         _limit(resource.RLIMIT_CORE, 0)
         os.chdir(workdir)
-        os.environ["HOME"] = workdir
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+        tempfile.tempdir = None  # tempfile reads TMPDIR again: files go to the workdir
         events = _run(cells, config.plan, result_fd)
         for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
