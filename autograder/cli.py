@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .assignment import Project, load_assignment
-from .build import build
-from .class_run import grade_class
 from .errors import DlgradeError
-from .executors import DaskExecutor, LocalExecutor
-from .grader import Settings
 from .messages import LANGUAGES
-from .progress import ClassProgress
 from .sandbox import Limits
+
+# Each command imports what it uses when it runs: a student's `dlgrade check` does not
+# pay for otter, pandas or SQLAlchemy.
 
 
 def _build(args: argparse.Namespace) -> int:
+    from .assignment import Project
+    from .build import build
+
     project = Project.default()
     names = args.names or project.names()
     for name in names:
@@ -34,6 +35,12 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    from .assignment import Project, load_assignment
+    from .class_run import grade_class
+    from .executors import DaskExecutor, LocalExecutor
+    from .grader import Settings
+    from .progress import ClassProgress
+
     load_assignment(args.assignment, Project.default().root)  # a wrong name: before any output
     for path in args.submissions:
         if not Path(path).exists():
@@ -67,6 +74,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
+    from .grader import Settings
 
     settings = Settings(workers=args.workers, lang=args.lang)
     table = run_demo(args.out, settings, size=args.size)
@@ -105,6 +113,7 @@ def _pages(args: argparse.Namespace) -> int:
 
 
 def _manual(args: argparse.Namespace) -> int:
+    from .assignment import load_assignment
     from .class_run import write_grades
     from .gradebook import Gradebook
     from .manual import export_question, import_scores
@@ -163,21 +172,21 @@ def parser() -> argparse.ArgumentParser:
     )
     command.set_defaults(run=_build)
 
-    defaults = Settings()
+    defaults = Limits()
     command = commands.add_parser("grade", help="grade a class's submissions, sandboxed")
     command.add_argument("assignment", help="assignment name, e.g. backprop_miniconv")
     command.add_argument("submissions", nargs="+", help=".ipynb files, folders or LMS zips")
     command.add_argument("--out", type=Path, required=True, help="output folder")
-    command.add_argument("--workers", type=int, default=defaults.workers)
+    command.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
     command.add_argument("--regrade", action="store_true", help="grade again what is graded")
     command.add_argument("--gradebook", help="SQLAlchemy URL (default: SQLite in --out)")
-    command.add_argument("--timeout", type=_positive(float), default=defaults.limits.wall_seconds,
+    command.add_argument("--timeout", type=_positive(float), default=defaults.wall_seconds,
                          help="seconds per submission (wall clock and CPU)")  # fmt: skip
     command.add_argument("--memory-mb", type=_positive(int),
-                         default=defaults.limits.memory_bytes // 2**20)
+                         default=defaults.memory_bytes // 2**20)
     command.add_argument("--output-mb", type=_positive(int),
-                         default=defaults.limits.output_bytes // 2**20)  # fmt: skip
+                         default=defaults.output_bytes // 2**20)  # fmt: skip
     command.add_argument("--executor", choices=("local", "dask"), default="local",
                          help="where submissions are graded (default: local processes)")  # fmt: skip
     command.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
@@ -246,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     command.add_argument("--size", type=int, default=30, help="students per assignment")
-    command.add_argument("--workers", type=int, default=defaults.workers)
+    command.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
     command.set_defaults(run=_demo)
     return main
