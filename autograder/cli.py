@@ -94,6 +94,7 @@ def _export(args: argparse.Namespace) -> int:
         item=args.item or args.graded.name,
         lms_id=args.lms_id,
         missing_as_zero=args.missing_as_zero,
+        lang=args.lang,
     )
     for line in report.lines():
         print(line, file=sys.stderr)
@@ -105,7 +106,7 @@ def _pages(args: argparse.Namespace) -> int:
     from .pages import write_feedback, write_report
 
     if args.command == "feedback":
-        written = write_feedback(args.graded, args.lang)
+        written = write_feedback(args.graded, args.lang, args.reveal)
         print(f"{len(written)} feedback page(s) in {args.graded / 'feedback'}")
     else:
         print(f"report: {write_report(args.graded, args.lang)}")
@@ -205,6 +206,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--lms-id", default="", help="Canvas assignment id / Blackboard column id")
     command.add_argument("--missing-as-zero", action="store_true",
                          help="export students without submission as 0 (default: blank)")  # fmt: skip
+    command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback texts' language")
     command.set_defaults(run=_export)
 
     for name, text in (("feedback", "one HTML and Markdown feedback page per student"),
@@ -212,6 +214,10 @@ def parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("--graded", type=Path, required=True, help="a grading --out folder")
         command.add_argument("--lang", choices=LANGUAGES, default="fr")
+        if name == "feedback":
+            command.add_argument("--reveal", choices=("hints", "values"),
+                                 help="what failed checks show (default: the assignment's "
+                                      "feedback.yaml)")  # fmt: skip
         command.set_defaults(run=_pages)
 
     manual = commands.add_parser("manual", help="hand-graded questions").add_subparsers(

@@ -1,8 +1,49 @@
-"""Where a student's answers are compared with the reference's.
+"""Where a student's answers are compared with the reference's, and with what tolerance.
 
 Both sides arrive as plain data decoded by ``execution.plan``: floats, arrays, tuples,
 dicts, or ``Unsupported``. Nothing here runs student code. A comparison returns
 ``None`` when the answer is right, else the ``Message`` that says what is wrong.
+
+Tolerances, and why (every tolerance of the grader is here)
+------------------------------------------------------------
+A number or an array agrees with the reference when every entry satisfies
+
+    |obtained − expected| ≤ rtol · scale,   scale = max(max |expected| over the component, UNIT)
+
+- The *component* is one quantity of the contract: a gradient, the ``W`` that ``train``
+  returns, a loss history, a SoftMax output. Its entries share one scale, so an entry
+  the reference makes 0 (a gradient through an inactive ReLU, a loss at the optimum) is
+  judged against the size of the quantity, not against 0, where rounding errors of a
+  correct computation would look infinitely large.
+- ``UNIT = 1``: every input of the three exercises is of order 1 (data, weights,
+  probabilities, logits up to 2000), so rounding errors of a correct computation are
+  of the order of rtol · 1 even when the result itself is tiny. No mistake of the
+  catalogue changes a quantity by less than a percent of its scale.
+- ``rtol`` follows the precision the student computed in:
+  * float64, the contract's: ``RTOL = 1e-6``. Different but correct orders of
+    operations agree to about 1e-12; legitimate guards move results far less than
+    1e-6 (a probability floor of 1e-300, a ``+ 1e-12`` in a denominator).
+  * float32: ``RTOL_FLOAT32 = 1e-4``, about 800 float32 epsilons (1.2e-7). A float32
+    version of the reference deviates by at most 2e-7 on every check (training loops
+    included), except SoftMax of logits of 1000 to 2000: the logits themselves are then
+    only known to about 1e-4 in float32, and the probabilities to about 6e-5.
+    An answer counts as float32 work when each of its numbers is exactly a float32
+    number, and one at least needs more than 12 bits of mantissa (a float64 result lands
+    on a float32 number by chance with probability 2⁻²⁹ per entry; round numbers such
+    as 0.5 say nothing). Float32 work does not lose points; when it is wrong beyond the
+    float32 tolerance, the message says so (``wrong_value_float32``), and a float64
+    answer off by less than the float32 tolerance is named a precision problem
+    (``wrong_value_precision``), not a mistake of the exercise.
+  * quantities that go through ``log(p)``: ``RTOL_LOG_GUARD = 1e-4``. Students guard the
+    log against p = 0 with a clip, a floor or an ε (Keras clips to [1e-7, 1 − 1e-7]):
+    each changes −log p by at most ε/p, 1e-7/p ≤ 1e-5 for the label probabilities of
+    the inputs (≥ 0.01), well within 1e-4 of a loss of order 1.
+- Gradients checked against finite differences of the student's own functions:
+  ``FD_RTOL = 1e-4`` relative to the derivative, plus ``FD_ATOL = 1e-6``. With a step
+  of 1e-6 on float64 losses, the truncation error (h² · ℓ'''/6 ≈ 1e-13) and the rounding
+  error (ε · |ℓ| / h ≈ 2e-10 · |ℓ|) are far below both. On float32 losses, rounding
+  alone is ε₃₂ · |ℓ| / h ≈ 0.1 · |ℓ|: finite differences mean nothing there, and the
+  gradient check says so (``gradcheck_float32``) rather than blaming the gradient.
 """
 
 from __future__ import annotations
@@ -16,7 +57,22 @@ from .execution.plan import Unsupported
 from .messages import Message, show
 
 RTOL = 1e-6
-ATOL = 1e-9
+"""Relative tolerance of float64 work, relative to the component's scale."""
+RTOL_FLOAT32 = 1e-4
+"""Relative tolerance of float32 work (about 800 float32 epsilons)."""
+RTOL_LOG_GUARD = 1e-4
+"""Relative tolerance of quantities computed through log(p), which students may guard."""
+UNIT = 1.0
+"""Smallest scale of a quantity: the order of magnitude of every input."""
+FD_RTOL = 1e-4
+"""Finite differences of float64 losses against a gradient entry: relative part."""
+FD_ATOL = 1e-6
+"""Finite differences of float64 losses against a gradient entry: absolute part."""
+ROUND_MANTISSA_BITS = 12
+"""A number needing no more mantissa bits than this is "round": it reveals no precision."""
+
+# Kept for callers of the former API: an absolute tolerance is now ``rtol · UNIT``.
+ATOL = RTOL * UNIT
 
 
 class Mismatch(Exception):
@@ -69,10 +125,68 @@ def pick(
     return obtained, expected
 
 
+# --- precision ---------------------------------------------------------------------------
+
+
+def numbers_of(value: Any) -> np.ndarray:
+    """Every number of an answer (nested tuples, lists, dicts, arrays), flattened."""
+    found: list[np.ndarray] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, bool):
+            return
+        if isinstance(item, int | float):
+            found.append(np.array([item], dtype=np.float64))
+        elif isinstance(item, np.ndarray) and item.dtype.kind in "fiu":
+            found.append(item.astype(np.float64).ravel())
+        elif isinstance(item, dict):
+            for inner in item.values():
+                walk(inner)
+        elif isinstance(item, tuple | list):
+            for inner in item:
+                walk(inner)
+
+    walk(value)
+    return np.concatenate(found) if found else np.zeros(0)
+
+
+def is_float32(value: Any) -> bool:
+    """Whether an answer is float32 work: every finite number is exactly a float32 number,
+    and one at least is not round (see the module's notes)."""
+    numbers = numbers_of(value)
+    numbers = numbers[np.isfinite(numbers)]
+    if numbers.size == 0:
+        return False
+    with np.errstate(over="ignore"):
+        narrowed = numbers.astype(np.float32).astype(np.float64)
+    if not np.array_equal(narrowed, numbers):
+        return False
+    mantissa, _ = np.frexp(numbers)
+    scaled = mantissa * 2.0**ROUND_MANTISSA_BITS
+    return bool(np.any(scaled != np.round(scaled)))
+
+
+def tolerance_for(obtained: Any, rtol: float = RTOL) -> float:
+    """The relative tolerance an answer is judged with: ``rtol``, or the float32 one for
+    float32 work if that is larger."""
+    return max(rtol, RTOL_FLOAT32) if is_float32(obtained) else rtol
+
+
+# --- comparison ----------------------------------------------------------------------------
+
+
 def compare(
-    obtained: Any, expected: Any, component: str, *, rtol: float = RTOL, atol: float = ATOL
+    obtained: Any,
+    expected: Any,
+    component: str,
+    *,
+    rtol: float = RTOL,
+    unit: float = UNIT,
+    atol: float | None = None,
 ) -> Message | None:
-    """Compare a number or an array (or a tuple/dict of them) with the reference."""
+    """Compare a number or an array (or a tuple/dict of them) with the reference, with the
+    tolerance described in the module's notes (``atol``, if given, replaces ``rtol·unit``
+    as the smallest absolute tolerance)."""
     if isinstance(expected, tuple | dict):
         keys = range(len(expected)) if isinstance(expected, tuple) else expected
         for key in keys:
@@ -81,7 +195,7 @@ def compare(
                 o, e = pick(obtained, expected, [key], component)
             except Mismatch as mismatch:
                 return mismatch.message
-            message = compare(o, e, label, rtol=rtol, atol=atol)
+            message = compare(o, e, label, rtol=rtol, unit=unit, atol=atol)
             if message:
                 return message
         return None
@@ -97,19 +211,103 @@ def compare(
     same_specials = np.isnan(got) == np.isnan(expected)
     if not np.all(np.isfinite(got) | (same_specials & ~np.isfinite(expected))):
         return Message("not_finite", {"component": component, "obtained": show(_plain(got))})
-    if np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):
-        return None
     finite = np.isfinite(got) & np.isfinite(expected)
-    gap = float(np.max(np.abs(got - expected)[finite])) if finite.any() else float("inf")
+    if not np.array_equal(got[~finite], expected[~finite], equal_nan=True):
+        return _wrong_value(component, got, expected, float("inf"), "wrong_value", {})
+    scale = max(float(np.max(np.abs(expected[finite]), initial=0.0)), unit)
+    float32 = is_float32(got)
+    relative = tolerance_for(got, rtol)
+    allowed = max(relative * scale, atol if atol is not None else 0.0)
+    gap = float(np.max(np.abs(got - expected)[finite], initial=0.0))
+    if gap <= allowed:
+        return None
+    if float32:
+        return _wrong_value(
+            component, got, expected, gap, "wrong_value_float32", {"tolerance": f"{allowed:.1g}"}
+        )
+    if gap <= max(rtol, RTOL_FLOAT32) * scale:
+        return _wrong_value(
+            component,
+            got,
+            expected,
+            gap,
+            "wrong_value_precision",
+            {"relative": f"{gap / scale:.1g}", "tolerance": f"{rtol:.0e}"},
+        )
+    return _wrong_value(component, got, expected, gap, "wrong_value", {})
+
+
+def differing(
+    obtained: np.ndarray, expected: np.ndarray, *, rtol: float = RTOL, unit: float = UNIT
+) -> np.ndarray:
+    """Which entries of an array answer ``compare`` judges wrong (same tolerance): for a
+    page that shows only the entries that differ."""
+    got, wanted = np.asarray(obtained, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    finite = np.isfinite(got) & np.isfinite(wanted)
+    scale = max(float(np.max(np.abs(wanted[finite]), initial=0.0)), unit)
+    allowed = tolerance_for(got, rtol) * scale
+    with np.errstate(invalid="ignore"):
+        same_special = ~finite & ((got == wanted) | (np.isnan(got) & np.isnan(wanted)))
+        return ~(same_special | (finite & (np.abs(got - wanted) <= allowed)))
+
+
+def agrees(obtained: Any, expected: Any, *, rtol: float = RTOL, unit: float = UNIT) -> bool:
+    """Whether ``compare`` finds nothing wrong."""
+    return compare(obtained, expected, "", rtol=rtol, unit=unit) is None
+
+
+def _wrong_value(
+    component: str,
+    got: np.ndarray,
+    expected: np.ndarray,
+    gap: float,
+    key: str,
+    extra: dict[str, Any],
+) -> Message:
+    shown_expected, shown_obtained = distinct_texts(_plain(expected), _plain(got))
     return Message(
-        "wrong_value",
+        key,
         {
             "component": component,
-            "expected": show(_plain(expected)),
-            "obtained": show(_plain(got)),
+            "expected": shown_expected,
+            "obtained": shown_obtained,
             "gap": f"{gap:.3g}",
+            **extra,
         },
     )
+
+
+def distinct_texts(expected: Any, obtained: Any) -> tuple[Any, Any]:
+    """``show`` of both values, with more digits where they would print identically: a
+    student never reads "expected 0.5, got 0.5"."""
+    first, second = show(expected), show(obtained)
+    if str(first) != str(second):
+        return first, second
+    for digits in range(7, 18):
+        a, b = _text(expected, digits), _text(obtained, digits)
+        if a != b:
+            return _like(first, a, expected), _like(second, b, obtained)
+    return first, second
+
+
+def _text(value: Any, digits: int) -> str:
+    if isinstance(value, np.ndarray):
+        if value.size > 12:
+            flat = np.array2string(
+                value.ravel()[:12], precision=digits, separator=", ", floatmode="maxprec"
+            )
+            return f"{flat[:-1]}, …] (forme {value.shape})"
+        return np.array2string(value, precision=digits, separator=", ", floatmode="maxprec")
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _like(shown: Any, text: str, value: Any) -> Any:
+    """``text`` in the type ``show`` gives (a text that may keep its value)."""
+    if hasattr(shown, "value"):
+        return type(shown)(text, value)
+    return text
 
 
 def as_array(value: Any, component: str) -> np.ndarray:

@@ -7,6 +7,7 @@ process writes the gradebook. So both executors give identical results.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import threading
@@ -169,28 +170,42 @@ class DaskExecutor:
                 client = Client(cluster)
         root = self.project_root or (None if self.scheduler else str(grader.project.root))
         attempts: dict[object, tuple[Submission, int]] = {}
+        keys = itertools.count()
 
         def submit(submission: Submission, attempt: int):
             job = RemoteJob(
-                grader.assignment.name, grader.settings, grader.autograder_hash, submission, root
+                grader.assignment.name,
+                grader.settings,
+                grader.autograder_hash,
+                submission.loaded(),  # the bytes travel: workers do not share the files
+                root,
             )
-            key = f"grade-{job.assignment}-{submission.sha256[:16]}-{len(attempts)}"
+            key = f"grade-{job.assignment}-{submission.sha256[:16]}-{next(keys)}"
             future = client.submit(self.task, job, key=key, pure=False)
             attempts[future] = (submission, attempt)
             return future
 
+        # A bounded window of tasks in flight: the coordinator never holds the whole
+        # class's notebooks, whatever its size.
+        pending = iter(submissions)
+        window = 4 * max(1, grader.settings.workers)
         try:
-            futures = as_completed([submit(s, 1) for s in submissions])
+            futures = as_completed()
+            for submission in itertools.islice(pending, window):
+                futures.add(submit(submission, 1))
             for future in futures:
-                submission, attempt = attempts[future]
+                submission, attempt = attempts.pop(future)
                 if future.status == "error" and isinstance(future.exception(), KilledWorker):
                     if attempt < self.max_tries:
                         futures.add(submit(submission, attempt + 1))
-                    else:
-                        message = Message("status_killed_worker", {"tries": self.max_tries})
-                        yield grader.failed(submission, message)
-                    continue
-                yield _outcome(grader, future, submission)
+                        continue
+                    message = Message("status_killed_worker", {"tries": self.max_tries})
+                    yield grader.failed(submission, message)
+                else:
+                    yield _outcome(grader, future, submission)
+                following = next(pending, None)
+                if following is not None:
+                    futures.add(submit(following, 1))
         finally:
             client.cancel([f for f in attempts if not f.done()])
             client.close()

@@ -21,6 +21,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -180,56 +181,62 @@ class Gradebook:
         with self.engine.connect() as connection:
             return {(row.student_id, row.submission_hash) for row in connection.execute(query)}
 
-    def record(self, run_id: int, result: SubmissionResult) -> None:
-        """Store one result, replacing a previous grading of the very same content."""
+    def record(self, run_id: int, *results: SubmissionResult) -> None:
+        """Store results in one transaction, each replacing a previous grading of the very
+        same content (a class run stores them in batches)."""
+        with self.engine.begin() as connection:
+            for result in results:
+                self._record(connection, run_id, result)
+
+    @staticmethod
+    def _record(connection: Connection, run_id: int, result: SubmissionResult) -> None:
         key = (
             (submissions.c.assignment == result.assignment)
             & (submissions.c.student_id == result.student_id)
             & (submissions.c.submission_hash == result.submission_hash)
             & (submissions.c.autograder_hash == result.autograder_hash)
         )
-        with self.engine.begin() as connection:
-            previous = connection.execute(select(submissions.c.id).where(key)).scalars().all()
-            if previous:
-                connection.execute(
-                    delete(check_results).where(check_results.c.submission_id.in_(previous))
-                )
-                connection.execute(delete(submissions).where(key))
-            submission_id = connection.execute(
-                insert(submissions).values(
-                    run_id=run_id,
-                    assignment=result.assignment,
-                    student_id=result.student_id,
-                    student_name=result.student_name,
-                    submission_hash=result.submission_hash,
-                    autograder_hash=result.autograder_hash,
-                    origin=result.origin,
-                    status=result.status,
-                    message=result.message,
-                    score=result.score,
-                    max_score=result.max_score,
-                    isolation=result.isolation,
-                    submitted_at=result.submitted_at,
-                    graded_at=_now(),
-                    result=json.loads(json.dumps(result.to_json())),
-                )
-            ).inserted_primary_key[0]
-            if result.tests:
-                connection.execute(
-                    insert(check_results),
-                    [
-                        {
-                            "submission_id": submission_id,
-                            "check_id": t.name,
-                            "question": t.question,
-                            "score": t.score,
-                            "max_score": t.max_score,
-                            "passed": t.passed,
-                            "misconception": t.misconception,
-                        }
-                        for t in result.tests
-                    ],
-                )
+        previous = connection.execute(select(submissions.c.id).where(key)).scalars().all()
+        if previous:
+            connection.execute(
+                delete(check_results).where(check_results.c.submission_id.in_(previous))
+            )
+            connection.execute(delete(submissions).where(key))
+        submission_id = connection.execute(
+            insert(submissions).values(
+                run_id=run_id,
+                assignment=result.assignment,
+                student_id=result.student_id,
+                student_name=result.student_name,
+                submission_hash=result.submission_hash,
+                autograder_hash=result.autograder_hash,
+                origin=result.origin,
+                status=result.status,
+                message=result.message,
+                score=result.score,
+                max_score=result.max_score,
+                isolation=result.isolation,
+                submitted_at=result.submitted_at,
+                graded_at=_now(),
+                result=json.loads(json.dumps(result.to_json())),
+            )
+        ).inserted_primary_key[0]
+        if result.tests:
+            connection.execute(
+                insert(check_results),
+                [
+                    {
+                        "submission_id": submission_id,
+                        "check_id": t.name,
+                        "question": t.question,
+                        "score": t.score,
+                        "max_score": t.max_score,
+                        "passed": t.passed,
+                        "misconception": t.misconception,
+                    }
+                    for t in result.tests
+                ],
+            )
 
     def submissions(self, assignment: str | None = None) -> pd.DataFrame:
         """Every stored submission row (all gradings), oldest first."""

@@ -17,8 +17,8 @@ from pathlib import Path
 from .assignment import Assignment, Project, load_assignment
 from .checks import judge, plan_for, reference_answers
 from .execution.plan import Answer, answers_from_json, plan_to_json
-from .feedback import feedback_text
-from .messages import Message, render
+from .feedback import feedback_text, finding, reveal_for
+from .messages import LANGUAGES, Message, Translated, render, to_data
 from .notebook import InvalidNotebook, parse
 from .results import SubmissionResult, TestResult
 from .sandbox import Limits, ReplyRejected, Sandbox, SandboxError
@@ -65,6 +65,7 @@ class Grader:
         self.seed: int = settings.seed
         self.assignment = load_assignment(name, self.project.root)
         self.autograder_hash = autograder_hash(self.assignment, self.project)
+        self.reveal = reveal_for(self.assignment.master, "graded")
         plan = plan_for(name, self.assignment.check_ids, seed=self.seed)
         self.plan_keys = {call.key for call in plan}
         self.plan_json = json.dumps(plan_to_json(plan))
@@ -87,10 +88,16 @@ class Grader:
         try:
             if submission.refused:
                 raise InvalidNotebook("refused", reason=submission.refused)
-            cells = parse(submission.content, self.assignment.name)
+            cells = parse(submission.read(), self.assignment.name)
         except InvalidNotebook as invalid:
             file = Path(submission.origin.split("!")[-1]).name
-            reason = f"{file} : {invalid.render(self.settings.lang)}"
+            reason = Message(
+                "file_reason",
+                {
+                    "file": file,
+                    "reason": Translated({lang: invalid.render(lang) for lang in LANGUAGES}),
+                },
+            )
             return self._result(
                 submission,
                 "invalid",
@@ -171,21 +178,22 @@ class Grader:
         answers: dict[str, Answer] | None = None,
         reply: dict | None = None,
     ) -> SubmissionResult:
-        lang = self.settings.lang
+        lang, reveal = self.settings.lang, self.reveal
         tests, questions = [], {}
         for question in self.assignment.autograded:
             earned = 0.0
             for scored in question.checks:
                 if answers is None:
-                    reason = render(message, lang)
+                    not_run = Message("not_run", {"reason": message})
                     test = TestResult(scored.id, question.name, 0.0, scored.points, False,
-                                      render(Message("not_run", {"reason": reason}), lang), None)  # fmt: skip
+                                      render(not_run, lang, reveal), None, (to_data(not_run),))  # fmt: skip
                 else:
                     verdict = judge(self.assignment.name, scored.id, answers, seed=self.seed)
                     score = scored.points if verdict.passed else 0.0
-                    feedback = feedback_text(self.assignment.name, verdict, lang)
+                    feedback = feedback_text(self.assignment.name, verdict, lang, reveal)
                     test = TestResult(scored.id, question.name, score, scored.points,
-                                      verdict.passed, feedback, verdict.misconception)  # fmt: skip
+                                      verdict.passed, feedback, verdict.misconception,
+                                      finding(verdict))  # fmt: skip
                 earned += test.score
                 tests.append(test)
             questions[question.name] = (earned, question.points)
@@ -207,4 +215,5 @@ class Grader:
             cell_errors=(reply or {}).get("cell_errors") or [],
             output=(reply or {}).get("output") or "",
             named_by=submission.named_by,
+            status_message=to_data(message),
         )

@@ -22,6 +22,7 @@ import pandas as pd
 from .assignment import load_assignment
 from .class_run import grade_table
 from .errors import DlgradeError
+from .feedback import check_outputs, questions_feedback, reveal_for, status_text, summary_text
 from .gradebook import Gradebook
 from .late import LatePolicy, adjusted, load_policy
 from .spreadsheet import safe
@@ -159,29 +160,63 @@ def blackboard_csv(joined: pd.DataFrame, item: str, points: float, column_id: st
     return out.getvalue()
 
 
-def gradescope_results(result: dict) -> dict:
-    """One submission's results in Gradescope's autograder format (results.json). A field
-    of the wrong type (an old or damaged gradebook row) is written empty, not raised."""
+def gradescope_results(result: dict, lang: str = "fr", note: str = "") -> dict:
+    """One submission's results in Gradescope's autograder format (results.json), its
+    texts rendered in ``lang`` from the stored findings (``note``: the late penalty). A
+    field of the wrong type (an old or damaged gradebook row) is written empty, not raised."""
     tests = result.get("tests")
+    tests = [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
+    assignment = _assignment(result.get("assignment"))
+    reveal = reveal_for(assignment.master if assignment else None, "graded")
+    outputs = check_outputs({**result, "tests": tests}, assignment, lang, reveal)
     return {
         "score": _number(result.get("score")),
-        "output": str(result.get("message") or ""),
+        "output": " ".join(filter(None, [status_text(result, lang), note])),
         "output_format": "text",  # feedback quotes the student's own errors: never markup
         "test_output_format": "text",
         "visibility": "visible",
         "tests": [
             {
-                "name": f"{test.get('question', '')} — {test.get('name', '')}",
+                "name": name,
                 "score": _number(test.get("score")),
                 "max_score": _number(test.get("max_score")),
                 "status": "passed" if test.get("passed") is True else "failed",
-                "output": str(test.get("feedback") or ""),
+                "output": output,
                 "visibility": "visible",
             }
-            for test in (tests if isinstance(tests, list) else [])
-            if isinstance(test, dict)
+            for test, (name, output) in zip(tests, outputs, strict=True)
         ],
     }
+
+
+def _assignment(name: object):
+    """The assignment's master, for question titles and the reveal setting (None if this
+    project lacks it: the stored question names are used)."""
+    try:
+        return load_assignment(name) if isinstance(name, str) else None
+    except Exception:  # a gradebook from another course: exported without titles
+        return None
+
+
+def moodle_feedback(result: dict, policy: LatePolicy | None, lang: str = "fr") -> str:
+    """The feedback text next to the grade: the status, the late penalty, and the
+    questions that lost points with their named mistakes, in ``lang``."""
+    assignment = _assignment(result.get("assignment"))
+    questions = [
+        q
+        for q in questions_feedback(result, assignment, lang, "hints")
+        if not q.manual  # hand-graded points are in the grade, their comments on the page
+    ]
+    return " ".join(
+        filter(
+            None,
+            [
+                status_text(result, lang),
+                adjusted(result, policy, lang)[1],
+                summary_text(questions, lang),
+            ],
+        )
+    )
 
 
 def _number(value: object) -> float:
@@ -190,22 +225,21 @@ def _number(value: object) -> float:
     return float(value) if math.isfinite(value) else 0.0
 
 
-def write_gradescope(by_student: dict[str, dict], policy: LatePolicy | None, out: Path) -> None:
+def write_gradescope(
+    by_student: dict[str, dict], policy: LatePolicy | None, out: Path, lang: str = "fr"
+) -> None:
     """``out/gradescope/<folder>/results.json`` per student, and ``gradescope_folders.csv``
     (student_id, folder). The folder is ``student_file_name(student_id)``: an id such as
     ``zz/zoe``, ``..`` or ``Zoe`` gets its own folder inside ``gradescope/``, never another
     student's, never outside."""
     rows = []
     for student, result in sorted(by_student.items()):
-        score, note = adjusted(result, policy)
-        result = {
-            **result,
-            "score": score,
-            "message": " ".join(filter(None, [str(result.get("message") or ""), note])),
-        }
+        score, note = adjusted(result, policy, lang)
         folder = out / "gradescope" / student_file_name(student)
         folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(gradescope_results(result), ensure_ascii=False, indent=1)
+        text = json.dumps(
+            gradescope_results({**result, "score": score}, lang, note), ensure_ascii=False, indent=1
+        )
         (folder / "results.json").write_text(text, "utf-8", errors="backslashreplace")
         rows.append([safe(student), folder.name])
     with (out / "gradescope_folders.csv").open(
@@ -215,8 +249,10 @@ def write_gradescope(by_student: dict[str, dict], policy: LatePolicy | None, out
 
 
 def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
-           item: str, lms_id: str = "", missing_as_zero: bool = False) -> RosterReport:  # fmt: skip
-    """Write the import file(s) of ``lms`` from a graded folder's gradebook."""
+           item: str, lms_id: str = "", missing_as_zero: bool = False,
+           lang: str = "fr") -> RosterReport:  # fmt: skip
+    """Write the import file(s) of ``lms`` from a graded folder's gradebook; the feedback
+    texts (Moodle, Gradescope) in ``lang``."""
     if lms not in LMS:
         raise ValueError(f"unknown LMS {lms!r}: one of {', '.join(LMS)}")
     gradebook = Gradebook.of_graded(grades_dir)
@@ -229,7 +265,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     out.mkdir(parents=True, exist_ok=True)
     policy = load_policy(grades_dir)
     if lms == "gradescope":
-        write_gradescope(by_student, policy, out)
+        write_gradescope(by_student, policy, out, lang)
         return RosterReport()
     if roster_path is None:
         raise RosterError(f"--roster is needed to export to {lms}")
@@ -242,8 +278,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
         text = canvas_csv(joined, item, points, lms_id or "0", missing_as_zero)
     elif lms == "moodle":
         feedback = {  # Moodle shows feedback as HTML: the student's error texts are escaped
-            s: html.escape(" ".join(filter(None, [r["message"], adjusted(r, policy)[1]])))
-            for s, r in by_student.items()
+            s: html.escape(moodle_feedback(r, policy, lang)) for s, r in by_student.items()
         }
         text = moodle_csv(joined, item, feedback, missing_as_zero)
     else:

@@ -6,6 +6,7 @@ before writing anything, so a bad file changes nothing, and it names the faulty 
 Ids are written with ``spreadsheet.safe`` and read back with ``unsafe``: ``'bob``, ``bob``
 and ``=bob`` stay three students.
 Manual points live in their own table: an automatic regrade never touches them.
+``hand_grades`` reads them back, with the grader's comments, for the feedback pages.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def collect_answers(assignment: str, question: Question, inputs: list[Path]) -> 
     answers = []
     for submission in submissions:
         try:
-            notebook = nbformat.reads(submission.content.decode("utf-8"), as_version=4)
+            notebook = nbformat.reads(submission.read().decode("utf-8"), as_version=4)
             text = answer_in(notebook, question.prompt)
         except Exception:  # a broken notebook has no answer to read
             text = ""
@@ -147,3 +148,20 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
         rows.append((student, points, (row.get("comment") or "").strip()))
     gradebook.record_manual(assignment, question.name, question.points, rows)
     return len(rows)
+
+
+def hand_grades(
+    gradebook: Gradebook, assignment: str
+) -> tuple[dict[str, dict[str, tuple[float, float, str]]], set[str]]:
+    """The points and comments given by hand: ``{student: {question: (points, max_points,
+    comment)}}``, and the questions graded by hand for anyone in the class (a student
+    without points there counts 0 of them, as in grades.csv)."""
+    grades: dict[str, dict[str, tuple[float, float, str]]] = {}
+    for row in gradebook.manual(assignment).itertuples():
+        comment = row.comment if isinstance(row.comment, str) else ""
+        grades.setdefault(row.student_id, {})[row.question] = (
+            float(row.points),
+            float(row.max_points),
+            comment,
+        )
+    return grades, {question for by_question in grades.values() for question in by_question}

@@ -194,7 +194,7 @@ def run_public_tests(
         not_run = CaseOutcome(False, f"not run: {result.message}")
         return {(t.question, t.name): not_run for t in tests}
     try:
-        cells = parse(submission.content, result.assignment)
+        cells = parse(submission.read(), result.assignment)
     except InvalidNotebook as invalid:
         return {(t.question, t.name): CaseOutcome(False, str(invalid)) for t in tests}
     appended = [f"{t.source}\n" for t in tests]

@@ -28,6 +28,7 @@ from typing import Any
 import nbformat
 
 from .assignment import Project
+from .feedback import settings_path
 from .otter_engine import PUBLIC_TESTS_FILE
 from .otter_run import ENGINE_FOLDER, PLUGIN
 
@@ -119,6 +120,9 @@ def engine_files(name: str, root: Path) -> list[tuple[str, Path]]:
         (f"solutions/{name}.py", root / "solutions" / f"{name}.py"),
         (f"assignments/{name}/{name}.ipynb", Project(root).master(name)),
     ]
+    settings = settings_path(Project(root).master(name))
+    if settings.is_file():  # what feedback reveals, and the questions' titles
+        files.append((f"assignments/{name}/{settings.name}", settings))
     return files
 
 

@@ -19,36 +19,24 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
+from .feedback import (
+    HandGrade,
+    assignment_title,
+    joined_titles,
+    load_settings,
+    mistake,
+    question_title,
+    questions_feedback,
+    reveal_for,
+    status_text,
+)
 from .gradebook import Gradebook
 from .late import adjusted, load_policy
+from .messages import PAGE_LABELS, localized, number_text, points_text
 
-LABELS = {
-    "fr": {
-        "feedback_title": "Retour de correction", "student": "Étudiant·e", "score": "Note",
-        "by_question": "Points par question", "question": "Question", "points": "Points",
-        "points_lower": "points", "to_fix": "Ce qui ne va pas encore", "cell": "cellule",
-        "all_passed": "Tous les tests cachés sont réussis.", "cell_errors": "Erreurs dans les cellules",
-        "report_title": "Rapport de classe", "students": "Étudiant·es", "mean": "Moyenne",
-        "median": "Médiane", "max_points": "Barème", "distribution": "Distribution des notes",
-        "success_by_question": "Réussite par question", "full_marks_share": "Points complets",
-        "mistakes": "Erreurs reconnues les plus fréquentes", "mistake": "Erreur",
-        "incidents": "Copies en erreur, hors délai de calcul ou invalides", "status": "Statut",
-        "message": "Message", "none": "Aucune.", "late": "Rendus en retard",
-    },
-    "en": {
-        "feedback_title": "Grading feedback", "student": "Student", "score": "Score",
-        "by_question": "Points per question", "question": "Question", "points": "Points",
-        "points_lower": "points", "to_fix": "What is not right yet", "cell": "cell",
-        "all_passed": "Every hidden test passes.", "cell_errors": "Errors in cells",
-        "report_title": "Class report", "students": "Students", "mean": "Mean",
-        "median": "Median", "max_points": "Maximum", "distribution": "Score distribution",
-        "success_by_question": "Success per question", "full_marks_share": "Full marks",
-        "mistakes": "Most frequent named mistakes", "mistake": "Mistake",
-        "incidents": "Submissions that errored, timed out or were invalid", "status": "Status",
-        "message": "Message", "none": "None.", "late": "Late submissions",
-    },
-}  # fmt: skip
+LABELS = PAGE_LABELS  # every label of the pages, in French and English: messages.PAGE_LABELS
 
 _environment = Environment(
     loader=PackageLoader("autograder", "templates"),
@@ -59,6 +47,20 @@ _environment = Environment(
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|<>&~])")
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def code_spans(value: object) -> Markup:
+    """A message for HTML: escaped first, then its Markdown-style `code` spans shown as
+    <code> (what is inside them was escaped with the rest)."""
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(value))))
+
+
+_environment.filters.update(
+    num=number_text, pts=points_text, localized=localized, code_spans=code_spans
+)
+
+
 def markdown_text(value: object) -> str:
     """A value shown as literal text in Markdown: no link, image, HTML or table break."""
     text = str(value).replace("\n", " ")
@@ -66,8 +68,14 @@ def markdown_text(value: object) -> str:
 
 
 _markdown = Environment(
-    loader=PackageLoader("autograder", "templates"), autoescape=False, finalize=markdown_text
+    loader=PackageLoader("autograder", "templates"),
+    autoescape=False,
+    finalize=markdown_text,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
+_markdown.filters.update(num=number_text, pts=points_text)
+COLON = {"fr": " : ", "en": ": "}
 
 
 def _latest_results(graded: Path) -> tuple[str, list[dict]]:
@@ -79,21 +87,60 @@ def _latest_results(graded: Path) -> tuple[str, list[dict]]:
         gradebook.close()
 
 
-def write_feedback(graded: Path, lang: str = "fr") -> list[Path]:
-    """feedback/<student>.html and .md for every student of a graded folder."""
-    from .class_run import result_path
+def _assignment(name: str):
+    """The assignment's master (questions, titles), or None when this project lacks it:
+    the pages then use the question names stored with the results."""
+    from .assignment import load_assignment
 
-    _, results = _latest_results(graded)
+    try:
+        return load_assignment(name)
+    except Exception:  # a graded folder from another course: pages without titles
+        return None
+
+
+def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) -> list[Path]:
+    """feedback/<student>.html and .md for every student of a graded folder, in ``lang``.
+
+    ``reveal`` (``hints`` or ``values``) defaults to the assignment's setting for graded
+    submissions (``feedback.yaml``). Hand-graded points and comments come from the
+    gradebook; the score is the one grades.csv and the exports hold, late penalty applied.
+    """
+    from .class_run import result_path
+    from .manual import hand_grades
+
+    gradebook = Gradebook.of_graded(graded)
+    try:
+        name = gradebook.assignment()
+        results = gradebook.latest_results(name)
+        by_hand, graded_by_hand = hand_grades(gradebook, name)
+    finally:
+        gradebook.close()
+    assignment = _assignment(name)
+    master = assignment.master if assignment is not None else None
+    reveal = reveal or reveal_for(master, "graded")
+    title = assignment_title(master, lang, load_settings(master)) if master is not None else name
     policy = load_policy(graded)
     folder = graded / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for result in results:
         stem = result_path(folder, result["student_id"]).stem
-        final, late_note = adjusted(result, policy, lang)
-        context = {"result": result, "t": LABELS[lang], "lang": lang, "final": final,
-                   "late_note": late_note,
-                   "title": f"{result['assignment']} — {result['student_id']}"}  # fmt: skip
+        grades = {q: HandGrade(*g) for q, g in by_hand.get(result["student_id"], {}).items()}
+        questions = questions_feedback(result, assignment, lang, reveal, grades, graded_by_hand)
+        hand = [q for q in questions if q.manual and q.score is not None]
+        total = result["score"] + sum(q.score for q in hand)
+        max_total = result["max_score"] + sum(q.max_score for q in hand if q.manual)
+        final, late_note = adjusted({**result, "score": total}, policy, lang)
+        context = {
+            "result": result, "t": LABELS[lang], "lang": lang, "colon": COLON[lang],
+            "final": final, "max_total": max_total, "late_note": late_note,
+            "status": status_text(result, lang), "questions": questions, "reveal": reveal,
+            "assignment_title": title,
+            "pending": joined_titles([q.title for q in questions if q.state == "pending"], lang),
+            "all_passed": result["status"] == "graded"
+            and all(q.state == "ok" for q in questions if not q.manual),
+            "title": f"{result['assignment']} — {result['student_id']}",
+        }  # fmt: skip
         html = folder / f"{stem}.html"
         html.write_text(_environment.get_template("feedback.html.j2").render(context), "utf-8")
         markdown = _markdown.get_template("feedback.md.j2").render(context)
@@ -109,22 +156,30 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
     scores = [r["score"] for r in results]
     max_score = max(r["max_score"] for r in results)
     names = list(results[0]["questions"])
+    master = _assignment(assignment)
+    settings = load_settings(master.master) if master is not None else None
+    titles = {
+        q.name: question_title(q, lang, settings) for q in (master.questions if master else ())
+    }
     questions = []
     for name in names:
         earned = [r["questions"][name]["score"] for r in results]
         top = results[0]["questions"][name]["max_score"]
         questions.append({
-            "name": name,
+            "name": titles.get(name, name),
             "mean": statistics.fmean(earned),
             "max": top,
             "full_share": sum(e == top for e in earned) / len(earned),
         })  # fmt: skip
-    mistakes = Counter(
-        m
-        for r in results
-        for m in {t_["misconception"] for t_ in r["tests"] if t_["misconception"]}
-    ).most_common(10)
-    incidents = [r for r in results if r["status"] != "graded"]
+    mistakes = [
+        (mistake(m, assignment, lang).title, m, count)
+        for m, count in Counter(
+            m
+            for r in results
+            for m in {t_["misconception"] for t_ in r["tests"] if t_["misconception"]}
+        ).most_common(10)
+    ]
+    incidents = [{**r, "message": status_text(r, lang)} for r in results if r["status"] != "graded"]
     policy = load_policy(graded)
     late = [
         {"student_id": r["student_id"], "note": note}
@@ -137,7 +192,7 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
         "assignment": assignment, "students": len(results), "max_score": max_score,
         "mean": statistics.fmean(scores), "median": statistics.median(scores), "questions": questions,
         "mistakes": mistakes, "incidents": incidents, "late": late,
-        "distribution_png": _histogram(scores, max_score, t["distribution"]),
+        "distribution_png": _histogram(scores, max_score, t["distribution"], t["score_axis"]),
         "questions_png": _bars([q["name"] for q in questions],
                                [100 * q["full_share"] for q in questions], t["full_marks_share"]),
     }  # fmt: skip
@@ -153,11 +208,11 @@ def _png(figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _histogram(scores: list[float], max_score: float, title: str) -> str:
+def _histogram(scores: list[float], max_score: float, title: str, axis: str) -> str:
     figure, axes = plt.subplots(figsize=(6, 3))
     axes.hist(scores, bins=min(20, max(int(max_score), 1)), range=(0, max_score), color="#3b6ea8")
     axes.set_title(title)
-    axes.set_xlabel("score")
+    axes.set_xlabel(axis)
     return _png(figure)
 
 

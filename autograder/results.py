@@ -15,8 +15,10 @@ class TestResult:
     score: float
     max_score: float
     passed: bool
-    feedback: str
+    feedback: str  # rendered when graded, in the run's language: for the engines' reports
     misconception: str | None
+    messages: tuple[dict[str, Any], ...] = ()
+    """The findings as data (``messages.to_data``), rendered in any language when shown."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class SubmissionResult:
     output: str = ""
     incident: str | None = None  # the grader's own traceback: for the instructor only
     named_by: str = "file name"  # what gave the student's identity (submissions.NAMED_BY)
+    status_message: dict[str, Any] | None = None  # ``message`` as data, for any language
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -57,7 +60,9 @@ def normalized(data: Any) -> dict[str, Any]:
 
     Results are validated before they are stored, but a gradebook may come from an
     older version or be edited by hand: fields of the wrong type are replaced by empty
-    ones here, so one odd row never stops ``feedback``, ``report`` or an export.
+    ones here, so one odd row never stops ``feedback``, ``report`` or an export. Results
+    written before findings were stored as data have no ``messages`` nor
+    ``status_message``: their rendered ``feedback`` and ``message`` are shown instead.
     """
     data = data if isinstance(data, dict) else {}
 
@@ -80,6 +85,9 @@ def normalized(data: Any) -> dict[str, Any]:
                 "misconception": t.get("misconception")
                 if isinstance(t.get("misconception"), str)
                 else None,
+                "messages": [m for m in t.get("messages") or [] if isinstance(m, dict)]
+                if isinstance(t.get("messages"), list)
+                else [],
             }
             for t in data.get("tests") or []
             if isinstance(t, dict)
@@ -114,6 +122,9 @@ def normalized(data: Any) -> dict[str, Any]:
         if isinstance(data.get("cell_errors"), list)
         else [],
         "output": text(data.get("output")),
+        "status_message": data.get("status_message")
+        if isinstance(data.get("status_message"), dict)
+        else None,
         "submitted_at": data.get("submitted_at")
         if isinstance(data.get("submitted_at"), str)
         else None,

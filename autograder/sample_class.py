@@ -43,10 +43,11 @@ MUTATIONS: dict[str, tuple[Mutation, ...]] = {
                  ("train_weights", "train_losses")),
     ),
     "sgd_batch_size": (
+        # The table is built by sgd_epoch: a wrong batch_gradient costs only its own points.
         Mutation("sum_instead_of_mean", "np.mean(-xb * (yb - predict(w, xb)))",
-                 "np.sum(-xb * (yb - predict(w, xb)))", ("batch_gradient_value", "sheet_table")),
+                 "np.sum(-xb * (yb - predict(w, xb)))", ("batch_gradient_value",)),
         Mutation("error_sign", "np.mean(-xb * (yb - predict(w, xb)))",
-                 "np.mean(xb * (yb - predict(w, xb)))", ("batch_gradient_value", "sheet_table")),
+                 "np.mean(xb * (yb - predict(w, xb)))", ("batch_gradient_value",)),
         Mutation("gradient_ascent", "w = w - alpha * batch_gradient(", "w = w + alpha * batch_gradient(",
                  ("sgd_epoch_nb1", "sgd_epoch_nb2", "sgd_epoch_nb4", "sgd_epoch_leftover", "sheet_table")),
         Mutation("leftover_batch_used", "n_updates = len(X) // batch_size",

@@ -32,13 +32,15 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from .checks import ASSIGNMENTS
+from .errors import DlgradeError
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
@@ -81,10 +83,34 @@ class Submission:
     refused: str | None = None  # why it cannot be graded (too large...): graded as invalid
     named_by: str = "file name"  # one of NAMED_BY
     lms_order: int = 0  # Canvas attachment id (larger is newer); 0 when the LMS gives none
+    loader: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+    digest: str = ""
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+        return self.digest or hashlib.sha256(self.content).hexdigest()
+
+    def read(self) -> bytes:
+        """The notebook's bytes. A collected class holds none in memory: each is read
+        again when graded, and must still be what was hashed when it was found."""
+        if self.loader is None:
+            return self.content
+        content = self.loader()
+        if hashlib.sha256(content).hexdigest() != self.digest:
+            raise DlgradeError(f"{self.origin}: changed on disk since the class was collected")
+        return content
+
+    def loaded(self) -> Submission:
+        """The same submission carrying its bytes (to send it to another machine)."""
+        return replace(self, content=self.read(), loader=None)
+
+
+def _lazy(submission: Submission, loader: Callable[[], bytes]) -> Submission:
+    """``submission`` without its bytes in memory: hashed now, read again when graded."""
+    if submission.refused:
+        return submission
+    digest = hashlib.sha256(submission.content).hexdigest()
+    return replace(submission, content=b"", loader=loader, digest=digest)
 
 
 @dataclass(frozen=True)
@@ -233,7 +259,8 @@ def _walk(path: Path, name: str) -> Iterator[Submission | Problem]:
             if status.st_size > MAX_NOTEBOOK_BYTES:
                 yield _too_large(name, str(path), status.st_size, stamp)
             else:
-                yield identify(name, str(path), path.read_bytes(), stamp)
+                found = identify(name, str(path), path.read_bytes(), stamp)
+                yield _lazy(found, partial(_read_file, path))
         else:
             yield Problem(str(path), "not a notebook (.ipynb) nor an archive (.zip)")
     except Exception as error:  # a vanished file, a denied folder, a name the OS refuses...
@@ -282,6 +309,7 @@ def _read_archive(path: Path) -> Iterator[Submission | Problem]:
                 if total > MAX_ARCHIVE_BYTES:
                     yield Problem(str(path), "archive larger than the limit; the rest is skipped")
                     return
+                item = _lazy(item, partial(_read_archived, path, member.filename))
             if item is not None:
                 yield item
 
@@ -309,6 +337,16 @@ def _read_member(
     if len(content) > MAX_NOTEBOOK_BYTES:
         return _too_large(str(name), origin, len(content), stamp)
     return identify(str(name), origin, content, stamp)
+
+
+def _read_file(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(MAX_NOTEBOOK_BYTES + 1)
+
+
+def _read_archived(path: Path, member: str) -> bytes:
+    with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+        return stream.read(MAX_NOTEBOOK_BYTES + 1)
 
 
 def _directory_size(file: BinaryIO) -> int | None:

@@ -100,7 +100,7 @@ def peak_submission_kb(classes: dict[str, list[Path]]) -> int:
                 from autograder.notebook import InvalidNotebook, parse
 
                 try:
-                    cells = parse(submission.content)
+                    cells = parse(submission.read())
                 except InvalidNotebook:
                     continue
                 reply = sandbox.run(cells, grader.plan_json)

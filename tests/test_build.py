@@ -103,7 +103,8 @@ def test_autograder_zip_carries_its_own_engine_only(built, assignment):
         f"{engine}autograder/checks/{assignment}.py",
     }
     assert {n for n in names if n.startswith(f"{engine}assignments/")} == {
-        f"{engine}assignments/{assignment}/{assignment}.ipynb"
+        f"{engine}assignments/{assignment}/{assignment}.ipynb",
+        f"{engine}assignments/{assignment}/feedback.yaml",
     }
     for module in ("otter_engine", "otter_run", "grader", "sandbox", "execution/runner"):
         assert f"{engine}autograder/{module}.py" in names

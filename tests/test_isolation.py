@@ -10,6 +10,7 @@ the search works: the test cannot pass because the search found nothing at all.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 
 import pytest
@@ -109,3 +110,36 @@ def test_the_search_finds_markers_planted_in_the_same_submission():
     with Sandbox(Limits(wall_seconds=20, cpu_seconds=20)) as sandbox:
         reply = sandbox.run([PLANT.format(marker=planted), SEARCH])
     assert digest(planted) in reply["output"]
+
+
+FIND_STANDINS = """
+import gc, sys
+
+def grader_functions():
+    module = sys.modules.get("execution.standins")
+    found = {name: getattr(module, name) for name in dir(module)} if module else {}
+    for thing in gc.get_objects():
+        if callable(thing) and getattr(thing, "__module__", "") == "execution.standins":
+            found[thing.__name__] = thing
+    return found
+
+def probe(*args):
+    return sorted(grader_functions())
+"""
+
+
+def test_the_grader_s_stand_ins_are_not_in_a_submission_s_memory():
+    """Calls of the student's own functions run in a child that never loaded the stand-ins;
+    only the calls that need them (training loops) run where they are, and only those
+    answers are kept. The control: the same search finds them in that second child."""
+    plan = (
+        '[{"key": "own", "function": "probe", "args": {"__tuple__": []},'
+        ' "kwargs": {"__dict__": {}}, "standins": {}},'
+        ' {"key": "loop", "function": "probe", "args": {"__tuple__": []},'
+        ' "kwargs": {"__dict__": {}}, "standins": {"loss": "miniconv_loss"}}]'
+    )
+    with Sandbox(Limits(wall_seconds=20, cpu_seconds=20)) as sandbox:
+        reply = sandbox.run([FIND_STANDINS], plan)
+    answers = json.loads(reply["answers"])
+    assert answers["own"]["value"] == {"__array__": {"shape": [0], "data": []}}
+    assert "miniconv_loss" in str(answers["loop"]["value"])

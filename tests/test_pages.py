@@ -23,14 +23,15 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium 
 PAYLOAD = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
 
 
-def dump_dom(page: Path) -> str:
-    """The DOM after Chromium has loaded the page (and run any script in it)."""
+def dump_dom(page: Path, width: int = 1280) -> str:
+    """The DOM after Chromium has loaded the page (and run any script in it), in a window
+    ``width`` pixels wide."""
     with tempfile.TemporaryDirectory() as profile:
         result = subprocess.run(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=3000",
-             "--dump-dom", page.as_uri()],
+             f"--window-size={width},900", "--dump-dom", page.as_uri()],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     return result.stdout
@@ -98,3 +99,27 @@ def test_report_renders_its_plots_and_agrees_with_the_gradebook(graded, tmp_path
     assert incidents == {"bac013", "bac014"}  # the sample class's invalid and exiting notebooks
     table = dom.split('id="incidents"')[1].split("</table>")[0]
     assert all(student in table for student in incidents)
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("student", ["bac015", "bac003", "bac009"])  # right, one mistake, blank
+def test_feedback_pages_fit_a_phone_and_a_desktop(graded, tmp_path, student, width):
+    """Nothing sticks out sideways: long inputs and arrays wrap or are shortened. (Headless
+    Chromium's window is at least 500 pixels wide: the page is laid out ``width`` wide.)"""
+    probe = tmp_path / f"{student}.html"
+    probe.write_text(
+        (graded / "feedback" / f"{student}.html")
+        .read_text(encoding="utf-8")
+        .replace("</head>", f"<style>html {{ width: {width}px; }}</style></head>")
+        .replace(
+            "</body>",
+            "<script>window.onload = () => { document.body.dataset.width = Math.max("
+            "...[...document.body.querySelectorAll('*')].map(e => e.getBoundingClientRect()"
+            ".right)); };</script></body>",
+        ),
+        encoding="utf-8",
+    )
+    dom = dump_dom(probe)
+    assert float(re.search(r'data-width="([\d.]+)"', dom).group(1)) <= width
+    assert "Retour de correction" in dom and "3 b. Passe arrière" in dom

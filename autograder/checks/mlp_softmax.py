@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compare import kind
+from ..compare import RTOL_LOG_GUARD, kind
 from ..execution.plan import Call, Ref, Rng
 from ..messages import Message
 from . import (
@@ -24,8 +24,11 @@ from . import (
     agrees_with_finite_differences,
     call_text,
     fail,
+    inline_choices,
     matches_reference,
     raised,
+    training_loop,
+    with_inlined,
 )
 
 PARAM_NAMES = ("Wh", "bh", "Wy", "by")
@@ -80,6 +83,8 @@ def _fixed_inputs() -> Inputs:
         large_logits=(
             np.array([[1000.0, 0.0, -5.0], [999.0, 1000.0, 1000.0]]),
             np.array([[-1000.0, -1001.0], [-2000.0, -999.0]]),
+            # rows 2000 apart: shifting by the whole array's maximum underflows the second
+            np.array([[1000.0, 998.0, 999.5], [-1000.0, -1002.0, -999.0]]),
         ),
         forward=(forward_params, forward_x),
         probabilities=probabilities,
@@ -129,8 +134,10 @@ def draw(rng: np.random.Generator) -> Inputs:
 
 
 def _probabilities(rng: np.random.Generator, n: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of a SoftMax of random logits, and one-hot labels."""
-    logits = rng.normal(size=(n, ny))
+    """Rows of a SoftMax of random logits, and one-hot labels. Logits within ±1.5 keep
+    every probability above 0.01 (ny ≤ 5): a guard on log(p) of up to 1e-7 moves the loss
+    by less than 1e-5 (see ``compare.RTOL_LOG_GUARD``)."""
+    logits = np.clip(rng.normal(size=(n, ny)), -1.5, 1.5)
     y_hat = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     return y_hat, np.eye(ny)[rng.integers(ny, size=n)]
 
@@ -226,12 +233,24 @@ BACKWARD_MISTAKES = {
     "Wy": ("missing_batch_mean",),
     "by": ("missing_batch_mean", "bias_not_summed"),
 }
+# The training loop is graded with the student's own functions, and with stand-ins
+# (``checks.training_loop``). The stand-in step, loss, SoftMax and grad_logits are the
+# contract's own formulas (θ − lr·∇, the plain cross-entropy, exp/Σexp on the moderate
+# logits of training, Ŷ − Y): a loop computing them inline gives the same. The
+# forward and backward stand-ins are not the exercise's: a loop computing those inline is
+# compared with the reference run with stand-ins for the others only.
 TRAIN_STANDINS = {
     "forward": "mlp_forward",
     "backward": "mlp_backward",
     "sgd_step": "mlp_sgd_step",
     "loss_accuracy": "mlp_loss_accuracy",
+    "softmax": "mlp_softmax",
+    "grad_logits": "mlp_grad_logits",
 }
+TRAIN_INLINABLE = ("forward", "backward")
+TRAIN_MISTAKES = ("gradient_ascent", "last_batch_dropped", "missing_batch_mean", "tanh_derivative")
+"""Loop mistakes, and mistakes of a gradient the loop computes inline (a helper's own
+mistake is not the loop's: the stand-in route passes it)."""
 
 
 def _reference_cache(params: Params, X: np.ndarray, activation: str) -> Params:
@@ -271,33 +290,69 @@ def build(inputs: Inputs, tag: str = "") -> list[Check]:
     )
     step = (Call(f"{tag}sgd_step/values", "sgd_step", inputs.step),)
     *train_args, train_seed = inputs.training
-    train = (
+    train = tuple(
         Call(
-            f"{tag}train/standins",
+            f"{tag}train/standins{suffix}",
             "train",
             (*train_args, Rng(train_seed)),
-            {"activation": "tanh"},
+            {"activation": activation},
             TRAIN_STANDINS,
-        ),
+        )
+        for activation, suffix in (("tanh", ""), ("relu", "/relu"))
+    )
+    own_train = tuple(
+        Call(c.key.replace("train/standins", "train/own", 1), "train", c.args, c.kwargs)
+        for c in train
+    )
+    inlined = tuple(
+        with_inlined(call, names) for call in train for names in inline_choices(TRAIN_INLINABLE)
     )
     return [
         Check("init_params", init, _init_judge(init)),
-        Check("softmax_values", softmax, matches_reference(softmax, "SoftMax")),
+        Check(
+            "softmax_values",
+            softmax,
+            matches_reference(softmax, "SoftMax"),
+            ("softmax_wrong_axis",),
+        ),
         Check(
             "softmax_large_logits",
             large,
             matches_reference(large, "SoftMax (logits de l'ordre de 1000)"),
-            ("softmax_overflow",),
+            ("softmax_overflow", "softmax_wrong_axis"),
         ),
-        Check("forward_output", forward, matches_reference(forward, "ŷ", (0,))),
-        Check("forward_cache", forward, matches_reference(forward, "cache", (1,))),
-        Check("loss_accuracy_values", loss, matches_reference(loss, "(L, acc)")),
+        Check(
+            "forward_output",
+            forward,
+            matches_reference(forward, "ŷ", (0,)),
+            ("softmax_wrong_axis", "softmax_overflow"),
+        ),
+        Check(
+            "forward_cache",
+            forward,
+            matches_reference(forward, "cache", (1,)),
+            ("softmax_wrong_axis", "softmax_overflow"),
+        ),
+        Check(
+            "loss_accuracy_values",
+            loss,
+            matches_reference(loss, "(L, acc)", rtol=RTOL_LOG_GUARD),
+            ("loss_not_averaged",),
+        ),
         Check(
             "loss_accuracy_saturated",
             saturated,
-            matches_reference(saturated, "(L, acc) quand ŷ contient des 0 et des 1"),
+            matches_reference(
+                saturated, "(L, acc) quand ŷ contient des 0 et des 1", rtol=RTOL_LOG_GUARD
+            ),
+            ("loss_not_averaged",),
         ),
-        Check("grad_logits_values", logits, matches_reference(logits, "∂ℓ/∂ỹ")),
+        Check(
+            "grad_logits_values",
+            logits,
+            matches_reference(logits, "∂ℓ/∂ỹ"),
+            ("grad_logits_divided",),
+        ),
         *(
             Check(
                 f"backward_{name}",
@@ -308,9 +363,28 @@ def build(inputs: Inputs, tag: str = "") -> list[Check]:
             for name in PARAM_NAMES
         ),
         _gradient_check(*inputs.gradcheck, tag),
-        Check("sgd_step_values", step, matches_reference(step, "paramètres mis à jour")),
-        Check("train_params", train, matches_reference(train, "paramètres après train", (0,))),
-        Check("train_history", train, matches_reference(train, "history", (1,))),
+        Check(
+            "sgd_step_values",
+            step,
+            matches_reference(step, "paramètres mis à jour"),
+            ("gradient_ascent",),
+        ),
+        Check(
+            "train_params",
+            (*train, *own_train),
+            training_loop(own_train, train, TRAIN_INLINABLE, "paramètres après train", (0,)),
+            TRAIN_MISTAKES,
+            inlined,
+        ),
+        Check(
+            "train_history",
+            (*train, *own_train),
+            training_loop(
+                own_train, train, TRAIN_INLINABLE, "history", (1,), rtol=RTOL_LOG_GUARD
+            ),
+            TRAIN_MISTAKES,
+            inlined,
+        ),
     ]
 
 
@@ -323,7 +397,15 @@ def _gradient_check(params: Params, X: np.ndarray, Y: np.ndarray, tag: str) -> C
         (params, X, Y, Ref(own_forward.key, (1,))),
         {"activation": "tanh"},
     )
-    calls, probes = [own_forward, gradient], []
+    # The same gradient from the reference's cache: right there, it is right, whatever the
+    # student's own forward pass puts in its cache.
+    alternative = Call(
+        f"{tag}gradcheck/backward_reference_cache",
+        "backward",
+        (params, X, Y, _reference_cache(params, X, "tanh")),
+        {"activation": "tanh"},
+    )
+    calls, probes = [own_forward, gradient, alternative], []
     for name in PARAM_NAMES:
         for index in list(np.ndindex(params[name].shape))[:: max(params[name].size // 2, 1)][:2]:
             keys = {}
@@ -339,7 +421,14 @@ def _gradient_check(params: Params, X: np.ndarray, Y: np.ndarray, tag: str) -> C
                     Call(keys[label], "loss_accuracy", (Ref(f"{prefix}/forward", (0,)), Y))
                 )
             probes.append(
-                Probe(f"∂L/∂{name}{list(index)}", gradient, (name, *index), keys["+"], keys["-"])
+                Probe(
+                    f"∂L/∂{name}{list(index)}",
+                    gradient,
+                    (name, *index),
+                    keys["+"],
+                    keys["-"],
+                    alternative,
+                )
             )
     judge = agrees_with_finite_differences(probes, STEP, (0,), "forward + loss_accuracy")
     return Check("backward_gradcheck", tuple(calls), judge)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..execution.plan import Call
-from . import Check, matches_reference
+from . import Check, inline_choices, matches_reference, training_loop, with_inlined
 
 SHEET_X = np.array([1.0, 2.0, 3.0, 4.0])
 SHEET_Y = np.array([2.0, 4.0, 6.0, 8.0])
@@ -88,9 +88,16 @@ def _epoch(rng: np.random.Generator, n: int) -> Epoch:
     return Epoch(_number(rng), round(float(rng.uniform(0.01, 0.1)), 3), *_data(rng, n))
 
 
-# The epoch is graded with a stand-in batch gradient, so a wrong gradient costs only its own points.
-EPOCH_STANDIN = {"batch_gradient": "epoch_batch_gradient"}
-EPOCH_MISTAKES = ("gradient_ascent", "leftover_batch_used")
+# The epoch is graded with the student's own batch_gradient, and with a stand-in for it
+# (``checks.training_loop``): a wrong gradient costs only its own points, and an epoch that
+# computes the gradient inline is compared with the reference's own gradient. predict's
+# stand-in is the sheet's w·x: an inline gradient calling a wrong predict is still judged
+# on the loop alone.
+EPOCH_STANDIN = {"batch_gradient": "epoch_batch_gradient", "predict": "epoch_predict"}
+EPOCH_INLINABLE = ("batch_gradient",)
+EPOCH_MISTAKES = ("gradient_ascent", "leftover_batch_used", "sum_instead_of_mean")
+"""Loop mistakes, and the mistake of a gradient the loop computes inline (a wrong
+batch_gradient called by the loop is not the loop's mistake: the stand-in route passes it)."""
 
 
 def build(inputs: Inputs, tag: str = "") -> list[Check]:
@@ -108,11 +115,18 @@ def build(inputs: Inputs, tag: str = "") -> list[Check]:
             f"{tag}{key}", "sgd_epoch", (e.w0, e.X, e.Y, e.alpha, batch_size), standins=standins
         )
 
-    leftover = tuple(
-        epoch(f"sgd_epoch/leftover/{i}", e, n_b) for i, (e, n_b) in enumerate(inputs.leftover)
-    )
-    # The sheet's table, computed end to end with the student's own batch_gradient.
-    table = tuple(epoch(f"table/{n_b}", inputs.table, n_b, {}) for n_b in BATCH_SIZES)
+    def epoch_check(check_id: str, keys_and_epochs, component: str, mistakes) -> Check:
+        """An epoch check, right with the student's batch_gradient or with the stand-in."""
+        standin = tuple(epoch(key, e, n_b) for key, e, n_b in keys_and_epochs)
+        own = tuple(
+            epoch(key.replace("/", "/own/", 1), e, n_b, {}) for key, e, n_b in keys_and_epochs
+        )
+        inlined = tuple(
+            with_inlined(c, names) for c in standin for names in inline_choices(EPOCH_INLINABLE)
+        )
+        judge = training_loop(own, standin, EPOCH_INLINABLE, component)
+        return Check(check_id, (*standin, *own), judge, mistakes, inlined)
+
     return [
         Check("predict_value", predict, matches_reference(predict, "ŷ = w·x")),
         Check(
@@ -122,26 +136,26 @@ def build(inputs: Inputs, tag: str = "") -> list[Check]:
             ("error_sign", "sum_instead_of_mean"),
         ),
         *(
-            Check(
+            epoch_check(
                 f"sgd_epoch_nb{n_b}",
-                (call,),
-                matches_reference((call,), f"(w, nombre de mises à jour) pour n_b = {n_b}"),
+                [(f"sgd_epoch/{n_b}", inputs.epoch, n_b)],
+                f"(w, nombre de mises à jour) pour n_b = {n_b}",
                 EPOCH_MISTAKES,
             )
             for n_b in BATCH_SIZES
-            for call in [epoch(f"sgd_epoch/{n_b}", inputs.epoch, n_b)]
         ),
-        Check(
+        epoch_check(
             "sgd_epoch_leftover",
-            leftover,
-            matches_reference(leftover, "(w, nombre de mises à jour) quand n_b ne divise pas N"),
+            [(f"sgd_epoch/leftover/{i}", e, n_b) for i, (e, n_b) in enumerate(inputs.leftover)],
+            "(w, nombre de mises à jour) quand n_b ne divise pas N",
             EPOCH_MISTAKES,
         ),
-        Check(
+        # The sheet's table, from the student's sgd_epoch: a wrong batch_gradient costs only
+        # its own points here too.
+        epoch_check(
             "sheet_table",
-            table,
-            matches_reference(table, "(w, nombre de mises à jour) du tableau"),
-            # A flipped gradient and a flipped update give the same table: only the sum is named.
-            ("sum_instead_of_mean",),
+            [(f"table/{n_b}", inputs.table, n_b) for n_b in BATCH_SIZES],
+            "(w, nombre de mises à jour) du tableau",
+            ("gradient_ascent", "sum_instead_of_mean"),
         ),
     ]

@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import Any
 
 import numpy as np
@@ -261,14 +262,71 @@ def run_plan(
         try:
             args = [_resolve(a, answers) for a in call.args]
             kwargs = {k: _resolve(v, answers) for k, v in call.kwargs.items()}
+            before = _copy((args, kwargs))
             with _standins_in(namespace, {n: standins[s] for n, s in call.standins.items()}):
                 value = function(*args, **kwargs)
             answers[call.key] = Answer(from_plain(to_plain(value)))
+            changed = _modified(before, (args, kwargs))
+            if changed:
+                answers[call.key + MODIFIED] = Answer(changed)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             answers[call.key] = Answer(error=describe_exception(exc))
     return answers
+
+
+MAX_HELPER_CONTAINER = 256
+"""A notebook's dict or list longer than this is data, not a registry of helpers: stand-ins
+are not looked for in it (that would cost time on every training call)."""
+
+MODIFIED = "#modified"
+"""Suffix of the extra answer that lists the arguments a call modified in place (their
+positions, or names for keyword arguments); absent when it modified none."""
+
+
+def modified_arguments(answers: Mapping[str, Answer], key: str) -> tuple[int | str, ...]:
+    """The arguments the call ``key`` modified in place, as ``run_plan`` recorded them."""
+    record = answers.get(key + MODIFIED)
+    if record is None or not record.ok or not isinstance(record.value, tuple):
+        return ()
+    return tuple(v for v in record.value if isinstance(v, int | str) and not isinstance(v, bool))
+
+
+def _modified(before: tuple[list, dict], after: tuple[list, dict]) -> tuple[int | str, ...]:
+    """Which arguments differ from their copies taken before the call."""
+    (args_before, kwargs_before), (args_after, kwargs_after) = before, after
+    changed: list[int | str] = [
+        i for i, (a, b) in enumerate(zip(args_before, args_after, strict=True)) if not _same(a, b)
+    ]
+    changed += [k for k in kwargs_before if not _same(kwargs_before[k], kwargs_after[k])]
+    return tuple(changed)
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Whether an argument still holds what it held (generators and other objects: yes)."""
+    if isinstance(before, np.ndarray):
+        return (
+            isinstance(after, np.ndarray)
+            and before.shape == after.shape
+            and before.dtype == after.dtype
+            and bool(np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"))
+        )
+    if isinstance(before, dict):
+        return (
+            isinstance(after, dict)
+            and before.keys() == after.keys()
+            and all(_same(before[k], after[k]) for k in before)
+        )
+    if isinstance(before, list | tuple):
+        return (
+            type(after) is type(before)
+            and len(before) == len(after)
+            and all(_same(a, b) for a, b in zip(before, after, strict=True))
+        )
+    if isinstance(before, float) and isinstance(after, float):
+        return before == after or (before != before and after != after)
+    return True
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -310,14 +368,74 @@ def _copy(value: Any) -> Any:
 def _standins_in(
     namespace: MutableMapping[str, Any], replacements: Mapping[str, Callable[..., Any]]
 ) -> Iterator[None]:
+    """Replace the named functions during one call, wherever the notebook holds them: under
+    their names, under other global names (``grad = backward``), as default arguments
+    (``def train(..., backward=backward)``) and in closures of the notebook's functions."""
     missing = object()
-    saved = {name: namespace.get(name, missing) for name in replacements}
-    namespace.update(replacements)
+    originals = {name: namespace.get(name, missing) for name in replacements}
+    swap = {id(f): replacements[n] for n, f in originals.items() if f is not missing}
+    saved_names = dict(originals)
+    for name, value in list(namespace.items()):
+        if name not in replacements and id(value) in swap and callable(value):
+            saved_names[name] = value
+    saved_functions = []
+    if swap:
+        for value in list(namespace.values()):
+            if isinstance(value, FunctionType) and id(value) not in swap:
+                saved_functions.append(_swap_in_function(value, swap))
+            elif type(value) in (dict, list) and len(value) <= MAX_HELPER_CONTAINER:
+                saved_functions.append(_swap_in_container(value, swap))  # {"grad": backward}
+    for name, value in saved_names.items():
+        if name in replacements:
+            namespace[name] = replacements[name]
+        else:
+            namespace[name] = swap[id(value)]
     try:
         yield
     finally:
-        for name, value in saved.items():
+        for name, value in saved_names.items():
             if value is missing:
                 namespace.pop(name, None)
             else:
                 namespace[name] = value
+        for restore in saved_functions:
+            restore()
+
+
+def _swap_in_container(container: dict | list, swap: Mapping[int, Any]) -> Callable[[], None]:
+    """Put the replacements into a notebook's dict or list of functions; returns the undo."""
+    keys = container.keys() if isinstance(container, dict) else range(len(container))
+    saved = [(key, container[key]) for key in list(keys) if id(container[key]) in swap]
+    for key, value in saved:
+        container[key] = swap[id(value)]
+
+    def restore() -> None:
+        for key, value in saved:
+            container[key] = value
+
+    return restore
+
+
+def _swap_in_function(function: FunctionType, swap: Mapping[int, Any]) -> Callable[[], None]:
+    """Put the replacements into ``function``'s defaults and closure; returns the undo."""
+    defaults, kwdefaults = function.__defaults__, function.__kwdefaults__
+    if defaults:
+        function.__defaults__ = tuple(swap.get(id(d), d) for d in defaults)
+    if kwdefaults:
+        function.__kwdefaults__ = {k: swap.get(id(v), v) for k, v in kwdefaults.items()}
+    cells = []
+    for cell in function.__closure__ or ():
+        try:
+            content = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if id(content) in swap:
+            cells.append((cell, content))
+            cell.cell_contents = swap[id(content)]
+
+    def restore() -> None:
+        function.__defaults__, function.__kwdefaults__ = defaults, kwdefaults
+        for cell, content in cells:
+            cell.cell_contents = content
+
+    return restore

@@ -38,8 +38,15 @@ import numpy.random  # imported once by the server, not by every child (about 14
 
 from . import protocol
 from .isolation import MemoryWatchdog, SubmissionCgroup, private_namespaces, remove_ipc_objects
-from .plan import Call, answers_to_json, describe_exception, plan_from_json, run_plan
-from .standins import STANDINS
+from .plan import (
+    MODIFIED,
+    Call,
+    Ref,
+    answers_to_json,
+    describe_exception,
+    plan_from_json,
+    run_plan,
+)
 
 NOBODY = 65534
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -102,20 +109,53 @@ def _session(config: Config, contained: bool) -> None:
 
 
 class Session:
-    """One submission, from its private namespaces to its reply."""
+    """One submission, from its private namespaces to its reply.
+
+    The plan runs in two children. The first runs the cells and every call of the
+    submission's own functions; the grader's stand-ins are nowhere in its memory. The
+    second, only for the calls that need them (training loops judged on their mechanics),
+    runs the cells again with the stand-ins loaded, and only its answers to those calls
+    are kept: a notebook that finds the stand-ins there cannot answer anything else with
+    them.
+    """
 
     def __init__(self, config: Config, contained: bool):
         self.config = config
         self.limits = config.limits
         self.contained = contained
+        self.private = False
 
     def run(self, cells: list[str]) -> dict[str, Any]:
         limits = self.limits
         started = time.monotonic()
         deadline = started + limits["wall_seconds"]
-        private = self.contained and private_namespaces(limits["disk_bytes"], PRIVATE_FOLDER)
+        self.private = self.contained and private_namespaces(limits["disk_bytes"], PRIVATE_FOLDER)
+        own = [call for call in self.config.plan if not call.standins]
+        replaced = [call for call in self.config.plan if call.standins]
+        first = self._execute(cells, own, deadline, standins=False)
+        answers, status = first.events.get("answers"), first.status
+        if replaced and isinstance(answers, str):
+            second = self._execute(cells, _needed(replaced, own), deadline, standins=True)
+            answers = _merged(answers, second.events.get("answers"), replaced)
+        return {
+            "status": status,
+            "answers": answers,
+            "cell_errors": first.events.get("cell_errors", []),
+            "last_cell": first.events.get("cell"),
+            "output": first.output.decode("utf-8", errors="replace"),
+            "seconds": round(time.monotonic() - started, 3),
+            "peak_memory_kb": first.peak_kb,
+            "runner_memory_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "exit": first.exit,
+        }
+
+    def _execute(
+        self, cells: list[str], calls: list[Call], deadline: float, *, standins: bool
+    ) -> Outcome:
+        """One child: run the cells and ``calls``, watch it, kill what it left, clean up."""
+        limits = self.limits
         workdir = tempfile.mkdtemp(
-            prefix="submission-", dir=PRIVATE_FOLDER if private else self.config.tmp
+            prefix="submission-", dir=PRIVATE_FOLDER if self.private else self.config.tmp
         )
         cgroup = SubmissionCgroup.create(
             self.config.cgroup, limits["memory_bytes"], limits["processes"]
@@ -127,7 +167,8 @@ class Session:
         pid = os.fork()
         if pid == 0:
             os.close(result_read)
-            _child(cells, self.config, workdir, result_write, output_fd, cgroup)
+            job = Job(cells, calls, standins, workdir, result_write, output_fd)
+            _child(job, limits, cgroup)
         os.close(result_write)
         watchdog = (
             None
@@ -152,7 +193,7 @@ class Session:
             )
             if cgroup:
                 cgroup.remove()
-            if not private:
+            if not self.private:
                 remove_ipc_objects()
             shutil.rmtree(workdir, ignore_errors=True)
         events = _events(watched.result)
@@ -172,19 +213,77 @@ class Session:
             status = "timeout"
         else:
             status = _status(events)
-        return {
-            "status": status,
-            "answers": events.get("answers"),
-            "cell_errors": events.get("cell_errors", []),
-            "last_cell": events.get("cell"),
-            "output": output.decode("utf-8", errors="replace"),
-            "seconds": round(time.monotonic() - started, 3),
-            "peak_memory_kb": peak // 1024 if peak else (usage.ru_maxrss if usage else None),
-            "runner_memory_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "exit": f"stopped by the grader ({watched.stopped})"
+        return Outcome(
+            status=status,
+            events=events,
+            output=output,
+            peak_kb=peak // 1024 if peak else (usage.ru_maxrss if usage else None),
+            exit=f"stopped by the grader ({watched.stopped})"
             if watched.wait_status is None
             else _describe_exit(watched.wait_status),
-        }
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one child runs, and where it writes."""
+
+    cells: list[str]
+    calls: list[Call]
+    standins: bool
+    workdir: str
+    result_fd: int
+    output_fd: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one child ended, as the session reports it."""
+
+    status: str
+    events: dict[str, Any]
+    output: bytes
+    peak_kb: int | None
+    exit: str
+
+
+def _needed(calls: list[Call], others: list[Call]) -> list[Call]:
+    """``calls`` preceded by the calls among ``others`` whose answers they take as inputs."""
+    keys = {key for call in calls for key in _references((call.args, dict(call.kwargs)))}
+    return [call for call in others if call.key in keys] + calls
+
+
+def _references(value: Any) -> set[str]:
+    if isinstance(value, Ref):
+        return {value.key}
+    if isinstance(value, tuple | list):
+        return set().union(*map(_references, value)) if value else set()
+    if isinstance(value, dict):
+        return _references(tuple(value.values()))
+    return set()
+
+
+def _merged(own: Any, replaced: Any, calls: list[Call]) -> Any:
+    """The first child's answers, with the second's for ``calls`` (and their records of
+    modified arguments); a call the second child did not answer gets an error answer.
+    Answers the session cannot read go on unchanged: the grader rejects them."""
+    try:
+        answers = json.loads(own) if isinstance(own, str) else None
+    except (ValueError, RecursionError):
+        return own
+    if not isinstance(answers, dict):
+        return own
+    try:
+        extra = json.loads(replaced) if isinstance(replaced, str) else {}
+    except (ValueError, RecursionError):
+        extra = {}
+    extra = extra if isinstance(extra, dict) else {}
+    unfinished = {"value": None, "error": "RuntimeError: the run with stand-ins did not finish"}
+    for call in calls:
+        answers[call.key] = extra.get(call.key, unfinished)
+        if call.key + MODIFIED in extra:
+            answers[call.key + MODIFIED] = extra[call.key + MODIFIED]
+    return json.dumps(answers)
 
 
 @dataclass
@@ -235,29 +334,24 @@ def _read_some(fd: int, sink: bytearray) -> bool:
     return bool(chunk)
 
 
-def _child(
-    cells: list[str],
-    config: Config,
-    workdir: str,
-    result_fd: int,
-    output_fd: int,
-    cgroup: SubmissionCgroup | None,
-) -> None:
+def _child(job: Job, limits: dict[str, Any], cgroup: SubmissionCgroup | None) -> None:
     """Run one submission; ends with os._exit, whatever the student's code does."""
     try:
+        standins = {}
+        if job.standins:  # read while still root: the sandbox's code is not nobody's to read
+            from .standins import STANDINS as standins
         if cgroup:
             cgroup.join()
         os.setsid()
-        limits = config.limits
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        os.dup2(output_fd, 1)
-        os.dup2(output_fd, 2)
-        os.closerange(3, result_fd)
-        os.closerange(result_fd + 1, 1 << 16)
+        os.dup2(job.output_fd, 1)
+        os.dup2(job.output_fd, 2)
+        os.closerange(3, job.result_fd)
+        os.closerange(job.result_fd + 1, 1 << 16)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         if os.geteuid() == 0:
-            os.chown(workdir, NOBODY, NOBODY)
+            os.chown(job.workdir, NOBODY, NOBODY)
             os.setgroups([])
             os.setgid(NOBODY)
             os.setuid(NOBODY)
@@ -268,14 +362,14 @@ def _child(
             _limit(resource.RLIMIT_NPROC, limits["processes"])
         _limit(resource.RLIMIT_NOFILE, 64)
         _limit(resource.RLIMIT_CORE, 0)
-        os.chdir(workdir)
-        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+        os.chdir(job.workdir)
+        os.environ["HOME"] = os.environ["TMPDIR"] = job.workdir
         tempfile.tempdir = None  # tempfile reads TMPDIR again: files go to the workdir
-        events = _run(cells, config.plan, result_fd)
+        events = _run(job.cells, job.calls, standins, job.result_fd)
         for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
-        protocol.write_all(result_fd, json.dumps(events).encode() + b"\n")
+        protocol.write_all(job.result_fd, json.dumps(events).encode() + b"\n")
     except BaseException:
         with contextlib.suppress(BaseException):
             traceback.print_exc()
@@ -286,7 +380,9 @@ def _limit(which: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(which, (soft, soft if hard is None else hard))
 
 
-def _run(cells: list[str], plan: list[Call], result_fd: int) -> dict[str, Any]:
+def _run(
+    cells: list[str], plan: list[Call], standins: dict[str, Any], result_fd: int
+) -> dict[str, Any]:
     """Execute the cells in one namespace, as Jupyter would, then the planned calls."""
     np.random.seed(int.from_bytes(os.urandom(4), "little"))  # as fresh as a new kernel's
     sys.modules["otter"] = _otter_stand_in()
@@ -300,7 +396,7 @@ def _run(cells: list[str], plan: list[Call], result_fd: int) -> dict[str, Any]:
         except BaseException as error:
             cell_errors.append({"cell": index + 1, "error": describe_exception(error)})
     with np.errstate(all="ignore"):
-        answers = run_plan(plan, namespace, STANDINS)
+        answers = run_plan(plan, namespace, standins)
     return {"answers": answers_to_json(answers), "cell_errors": cell_errors}
 
 

@@ -1,10 +1,18 @@
 """Known, deliberately simple functions that replace a student's own during one call.
 
-Grading a training loop with the student's forward and backward passes would charge a
-wrong gradient twice. During the training-loop checks these stand-ins take their place
-(in the student's namespace and in the reference alike), so the loop is graded on its
-mechanics alone: which example or batch is drawn, when the loss is recorded, how the
-update is applied. They are not the solutions: none computes the exercise's maths.
+A training loop is graded twice: with the student's own functions, and with these
+stand-ins in their place (in the student's namespace and in the reference alike), so
+that a wrong forward or backward pass does not cost the loop's points too: the loop is
+then graded on its mechanics alone (which example or batch is drawn, when the loss is
+recorded, how the update is applied).
+
+This file is readable from the sandbox, hence from a student's notebook: the stand-ins
+for the graded non-trivial functions (forward and backward passes, batch gradient) are
+not the exercise's maths and earn nothing as answers. Where the contract states a
+one-line formula (the loss ½(y − ŷ)², ŷ = w·x, the plain cross-entropy, exp/Σexp, Ŷ − Y,
+the step θ − lr·∇, the stopping rule at max_iter), the stand-in *is* that formula, so
+that a loop computing it inline on the stand-ins' values gives exactly what calling the
+stand-in gives. (The SoftMax stand-in has no shift: it fails the large-logits check.)
 """
 
 from __future__ import annotations
@@ -16,14 +24,21 @@ import numpy as np
 
 
 def miniconv_forward(W, x):
+    # Not the exercise's forward pass: a1 and a2 do not depend on the weights, and o_k is
+    # bounded by 1. Its cache is consistent (o_k > 0 exactly when a_k > 0, ŷ = o1 v1 + o2 v2),
+    # so a loop that differentiates inline from it computes what a backward pass would,
+    # and SGD on it stays bounded whatever gradient formula drives the weights.
     W = np.asarray(W, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
-    y_hat = float(W[:3] @ x + W[3])
-    return y_hat, {"a1": y_hat, "a2": y_hat, "o1": y_hat, "o2": y_hat}
+    a1, a2 = float(x[0] - x[1]), float(x[2] - x[1])
+    o1, o2 = max(0.0, float(np.tanh(a1))), max(0.0, float(np.tanh(a2)))
+    y_hat = float(o1 * W[2] + o2 * W[3])
+    return y_hat, {"a1": a1, "a2": a2, "o1": o1, "o2": o2}
 
 
 def miniconv_loss(y, y_hat):
-    return float(abs(y - y_hat))
+    # The sheet's loss: a loop appending 0.5 * (y - y_hat) ** 2 itself records the same.
+    return 0.5 * float(y - y_hat) ** 2
 
 
 def miniconv_backward(W, x, y):
@@ -36,6 +51,11 @@ def miniconv_should_stop(losses, max_iter, tol):
     return len(losses) >= max_iter
 
 
+def epoch_predict(w, x):
+    # The sheet's ŷ = w·x: an epoch computing its gradient inline with predict gets it right.
+    return w * np.asarray(x, dtype=np.float64) if np.ndim(x) else w * float(x)
+
+
 def epoch_batch_gradient(w, xb, yb):
     xb = np.asarray(xb, dtype=np.float64)
     yb = np.asarray(yb, dtype=np.float64)
@@ -43,11 +63,30 @@ def epoch_batch_gradient(w, xb, yb):
 
 
 def mlp_forward(params, X, activation="tanh"):
+    # Not the exercise's forward pass (the bias subtracted, logits squashed into [-3, 3]),
+    # but its cache is consistent, with the contract's shapes: h = σ(h_tilde) for the
+    # activation asked, y_hat is the SoftMax of y_tilde. A loop that differentiates inline
+    # from this cache then computes what a backward pass would; a loop that does not pass
+    # its activation on gets another result.
     X = np.asarray(X, dtype=np.float64)
-    logits = np.tanh(X @ params["Wh"].T) @ params["Wy"].T + params["by"] + params["bh"].sum()
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    y_hat = shifted / shifted.sum(axis=1, keepdims=True)
-    return y_hat, {"h_tilde": logits, "h": logits, "y_tilde": logits, "y_hat": y_hat}
+    h_tilde = X @ params["Wh"].T - params["bh"]
+    h = np.tanh(h_tilde) if activation == "tanh" else np.maximum(h_tilde, 0.0)
+    y_tilde = 3.0 * np.tanh(h @ params["Wy"].T + params["by"])
+    exponentials = np.exp(y_tilde)  # |y_tilde| <= 3: no overflow to guard against
+    y_hat = exponentials / exponentials.sum(axis=1, keepdims=True)
+    return y_hat, {"h_tilde": h_tilde, "h": h, "y_tilde": y_tilde, "y_hat": y_hat}
+
+
+def mlp_softmax(Z):
+    # The SoftMax's definition, without the shift that the graded softmax needs for logits
+    # of 1000: inside a training loop the logits stay moderate, and the values agree.
+    exponentials = np.exp(np.asarray(Z, dtype=np.float64))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
+def mlp_grad_logits(Y_hat, Y):
+    # The contract's Y_hat − Y.
+    return np.asarray(Y_hat, dtype=np.float64) - np.asarray(Y, dtype=np.float64)
 
 
 def mlp_backward(params, X, Y, cache, activation="tanh"):
@@ -63,7 +102,8 @@ def mlp_sgd_step(params, grads, lr):
 def mlp_loss_accuracy(Y_hat, Y):
     # The plain cross-entropy of the contract: a student whose loop computes the epoch loss
     # inline, rather than through loss_accuracy, records the same history. The stand-in
-    # forward pass never gives a zero probability, so no floor is needed here.
+    # forward pass gives probabilities between 5e-4 and 1 - 2e-3, so no floor or clip
+    # changes it.
     Y_hat = np.asarray(Y_hat, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     loss = -np.mean(np.sum(Y * np.log(Y_hat), axis=1))
@@ -75,9 +115,12 @@ STANDINS: dict[str, Callable[..., Any]] = {
     "miniconv_loss": miniconv_loss,
     "miniconv_backward": miniconv_backward,
     "miniconv_should_stop": miniconv_should_stop,
+    "epoch_predict": epoch_predict,
     "epoch_batch_gradient": epoch_batch_gradient,
     "mlp_forward": mlp_forward,
     "mlp_backward": mlp_backward,
     "mlp_sgd_step": mlp_sgd_step,
     "mlp_loss_accuracy": mlp_loss_accuracy,
+    "mlp_softmax": mlp_softmax,
+    "mlp_grad_logits": mlp_grad_logits,
 }

@@ -1,0 +1,47 @@
+# %%
+# expect: {"wrong": ["backward"], "mistake": "gradient des biais non sommé sur le batch : grads['by'] et grads['bh'] de forme (n, ny) / (n, nh)"}
+import numpy as np
+
+# %%
+def init_params(nx, nh, ny, rng):
+    return {"Wh": rng.normal(0, 0.3, (nh, nx)), "bh": np.zeros(nh), "Wy": rng.normal(0, 0.3, (ny, nh)), "by": np.zeros(ny)}
+
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+def forward(params, X, activation="tanh"):
+    h_tilde = X @ params["Wh"].T + params["bh"]
+    h = np.tanh(h_tilde) if activation == "tanh" else np.maximum(h_tilde, 0)
+    y_tilde = h @ params["Wy"].T + params["by"]
+    y_hat = softmax(y_tilde)
+    return y_hat, {"h_tilde": h_tilde, "h": h, "y_tilde": y_tilde, "y_hat": y_hat}
+
+def loss_accuracy(Y_hat, Y):
+    L = -np.sum(Y * np.log(np.clip(Y_hat, 1e-12, None))) / Y.shape[0]
+    return float(L), float(np.mean(Y_hat.argmax(1) == Y.argmax(1)))
+
+def grad_logits(Y_hat, Y):
+    return Y_hat - Y
+
+# %%
+def backward(params, X, Y, cache, activation="tanh"):
+    n = X.shape[0]
+    dy = grad_logits(cache["y_hat"], Y) / n
+    dh = dy @ params["Wy"]
+    dht = dh * (1 - cache["h"] ** 2) if activation == "tanh" else dh * (cache["h_tilde"] > 0)
+    return {"Wh": dht.T @ X, "bh": dht, "Wy": dy.T @ cache["h"], "by": dy}
+
+def sgd_step(params, grads, lr):
+    return {k: params[k] - lr * grads[k] for k in params}
+
+def train(params, X, Y, lr, batch_size, epochs, rng, activation="tanh"):
+    history = []
+    for _ in range(epochs):
+        perm = rng.permutation(len(X))
+        for s in range(0, len(X), batch_size):
+            b = perm[s:s + batch_size]
+            _, cache = forward(params, X[b], activation)
+            params = sgd_step(params, backward(params, X[b], Y[b], cache, activation), lr)
+        history.append(loss_accuracy(forward(params, X, activation)[0], Y)[0])
+    return params, history

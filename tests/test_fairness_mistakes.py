@@ -1,0 +1,159 @@
+"""Mistakes recognised by what they do, whichever way they are written, and contract
+violations the notebook asks students to avoid (W0 modified in place) reported at a fair
+cost: only the check of the weights, and only where the contract forbids it."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.assignment import Project
+from autograder.checks import checks_for
+from autograder.sample_class import reference_source
+
+from .test_gaming_common import DRAWN, SEEDS, namespace_of, verdicts
+
+
+def with_reference(assignment: str, *cells: str) -> dict:
+    return namespace_of([reference_source(assignment, Project.default()), *cells])
+
+
+def failed_and_named(assignment: str, seed, *cells: str) -> tuple[set[str], set[str]]:
+    found = verdicts(assignment, with_reference(assignment, *cells), seed)
+    failed = {c for c, v in found.items() if not v.passed}
+    return failed, {v.misconception for v in found.values() if v.misconception}
+
+
+MLP_BACKWARD = """
+def backward(params, X, Y, cache, activation="tanh"):
+    n = X.shape[0]
+    dy = (cache["y_hat"] - Y) / n
+    slope = {slope}
+    dh = (dy @ params["Wy"]) * slope
+    return {{"Wy": dy.T @ cache["h"], "by": {by}, "Wh": dh.T @ X, "bh": {bh}}}
+"""
+RIGHT_SLOPE = '1 - cache["h"] ** 2 if activation == "tanh" else (cache["h_tilde"] > 0)'
+
+VARIANTS = {
+    # (assignment, cells, failed checks, named mistake)
+    "bias_averaged": (
+        "mlp_softmax",
+        [MLP_BACKWARD.format(slope=RIGHT_SLOPE, by="dy.mean(axis=0)", bh="dh.mean(axis=0)")],
+        {"backward_by", "backward_bh", "backward_gradcheck"},
+        "bias_not_summed",
+    ),
+    "bias_summed_over_everything": (
+        "mlp_softmax",
+        [MLP_BACKWARD.format(slope=RIGHT_SLOPE, by="dy.sum(axis=0)", bh="np.sum(dh)")],
+        {"backward_bh", "backward_gradcheck"},
+        "bias_not_summed",
+    ),
+    "tanh_applied_twice": (
+        "mlp_softmax",
+        [MLP_BACKWARD.format(
+            slope='1 - np.tanh(cache["h"]) ** 2 if activation == "tanh" else (cache["h_tilde"] > 0)',
+            by="dy.sum(axis=0)", bh="dh.sum(axis=0)",
+        )],
+        {"backward_Wh", "backward_bh", "backward_gradcheck"},
+        "tanh_derivative",
+    ),
+    "softmax_global_max": (
+        "mlp_softmax",
+        ["def softmax(Z):\n    E = np.exp(Z - np.max(Z))\n    return E / E.sum(axis=1, keepdims=True)\n"],
+        {"softmax_large_logits"},
+        "softmax_overflow",
+    ),
+    "sign_in_one_place": (
+        "backprop_miniconv",
+        ["_right = backward\ndef backward(W, x, y):\n    g = _right(W, x, y)\n"
+         "    return np.array([g[0], g[1], -g[2], -g[3]])\n"],
+        {"backward_dv1", "backward_dv2", "backward_gradcheck"},
+        "error_sign",
+    ),
+    "relu_for_its_derivative": (
+        "backprop_miniconv",
+        ["def relu_derivative(a):\n    return max(0.0, a)\n"],
+        {"backward_dw1", "backward_dw2", "backward_gradcheck"},
+        "relu_derivative_missing",
+    ),
+    "leftover_divided_by_batch_size": (
+        "sgd_batch_size",
+        ["""
+def sgd_epoch(w0, X, Y, alpha, batch_size):
+    w, n = w0, 0
+    for start in range(0, len(X), batch_size):
+        xb, yb = X[start:start + batch_size], Y[start:start + batch_size]
+        w = w - alpha * np.sum(-xb * (yb - w * xb)) / batch_size
+        n += 1
+    return w, n
+"""],
+        {"sgd_epoch_leftover"},
+        "leftover_batch_used",
+    ),
+}
+
+
+@pytest.mark.parametrize("seed", DRAWN[:3])
+@pytest.mark.parametrize("name", VARIANTS)
+def test_a_mistake_written_another_way_is_named_and_costs_only_its_checks(name, seed):
+    assignment, cells, expected_failed, mistake = VARIANTS[name]
+    failed, named = failed_and_named(assignment, seed, *cells)
+    assert failed == expected_failed
+    assert named == {mistake}
+
+
+W0_IN_PLACE = {
+    "alias_then_minus_equals": """
+def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+    W, losses = W0, []
+    while not should_stop(losses, max_iter, tol):
+        i = rng.integers(len(X))
+        losses.append(loss(Y[i], forward(W, X[i])[0]))
+        W -= alpha * backward(W, X[i], Y[i])
+    return W, losses
+""",
+    "asarray_does_not_copy": """
+def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+    W, losses = np.asarray(W0, dtype=float), []
+    for _ in range(max_iter):
+        i = rng.integers(len(X))
+        losses.append(loss(Y[i], forward(W, X[i])[0]))
+        W[:] = W - alpha * backward(W, X[i], Y[i])
+    return W, losses
+""",
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("name", W0_IN_PLACE)
+def test_w0_modified_in_place_costs_the_weights_check_only(name, seed):
+    found = verdicts("backprop_miniconv", with_reference("backprop_miniconv", W0_IN_PLACE[name]), seed)
+    failed = {c for c, v in found.items() if not v.passed}
+    assert failed == {"train_weights"}
+    verdict = found["train_weights"]
+    assert verdict.misconception == "w0_modified_in_place"
+    assert verdict.messages[0].key == "input_modified"
+    assert "W0" in verdict.messages[0].render("fr")
+
+
+NOT_FORBIDDEN = {
+    # The contract does not ask these functions to leave their arguments alone.
+    "mlp_softmax": [
+        "def sgd_step(params, grads, lr):\n    for k in params:\n        params[k] -= lr * grads[k]\n"
+        "    return params\n",
+        "_right_backward = backward\ndef backward(params, X, Y, cache, activation='tanh'):\n"
+        "    cache['seen'] = True\n    return _right_backward(params, X, Y, cache, activation)\n",
+    ],
+    "sgd_batch_size": [
+        "_right = batch_gradient\ndef batch_gradient(w, xb, yb):\n    g = _right(w, xb, yb)\n"
+        "    xb *= 1.0\n    return g\n",
+    ],
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("assignment", NOT_FORBIDDEN)
+def test_modifying_an_argument_the_contract_does_not_protect_costs_nothing(assignment, seed):
+    for cell in NOT_FORBIDDEN[assignment]:
+        failed, _ = failed_and_named(assignment, seed, cell)
+        assert failed == set(), (cell, failed)
+    assert checks_for(assignment, seed)

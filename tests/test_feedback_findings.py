@@ -1,0 +1,361 @@
+"""Findings stored as data and rendered when shown: both languages from one stored result,
+every label from the catalogues, long arrays shortened to what differs, reveal levels."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from autograder.assignment import load_assignment
+from autograder.checks import checks_for, judge, reference_answers
+from autograder.execution.plan import Answer
+from autograder.feedback import (
+    check_finding,
+    component_label,
+    differences,
+    finding,
+    finding_parts,
+    joined_titles,
+    load_settings,
+    question_title,
+    short_call,
+)
+from autograder.messages import (
+    DIFFERENCES,
+    FROZEN_FRENCH,
+    HINTS,
+    MISTAKE_TITLES,
+    PAGE_LABELS,
+    SINGULAR,
+    TEMPLATES,
+    Message,
+    Shown,
+    Translated,
+    from_data,
+    points_text,
+    render,
+    show,
+    to_data,
+)
+from autograder.misconceptions import CATALOGUE
+from autograder.results import normalized
+
+ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
+
+# --- the catalogues' words ---------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(_PLACEHOLDER.sub(" ", text))}
+
+
+def _catalogue_texts(lang: str) -> list[str]:
+    texts = [t[lang] for table in (TEMPLATES, HINTS, SINGULAR, MISTAKE_TITLES, DIFFERENCES)
+             for t in table.values() if lang in t]  # fmt: skip
+    texts += list(PAGE_LABELS[lang].values())
+    texts += [m.explanation[lang] for m in CATALOGUE]
+    if lang == "fr":  # the texts frozen in findings, and the master's titles
+        texts += [pattern.pattern for pattern, _ in FROZEN_FRENCH]
+    else:
+        texts += [english for _, english in FROZEN_FRENCH]
+    for name in ASSIGNMENTS:
+        assignment = load_assignment(name)
+        settings = load_settings(assignment.master)
+        texts += [question_title(q, lang, settings) for q in assignment.questions]
+    return texts
+
+
+def _identifiers() -> set[str]:
+    """Words of code (function, argument and key names), the same in both languages."""
+    found: set[str] = set()
+    for name in ASSIGNMENTS:
+        for check in checks_for(name).values():
+            for call in check.calls:
+                found |= words(call.function.replace("_", " "))
+                found |= words(" ".join(call.kwargs).replace("_", " "))
+    return found | {"tanh", "relu", "cache", "history", "losses", "params", "acc", "rng"}
+
+
+def only_in(lang: str) -> set[str]:
+    """Words of the ``lang`` catalogue that the other language's catalogue never uses."""
+    other = "en" if lang == "fr" else "fr"
+    mine = set().union(*(words(t) for t in _catalogue_texts(lang)))
+    theirs = set().union(*(words(t) for t in _catalogue_texts(other)))
+    return {w for w in mine - theirs - _identifiers() if len(w) >= 3}
+
+
+def foreign_words(text: str, lang: str) -> set[str]:
+    """The words of ``text`` that belong to the other language's catalogue only (code in
+    backticks left out: it is the same in both languages)."""
+    return words(re.sub(r"`[^`]*`", " ", text)) & only_in("en" if lang == "fr" else "fr")
+
+
+def prose(found) -> str:
+    """What a finding says in words: its input, a call, is code."""
+    return " ".join([found.text, *found.details, found.note])
+
+
+def test_the_catalogues_tell_the_languages_apart():
+    assert {"attendu", "obtenu", "faux", "erreur"} <= only_in("fr")
+    assert {"expected", "wrong", "got", "mistake"} <= only_in("en")
+
+
+# --- one stored finding, two languages ----------------------------------------------------
+
+
+def _flipped(value):
+    """A wrong answer of the same shape: numbers scaled and shifted, decisions flipped."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value * 1.5 + 0.1
+    if isinstance(value, np.ndarray):
+        return value * 1.5 + 0.1
+    if isinstance(value, tuple):
+        return tuple(_flipped(v) for v in value)
+    if isinstance(value, list):
+        return [_flipped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _flipped(v) for k, v in value.items()}
+    return value
+
+
+def _stored(verdict) -> list[dict]:
+    """The verdict as a result stores it, through JSON (results/*.json, the gradebook)."""
+    return json.loads(json.dumps(list(finding(verdict))))
+
+
+def test_one_stored_finding_renders_in_french_and_in_english():
+    answers = dict(reference_answers("backprop_miniconv"))
+    for key in [k for k in answers if k.startswith("backward/")]:
+        answers[key] = Answer(-answers[key].value)
+    verdict = judge("backprop_miniconv", "backward_dv1", answers)
+    test = {"messages": _stored(verdict), "misconception": verdict.misconception, "feedback": ""}
+    french, english = (check_finding(test, lang, "values") for lang in ("fr", "en"))
+    assert "attendu" in french.text and "Entrée" in french.plain("fr")
+    assert "expected" in english.text and "Input" in english.plain("en")
+    assert not foreign_words(prose(french), "fr") and not foreign_words(prose(english), "en")
+    french, english = french.plain("fr"), english.plain("en")
+    assert french.split(" ")[0] == english.split(" ")[0] == "∂ℓ/∂v1"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_check_speaks_one_language_at_a_time(assignment):
+    """Each check fails on wrong answers; what it says, stored then rendered, holds no word
+    of the other language's catalogue (the labels the checks write are translated too)."""
+    reference = reference_answers(assignment)
+    wrong = {key: Answer(_flipped(answer.value)) for key, answer in reference.items()}
+    failed = 0
+    for check_id in checks_for(assignment):
+        verdict = judge(assignment, check_id, wrong)
+        if verdict.passed:
+            continue
+        failed += 1
+        test = {"messages": _stored(verdict), "feedback": ""}
+        for lang in ("fr", "en"):
+            for reveal in ("hints", "values"):
+                found = check_finding(test, lang, reveal)
+                text = prose(found)
+                assert text and not foreign_words(text, lang), (check_id, lang, text)
+                assert not foreign_words(found.plain(lang).replace(found.input, ""), lang)
+                assert "[0]" not in text and "[1]" not in text, text  # no "n_b = 1[0]"
+    assert failed >= len(checks_for(assignment)) // 2
+
+
+def test_hints_say_what_and_where_but_not_the_values():
+    message = Message(
+        "wrong_value",
+        {"component": "∂L/∂Wh", "expected": show(np.arange(4.0)), "obtained": show(np.ones(4)),
+         "gap": "2"},
+    )  # fmt: skip
+    on_input = Message("on_input", {"input": "backward(W, x, y)"})
+    hint = finding_parts([message, on_input], "fr", "hints").plain("fr")
+    assert hint == "∂L/∂Wh est faux. Entrée : backward(W, x, y)."
+    values = finding_parts([message, on_input], "en", "values").plain("en")
+    assert "expected [0., 1., 2., 3.]" in values and "got [1., 1., 1., 1.]" in values
+
+
+def test_a_message_that_reveals_values_has_a_hint_form():
+    revealing = {
+        key for key, texts in TEMPLATES.items() if "{expected}" in texts["fr"] and "{obtained}"
+        in texts["fr"] and not key.startswith(("wrong_kind", "wrong_shape"))
+    }  # fmt: skip
+    assert revealing - set(HINTS) == set()
+
+
+# --- stored as data ------------------------------------------------------------------------
+
+
+def test_messages_survive_json_with_their_values():
+    array = np.arange(6.0).reshape(2, 3)
+    message = Message(
+        "not_run",
+        {
+            "reason": Message(
+                "status_invalid", {"reason": Translated({"fr": "cassé", "en": "broken"})}
+            )
+        },
+    )
+    back = from_data(json.loads(json.dumps(to_data(message))))
+    assert render(back, "fr").endswith("cassé.") and render(back, "en").endswith("broken.")
+    shown = from_data(json.loads(json.dumps(to_data(Message("wrong_value", {
+        "component": "W", "expected": show(array), "obtained": show(float("nan")), "gap": "1"})))))  # fmt: skip
+    assert isinstance(shown.params["expected"], Shown)
+    assert np.array_equal(shown.params["expected"].value, array)
+    assert np.isnan(shown.params["obtained"].value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "wrong_value",
+        {"key": "no_such_message"},
+        {"key": "wrong_value", "params": []},
+        {"key": "not_run", "params": {"reason": {"something": 1}}},
+        {"key": "not_run", "params": {"reason": [1, 2]}},
+        json.loads('{"key": "not_run", "params": {"reason": ' * 20 + "0" + "}}" * 20),
+    ],
+)
+def test_a_damaged_stored_message_is_refused(data):
+    with pytest.raises(ValueError):
+        from_data(data)
+
+
+def test_a_damaged_finding_falls_back_to_the_stored_text():
+    test = {"messages": [{"key": "wrong_value", "params": {}}], "feedback": "texte rendu"}
+    assert check_finding(test, "en", "values").text == "texte rendu"
+    old = {"feedback": "∂ℓ/∂w1 est faux.\nErreur reconnue (error_sign) : …", "misconception": "x"}
+    assert check_finding(old, "fr", "values").text == "∂ℓ/∂w1 est faux."
+
+
+def test_old_results_read_without_findings():
+    old = {"student_id": "a", "status": "graded", "message": "Notebook exécuté et corrigé.",
+           "tests": [{"name": "c", "question": "q", "score": 0, "max_score": 1, "passed": False,
+                      "feedback": "faux", "misconception": None}]}  # fmt: skip
+    result = normalized(old)
+    assert result["tests"][0]["messages"] == [] and result["status_message"] is None
+    damaged = normalized(
+        {**old, "status_message": "x", "tests": [{**old["tests"][0], "messages": 3}]}
+    )
+    assert damaged["tests"][0]["messages"] == [] and damaged["status_message"] is None
+
+
+# --- what a line says ------------------------------------------------------------------------
+
+
+def test_long_arrays_are_shown_by_what_differs():
+    expected = np.linspace(-1, 1, 21).reshape(7, 3)
+    obtained = expected.copy()
+    obtained[2, 1] += 0.5
+    obtained[6, 0] -= 2.0
+    message = Message(
+        "wrong_value",
+        {"component": "∂L/∂Wh", "expected": show(expected), "obtained": show(obtained), "gap": "2"},
+    )
+    head, details, note = differences(message, "fr")
+    assert head == "∂L/∂Wh est faux : 2 valeurs sur 21 diffèrent (écart maximal 2)."
+    assert details[0].startswith("∂L/∂Wh[2, 1] : attendu") and details[1].startswith("∂L/∂Wh[6, 0]")
+    assert note == ""
+    scaled = Message("wrong_value", {**message.params, "obtained": show(7 * expected)})
+    head, details, note = differences(scaled, "en")
+    assert "values differ" in head and details[-1] == "and 17 more"
+    assert note == "All your values are 7 times the expected ones."
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("(w, nombre de mises à jour) pour n_b = 1[0]", "w pour n_b = 1"),
+        ("(w, nombre de mises à jour) pour n_b = 1[1]", "nombre de mises à jour pour n_b = 1"),
+        ("(L, acc)[0]", "L"),
+        ("paramètres mis à jour['Wh']", "Wh (paramètres mis à jour)"),
+        ("cache['a1']", "cache['a1']"),
+        ("∂L/∂Wh[0, 0]", "∂L/∂Wh[0, 0]"),
+        ("ŷ", "ŷ"),
+    ],
+)
+def test_components_read_as_names(label, shown):
+    assert component_label(label) == shown
+
+
+def test_points_are_pluralised_in_each_language():
+    assert [points_text(p, "fr") for p in (0, 1, 1.5, 2)] == [
+        "0 point", "1 point", "1,5 point", "2 points"]  # fmt: skip
+    assert [points_text(p, "en") for p in (0, 1, 1.5, 2)] == [
+        "0 points", "1 point", "1.5 points", "2 points"]  # fmt: skip
+
+
+def test_long_calls_are_shortened_keeping_the_keys():
+    params = "{Wh: [" + "1.0, " * 40 + "2.0], bh: [" + "0.5, " * 40 + "0.5]}"
+    call = f"backward({params}, <tableau (7, 3)>, y)"
+    assert short_call(call) == "backward({Wh: …, bh: …}, <tableau (7, 3)>, y)"
+    many = "backward({" + ", ".join(f"k{i}: [1.0, 2.0]" for i in range(40)) + "}, y)"
+    assert short_call(many) == "backward({…}, y)"  # too many keys: none kept
+    assert short_call("loss(1.0, 0.25)") == "loss(1.0, 0.25)"
+
+
+def test_long_lists_of_losses_show_their_ends_and_length():
+    text = show([float(v) for v in range(500)], brief=True)
+    assert text == "[0, 1, 2, …, 498, 499] (500 valeurs)"
+    english = render(Message("on_input", {"input": f"should_stop({text}, 10, 0.0)"}), "en")
+    assert english == "Input: should_stop([0, 1, 2, …, 498, 499] (500 values), 10, 0.0)."
+
+
+# --- titles from the master ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_questions_are_titled_from_the_master_in_both_languages(assignment):
+    master = load_assignment(assignment)
+    settings = load_settings(master.master)
+    for question in master.questions:
+        french, english = (question_title(question, lang, settings) for lang in ("fr", "en"))
+        bold = re.match(r"\s*\*\*([^*]+)\*\*", question.prompt)
+        assert bold and french == bold.group(1).strip().rstrip(".:").strip()
+        assert not foreign_words(english, "en"), english
+        assert question.name not in (french, english)
+
+
+def test_numbered_titles_are_joined_as_ranges():
+    titles = [f"Question {n}" for n in range(1, 14)] + ["Question 15", "Initialisation"]
+    assert joined_titles(titles, "fr") == "Questions 1 à 13, Question 15, Initialisation"
+    assert joined_titles(["Question 1", "Question 2"], "en") == "Question 1, Question 2"
+
+
+def test_reveal_setting_is_read_and_checked(tmp_path):
+    from autograder.feedback import FeedbackSettingsError, reveal_for
+
+    master = load_assignment("sgd_batch_size").master
+    assert load_settings(master).reveal == {"graded": "values", "check": "hints"}
+    assert reveal_for(None, "graded") == "values" and reveal_for(None, "check") == "hints"
+    fake = tmp_path / "x" / "x.ipynb"
+    fake.parent.mkdir()
+    (fake.parent / "feedback.yaml").write_text("reveal: {graded: hints}\n", encoding="utf-8")
+    assert reveal_for(fake, "graded") == "hints" and reveal_for(fake, "check") == "hints"
+    (fake.parent / "feedback.yaml").write_text("reveal: {graded: everything}\n", encoding="utf-8")
+    with pytest.raises(FeedbackSettingsError, match=r"feedback\.yaml: reveal\.graded"):
+        load_settings(fake)
+
+
+def test_every_text_exists_in_both_languages_with_the_same_blanks():
+    def blanks(text: str) -> set[str]:
+        return set(_PLACEHOLDER.findall(text))
+
+    for table in (TEMPLATES, HINTS, SINGULAR, MISTAKE_TITLES, DIFFERENCES):
+        for key, texts in table.items():
+            assert set(texts) == {"fr", "en"}, key
+            assert blanks(texts["fr"]) == blanks(texts["en"]), key
+    for key, texts in {**HINTS, **SINGULAR}.items():
+        assert blanks(texts["fr"]) <= blanks(TEMPLATES[key]["fr"]), key  # same parameters
+    assert PAGE_LABELS["fr"].keys() == PAGE_LABELS["en"].keys()
+    for key in PAGE_LABELS["fr"]:
+        assert blanks(PAGE_LABELS["fr"][key]) == blanks(PAGE_LABELS["en"][key]), key
