@@ -93,7 +93,7 @@ class Sandbox:
         self._process: subprocess.Popen[bytes] | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._cgroup: WorkerCgroup | None = None
-        self._configured: str | None = None
+        self._plans: dict[str, int] = {}  # plans the running server holds, by their JSON
         self._lock = threading.Lock()
         self._stderr = None
 
@@ -110,11 +110,12 @@ class Sandbox:
             deadline = time.monotonic() + self.limits.wall_seconds + REPLY_MARGIN_SECONDS
             try:
                 assert process.stdin and process.stdout
-                if self._configured != plan_json:
+                if plan_json not in self._plans:
+                    self._plans[plan_json] = len(self._plans)
                     configuration = self._configuration(plan_json).encode()
                     process.stdin.write(protocol.CONFIGURE + protocol.frame(configuration))
-                    self._configured = plan_json
-                process.stdin.write(protocol.START + protocol.frame(json.dumps(cells).encode()))
+                request = {"plan_id": self._plans[plan_json], "cells": cells}
+                process.stdin.write(protocol.START + protocol.frame(json.dumps(request).encode()))
                 process.stdin.flush()
                 raw = protocol.read_frame(process.stdout.fileno(), MAX_REPLY_BYTES, deadline)
             except protocol.ChannelClosed:
@@ -145,7 +146,7 @@ class Sandbox:
             if self._process.stdout:
                 self._process.stdout.close()
             self._process = None
-            self._configured = None
+            self._plans = {}
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
@@ -168,6 +169,7 @@ class Sandbox:
             "limits": asdict(self.limits),
             "tmp": None if contained else self._scratch_dir(),
             "cgroup": self._cgroup.spec(inside=contained) if self._cgroup else None,
+            "plan_id": self._plans[plan_json],
         }
         return f'{{"plan": {plan_json}, {json.dumps(settings)[1:]}'
 

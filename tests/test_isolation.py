@@ -128,18 +128,48 @@ def probe(*args):
 """
 
 
+def _probe_plan(standins: dict[str, str]) -> str:
+    return json.dumps(
+        [{"key": "probe", "function": "probe", "args": {"__tuple__": []},
+          "kwargs": {"__dict__": {}}, "standins": standins}]
+    )  # fmt: skip
+
+
 def test_the_grader_s_stand_ins_are_not_in_a_submission_s_memory():
-    """Calls of the student's own functions run in a child that never loaded the stand-ins;
-    only the calls that need them (training loops) run where they are, and only those
-    answers are kept. The control: the same search finds them in that second child."""
-    plan = (
-        '[{"key": "own", "function": "probe", "args": {"__tuple__": []},'
-        ' "kwargs": {"__dict__": {}}, "standins": {}},'
-        ' {"key": "loop", "function": "probe", "args": {"__tuple__": []},'
-        ' "kwargs": {"__dict__": {}}, "standins": {"loss": "miniconv_loss"}}]'
-    )
+    """A plan of the notebook's own functions runs in a child that never loaded the
+    stand-ins; the control: the same search finds them in a run of a plan that uses them."""
     with Sandbox(Limits(wall_seconds=20, cpu_seconds=20)) as sandbox:
-        reply = sandbox.run([FIND_STANDINS], plan)
-    answers = json.loads(reply["answers"])
-    assert answers["own"]["value"] == {"__array__": {"shape": [0], "data": []}}
-    assert "miniconv_loss" in str(answers["loop"]["value"])
+        own = sandbox.run([FIND_STANDINS], _probe_plan({}))
+        loop = sandbox.run([FIND_STANDINS], _probe_plan({"loss": "miniconv_loss"}))
+    assert json.loads(own["answers"])["probe"]["value"] == {"__array__": {"shape": [0], "data": []}}
+    assert "miniconv_loss" in str(json.loads(loop["answers"])["probe"]["value"])
+
+
+THIEF = (
+    FIND_STANDINS
+    + """
+def delegate(name):
+    def function(*args, **kwargs):
+        for found_name, found in grader_functions().items():
+            if found_name.endswith(name):
+                return found(*args, **kwargs)
+        return None
+    return function
+
+init_params = delegate("init_params")
+softmax = delegate("softmax")
+forward = delegate("forward")
+loss_accuracy = delegate("loss_accuracy")
+grad_logits = delegate("grad_logits")
+backward = delegate("backward")
+sgd_step = delegate("sgd_step")
+train = delegate("train")
+"""
+)
+
+
+def test_a_notebook_answering_with_the_stand_ins_earns_nothing(project, tmp_path):
+    from .conftest import grade_notebooks, notebook_with
+
+    _, results = grade_notebooks("mlp_softmax", {"thief": notebook_with([THIEF])}, tmp_path)
+    assert results["thief"].score == 0

@@ -44,7 +44,7 @@ def test_a_runner_dying_mid_request_is_reported_then_restarted():
 def test_no_state_survives_between_submissions():
     with Sandbox(LIMITS) as sandbox:
         first = sandbox.run(
-            ["import os\nopen('left.txt', 'w').write('x')\nos.environ['MARK'] = '1'"], []
+            ["import os\nopen('left.txt', 'w').write('x')\nos.environ['MARK'] = '1'"], "[]"
         )
         second = sandbox.run(["import os\nprint(os.listdir('.'), os.environ.get('MARK'))"])
         assert first["status"] == second["status"] == "ok"

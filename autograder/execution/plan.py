@@ -184,6 +184,23 @@ def decode_args(data: Any) -> Any:
     return from_plain(data)
 
 
+def with_dependencies(calls: list[Call], others: list[Call]) -> list[Call]:
+    """``calls`` preceded by the calls among ``others`` whose answers they take as inputs
+    (``Ref`` arguments), so that ``calls`` can run on their own."""
+    keys = {key for call in calls for key in _references((call.args, dict(call.kwargs)))}
+    return [call for call in others if call.key in keys] + calls
+
+
+def _references(value: Any) -> set[str]:
+    if isinstance(value, Ref):
+        return {value.key}
+    if isinstance(value, tuple | list):
+        return set().union(*map(_references, value)) if value else set()
+    if isinstance(value, dict):
+        return _references(tuple(value.values()))
+    return set()
+
+
 def plan_to_json(plan: list[Call]) -> list[dict[str, Any]]:
     return [
         {

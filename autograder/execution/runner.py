@@ -38,15 +38,7 @@ import numpy.random  # imported once by the server, not by every child (about 14
 
 from . import protocol
 from .isolation import MemoryWatchdog, SubmissionCgroup, private_namespaces, remove_ipc_objects
-from .plan import (
-    MODIFIED,
-    Call,
-    Ref,
-    answers_to_json,
-    describe_exception,
-    plan_from_json,
-    run_plan,
-)
+from .plan import Call, answers_to_json, describe_exception, plan_from_json, run_plan
 
 NOBODY = 65534
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -58,32 +50,31 @@ _MAGIC = re.compile(r"^(\s*)[%!].*$", re.M)
 _CELL_EVENT = re.compile(rb"(?:^|\n)cell (\d{1,6})\n")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Config:
-    """What every submission of the class shares; sent once to the server."""
+    """What every submission of the class shares, sent to the server, never by a submission:
+    the limits, and the plans decoded once each (a class has one or two)."""
 
     limits: dict[str, Any]
-    plan: list[Call]
     tmp: str | None
     cgroup: dict[str, Any] | None
+    plans: dict[str, list[Call]]
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Config:
-        return cls(
-            data["limits"], plan_from_json(data["plan"]), data.get("tmp"), data.get("cgroup")
-        )
+    def update(self, data: dict[str, Any]) -> None:
+        self.limits, self.tmp, self.cgroup = data["limits"], data.get("tmp"), data.get("cgroup")
+        self.plans[str(data["plan_id"])] = plan_from_json(data["plan"])
 
 
 def serve(contained: bool) -> None:
     """The server loop: configure, or fork one session per submission, until stdin closes."""
-    config: Config | None = None
+    config = Config({}, None, None, {})
     while True:
         command = os.read(0, 1)
         if not command:
             return
         if command == protocol.CONFIGURE:
-            config = Config.from_json(json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES)))
-        elif command == protocol.START and config is not None:
+            config.update(json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES)))
+        elif command == protocol.START and config.plans:
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
@@ -97,8 +88,9 @@ def serve(contained: bool) -> None:
 def _session(config: Config, contained: bool) -> None:
     """Read one submission, grade it in a child, reply, exit. Never returns."""
     try:
-        cells = json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES))
-        reply = Session(config, contained).run(cells)
+        request = json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES))
+        plan = config.plans[str(request["plan_id"])]
+        reply = Session(config, contained).run(request["cells"], plan)
     except BaseException as error:
         reply = {"status": "error", "exit": f"runner failure: {describe_exception(error)}"}
         traceback.print_exc()
@@ -109,15 +101,7 @@ def _session(config: Config, contained: bool) -> None:
 
 
 class Session:
-    """One submission, from its private namespaces to its reply.
-
-    The plan runs in two children. The first runs the cells and every call of the
-    submission's own functions; the grader's stand-ins are nowhere in its memory. The
-    second, only for the calls that need them (training loops judged on their mechanics),
-    runs the cells again with the stand-ins loaded, and only its answers to those calls
-    are kept: a notebook that finds the stand-ins there cannot answer anything else with
-    them.
-    """
+    """One submission, from its private namespaces to its reply."""
 
     def __init__(self, config: Config, contained: bool):
         self.config = config
@@ -125,28 +109,28 @@ class Session:
         self.contained = contained
         self.private = False
 
-    def run(self, cells: list[str]) -> dict[str, Any]:
+    def run(self, cells: list[str], plan: list[Call]) -> dict[str, Any]:
+        """Run the cells then ``plan`` in one child. The grader's stand-ins are loaded only
+        for a plan that uses them: a plan of the notebook's own functions runs in a child
+        that has never held them."""
         limits = self.limits
         started = time.monotonic()
         deadline = started + limits["wall_seconds"]
-        self.private = self.contained and private_namespaces(limits["disk_bytes"], PRIVATE_FOLDER)
-        own = [call for call in self.config.plan if not call.standins]
-        replaced = [call for call in self.config.plan if call.standins]
-        first = self._execute(cells, own, deadline, standins=False)
-        answers, status = first.events.get("answers"), first.status
-        if replaced and isinstance(answers, str):
-            second = self._execute(cells, _needed(replaced, own), deadline, standins=True)
-            answers = _merged(answers, second.events.get("answers"), replaced)
+        self.private = self.contained and private_namespaces(
+            limits["disk_bytes"], PRIVATE_FOLDER
+        )
+        standins = any(call.standins for call in plan)
+        outcome = self._execute(cells, plan, deadline, standins=standins)
         return {
-            "status": status,
-            "answers": answers,
-            "cell_errors": first.events.get("cell_errors", []),
-            "last_cell": first.events.get("cell"),
-            "output": first.output.decode("utf-8", errors="replace"),
+            "status": outcome.status,
+            "answers": outcome.events.get("answers"),
+            "cell_errors": outcome.events.get("cell_errors", []),
+            "last_cell": outcome.events.get("cell"),
+            "output": outcome.output.decode("utf-8", errors="replace"),
             "seconds": round(time.monotonic() - started, 3),
-            "peak_memory_kb": first.peak_kb,
+            "peak_memory_kb": outcome.peak_kb,
             "runner_memory_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "exit": first.exit,
+            "exit": outcome.exit,
         }
 
     def _execute(
@@ -245,45 +229,6 @@ class Outcome:
     output: bytes
     peak_kb: int | None
     exit: str
-
-
-def _needed(calls: list[Call], others: list[Call]) -> list[Call]:
-    """``calls`` preceded by the calls among ``others`` whose answers they take as inputs."""
-    keys = {key for call in calls for key in _references((call.args, dict(call.kwargs)))}
-    return [call for call in others if call.key in keys] + calls
-
-
-def _references(value: Any) -> set[str]:
-    if isinstance(value, Ref):
-        return {value.key}
-    if isinstance(value, tuple | list):
-        return set().union(*map(_references, value)) if value else set()
-    if isinstance(value, dict):
-        return _references(tuple(value.values()))
-    return set()
-
-
-def _merged(own: Any, replaced: Any, calls: list[Call]) -> Any:
-    """The first child's answers, with the second's for ``calls`` (and their records of
-    modified arguments); a call the second child did not answer gets an error answer.
-    Answers the session cannot read go on unchanged: the grader rejects them."""
-    try:
-        answers = json.loads(own) if isinstance(own, str) else None
-    except (ValueError, RecursionError):
-        return own
-    if not isinstance(answers, dict):
-        return own
-    try:
-        extra = json.loads(replaced) if isinstance(replaced, str) else {}
-    except (ValueError, RecursionError):
-        extra = {}
-    extra = extra if isinstance(extra, dict) else {}
-    unfinished = {"value": None, "error": "RuntimeError: the run with stand-ins did not finish"}
-    for call in calls:
-        answers[call.key] = extra.get(call.key, unfinished)
-        if call.key + MODIFIED in extra:
-            answers[call.key + MODIFIED] = extra[call.key + MODIFIED]
-    return json.dumps(answers)
 
 
 @dataclass
