@@ -92,7 +92,7 @@ class _Batch:
     """
 
     SIZE = 32
-    SECONDS = 1.0
+    SECONDS = 0.25
 
     def __init__(self, gradebook: Gradebook, run_id: int, out: Path):
         self.gradebook, self.run_id, self.out = gradebook, run_id, out

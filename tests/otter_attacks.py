@@ -158,7 +158,11 @@ _READ_AROUND = (
     '            _handle.write(\'{"score": 1000, "tests": []}\')\n'
     "    except Exception:\n"
     "        pass\n"
-    f"_secret = sorted(p for p in _readable if __import__('re').search({SECRET_PATH.pattern!r}, p))\n"
+    "import sys\n"
+    "_python = tuple(os.path.realpath(p) + '/' for p in {sys.prefix, sys.base_prefix})\n"
+    "_ours = __import__('re').compile(r'/(solutions|autograder)/')\n"
+    f"_secret = sorted(p for p in _readable if __import__('re').search({SECRET_PATH.pattern!r}, p)\n"
+    "                  and (_ours.search(p) or not os.path.realpath(p).startswith(_python)))\n"
     "for _path in _secret:\n"
     "    print(_path, _readable[_path])\n"
 )
