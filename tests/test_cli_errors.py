@@ -31,6 +31,7 @@ def test_a_bad_argument_is_one_line_naming_it(tmp_path, command):
     assert "Traceback" not in finished.stderr + finished.stdout
     lines = finished.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dlgrade:"), finished.stderr
+    assert "internal error" not in lines[0]
     assert not missing.exists()
 
 
