@@ -23,6 +23,12 @@ def with_reference(assignment: str, *cells: str) -> dict:
     return namespace_of([reference_source(assignment, Project.default()), *cells])
 
 
+def loop_with_helper(assignment: str, loop: str, wrongs: dict[str, str], wrong: str | None) -> dict:
+    """The reference with the student's ``loop``, and one wrong helper when ``wrong`` names one."""
+    cells = [wrongs[wrong], loop] if wrong else [loop]
+    return with_reference(assignment, *cells)
+
+
 # --- Exercice 1 ---------------------------------------------------------------------------
 
 MINICONV_LOOPS = {
@@ -146,10 +152,7 @@ def should_stop(losses, max_iter, tol):
 @pytest.mark.parametrize("wrong", [None, *MINICONV_WRONG])
 @pytest.mark.parametrize("loop", MINICONV_LOOPS)
 def test_a_right_miniconv_loop_keeps_its_points_whatever_its_helpers(loop, wrong, seed):
-    cells = [MINICONV_LOOPS[loop]]
-    if wrong:
-        cells.insert(0, MINICONV_WRONG[wrong])
-    namespace = with_reference("backprop_miniconv", *cells)
+    namespace = loop_with_helper("backprop_miniconv", MINICONV_LOOPS[loop], MINICONV_WRONG, wrong)
     assert passed("backprop_miniconv", namespace, seed, MINICONV_TRAIN) == set(MINICONV_TRAIN)
 
 
@@ -220,10 +223,7 @@ def batch_gradient(w, xb, yb):
 @pytest.mark.parametrize("wrong", [None, *SGD_WRONG])
 @pytest.mark.parametrize("loop", SGD_LOOPS)
 def test_a_right_epoch_keeps_its_points_whatever_its_helpers(loop, wrong, seed):
-    cells = [SGD_LOOPS[loop]]
-    if wrong:
-        cells.insert(0, SGD_WRONG[wrong])
-    namespace = with_reference("sgd_batch_size", *cells)
+    namespace = loop_with_helper("sgd_batch_size", SGD_LOOPS[loop], SGD_WRONG, wrong)
     assert passed("sgd_batch_size", namespace, seed, SGD_EPOCH) == set(SGD_EPOCH)
 
 
@@ -350,10 +350,7 @@ def softmax(Z):
 @pytest.mark.parametrize("wrong", [None, *MLP_WRONG])
 @pytest.mark.parametrize("loop", MLP_LOOPS)
 def test_a_right_mlp_loop_keeps_its_points_whatever_its_helpers(loop, wrong, seed):
-    cells = [MLP_LOOPS[loop]]
-    if wrong:
-        cells.insert(0, MLP_WRONG[wrong])
-    namespace = with_reference("mlp_softmax", *cells)
+    namespace = loop_with_helper("mlp_softmax", MLP_LOOPS[loop], MLP_WRONG, wrong)
     assert passed("mlp_softmax", namespace, seed, MLP_TRAIN) == set(MLP_TRAIN)
 
 
@@ -368,7 +365,9 @@ def should_stop(losses, max_iter, tol):
 """
     namespace = with_reference("backprop_miniconv", strict)
     for seed in SEEDS:
-        found = passed("backprop_miniconv", namespace, seed, ["should_stop_limits", *MINICONV_TRAIN])
+        found = passed(
+            "backprop_miniconv", namespace, seed, ["should_stop_limits", *MINICONV_TRAIN]
+        )
         assert found == {"should_stop_limits", *MINICONV_TRAIN}
 
 
@@ -378,15 +377,21 @@ def test_a_wrong_loop_still_loses_its_points(seed):
     wrong_loops = {
         "backprop_miniconv": [
             MINICONV_LOOPS["inline_everything"].replace("W = W - alpha", "W = W + alpha"),
-            MINICONV_LOOPS["aliases"].replace("i = rng.integers(len(X))", "i = rng.integers(len(X) - 1)"),
+            MINICONV_LOOPS["aliases"].replace(
+                "i = rng.integers(len(X))", "i = rng.integers(len(X) - 1)"
+            ),
         ],
         "sgd_batch_size": [
             SGD_LOOPS["inline_gradient"].replace("np.mean(", "np.sum("),
-            SGD_LOOPS["default_argument"].replace("b * batch_size, (b + 1)", "b * batch_size + 1, (b + 1)"),
+            SGD_LOOPS["default_argument"].replace(
+                "b * batch_size, (b + 1)", "b * batch_size + 1, (b + 1)"
+            ),
         ],
         "mlp_softmax": [
             MLP_LOOPS["inline_backward"].replace("/ len(Xb)", ""),
-            MLP_LOOPS["inline_loss"].replace("perm = rng.permutation(len(X))", "perm = np.arange(len(X))"),
+            MLP_LOOPS["inline_loss"].replace(
+                "perm = rng.permutation(len(X))", "perm = np.arange(len(X))"
+            ),
         ],
     }
     loop_checks = {
