@@ -8,7 +8,6 @@ points, so both graders read the same weights from it.
 from __future__ import annotations
 
 import ast
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -17,44 +16,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .checks import ASSIGNMENTS, checks_for
-from .errors import DlgradeError
-
-
-class AssignmentError(DlgradeError, ValueError):
-    """A master notebook that does not describe a gradable assignment."""
-
-
-@dataclass(frozen=True)
-class Project:
-    """Where a course's files live: masters, templates, build outputs."""
-
-    root: Path
-
-    @classmethod
-    def default(cls) -> Project:
-        """``$DLGRADE_ROOT``, else the checkout this package lives in, else the current folder."""
-        if "DLGRADE_ROOT" in os.environ:
-            return cls(Path(os.environ["DLGRADE_ROOT"]).resolve())
-        checkout = Path(__file__).resolve().parent.parent
-        if (checkout / "assignments").is_dir():
-            return cls(checkout)
-        return cls(Path.cwd())
-
-    def master(self, name: str) -> Path:
-        return self.root / "assignments" / name / f"{name}.ipynb"
-
-    def template(self, name: str) -> Path:
-        return self.root / "student_templates" / f"{name}.ipynb"
-
-    def dist(self, name: str) -> Path:
-        return self.root / "dist" / name
-
-    def autograder_zip(self, name: str) -> Path:
-        return self.dist(name) / "autograder.zip"
-
-    def names(self) -> list[str]:
-        return [name for name in ASSIGNMENTS if self.master(name).is_file()]
+from .course import AssignmentError, Project
+from .judging import checks_for
 
 
 @dataclass(frozen=True)
@@ -123,7 +86,7 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
             elif block is None:
                 current["prompt"].append(cell.source)
         elif current is not None and cell.cell_type == "code" and block == "TESTS":
-            scored = _hidden_check(cell.source, name, where)
+            scored = _hidden_check(cell.source, name, where, project.root)
             if scored:
                 current["checks"].append(scored)
     if current is not None:
@@ -150,7 +113,7 @@ def _question(current: dict, assignment: str, where: str) -> Question:
     )
 
 
-def _hidden_check(source: str, assignment: str, where: str) -> ScoredCheck | None:
+def _hidden_check(source: str, assignment: str, where: str, root: Path) -> ScoredCheck | None:
     """The check a hidden test cell runs and its points; public cells (worth 0) give None."""
     match = _CONFIG.match(source)
     config = yaml.safe_load(match.group(1)) if match else {}
@@ -170,7 +133,7 @@ def _hidden_check(source: str, assignment: str, where: str) -> ScoredCheck | Non
     target, check_id = (a.value for a in calls[0].args[:2])
     if target != assignment:
         raise AssignmentError(f"{where}: verify() names assignment {target!r}, not {assignment!r}")
-    if check_id not in checks_for(assignment):
+    if check_id not in checks_for(assignment, root=root):
         raise AssignmentError(f"{where}: unknown check {check_id!r} for {assignment}")
     if not isinstance(points, int | float) or points <= 0:
         raise AssignmentError(f"{where}: hidden test {check_id} needs positive 'points'")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import nbformat
 
-from .assignment import Project, load_assignment
+from .assignment import load_assignment
+from .course import COURSE_VARIABLE, Project
 from .errors import DlgradeError
 from .otter_zip import package
 
@@ -84,16 +86,22 @@ def otter_assigned(name: str, project: Project, folder: Path) -> Path:
 
 
 def _stage_sources(stage: Path, name: str, project: Project) -> None:
-    """What otter assign needs beside the master: the grader, and this assignment's reference
-    only (never the other assignments' solutions)."""
+    """What otter assign needs beside the master: the grader, a course folder holding this
+    assignment only, and its reference only (never the other assignments' solutions)."""
     shutil.copytree(
-        project.root / "autograder",
+        Path(__file__).resolve().parent,
         stage / "autograder",
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
+    shutil.copytree(
+        project.folder(name),
+        stage / "assignments" / name,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "samples.py"),
+    )
     (stage / "solutions").mkdir()
-    for module in ("__init__", name):
-        shutil.copy(project.root / "solutions" / f"{module}.py", stage / "solutions")
+    for path in (project.root / "solutions" / "__init__.py", project.reference(name)):
+        if path.is_file():
+            shutil.copy(path, stage / "solutions")
 
 
 def _otter_assign(master: Path, result: Path) -> None:
@@ -101,7 +109,11 @@ def _otter_assign(master: Path, result: Path) -> None:
 
     log = io.StringIO()
     try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        with (
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+            _course_variable(master.parent),
+        ):
             otter_assign(str(master), str(result), no_pdfs=True)
     except Exception as error:
         raise BuildError(
@@ -115,6 +127,21 @@ def _otter_assign(master: Path, result: Path) -> None:
         )
 
 
+@contextlib.contextmanager
+def _course_variable(folder: Path):
+    """``$DLGRADE_ROOT`` set to the staged course while otter assign runs the master's
+    hidden tests in its kernel: they judge with this assignment's files only."""
+    before = os.environ.get(COURSE_VARIABLE)
+    os.environ[COURSE_VARIABLE] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[COURSE_VARIABLE]
+        else:
+            os.environ[COURSE_VARIABLE] = before
+
+
 def canonical(path: Path) -> str:
     """A notebook as text, in nbformat's own layout, so equal notebooks compare equal."""
     return nbformat.writes(nbformat.read(path, as_version=4)) + "\n"
@@ -122,8 +149,9 @@ def canonical(path: Path) -> str:
 
 def secret_lines(name: str, project: Project) -> set[str]:
     """Lines that must never reach a student: the reference module, solution blocks and
-    hidden tests of the master."""
-    secrets = set()
+    hidden tests of the master; not the lines the master itself shows students (a
+    function's signature above its blank)."""
+    secrets, public = set(), set()
     reference = project.root / "solutions" / f"{name}.py"
     secrets |= {line.strip() for line in reference.read_text(encoding="utf-8").splitlines()}
     master = nbformat.read(project.master(name), as_version=4)
@@ -137,7 +165,11 @@ def secret_lines(name: str, project: Project) -> set[str]:
         elif cell.cell_type == "code" and inside == "TESTS" and "hidden: true" in source:
             secrets |= {line.strip() for line in source.splitlines()}
         elif cell.cell_type == "code":
-            secrets |= _solution_block_lines(cell.source)
+            hidden = _solution_block_lines(cell.source)
+            secrets |= hidden
+            if inside != "TESTS":
+                public |= {line.strip() for line in cell.source.splitlines()} - hidden
+    secrets -= public
     return {s for s in secrets if len(s) >= 12 and s not in _TRIVIAL and not s.startswith("#")}
 
 

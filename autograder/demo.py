@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .assignment import Project
 from .build import build
 from .class_run import ClassRun, grade_class
+from .course import Project
 from .grader import Settings
 from .pages import write_feedback, write_report
 from .sample_class import write_sample_class

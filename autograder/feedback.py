@@ -25,11 +25,11 @@ import numpy as np
 import yaml
 
 from .checks import Verdict
+from .course import AssignmentError
 from .errors import DlgradeError
 from .messages import (
     DIFFERENCES,
     LANGUAGES,
-    MISTAKE_TITLES,
     PAGE_LABELS,
     REVEALS,
     Message,
@@ -42,7 +42,7 @@ from .messages import (
     render,
     to_data,
 )
-from .misconceptions import find
+from .mistakes import Mistake as KnownMistake
 
 SETTINGS_FILE = "feedback.yaml"
 DEFAULT_REVEAL = {"graded": "values", "check": "hints"}
@@ -180,8 +180,9 @@ def feedback_text(
     """The findings of one check as plain text, then the explanation of the known mistake
     if one matched (for the engines' reports: otter's, Gradescope's)."""
     lines = [finding_parts(verdict.messages, lang, reveal).plain(lang)]
-    if verdict.misconception:
-        explanation = find(verdict.misconception, assignment).explain(lang)
+    known = _known_mistake(assignment, verdict.misconception) if verdict.misconception else None
+    if known:
+        explanation = known.explain(lang)
         lines.append(
             render(
                 Message("misconception", {"id": verdict.misconception, "explanation": explanation}),
@@ -377,7 +378,7 @@ def _common_factor(wanted: np.ndarray, got: np.ndarray) -> float | None:
 
 
 @dataclass
-class Mistake:
+class NamedMistake:
     id: str
     title: str
     explanation: str
@@ -392,7 +393,7 @@ class QuestionFeedback:
     manual: bool
     score: float | None  # None: graded by hand, not graded yet
     max_score: float
-    mistakes: list[Mistake] = field(default_factory=list)
+    mistakes: list[NamedMistake] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     comment: str = ""
     functions: list[str] = field(default_factory=list)  # the notebook's functions it grades
@@ -420,16 +421,23 @@ class HandGrade:
     comment: str = ""
 
 
-def mistake(misconception: str, assignment: str, lang: str) -> Mistake:
-    """A named mistake's title and explanation in ``lang`` (from the current catalogue)."""
-    title = (MISTAKE_TITLES.get(misconception) or {}).get(lang) or PAGE_LABELS[lang][
-        "known_mistake"
-    ]
+def mistake(misconception: str, assignment: str, lang: str) -> NamedMistake:
+    """A named mistake's title and explanation in ``lang``, from the assignment's current
+    ``mistakes.py``; one since removed (or an assignment since removed) is named, not
+    explained."""
+    known = _known_mistake(assignment, misconception)
+    if known is None:
+        return NamedMistake(misconception, PAGE_LABELS[lang]["known_mistake"], "")
+    return NamedMistake(misconception, known.name(lang), known.explain(lang))
+
+
+def _known_mistake(assignment: str, misconception: str) -> KnownMistake | None:
+    from .judging import mistake as known_mistake
+
     try:
-        explanation = find(misconception, assignment).explain(lang)
-    except KeyError:  # a mistake since removed from the catalogue: named, not explained
-        explanation = ""
-    return Mistake(misconception, title, explanation)
+        return known_mistake(assignment, misconception)
+    except AssignmentError:
+        return None
 
 
 def check_finding(test: Mapping[str, Any], lang: str, reveal: str) -> Finding:
@@ -568,12 +576,12 @@ def joined_titles(titles: Sequence[str], lang: str) -> str:
 def question_functions(assignment: str, question: Any) -> list[str]:
     """The notebook functions a question asks for: those its checks call that its prompt
     names as a call (``backward(...)``, not the ``forward`` a gradient check also uses)."""
-    from .checks import checks_for
+    from .judging import checks_for
 
     try:
         checks = checks_for(assignment)
         calls = [call for scored in question.checks for call in checks[scored.id].calls]
-    except KeyError:
+    except (KeyError, AssignmentError):
         return []
     functions = list(dict.fromkeys(call.function for call in calls))
     asked = [f for f in functions if f"`{f}(" in (question.prompt or "")]

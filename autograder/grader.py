@@ -14,8 +14,8 @@ import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .assignment import Assignment, Project, load_assignment
-from .checks import checks_for, judge, plan_for, reference_answers
+from .assignment import Assignment, load_assignment
+from .course import Project
 from .execution.plan import (
     MODIFIED,
     Answer,
@@ -24,14 +24,16 @@ from .execution.plan import (
     with_dependencies,
 )
 from .feedback import feedback_text, finding, reveal_for
+from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
 from .notebook import InvalidNotebook, parse
 from .results import SubmissionResult, TestResult
 from .sandbox import Limits, ReplyRejected, Sandbox, SandboxError
 from .submissions import Submission
 
-SOURCES_OF_TRUTH = ("autograder/checks", "autograder/execution", "autograder/compare.py",
-                    "autograder/misconceptions.py")  # fmt: skip
+FRAMEWORK = Path(__file__).resolve().parent
+JUDGING_SOURCES = ("checks.py", "compare.py", "execution", "judging.py", "mistakes.py")
+"""The framework's files that decide a score, besides the assignment's own."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +49,18 @@ class Settings:
 
 
 def autograder_hash(assignment: Assignment, project: Project) -> str:
-    """A fingerprint of everything that decides a score: master, solution and checks."""
+    """A fingerprint of everything that decides a score: the assignment's folder (master,
+    checks, mistakes, stand-ins), its reference, and the framework's judging code."""
     digest = hashlib.sha256()
-    files = [assignment.master, project.root / "solutions" / f"{assignment.name}.py"]
-    for source in SOURCES_OF_TRUTH:
-        path = project.root / source
-        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    for path in files:
-        digest.update(path.relative_to(project.root).as_posix().encode())
+    folder = project.folder(assignment.name)
+    files = [(folder, assignment.master), (project.root, project.reference(assignment.name))]
+    files += [(folder, path) for path in sorted(folder.glob("*.py"))]
+    for source in JUDGING_SOURCES:
+        path = FRAMEWORK / source
+        found = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        files += [(FRAMEWORK, p) for p in found]
+    for base, path in files:
+        digest.update(path.relative_to(base).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -72,7 +78,8 @@ class Grader:
         self.assignment = load_assignment(name, self.project.root)
         self.autograder_hash = autograder_hash(self.assignment, self.project)
         self.reveal = reveal_for(self.assignment.master, "graded")
-        plan = plan_for(name, self.assignment.check_ids, seed=self.seed)
+        root = self.project.root
+        plan = plan_for(name, self.assignment.check_ids, seed=self.seed, root=root)
         # Calls of the notebook's own functions, and calls with the grader's stand-ins
         # (training loops judged on their mechanics): the second run is made only when a
         # loop fails with the notebook's own functions, and only its answers to those
@@ -83,13 +90,14 @@ class Grader:
         self.plan_json = json.dumps(plan_to_json(own))
         self.replaced_keys = {call.key for call in replaced}
         self.replaced_plan_json = json.dumps(plan_to_json(with_dependencies(replaced, own)))
+        self.standins = self.project.code(name).standins_source
         self.loop_checks = [
             check.id
-            for check in checks_for(name, self.seed).values()
+            for check in checks_for(name, self.seed, root=root).values()
             if check.id in self.assignment.check_ids
             and self.replaced_keys & {call.key for call in check.calls}
         ]
-        reference_answers(name, self.seed)
+        reference_answers(name, self.seed, root=root)
 
     def grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
         """Parse, execute in ``sandbox`` (one retry if the sandbox itself fails), judge.
@@ -201,10 +209,13 @@ class Grader:
         pending = Answer(error="not run: the loop passed with the notebook's own functions")
         trial = {**answers, **dict.fromkeys(self.replaced_keys, pending)}
         name = self.assignment.name
-        if all(judge(name, check, trial, seed=self.seed).passed for check in self.loop_checks):
+        if all(
+            judge(name, check, trial, seed=self.seed, root=self.project.root).passed
+            for check in self.loop_checks
+        ):
             return trial
         try:
-            reply = sandbox.run(cells, self.replaced_plan_json)
+            reply = sandbox.run(cells, self.replaced_plan_json, self.standins)
             extra = answers_from_json(reply["answers"] or "{}")
         except (SandboxError, ValueError) as error:
             failed = Answer(error=f"RuntimeError: the run with stand-ins failed ({error})")
@@ -235,7 +246,13 @@ class Grader:
                     test = TestResult(scored.id, question.name, 0.0, scored.points, False,
                                       render(not_run, lang, reveal), None, (to_data(not_run),))  # fmt: skip
                 else:
-                    verdict = judge(self.assignment.name, scored.id, answers, seed=self.seed)
+                    verdict = judge(
+                        self.assignment.name,
+                        scored.id,
+                        answers,
+                        seed=self.seed,
+                        root=self.project.root,
+                    )
                     score = scored.points if verdict.passed else 0.0
                     feedback = feedback_text(self.assignment.name, verdict, lang, reveal)
                     test = TestResult(scored.id, question.name, score, scored.points,
@@ -262,5 +279,8 @@ class Grader:
             cell_errors=(reply or {}).get("cell_errors") or [],
             output=(reply or {}).get("output") or "",
             named_by=submission.named_by,
+            time_source=submission.time_source,
+            late_flag=submission.late_flag,
+            members=submission.members or (submission.student_id,),
             status_message=to_data(message),
         )

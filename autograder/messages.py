@@ -406,63 +406,6 @@ SINGULAR: dict[str, dict[str, str]] = {
 }
 """Forms of the messages whose ``count`` parameter is 1."""
 
-MISTAKE_TITLES: dict[str, dict[str, str]] = {
-    "relu_derivative_missing": {"fr": "Dérivée de ReLU oubliée", "en": "ReLU derivative missing"},
-    "error_sign": {"fr": "Signe inversé dans le gradient", "en": "Sign flipped in the gradient"},
-    "weight_sharing_single_path": {
-        "fr": "Poids partagés : un seul chemin compté",
-        "en": "Shared weights: only one path counted",
-    },
-    "gradient_ascent": {
-        "fr": "Montée de gradient au lieu d'une descente",
-        "en": "Gradient ascent instead of descent",
-    },
-    "sum_instead_of_mean": {
-        "fr": "Somme au lieu d'une moyenne sur le batch",
-        "en": "Sum instead of a mean over the batch",
-    },
-    "leftover_batch_used": {
-        "fr": "Dernier batch incomplet utilisé",
-        "en": "Last, incomplete batch used",
-    },
-    "softmax_overflow": {"fr": "SoftMax qui déborde", "en": "SoftMax overflow"},
-    "missing_batch_mean": {
-        "fr": "Gradients non divisés par n",
-        "en": "Gradients not divided by n",
-    },
-    "bias_not_summed": {
-        "fr": "Gradient d'un biais non sommé sur le batch",
-        "en": "Bias gradient not summed over the batch",
-    },
-    "tanh_derivative": {"fr": "Dérivée de tanh fausse", "en": "Wrong derivative of tanh"},
-    "w0_modified_in_place": {"fr": "W0 modifié en place", "en": "W0 modified in place"},
-    "loss_after_update": {
-        "fr": "Perte enregistrée après la mise à jour",
-        "en": "Loss recorded after the update",
-    },
-    "loss_without_half": {"fr": "Perte sans le facteur ½", "en": "Loss without the ½ factor"},
-    "stops_one_iteration_late": {
-        "fr": "Arrêt une itération trop tard",
-        "en": "Stops one iteration too late",
-    },
-    "stops_with_tol_zero": {
-        "fr": "Arrêt avant max_iter avec tol = 0",
-        "en": "Stops before max_iter with tol = 0",
-    },
-    "loss_not_averaged": {"fr": "Perte non divisée par n", "en": "Loss not divided by n"},
-    "softmax_wrong_axis": {"fr": "SoftMax sur le mauvais axe", "en": "SoftMax over the wrong axis"},
-    "grad_logits_divided": {
-        "fr": "grad_logits divisé par n",
-        "en": "grad_logits divided by n",
-    },
-    "last_batch_dropped": {
-        "fr": "Dernier mini-batch incomplet oublié",
-        "en": "Last, incomplete mini-batch dropped",
-    },
-}
-"""The short name of each known mistake (``misconceptions.CATALOGUE`` holds its
-explanation); a mistake without one is shown under ``PAGE_LABELS["known_mistake"]``."""
-
 PAGE_LABELS: dict[str, dict[str, str]] = {
     "fr": {
         "feedback_title": "Retour de correction", "student": "Étudiant·e", "score": "Note",

@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from .checks import checks_for, judge
 from .execution.plan import run_plan
-from .execution.standins import STANDINS
 from .feedback import feedback_text
+from .judging import checks_for, code, judge
 
 
 def verify(assignment: str, check_id: str, env: MutableMapping[str, Any], lang: str = "fr") -> None:
     """Run one check on the notebook's namespace; raise AssertionError with the feedback."""
     check = checks_for(assignment)[check_id]
-    answers = run_plan(list(check.calls), env, STANDINS)
+    answers = run_plan(list(check.calls), env, code(assignment).standins)
     verdict = judge(assignment, check_id, answers)
     if not verdict.passed:
         raise AssertionError(feedback_text(assignment, verdict, lang))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .assignment import Project
+from .course import Project
 from .grader import Grader, Settings
 from .messages import Message
 from .notebook import InvalidNotebook, parse
@@ -103,9 +103,9 @@ def read_submission(path: Path) -> Submission:
 def secrets(project: Project, assignment: str) -> list[Path]:
     """Files the submission must not be able to read: reference, master and checks."""
     return [
-        project.root / "solutions" / f"{assignment}.py",
+        project.reference(assignment),
         project.master(assignment),
-        project.root / "autograder" / "checks" / f"{assignment}.py",
+        project.folder(assignment) / "checks.py",
     ]
 
 
@@ -143,8 +143,7 @@ def probe_cells(secret_files: list[Path]) -> list[str]:
     """Code that must fail, cell by cell, in a sandbox fit for grading."""
     cells = [f"open({str(path)!r}, 'rb').read(1)" for path in secret_files]
     cells += [
-        "import solutions",
-        "import autograder.checks",
+        "import autograder.judging",
         "import os\nif os.geteuid() != 0 and os.getuid() != 0:\n    raise PermissionError('unprivileged')",
     ]
     return cells

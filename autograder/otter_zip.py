@@ -27,13 +27,15 @@ from typing import Any
 
 import nbformat
 
-from .assignment import Project
-from .feedback import settings_path
+from .course import Project
 from .otter_engine import PUBLIC_TESTS_FILE
 from .otter_run import ENGINE_FOLDER, PLUGIN
 
 ENGINE_ENTRY_POINTS = ("otter_engine.py", "otter_run.py")
 ALWAYS_PACKAGED = ("execution",)  # the sandbox starts its runner from it by name
+ASSIGNMENT_FILES = ("checks.py", "mistakes.py", "standins.py", "feedback.yaml")
+"""What the engine needs of the assignment's folder, besides its master (not the sample
+mistakes of the demo class)."""
 SETUP_ADDITION = """
 # dlgrade: the submission runs in bubblewrap when the container allows namespaces, else
 # as the user nobody, who must be able to traverse /root to load Python's own modules.
@@ -90,10 +92,20 @@ def run_otter_script(original: bytes) -> bytes:
 
 
 def engine_files(name: str, root: Path) -> list[tuple[str, Path]]:
-    """(path in the engine folder, file) for everything the grading step of ``name`` needs."""
-    package_dir = root / "autograder"
+    """(path in the engine folder, file) for everything the grading step of ``name`` needs:
+    the framework's modules it imports, and this assignment's folder and reference only."""
+    package_dir = Path(__file__).resolve().parent
+    project = Project(root)
+    folder = project.folder(name)
+    own = [
+        path
+        for path in sorted(folder.iterdir())
+        if path.name in ASSIGNMENT_FILES or path.name == project.master(name).name
+    ]
     wanted = {package_dir / entry for entry in ENGINE_ENTRY_POINTS}
-    wanted.add(package_dir / "checks" / f"{name}.py")
+    for path in own:
+        if path.suffix == ".py":
+            wanted |= _local_imports(path, package_dir)
     for folder in ALWAYS_PACKAGED:
         wanted |= set((package_dir / folder).rglob("*.py"))
     queue = list(wanted)
@@ -107,22 +119,13 @@ def engine_files(name: str, root: Path) -> list[tuple[str, Path]]:
             init = package_dir / parent / "__init__.py"
             if init.is_file():
                 wanted.add(init)
-    other_checks = {
-        p for p in (package_dir / "checks").glob("*.py") if p.stem not in ("__init__", name)
-    }
     files = [
         (f"autograder/{p.relative_to(package_dir).as_posix()}", p)
-        for p in sorted(wanted - other_checks)
+        for p in sorted(wanted)
         if "__pycache__" not in p.parts
     ]
-    files += [
-        ("solutions/__init__.py", root / "solutions" / "__init__.py"),
-        (f"solutions/{name}.py", root / "solutions" / f"{name}.py"),
-        (f"assignments/{name}/{name}.ipynb", Project(root).master(name)),
-    ]
-    settings = settings_path(Project(root).master(name))
-    if settings.is_file():  # what feedback reveals, and the questions' titles
-        files.append((f"assignments/{name}/{settings.name}", settings))
+    files.append((f"solutions/{name}.py", project.reference(name)))
+    files += [(f"assignments/{name}/{path.name}", path) for path in own]
     return files
 
 

@@ -16,55 +16,9 @@ from pathlib import Path
 
 import nbformat
 
-from .assignment import Project
+from .course import Project, SampleMistake
 
 SOLUTION_TAG = "otter_assign_solution_cell"
-
-
-@dataclass(frozen=True)
-class Mutation:
-    """A typical mistake: replace ``old`` (found exactly once) by ``new`` in the reference."""
-
-    misconception: str
-    old: str
-    new: str
-    affected_checks: tuple[str, ...]
-
-
-MUTATIONS: dict[str, tuple[Mutation, ...]] = {
-    "backprop_miniconv": (
-        Mutation("relu_derivative_missing", "return 1.0 if a > 0 else 0.0", "return 1.0",
-                 ("backward_dw1", "backward_dw2", "backward_gradcheck")),
-        Mutation("error_sign", "    e = y - y_hat\n", "    e = y_hat - y\n",
-                 ("backward_dw1", "backward_dw2", "backward_dv1", "backward_dv2", "backward_gradcheck")),
-        Mutation("weight_sharing_single_path", "[d1 * x1 + d2 * x2, d1 * x2 + d2 * x3,",
-                 "[d1 * x1, d2 * x3,", ("backward_dw1", "backward_dw2", "backward_gradcheck")),
-        Mutation("gradient_ascent", "W = W - alpha * backward(", "W = W + alpha * backward(",
-                 ("train_weights", "train_losses")),
-    ),
-    "sgd_batch_size": (
-        # The table is built by sgd_epoch: a wrong batch_gradient costs only its own points.
-        Mutation("sum_instead_of_mean", "np.mean(-xb * (yb - predict(w, xb)))",
-                 "np.sum(-xb * (yb - predict(w, xb)))", ("batch_gradient_value",)),
-        Mutation("error_sign", "np.mean(-xb * (yb - predict(w, xb)))",
-                 "np.mean(xb * (yb - predict(w, xb)))", ("batch_gradient_value",)),
-        Mutation("gradient_ascent", "w = w - alpha * batch_gradient(", "w = w + alpha * batch_gradient(",
-                 ("sgd_epoch_nb1", "sgd_epoch_nb2", "sgd_epoch_nb4", "sgd_epoch_leftover", "sheet_table")),
-        Mutation("leftover_batch_used", "n_updates = len(X) // batch_size",
-                 "n_updates = -(-len(X) // batch_size)", ("sgd_epoch_leftover",)),
-    ),
-    "mlp_softmax": (
-        Mutation("softmax_overflow", "np.exp(Z - Z.max(axis=1, keepdims=True))", "np.exp(Z)",
-                 ("softmax_large_logits",)),
-        Mutation("missing_batch_mean", 'delta_y = grad_logits(cache["y_hat"], Y) / n',
-                 'delta_y = grad_logits(cache["y_hat"], Y)',
-                 ("backward_Wh", "backward_bh", "backward_Wy", "backward_by", "backward_gradcheck")),
-        Mutation("bias_not_summed", '"by": delta_y.sum(axis=0)', '"by": delta_y',
-                 ("backward_by", "backward_gradcheck")),
-        Mutation("tanh_derivative", "return 1.0 - h**2", "return 1.0 - h",
-                 ("backward_Wh", "backward_bh", "backward_gradcheck")),
-    ),
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,12 +28,12 @@ class SampleStudent:
     path: Path
 
 
-def reference_source(assignment: str, project: Project, mutation: Mutation | None = None) -> str:
+def reference_source(assignment: str, project: Project, mutation: SampleMistake | None = None) -> str:
     source = (project.root / "solutions" / f"{assignment}.py").read_text(encoding="utf-8")
     if mutation is None:
         return source
     if source.count(mutation.old) != 1:
-        raise ValueError(f"mutation {mutation.misconception}: {mutation.old!r} is not unique")
+        raise ValueError(f"sample mistake {mutation.mistake}: {mutation.old!r} is not unique")
     return source.replace(mutation.old, mutation.new)
 
 
@@ -160,9 +114,9 @@ def write_sample_class(
     answers = master_answers(assignment, project)
     correct = fill_template(template, reference_source(assignment, project), answers)
     plan: list[tuple[str, nbformat.NotebookNode | bytes]] = []
-    for mutation in MUTATIONS[assignment]:
+    for mutation in project.code(assignment).samples:
         mistaken = fill_template(template, reference_source(assignment, project, mutation), answers)
-        plan += [(mutation.misconception, mistaken)] * 2
+        plan += [(mutation.mistake, mistaken)] * 2
     plan += [("blank", template)] * 3
     plan.append(("syntax_error", _with_syntax_error(correct)))
     plan.append(("not_json", b'{"cells": [ this is not JSON'))
@@ -193,6 +147,7 @@ def _with_syntax_error(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode
 def _with_first_cell(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
     changed = nbformat.from_dict(json.loads(json.dumps(notebook)))
     cell = nbformat.v4.new_code_cell(source)
-    cell.pop("id", None)  # the templates are nbformat 4.4, which has no cell ids
+    if changed.nbformat_minor < 5:  # nbformat 4.4 has no cell ids
+        cell.pop("id", None)
     changed.cells.insert(0, cell)
     return changed

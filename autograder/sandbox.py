@@ -97,11 +97,15 @@ class Sandbox:
         self._lock = threading.Lock()
         self._stderr = None
 
-    def run(self, cells: list[str], plan_json: str = "[]") -> dict[str, Any]:
+    def run(
+        self, cells: list[str], plan_json: str = "[]", standins: str | None = None
+    ) -> dict[str, Any]:
         """Execute one submission; returns the runner's validated reply.
 
         ``plan_json`` is the plan already encoded (``json.dumps(plan_to_json(plan))``): a
         class shares one plan, sent to the runner once, not once per submission.
+        ``standins`` is the source of the stand-ins the plan's calls use: sent with this
+        submission only, so that no other run's process ever holds it.
         Raises ``ReplyRejected`` when the reply breaks the protocol (the submission's
         fault), ``SandboxError`` when the runner itself stopped.
         """
@@ -114,7 +118,7 @@ class Sandbox:
                     self._plans[plan_json] = len(self._plans)
                     configuration = self._configuration(plan_json).encode()
                     process.stdin.write(protocol.CONFIGURE + protocol.frame(configuration))
-                request = {"plan_id": self._plans[plan_json], "cells": cells}
+                request = {"plan_id": self._plans[plan_json], "cells": cells, "standins": standins}
                 process.stdin.write(protocol.START + protocol.frame(json.dumps(request).encode()))
                 process.stdin.flush()
                 raw = protocol.read_frame(process.stdout.fileno(), MAX_REPLY_BYTES, deadline)

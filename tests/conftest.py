@@ -8,14 +8,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.assignment import Project
 from autograder.build import build
 from autograder.class_run import grade_class
+from autograder.course import Project
 from autograder.grader import Settings
 from autograder.sample_class import fill_template, master_answers, reference_source
 from autograder.sandbox import Limits
 
-ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
+ASSIGNMENTS = tuple(Project.default().names())
+"""The course's assignments, discovered in ``assignments/``."""
 FAST_LIMITS = Limits(wall_seconds=10, cpu_seconds=10)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.assignment import Project
+from autograder.course import Project
 from autograder.sample_class import SOLUTION_TAG, master_answers
 
 ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")

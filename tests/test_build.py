@@ -11,8 +11,9 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.assignment import AssignmentError, Project, load_assignment
+from autograder.assignment import load_assignment
 from autograder.build import BuildError, build, find_leaks, secret_lines
+from autograder.course import AssignmentError, Project
 
 from .conftest import ASSIGNMENTS
 
@@ -95,16 +96,12 @@ def test_autograder_zip_carries_its_own_engine_only(built, assignment):
         n for n in names if n.startswith(engine)
     }
     assert {n for n in names if n.startswith(f"{engine}solutions/")} == {
-        f"{engine}solutions/__init__.py",
         f"{engine}solutions/{assignment}.py",
     }
-    assert {n for n in names if n.startswith(f"{engine}autograder/checks/")} == {
-        f"{engine}autograder/checks/__init__.py",
-        f"{engine}autograder/checks/{assignment}.py",
-    }
+    own = f"{engine}assignments/{assignment}/"
     assert {n for n in names if n.startswith(f"{engine}assignments/")} == {
-        f"{engine}assignments/{assignment}/{assignment}.ipynb",
-        f"{engine}assignments/{assignment}/feedback.yaml",
+        own + name
+        for name in (f"{assignment}.ipynb", "feedback.yaml", "checks.py", "mistakes.py", "standins.py")
     }
     for module in ("otter_engine", "otter_run", "grader", "sandbox", "execution/runner"):
         assert f"{engine}autograder/{module}.py" in names
@@ -132,7 +129,8 @@ def test_public_tests_are_the_templates_without_hidden_cases(project):
 
 
 def test_a_hidden_test_with_an_unknown_check_is_refused(project, tmp_path):
-    shutil.copytree(project.root / "assignments", tmp_path / "assignments")
+    for folder in ("assignments", "solutions"):
+        shutil.copytree(project.root / folder, tmp_path / folder)
     master = Project(tmp_path).master("sgd_batch_size")
     master.write_text(master.read_text().replace("'predict_value'", "'no_such_check'"))
     with pytest.raises(AssignmentError, match=r"sgd_batch_size.ipynb: cell \d+: unknown check"):

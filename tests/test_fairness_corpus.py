@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.checks import ASSIGNMENTS, Check, checks_for, judge, plan_for
+from autograder.checks import Check
 from autograder.execution.plan import run_plan
-from autograder.execution.standins import STANDINS
+from autograder.judging import checks_for, code, judge, plan_for
 
-from .conftest import grade_notebooks, notebook_with
+from .conftest import ASSIGNMENTS, grade_notebooks, notebook_with
 
 CORPUS = Path(__file__).parent / "corpus"
 SEED = 20_260_101
@@ -40,7 +40,7 @@ SEEDS = (None, 3, 1234, 98_765)
 
 NAMED: dict[str, set[str]] = {
     # The mistake each file describes, as the catalogue names it (CONTRACT.md's list and
-    # misconceptions.CATALOGUE). Files not listed here must still be graded fairly; a
+    # the assignments' mistakes.py). Files not listed here must still be graded fairly; a
     # name given to one of them is checked against the functions it marks as wrong.
     "backprop_miniconv__cache_keys_ascent": {"gradient_ascent"},
     "backprop_miniconv__forgot_relu_deriv": {"relu_derivative_missing"},
@@ -175,7 +175,8 @@ def test_corpus_is_fair_whatever_the_seed(seed):
             for cell in notebook.cells:  # a broken cell is part of the corpus: the others run
                 with contextlib.suppress(Exception):
                     exec(cell, namespace)
-            answers = run_plan(plan_for(notebook.assignment, seed=seed), namespace, STANDINS)
+            standins = code(notebook.assignment).standins
+            answers = run_plan(plan_for(notebook.assignment, seed=seed), namespace, standins)
             verdicts = {
                 check_id: judge(notebook.assignment, check_id, answers, seed=seed)
                 for check_id in checks_for(notebook.assignment, seed)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.assignment import Project
+from autograder.course import Project
 from autograder.sample_class import reference_source
 
 from .test_gaming_common import SEEDS, namespace_of, passed, verdicts

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.assignment import Project
-from autograder.checks import checks_for
+from autograder.course import Project
+from autograder.judging import checks_for
 from autograder.sample_class import reference_source
 
 from .test_gaming_common import SEEDS, namespace_of, passed, verdicts

@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.assignment import Project
-from autograder.checks import ASSIGNMENTS, checks_for
 from autograder.compare import RTOL, RTOL_FLOAT32, compare, is_float32
+from autograder.course import Project
+from autograder.judging import checks_for
 from autograder.sample_class import reference_source
 
+from .conftest import ASSIGNMENTS
 from .test_gaming_common import SEEDS, namespace_of, passed, verdicts
 
 

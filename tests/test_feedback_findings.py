@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from autograder.assignment import load_assignment
-from autograder.checks import checks_for, judge, reference_answers
 from autograder.execution.plan import Answer
 from autograder.feedback import (
     check_finding,
@@ -23,11 +22,11 @@ from autograder.feedback import (
     question_title,
     short_call,
 )
+from autograder.judging import checks_for, code, judge, reference_answers
 from autograder.messages import (
     DIFFERENCES,
     FROZEN_FRENCH,
     HINTS,
-    MISTAKE_TITLES,
     PAGE_LABELS,
     SINGULAR,
     TEMPLATES,
@@ -40,10 +39,9 @@ from autograder.messages import (
     show,
     to_data,
 )
-from autograder.misconceptions import CATALOGUE
 from autograder.results import normalized
 
-ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
+from .conftest import ASSIGNMENTS
 
 # --- the catalogues' words ---------------------------------------------------------------
 
@@ -56,10 +54,10 @@ def words(text: str) -> set[str]:
 
 
 def _catalogue_texts(lang: str) -> list[str]:
-    texts = [t[lang] for table in (TEMPLATES, HINTS, SINGULAR, MISTAKE_TITLES, DIFFERENCES)
+    texts = [t[lang] for table in (TEMPLATES, HINTS, SINGULAR, DIFFERENCES)
              for t in table.values() if lang in t]  # fmt: skip
     texts += list(PAGE_LABELS[lang].values())
-    texts += [m.explanation[lang] for m in CATALOGUE]
+    texts += [t[lang] for a in ASSIGNMENTS for m in code(a).mistakes.values() for t in (m.title, m.explanation)]
     if lang == "fr":  # the texts frozen in findings, and the master's titles
         texts += [pattern.pattern for pattern, _ in FROZEN_FRENCH]
     else:
@@ -350,7 +348,7 @@ def test_every_text_exists_in_both_languages_with_the_same_blanks():
     def blanks(text: str) -> set[str]:
         return set(_PLACEHOLDER.findall(text))
 
-    for table in (TEMPLATES, HINTS, SINGULAR, MISTAKE_TITLES, DIFFERENCES):
+    for table in (TEMPLATES, HINTS, SINGULAR, DIFFERENCES):
         for key, texts in table.items():
             assert set(texts) == {"fr", "en"}, key
             assert blanks(texts["fr"]) == blanks(texts["en"]), key

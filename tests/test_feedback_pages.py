@@ -19,17 +19,17 @@ from autograder.class_run import grade_class, write_result
 from autograder.feedback import load_settings, question_title
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
+from autograder.judging import code
 from autograder.manual import export_question, import_scores
 from autograder.messages import PAGE_LABELS, localized
 from autograder.pages import write_feedback
 from autograder.results import SubmissionResult
 from autograder.results import TestResult as CheckResult  # not collected as a test class
-from autograder.sample_class import MUTATIONS, fill_template, master_answers, write_sample_class
+from autograder.sample_class import fill_template, master_answers, write_sample_class
 
-from .conftest import FAST_LIMITS
+from .conftest import ASSIGNMENTS, FAST_LIMITS
 from .test_feedback_findings import foreign_words
 
-ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
 COMMENT = "Bonne idée, mais <b>aucune</b> comparaison avec w = 2 ![x](http://evil.example/t.png)"
 
 
@@ -62,7 +62,7 @@ def _two_mistakes(project, assignment: str) -> nbformat.NotebookNode:
     """A notebook with the first two typical mistakes of the assignment at once."""
     from autograder.sample_class import reference_source
 
-    first, second = MUTATIONS[assignment][:2]
+    first, second = code(assignment).samples[:2]
     source = reference_source(assignment, project, first)
     if source.count(second.old) == 1:
         source = source.replace(second.old, second.new)
@@ -269,7 +269,8 @@ def test_hints_say_where_without_the_values(graded, tmp_path):
 
 
 def test_exports_speak_the_language_asked(graded):
-    from autograder.lms_export import gradescope_results, moodle_feedback
+    from autograder.final_grade import load_class
+    from autograder.lms_export import feedback_markdown, gradescope_results
 
     result = stored(graded["backprop_miniconv"], "bac003")  # graded in French
     gradescope = gradescope_results(result, "en")
@@ -284,6 +285,7 @@ def test_exports_speak_the_language_asked(graded):
         for produced in _student_texts(result):
             text = text.replace(produced, " ")
         assert not foreign_words(text, "en"), text
-    moodle = moodle_feedback(result, None, "en")
-    assert "3 b. Backward pass: " in moodle and "(Sign flipped in the gradient)" in moodle
-    assert "Passe arrière : " in moodle_feedback(result, None, "fr")
+    graded_class = load_class(graded["backprop_miniconv"])
+    moodle = feedback_markdown(graded_class, "bac003", "en")
+    assert "3 b. Backward pass" in moodle and "Sign flipped in the gradient." in moodle
+    assert "Passe arrière" in feedback_markdown(graded_class, "bac003", "fr")

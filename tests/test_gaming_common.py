@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks import Verdict, checks_for, judge, plan_for
+from autograder.checks import Verdict
 from autograder.execution.plan import run_plan
-from autograder.execution.standins import STANDINS
+from autograder.judging import checks_for, code, judge, plan_for
 
 SEEDS = (None, 3, 1234, 98765, 2**40 + 7)
 """No seed (the fixed inputs alone), then several seeds."""
@@ -35,7 +35,7 @@ def verdicts(
     """Every check's verdict (or those of ``check_ids``) on what ``namespace`` answers."""
     ids = list(check_ids) if check_ids is not None else list(checks_for(assignment, seed))
     with np.errstate(all="ignore"):
-        answers = run_plan(plan_for(assignment, ids, seed=seed), namespace, STANDINS)
+        answers = run_plan(plan_for(assignment, ids, seed=seed), namespace, code(assignment).standins)
     return {check_id: judge(assignment, check_id, answers, seed=seed) for check_id in ids}
 
 

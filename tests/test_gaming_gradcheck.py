@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.assignment import Project
-from autograder.checks import ASSIGNMENTS
+from autograder.course import Project
 from autograder.sample_class import reference_source
 
+from .conftest import ASSIGNMENTS
 from .test_gaming_common import SEEDS, functions, namespace_of, passed, verdicts
 
 PARAMS = ("Wh", "bh", "Wy", "by")

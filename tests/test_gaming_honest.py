@@ -8,21 +8,16 @@ import json
 import numpy as np
 import pytest
 
-from autograder.assignment import Project
-from autograder.checks import (
-    ASSIGNMENTS,
-    SEEDED,
-    checks_for,
-    module_for,
-    plan_for,
-    reference_answers,
-)
-from autograder.checks import backprop_miniconv as miniconv
+from autograder.course import Project
 from autograder.execution.plan import plan_to_json
-from autograder.sample_class import MUTATIONS, reference_source
+from autograder.judging import SEEDED, checks_for, code, plan_for, reference_answers
+from autograder.sample_class import reference_source
 
+from .conftest import ASSIGNMENTS
 from .independent import INDEPENDENT
 from .test_gaming_common import DRAWN, SEEDS, namespace_of, passed, verdicts
+
+miniconv = code("backprop_miniconv").checks
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -34,19 +29,19 @@ def test_reference_and_independent_submissions_earn_every_check(assignment, seed
     assert passed(assignment, namespace_of(INDEPENDENT[assignment]), seed) == everything
 
 
-MISTAKES = [(a, m) for a, mutations in MUTATIONS.items() for m in mutations]
+MISTAKES = [(a, m) for a in ASSIGNMENTS for m in code(a).samples]
 
 
 @pytest.mark.parametrize("seed", DRAWN[:3])
 @pytest.mark.parametrize(
-    ("assignment", "mutation"), MISTAKES, ids=[f"{a}:{m.misconception}" for a, m in MISTAKES]
+    ("assignment", "mutation"), MISTAKES, ids=[f"{a}:{m.mistake}" for a, m in MISTAKES]
 )
 def test_each_known_mistake_loses_only_its_checks_and_is_named(assignment, mutation, seed):
     source = reference_source(assignment, Project.default(), mutation)
     found = verdicts(assignment, namespace_of([source]), seed)
     failed = {check_id for check_id, verdict in found.items() if not verdict.passed}
     assert failed == set(mutation.affected_checks)
-    assert any(found[c].misconception == mutation.misconception for c in failed)
+    assert any(found[c].misconception == mutation.mistake for c in failed)
 
 
 @pytest.mark.parametrize("seed", DRAWN)
@@ -64,10 +59,11 @@ def test_a_seed_adds_drawn_inputs_to_every_check(assignment, seed):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_drawn_inputs_depend_on_the_seed_only(assignment):
-    module = module_for(assignment)
+    loaded = code(assignment)
+    module = loaded.checks
 
     def drawn(seed: int) -> str:
-        checks = module.build(module.draw(np.random.default_rng(seed)), SEEDED)
+        checks = module.build(module.draw(np.random.default_rng(seed)), loaded.reference, SEEDED)
         return json.dumps(plan_to_json([call for check in checks for call in check.calls]))
 
     assert drawn(5) == drawn(5) != drawn(6)

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks import ASSIGNMENTS, checks_for, plan_for, reference_answers
 from autograder.execution.plan import Answer, Ref, Rng, to_plain
-from autograder.execution.standins import STANDINS
+from autograder.judging import checks_for, code, plan_for, reference_answers
 
+from .conftest import ASSIGNMENTS
 from .test_gaming_common import DRAWN, passed
 
 
@@ -69,7 +69,8 @@ def lookup_student(assignment: str, table: dict[str, Any]) -> dict[str, Callable
 
     def function(name: str) -> Callable[..., Any]:
         def answer(*args: Any, **kwargs: Any) -> Any:
-            replaced = sorted(n for n, f in namespace.items() if f in STANDINS.values())
+            standins = code(assignment).standins.values()
+            replaced = sorted(n for n, f in namespace.items() if f in standins)
             return table.get(fingerprint(name, args, kwargs, replaced), fallback[name])
 
         return answer

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from autograder.checks import reference_module
+from autograder.judging import code
 
 from .independent import INDEPENDENT
 from .test_gaming_common import DRAWN, SEEDS, functions, namespace_of, passed
@@ -97,7 +97,7 @@ def flat_trend(window: int) -> Rule:
 
 
 LEGITIMATE: dict[str, Callable[[list, int, float], bool]] = {
-    "reference": reference_module("backprop_miniconv").should_stop,
+    "reference": code("backprop_miniconv").reference.should_stop,
     "independent": namespace_of(INDEPENDENT["backprop_miniconv"])["should_stop"],
     "relative_step": criterion(relative_step),
     "relative_window_100": criterion(relative_window(100)),
@@ -162,8 +162,7 @@ def test_a_rule_that_does_not_detect_a_plateau_earns_only_the_fixed_rules(name, 
 def test_lengths_learnt_from_the_fixed_sequences_earn_nothing_new(seed):
     """Stop exactly at the lengths of the fixed plateaus: right on fixed inputs only (and
     not even on all of them: a fixed falling control is as long as a fixed plateau)."""
-    from autograder.checks.backprop_miniconv import FIXED
-
+    FIXED = code("backprop_miniconv").checks.FIXED
     plateaus = {
         len(stop.losses) for stop in FIXED.stop_plateau + FIXED.stop_progress if stop.expected
     }

@@ -16,7 +16,8 @@ import pytest
 from autograder.class_run import grade_class
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
-from autograder.sample_class import MUTATIONS, write_sample_class
+from autograder.judging import code
+from autograder.sample_class import write_sample_class
 
 from .conftest import ASSIGNMENTS, FAST_LIMITS, grade_notebooks, load_result, notebook_with
 from .independent import INDEPENDENT
@@ -35,7 +36,7 @@ def sample_run(request, project, tmp_path_factory):
 def test_sample_class_scores(sample_run):
     assignment, students, run = sample_run
     results = {r.student_id: r for r in run.graded}
-    mutations = {m.misconception: m for m in MUTATIONS[assignment]}
+    mutations = {m.mistake: m for m in code(assignment).samples}
     for student in students:
         result = results[student.student_id]
         failed = {t.name: t.misconception for t in result.tests if not t.passed}
@@ -91,7 +92,7 @@ def test_independent_submissions_get_full_marks(assignment, tmp_path):
 
 
 def test_feedback_in_english(project, tmp_path):
-    mutation = MUTATIONS["backprop_miniconv"][1]
+    mutation = code("backprop_miniconv").samples[1]
     from .conftest import correct_notebook
 
     notebook = correct_notebook(project, "backprop_miniconv", mutation)

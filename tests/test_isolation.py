@@ -15,6 +15,7 @@ import secrets
 
 import pytest
 
+from autograder.judging import code
 from autograder.sandbox import Limits, Sandbox, bubblewrap
 
 pytestmark = pytest.mark.skipif(bubblewrap() is None, reason="needs the bubblewrap sandbox")
@@ -113,13 +114,12 @@ def test_the_search_finds_markers_planted_in_the_same_submission():
 
 
 FIND_STANDINS = """
-import gc, sys
+import gc
 
 def grader_functions():
-    module = sys.modules.get("execution.standins")
-    found = {name: getattr(module, name) for name in dir(module)} if module else {}
+    found = {}
     for thing in gc.get_objects():
-        if callable(thing) and getattr(thing, "__module__", "") == "execution.standins":
+        if callable(thing) and getattr(thing, "__module__", "") == "standins":
             found[thing.__name__] = thing
     return found
 
@@ -140,7 +140,8 @@ def test_the_grader_s_stand_ins_are_not_in_a_submission_s_memory():
     stand-ins; the control: the same search finds them in a run of a plan that uses them."""
     with Sandbox(Limits(wall_seconds=20, cpu_seconds=20)) as sandbox:
         own = sandbox.run([FIND_STANDINS], _probe_plan({}))
-        loop = sandbox.run([FIND_STANDINS], _probe_plan({"loss": "miniconv_loss"}))
+        source = code("backprop_miniconv").standins_source
+        loop = sandbox.run([FIND_STANDINS], _probe_plan({"loss": "miniconv_loss"}), source)
     assert json.loads(own["answers"])["probe"]["value"] == {"__array__": {"shape": [0], "data": []}}
     assert "miniconv_loss" in str(json.loads(loop["answers"])["probe"]["value"])
 

@@ -17,7 +17,7 @@ import pytest
 
 from autograder.class_run import grade_class
 from autograder.grader import Settings
-from autograder.sample_class import MUTATIONS
+from autograder.judging import code
 
 from .conftest import ASSIGNMENTS, FAST_LIMITS, correct_notebook
 
@@ -50,7 +50,7 @@ def test_reference_full_marks_and_blank_zero(built, project, tmp_path, assignmen
 
 
 def test_only_the_backward_pass_wrong_loses_only_its_points(built, project, tmp_path):
-    mutation = next(m for m in MUTATIONS["backprop_miniconv"] if m.misconception == "error_sign")
+    mutation = next(m for m in code("backprop_miniconv").samples if m.mistake == "error_sign")
     notebook = tmp_path / "backprop_miniconv.ipynb"
     nbformat.write(correct_notebook(project, "backprop_miniconv", mutation), notebook)
     scores = otter_run(built["backprop_miniconv"].autograder_zip, notebook, tmp_path / "o")
@@ -67,7 +67,7 @@ def test_otter_and_dlgrade_agree_on_honest_submissions(built, project, tmp_path,
     """The checks are defined once: both engines give every question the same score."""
     folder = tmp_path / "class"
     folder.mkdir()
-    kinds = {"correct": None, **{m.misconception: m for m in MUTATIONS[assignment][:2]}}
+    kinds = {"correct": None, **{m.mistake: m for m in code(assignment).samples[:2]}}
     for kind, mutation in kinds.items():
         nbformat.write(correct_notebook(project, assignment, mutation), folder / f"{kind}.ipynb")
     nbformat.write(

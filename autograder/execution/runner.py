@@ -90,7 +90,7 @@ def _session(config: Config, contained: bool) -> None:
     try:
         request = json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES))
         plan = config.plans[str(request["plan_id"])]
-        reply = Session(config, contained).run(request["cells"], plan)
+        reply = Session(config, contained).run(request["cells"], plan, request.get("standins"))
     except BaseException as error:
         reply = {"status": "error", "exit": f"runner failure: {describe_exception(error)}"}
         traceback.print_exc()
@@ -109,9 +109,12 @@ class Session:
         self.contained = contained
         self.private = False
 
-    def run(self, cells: list[str], plan: list[Call]) -> dict[str, Any]:
-        """Run the cells then ``plan`` in one child. The grader's stand-ins are loaded only
-        for a plan that uses them: a plan of the notebook's own functions runs in a child
+    def run(
+        self, cells: list[str], plan: list[Call], standins: str | None = None
+    ) -> dict[str, Any]:
+        """Run the cells then ``plan`` in one child. The grader's stand-ins (the source of
+        the assignment's ``standins.py``) come with the request that uses them, never with
+        the server's configuration: a plan of the notebook's own functions runs in a child
         that has never held them."""
         limits = self.limits
         started = time.monotonic()
@@ -119,7 +122,8 @@ class Session:
         self.private = self.contained and private_namespaces(
             limits["disk_bytes"], PRIVATE_FOLDER
         )
-        standins = any(call.standins for call in plan)
+        if not any(call.standins for call in plan):
+            standins = None
         outcome = self._execute(cells, plan, deadline, standins=standins)
         return {
             "status": outcome.status,
@@ -134,7 +138,7 @@ class Session:
         }
 
     def _execute(
-        self, cells: list[str], calls: list[Call], deadline: float, *, standins: bool
+        self, cells: list[str], calls: list[Call], deadline: float, *, standins: str | None
     ) -> Outcome:
         """One child: run the cells and ``calls``, watch it, kill what it left, clean up."""
         limits = self.limits
@@ -214,7 +218,7 @@ class Job:
 
     cells: list[str]
     calls: list[Call]
-    standins: bool
+    standins: str | None  # the source of the stand-ins, for a plan that uses them
     workdir: str
     result_fd: int
     output_fd: int
@@ -270,6 +274,13 @@ def _watch(pid: int, result_fd: int, deadline: float, watchdog: MemoryWatchdog |
     return seen
 
 
+def _standins(source: str) -> dict[str, Any]:
+    """The ``STANDINS`` table that an assignment's ``standins.py`` defines."""
+    namespace: dict[str, Any] = {"__name__": "standins"}
+    exec(compile(source, "standins.py", "exec"), namespace)
+    return dict(namespace["STANDINS"])
+
+
 def _read_some(fd: int, sink: bytearray) -> bool:
     """Append what can be read now, without blocking; False at the end or when empty."""
     if not select.select([fd], [], [], 0)[0]:
@@ -282,9 +293,7 @@ def _read_some(fd: int, sink: bytearray) -> bool:
 def _child(job: Job, limits: dict[str, Any], cgroup: SubmissionCgroup | None) -> None:
     """Run one submission; ends with os._exit, whatever the student's code does."""
     try:
-        standins = {}
-        if job.standins:  # read while still root: the sandbox's code is not nobody's to read
-            from .standins import STANDINS as standins
+        standins = _standins(job.standins) if job.standins else {}
         if cgroup:
             cgroup.join()
         os.setsid()

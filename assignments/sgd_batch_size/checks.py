@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
-from ..execution.plan import Call
-from . import Check, inline_choices, matches_reference, training_loop, with_inlined
+from autograder.checks import Check, inline_choices, matches_reference, training_loop, with_inlined
+from autograder.execution.plan import Call
 
 SHEET_X = np.array([1.0, 2.0, 3.0, 4.0])
 SHEET_Y = np.array([2.0, 4.0, 6.0, 8.0])
@@ -100,8 +101,9 @@ EPOCH_MISTAKES = ("gradient_ascent", "leftover_batch_used", "sum_instead_of_mean
 batch_gradient called by the loop is not the loop's mistake: the stand-in route passes it)."""
 
 
-def build(inputs: Inputs, tag: str = "") -> list[Check]:
-    """The checks of Exercice 2 on ``inputs``; ``tag`` prefixes every call key."""
+def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
+    """The checks of Exercice 2 on ``inputs`` (``reference``: the loaded solution, for inputs
+    computed from it); ``tag`` prefixes every call key."""
     predict = tuple(
         Call(f"{tag}predict/{i}", "predict", args) for i, args in enumerate(inputs.predict)
     )

@@ -1,30 +1,24 @@
-"""The hidden checks: what each scored test computes and how it is judged.
+"""How a hidden check is written: planned calls, and a judge of their answers.
 
 A ``Check`` is a set of planned calls and a judge. The calls run on the submission
 (sandboxed) and on the reference solution; the judge, in the grader, compares the two
 sets of answers. Points are not here: the master notebook gives each check its points
 (one hidden test cell per check), so an instructor re-weights a question there.
 
-Each assignment module builds its checks from a set of inputs: its fixed ``FIXED``
-inputs (the ones feedback may print), and, given a seed, inputs it ``draw``s from it.
-With a seed, every check judges both and passes only if both pass: answers copied from
-an earlier feedback, or a table keyed on the fixed inputs, earn nothing.
-
-The same checks serve both engines: ``dlgrade grade`` and, through ``otter_bridge``,
-the test files of the otter autograder.
+An assignment's ``checks.py`` builds its checks with this toolkit from a set of inputs:
+its fixed ``FIXED`` inputs (the ones feedback may print), and, given a seed, inputs it
+``draw``s from it. ``judging`` runs them: with a seed, every check judges both and passes
+only if both pass, so answers copied from an earlier feedback earn nothing.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from types import ModuleType
 
 import numpy as np
 
-from ..compare import (
+from .compare import (
     FD_ATOL,
     FD_RTOL,
     RTOL,
@@ -37,19 +31,10 @@ from ..compare import (
     is_float32,
     pick,
 )
-from ..execution.plan import Answer, Call, Ref, Rng, modified_arguments, run_plan
-from ..execution.standins import STANDINS
-from ..messages import Message, show
+from .execution.plan import Answer, Call, Ref, Rng, modified_arguments
+from .messages import Message, show
 
 Answers = Mapping[str, Answer]
-
-ASSIGNMENTS = ("backprop_miniconv", "sgd_batch_size", "mlp_softmax")
-
-SEEDED = "seeded/"
-"""Prefix of the keys of the calls whose inputs are drawn from a seed."""
-
-SEEDS_KEPT = 32
-"""Seeds whose checks and reference answers stay cached in one process."""
 
 
 @dataclass(frozen=True)
@@ -553,95 +538,3 @@ def _flat_loss(gradients: Sequence[Call], unconfirmed: set[str], functions: str)
         Message("gradcheck_flat", {"functions": functions}),
         Message("on_input", {"input": call_text(call)}),
     )
-
-
-# --- checks, plans and reference answers ------------------------------------------------
-
-
-def module_for(assignment: str) -> ModuleType:
-    """The module defining the checks of ``assignment``."""
-    if assignment not in ASSIGNMENTS:
-        raise KeyError(f"unknown assignment {assignment!r}: one of {', '.join(ASSIGNMENTS)}")
-    return importlib.import_module(f"{__name__}.{assignment}")
-
-
-@lru_cache(maxsize=SEEDS_KEPT)
-def checks_for(assignment: str, seed: int | None = None) -> dict[str, Check]:
-    """The checks of ``assignment`` by id. With a seed, each also runs on inputs drawn from
-    it (calls keyed ``seeded/…``) and passes only if it passes on both sets of inputs."""
-    module = module_for(assignment)
-    fixed = module.build(module.FIXED)
-    if seed is None:
-        return {check.id: check for check in fixed}
-    drawn = module.build(module.draw(np.random.default_rng(seed)), SEEDED)
-    return {one.id: _joined(one, other) for one, other in zip(fixed, drawn, strict=True)}
-
-
-def _joined(fixed: Check, drawn: Check) -> Check:
-    if fixed.id != drawn.id:
-        raise ValueError(f"checks built in another order: {fixed.id} and {drawn.id}")
-    return Check(
-        fixed.id,
-        fixed.calls + drawn.calls,
-        all_of([fixed.judge, drawn.judge]),
-        fixed.misconceptions,
-        fixed.reference_calls + drawn.reference_calls,
-    )
-
-
-def plan_for(
-    assignment: str, check_ids: Sequence[str] | None = None, *, seed: int | None = None
-) -> list[Call]:
-    """Every call the given checks need (all checks by default), once each, in a stable
-    order; with a seed, the calls on the inputs drawn from it too."""
-    checks = checks_for(assignment, seed)
-    plan: dict[str, Call] = {}
-    for check_id in check_ids if check_ids is not None else checks:
-        for call in checks[check_id].calls:
-            plan.setdefault(call.key, call)
-    return list(plan.values())
-
-
-def reference_only_calls(assignment: str, seed: int | None = None) -> list[Call]:
-    """The calls of every check that only the reference answers, once each."""
-    calls: dict[str, Call] = {}
-    for check in checks_for(assignment, seed).values():
-        for call in check.reference_calls:
-            calls.setdefault(call.key, call)
-    return list(calls.values())
-
-
-def reference_module(assignment: str) -> ModuleType:
-    return importlib.import_module(f"solutions.{assignment}")
-
-
-@lru_cache(maxsize=SEEDS_KEPT)
-def reference_answers(assignment: str, seed: int | None = None) -> dict[str, Answer]:
-    """The reference solution's answers to the whole plan, computed once per process and
-    seed."""
-    namespace = vars(reference_module(assignment))
-    plan = plan_for(assignment, seed=seed)
-    # A reference-only call may fail: a loop mixing the reference's backward with a
-    # stand-in forward pass can diverge. That route then vouches for no student.
-    with np.errstate(all="ignore"):
-        answers = run_plan(plan + reference_only_calls(assignment, seed), namespace, STANDINS)
-    failed = {c.key: answers[c.key].error for c in plan if not answers[c.key].ok}
-    if failed:
-        raise RuntimeError(f"the reference solution of {assignment} fails: {failed}")
-    return answers
-
-
-def judge(assignment: str, check_id: str, student: Answers, *, seed: int | None = None) -> Verdict:
-    """Judge one check (on the inputs drawn from ``seed`` too, if given); when it fails,
-    name the known mistake the answers match, if any."""
-    from ..misconceptions import matching_misconception
-
-    check = checks_for(assignment, seed)[check_id]
-    missing = [c.key for c in check.calls if c.key not in student]
-    if missing:
-        raise KeyError(f"answers lack the calls {missing} of check {check_id}")
-    verdict = check.judge(student, reference_answers(assignment, seed))
-    if verdict.passed:
-        return verdict
-    found = matching_misconception(assignment, check, student, seed)
-    return Verdict(False, verdict.messages, found)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
-from ..execution.plan import Call, Ref, Rng
-from . import (
+from autograder.checks import (
     Check,
     Probe,
     agrees_with_finite_differences,
@@ -23,6 +23,7 @@ from . import (
     training_loop,
     with_inlined,
 )
+from autograder.execution.plan import Call, Ref, Rng
 
 Case = tuple[np.ndarray, np.ndarray, float]
 """(W, x, y) for one example."""
@@ -297,8 +298,9 @@ mistake is not the loop's: the stand-in route passes it)."""
 BACKWARD_MISTAKES = ("relu_derivative_missing", "error_sign", "weight_sharing_single_path")
 
 
-def build(inputs: Inputs, tag: str = "") -> list[Check]:
-    """The checks of Exercice 1 on ``inputs``; ``tag`` prefixes every call key."""
+def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
+    """The checks of Exercice 1 on ``inputs`` (``reference``: the loaded solution, for inputs
+    computed from it); ``tag`` prefixes every call key."""
     forward = tuple(
         Call(f"{tag}forward/{i}", "forward", (W, x)) for i, (W, x, _) in enumerate(inputs.cases)
     )

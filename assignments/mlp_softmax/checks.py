@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
-from ..compare import RTOL_LOG_GUARD, kind
-from ..execution.plan import Call, Ref, Rng
-from ..messages import Message
-from . import (
+from autograder.checks import (
     PASSED,
     Answers,
     Check,
@@ -30,6 +28,9 @@ from . import (
     training_loop,
     with_inlined,
 )
+from autograder.compare import RTOL_LOG_GUARD, kind
+from autograder.execution.plan import Call, Ref, Rng
+from autograder.messages import Message
 
 PARAM_NAMES = ("Wh", "bh", "Wy", "by")
 STEP = 1e-6
@@ -253,15 +254,16 @@ TRAIN_MISTAKES = ("gradient_ascent", "last_batch_dropped", "missing_batch_mean",
 mistake is not the loop's: the stand-in route passes it)."""
 
 
-def _reference_cache(params: Params, X: np.ndarray, activation: str) -> Params:
+def _reference_cache(
+    reference: ModuleType, params: Params, X: np.ndarray, activation: str
+) -> Params:
     """The cache backward is given: the reference's, so backward is graded on its own."""
-    from solutions.mlp_softmax import forward
-
-    return forward(params, X, activation)[1]
+    return reference.forward(params, X, activation)[1]
 
 
-def build(inputs: Inputs, tag: str = "") -> list[Check]:
-    """The checks of TP1 on ``inputs``; ``tag`` prefixes every call key."""
+def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
+    """The checks of TP1 on ``inputs`` (``reference``: the loaded solution, for inputs
+    computed from it); ``tag`` prefixes every call key."""
     nx, nh, ny, seed, other = inputs.init
     init = tuple(
         Call(f"{tag}init/{i}", "init_params", (nx, nh, ny, Rng(s)))
@@ -283,7 +285,7 @@ def build(inputs: Inputs, tag: str = "") -> list[Check]:
         Call(
             f"{tag}backward/{a}",
             "backward",
-            (params, X, Y, _reference_cache(params, X, a)),
+            (params, X, Y, _reference_cache(reference, params, X, a)),
             {"activation": a},
         )
         for a in ("tanh", "relu")
@@ -362,7 +364,7 @@ def build(inputs: Inputs, tag: str = "") -> list[Check]:
             )
             for name in PARAM_NAMES
         ),
-        _gradient_check(*inputs.gradcheck, tag),
+        _gradient_check(*inputs.gradcheck, reference, tag),
         Check(
             "sgd_step_values",
             step,
@@ -388,7 +390,9 @@ def build(inputs: Inputs, tag: str = "") -> list[Check]:
     ]
 
 
-def _gradient_check(params: Params, X: np.ndarray, Y: np.ndarray, tag: str) -> Check:
+def _gradient_check(
+    params: Params, X: np.ndarray, Y: np.ndarray, reference: ModuleType, tag: str
+) -> Check:
     """Two entries of each gradient against finite differences of the student's own functions."""
     own_forward = Call(f"{tag}gradcheck/forward", "forward", (params, X), {"activation": "tanh"})
     gradient = Call(
@@ -402,7 +406,7 @@ def _gradient_check(params: Params, X: np.ndarray, Y: np.ndarray, tag: str) -> C
     alternative = Call(
         f"{tag}gradcheck/backward_reference_cache",
         "backward",
-        (params, X, Y, _reference_cache(params, X, "tanh")),
+        (params, X, Y, _reference_cache(reference, params, X, "tanh")),
         {"activation": "tanh"},
     )
     calls, probes = [own_forward, gradient, alternative], []

@@ -1,0 +1,252 @@
+"""Known mistakes of Exercice 1 (backpropagation through the mini convolution network),
+each with the wrong variants of ``solutions/backprop_miniconv.py`` that make it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.mistakes import Mistake, Variant, learning_rate_flipped, negated
+
+
+def _single_path_backward(keep: str) -> Variant:
+    """∂ℓ/∂w1 and ∂ℓ/∂w2 taken through one position of the shared weights only."""
+
+    def variant(original, live):
+        def backward(W, x, y):
+            W, x = np.asarray(W, dtype=np.float64), np.asarray(x, dtype=np.float64)
+            full = original["backward"](W, x, y)
+            y_hat, cache = live["forward"](W, x)
+            e = y - y_hat
+            d1 = -e * W[2] * live["relu_derivative"](cache["a1"])
+            d2 = -e * W[3] * live["relu_derivative"](cache["a2"])
+            through = {
+                "a1": (d1 * x[0], d1 * x[1]),
+                "a2": (d2 * x[1], d2 * x[2]),
+                "first_use": (d1 * x[0], d2 * x[2]),
+            }[keep]
+            return np.array([*through, full[2], full[3]])
+
+        return {"backward": backward}
+
+    return variant
+
+
+def _relu_instead_of_derivative(original, live):
+    """H(a) replaced by ReLU(a) itself."""
+    return {"relu_derivative": lambda a: max(0.0, float(a))}
+
+
+def _modifies_weights_in_place(original, live):
+    """``train`` leaves its final weights in the caller's W0 (``W = W0`` then ``W -= …``)."""
+
+    def train(X, Y, W0, *args, **kwargs):
+        W, losses = original["train"](X, Y, W0, *args, **kwargs)
+        W0[...] = W
+        return W, losses
+
+    return {"train": train}
+
+
+def _numpy_squared_error(y, y_hat):
+    return float(0.5 * np.float64(y - y_hat) ** 2)
+
+
+def _loss_after_update(original, live):
+    """The loss recorded after the update, on the new weights."""
+
+    def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+        W, losses = np.array(W0, dtype=np.float64), []
+        while not live["should_stop"](losses, max_iter, tol):
+            i = rng.integers(len(X))
+            W = W - alpha * live["backward"](W, X[i], Y[i])
+            losses.append(live["loss"](Y[i], live["forward"](W, X[i])[0]))
+        return W, losses
+
+    return {"train": train}
+
+
+def _loss_without_half(original, live):
+    return {"loss": lambda y, y_hat: 2.0 * original["loss"](y, y_hat)}
+
+
+def _stops_one_iteration_late(original, live):
+    """``len(losses) > max_iter`` instead of ``>=``."""
+
+    def should_stop(losses, max_iter, tol):
+        return len(losses) != max_iter and original["should_stop"](losses, max_iter, tol)
+
+    return {"should_stop": should_stop}
+
+
+def _stops_on_plateau_with_tol_zero(original, live):
+    """The plateau rule applied even when tol = 0 (|Δℓ| ≤ 0 holds on a plateau)."""
+
+    def should_stop(losses, max_iter, tol):
+        return original["should_stop"](losses, max_iter, tol if tol > 0 else 1e-6)
+
+    return {"should_stop": should_stop}
+
+
+MISTAKES = (
+    Mistake(
+        "relu_derivative_missing",
+        {"fr": 'Dérivée de ReLU oubliée', "en": 'ReLU derivative missing'},
+        {
+            "fr": (
+                "La dérivée de ReLU a été oubliée. Quand a_k ≤ 0, o_k = max(0, a_k) ne dépend "
+                "plus de a_k : H(a_k) = 0 coupe le gradient qui remonte par ce neurone. Il faut "
+                "multiplier par H(a_k) dans ∂ℓ/∂w1 et ∂ℓ/∂w2 (H vaut 1 si a_k > 0, 0 sinon : "
+                "c'est la dérivée de ReLU, pas ReLU(a_k) elle-même)."
+            ),
+            "en": (
+                "The ReLU derivative is missing. When a_k ≤ 0, o_k = max(0, a_k) no longer "
+                "depends on a_k: H(a_k) = 0 stops the gradient flowing back through that neuron. "
+                "Multiply by H(a_k) in ∂ℓ/∂w1 and ∂ℓ/∂w2 (H is 1 if a_k > 0, else 0: the "
+                "derivative of ReLU, not ReLU(a_k) itself)."
+            ),
+        },
+        (
+            (lambda original, live: {"relu_derivative": lambda a: 1.0}),
+            _relu_instead_of_derivative,
+        ),
+    ),
+    Mistake(
+        "error_sign",
+        {"fr": 'Signe inversé dans le gradient', "en": 'Sign flipped in the gradient'},
+        {
+            "fr": (
+                "Le signe de l'erreur est inversé. Avec e = y − ŷ, ∂ℓ/∂ŷ = −e : chaque dérivée "
+                "porte un signe moins (par exemple ∂ℓ/∂v1 = −e·o1). Un gradient de signe opposé "
+                "ferait monter la perte au lieu de la faire baisser."
+            ),
+            "en": (
+                "The sign of the error is flipped. With e = y − ŷ, ∂ℓ/∂ŷ = −e: every derivative "
+                "carries a minus sign (e.g. ∂ℓ/∂v1 = −e·o1). A gradient of the opposite sign "
+                "would make the loss go up instead of down."
+            ),
+        },
+        (negated("backward"),),
+    ),
+    Mistake(
+        "weight_sharing_single_path",
+        {"fr": 'Poids partagés : un seul chemin compté', "en": 'Shared weights: only one path counted'},
+        {
+            "fr": (
+                "Les poids w1 et w2 sont partagés : chacun intervient dans a1 et dans a2. Par la "
+                "règle de dérivation en chaîne, ∂ℓ/∂w1 additionne les deux chemins : "
+                "∂ℓ/∂a1·x1 + ∂ℓ/∂a2·x2 (et ∂ℓ/∂w2 = ∂ℓ/∂a1·x2 + ∂ℓ/∂a2·x3). Un seul chemin "
+                "a été compté."
+            ),
+            "en": (
+                "The weights w1 and w2 are shared: each is used in a1 and in a2. By the chain "
+                "rule, ∂ℓ/∂w1 adds both paths: ∂ℓ/∂a1·x1 + ∂ℓ/∂a2·x2 (and ∂ℓ/∂w2 = ∂ℓ/∂a1·x2 + "
+                "∂ℓ/∂a2·x3). Only one path was counted."
+            ),
+        },
+        tuple(_single_path_backward(keep) for keep in ("a1", "a2", "first_use")),
+    ),
+    Mistake(
+        "gradient_ascent",
+        {"fr": "Montée de gradient au lieu d'une descente", "en": 'Gradient ascent instead of descent'},
+        {
+            "fr": (
+                "La mise à jour va dans le sens du gradient (W + α·∇ℓ) : c'est une montée de "
+                "gradient. Pour faire baisser la perte, il faut W ← W − α·∇ℓ."
+            ),
+            "en": (
+                "The update follows the gradient (W + α·∇ℓ): that is gradient ascent. To "
+                "decrease the loss, use W ← W − α·∇ℓ."
+            ),
+        },
+        (learning_rate_flipped("train", loss=_numpy_squared_error),),
+    ),
+    Mistake(
+        "loss_after_update",
+        {"fr": 'Perte enregistrée après la mise à jour', "en": 'Loss recorded after the update'},
+        {
+            "fr": (
+                "La perte est enregistrée après la mise à jour des poids. L'algorithme ajoute à "
+                "losses la perte de l'exemple tiré calculée avec les poids d'avant la mise à "
+                "jour : passe avant, perte, puis W ← W − α·∇ℓ."
+            ),
+            "en": (
+                "The loss is recorded after the weights are updated. The algorithm appends the "
+                "drawn example's loss computed with the weights before the update: forward "
+                "pass, loss, then W ← W − α·∇ℓ."
+            ),
+        },
+        (_loss_after_update,),
+    ),
+    Mistake(
+        "loss_without_half",
+        {"fr": 'Perte sans le facteur ½', "en": 'Loss without the ½ factor'},
+        {
+            "fr": (
+                "La perte est ℓ = ½ (y − ŷ)² : le facteur ½ manque. Il simplifie le gradient "
+                "(∂ℓ/∂ŷ = −(y − ŷ), sans facteur 2)."
+            ),
+            "en": (
+                "The loss is ℓ = ½ (y − ŷ)²: the ½ factor is missing. It keeps the gradient "
+                "simple (∂ℓ/∂ŷ = −(y − ŷ), with no factor 2)."
+            ),
+        },
+        (_loss_without_half,),
+    ),
+    Mistake(
+        "stops_one_iteration_late",
+        {"fr": 'Arrêt une itération trop tard', "en": 'Stops one iteration too late'},
+        {
+            "fr": (
+                "Le critère s'arrête une itération trop tard : il faut s'arrêter dès que "
+                "len(losses) >= max_iter (et non > max_iter), sinon train fait max_iter + 1 "
+                "itérations."
+            ),
+            "en": (
+                "The criterion stops one iteration too late: stop as soon as len(losses) >= "
+                "max_iter (not > max_iter), otherwise train runs max_iter + 1 iterations."
+            ),
+        },
+        (_stops_one_iteration_late,),
+    ),
+    Mistake(
+        "stops_with_tol_zero",
+        {"fr": 'Arrêt avant max_iter avec tol = 0', "en": 'Stops before max_iter with tol = 0'},
+        {
+            "fr": (
+                "Avec tol = 0, le critère ne doit jamais s'arrêter avant max_iter (l'énoncé "
+                "l'utilise pour un nombre fixe d'itérations). Un test du type |Δℓ| ≤ tol est "
+                "vrai avec tol = 0 dès que deux pertes sont égales : n'appliquez votre critère "
+                "que si tol > 0."
+            ),
+            "en": (
+                "With tol = 0 the criterion must never stop before max_iter (the sheet uses it "
+                "for a fixed number of iterations). A test like |Δℓ| ≤ tol holds with tol = 0 as "
+                "soon as two losses are equal: apply your criterion only when tol > 0."
+            ),
+        },
+        (_stops_on_plateau_with_tol_zero,),
+    ),
+    Mistake(
+        "w0_modified_in_place",
+        {"fr": 'W0 modifié en place', "en": 'W0 modified in place'},
+        {
+            "fr": (
+                "train modifie W0 en place, ce que l'énoncé interdit. W = W0 ne copie pas le "
+                "tableau : W et W0 sont deux noms du même tableau, et W -= alpha * g (ou "
+                "W[k] = …) écrit dans le W0 de l'appelant, qui ne peut plus relancer "
+                "l'apprentissage depuis le même point. Partez d'une copie (W = W0.copy() ou "
+                "np.array(W0, dtype=float)), ou écrivez W = W - alpha * g, qui crée un "
+                "nouveau tableau."
+            ),
+            "en": (
+                "train modifies W0 in place, which the sheet forbids. W = W0 does not copy the "
+                "array: W and W0 are two names for the same array, and W -= alpha * g (or "
+                "W[k] = …) writes into the caller's W0, who can no longer restart training "
+                "from the same point. Start from a copy (W = W0.copy() or np.array(W0, "
+                "dtype=float)), or write W = W - alpha * g, which makes a new array."
+            ),
+        },
+        (_modifies_weights_in_place,),
+    ),
+)

@@ -1,0 +1,47 @@
+"""Stand-ins of Exercice 1: known, deliberately simple functions that replace the
+student's helpers during one call of a training loop, so that the loop is graded on
+its own mechanics (see ``autograder.checks.training_loop``).
+
+Sent to the sandbox only for the calls that use them, in a process that answers no
+other call. A stand-in for a graded non-trivial function is not the exercise's maths;
+where the contract states a one-line formula, the stand-in is that formula, so that a
+loop computing it inline gives what calling the stand-in gives.
+"""
+
+import numpy as np
+
+
+def miniconv_forward(W, x):
+    # Not the exercise's forward pass: a1 and a2 do not depend on the weights, and o_k is
+    # bounded by 1. Its cache is consistent (o_k > 0 exactly when a_k > 0, ŷ = o1 v1 + o2 v2),
+    # so a loop that differentiates inline from it computes what a backward pass would,
+    # and SGD on it stays bounded whatever gradient formula drives the weights.
+    W = np.asarray(W, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    a1, a2 = float(x[0] - x[1]), float(x[2] - x[1])
+    o1, o2 = max(0.0, float(np.tanh(a1))), max(0.0, float(np.tanh(a2)))
+    y_hat = float(o1 * W[2] + o2 * W[3])
+    return y_hat, {"a1": a1, "a2": a2, "o1": o1, "o2": o2}
+
+
+def miniconv_loss(y, y_hat):
+    # The sheet's loss: a loop appending 0.5 * (y - y_hat) ** 2 itself records the same.
+    return 0.5 * float(y - y_hat) ** 2
+
+
+def miniconv_backward(W, x, y):
+    W = np.asarray(W, dtype=np.float64)
+    features = np.append(np.asarray(x, dtype=np.float64), 1.0)
+    return np.sign(W @ features - y) * features * 0.5 + 0.01 * W
+
+
+def miniconv_should_stop(losses, max_iter, tol):
+    return len(losses) >= max_iter
+
+
+STANDINS = {
+    "miniconv_forward": miniconv_forward,
+    "miniconv_loss": miniconv_loss,
+    "miniconv_backward": miniconv_backward,
+    "miniconv_should_stop": miniconv_should_stop,
+}

@@ -1,0 +1,71 @@
+"""How a known mistake is written: its name, its explanation, and the wrong variants of
+the reference that make it.
+
+An assignment lists its known mistakes in ``assignments/<name>/mistakes.py`` (``MISTAKES``)
+and each check names the ones it may reveal. When a check fails, the grader runs the
+check's calls on each wrong variant; if the student's answers agree with one, the
+feedback names the mistake and explains it (``judging.matching_mistake``).
+
+A variant is a function ``variant(original, live)`` that returns the functions the
+mistake changes. ``original`` holds the reference's functions; ``live`` is the namespace
+the variant runs in, where the grader's stand-ins may be swapped in during one call: a
+variant that calls another contract function should read it from ``live``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+Namespace = MutableMapping[str, Any]
+Variant = Callable[[Mapping[str, Any], Namespace], dict[str, Callable[..., Any]]]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known mistake: ``title`` and ``explanation`` in each language (``{"fr": …,
+    "en": …}``), and the wrong variants that make it (several when students write the
+    same mistake in several ways)."""
+
+    id: str
+    title: Mapping[str, str]
+    explanation: Mapping[str, str]
+    variants: tuple[Variant, ...]
+
+    def explain(self, lang: str = "fr") -> str:
+        return self.explanation.get(lang) or self.explanation["fr"]
+
+    def name(self, lang: str = "fr") -> str:
+        return self.title.get(lang) or self.title["fr"]
+
+
+def negated(name: str) -> Variant:
+    """The reference's ``name`` with its result's sign flipped (a gradient of the wrong sign)."""
+
+    def variant(original, live):
+        return {name: lambda *args, **kwargs: -original[name](*args, **kwargs)}
+
+    return variant
+
+
+def learning_rate_flipped(
+    name: str, position: int = 3, **overflowing: Callable[..., Any]
+) -> Variant:
+    """The training function ``name`` run with the learning rate (argument ``position``)
+    of the opposite sign: gradient ascent.
+
+    Gradient ascent often diverges: ``overflowing`` replaces the reference functions that
+    would raise OverflowError on huge values (Python floats) by NumPy ones that give inf,
+    as a student's NumPy loop does, so that both end in the same inf and NaN.
+    """
+
+    def variant(original, live):
+        def flipped(*args, **kwargs):
+            args = list(args)
+            args[position] = -args[position]
+            return original[name](*args, **kwargs)
+
+        return {name: flipped, **overflowing}
+
+    return variant
