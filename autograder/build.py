@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -20,11 +21,12 @@ from pathlib import Path
 
 import nbformat
 
-from .assignment import load_assignment
+from .assignment import load_assignment, master_cells, solution_lines
 from .course import COURSE_VARIABLE, Project
 from .errors import DlgradeError
 from .otter_zip import package
 
+_CONFIG_HIDDEN = re.compile(r"^\s*hidden:\s*true\s*$", re.M | re.I)
 _TRIVIAL = {"...", "pass", "else:", "try:", "return", '"""', "import numpy as np"}
 
 
@@ -151,39 +153,21 @@ def secret_lines(name: str, project: Project) -> set[str]:
     """Lines that must never reach a student: the reference module, solution blocks and
     hidden tests of the master; not the lines the master itself shows students (a
     function's signature above its blank)."""
-    secrets, public = set(), set()
-    reference = project.root / "solutions" / f"{name}.py"
-    secrets |= {line.strip() for line in reference.read_text(encoding="utf-8").splitlines()}
-    master = nbformat.read(project.master(name), as_version=4)
-    inside = None
-    for cell in master.cells:
-        source = cell.source.strip()
-        if cell.cell_type == "raw" and source.startswith("# BEGIN "):
-            inside = source.split()[2]
-        elif cell.cell_type == "raw" and source.startswith("# END "):
-            inside = None
-        elif cell.cell_type == "code" and inside == "TESTS" and "hidden: true" in source:
-            secrets |= {line.strip() for line in source.splitlines()}
-        elif cell.cell_type == "code":
-            hidden = _solution_block_lines(cell.source)
-            secrets |= hidden
-            if inside != "TESTS":
-                public |= {line.strip() for line in cell.source.splitlines()} - hidden
+    reference = project.reference(name).read_text(encoding="utf-8")
+    secrets = {line.strip() for line in reference.splitlines()}
+    public: set[str] = set()
+    for cell in master_cells(project.master(name)):
+        if cell.kind != "code":
+            continue
+        if cell.block == "tests" and _CONFIG_HIDDEN.search(cell.source):
+            secrets |= {line.strip() for line in cell.source.splitlines()}
+            continue
+        hidden = solution_lines(cell.source)
+        secrets |= hidden
+        if cell.block != "tests":
+            public |= {line.strip() for line in cell.source.splitlines()} - hidden
     secrets -= public
     return {s for s in secrets if len(s) >= 12 and s not in _TRIVIAL and not s.startswith("#")}
-
-
-def _solution_block_lines(source: str) -> set[str]:
-    lines, inside = set(), False
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("# BEGIN SOLUTION"):
-            inside = True
-        elif stripped.startswith("# END SOLUTION"):
-            inside = False
-        elif inside or stripped.endswith("# SOLUTION") or stripped.endswith("# SOLUTION NO PROMPT"):
-            lines.add(stripped)
-    return lines
 
 
 def find_leaks(template_text: str, name: str, project: Project) -> list[str]:

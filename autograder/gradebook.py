@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import (
@@ -36,6 +36,7 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
     update,
 )
@@ -43,6 +44,9 @@ from sqlalchemy.exc import OperationalError
 
 from .errors import DlgradeError
 from .results import SubmissionResult, normalized
+
+if TYPE_CHECKING:
+    from .submissions import Submission
 
 metadata = MetaData()
 
@@ -82,9 +86,12 @@ submissions = Table(
     Column("score", Float, nullable=False),
     Column("max_score", Float, nullable=False),
     Column("isolation", String, nullable=False),
-    Column("submitted_at", String),
+    Column("submitted_at", String),  # ISO text, only as the LMS or the instructor gave it
     Column("graded_at", DateTime, nullable=False),
     Column("result", JSON, nullable=False),
+    Column("time_source", String),  # submissions.TIME_SOURCES, or NULL: no time
+    Column("late_flag", Boolean),  # the LMS marked it late (Canvas's LATE)
+    Column("members", JSON),  # the student ids this grade reaches (a group's members)
     UniqueConstraint("assignment", "student_id", "submission_hash", "autograder_hash"),
 )
 
@@ -133,6 +140,7 @@ class Gradebook:
             metadata.create_all(self.engine)
         except OperationalError:  # another run created the tables at the same moment
             metadata.create_all(self.engine)
+        _add_new_columns(self.engine)
 
     @classmethod
     def in_folder(cls, folder: Path) -> Gradebook:
@@ -219,6 +227,9 @@ class Gradebook:
                 submitted_at=result.submitted_at,
                 graded_at=_now(),
                 result=json.loads(json.dumps(result.to_json())),
+                time_source=result.time_source,
+                late_flag=result.late_flag,
+                members=list(result.members or (result.student_id,)),
             )
         ).inserted_primary_key[0]
         if result.tests:
@@ -265,6 +276,50 @@ class Gradebook:
         results = [normalized(_loaded(r)) for r in self.latest(assignment)["result"]]
         return sorted(results, key=lambda r: r["student_id"])
 
+    def update_intake(
+        self, assignment: str, autograder_hash: str, found: Iterable[Submission]
+    ) -> list[dict]:
+        """What intake now says about submissions already graded with this autograder (a
+        new ``--times`` or worksheet, a groups file...), written into their rows, so a run
+        that skips them still stores true times. Returns the results that changed."""
+        changed = []
+        with self.engine.begin() as connection:
+            for submission in found:
+                key = (
+                    (submissions.c.assignment == assignment)
+                    & (submissions.c.student_id == submission.student_id)
+                    & (submissions.c.submission_hash == submission.sha256)
+                    & (submissions.c.autograder_hash == autograder_hash)
+                )
+                fields = _intake_fields(submission)
+                for row in connection.execute(
+                    select(submissions.c.id, submissions.c.result).where(key)
+                ):
+                    stored = _loaded(row.result)
+                    if all(stored.get(k) == v for k, v in fields.items()):
+                        continue
+                    stored = {**stored, **fields}
+                    connection.execute(
+                        update(submissions).where(submissions.c.id == row.id).values(
+                            submitted_at=fields["submitted_at"], time_source=fields["time_source"],
+                            late_flag=fields["late_flag"], members=fields["members"], result=stored,
+                        )
+                    )  # fmt: skip
+                    changed.append(stored)
+        return changed
+
+    def members(self, assignment: str) -> dict[str, tuple[str, ...]]:
+        """For each student's latest grading, whom its grade reaches: the members of a
+        group submission, else the student alone (also for rows stored before groups)."""
+        query = (
+            select(submissions.c.student_id, submissions.c.members)
+            .where(submissions.c.assignment == assignment)
+            .order_by(submissions.c.id)
+        )
+        with self.engine.connect() as connection:
+            rows = {row.student_id: row.members for row in connection.execute(query)}
+        return {student: _member_ids(student, stored) for student, stored in rows.items()}
+
     def checks(self, submission_ids: Iterable[int]) -> pd.DataFrame:
         query = select(check_results).where(check_results.c.submission_id.in_(list(submission_ids)))
         with self.engine.connect() as connection:
@@ -302,6 +357,47 @@ class Gradebook:
         self.engine.dispose()
 
 
+def _intake_fields(submission: Submission) -> dict[str, Any]:
+    """The fields of a stored result that intake decides, as ``SubmissionResult`` has them."""
+    moment = submission.submitted_at
+    return {
+        "submitted_at": moment.isoformat() if moment else None,
+        "time_source": submission.time_source,
+        "late_flag": submission.late_flag,
+        "members": list(submission.members or (submission.student_id,)),
+    }
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Columns added since a gradebook was created, added to it (all nullable): an old
+    gradebook stays readable and writable."""
+
+    def present() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns(submissions.name)}
+
+    for column in [c for c in submissions.columns if c.name not in present()]:
+        kind = column.type.compile(dialect=engine.dialect)
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {submissions.name} ADD COLUMN {column.name} {kind}"
+                )
+        except OperationalError:  # another run added it at the same moment
+            if column.name not in present():
+                raise
+
+
+def _member_ids(student: str, stored: Any) -> tuple[str, ...]:
+    """A ``members`` cell (a JSON list, its text, or NULL in an older row) as ids."""
+    if isinstance(stored, str):
+        try:
+            stored = json.loads(stored)
+        except ValueError:
+            stored = None
+    members = tuple(m for m in stored if isinstance(m, str)) if isinstance(stored, list) else ()
+    return members or (student,)
+
+
 def _sqlite_pragmas(connection, _record) -> None:
     # Transactions are begun by _begin_immediate, not by the driver.
     connection.isolation_level = None
@@ -336,3 +432,12 @@ def _loaded(stored: Any) -> Any:
         return json.loads(stored)
     except (TypeError, ValueError, RecursionError):
         return {}
+
+
+def open_gradebook(where: str | Path) -> Gradebook:
+    """The gradebook of a graded folder (the ``--out`` of a class run), or at a SQLAlchemy
+    URL (library API). Never creates one."""
+    if isinstance(where, str) and "://" in where:
+        return Gradebook(where)
+    return Gradebook.of_graded(Path(where))
+

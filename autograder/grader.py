@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .assignment import Assignment, load_assignment
 from .course import Project
+from .errors import DlgradeError
 from .execution.plan import (
     MODIFIED,
     Answer,
@@ -284,3 +285,27 @@ class Grader:
             members=submission.members or (submission.student_id,),
             status_message=to_data(message),
         )
+
+
+def grade_notebook(
+    path: str | Path,
+    assignment: str,
+    *,
+    student_id: str | None = None,
+    settings: Settings | None = None,
+    project: Project | None = None,
+) -> SubmissionResult:
+    """Grade one notebook file, sandboxed, as a class run would (library API).
+
+    ``student_id`` defaults to the file's name. Never raises on a bad notebook: an
+    unreadable or hostile one comes back as an ``invalid`` or ``error`` result.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DlgradeError(f"{path}: no such notebook")
+    settings = settings or Settings(workers=1)
+    grader = Grader(assignment, settings, project)
+    submission = Submission(student_id or path.stem, str(path), path.read_bytes())
+    with Sandbox(settings.limits, isolate=settings.isolate) as sandbox:
+        return grader.grade(submission, sandbox)
+

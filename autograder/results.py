@@ -42,6 +42,9 @@ class SubmissionResult:
     incident: str | None = None  # the grader's own traceback: for the instructor only
     named_by: str = "file name"  # what gave the student's identity (submissions.NAMED_BY)
     status_message: dict[str, Any] | None = None  # ``message`` as data, for any language
+    time_source: str | None = None  # where submitted_at comes from (submissions.TIME_SOURCES)
+    late_flag: bool = False  # the LMS itself marked the submission late (Canvas)
+    members: tuple[str, ...] = ()  # the students this grade reaches (a group's members)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -128,4 +131,11 @@ def normalized(data: Any) -> dict[str, Any]:
         "submitted_at": data.get("submitted_at")
         if isinstance(data.get("submitted_at"), str)
         else None,
+        "time_source": data.get("time_source")
+        if isinstance(data.get("time_source"), str)
+        else None,
+        "late_flag": data.get("late_flag") is True,
+        "members": [m for m in data.get("members") or [] if isinstance(m, str)]
+        if isinstance(data.get("members"), list)
+        else [],
     }

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from .assignment import master_cells, solved_source
 from .course import Project, SampleMistake
 
 SOLUTION_TAG = "otter_assign_solution_cell"
@@ -40,26 +40,11 @@ def reference_source(assignment: str, project: Project, mutation: SampleMistake 
 def master_answers(assignment: str, project: Project) -> list[str]:
     """The master's solution cells as a student who solved them would write them: otter's
     markers and the prompt block removed (used for blanks that define no function)."""
-    master = nbformat.read(project.master(assignment), as_version=4)
-    answers, inside = [], False
-    for cell in master.cells:
-        marker = cell.source.strip()
-        if cell.cell_type == "raw" and marker in ("# BEGIN SOLUTION", "# END SOLUTION"):
-            inside = marker == "# BEGIN SOLUTION"
-        elif inside and cell.cell_type == "code":
-            answers.append(_without_otter_markers(cell.source))
-    return answers
-
-
-def _without_otter_markers(source: str) -> str:
-    kept, in_prompt = [], False
-    for line in source.splitlines():
-        if "# BEGIN PROMPT" in line or "# END PROMPT" in line:
-            in_prompt = "# BEGIN PROMPT" in line
-            continue
-        if not in_prompt and not re.search(r"# (BEGIN|END) SOLUTION|# SOLUTION", line):
-            kept.append(line)
-    return "\n".join(kept)
+    return [
+        solved_source(cell.source)
+        for cell in master_cells(project.master(assignment))
+        if cell.kind == "code" and cell.block == "solution"
+    ]
 
 
 def fill_template(

@@ -5,70 +5,113 @@ Nothing here raises on a hostile input: an unreadable file, archive or member be
 never extracted: no path in a zip can write anywhere. Sizes, member counts and the zip's
 own directory are capped before reading, and the bytes actually read are capped too (a
 zip's declared sizes can lie). Every origin and message is printable text (control
-characters and undecodable bytes escaped, length bounded).
+characters and undecodable bytes escaped, length bounded). Only the instructor's own
+option files (``Intake.read``) raise, with one line naming the file and the row.
 
-Who the student is (``identify``), strongest first:
+Who the student is, strongest first (``NAMED_BY``; the instructor's guide is
+``docs/intake.md``):
 
-1. the LMS's naming. A Moodle folder ``Name_1234_assignsubmission_file_/`` names everything
-   inside it: the outermost such folder decides, whatever the files in it are called. Else
-   the file name: a flattened Moodle name (``Name_1234_assignsubmission_file_tp.ipynb``)
-   or a Canvas name (``name_12345_67890_tp.ipynb``, ``name_late_…``), the leftmost id
-   winning (the LMS writes its own before the student's file name);
-2. the file name (its stem);
-3. ``metadata.dlgrade.student_id`` of the notebook, read **only** when the file name is the
+1. ``--id-pattern``: a regular expression with a group ``student``, searched in the path
+   relative to the folder or archive given;
+2. the LMS's naming. A Moodle folder ``Name_1234_assignsubmission_file/`` names
+   everything inside it: the outermost such folder decides. A Gradescope export folder
+   ``submission_<id>/`` is named by its ``submission_metadata.yml``, an nbgrader folder
+   ``submitted/<student>/<assignment>/`` by its student. Else the file name: a
+   flattened Moodle name (``Name_1234_assignsubmission_file_tp.ipynb``) or a Canvas name
+   (``name_12345_67890_tp.ipynb``, ``name_LATE_…``, ``anon_Ab3xY_67890_…``), the leftmost
+   id winning (the LMS writes its own before the student's file name);
+3. the folder: notebooks of one folder or archive that share a file name (each student
+   kept the same name) are named by their folder at the level that tells most of them
+   apart (``alice/tp.ipynb``, ``L3/alice/rendu/tp.ipynb``: ``alice``);
+4. the file name (its stem);
+5. ``metadata.dlgrade.student_id`` of the notebook, read **only** when the file name is the
    assignment's own template name (``mlp_softmax.ipynb``, ``mlp_softmax (1).ipynb``,
    ``mlp_softmax-Copy1.ipynb``), which names nobody. Anywhere else the claim is ignored.
 
+Then what the instructor passes maps ids (``Intake``): a Moodle grading worksheet turns
+participant ids into people (and Moodle group folders into their members), a groups CSV
+turns a member's or a group's submission into the group's, whose grade reaches every
+member (``Submission.members``).
+
 Every id goes through ``clean_student_id``. When several submissions name the same
-student in one ``collect``, each is reported and one is kept: the strongest naming, then
-(for LMS-named ones) the newest by the LMS's order (Canvas attachment id) and time (the
-archive member's date), then the first by origin.
+student (or group) in one ``collect``, each is reported and one is kept
+(``DUPLICATE_RULE``): the strongest naming, then the latest submission time, then the
+LMS's own order (Canvas attachment id, the zip entry's date Moodle wrote), then the first
+by origin.
+
+``submitted_at`` is only ever what the LMS or the instructor says (``time_source``):
+Canvas's late marker (a flag, ``late_flag``, no time), Gradescope's ``:created_at:``,
+Moodle's worksheet, a ``--times`` CSV, or file and zip-entry dates with
+``--times-from-files`` only (a download or a copy dates them, not the student).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from .checks import ASSIGNMENTS
+import yaml
+
 from .errors import DlgradeError
+from .moodle_worksheet import WorksheetRow, read_worksheet
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 MAX_ARCHIVE_MEMBERS = 10_000
 MAX_DIRECTORY_BYTES = 16 * 1024 * 1024  # a zip's central directory, read before any member
+MAX_METADATA_BYTES = 16 * 1024 * 1024  # Gradescope's submission_metadata.yml
 MAX_ID_CHARS = 64
 MAX_ORIGIN_CHARS = 300
 
-# Canvas: "smithjohn_12345_67890_tp1.ipynb", late ones "smithjohn_late_12345_67890_tp1.ipynb"
+# Canvas: "smithjohn_12345_67890_tp1.ipynb": the sortable name without its non-word
+# characters (underscores kept), "LATE" (older Canvas: "late") when late, the user id, the
+# attachment id, then the student's own file name.
 CANVAS = re.compile(
-    r"^(?P<name>[^_/]+?)(?:_late|_LATE)?_(?P<id>\d+)_(?P<attachment>\d+)_(?P<file>.+)$", re.ASCII
+    r"^(?P<name>[^/]+?)_(?:(?P<late>(?i:late))_)?(?P<id>\d+)_(?P<attachment>\d+)_(?P<file>.+)$",
+    re.ASCII,
 )
-# Moodle folder "Jean Dupont_4321_assignsubmission_file_" (the id is the last one), or a
-# flattened file "Jean Dupont_4321_assignsubmission_file_tp1.ipynb" (the first one)
+# Canvas with anonymous grading: no name, "anon_" and the 5 base58 characters of the
+# submission's anonymous id: "anon_Ab3xY_67890_tp1.ipynb", "LATE_anon_Ab3xY_67890_tp1.ipynb"
+CANVAS_ANONYMOUS = re.compile(
+    r"^(?:(?P<late>(?i:late))_)?(?P<id>anon_[1-9A-HJ-NP-Za-km-z]{5})_(?P<attachment>\d+)_(?P<file>.+)$"
+)
+# Moodle folder "Jean Dupont_4321_assignsubmission_file" (Moodle ≥ 4.1; earlier versions
+# end it with "_"), the id being the last one; a group assignment writes the group's name
+# and id instead. A flattened file "Jean Dupont_4321_assignsubmission_file_tp1.ipynb": the
+# first one.
 MOODLE_FOLDER = re.compile(
-    r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_$", re.ASCII
+    r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_?$", re.ASCII
 )
 MOODLE_FILE = re.compile(
     r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_.", re.ASCII
 )
-# The template's own name, as Jupyter or a browser saves copies of it: names nobody
-TEMPLATE_NAME = re.compile(
-    rf"^(?:{'|'.join(map(re.escape, ASSIGNMENTS))})(?:-Copy\d*| ?\(\d+\))?$", re.IGNORECASE
-)
+GRADESCOPE_FOLDER = re.compile(r"^submission_\d+$", re.ASCII)
+GRADESCOPE_METADATA = "submission_metadata.yml"
+NBGRADER_FOLDER = "submitted"  # nbgrader's submitted/<student>/<assignment>/
 # How strongly a submission is tied to its student: the strongest wins a duplicate
-NAMED_BY = ("lms", "file name", "metadata")
-DUPLICATE_RULE = "kept: LMS naming first, then the newest by the LMS, then the first by origin"
+NAMED_BY = ("pattern", "lms", "folder", "file name", "metadata")
+# Where a submission time may come from (Submission.time_source); nothing else gives one
+TIME_SOURCES = ("canvas-flag", "gradescope", "moodle-worksheet", "csv", "file-dates", "server")
+DUPLICATE_RULE = (
+    "kept: the strongest naming, then the latest submission time, then the LMS's order, "
+    "then the first by origin"
+)
+
+
+class IntakeError(DlgradeError):
+    """An option file or value (--id-pattern, --times, --groups...) that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +122,17 @@ class Submission:
     origin: str
     content: bytes = field(repr=False)
     student_name: str | None = None
-    submitted_at: datetime | None = None
+    submitted_at: datetime | None = None  # only from the LMS or the instructor (time_source)
     refused: str | None = None  # why it cannot be graded (too large...): graded as invalid
     named_by: str = "file name"  # one of NAMED_BY
     lms_order: int = 0  # Canvas attachment id (larger is newer); 0 when the LMS gives none
     loader: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
     digest: str = ""
+    time_source: str | None = None  # one of TIME_SOURCES, or None when there is no time
+    late_flag: bool = False  # the LMS marked it late (Canvas), whatever the time
+    members: tuple[str, ...] = ()  # whom the grade reaches; collect gives (student_id,) alone
+    lms: str | None = None  # "canvas", "moodle", "gradescope" or "nbgrader" when it named it
+    file_time: datetime | None = None  # the file's or zip entry's date: not a submission time
 
     @property
     def sha256(self) -> str:
@@ -123,6 +171,119 @@ class Problem:
     def __post_init__(self) -> None:
         object.__setattr__(self, "origin", printable(self.origin))
         object.__setattr__(self, "message", printable(self.message, 1000))
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the instructor tells about a class that its files cannot: how to read ids,
+    who works together, and when each submission was made."""
+
+    id_pattern: re.Pattern[str] | None = None
+    times: Mapping[str, datetime] = field(default_factory=dict)  # --times: id -> time
+    times_from_files: bool = False  # file and zip-entry dates vouched for by the instructor
+    worksheet: Mapping[str, WorksheetRow] = field(default_factory=dict)  # participant id -> row
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # group -> members
+
+    @classmethod
+    def read(
+        cls,
+        *,
+        id_pattern: str | None = None,
+        times: Path | None = None,
+        times_from_files: bool = False,
+        moodle_worksheet: Path | None = None,
+        groups: Path | None = None,
+    ) -> Intake:
+        """The intake the ``grade`` options describe; a bad option is one IntakeError (or
+        WorksheetError) line naming it."""
+        return cls(
+            id_pattern=compile_id_pattern(id_pattern) if id_pattern is not None else None,
+            times=read_times(times) if times else {},
+            times_from_files=times_from_files,
+            worksheet=read_worksheet(moodle_worksheet) if moodle_worksheet else {},
+            groups=read_groups(groups) if groups else {},
+        )
+
+
+def compile_id_pattern(text: str) -> re.Pattern[str]:
+    """``--id-pattern``: a regular expression with a named group ``student``."""
+    try:
+        pattern = re.compile(text)
+    except re.error as error:
+        raise IntakeError(f"--id-pattern {text!r}: not a regular expression ({error})") from None
+    if "student" not in pattern.groupindex:
+        raise IntakeError(
+            f"--id-pattern {text!r}: needs a named group for the id, e.g. "
+            r"'^(?P<student>[^/]+)/' (a folder per student)"
+        )
+    return pattern
+
+
+def read_times(path: Path) -> dict[str, datetime]:
+    """``--times``: a CSV ``student_id,submitted_at`` (ISO 8601, with or without offset)."""
+    times: dict[str, datetime] = {}
+    for line, row in _csv_rows(path, ("student_id", "submitted_at")):
+        student = _csv_id(path, line, row["student_id"])
+        try:
+            times[student] = datetime.fromisoformat(row["submitted_at"].strip())
+        except ValueError:
+            raise IntakeError(
+                f"{path}: row {line}: {row['submitted_at'][:40]!r} is not an ISO date and time "
+                "(e.g. 2026-12-01T23:59 or 2026-12-01T23:59:00+01:00)"
+            ) from None
+    return times
+
+
+def read_groups(path: Path) -> dict[str, tuple[str, ...]]:
+    """``--groups``: a CSV ``group,student_id``, one row per member."""
+    groups: dict[str, list[str]] = {}
+    group_of: dict[str, str] = {}
+    for line, row in _csv_rows(path, ("group", "student_id")):
+        group = row["group"].strip()
+        student = _csv_id(path, line, row["student_id"])
+        if not group:
+            raise IntakeError(f"{path}: row {line}: empty group name")
+        if group_of.setdefault(student, group) != group:
+            raise IntakeError(
+                f"{path}: row {line}: student {student} is in two groups "
+                f"({group_of[student]} and {group})"
+            )
+        if student not in groups.setdefault(group, []):
+            groups[group].append(student)
+    return {group: tuple(members) for group, members in groups.items()}
+
+
+def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of an instructor's CSV (``,`` or ``;``, UTF-8 with or without BOM), with
+    their line numbers; headers are matched without case or outer spaces."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise IntakeError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    except OSError as error:
+        raise IntakeError(f"{path}: cannot read ({error.strerror or error})") from None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        raise IntakeError(f"{path}: not a readable CSV file ({error})") from None
+    header = [cell.strip().lower() for cell in (rows[0] if rows else [])]
+    if not set(columns) <= set(header):
+        raise IntakeError(
+            f"{path}: needs the columns {', '.join(columns)} (found: {', '.join(header) or 'none'})"
+        )
+    index = {name: header.index(name) for name in columns}
+    for line, cells in enumerate(rows[1:], start=2):
+        if any(cell.strip() for cell in cells):
+            yield line, {name: cells[i] if i < len(cells) else "" for name, i in index.items()}
+
+
+def _csv_id(path: Path, line: int, raw: str) -> str:
+    student = clean_student_id(raw)
+    if student is None:
+        raise IntakeError(f"{path}: row {line}: empty student_id")
+    return student
 
 
 def printable(text: str, limit: int = MAX_ORIGIN_CHARS) -> str:
@@ -186,17 +347,74 @@ def student_file_name(student_id: str) -> str:
     return f"{stem}~{digest}"
 
 
-def collect(paths: Iterable[str | Path]) -> tuple[list[Submission], list[Problem]]:
+@cache
+def template_name() -> re.Pattern[str]:
+    """The template's own name, as Jupyter or a browser saves copies of it
+    (``mlp_softmax (1)``, ``mlp_softmax-Copy1``): it names nobody. Read from the course
+    when first needed: intake itself knows no assignment."""
+    from .course import assignment_names
+
+    names = "|".join(map(re.escape, assignment_names())) or "(?!)"
+    return re.compile(rf"^(?:{names})(?:-Copy\d*| ?\(\d+\))?$", re.IGNORECASE)
+
+
+def group_id(name: str) -> str:
+    """The student id of a group's submission: ``group:`` and the group's name."""
+    return clean_student_id(f"group:{name}") or "group:"
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A notebook found, with the paths identification reads: ``name`` from the folder
+    holding the argument (what ``identify`` reads), ``subject`` from inside the argument
+    or archive (what ``--id-pattern`` reads), and ``scope``, the folder or archive whose
+    notebooks are compared for shared file names."""
+
+    name: str
+    subject: str
+    scope: str
+    submission: Submission
+
+
+@dataclass(frozen=True)
+class _Metadata:
+    """A Gradescope ``submission_metadata.yml`` met on the way."""
+
+    origin: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class _Gradescope:
+    """One ``submission_<id>`` of Gradescope's metadata."""
+
+    people: tuple[tuple[str, str | None], ...]  # (id, name) of each submitter
+    created_at: datetime | None
+
+
+def collect(
+    paths: Iterable[str | Path], intake: Intake | None = None
+) -> tuple[list[Submission], list[Problem]]:
     """Every notebook found in ``paths`` (sorted by origin), and the problems met.
 
     Several notebooks for one student are all reported, each naming the others; the one
     kept follows ``DUPLICATE_RULE``.
     """
+    intake = intake or Intake()
     found: list[Submission] = []
     problems: list[Problem] = []
     for path in map(Path, paths):
-        for item in _walk(path, path.name):
-            (found if isinstance(item, Submission) else problems).append(item)
+        items: list[_Found] = []
+        gradescope: dict[str, _Gradescope] = {}
+        for item in _walk(path, path.name, "", str(path)):
+            if isinstance(item, Problem):
+                problems.append(item)
+            elif isinstance(item, _Metadata):
+                problems.extend(_read_gradescope(item, gradescope))
+            else:
+                items.append(item)
+        found += _named(items, gradescope, intake, problems)
+    found = [_mapped(s, intake, problems) for s in found]
     by_student: dict[str, list[Submission]] = {}
     for submission in sorted(found, key=lambda s: s.origin):
         by_student.setdefault(submission.student_id, []).append(submission)
@@ -209,11 +427,159 @@ def collect(paths: Iterable[str | Path]) -> tuple[list[Submission], list[Problem
     return sorted(kept, key=lambda s: s.origin), problems
 
 
+def _named(
+    items: list[_Found],
+    gradescope: Mapping[str, _Gradescope],
+    intake: Intake,
+    problems: list[Problem],
+) -> list[Submission]:
+    """The submissions of one argument, identified with what only the whole argument
+    tells: Gradescope's metadata, shared file names, the instructor's pattern."""
+    folders = _folder_names(items)
+    named = []
+    for item in items:
+        submission = item.submission
+        entry = next(
+            (gradescope[p] for p in PurePosixPath(item.name).parts if p in gradescope), None
+        )
+        if entry and entry.people:
+            (student, person), *_ = entry.people
+            submission = replace(
+                submission, student_id=student, student_name=person, named_by="lms",
+                lms="gradescope", members=tuple(p for p, _ in entry.people),
+                submitted_at=entry.created_at,
+                time_source="gradescope" if entry.created_at else None,
+            )  # fmt: skip
+        elif item in folders:
+            submission = replace(
+                submission, student_id=folders[item], student_name=None, named_by="folder"
+            )
+        if intake.id_pattern is not None:
+            match = intake.id_pattern.search(item.subject)
+            student = clean_student_id(match["student"]) if match and match["student"] else None
+            if student:
+                submission = replace(
+                    submission, student_id=student, named_by="pattern", members=(), lms=None
+                )
+            else:
+                problems.append(
+                    Problem(
+                        submission.origin,
+                        f"{item.subject} does not match --id-pattern: named "
+                        f"{submission.student_id} by the usual rules",
+                    )
+                )
+        named.append(submission)
+    return named
+
+
+def _folder_names(items: list[_Found]) -> dict[_Found, str]:
+    """Notebooks of one scope that share a file name (each student kept the same name),
+    each named by its folder at the level that tells most of them apart (the deeper one
+    on a tie: ``section/student/``); one with no folder at that level, by its deepest."""
+    by_file: dict[tuple[str, str], list[_Found]] = {}
+    for item in items:
+        if item.submission.named_by in ("file name", "metadata"):
+            file = PurePosixPath(item.subject).name.casefold()
+            by_file.setdefault((item.scope, file), []).append(item)
+    names: dict[_Found, str] = {}
+    for group in by_file.values():
+        folders = [PurePosixPath(item.subject).parent.parts for item in group]
+        if len(set(folders)) < 2:
+            continue
+        levels = range(max(map(len, folders)))
+        level = max(levels, key=lambda i: (len({f[i] for f in folders if i < len(f)}), i))
+        for item, parts in zip(group, folders, strict=True):
+            student = clean_student_id(parts[min(level, len(parts) - 1)]) if parts else None
+            if student:
+                names[item] = student
+    return names
+
+
+def _mapped(submission: Submission, intake: Intake, problems: list[Problem]) -> Submission:
+    """``submission`` with the ids, groups and times the instructor's files give."""
+    if submission.lms == "moodle" and intake.worksheet:
+        submission = _from_worksheet(submission, intake.worksheet, problems)
+    if intake.groups:
+        submission = _grouped(submission, intake.groups)
+    people = (submission.student_id, *submission.members)
+    listed = next((intake.times[p] for p in people if p in intake.times), None)
+    if listed is not None:
+        submission = replace(submission, submitted_at=listed, time_source="csv")
+    elif submission.time_source is None and intake.times_from_files and submission.file_time:
+        submission = replace(
+            submission, submitted_at=submission.file_time, time_source="file-dates"
+        )
+    return replace(submission, members=submission.members or (submission.student_id,))
+
+
+def _from_worksheet(
+    submission: Submission, worksheet: Mapping[str, WorksheetRow], problems: list[Problem]
+) -> Submission:
+    """A Moodle submission named by its participant (or, for a group assignment, its
+    group): the person's id and time, or the group's members, from the worksheet."""
+    team = [
+        row for row in worksheet.values()
+        if row.group and _key(row.group) == _key(submission.student_name or "")
+    ]  # fmt: skip
+    row = worksheet.get(submission.student_id)
+    rows = team or ([row] if row else [])
+    if not rows:
+        problems.append(
+            Problem(
+                submission.origin,
+                f"Moodle participant {submission.student_id} is not in the grading worksheet: "
+                "graded under that number",
+            )
+        )
+        return submission
+    ids = tuple(dict.fromkeys(i for i in (clean_student_id(r.student_id) for r in rows) if i))
+    times = [r.last_modified_submission for r in rows if r.last_modified_submission]
+    first = rows[0]
+    return replace(
+        submission,
+        student_id=group_id(first.group) if team else ids[0] if ids else submission.student_id,
+        student_name=first.group if team else first.full_name or submission.student_name,
+        members=ids if team else (),
+        submitted_at=max(times) if times else None,
+        time_source="moodle-worksheet" if times else None,
+    )
+
+
+def _grouped(submission: Submission, groups: Mapping[str, tuple[str, ...]]) -> Submission:
+    """The submission of a member, or one named after a group (Canvas and Moodle write the
+    group's name), made the group's: its id is the group's and it reaches every member."""
+    people = {submission.student_id, *submission.members}
+    name = _key(submission.student_name or "")
+    for group, members in groups.items():
+        if people & set(members) or (name and _key(group) == name):
+            return replace(submission, student_id=group_id(group), members=members)
+    return submission
+
+
+def _key(name: str) -> str:
+    """A group or person name as LMSs rewrite it: lowercase letters and digits only
+    (Canvas drops spaces and punctuation, Moodle turns ``_`` into spaces)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", name).casefold() if c.isalnum())
+
+
 def _preference(submission: Submission) -> tuple:
     """Sort key of one student's submissions: the first is graded (see DUPLICATE_RULE)."""
-    lms = submission.named_by == "lms"
-    stamp = submission.submitted_at.timestamp() if lms and submission.submitted_at else 0.0
-    return (NAMED_BY.index(submission.named_by), -submission.lms_order if lms else 0, -stamp)
+    lms = submission.named_by in ("pattern", "lms")
+    entry = _seconds(submission.file_time) if lms else 0.0
+    return (
+        NAMED_BY.index(submission.named_by),
+        -_seconds(submission.submitted_at),
+        -submission.lms_order if lms else 0,
+        -entry,
+    )
+
+
+def _seconds(moment: datetime | None) -> float:
+    try:
+        return moment.timestamp() if moment else 0.0
+    except (OverflowError, OSError, ValueError):
+        return 0.0
 
 
 def _duplicates(student: str, group: list[Submission]) -> Iterator[Problem]:
@@ -231,36 +597,83 @@ def _duplicates(student: str, group: list[Submission]) -> Iterator[Problem]:
         )
 
 
+def _read_gradescope(metadata: _Metadata, into: dict[str, _Gradescope]) -> list[Problem]:
+    """Gradescope's ``submission_metadata.yml`` (``submission_<id>:`` with ``:submitters:``
+    and ``:created_at:``) added to ``into``; anything unreadable is a Problem."""
+    try:
+        data = yaml.safe_load(metadata.content)
+    except Exception as error:  # yaml.YAMLError, RecursionError, a decoding error...
+        return [
+            Problem(metadata.origin, f"unreadable Gradescope metadata ({type(error).__name__})")
+        ]
+    if not isinstance(data, dict):
+        return [Problem(metadata.origin, "not Gradescope metadata (no submission_<id> entries)")]
+    for key, entry in data.items():
+        if not (isinstance(key, str) and GRADESCOPE_FOLDER.match(key) and isinstance(entry, dict)):
+            continue
+        submitters = entry.get(":submitters")
+        people = []
+        for person in submitters if isinstance(submitters, list) else []:
+            if isinstance(person, dict):
+                named = (person.get(k) for k in (":sid", ":email", ":name"))
+                student = next((i for i in map(clean_student_id, named) if i), None)
+                name = person.get(":name")
+                if student:
+                    people.append(
+                        (student, printable(name, 100) if isinstance(name, str) else None)
+                    )
+        into[key] = _Gradescope(tuple(people), _moment(entry.get(":created_at")))
+    return []
+
+
+def _moment(value: object) -> datetime | None:
+    """A YAML timestamp (PyYAML reads Gradescope's as a datetime) or ISO text."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 _IGNORED_FOLDERS = {".ipynb_checkpoints", "__MACOSX"}
 
 
-def _walk(path: Path, name: str) -> Iterator[Submission | Problem]:
-    """The submissions under ``path``; ``name`` is its path from the argument's folder (what
-    ``identify`` reads). Any error on one path is a Problem for that path only."""
+def _walk(
+    path: Path, name: str, subject: str, scope: str
+) -> Iterator[_Found | _Metadata | Problem]:
+    """What is under ``path``; ``name`` is its path from the argument's folder (what
+    ``identify`` reads), ``subject`` from inside the argument. Any error on one path is a
+    Problem for that path only."""
     try:
         if path.is_symlink():
             yield Problem(str(path), "symbolic link not followed")
         elif path.is_dir():
-            root = path.parent
             for child in sorted(path.rglob("*")):
-                if _IGNORED_FOLDERS & set(child.relative_to(root).parts):
+                inside = child.relative_to(path)
+                if _IGNORED_FOLDERS & set(inside.parts):
                     continue  # Jupyter's autosaves, not what the student submitted
-                if child.suffix.lower() in (".ipynb", ".zip") and (
-                    child.is_symlink() or child.is_file()
-                ):
-                    yield from _walk(child, child.relative_to(root).as_posix())
+                wanted = (
+                    child.suffix.lower() in (".ipynb", ".zip") or child.name == GRADESCOPE_METADATA
+                )
+                if wanted and (child.is_symlink() or child.is_file()):
+                    below = (PurePosixPath(subject) / inside.as_posix()).as_posix()
+                    yield from _walk(child, f"{name}/{inside.as_posix()}", below, scope)
         elif not path.exists():
             yield Problem(str(path), "no such file or folder")
         elif path.suffix.lower() == ".zip":
             yield from _read_archive(path)
+        elif path.name == GRADESCOPE_METADATA:
+            yield _Metadata(str(path), _read_file(path, MAX_METADATA_BYTES))
         elif path.suffix.lower() == ".ipynb":
             status = path.stat()
             stamp = _timestamp(status.st_mtime)
             if status.st_size > MAX_NOTEBOOK_BYTES:
-                yield _too_large(name, str(path), status.st_size, stamp)
+                found = _too_large(name, str(path), status.st_size, stamp)
             else:
                 found = identify(name, str(path), path.read_bytes(), stamp)
-                yield _lazy(found, partial(_read_file, path))
+                found = _lazy(found, partial(_read_file, path))
+            yield _Found(name, subject or path.name, scope, found)
         else:
             yield Problem(str(path), "not a notebook (.ipynb) nor an archive (.zip)")
     except Exception as error:  # a vanished file, a denied folder, a name the OS refuses...
@@ -274,7 +687,7 @@ def _timestamp(seconds: float) -> datetime | None:
         return None
 
 
-def _read_archive(path: Path) -> Iterator[Submission | Problem]:
+def _read_archive(path: Path) -> Iterator[_Found | _Metadata | Problem]:
     """The notebooks of a zip; a corrupt member (bad deflate stream, CRC, header...) is a
     Problem naming the archive and the member, and the next member is read."""
     try:
@@ -310,18 +723,28 @@ def _read_archive(path: Path) -> Iterator[Submission | Problem]:
                     yield Problem(str(path), "archive larger than the limit; the rest is skipped")
                     return
                 item = _lazy(item, partial(_read_archived, path, member.filename))
+                name = member.filename.replace("\\", "/")
+                item = _Found(name, name, str(path), item)
             if item is not None:
                 yield item
 
 
 def _read_member(
     archive: zipfile.ZipFile, member: zipfile.ZipInfo, origin: str
-) -> Submission | Problem | None:
-    """One archive member as a submission, a problem, or None when it is not a notebook."""
+) -> Submission | _Metadata | Problem | None:
+    """One archive member as a submission, Gradescope metadata, a problem, or None when it
+    is none of these."""
     name = PurePosixPath(member.filename.replace("\\", "/"))
     if name.suffix.lower() == ".zip":
         return Problem(origin, "archive inside an archive: not opened")
-    if member.is_dir() or _IGNORED_FOLDERS & set(name.parts) or name.suffix.lower() != ".ipynb":
+    if member.is_dir() or _IGNORED_FOLDERS & set(name.parts):
+        return None
+    if name.name == GRADESCOPE_METADATA:
+        if member.file_size > MAX_METADATA_BYTES:
+            return Problem(origin, f"Gradescope metadata over {MAX_METADATA_BYTES} bytes: not read")
+        with archive.open(member) as stream:
+            return _Metadata(origin, stream.read(MAX_METADATA_BYTES))
+    if name.suffix.lower() != ".ipynb":
         return None
     try:
         stamp = datetime(*member.date_time) if member.date_time[0] >= 1980 else None
@@ -339,9 +762,9 @@ def _read_member(
     return identify(str(name), origin, content, stamp)
 
 
-def _read_file(path: Path) -> bytes:
+def _read_file(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
     with path.open("rb") as file:
-        return file.read(MAX_NOTEBOOK_BYTES + 1)
+        return file.read(limit + 1)
 
 
 def _read_archived(path: Path, member: str) -> bytes:
@@ -378,32 +801,48 @@ def identify(
     name: str,
     origin: str,
     content: bytes,
-    submitted_at: datetime | None = None,
+    file_time: datetime | None = None,
     refused: str | None = None,
 ) -> Submission:
-    """Who submitted this notebook. ``name`` is its path as the LMS archive or the folder
-    gives it (``Name_1234_assignsubmission_file_/tp.ipynb``); the rule is in the module's
-    docstring."""
+    """Who submitted this notebook, from its own path alone. ``name`` is its path as the
+    LMS archive or the folder gives it (``Name_1234_assignsubmission_file/tp.ipynb``); the
+    rule is in the module's docstring (``collect`` adds what needs the whole class)."""
     parts = PurePosixPath(name.replace("\\", "/")).parts or (name,)
     file = parts[-1]
     origin = printable(origin)
 
-    def make(student: str, by: str, person: str | None = None, order: int = 0) -> Submission:
+    def make(student: str, by: str, person: str | None = None, **lms: object) -> Submission:
         person = printable(person, 100) if person else None
-        return Submission(student, origin, content, person, submitted_at, refused, by, order)
+        return Submission(
+            student, origin, content, person, refused=refused, named_by=by, file_time=file_time,
+            **lms,
+        )  # fmt: skip
 
-    for folder in parts[:-1]:
+    folders = parts[:-1]
+    for folder in folders:
         match = MOODLE_FOLDER.match(folder)
         if match:
-            return make(match["id"], "lms", match["name"])
+            return make(match["id"], "lms", match["name"], lms="moodle")
+    if NBGRADER_FOLDER in folders[:-2]:
+        at = folders.index(NBGRADER_FOLDER)
+        student = clean_student_id(folders[at + 1])
+        if student:
+            return make(student, "lms", lms="nbgrader")
     # a file name: the LMS writes its id first, then the student's own file name
-    matches = [m for m in (MOODLE_FILE.match(file), CANVAS.match(file)) if m]
+    patterns = (MOODLE_FILE, CANVAS_ANONYMOUS, CANVAS)
+    matches = [m for m in (p.match(file) for p in patterns) if m]
     if matches:
         match = min(matches, key=lambda m: m.start("id"))
-        order = int(match["attachment"][:18]) if match.re is CANVAS else 0
-        return make(match["id"], "lms", match["name"], order)
+        if match.re is MOODLE_FILE:
+            return make(match["id"], "lms", match["name"], lms="moodle")
+        late = match["late"] is not None
+        return make(
+            match["id"], "lms", match.groupdict().get("name"), lms="canvas",
+            lms_order=int(match["attachment"][:18]), late_flag=late,
+            time_source="canvas-flag" if late else None,
+        )  # fmt: skip
     stem = PurePosixPath(file).stem
-    if TEMPLATE_NAME.match(stem):
+    if template_name().match(stem):
         claimed = clean_student_id(_metadata_student(content))
         if claimed:
             return make(claimed, "metadata")

@@ -1,0 +1,372 @@
+"""Every intake layout gives one submission per student (or group), under the id the LMS
+gave, whatever the students called their files; when one has several, the newest by the
+LMS is graded and the others are reported; groups reach every member."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from autograder import results
+from autograder.gradebook import Gradebook
+from autograder.submissions import (
+    Intake,
+    IntakeError,
+    collect,
+    compile_id_pattern,
+    read_groups,
+)
+
+from .lms_layouts import (
+    canvas_name,
+    gradescope_export,
+    moodle_flat_name,
+    moodle_folder,
+    notebook_bytes,
+    write_tree,
+    write_worksheet,
+    write_zip,
+)
+
+
+def by_student(found) -> dict[str, object]:
+    return {s.student_id: s for s in found}
+
+
+# --- Canvas ------------------------------------------------------------------------------
+
+
+def test_canvas_names_keep_their_ids_late_anonymous_and_with_underscores(tmp_path):
+    members = {
+        canvas_name("Dupont, Jean", 1001, 501, "tp.ipynb"): notebook_bytes(),
+        canvas_name("Martin, Zoé", 1002, 502, "tp.ipynb", late=True): notebook_bytes(),
+        canvas_name("Old, Canvas", 1003, 503, "tp.ipynb", late=True, late_marker="late"):
+            notebook_bytes(),
+        canvas_name("de_la_Cruz, Ana_Maria", 1004, 504, "tp.ipynb"): notebook_bytes(),
+        canvas_name("Nguyen2, Li", 1005, 505, "tp_12_34_final.ipynb"): notebook_bytes(),
+        canvas_name(None, None, 506, "tp.ipynb", anonymous_id="Ab3xY"): notebook_bytes(),
+        canvas_name(None, None, 507, "12_3_tp.ipynb", anonymous_id="k9Pq2", late=True):
+            notebook_bytes(),
+    }  # fmt: skip
+    assert "de_la_cruzana_maria_1004_504_tp.ipynb" in members  # Canvas keeps underscores
+    assert "LATE_anon_k9Pq2_507_12_3_tp.ipynb" in members
+    found, problems = collect([write_zip(tmp_path / "canvas.zip", members)])
+    students = by_student(found)
+    assert sorted(students) == ["1001", "1002", "1003", "1004", "1005", "anon_Ab3xY", "anon_k9Pq2"]
+    assert problems == []
+    assert students["1004"].student_name == "de_la_cruzana_maria"
+    assert {s for s, sub in students.items() if sub.late_flag} == {"1002", "1003", "anon_k9Pq2"}
+    for submission in found:
+        assert submission.lms == "canvas" and submission.named_by == "lms"
+        assert submission.members == (submission.student_id,)
+
+
+def test_canvas_several_attachments_keep_the_newest_attachment_not_the_first_name(tmp_path):
+    members = {
+        canvas_name("Dupont, Jean", 1001, 900, "a_first_name.ipynb"): notebook_bytes("new"),
+        canvas_name("Dupont, Jean", 1001, 100, "z_last_name.ipynb"): notebook_bytes("old"),
+        canvas_name("Martin, Zoe", 1002, 300, "tp.ipynb"): notebook_bytes(),
+    }
+    archive = write_zip(tmp_path / "canvas.zip", members)
+    found, problems = collect([archive])
+    assert by_student(found)["1001"].origin.endswith("dupontjean_1001_900_a_first_name.ipynb")
+    reported = sorted(p.origin.split("!")[1] for p in problems)
+    assert reported == [
+        "dupontjean_1001_100_z_last_name.ipynb",
+        "dupontjean_1001_900_a_first_name.ipynb",
+    ]
+    assert all("1001" in p.message for p in problems)
+
+
+# --- Moodle ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["moodle-4", "moodle-3"])
+@pytest.mark.parametrize("extracted", [False, True], ids=["zip", "extracted"])
+def test_moodle_folders_name_their_participant(tmp_path, legacy, extracted):
+    files = {
+        f"{moodle_folder('Jean Dupont', 4321, legacy=legacy)}/tp.ipynb": notebook_bytes(),
+        f"{moodle_folder('Zoé_Martin', 4322, legacy=legacy)}/tp.ipynb": notebook_bytes(),
+        f"{moodle_folder('Participant', 4323, legacy=legacy)}/TP final.ipynb": notebook_bytes(),
+        f"{moodle_folder('Ana Cruz', 4324, legacy=legacy)}/.ipynb_checkpoints/tp-checkpoint.ipynb":
+            notebook_bytes(),
+        f"{moodle_folder('Ana Cruz', 4324, legacy=legacy)}/tp.ipynb": notebook_bytes(),
+    }  # fmt: skip
+    source = (
+        write_tree(tmp_path / "Cours-TP1-42", files)
+        if extracted
+        else write_zip(tmp_path / "Cours-TP1-42.zip", files)
+    )
+    found, problems = collect([source])
+    students = by_student(found)
+    assert sorted(students) == ["4321", "4322", "4323", "4324"] and problems == []
+    assert students["4322"].student_name == "Zoé Martin"  # Moodle writes "_" as a space
+    assert students["4324"].origin.endswith("/tp.ipynb")  # the checkpoint is ignored
+    assert {s.lms for s in found} == {"moodle"}
+
+
+def test_moodle_flattened_names_and_the_newest_file_of_a_participant(tmp_path):
+    members = {
+        moodle_flat_name("Jean Dupont", 4321, "a.ipynb"): (notebook_bytes(), (2026, 1, 2, 9, 0, 0)),
+        moodle_flat_name("Jean Dupont", 4321, "b.ipynb"): (notebook_bytes(), (2026, 1, 1, 9, 0, 0)),
+        moodle_flat_name("Zoé Martin", 4322, "tp.ipynb"): (notebook_bytes(), (2026, 1, 1, 9, 0, 0)),
+    }  # fmt: skip
+    found, problems = collect([write_zip(tmp_path / "moodle.zip", members)])
+    students = by_student(found)
+    assert sorted(students) == ["4321", "4322"]
+    assert students["4321"].origin.endswith("_a.ipynb")  # uploaded last, although first by name
+    assert len(problems) == 2
+
+
+# --- folders per student -----------------------------------------------------------------
+
+
+def test_nbgrader_submitted_folders_give_one_student_each(tmp_path):
+    course = write_tree(tmp_path / "course", {
+        "submitted/alice/ps1/ps1.ipynb": notebook_bytes(),
+        "submitted/alice/ps1/timestamp.txt": b"2026-01-10 10:00:00.000000 UTC",
+        "submitted/alice/ps1/.ipynb_checkpoints/ps1-checkpoint.ipynb": notebook_bytes(),
+        "submitted/bob/ps1/ps1.ipynb": notebook_bytes(),
+        "submitted/bob_smith/ps1/ps1.ipynb": notebook_bytes(),
+    })  # fmt: skip
+    for given in (course, course / "submitted"):
+        found, problems = collect([given])
+        assert sorted(by_student(found)) == ["alice", "bob", "bob_smith"] and problems == []
+        assert {s.lms for s in found} == {"nbgrader"}
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {"alice/tp.ipynb", "bob/tp.ipynb", "carol/TP.ipynb"},
+        {"groupe_A/alice/tp.ipynb", "groupe_A/bob/tp.ipynb", "groupe_B/carol/tp.ipynb"},
+        {"alice/rendu/tp.ipynb", "bob/rendu/tp.ipynb", "carol/tp.ipynb"},
+    ],
+    ids=["flat", "by-section", "nested"],
+)
+def test_a_folder_per_student_with_one_file_name_is_one_student_per_folder(tmp_path, layout):
+    folder = write_tree(tmp_path / "class", dict.fromkeys(layout, notebook_bytes()))
+    zipped = write_zip(tmp_path / "class.zip", dict.fromkeys(layout, notebook_bytes()))
+    for source in (folder, zipped):
+        found, problems = collect([source])
+        assert sorted(s.student_id for s in found) == ["alice", "bob", "carol"]
+        assert {s.named_by for s in found} == {"folder"} and problems == []
+
+
+def test_a_student_folder_with_two_copies_of_the_shared_name_is_reported(tmp_path):
+    folder = write_tree(tmp_path / "class", {
+        "alice/tp.ipynb": notebook_bytes(), "alice/old/tp.ipynb": notebook_bytes(),
+        "bob/tp.ipynb": notebook_bytes()})  # fmt: skip
+    found, problems = collect([folder])
+    assert sorted(s.student_id for s in found) == ["alice", "bob"]
+    assert len(problems) == 2 and all("alice" in p.message for p in problems)
+
+
+def test_distinct_file_names_in_one_folder_still_name_their_students(tmp_path):
+    folder = write_tree(tmp_path / "course", {
+        "downloads/alice.ipynb": notebook_bytes(), "downloads/bob.ipynb": notebook_bytes()})  # fmt: skip
+    found, _ = collect([folder])
+    assert sorted(s.student_id for s in found) == ["alice", "bob"]
+
+
+# --- Gradescope --------------------------------------------------------------------------
+
+
+def gradescope_class() -> dict[str, bytes]:
+    return gradescope_export({
+        409194023: ([("Jean Dupont", "21001234", "jean@example.edu")],
+                    "2026-04-26 17:34:00.861687000 Z", {"tp.ipynb": notebook_bytes()}),
+        409194024: ([("Zoé Martin", "21005678", "zoe@example.edu"),
+                     ("Ana Cruz", "21009999", "ana@example.edu")],
+                    "2026-04-27 09:00:12.000000000 -07:00", {"tp.ipynb": notebook_bytes()}),
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("extracted", [False, True], ids=["zip", "extracted"])
+def test_gradescope_export_is_named_by_its_metadata_with_group_members(tmp_path, extracted):
+    files = gradescope_class()
+    source = (
+        write_tree(tmp_path / "export", files)
+        if extracted
+        else write_zip(tmp_path / "export.zip", files)
+    )
+    found, problems = collect([source])
+    students = by_student(found)
+    assert sorted(students) == ["21001234", "21005678"] and problems == []
+    assert students["21001234"].student_name == "Jean Dupont"
+    assert students["21005678"].members == ("21005678", "21009999")
+    assert {s.lms for s in found} == {"gradescope"}
+
+
+def test_unreadable_gradescope_metadata_is_a_problem_and_folders_still_name(tmp_path):
+    files = gradescope_class()
+    files["assignment_9100_export/submission_metadata.yml"] = b"submission_1: [unclosed"
+    found, problems = collect([write_zip(tmp_path / "export.zip", files)])
+    assert sorted(s.student_id for s in found) == ["submission_409194023", "submission_409194024"]
+    assert [p.message for p in problems] == ["unreadable Gradescope metadata (ParserError)"]
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [b"- a\n- b\n", b"submission_409194023: 5\n", b"[" * 100_000, b"? [a]\n: b\n",
+     b"submission_409194023:\n  :submitters: 7\n  :created_at: never\n",
+     b"submission_409194023:\n  :submitters:\n  - :sid: [1]\n    :name: {a: 1}\n",
+     b"submission_409194023:\n  :submitters:\n  - :sid: '\\x1b[2J../x'\n"],
+)  # fmt: skip
+def test_hostile_gradescope_metadata_never_stops_the_intake(tmp_path, metadata):
+    files = gradescope_class()
+    files["assignment_9100_export/submission_metadata.yml"] = metadata
+    found, problems = collect([write_zip(tmp_path / "export.zip", files)])
+    assert len(found) == 2
+    assert all(s.student_id.isprintable() and "/" not in s.student_id for s in found)
+    assert all(p.message.isprintable() for p in problems)
+    assert all(s.submitted_at is None for s in found)
+
+
+# --- --id-pattern ------------------------------------------------------------------------
+
+
+def test_id_pattern_names_any_other_layout(tmp_path):
+    folder = write_tree(tmp_path / "rendus", {
+        "TP1 - 21001234 - final.ipynb": notebook_bytes(),
+        "TP1 - 21005678 - v2.ipynb": notebook_bytes(),
+        "notes.ipynb": notebook_bytes()})  # fmt: skip
+    intake = Intake(id_pattern=compile_id_pattern(r"- (?P<student>\d{8}) -"))
+    found, problems = collect([folder], intake)
+    assert sorted(s.student_id for s in found) == ["21001234", "21005678", "notes"]
+    assert {s.student_id: s.named_by for s in found}["21001234"] == "pattern"
+    assert [p.origin for p in problems] == [str(folder / "notes.ipynb")]
+    assert "does not match --id-pattern" in problems[0].message
+
+
+def test_id_pattern_reads_the_path_inside_the_archive(tmp_path):
+    archive = write_zip(tmp_path / "tp.zip", {
+        "L3/21001234/tp.ipynb": notebook_bytes(), "L3/21005678/tp.ipynb": notebook_bytes()})  # fmt: skip
+    intake = Intake(id_pattern=compile_id_pattern(r"^L3/(?P<student>\d+)/"))
+    found, problems = collect([archive], intake)
+    assert sorted(s.student_id for s in found) == ["21001234", "21005678"] and problems == []
+
+
+@pytest.mark.parametrize("pattern", [r"(\d+)", r"(?P<id>\d+)", "(unclosed"])
+def test_a_pattern_without_the_student_group_is_one_clear_line(tmp_path, pattern):
+    with pytest.raises(IntakeError) as error:
+        compile_id_pattern(pattern)
+    assert str(error.value).startswith(f"--id-pattern {pattern!r}: ")
+    assert "\n" not in str(error.value)
+    command = [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(tmp_path),
+               "--out", str(tmp_path / "out"), "--id-pattern", pattern]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [f"dlgrade: {error.value}"]
+    assert not (tmp_path / "out").exists()
+
+
+# --- groups ------------------------------------------------------------------------------
+
+
+def test_groups_csv_makes_a_member_s_canvas_submission_the_group_s(tmp_path):
+    groups = tmp_path / "groups.csv"
+    groups.write_text("group,student_id\nÉquipe 1,1001\nÉquipe 1,1002\nÉquipe 2,1003\n")
+    members = {
+        canvas_name("Dupont, Jean", 1001, 700, "tp.ipynb"): notebook_bytes("newer"),
+        canvas_name("Martin, Zoe", 1002, 600, "tp.ipynb"): notebook_bytes("older"),
+        # a Canvas group assignment names the file after the group and one member's id
+        canvas_name("Équipe 2", 1003, 650, "tp.ipynb"): notebook_bytes(),
+        canvas_name("Seul, Sam", 1004, 640, "tp.ipynb"): notebook_bytes(),
+    }
+    found, problems = collect(
+        [write_zip(tmp_path / "canvas.zip", members)], Intake(groups=read_groups(groups))
+    )
+    students = by_student(found)
+    assert sorted(students) == ["1004", "group:Équipe 1", "group:Équipe 2"]
+    assert students["group:Équipe 1"].members == ("1001", "1002")
+    assert students["group:Équipe 1"].origin.endswith("_1001_700_tp.ipynb")  # newest attachment
+    assert students["1004"].members == ("1004",)
+    assert len(problems) == 2  # both members' notebooks reported
+
+
+def test_moodle_group_folders_reach_the_members_listed_in_the_worksheet(tmp_path):
+    files = {
+        f"{moodle_folder('Groupe A', 17)}/tp.ipynb": notebook_bytes(),
+        f"{moodle_folder('Groupe_B', 18)}/tp.ipynb": notebook_bytes(),
+    }
+    worksheet = write_worksheet(tmp_path / "notes.csv", [
+        (17, "Jean Dupont", "jean@example.edu", datetime(2026, 1, 5, 23, 10)),
+        (18, "Zoé Martin", "zoe@example.edu", datetime(2026, 1, 5, 23, 10)),
+        (19, "Ana Cruz", "ana@example.edu", datetime(2026, 1, 6, 8, 0)),
+    ], language="fr", groups={17: "Groupe A", 18: "Groupe A", 19: "Groupe_B"})  # fmt: skip
+    intake = Intake.read(moodle_worksheet=worksheet)
+    found, problems = collect([write_zip(tmp_path / "moodle.zip", files)], intake)
+    students = by_student(found)
+    assert sorted(students) == ["group:Groupe A", "group:Groupe_B"] and problems == []
+    assert students["group:Groupe A"].members == ("jean@example.edu", "zoe@example.edu")
+    assert students["group:Groupe_B"].members == ("ana@example.edu",)
+    assert students["group:Groupe_B"].submitted_at == datetime(2026, 1, 6, 8, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("team,student\nA,1\n", "needs the columns group, student_id"),
+     ("group,student_id\nA,1\nB,1\n", "row 3: student 1 is in two groups (A and B)"),
+     ("group,student_id\n,1\n", "row 2: empty group name")],
+)  # fmt: skip
+def test_a_bad_groups_file_is_one_line_naming_it(tmp_path, text, message):
+    path = tmp_path / "groups.csv"
+    path.write_text(text)
+    with pytest.raises(IntakeError, match=f"^{re.escape(str(path))}: .*{re.escape(message)}"):
+        read_groups(path)
+
+
+# --- the gradebook keeps members, and old gradebooks still open ---------------------------
+
+
+def result(student: str, members: tuple[str, ...] = (), **times) -> results.SubmissionResult:
+    return results.SubmissionResult(
+        student, "sgd_batch_size", "graded", "", 1.0, 2.0, f"sha-{student}", "hash",
+        f"{student}.ipynb", "bwrap", members=members, **times)  # fmt: skip
+
+
+def test_the_gradebook_stores_members_and_serves_them_per_submission(tmp_path):
+    gradebook = Gradebook.in_folder(tmp_path)
+    run = gradebook.start_run("sgd_batch_size", "hash", {})
+    gradebook.record(run, result("group:A", ("1001", "1002")), result("1003"))
+    assert gradebook.members("sgd_batch_size") == {
+        "group:A": ("1001", "1002"), "1003": ("1003",)}  # fmt: skip
+    gradebook.close()
+
+
+def test_an_old_gradebook_gets_the_new_columns_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "gradebook.sqlite"
+    with sqlite3.connect(path) as connection:  # the submissions table before this change
+        connection.executescript("""
+            CREATE TABLE grading_runs (id INTEGER PRIMARY KEY, assignment VARCHAR NOT NULL,
+                autograder_hash VARCHAR NOT NULL, started_at DATETIME NOT NULL,
+                finished_at DATETIME, settings JSON);
+            CREATE TABLE submissions (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL
+                REFERENCES grading_runs (id), assignment VARCHAR NOT NULL, student_id VARCHAR
+                NOT NULL, student_name VARCHAR, submission_hash VARCHAR NOT NULL,
+                autograder_hash VARCHAR NOT NULL, origin TEXT NOT NULL, status VARCHAR NOT NULL,
+                message TEXT NOT NULL, score FLOAT NOT NULL, max_score FLOAT NOT NULL,
+                isolation VARCHAR NOT NULL, submitted_at VARCHAR, graded_at DATETIME NOT NULL,
+                result JSON NOT NULL, UNIQUE (assignment, student_id, submission_hash,
+                autograder_hash));
+            INSERT INTO grading_runs VALUES (1, 'sgd_batch_size', 'hash', '2026-01-01', NULL, '{}');
+            INSERT INTO submissions VALUES (1, 1, 'sgd_batch_size', 'old', NULL, 'sha', 'hash',
+                'old.ipynb', 'graded', '', 1.0, 2.0, 'bwrap', NULL, '2026-01-01',
+                '{"student_id": "old", "status": "graded", "score": 1.0, "max_score": 2.0}');
+        """)  # fmt: skip
+    gradebook = Gradebook(f"sqlite:///{path}")
+    run = gradebook.start_run("sgd_batch_size", "hash", {})
+    gradebook.record(run, result("new", time_source="csv", submitted_at="2026-01-02T10:00:00"))
+    assert gradebook.members("sgd_batch_size") == {"old": ("old",), "new": ("new",)}
+    rows = gradebook.submissions("sgd_batch_size").set_index("student_id")
+    assert rows.loc["new", "time_source"] == "csv" and pd.isna(rows.loc["old", "time_source"])
+    assert [r["student_id"] for r in gradebook.latest_results("sgd_batch_size")] == ["new", "old"]
+    gradebook.close()
+    Gradebook(f"sqlite:///{path}").close()  # opening it again changes nothing

@@ -1,0 +1,285 @@
+"""Submission times are only what the LMS or the instructor says, and each says where it
+came from: a download's or a copy's dates never become submission times unless asked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+
+import nbformat
+import pytest
+
+from autograder.gradebook import Gradebook
+from autograder.moodle_worksheet import WorksheetError, parse_moodle_date, read_worksheet
+from autograder.submissions import Intake, IntakeError, collect, read_times
+
+from .lms_layouts import (
+    canvas_name,
+    gradescope_export,
+    moodle_date,
+    moodle_folder,
+    notebook_bytes,
+    write_tree,
+    write_worksheet,
+    write_zip,
+)
+
+BUILT = (2026, 3, 1, 8, 0, 0)  # when the LMS built the zip: long after the deadline
+
+
+def canvas_zip(tmp_path):
+    return write_zip(tmp_path / "canvas.zip", {
+        canvas_name("Dupont, Jean", 1001, 501, "tp.ipynb"): (notebook_bytes(), BUILT),
+        canvas_name("Martin, Zoe", 1002, 502, "tp.ipynb", late=True): (notebook_bytes(), BUILT),
+    })  # fmt: skip
+
+
+# --- Canvas ------------------------------------------------------------------------------
+
+
+def test_a_canvas_zip_gives_the_late_flag_and_no_time(tmp_path):
+    found, _ = collect([canvas_zip(tmp_path)])
+    times = {s.student_id: (s.submitted_at, s.time_source, s.late_flag) for s in found}
+    assert times == {"1001": (None, None, False), "1002": (None, "canvas-flag", True)}
+
+
+def test_zip_dates_are_used_only_when_the_instructor_says_so(tmp_path):
+    found, _ = collect([canvas_zip(tmp_path)], Intake(times_from_files=True))
+    times = {s.student_id: (s.submitted_at, s.time_source) for s in found}
+    # the LMS's own marker is kept over a date the zip's builder wrote
+    assert times == {"1001": (datetime(*BUILT), "file-dates"), "1002": (None, "canvas-flag")}
+
+
+def test_loose_files_have_no_time_unless_the_instructor_vouches_for_their_dates(tmp_path):
+    folder = write_tree(tmp_path / "class", {"alice.ipynb": notebook_bytes()})
+    os.utime(folder / "alice.ipynb", (1_780_000_000, 1_780_000_000))
+    [plain], _ = collect([folder])
+    [vouched], _ = collect([folder], Intake(times_from_files=True))
+    assert (plain.submitted_at, plain.time_source) == (None, None)
+    assert vouched.submitted_at == datetime.fromtimestamp(1_780_000_000)
+    assert vouched.time_source == "file-dates"
+
+
+# --- Gradescope --------------------------------------------------------------------------
+
+
+def test_gradescope_times_come_from_created_at_with_their_offset(tmp_path):
+    files = gradescope_export({
+        1: ([("Jean Dupont", "21001234", "jean@example.edu")], "2026-04-26 17:34:00.861687000 Z",
+            {"tp.ipynb": (notebook_bytes())}),
+        2: ([("Zoé Martin", "21005678", "zoe@example.edu")], "2026-04-27 09:00:12.000000000 -07:00",
+            {"tp.ipynb": notebook_bytes()}),
+    })  # fmt: skip
+    found, _ = collect([write_zip(tmp_path / "export.zip", files)])
+    times = {s.student_id: (s.submitted_at, s.time_source) for s in found}
+    assert times == {
+        "21001234": (datetime(2026, 4, 26, 17, 34, 0, 861687, tzinfo=UTC), "gradescope"),
+        "21005678": (datetime(2026, 4, 27, 9, 0, 12, tzinfo=timezone(timedelta(hours=-7))),
+                     "gradescope"),
+    }  # fmt: skip
+
+
+# --- Moodle's worksheet ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "moment"),
+    [("Monday, 1 December 2025, 11:59 PM", datetime(2025, 12, 1, 23, 59)),
+     ("Tuesday, 2 December 2025, 12:05 AM", datetime(2025, 12, 2, 0, 5)),
+     ("Friday, 12 December 2025, 9:30 AM", datetime(2025, 12, 12, 9, 30)),
+     ("lundi 1 décembre 2025, 23:59", datetime(2025, 12, 1, 23, 59)),
+     ("jeudi 14 août 2025, 08:15", datetime(2025, 8, 14, 8, 15)),
+     ("Monday, December 1, 2025, 11:59 PM", datetime(2025, 12, 1, 23, 59)),  # en_us
+     ("-", None), ("", None)],
+)  # fmt: skip
+def test_moodle_dates_in_both_languages(text, moment):
+    assert parse_moodle_date(text) == moment
+
+
+@pytest.mark.parametrize("text", ["yesterday", "31 February 2025, 10:00", "1 Foo 2025, 10:00"])
+def test_a_date_moodle_never_writes_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_moodle_date(text)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_worksheet_reads_in_both_languages(tmp_path, language):
+    submitted = datetime(2026, 1, 5, 23, 10)
+    path = write_worksheet(tmp_path / "notes.csv", [
+        (4321, "Jean Dupont", "jean@example.edu", submitted),
+        (4322, "Zoé Martin", "", None),
+    ], language=language)  # fmt: skip
+    worksheet = read_worksheet(path)
+    assert worksheet.language == language and worksheet.columns[0] in ("Identifier", "Identifiant")
+    assert sorted(worksheet) == ["4321", "4322"]
+    jean, zoe = worksheet["4321"], worksheet["4322"]
+    assert (jean.identifier, jean.full_name, jean.email) == (
+        "Participant 4321", "Jean Dupont", "jean@example.edu")  # fmt: skip
+    assert jean.last_modified_submission == submitted and jean.max_grade == "100,00"
+    assert (jean.student_id, zoe.student_id) == ("jean@example.edu", "Zoé Martin")
+    assert zoe.last_modified_submission is None and zoe.participant_id == "4322"
+
+
+def test_a_worksheet_re_saved_by_french_excel_is_read(tmp_path):
+    path = tmp_path / "notes.csv"
+    header = "Identifiant;Nom complet;Adresse de courriel;Numéro d’identification;Statut;Note;"
+    header += "Dernière modification (travail remis);Commentaires de feedback"
+    row = "Participant 7;Jean Dupont;;E2026-17;Remis;;lundi 5 janvier 2026, 23:10;Bien"
+    path.write_bytes(f"{header}\r\n{row}\r\n".encode("cp1252"))
+    [(participant, jean)] = read_worksheet(path).items()
+    assert (participant, jean.student_id, jean.feedback) == ("7", "E2026-17", "Bien")
+    assert jean.last_modified_submission == datetime(2026, 1, 5, 23, 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("Name,Grade\nx,1\n", "not a Moodle grading worksheet"),
+     ("Identifier,Full name\nStudent 1x,A\n", "row 2: identifier 'Student 1x' is not"),
+     ("Identifier,Last modified (submission)\nParticipant 1,someday\n",
+      "row 2: 'someday' is not a Moodle date"),
+     ("Identifier\nParticipant 1\nParticipant 1\n", "row 3: Participant 1 appears twice"),
+     ("Identifier,Feedback comments\nParticipant 1," + "x" * 200_000 + "\n",
+      "not a readable CSV file")],
+)  # fmt: skip
+def test_a_bad_worksheet_is_one_line_naming_file_and_row(tmp_path, text, message):
+    path = tmp_path / "notes.csv"
+    path.write_text(text)
+    with pytest.raises(WorksheetError) as error:
+        read_worksheet(path)
+    assert str(error.value).startswith(f"{path}: ") and message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_a_moodle_zip_with_its_worksheet_gets_people_and_true_times(tmp_path):
+    files = {
+        f"{moodle_folder('Jean Dupont', 4321)}/tp.ipynb": (notebook_bytes(), BUILT),
+        f"{moodle_folder('Participant', 4322)}/tp.ipynb": (notebook_bytes(), BUILT),
+        f"{moodle_folder('Ghost', 4399)}/tp.ipynb": (notebook_bytes(), BUILT),
+    }
+    archive = write_zip(tmp_path / "moodle.zip", files)
+    worksheet = write_worksheet(tmp_path / "notes.csv", [
+        (4321, "Jean Dupont", "jean@example.edu", datetime(2026, 1, 5, 23, 10)),
+        (4322, "Zoé Martin", "zoe@example.edu", datetime(2026, 1, 7, 9, 0)),
+    ], language="fr")  # fmt: skip
+    found, problems = collect([archive], Intake.read(moodle_worksheet=worksheet))
+    times = {s.student_id: (s.student_name, s.submitted_at, s.time_source) for s in found}
+    assert times == {
+        "jean@example.edu": ("Jean Dupont", datetime(2026, 1, 5, 23, 10), "moodle-worksheet"),
+        "zoe@example.edu": ("Zoé Martin", datetime(2026, 1, 7, 9, 0), "moodle-worksheet"),
+        "4399": ("Ghost", None, None),  # not in the worksheet: its number, and no time
+    }
+    assert [p.message for p in problems] == [
+        "Moodle participant 4399 is not in the grading worksheet: graded under that number"
+    ]
+
+
+# --- the instructor's CSV ----------------------------------------------------------------
+
+
+def test_a_times_csv_wins_and_keeps_the_canvas_flag(tmp_path):
+    times = tmp_path / "times.csv"
+    times.write_text(
+        "student_id;submitted_at\n1002;2026-01-05T23:10:00+01:00\n1001;2026-01-04 18:00\n"
+    )
+    found, _ = collect([canvas_zip(tmp_path)], Intake(times=read_times(times)))
+    result = {s.student_id: (s.submitted_at, s.time_source, s.late_flag) for s in found}
+    assert result == {
+        "1001": (datetime(2026, 1, 4, 18, 0), "csv", False),
+        "1002": (datetime(2026, 1, 5, 23, 10, tzinfo=timezone(timedelta(hours=1))), "csv", True),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("student,when\n1,2026-01-01\n", "needs the columns student_id, submitted_at"),
+     ("student_id,submitted_at\n1,01/12/2026\n", "row 2: '01/12/2026' is not an ISO date"),
+     ("student_id,submitted_at\n,2026-01-01\n", "row 2: empty student_id"),
+     ("student_id,submitted_at\n1," + "9" * 200_000 + "\n", "not a readable CSV file")],
+)  # fmt: skip
+def test_a_bad_times_file_is_one_line_naming_file_and_row(tmp_path, text, message):
+    path = tmp_path / "times.csv"
+    path.write_text(text)
+    with pytest.raises(IntakeError) as error:
+        read_times(path)
+    assert str(error.value).startswith(f"{path}: ") and message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "message"),
+    [("--times", "student_id,submitted_at\n1,demain\n", "row 2: 'demain' is not an ISO date"),
+     ("--moodle-worksheet", "Nom,Note\n", "not a Moodle grading worksheet"),
+     ("--groups", b"\xff\xfe", "not UTF-8 text")],
+)  # fmt: skip
+def test_grade_with_a_bad_intake_file_exits_2_with_one_line(tmp_path, option, content, message):
+    path = tmp_path / "option.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    (tmp_path / "class").mkdir()
+    command = [sys.executable, "-m", "autograder", "grade", "sgd_batch_size",
+               str(tmp_path / "class"), "--out", str(tmp_path / "out"), option, str(path)]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 2
+    [line] = finished.stderr.strip().splitlines()
+    assert line.startswith(f"dlgrade: {path}: ") and message in line
+    assert not (tmp_path / "out").exists()
+
+
+# --- through a class run: results and gradebook carry the times -------------------------
+
+
+def test_times_and_members_reach_the_results_and_the_gradebook(tmp_path, project):
+    from autograder.class_run import grade_class
+    from autograder.grader import Settings
+
+    from .conftest import FAST_LIMITS
+
+    blank = nbformat.writes(nbformat.read(project.template("sgd_batch_size"), 4)).encode()
+    archive = write_zip(tmp_path / "canvas.zip", {
+        canvas_name("Dupont, Jean", 1001, 501, "tp.ipynb"): (blank, BUILT),
+        canvas_name("Martin, Zoe", 1002, 502, "tp.ipynb", late=True): (blank + b" ", BUILT),
+    })  # fmt: skip
+    groups = tmp_path / "groups.csv"
+    groups.write_text("group,student_id\nA,1002\nA,1003\n")
+    times = tmp_path / "times.csv"
+    times.write_text("student_id,submitted_at\n1001,2026-01-04T18:00:00\n")
+    intake = Intake.read(times=times, groups=groups)
+    settings = Settings(workers=1, limits=FAST_LIMITS)
+    run = grade_class("sgd_batch_size", [archive], tmp_path / "out", settings, intake=intake)
+    stored = {r.student_id: r for r in run.graded}
+    assert stored["1001"].submitted_at == "2026-01-04T18:00:00"
+    assert (stored["1001"].time_source, stored["1001"].late_flag) == ("csv", False)
+    assert (stored["group:A"].submitted_at, stored["group:A"].time_source) == (None, "canvas-flag")
+    assert stored["group:A"].late_flag is True
+    gradebook = Gradebook.of_graded(tmp_path / "out")
+    latest = {r["student_id"]: r for r in gradebook.latest_results("sgd_batch_size")}
+    assert latest["group:A"]["members"] == ["1002", "1003"] and latest["group:A"]["late_flag"]
+    assert latest["1001"]["time_source"] == "csv"
+    assert gradebook.members("sgd_batch_size") == {"1001": ("1001",), "group:A": ("1002", "1003")}
+    rows = gradebook.submissions("sgd_batch_size").set_index("student_id")
+    assert rows.loc["1001", "submitted_at"] == "2026-01-04T18:00:00"
+    assert bool(rows.loc["group:A", "late_flag"]) and rows.loc["1001", "time_source"] == "csv"
+    gradebook.close()
+
+    # the same notebooks again, with corrected times: nothing is graded again, and the
+    # gradebook and results/ now hold the new time
+    times.write_text("student_id,submitted_at\n1001,2026-01-03T09:30:00\n")
+    intake = Intake.read(times=times, groups=groups)
+    again = grade_class("sgd_batch_size", [archive], tmp_path / "out", settings, intake=intake)
+    assert (again.graded, again.skipped) == ([], 2)
+    gradebook = Gradebook.of_graded(tmp_path / "out")
+    latest = {r["student_id"]: r for r in gradebook.latest_results("sgd_batch_size")}
+    assert latest["1001"]["submitted_at"] == "2026-01-03T09:30:00"
+    assert latest["1001"]["score"] == stored["1001"].score
+    written = json.loads((tmp_path / "out" / "results" / "1001.json").read_text())
+    assert written["submitted_at"] == "2026-01-03T09:30:00" and written["time_source"] == "csv"
+    gradebook.close()
+
+
+def test_moodle_date_fixture_writes_what_the_parser_reads():
+    moment = datetime(2026, 2, 3, 0, 7)
+    assert moodle_date(moment, "en") == "Tuesday, 3 February 2026, 12:07 AM"
+    assert moodle_date(moment, "fr") == "mardi 3 février 2026, 00:07"
+    assert parse_moodle_date(moodle_date(moment, "en")) == parse_moodle_date(
+        moodle_date(moment, "fr")) == moment  # fmt: skip
