@@ -23,7 +23,7 @@ import nbformat
 
 from .assignment import load_assignment, master_cells, solution_lines
 from .course import COURSE_VARIABLE, Project
-from .errors import DlgradeError
+from .errors import DlgradeError, MissingExtra
 from .otter_zip import package
 
 _CONFIG_HIDDEN = re.compile(r"^\s*hidden:\s*true\s*$", re.M | re.I)
@@ -40,6 +40,7 @@ class Built:
     template: Path
     autograder_zip: Path
     solution_notebook: Path
+    student_folder: Path
 
 
 def build(name: str, project: Project | None = None, *, check: bool = False) -> Built:
@@ -72,7 +73,26 @@ def build(name: str, project: Project | None = None, *, check: bool = False) -> 
         package(zip_path, project.autograder_zip(name), name, project, template_text)
         solution = dist / f"{name}-solution.ipynb"
         shutil.copy(result / "autograder" / f"{name}.ipynb", solution)
-    return Built(name, template, project.autograder_zip(name), solution)
+        student = write_student_folder(dist / "student", name, template_text)
+    return Built(name, template, project.autograder_zip(name), solution, student)
+
+
+def write_student_folder(folder: Path, name: str, template_text: str) -> Path:
+    """What a student downloads: the template, and its public tests as otter test files in
+    ``tests/``, so that otter's own ``otter check NOTEBOOK`` works beside dlgrade's.
+
+    Each public test there is worth one point: otter check divides by the points of the
+    tests it runs, and the template's own are worth 0 (only hidden checks are graded).
+    """
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "tests").mkdir(parents=True)
+    (folder / f"{name}.ipynb").write_text(template_text, encoding="utf-8")
+    tests = nbformat.reads(template_text, as_version=4).metadata.get("otter", {}).get("tests", {})
+    for question, source in tests.items():
+        checked = re.sub(r"@test_case\(points=0\b", "@test_case(points=1", source)
+        (folder / "tests" / f"{question}.py").write_text(checked, encoding="utf-8")
+    return folder
 
 
 def otter_assigned(name: str, project: Project, folder: Path) -> Path:
@@ -107,7 +127,10 @@ def _stage_sources(stage: Path, name: str, project: Project) -> None:
 
 
 def _otter_assign(master: Path, result: Path) -> None:
-    from otter.assign import main as otter_assign
+    try:
+        from otter.assign import main as otter_assign
+    except ImportError:
+        raise MissingExtra("build", "dlgrade build (otter assign)") from None
 
     log = io.StringIO()
     try:

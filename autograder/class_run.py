@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .assignment import Assignment, Project
+from .assignment import Assignment
+from .course import Project
 from .executors import Executor, LocalExecutor
+from .final_grade import class_grades
 from .gradebook import GRADED_RECORD, Gradebook
 from .grader import Grader, Settings
+from .late import LatePolicy, load_policy
 from .results import SubmissionResult
 from .spreadsheet import safe
-from .submissions import NAMED_BY, Problem, Submission, collect, student_file_name
+from .submissions import NAMED_BY, Intake, Problem, Submission, collect, student_file_name
 
 
 @dataclass
@@ -50,11 +53,13 @@ def grade_class(
     on_result: Callable[[SubmissionResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     executor: Executor | None = None,
+    intake: Intake | None = None,
 ) -> ClassRun:
-    """Grade every submission found in ``inputs``; write grades.csv, results/ and the gradebook."""
+    """Grade every submission found in ``inputs`` (read as ``intake`` says); write
+    grades.csv, results/ and the gradebook."""
     settings = settings or Settings()
     grader = Grader(name, settings, project)
-    found, problems = collect(inputs)
+    found, problems = collect(inputs, intake)
     gradebook = Gradebook(gradebook_url) if gradebook_url else Gradebook.in_folder(out)
     run = ClassRun(name, out, problems=problems)
     done = set() if settings.regrade else gradebook.graded_keys(name, grader.autograder_hash)
@@ -62,6 +67,8 @@ def grade_class(
     run.problems += _replacements(gradebook, name, todo)
     run.skipped = len(found) - len(todo)
     (out / "results").mkdir(parents=True, exist_ok=True)
+    for stored in gradebook.update_intake(name, grader.autograder_hash, found):
+        _write_json(result_path(out, stored["student_id"]), stored)  # new times, groups...
     record = {"assignment": name, "gradebook": gradebook_url, "lang": settings.lang}
     (out / GRADED_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
     run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(grader.settings))
@@ -140,43 +147,49 @@ def result_path(out: Path, student_id: str) -> Path:
 
 
 def write_result(out: Path, result: SubmissionResult) -> None:
-    path = result_path(out, result.student_id)
+    _write_json(result_path(out, result.student_id), result.to_json())
+
+
+def _write_json(path: Path, data: dict) -> None:
     temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2), "utf-8")
+    temporary.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
     temporary.replace(path)
 
 
 def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd.DataFrame:
-    """grades.csv from ``grade_table``; ids that look like formulas are neutralised."""
-    frame = grade_table(gradebook, assignment)
+    """grades.csv from ``grade_table``, with the late policy saved beside it; ids that look
+    like formulas are neutralised."""
+    frame = grade_table(gradebook, assignment, load_policy(path.parent))
     frame.assign(student_id=frame["student_id"].map(safe)).to_csv(path, index=False)
     return frame
 
 
-def grade_table(gradebook: Gradebook, assignment: Assignment) -> pd.DataFrame:
-    """One row per student: the latest grading, plus the points given by hand."""
-    latest = gradebook.latest_results(assignment.name)
-    manual = gradebook.manual(assignment.name)
+def grade_table(
+    gradebook: Gradebook, assignment: Assignment, policy: LatePolicy | None = None
+) -> pd.DataFrame:
+    """One row per student: the latest grading's points per question, the points given by
+    hand, the late penalty in points, and the final grade (``final_grade``) as ``score``."""
+    graded = class_grades(gradebook, assignment.name, policy)
     questions = [q.name for q in assignment.autograded]
-    graded_by_hand = [
-        q for q in assignment.questions if q.manual and q.name in set(manual["question"])
-    ]
-    hand = {(r.student_id, r.question): r.points for r in manual.itertuples()}
+    order = [q.name for q in assignment.questions]
+    by_hand = [q for q in order if q in graded.hand_max]
+    by_hand += sorted(set(graded.hand_max) - set(by_hand))  # since removed from the master
     rows = []
-    for result in latest:
+    for result in graded.results:
+        grade = graded.grades[result["student_id"]]
         scores = result["questions"]
-        by_hand = {q.name: hand.get((result["student_id"], q.name)) for q in graded_by_hand}
         rows.append(
             {
                 "student_id": result["student_id"],
                 "assignment": assignment.name,
                 **{q: scores.get(q, {}).get("score", 0.0) for q in questions},
-                **by_hand,
-                "score": result["score"] + sum(p for p in by_hand.values() if p is not None),
-                "max_score": result["max_score"] + sum(q.points for q in graded_by_hand),
+                **grade.hand,
+                "late_penalty": grade.penalty,
+                "score": grade.score,
+                "max_score": grade.max_score,
                 "status": result["status"],
             }
         )
-    columns = ["student_id", "assignment", *questions, *(q.name for q in graded_by_hand),
-               "score", "max_score", "status"]  # fmt: skip
+    columns = ["student_id", "assignment", *questions, *by_hand, "late_penalty", "score",
+               "max_score", "status"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns).sort_values("student_id").reset_index(drop=True)

@@ -19,9 +19,34 @@ from .sandbox import Limits
 # pay for otter, pandas or SQLAlchemy.
 
 
+def _use_course(folder: Path, *, new: bool) -> None:
+    """Make ``folder`` the course of every later step (and of Dask workers started here)."""
+    from .course import COURSE_VARIABLE
+
+    if new:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not (folder / "assignments").is_dir():
+        raise DlgradeError(f"{folder}: not a course folder (no assignments/ in it)")
+    os.environ[COURSE_VARIABLE] = str(folder.resolve())
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .course import Project
+    from .scaffold import new_assignment
+
+    project = Project(args.course.resolve()) if args.course else Project(Path.cwd().resolve())
+    for path in new_assignment(args.name, project):
+        print(f"created {path.relative_to(project.root)}")
+    print(
+        f"next: dlgrade build {args.name}, then dlgrade demo or dlgrade grade {args.name} … "
+        "(docs/new_assignment.md)"
+    )
+    return 0
+
+
 def _build(args: argparse.Namespace) -> int:
-    from .assignment import Project
     from .build import build
+    from .course import Project
 
     project = Project.default()
     names = args.names or project.names()
@@ -35,11 +60,13 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .assignment import Project, load_assignment
+    from .assignment import load_assignment
     from .class_run import grade_class
+    from .course import Project
     from .executors import DaskExecutor, LocalExecutor
     from .grader import Settings
     from .progress import ClassProgress
+    from .submissions import Intake
 
     load_assignment(args.assignment, Project.default().root)  # a wrong name: before any output
     for path in args.submissions:
@@ -57,6 +84,13 @@ def _grade(args: argparse.Namespace) -> int:
         if args.executor == "dask"
         else LocalExecutor()
     )
+    intake = Intake.read(
+        id_pattern=args.id_pattern,
+        times=args.times,
+        times_from_files=args.times_from_files,
+        moodle_worksheet=args.moodle_worksheet,
+        groups=args.groups,
+    )
     with ClassProgress(args.assignment) as progress:
         run = grade_class(
             args.assignment,
@@ -67,6 +101,7 @@ def _grade(args: argparse.Namespace) -> int:
             on_start=progress.start,
             on_result=progress.advance,
             executor=executor,
+            intake=intake,
         )
     progress.summary(run)
     return 0
@@ -91,9 +126,10 @@ def _export(args: argparse.Namespace) -> int:
         args.graded,
         args.roster,
         args.out,
-        item=args.item or args.graded.name,
+        item=args.item,
         lms_id=args.lms_id,
-        missing_as_zero=args.missing_as_zero,
+        missing="zero" if args.missing_as_zero else "blank" if args.blank_missing else "keep",
+        scale_to=args.scale_to,
         lang=args.lang,
     )
     for line in report.lines():
@@ -120,7 +156,9 @@ def _manual(args: argparse.Namespace) -> int:
     from .manual import export_question, import_scores
 
     if args.action == "export":
-        html, table = export_question(args.assignment, args.question, args.submissions, args.out)
+        html, table = export_question(
+            args.assignment, args.question, args.submissions, args.out, args.graded
+        )
         print(f"read {html}\nfill {table}, then: dlgrade manual import ...")
         return 0
     gradebook = Gradebook.of_graded(args.graded)
@@ -149,25 +187,50 @@ def _student(args: argparse.Namespace) -> int:
 
 
 def _late_policy(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    from .late import LatePolicy, read_extensions
+    from .final_grade import apply_policy
+    from .late import LatePolicy, parse_moment, read_extensions
 
     hourly = args.percent_per_hour is not None
     policy = LatePolicy(
-        deadline=datetime.fromisoformat(args.deadline),
+        deadline=parse_moment(args.deadline, "--deadline"),
         percent_per_unit=args.percent_per_hour if hourly else args.percent_per_day,
         unit="hour" if hourly else "day",
         cap_percent=args.cap,
         extensions=read_extensions(args.extensions) if args.extensions else {},
+        accept_file_dates=args.accept_file_dates,
     )
-    print(f"late policy saved: {policy.save(args.graded)}")
+    print("\n".join(apply_policy(args.graded, policy)))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .grader import Settings
+    from .web import WebConfig, serve
+
+    limits = Limits(wall_seconds=args.timeout, cpu_seconds=math.ceil(args.timeout))
+    config = WebConfig(
+        data_dir=args.data,
+        database_url=args.database,
+        settings=Settings(workers=args.workers, limits=limits, lang=args.lang),
+        scheduler=args.scheduler,
+        lang=args.lang,
+        secure_cookies=args.secure_cookies,
+    )
+    serve(config, args.host, args.port, args.instructor)
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning notebooks.")
+    main.add_argument("--course", type=Path,
+                      help="the course folder (holding assignments/ and solutions/); default: "
+                           "$DLGRADE_ROOT, else the working folder or its nearest parent "
+                           "holding assignments/")  # fmt: skip
     commands = main.add_subparsers(dest="command", required=True)
+
+    command = commands.add_parser("new", help="a new assignment folder that builds and grades")
+    command.add_argument("name", help="lower case letters, digits and _ (a Python module name)")
+    command.set_defaults(run=_new)
 
     command = commands.add_parser("build", help="build student templates and otter autograders")
     command.add_argument("names", nargs="*", help="assignments (default: all)")
@@ -196,6 +259,20 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
     command.add_argument("--max-tries", type=int, default=3,
                          help="Dask: tries before a submission that kills workers is an error")  # fmt: skip
+    intake = command.add_argument_group("intake (see docs/intake.md)")
+    intake.add_argument("--id-pattern", metavar="REGEX",
+                        help="the student id is the group (?P<student>…) of REGEX, searched in "
+                             "each notebook's path inside the folder or zip given")  # fmt: skip
+    intake.add_argument("--groups", type=Path, metavar="CSV",
+                        help="group,student_id: a group's grade reaches every member")  # fmt: skip
+    intake.add_argument("--moodle-worksheet", type=Path, metavar="CSV",
+                        help="Moodle's grading worksheet: participant ids to people, and "
+                             "the true submission times")  # fmt: skip
+    intake.add_argument("--times", type=Path, metavar="CSV",
+                        help="student_id,submitted_at (ISO 8601): submission times")  # fmt: skip
+    intake.add_argument("--times-from-files", action="store_true",
+                        help="take file and zip-entry dates as submission times (a download "
+                             "or a copy changes them: only if you know they are true)")  # fmt: skip
     command.set_defaults(run=_grade)
 
     command = commands.add_parser("export", help="write LMS import files from a graded folder")
@@ -203,12 +280,23 @@ def parser() -> argparse.ArgumentParser:
         "--lms", choices=("canvas", "moodle", "blackboard", "gradescope"), required=True
     )
     command.add_argument("--graded", type=Path, required=True, help="the --out folder of a grading")
-    command.add_argument("--roster", type=Path, help="roster CSV (student_id and LMS identities)")
+    command.add_argument("--roster", type=Path,
+                         help="roster CSV (student_id and LMS identities), or the LMS's own "
+                              "file: Canvas gradebook export, Blackboard Grade Center download, "
+                              "Moodle grading worksheet")  # fmt: skip
     command.add_argument("--out", type=Path, required=True)
-    command.add_argument("--item", help="grade item name in the LMS (default: the folder name)")
+    command.add_argument("--item", help="grade item name in the LMS (default: the roster LMS "
+                                        "file's only item, else the folder name)")  # fmt: skip
     command.add_argument("--lms-id", default="", help="Canvas assignment id / Blackboard column id")
-    command.add_argument("--missing-as-zero", action="store_true",
-                         help="export students without submission as 0 (default: blank)")  # fmt: skip
+    missing = command.add_mutually_exclusive_group()
+    missing.add_argument("--missing-as-zero", action="store_true",
+                         help="students without submission get 0 (default: left out, their "
+                              "LMS grade kept)")  # fmt: skip
+    missing.add_argument("--blank-missing", action="store_true",
+                         help="students without submission get an empty cell (clears a grade)")
+    command.add_argument("--scale-to", type=_positive(float),
+                         help="grades out of this many points (default: the item's maximum "
+                              "in the LMS file, else the grader's points)")  # fmt: skip
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback texts' language")
     command.set_defaults(run=_export)
 
@@ -231,6 +319,9 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("question")
     command.add_argument("submissions", nargs="+", type=Path)
     command.add_argument("--out", type=Path, required=True)
+    command.add_argument("--graded", type=Path,
+                         help="the grading --out folder: students named as graded there (Moodle "
+                              "worksheet, groups, --id-pattern)")  # fmt: skip
     command.set_defaults(run=_manual)
     command = manual.add_parser("import", help="merge a filled CSV into the gradebook")
     command.add_argument("assignment")
@@ -251,15 +342,35 @@ def parser() -> argparse.ArgumentParser:
 
     command = commands.add_parser("late-policy", help="set the late penalty of a graded folder")
     command.add_argument("--graded", type=Path, required=True)
-    command.add_argument(
-        "--deadline", required=True, help="ISO date and time, e.g. 2026-12-01T23:59"
-    )
+    command.add_argument("--deadline", required=True,
+                         help="e.g. 2026-12-01T23:59, 13/12/2026 23:59 or '1 décembre 2026 "
+                              "23h59' (01/12/2026 is refused as ambiguous)")  # fmt: skip
     group = command.add_mutually_exclusive_group(required=True)
     group.add_argument("--percent-per-day", type=float, help="penalty per started day late")
     group.add_argument("--percent-per-hour", type=float, help="penalty per started hour late")
     command.add_argument("--cap", type=float, default=100.0, help="maximum penalty, in percent")
     command.add_argument("--extensions", type=Path, help="CSV: student_id,deadline")
+    command.add_argument("--accept-file-dates", action="store_true",
+                         help="penalise from file modification times (only if the files "
+                              "kept the times students submitted them)")  # fmt: skip
     command.set_defaults(run=_late_policy)
+
+    command = commands.add_parser("serve", help="the course on the web: submissions, feedback, "
+                                  "hand grading (needs the 'web' extra)")  # fmt: skip
+    command.add_argument("--host", default="127.0.0.1")
+    command.add_argument("--port", type=int, default=8000)
+    command.add_argument("--data", type=Path, default=Path("course"),
+                         help="folder of the course's files and SQLite database")  # fmt: skip
+    command.add_argument("--database", help="SQLAlchemy URL (default: SQLite in --data)")
+    command.add_argument("--instructor", help="instructor login to create (or $DLGRADE_INSTRUCTOR); "
+                         "prints a one-time link to choose its password")  # fmt: skip
+    command.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    command.add_argument("--timeout", type=_positive(float), default=defaults.wall_seconds)
+    command.add_argument("--scheduler", help="Dask scheduler address: grade on its cluster")
+    command.add_argument("--lang", choices=LANGUAGES, default="fr", help="default language")
+    command.add_argument("--secure-cookies", action="store_true",
+                         help="session cookies over HTTPS only (behind a TLS proxy)")  # fmt: skip
+    command.set_defaults(run=_serve)
 
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
@@ -288,6 +399,8 @@ def _positive(kind: type) -> Callable[[str], float]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if getattr(args, "course", None):
+            _use_course(args.course, new=args.command == "new")
         return args.run(args)
     except DlgradeError as error:
         print(f"dlgrade: {error}", file=sys.stderr)

@@ -10,3 +10,11 @@ from __future__ import annotations
 
 class DlgradeError(Exception):
     """An error a user can act on; the message names the file and what is wrong."""
+
+
+class MissingExtra(DlgradeError, ImportError):
+    """A feature whose optional dependencies are not installed: the message says which
+    extra to install (a student's install has no otter, matplotlib or Dask)."""
+
+    def __init__(self, extra: str, feature: str):
+        super().__init__(f"{feature} needs the '{extra}' extra: pip install 'dlgrade[{extra}]'")

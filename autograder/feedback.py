@@ -15,7 +15,7 @@ reveals is set per assignment in ``assignments/<name>/feedback.yaml`` (``REVEALS
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -470,7 +470,7 @@ def questions_feedback(
     lang: str = "fr",
     reveal: str = "values",
     hand_grades: Mapping[str, HandGrade] | None = None,
-    graded_by_hand: set[str] | frozenset[str] = frozenset(),
+    graded_by_hand: Collection[str] = frozenset(),
 ) -> list[QuestionFeedback]:
     """Every question of a normalized result, in the master's order, with its findings.
 

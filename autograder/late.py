@@ -1,6 +1,12 @@
 """The late-submission policy: a deadline, a penalty per started day or hour, a cap, and
-per-student extensions. Saved as ``late_policy.json`` in a graded folder, it is applied
-wherever scores leave the grader: LMS exports, feedback pages and the class report.
+per-student extensions. Saved as ``late_policy.json`` in a graded folder, it is applied by
+``final_grade`` wherever a grade leaves the grader: grades.csv, pages, report and exports.
+
+A penalty is only as true as the submission times it is computed from. LMS bulk
+downloads date their zip entries when the zip is built and a copied folder carries copy
+times, so ``check_times`` refuses file dates unless the instructor accepts them
+explicitly, a Canvas ``_LATE_`` marker without a time, and a class where some students
+have a time and others none.
 """
 
 from __future__ import annotations
@@ -8,17 +14,31 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .errors import DlgradeError
 
 POLICY_FILE = "late_policy.json"
+# the times a penalty may be computed from: the LMS's, the instructor's, the web server's
+TRUE_TIME_SOURCES = ("gradescope", "moodle-worksheet", "csv", "server")
+HOW_TO_GIVE_TIMES = (
+    "grade the class again with the LMS's times: --times CSV (student_id,submitted_at), "
+    "--moodle-worksheet (Moodle's grading worksheet) or Gradescope's export (its "
+    "submission_metadata.yml)"
+)
 
 
 class PolicyError(DlgradeError, ValueError):
-    """A policy or an extensions file that cannot be used; the message names the file."""
+    """A policy, a date or an extensions file that cannot be used; the message names it."""
+
+
+class LateTimesError(PolicyError):
+    """Submission times a penalty must not be computed from; the message names students."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,9 @@ class Lateness:
         return self.late_by_hours > 0
 
 
+ON_TIME = Lateness(0.0, 0.0)
+
+
 @dataclass(frozen=True)
 class LatePolicy:
     deadline: datetime
@@ -38,6 +61,7 @@ class LatePolicy:
     unit: str = "day"  # "day" or "hour"; every started unit counts
     cap_percent: float = 100.0
     extensions: dict[str, datetime] = field(default_factory=dict)
+    accept_file_dates: bool = False  # the instructor vouched for file modification times
 
     def __post_init__(self) -> None:
         if self.unit not in ("day", "hour"):
@@ -46,18 +70,16 @@ class LatePolicy:
             raise PolicyError("penalties are percentages between 0 and 100")
 
     def lateness(self, student_id: str, submitted_at: datetime | None) -> Lateness:
-        """How late a submission is, and its penalty; no timestamp means not late."""
+        """How late a submission is, and its penalty; no timestamp means not late
+        (``check_times`` decides beforehand whether a missing time is acceptable)."""
         if submitted_at is None:
-            return Lateness(0.0, 0.0)
+            return ON_TIME
         deadline = self.extensions.get(student_id, self.deadline)
-        hours = (submitted_at - deadline).total_seconds() / 3600
+        hours = (_aware(submitted_at) - _aware(deadline)).total_seconds() / 3600
         if hours <= 0:
-            return Lateness(0.0, 0.0)
+            return ON_TIME
         units = math.ceil(hours / (24 if self.unit == "day" else 1))
         return Lateness(round(hours, 2), min(units * self.percent_per_unit, self.cap_percent))
-
-    def apply(self, score: float, lateness: Lateness) -> float:
-        return round(score * (1 - lateness.penalty_percent / 100), 4)
 
     def save(self, folder: Path) -> Path:
         data = asdict(self)
@@ -68,56 +90,184 @@ class LatePolicy:
         return path
 
 
+def _aware(moment: datetime) -> datetime:
+    """A time with its offset: a naive one is in this machine's time zone."""
+    return moment if moment.tzinfo else moment.astimezone()
+
+
 def load_policy(folder: Path) -> LatePolicy | None:
     """The policy saved in a graded folder, if any."""
     path = folder / POLICY_FILE
     if not path.exists():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return LatePolicy(
-        deadline=datetime.fromisoformat(data["deadline"]),
-        percent_per_unit=data["percent_per_unit"],
-        unit=data["unit"],
-        cap_percent=data["cap_percent"],
-        extensions={s: datetime.fromisoformat(d) for s, d in data["extensions"].items()},
-    )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return LatePolicy(
+            deadline=datetime.fromisoformat(data["deadline"]),
+            percent_per_unit=data["percent_per_unit"],
+            unit=data["unit"],
+            cap_percent=data["cap_percent"],
+            extensions={s: datetime.fromisoformat(d) for s, d in data["extensions"].items()},
+            accept_file_dates=data.get("accept_file_dates") is True,
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise PolicyError(
+            f"{path}: unreadable late policy; delete it and run dlgrade late-policy again"
+        ) from None
 
 
 def read_extensions(path: Path) -> dict[str, datetime]:
-    """``student_id,deadline`` rows; a bad date names its row."""
+    """``student_id,deadline`` rows (comma or semicolon); a bad date names its row."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError(f"{path}: unreadable extensions file ({error})") from None
+    dialect = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
     extensions = {}
-    with path.open(newline="", encoding="utf-8-sig") as file:
-        for line, row in enumerate(csv.DictReader(file), start=2):
-            try:
-                extensions[row["student_id"].strip()] = datetime.fromisoformat(
-                    row["deadline"].strip()
-                )
-            except (KeyError, AttributeError, ValueError):
-                raise PolicyError(
-                    f"{path}: row {line}: expected student_id and an ISO deadline "
-                    "(e.g. 2026-12-01T23:59)"
-                ) from None
+    for line, row in enumerate(csv.DictReader(text.splitlines(), delimiter=dialect), start=2):
+        student, deadline = (row.get("student_id") or "").strip(), row.get("deadline") or ""
+        if not student:
+            raise PolicyError(f"{path}: row {line}: expected student_id and deadline columns")
+        extensions[student] = parse_moment(deadline, f"{path}: row {line}")
     return extensions
 
 
-def adjusted(result: dict, policy: LatePolicy | None, lang: str = "fr") -> tuple[float, str]:
-    """A result's score after the late penalty, and the sentence that explains it ("" if none)."""
-    from .messages import Message, render
+_MONTHS = {
+    **dict.fromkeys(("january", "jan", "janvier", "janv"), 1),
+    **dict.fromkeys(("february", "feb", "février", "fevrier", "févr", "fevr", "fév"), 2),
+    **dict.fromkeys(("march", "mar", "mars"), 3),
+    **dict.fromkeys(("april", "apr", "avril", "avr"), 4),
+    **dict.fromkeys(("may", "mai"), 5),
+    **dict.fromkeys(("june", "jun", "juin"), 6),
+    **dict.fromkeys(("july", "jul", "juillet", "juil"), 7),
+    **dict.fromkeys(("august", "aug", "août", "aout"), 8),
+    **dict.fromkeys(("september", "sep", "sept", "septembre"), 9),
+    **dict.fromkeys(("october", "oct", "octobre"), 10),
+    **dict.fromkeys(("november", "nov", "novembre"), 11),
+    **dict.fromkeys(("december", "dec", "décembre", "decembre", "déc"), 12),
+}
+_TIME = (
+    r"(?P<hour>\d{1,2})(?:[:h](?P<minute>\d{2})?(?::(?P<second>\d{2}))?)?\s*(?P<ampm>[ap]\.?m\.?)?"
+)
+_JOIN = r"(?:\s*(?:,|à|a|at|t)?\s*)"
+_NUMERIC = re.compile(rf"(?P<a>\d{{1,2}})[/.](?P<b>\d{{1,2}})[/.](?P<year>\d{{4}}){_JOIN}{_TIME}")
+_DAY_MONTH = re.compile(
+    rf"(?P<day>\d{{1,2}})(?:er|st|nd|rd|th)?\s+(?P<month>[^\W\d_]+)\.?\s+(?P<year>\d{{4}}){_JOIN}{_TIME}"
+)
+_MONTH_DAY = re.compile(
+    rf"(?P<month>[^\W\d_]+)\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}}){_JOIN}{_TIME}"
+)
+DATE_FORMS = (
+    "2026-12-01T23:59 (ISO, optionally with an offset such as +01:00), 13/12/2026 23:59, "
+    "1 décembre 2026 23h59, December 1, 2026 11:59 PM"
+)
 
-    if policy is None:
-        return result["score"], ""
-    lateness = policy.lateness(result["student_id"], parse_submitted_at(result.get("submitted_at")))
-    if not lateness.late:
-        return result["score"], ""
-    after = policy.apply(result["score"], lateness)
-    note = Message("late_penalty", {"hours": f"{lateness.late_by_hours:g}",
-                                    "percent": f"{lateness.penalty_percent:g}",
-                                    "before": f"{result['score']:g}", "after": f"{after:g}"})  # fmt: skip
-    return after, render(note, lang)
+
+def parse_moment(text: str, where: str) -> datetime:
+    """A date and time as instructors write them: ISO, ``D/M/YYYY`` when the day cannot be
+    read as a month (``13/12/2026``; ``01/12/2026`` is refused as ambiguous), or a French
+    or English month name. A date without a time is refused: midnight is rarely meant."""
+    cleaned = " ".join(text.strip().split())
+    try:
+        moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        moment = None
+    if moment is not None:
+        if re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", cleaned):
+            raise PolicyError(f"{where}: {text!r} has no time; write e.g. {cleaned}T23:59")
+        return moment
+    lowered = cleaned.lower()
+    if match := _NUMERIC.fullmatch(lowered):
+        a, b = int(match["a"]), int(match["b"])
+        if a <= 12 and b <= 12 and a != b:
+            raise PolicyError(
+                f"{where}: {text!r} is ambiguous (day/month or month/day?); write it as ISO, "
+                f"e.g. {match['year']}-{b:02d}-{a:02d}T23:59"
+            )
+        day, month = (b, a) if b > 12 else (a, b)
+        return _moment(where, text, int(match["year"]), month, day, match)
+    for pattern in (_DAY_MONTH, _MONTH_DAY):
+        if (match := pattern.fullmatch(lowered)) and match["month"] in _MONTHS:
+            month = _MONTHS[match["month"]]
+            return _moment(where, text, int(match["year"]), month, int(match["day"]), match)
+    raise PolicyError(f"{where}: {text!r} is not a date and time; write e.g. {DATE_FORMS}")
 
 
-def parse_submitted_at(value: object) -> datetime | None:
-    """A result's ``submitted_at`` (ISO text or nothing) as a datetime."""
+def _moment(where: str, text: str, year: int, month: int, day: int, match: re.Match) -> datetime:
+    hour, minute, second = int(match["hour"]), int(match["minute"] or 0), int(match["second"] or 0)
+    if match["ampm"]:
+        if not 1 <= hour <= 12:
+            raise PolicyError(f"{where}: {text!r}: {hour} is not an hour of AM/PM time")
+        hour = hour % 12 + (12 if match["ampm"].startswith("p") else 0)
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError as error:
+        raise PolicyError(f"{where}: {text!r} is not a valid date ({error})") from None
+
+
+def submitted_at(result: Mapping[str, Any]) -> datetime | None:
+    """A stored result's submission time, or None (absent or unreadable)."""
+    value = result.get("submitted_at")
     if isinstance(value, str) and value:
-        return datetime.fromisoformat(value)
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
     return None
+
+
+def time_source(result: Mapping[str, Any]) -> str | None:
+    """Where a result's time comes from. Results stored before sources were recorded
+    took theirs from file and zip-entry dates: they count as ``file-dates``."""
+    source = result.get("time_source")
+    if isinstance(source, str):
+        return source
+    return "file-dates" if submitted_at(result) is not None else None
+
+
+def check_times(results: Iterable[Mapping[str, Any]], policy: LatePolicy) -> None:
+    """Refuse to penalise anyone from times that may not be when students submitted."""
+    results = list(results)
+
+    def named(students: list[str]) -> str:
+        shown = ", ".join(students[:5])
+        return shown + (f" and {len(students) - 5} more" if len(students) > 5 else "")
+
+    file_dated = [r["student_id"] for r in results if time_source(r) == "file-dates"]
+    if file_dated and not policy.accept_file_dates:
+        raise LateTimesError(
+            f"the submission times of {named(file_dated)} are file or zip-entry dates (when a "
+            f"zip was built or a folder copied, not when students submitted): {HOW_TO_GIVE_TIMES}"
+            "; or pass --accept-file-dates if these files kept their true times"
+        )
+    unknown = sorted(
+        {str(time_source(r)) for r in results if submitted_at(r) is not None}
+        - {*TRUE_TIME_SOURCES, "file-dates"}
+    )
+    if unknown:
+        raise LateTimesError(
+            f"submission times from an unknown source ({', '.join(unknown)}): {HOW_TO_GIVE_TIMES}"
+        )
+    flagged = [
+        r["student_id"] for r in results if r.get("late_flag") is True and submitted_at(r) is None
+    ]
+    if flagged:
+        raise LateTimesError(
+            f"Canvas marks {named(flagged)} late but gives no time, so no delay or penalty "
+            f"can be computed: {HOW_TO_GIVE_TIMES}"
+        )
+    untimed = [r["student_id"] for r in results if submitted_at(r) is None]
+    if len(untimed) == len(results):
+        raise LateTimesError(f"no submission time is known for any student: {HOW_TO_GIVE_TIMES}")
+    if untimed:
+        raise LateTimesError(
+            f"no submission time for {named(untimed)}, while other students have one: "
+            f"{HOW_TO_GIVE_TIMES}, with a row for every student"
+        )
+
+
+def lateness_of(result: Mapping[str, Any], policy: LatePolicy | None) -> Lateness:
+    """One result's lateness under ``policy`` (on time without a policy)."""
+    if policy is None:
+        return ON_TIME
+    return policy.lateness(str(result.get("student_id")), submitted_at(result))

@@ -1,41 +1,57 @@
-"""Where LMS files are written: Canvas, Moodle and Blackboard grade imports, Gradescope results.
+"""Where LMS files are written: Canvas, Moodle and Blackboard grade imports, Moodle's offline
+grading worksheet, Gradescope results.
 
-The roster joins the gradebook's students to LMS identities. Nothing is guessed: students
-graded but absent from the roster, roster entries with no submission, duplicated
-identities are listed in the ``RosterReport``; entries with no submission are exported
-blank (missing), not as zero, unless asked.
+The roster is either dlgrade's own CSV (``student_id`` and LMS identities) or a file the
+LMS wrote: Canvas's gradebook export, Blackboard's Grade Center download, Moodle's grading
+worksheet. From an LMS file, the export reuses its item (Canvas assignment id, Blackboard
+column id, worksheet rows) and its maximum, so the LMS updates that item instead of
+creating a duplicate, and grades arrive on the item's scale.
+
+Every grade is ``final_grade``'s. Nothing is guessed: students graded but absent from the
+roster, roster entries with no submission, duplicated and ambiguous identities are listed
+in the ``RosterReport``. A roster entry without a submission is left out (its grade in the
+LMS is kept), unless asked to blank it or set it to 0. A student the LMS could not identify
+stops the export.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from markdown_it import MarkdownIt
 
 from .assignment import load_assignment
-from .class_run import grade_table
 from .errors import DlgradeError
-from .feedback import check_outputs, questions_feedback, reveal_for, status_text, summary_text
-from .gradebook import Gradebook
-from .late import LatePolicy, adjusted, load_policy
+from .feedback import check_outputs, reveal_for, status_text
+from .final_grade import ClassGrades, load_class
+from .moodle_worksheet import HEADERS, read_worksheet
 from .spreadsheet import safe
 from .submissions import student_file_name
 
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
-ROSTER_COLUMNS = ("student_id", "last_name", "first_name", "email", "username",
+MISSING = ("keep", "blank", "zero")  # a roster entry without a submission: left out, "", 0
+ROSTER_COLUMNS = ("student_id", "name", "last_name", "first_name", "email", "username",
                   "sis_user_id", "sis_login_id", "section")  # fmt: skip
-IDENTITY_COLUMNS = ("student_id", "username", "email", "sis_user_id", "sis_login_id")
+# what a graded id may be: Moodle's worksheet names a person by email, ID number or name
+IDENTITY_COLUMNS = ("student_id", "username", "email", "sis_user_id", "sis_login_id", "name")
+CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+CANVAS_ITEM = re.compile(r"^(?P<name>.*\S) \((?P<id>\d+)\)$")
+BLACKBOARD_ITEM = re.compile(
+    r"^(?P<name>.*?) ?\[Total Pts: (?P<points>[\d.,]+) \w+\] ?\|(?P<id>\S+)$"
+)
+_html = MarkdownIt("commonmark", {"html": False})  # a student's text stays text
 
 
 class RosterError(DlgradeError, ValueError):
-    """A roster that cannot be used; the message names the file and the row."""
+    """A roster or an LMS file that cannot be used; the message names the file and what to do."""
 
 
 @dataclass
@@ -46,124 +62,289 @@ class RosterReport:
     no_submission: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
+    missing: str = "keep"
+    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
+        fate = {"keep": "left out: its grade in the LMS is kept", "blank": "exported blank",
+                "zero": "exported as 0"}[self.missing]  # fmt: skip
         return [
+            *self.notes,
             *(f"graded but not in the roster (not exported): {s}" for s in self.not_in_roster),
-            *(
-                f"in the roster, no submission (exported as missing): {s}"
-                for s in self.no_submission
-            ),
-            *(f"student_id repeated in the roster (first row used): {s}" for s in self.duplicated),
+            *(f"in the roster, no submission ({fate}): {s}" for s in self.no_submission),
+            *(f"repeated in the roster (first row used): {s}" for s in self.duplicated),
             *(f"matches several roster rows (not exported): {s}" for s in self.ambiguous),
         ]
 
 
-def read_roster(path: Path) -> pd.DataFrame:
-    """The roster CSV: a ``student_id`` column (the id the grader gives) and LMS identities."""
+@dataclass
+class Roster:
+    """The people of a roster file, and what its LMS needs to write the file back."""
+
+    path: Path
+    kind: str  # "dlgrade", "canvas", "blackboard" or "moodle-worksheet"
+    people: pd.DataFrame  # ROSTER_COLUMNS, plus "line": the row's line in the file
+    header: list[str]
+    rows: list[list[str]]
+    points_possible: list[str] = field(default_factory=list)  # Canvas's row under the header
+
+
+def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
+    """A CSV as spreadsheets and LMSs save it: comma, semicolon (French Excel) or tab
+    separated, UTF-8 with or without BOM, UTF-16 (Blackboard's .xls download) or
+    Windows-1252 (Excel's "CSV" in Western Europe)."""
     try:
-        roster = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise RosterError(f"{path}: unreadable roster ({error})") from None
-    if "student_id" not in roster.columns:
-        raise RosterError(f"{path}: the roster needs a 'student_id' column")
-    blank = roster.index[roster["student_id"].str.strip() == ""]
-    if len(blank):
-        raise RosterError(f"{path}: row {blank[0] + 2} has an empty student_id")
-    for column in ROSTER_COLUMNS:
-        if column not in roster.columns:
-            roster[column] = ""
+        raw = path.read_bytes()
+    except OSError as error:
+        raise RosterError(f"{path}: unreadable ({error.strerror}); check the path") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    table = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(row)]
+    if not table:
+        raise RosterError(f"{path}: empty file; give the roster or the LMS's export")
+    header = [cell.strip() for cell in table[0]]
+    return header, [row + [""] * (len(header) - len(row)) for row in table[1:]]
+
+
+def read_roster(path: Path) -> pd.DataFrame:
+    """The people of a roster file (``ROSTER_COLUMNS``), whatever its kind (``read_lms_file``)."""
+    return read_lms_file(path).people
+
+
+def read_lms_file(path: Path) -> Roster:
+    """dlgrade's roster CSV, Canvas's gradebook export, Blackboard's Grade Center download
+    or Moodle's grading worksheet, told apart by their header."""
+    header, rows = read_table(path)
+    if _column(header, "identifier") is not None:
+        return _worksheet_roster(path, header, rows)
+    if {"Student", "ID", "SIS Login ID"} <= set(header):
+        return _canvas_roster(path, header, rows)
+    if "Username" in header and any(BLACKBOARD_ITEM.match(h) for h in header):
+        return _blackboard_roster(path, header, rows)
+    if "student_id" in header:
+        return _roster(path, "dlgrade", header, rows, {c: c for c in ROSTER_COLUMNS})
+    raise RosterError(
+        f"{path}: not a roster: give a CSV with a 'student_id' column, Canvas's gradebook "
+        "export, Blackboard's Grade Center download or Moodle's grading worksheet"
+    )
+
+
+def _roster(path: Path, kind: str, header: list[str], rows: list[list[str]],
+            columns: dict[str, str], skip: int = 0) -> Roster:  # fmt: skip
+    """``columns``: roster column → the file's header for it."""
+    where = {name: header.index(column) for name, column in columns.items() if column in header}
+    people = []
+    for line, row in enumerate(rows[skip:], start=2 + skip):
+        person = {
+            name: row[where[name]].strip() if name in where else "" for name in ROSTER_COLUMNS
+        }
+        if not person["student_id"]:
+            raise RosterError(
+                f"{path}: row {line} has no {columns['student_id']!r}; fill it or delete the row"
+            )
+        people.append({**person, "line": line})
+    frame = pd.DataFrame(people, columns=[*ROSTER_COLUMNS, "line"])
+    return Roster(path, kind, frame, header, rows[skip:])
+
+
+def _canvas_roster(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
+    """Canvas's gradebook export: rows above the students (Points Possible, posting
+    policies) carry no ID."""
+    student, canvas_id = header.index("Student"), header.index("ID")
+    skip = next((i for i, row in enumerate(rows) if row[canvas_id].strip()), len(rows))
+    points = next((row for row in rows[:skip] if row[student].strip() == "Points Possible"), [])
+    columns = {"student_id": "ID", "name": "Student", "sis_user_id": "SIS User ID",
+               "sis_login_id": "SIS Login ID", "section": "Section"}  # fmt: skip
+    roster = _roster(path, "canvas", header, rows, columns, skip)
+    roster.points_possible = points
     return roster
 
 
-def join(grades: pd.DataFrame, roster: pd.DataFrame) -> tuple[pd.DataFrame, RosterReport]:
-    """Roster rows with their grade (NaN where there is no submission), and the report.
+def _blackboard_roster(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
+    columns = {"student_id": "Username", "last_name": "Last Name", "first_name": "First Name",
+               "username": "Username", "sis_user_id": "Student ID"}  # fmt: skip
+    return _roster(path, "blackboard", header, rows, columns)
 
-    A graded id matches a roster row through any identity column (student_id, username,
-    email, SIS ids): exactly one row is a match, several rows are ambiguous and reported,
-    never guessed.
+
+def _worksheet_roster(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
+    """Moodle's grading worksheet (read by ``moodle_worksheet``): "Participant 4321" is the
+    id of Moodle's download folders (``Name_4321_assignsubmission_file_``)."""
+    sheet = read_worksheet(path)
+    for column in ("grade", "max_grade"):
+        if _column(header, column) is None:
+            raise RosterError(
+                f"{path}: a grading worksheet without a {HEADERS[column][sheet.language == 'fr']!r} "
+                "column; download it again from the assignment (Grading action → Download "
+                "grading worksheet)"
+            )
+    people = []
+    for line, person in enumerate(sheet.values(), start=2):  # the file's rows, in order
+        people.append({**dict.fromkeys(ROSTER_COLUMNS, ""), "student_id": person.participant_id,
+                       "name": person.full_name, "email": person.email,
+                       "sis_user_id": person.id_number, "line": line})  # fmt: skip
+    frame = pd.DataFrame(people, columns=[*ROSTER_COLUMNS, "line"])
+    return Roster(path, "moodle-worksheet", frame, header, rows)
+
+
+def _column(header: list[str], name: str) -> int | None:
+    """Where the worksheet's ``name`` column is (``moodle_worksheet.HEADERS``), in either
+    language."""
+    titles = {title.casefold() for title in HEADERS[name]}
+    return next((i for i, h in enumerate(header) if h.strip().casefold() in titles), None)
+
+
+def join(
+    owners: dict[str, str], people: pd.DataFrame
+) -> tuple[dict[int, str], set[int], RosterReport]:
+    """Roster row → the graded submission that is theirs; the rows to leave alone
+    (repeated, or matching an ambiguous id); and the report.
+
+    ``owners`` maps every graded student (``ClassGrades.owners``) to the submission that
+    holds their grade. A graded id matches a roster row through any identity column
+    (student_id, username, email, SIS ids, name): exactly one row is a match, several rows
+    are ambiguous and reported, never guessed.
     """
     report = RosterReport()
-    counts = Counter(roster["student_id"])
+    counts = Counter(people["student_id"])
     report.duplicated = sorted(s for s, n in counts.items() if n > 1)
-    roster = roster.drop_duplicates("student_id", keep="first").reset_index(drop=True)
+    first = ~people["student_id"].duplicated(keep="first")
     rows_by_identity: dict[str, set[int]] = {}
-    for index, row in roster.iterrows():
+    for index, row in people[first].iterrows():
         for column in IDENTITY_COLUMNS:
             if row[column]:
                 rows_by_identity.setdefault(row[column], set()).add(index)
     matched: dict[int, str] = {}
-    for graded_id in grades["student_id"]:
+    untouched = set(people.index[~first])
+    for graded_id in sorted(owners):
         rows = rows_by_identity.get(graded_id, set())
         if len(rows) > 1:
             report.ambiguous.append(graded_id)
+            untouched |= rows
         elif not rows:
             report.not_in_roster.append(graded_id)
         else:
-            matched[rows.pop()] = graded_id
-    report.not_in_roster.sort()
-    report.ambiguous.sort()
-    roster = roster.assign(graded_id=[matched.get(i) for i in roster.index])
-    report.no_submission = sorted(roster.loc[roster["graded_id"].isna(), "student_id"])
-    scores = grades.rename(columns={"student_id": "graded_id"})
-    return roster.merge(scores, on="graded_id", how="left"), report
+            matched[rows.pop()] = owners[graded_id]
+    untouched -= set(matched)
+    alone = [i for i in people.index if i not in matched and i not in untouched]
+    report.no_submission = sorted(people.loc[alone, "student_id"])
+    return matched, untouched, report
 
 
-def _score(value: float, missing_as_zero: bool) -> str:
-    if pd.isna(value):
-        return "0" if missing_as_zero else ""
-    return f"{float(value):g}"
+@dataclass
+class Export:
+    """One export's choices, shared by the writers."""
+
+    grades: ClassGrades
+    matched: dict[int, str]  # roster row → submitter
+    untouched: set[int]  # roster rows never written (repeated, ambiguous)
+    maximum: float | None  # the LMS item's maximum (None: the grader's own points)
+    missing: str
+    feedback: dict[str, str]  # submitter → feedback text
+
+    def cell(self, index: int) -> str | None:
+        """Row ``index``'s grade cell, or None when the row is left out."""
+        if index in self.matched:
+            return _points(self.grades.grades[self.matched[index]].scaled(self.maximum))
+        if index in self.untouched:
+            return None
+        return {"keep": None, "blank": "", "zero": "0"}[self.missing]
 
 
-def canvas_csv(joined: pd.DataFrame, item: str, points: float, assignment_id: str,
-               missing_as_zero: bool = False) -> str:  # fmt: skip
-    """Canvas's gradebook import: identity columns, one ``Name (id)`` column, and the
-    "Points Possible" row that Canvas's own export has under the header."""
-    column = f"{item} ({assignment_id})"
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def canvas_csv(roster: Roster, export: Export, column: str, points: str) -> str:
+    """Canvas's gradebook import: identity columns, the ``Name (assignment id)`` column,
+    and the "Points Possible" row that Canvas's own export has under the header."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
-    writer.writerow(["    Points Possible", "", "", "", "", f"{points:g}"])
-    for _, row in joined.iterrows():
-        name = ", ".join(n for n in (row["last_name"], row["first_name"]) if n)
-        writer.writerow([safe(name), safe(row["student_id"]), safe(row["sis_user_id"]),
-                         safe(row["sis_login_id"]), safe(row["section"]),
-                         _score(row["score"], missing_as_zero)])  # fmt: skip
+    writer.writerow([*CANVAS_IDENTITY, column])
+    writer.writerow(["    Points Possible", "", "", "", "", points])
+    for index, person in roster.people.iterrows():
+        if (grade := export.cell(index)) is not None:
+            name = person["name"] or ", ".join(
+                filter(None, [person["last_name"], person["first_name"]])
+            )
+            writer.writerow([safe(name), safe(person["student_id"]), safe(person["sis_user_id"]),
+                             safe(person["sis_login_id"]), safe(person["section"]), grade])  # fmt: skip
     return out.getvalue()
 
 
-def moodle_csv(joined: pd.DataFrame, item: str, feedback: dict[str, str],
-               missing_as_zero: bool = False) -> str:  # fmt: skip
-    """Moodle's grade import (CSV): identifiers to map a user (email, username, ID number),
-    the grade item, and its feedback text."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Email address", "Username", "ID number", item, f"{item} (feedback)"])
-    for _, row in joined.iterrows():
-        writer.writerow([safe(row["email"]), safe(row["username"]), safe(row["sis_user_id"]),
-                         _score(row["score"], missing_as_zero),
-                         safe(feedback.get(row["student_id"], ""))])  # fmt: skip
-    return out.getvalue()
-
-
-def blackboard_csv(joined: pd.DataFrame, item: str, points: float, column_id: str,
-                   missing_as_zero: bool = False) -> str:  # fmt: skip
+def blackboard_csv(roster: Roster, export: Export, column: str) -> str:
     """Blackboard Grade Center upload: keyed by Username, one column named with its total
     points and ending in ``|column id``; every field quoted, as Blackboard requires."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(["Last Name", "First Name", "Username",
-                     f"{item} [Total Pts: {points:g} Score] |{column_id}"])  # fmt: skip
-    for _, row in joined.iterrows():
-        writer.writerow([safe(row["last_name"]), safe(row["first_name"]), safe(row["username"]),
-                         _score(row["score"], missing_as_zero)])  # fmt: skip
+    writer.writerow(["Last Name", "First Name", "Username", column])
+    for index, person in roster.people.iterrows():
+        if (grade := export.cell(index)) is not None:
+            _identified(roster, person, ("username",), "Username")
+            writer.writerow([safe(person["last_name"]), safe(person["first_name"]),
+                             safe(person["username"]), grade])  # fmt: skip
     return out.getvalue()
 
 
-def gradescope_results(result: dict, lang: str = "fr", note: str = "") -> dict:
-    """One submission's results in Gradescope's autograder format (results.json), its
-    texts rendered in ``lang`` from the stored findings (``note``: the late penalty). A
-    field of the wrong type (an old or damaged gradebook row) is written empty, not raised."""
+def moodle_csv(roster: Roster, export: Export, item: str) -> str:
+    """Moodle's grade import (CSV): identifiers to map a user (email, username, ID number),
+    the grade item, and its feedback (HTML, which Moodle shows)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Email address", "Username", "ID number", item, f"{item} (feedback)"])
+    for index, person in roster.people.iterrows():
+        if (grade := export.cell(index)) is not None:
+            _identified(roster, person, ("email", "username", "sis_user_id"),
+                        "email, username or ID number")  # fmt: skip
+            text = export.feedback.get(export.matched.get(index, ""), "")
+            writer.writerow([safe(person["email"]), safe(person["username"]),
+                             safe(person["sis_user_id"]), grade, safe(text)])  # fmt: skip
+    return out.getvalue()
+
+
+def moodle_worksheet(roster: Roster, export: Export) -> str:
+    """Moodle's grading worksheet filled in: the same columns, language and rows as the
+    one downloaded; grades on its "Maximum grade" scale with its decimal separator, the
+    feedback in "Feedback comments". Every other cell, and every row without a submission,
+    stays as downloaded: Moodle compares "Last modified (grade)" to what it holds."""
+    header = roster.header
+    grade, feedback = _column(header, "grade"), _column(header, "feedback")
+    maximum = _column(header, "max_grade")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for index, row in enumerate(roster.rows):
+        row = list(row)
+        cell = export.cell(index)
+        if cell is not None:
+            comma = "," in row[maximum]
+            row[grade] = cell.replace(".", ",") if comma else cell
+            if feedback is not None and index in export.matched:
+                row[feedback] = export.feedback.get(export.matched[index], "")
+        writer.writerow(row)  # Moodle's own cells, exactly as downloaded
+    return out.getvalue()
+
+
+def _identified(roster: Roster, person: pd.Series, columns: tuple[str, ...], what: str) -> None:
+    """Refuse a row the LMS could not match to anyone."""
+    if not any(person[c] for c in columns):
+        raise RosterError(
+            f"{roster.path}: row {person['line']} (student {person['student_id']}) has no "
+            f"{what}, so the LMS cannot tell who it is; add it to the roster"
+        )
+
+
+def gradescope_results(result: dict, lang: str = "fr", feedback: str = "") -> dict:
+    """One submission's results in Gradescope's autograder format (results.json): its
+    ``score`` (the final grade), ``feedback`` (the student's page, else the status) and each
+    check, rendered in ``lang``. A field of the wrong type (an old or damaged gradebook
+    row) is written empty, not raised."""
     tests = result.get("tests")
     tests = [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
     assignment = _assignment(result.get("assignment"))
@@ -171,7 +352,7 @@ def gradescope_results(result: dict, lang: str = "fr", note: str = "") -> dict:
     outputs = check_outputs({**result, "tests": tests}, assignment, lang, reveal)
     return {
         "score": _number(result.get("score")),
-        "output": " ".join(filter(None, [status_text(result, lang), note])),
+        "output": feedback or status_text(result, lang),
         "output_format": "text",  # feedback quotes the student's own errors: never markup
         "test_output_format": "text",
         "visibility": "visible",
@@ -198,49 +379,48 @@ def _assignment(name: object):
         return None
 
 
-def moodle_feedback(result: dict, policy: LatePolicy | None, lang: str = "fr") -> str:
-    """The feedback text next to the grade: the status, the late penalty, and the
-    questions that lost points with their named mistakes, in ``lang``."""
-    assignment = _assignment(result.get("assignment"))
-    questions = [
-        q
-        for q in questions_feedback(result, assignment, lang, "hints")
-        if not q.manual  # hand-graded points are in the grade, their comments on the page
-    ]
-    return " ".join(
-        filter(
-            None,
-            [
-                status_text(result, lang),
-                adjusted(result, policy, lang)[1],
-                summary_text(questions, lang),
-            ],
-        )
-    )
-
-
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
     return float(value) if math.isfinite(value) else 0.0
 
 
+def feedback_markdown(
+    grades: ClassGrades, student: str, lang: str = "fr", maximum: float | None = None
+) -> str:
+    """The Markdown of a student's feedback page (hand-graded points and comments, late
+    penalty), its grade on the LMS item's scale when ``maximum`` is given."""
+    from .pages import feedback_context, render_markdown
+
+    result = next(r for r in grades.results if r["student_id"] == student)
+    context = feedback_context(
+        result, grades.hand.get(student, {}), grades.hand_max, grades.policy, lang
+    )
+    if result["status"] == "graded":  # "Notebook graded." says nothing next to a grade
+        context["status"] = ""
+    if maximum is not None:
+        context.update(final=grades.grades[student].scaled(maximum), max_total=maximum)
+    return render_markdown(context)
+
+
 def write_gradescope(
-    by_student: dict[str, dict], policy: LatePolicy | None, out: Path, lang: str = "fr"
+    grades: ClassGrades, out: Path, lang: str = "fr", maximum: float | None = None
 ) -> None:
-    """``out/gradescope/<folder>/results.json`` per student, and ``gradescope_folders.csv``
-    (student_id, folder). The folder is ``student_file_name(student_id)``: an id such as
-    ``zz/zoe``, ``..`` or ``Zoe`` gets its own folder inside ``gradescope/``, never another
-    student's, never outside."""
+    """``out/gradescope/<folder>/results.json`` per submission, and
+    ``gradescope_folders.csv`` (student_id, folder). The folder is
+    ``student_file_name(student_id)``: an id such as ``zz/zoe``, ``..`` or ``Zoe`` gets its
+    own folder inside ``gradescope/``, never another student's, never outside."""
     rows = []
-    for student, result in sorted(by_student.items()):
-        score, note = adjusted(result, policy, lang)
+    for result in grades.results:
+        student = result["student_id"]
+        score = grades.grades[student].scaled(maximum)
+        text = feedback_markdown(grades, student, lang, maximum)
         folder = out / "gradescope" / student_file_name(student)
         folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(
-            gradescope_results({**result, "score": score}, lang, note), ensure_ascii=False, indent=1
+        data = gradescope_results({**result, "score": score}, lang, text)
+        (folder / "results.json").write_text(
+            json.dumps(data, ensure_ascii=False, indent=1), "utf-8", errors="backslashreplace"
         )
-        (folder / "results.json").write_text(text, "utf-8", errors="backslashreplace")
         rows.append([safe(student), folder.name])
     with (out / "gradescope_folders.csv").open(
         "w", newline="", encoding="utf-8", errors="backslashreplace"
@@ -248,41 +428,121 @@ def write_gradescope(
         csv.writer(file, lineterminator="\n").writerows([["student_id", "folder"], *rows])
 
 
-def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
-           item: str, lms_id: str = "", missing_as_zero: bool = False,
-           lang: str = "fr") -> RosterReport:  # fmt: skip
-    """Write the import file(s) of ``lms`` from a graded folder's gradebook; the feedback
-    texts (Moodle, Gradescope) in ``lang``."""
-    if lms not in LMS:
-        raise ValueError(f"unknown LMS {lms!r}: one of {', '.join(LMS)}")
-    gradebook = Gradebook.of_graded(grades_dir)
+def _item_column(roster: Roster, pattern: re.Pattern, item: str | None,
+                 lms_id: str) -> re.Match | None:  # fmt: skip
+    """The LMS file's column for this item: by ``--lms-id``, else by ``--item``, else
+    its only one."""
+    columns = [m for h in roster.header if (m := pattern.match(h))]
+    chosen = [m for m in columns if (m["id"] == lms_id if lms_id else
+                                     not item or m["name"] == item)]  # fmt: skip
+    if len(chosen) == 1:
+        return chosen[0]
+    listed = ", ".join(m[0] for m in columns) or "none"
+    wanted = f"--lms-id {lms_id}" if lms_id else f"--item {item!r}" if item else "one item"
+    raise RosterError(
+        f"{roster.path}: {wanted} matches {len(chosen)} of its columns ({listed}); "
+        "choose one with --lms-id (the number in the column name)"
+    )
+
+
+def _item(lms: str, roster: Roster, item: str | None, lms_id: str) -> tuple[str, float | None]:
+    """The item's column header as the LMS file names it ("" when it must be made up),
+    and its maximum when the file says it."""
+    where = str(roster.path)
+    if lms == "canvas" and roster.kind == "canvas":
+        found = _item_column(roster, CANVAS_ITEM, item, lms_id)
+        column = roster.header.index(found[0])
+        possible = roster.points_possible[column].strip() if roster.points_possible else ""
+        return found[0], _float(
+            possible, f"{where}: Points Possible of {found[0]}"
+        ) if possible else None
+    if lms == "blackboard" and roster.kind == "blackboard":
+        found = _item_column(roster, BLACKBOARD_ITEM, item, lms_id)
+        return found[0], _float(found["points"], f"{where}: {found[0]}")
+    if lms == "moodle" and roster.kind == "moodle-worksheet":
+        column = _column(roster.header, "max_grade")
+        values = sorted({row[column].strip() for row in roster.rows} - {""})
+        return "", _float(values[0], f"{where}: {roster.header[column]}") if values else None
+    if lms in ("canvas", "blackboard") and not lms_id:
+        raise RosterError(
+            f"{lms}: without the item's id, {lms.title()} would create a new "
+            f"{'assignment' if lms == 'canvas' else 'text column'}; give --lms-id ("
+            + ("the number in the assignment's URL" if lms == "canvas" else
+               "the number after '|' in the Grade Center download's header")
+            + f") or pass {lms.title()}'s own export of the grades as --roster"
+        )  # fmt: skip
+    return "", None
+
+
+def _float(text: str, where: str) -> float:
     try:
-        assignment = gradebook.assignment()
-        grades = grade_table(gradebook, load_assignment(assignment))
-        by_student = {r["student_id"]: r for r in gradebook.latest_results(assignment)}
-    finally:
-        gradebook.close()
-    out.mkdir(parents=True, exist_ok=True)
-    policy = load_policy(grades_dir)
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise RosterError(f"{where}: {text!r} is not a number of points") from None
+    if not math.isfinite(value) or value <= 0:
+        raise RosterError(f"{where}: {text!r} is not a usable maximum")
+    return value
+
+
+def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
+           item: str | None = None, lms_id: str = "", missing: str = "keep",
+           scale_to: float | None = None, lang: str = "fr",
+           assignment: str | None = None) -> RosterReport:  # fmt: skip
+    """Write the import file of ``lms`` from a graded folder, feedback texts in ``lang``.
+
+    ``missing`` says what a roster entry without a submission gets (``MISSING``); grades
+    are on the scale of ``scale_to``, else of the item's maximum read in the LMS file.
+    ``assignment`` is needed when the gradebook holds several; by default, the one graded
+    last.
+    """
+    if lms not in LMS or missing not in MISSING:
+        raise ValueError(f"unknown LMS {lms!r} or missing-policy {missing!r}")
+    grades = load_class(grades_dir, assignment)
     if lms == "gradescope":
-        write_gradescope(by_student, policy, out, lang)
+        out.mkdir(parents=True, exist_ok=True)
+        write_gradescope(grades, out, lang, scale_to)
         return RosterReport()
     if roster_path is None:
-        raise RosterError(f"--roster is needed to export to {lms}")
-    if policy is not None:
-        adjusted_scores = {s: adjusted(r, policy)[0] for s, r in by_student.items()}
-        grades["score"] = grades["student_id"].map(adjusted_scores).fillna(grades["score"])
-    joined, report = join(grades, read_roster(roster_path))
-    points = float(grades["max_score"].max()) if len(grades) else 0.0
+        raise RosterError(
+            f"--roster is needed to export to {lms}: its own export of the grades, or a CSV "
+            "with a student_id column"
+        )
+    roster = read_lms_file(roster_path)
+    column, file_max = _item(lms, roster, item, lms_id)
+    if scale_to is not None and file_max is not None and scale_to != file_max:
+        raise RosterError(
+            f"--scale-to {scale_to:g}, but {roster.path} says the item is out of "
+            f"{file_max:g}; drop --scale-to or change the item's maximum in the LMS"
+        )
+    maximum = scale_to if scale_to is not None else file_max
+    matched, untouched, report = join(grades.owners(), roster.people)
+    report.missing = missing
+    top = max((g.max_score for g in grades.grades.values()), default=0.0)
+    if maximum is not None and maximum != top:
+        report.notes.append(f"grades scaled from /{top:g} to /{maximum:g}")
+    points = maximum if maximum is not None else top
+    name = item or grades_dir.resolve().name
+    feedback = {}
+    if lms == "moodle":  # Moodle stores these comments as HTML: the page's Markdown, rendered
+        feedback = {s: _html.render(feedback_markdown(grades, s, lang, maximum)).strip()
+                    for s in set(matched.values())}  # fmt: skip
+    chosen = Export(grades, matched, untouched, maximum, missing, feedback)
     if lms == "canvas":
-        text = canvas_csv(joined, item, points, lms_id or "0", missing_as_zero)
-    elif lms == "moodle":
-        feedback = {  # Moodle shows feedback as HTML: the student's error texts are escaped
-            s: html.escape(moodle_feedback(r, policy, lang)) for s, r in by_student.items()
-        }
-        text = moodle_csv(joined, item, feedback, missing_as_zero)
+        text = canvas_csv(roster, chosen, column or f"{name} ({lms_id})", _points(points))
+        target = "canvas_import.csv"
+    elif lms == "blackboard":
+        column = column or f"{name} [Total Pts: {points:g} Score] |{lms_id}"
+        text, target = blackboard_csv(roster, chosen, column), "blackboard_import.csv"
+    elif roster.kind == "moodle-worksheet":
+        if _column(roster.header, "feedback") is None:
+            report.notes.append(
+                "the worksheet has no feedback comments column: enable 'Feedback comments' in "
+                "the assignment's settings and download it again to send the feedback"
+            )
+        text, target = moodle_worksheet(roster, chosen), "moodle_worksheet.csv"
     else:
-        text = blackboard_csv(joined, item, points, lms_id or "0", missing_as_zero)
-    (out / f"{lms}_import.csv").write_text(text, encoding="utf-8")
+        text, target = moodle_csv(roster, chosen, name), "moodle_import.csv"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / target).write_text(text, encoding="utf-8")
     (out / f"{lms}_roster_report.txt").write_text("\n".join(report.lines()) + "\n", "utf-8")
     return report

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,26 +70,51 @@ def answer_in(notebook: nbformat.NotebookNode, prompt: str) -> str:
     return ""
 
 
-def collect_answers(assignment: str, question: Question, inputs: list[Path]) -> list[Answer]:
-    """Each student's answer; an unreadable notebook gives an empty answer, not a crash."""
+def collect_answers(
+    assignment: str,
+    question: Question,
+    inputs: list[Path],
+    ids: Mapping[str, str] | None = None,
+) -> list[Answer]:
+    """Each student's answer; an unreadable notebook gives an empty answer, not a crash.
+
+    ``ids`` (notebook hash → id, ``graded_ids``) names each notebook as the grading did,
+    whatever intake options (worksheet, groups, id pattern) it used."""
     submissions, _ = collect(inputs)
     answers = []
     for submission in submissions:
+        student = (ids or {}).get(submission.sha256, submission.student_id)
         try:
             notebook = nbformat.reads(submission.read().decode("utf-8"), as_version=4)
             text = answer_in(notebook, question.prompt)
         except Exception:  # a broken notebook has no answer to read
             text = ""
-        answers.append(Answer(submission.student_id, text))
+        answers.append(Answer(student, text))
     return sorted(answers, key=lambda a: a.student_id)
 
 
+def graded_ids(graded: Path, assignment: str) -> dict[str, str]:
+    """Notebook hash → the id its grading gave, in a graded folder (a notebook that several
+    students handed in identical keeps the name ``collect`` gives it)."""
+    gradebook = Gradebook.of_graded(graded)
+    try:
+        latest = gradebook.latest(assignment)
+    finally:
+        gradebook.close()
+    students: dict[str, set[str]] = {}
+    for digest, student in zip(latest["submission_hash"], latest["student_id"], strict=True):
+        students.setdefault(digest, set()).add(student)
+    return {digest: ids.pop() for digest, ids in students.items() if len(ids) == 1}
+
+
 def export_question(
-    assignment: str, question_name: str, inputs: list[Path], out: Path
+    assignment: str, question_name: str, inputs: list[Path], out: Path, graded: Path | None = None
 ) -> tuple[Path, Path]:
-    """<question>.html to read and <question>.csv to fill, in ``out``."""
+    """<question>.html to read and <question>.csv to fill, in ``out``; with ``graded``, the
+    students are named as in that graded folder, so that the filled CSV imports there."""
     question = manual_question(assignment, question_name)
-    answers = collect_answers(assignment, question, inputs)
+    ids = graded_ids(graded, assignment) if graded is not None else None
+    answers = collect_answers(assignment, question, inputs, ids)
     out.mkdir(parents=True, exist_ok=True)
     html = out / f"{assignment}-{question.name}.html"
     html.write_text(
@@ -152,11 +178,12 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
 
 def hand_grades(
     gradebook: Gradebook, assignment: str
-) -> tuple[dict[str, dict[str, tuple[float, float, str]]], set[str]]:
+) -> tuple[dict[str, dict[str, tuple[float, float, str]]], dict[str, float]]:
     """The points and comments given by hand: ``{student: {question: (points, max_points,
-    comment)}}``, and the questions graded by hand for anyone in the class (a student
-    without points there counts 0 of them, as in grades.csv)."""
+    comment)}}``, and the questions graded by hand for anyone in the class with their
+    maximum (a student without points there counts 0 of them, as in grades.csv)."""
     grades: dict[str, dict[str, tuple[float, float, str]]] = {}
+    maxima: dict[str, float] = {}
     for row in gradebook.manual(assignment).itertuples():
         comment = row.comment if isinstance(row.comment, str) else ""
         grades.setdefault(row.student_id, {})[row.question] = (
@@ -164,4 +191,5 @@ def hand_grades(
             float(row.max_points),
             comment,
         )
-    return grades, {question for by_question in grades.values() for question in by_question}
+        maxima[row.question] = float(row.max_points)
+    return grades, maxima

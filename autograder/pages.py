@@ -2,7 +2,8 @@
 
 Templates live in ``autograder/templates``. Jinja2 escapes every value in the HTML pages,
 so nothing a student wrote (names, outputs, error messages) can run in a reader's
-browser. The report's plots are drawn with matplotlib and embedded as PNG data.
+browser. The report's plots are drawn with matplotlib (the 'report' extra) and embedded
+as PNG data.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from .errors import MissingExtra
 from .feedback import (
     HandGrade,
     assignment_title,
@@ -32,8 +30,8 @@ from .feedback import (
     reveal_for,
     status_text,
 )
-from .gradebook import Gradebook
-from .late import adjusted, load_policy
+from .final_grade import final_grade, load_class
+from .late import LatePolicy
 from .messages import PAGE_LABELS, localized, number_text, points_text
 
 LABELS = PAGE_LABELS  # every label of the pages, in French and English: messages.PAGE_LABELS
@@ -78,15 +76,6 @@ _markdown.filters.update(num=number_text, pts=points_text)
 COLON = {"fr": " : ", "en": ": "}
 
 
-def _latest_results(graded: Path) -> tuple[str, list[dict]]:
-    gradebook = Gradebook.of_graded(graded)
-    try:
-        assignment = gradebook.assignment()
-        return assignment, gradebook.latest_results(assignment)
-    finally:
-        gradebook.close()
-
-
 def _assignment(name: str):
     """The assignment's master (questions, titles), or None when this project lacks it:
     the pages then use the question names stored with the results."""
@@ -106,55 +95,67 @@ def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) ->
     gradebook; the score is the one grades.csv and the exports hold, late penalty applied.
     """
     from .class_run import result_path
-    from .manual import hand_grades
 
-    gradebook = Gradebook.of_graded(graded)
-    try:
-        name = gradebook.assignment()
-        results = gradebook.latest_results(name)
-        by_hand, graded_by_hand = hand_grades(gradebook, name)
-    finally:
-        gradebook.close()
-    assignment = _assignment(name)
-    master = assignment.master if assignment is not None else None
-    reveal = reveal or reveal_for(master, "graded")
-    title = assignment_title(master, lang, load_settings(master)) if master is not None else name
-    policy = load_policy(graded)
+    graded_class = load_class(graded)
     folder = graded / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for result in results:
+    for result in graded_class.results:
         stem = result_path(folder, result["student_id"]).stem
-        grades = {q: HandGrade(*g) for q, g in by_hand.get(result["student_id"], {}).items()}
-        questions = questions_feedback(result, assignment, lang, reveal, grades, graded_by_hand)
-        hand = [q for q in questions if q.manual and q.score is not None]
-        total = result["score"] + sum(q.score for q in hand)
-        max_total = result["max_score"] + sum(q.max_score for q in hand if q.manual)
-        final, late_note = adjusted({**result, "score": total}, policy, lang)
-        context = {
-            "result": result, "t": LABELS[lang], "lang": lang, "colon": COLON[lang],
-            "final": final, "max_total": max_total, "late_note": late_note,
-            "status": status_text(result, lang), "questions": questions, "reveal": reveal,
-            "assignment_title": title,
-            "pending": joined_titles([q.title for q in questions if q.state == "pending"], lang),
-            "all_passed": result["status"] == "graded"
-            and all(q.state == "ok" for q in questions if not q.manual),
-            "title": f"{result['assignment']} — {result['student_id']}",
-        }  # fmt: skip
+        grades = graded_class.hand.get(result["student_id"], {})
+        context = feedback_context(result, grades, graded_class.hand_max, graded_class.policy,
+                                   lang, reveal)  # fmt: skip
         html = folder / f"{stem}.html"
         html.write_text(_environment.get_template("feedback.html.j2").render(context), "utf-8")
-        markdown = _markdown.get_template("feedback.md.j2").render(context)
-        (folder / f"{stem}.md").write_text(markdown, "utf-8")
+        (folder / f"{stem}.md").write_text(render_markdown(context), "utf-8")
         written.append(html)
     return written
 
 
+def feedback_context(
+    result: dict,
+    grades: dict[str, tuple[float, float, str]],
+    graded_by_hand: dict[str, float],
+    policy: LatePolicy | None,
+    lang: str = "fr",
+    reveal: str | None = None,
+) -> dict:
+    """What ``feedback.html.j2`` and ``feedback.md.j2`` show of one normalized result:
+    one student's page, for ``write_feedback`` and the web application alike. ``grades``
+    are this student's hand grades and ``graded_by_hand`` the class's hand-graded questions
+    with their maximum (``manual.hand_grades``)."""
+    assignment = _assignment(result["assignment"])
+    master = assignment.master if assignment is not None else None
+    reveal = reveal or reveal_for(master, "graded")
+    title = assignment_title(master, lang, load_settings(master)) if master is not None else result["assignment"]
+    hand_graded = {q: HandGrade(*g) for q, g in grades.items()}
+    questions = questions_feedback(result, assignment, lang, reveal, hand_graded, graded_by_hand)
+    grade = final_grade(result, grades, graded_by_hand, policy)
+    return {
+        "result": result, "t": LABELS[lang], "lang": lang, "colon": COLON[lang],
+        "final": grade.score, "max_total": grade.max_score, "late_note": grade.late_note(lang),
+        "status": status_text(result, lang), "questions": questions, "reveal": reveal,
+        "assignment_title": title,
+        "pending": joined_titles([q.title for q in questions if q.state == "pending"], lang),
+        "all_passed": result["status"] == "graded"
+        and all(q.state == "ok" for q in questions if not q.manual),
+        "title": f"{result['assignment']} — {result['student_id']}",
+    }  # fmt: skip
+
+
+def render_markdown(context: dict) -> str:
+    """A feedback page's Markdown (``feedback_context``): the .md page and LMS comments."""
+    return _markdown.get_template("feedback.md.j2").render(context)
+
+
 def write_report(graded: Path, lang: str = "fr") -> Path:
     """report.html: distribution, success per question, named mistakes, incidents."""
-    assignment, results = _latest_results(graded)
+    graded_class = load_class(graded)
+    assignment, results = graded_class.assignment, graded_class.results
     t = LABELS[lang]
-    scores = [r["score"] for r in results]
-    max_score = max(r["max_score"] for r in results)
+    finals = [graded_class.grades[r["student_id"]] for r in results]
+    scores = [g.score for g in finals]
+    max_score = max(g.max_score for g in finals)
     names = list(results[0]["questions"])
     master = _assignment(assignment)
     settings = load_settings(master.master) if master is not None else None
@@ -180,12 +181,8 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
         ).most_common(10)
     ]
     incidents = [{**r, "message": status_text(r, lang)} for r in results if r["status"] != "graded"]
-    policy = load_policy(graded)
     late = [
-        {"student_id": r["student_id"], "note": note}
-        for r in results
-        for _, note in [adjusted(r, policy, lang)]
-        if note
+        {"student_id": g.student_id, "note": g.late_note(lang)} for g in finals if g.lateness.late
     ]
     context = {
         "lang": lang, "t": t, "title": f"{t['report_title']} — {assignment}",
@@ -201,15 +198,28 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
     return path
 
 
+def _pyplot():
+    """matplotlib's pyplot, drawing to PNG: imported only for the report (the 'report'
+    extra), so that the feedback pages and exports work without it."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingExtra("report", "the class report's plots") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _png(figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
+    _pyplot().close(figure)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _histogram(scores: list[float], max_score: float, title: str, axis: str) -> str:
-    figure, axes = plt.subplots(figsize=(6, 3))
+    figure, axes = _pyplot().subplots(figsize=(6, 3))
     axes.hist(scores, bins=min(20, max(int(max_score), 1)), range=(0, max_score), color="#3b6ea8")
     axes.set_title(title)
     axes.set_xlabel(axis)
@@ -217,7 +227,7 @@ def _histogram(scores: list[float], max_score: float, title: str, axis: str) -> 
 
 
 def _bars(names: list[str], percents: list[float], title: str) -> str:
-    figure, axes = plt.subplots(figsize=(6, 0.4 * len(names) + 1))
+    figure, axes = _pyplot().subplots(figsize=(6, 0.4 * len(names) + 1))
     axes.barh(names[::-1], percents[::-1], color="#3b6ea8")
     axes.set_xlim(0, 100)
     axes.set_title(title + " (%)")

@@ -135,3 +135,18 @@ def test_a_hidden_test_with_an_unknown_check_is_refused(project, tmp_path):
     master.write_text(master.read_text().replace("'predict_value'", "'no_such_check'"))
     with pytest.raises(AssignmentError, match=r"sgd_batch_size.ipynb: cell \d+: unknown check"):
         load_assignment("sgd_batch_size", tmp_path)
+
+
+def test_otter_check_works_in_the_student_folder(built, project, tmp_path):
+    """otter's own ``otter check`` on the student's folder: no ZeroDivisionError; a blank
+    template fails its public tests, a solved notebook passes them all."""
+    from .conftest import correct_notebook
+
+    folder = tmp_path / "student"
+    shutil.copytree(built["sgd_batch_size"].student_folder, folder)
+    otter = [sys.executable, "-m", "otter", "check"]
+    blank = subprocess.run([*otter, "sgd_batch_size.ipynb"], cwd=folder, capture_output=True, text=True)
+    assert "ZeroDivisionError" not in blank.stderr and "Test case failed" in blank.stdout
+    nbformat.write(correct_notebook(project, "sgd_batch_size"), folder / "solved.ipynb")
+    solved = subprocess.run([*otter, "solved.ipynb"], cwd=folder, capture_output=True, text=True)
+    assert solved.stdout.strip().endswith("All tests passed!"), solved.stdout + solved.stderr

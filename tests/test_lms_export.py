@@ -48,19 +48,23 @@ def test_canvas_import(graded, tmp_path):
     assert table[1] == ["    Points Possible", "", "", "", "", "8"]
     students = {row[1]: row for row in table[2:]}
     assert students["sgd001"][0] == "Dupont, Jean" and float(students["sgd001"][5]) >= 0
-    assert students["ghost"][5] == ""  # no submission: missing, not zero
+    assert "ghost" not in students  # no submission: left out, its Canvas grade kept
     assert students["sgd002"][0].startswith("'=")  # no formula
     assert report.not_in_roster == ["sgd003"]
     assert report.ambiguous == ["sgd004"]  # a username of one row, a SIS id of another
-    assert report.no_submission == ["ghost", "r1", "r2"] and report.duplicated == ["sgd002"]
-    assert (tmp_path / "canvas_roster_report.txt").read_text().count("\n") == 6
+    assert report.no_submission == ["ghost"] and report.duplicated == ["sgd002"]
+    assert (tmp_path / "canvas_roster_report.txt").read_text().count("\n") == 4
 
 
-def test_missing_as_zero_when_asked(graded, tmp_path):
+@pytest.mark.parametrize(("missing", "cell"), [("zero", "0"), ("blank", "")])
+def test_missing_as_zero_or_blank_when_asked(graded, tmp_path, missing, cell):
     export("canvas", graded / "graded", graded / "roster.csv", tmp_path, item="TP",
-           lms_id="1", missing_as_zero=True)  # fmt: skip
+           lms_id="1", missing=missing)  # fmt: skip
     table = rows((tmp_path / "canvas_import.csv").read_text(encoding="utf-8"))
-    assert {row[1]: row[5] for row in table[2:]}["ghost"] == "0"
+    cells = {row[1]: row[5] for row in table[2:]}
+    assert cells["ghost"] == cell
+    assert "r1" not in cells and "r2" not in cells  # rows of an ambiguous id: left alone
+    assert [row[1] for row in table[2:]].count("sgd002") == 1  # the repeated row too
 
 
 def test_moodle_import_has_identifiers_grade_and_feedback(graded, tmp_path):
@@ -100,7 +104,9 @@ def test_gradescope_results_per_submission(graded, tmp_path):
 def test_a_roster_without_student_id_is_refused(graded, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name,email\nJean,j@x\n", encoding="utf-8")
-    with pytest.raises(RosterError, match=r"bad\.csv: the roster needs a 'student_id' column"):
+    with pytest.raises(
+        RosterError, match=r"bad\.csv: not a roster: give a CSV with a 'student_id'"
+    ):
         export("canvas", graded / "graded", bad, tmp_path, item="TP")
 
 

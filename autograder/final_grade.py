@@ -1,0 +1,165 @@
+"""The one final grade of each student, computed here and nowhere else.
+
+final = autograded points + hand-graded points − late penalty (a percentage of that sum,
+capped, extensions applied), optionally scaled to the maximum of the LMS grade item.
+grades.csv, the feedback pages, the class report and every LMS export read it, so a
+student sees one number everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .gradebook import Gradebook
+from .late import Lateness, LatePolicy, check_times, lateness_of, load_policy
+from .manual import hand_grades
+from .messages import Message, render
+
+
+@dataclass(frozen=True)
+class FinalGrade:
+    """A student's final grade and what it is made of."""
+
+    student_id: str
+    status: str
+    autograded: float
+    autograded_max: float
+    hand: Mapping[str, float | None]  # question graded by hand → points (None: not given)
+    hand_max: float
+    lateness: Lateness
+
+    @property
+    def before_penalty(self) -> float:
+        return round(self.autograded + sum(p for p in self.hand.values() if p is not None), 4)
+
+    @property
+    def max_score(self) -> float:
+        return self.autograded_max + self.hand_max
+
+    @property
+    def penalty(self) -> float:
+        """The points the late penalty takes away."""
+        return round(self.before_penalty * self.lateness.penalty_percent / 100, 4)
+
+    @property
+    def score(self) -> float:
+        return round(self.before_penalty - self.penalty, 4)
+
+    def scaled(self, maximum: float | None) -> float:
+        """The final grade on a scale of ``maximum`` points (the LMS item's), to 0.01."""
+        if maximum is None or maximum == self.max_score:
+            return self.score
+        return round(self.score * maximum / self.max_score, 2) if self.max_score else 0.0
+
+    def late_note(self, lang: str = "fr") -> str:
+        """The sentence explaining the penalty ("" when on time)."""
+        if not self.lateness.late:
+            return ""
+        note = Message("late_penalty", {"hours": f"{self.lateness.late_by_hours:g}",
+                                        "percent": f"{self.lateness.penalty_percent:g}",
+                                        "before": f"{self.before_penalty:g}",
+                                        "after": f"{self.score:g}"})  # fmt: skip
+        return render(note, lang)
+
+
+def final_grade(
+    result: Mapping[str, Any],
+    hand: Mapping[str, tuple[float, float, str]],
+    hand_max: Mapping[str, float],
+    policy: LatePolicy | None,
+) -> FinalGrade:
+    """One student's final grade from a normalized result, this student's hand grades
+    (``manual.hand_grades``: question → points, max, comment) and the questions the class
+    was graded on by hand (question → max points; a student without points there has 0)."""
+    return FinalGrade(
+        student_id=result["student_id"],
+        status=result["status"],
+        autograded=result["score"],
+        autograded_max=result["max_score"],
+        hand={q: hand[q][0] if q in hand else None for q in hand_max},
+        hand_max=sum(hand_max.values()),
+        lateness=lateness_of(result, policy),
+    )
+
+
+@dataclass
+class ClassGrades:
+    """A graded class as every output needs it: results, hand grades, final grades, groups."""
+
+    assignment: str
+    policy: LatePolicy | None
+    results: list[dict[str, Any]]
+    hand: dict[str, dict[str, tuple[float, float, str]]]
+    hand_max: dict[str, float]
+    grades: dict[str, FinalGrade]
+    members: dict[str, tuple[str, ...]]  # submitter → whom the grade reaches (Gradebook.members)
+
+    def owners(self) -> dict[str, str]:
+        """Every student → the submission whose grade is theirs: their own, else their
+        group's (a group's own id, such as ``group:A``, names no student)."""
+        owners: dict[str, str] = {}
+        for submitter in self.grades:
+            for member in self.members.get(submitter) or (submitter,):
+                if member == submitter or member not in self.grades:
+                    owners.setdefault(member, submitter)
+        return owners
+
+
+def class_grades(gradebook: Gradebook, assignment: str, policy: LatePolicy | None) -> ClassGrades:
+    """Every student's final grade; refuses (``LateTimesError``) a policy whose
+    submission times cannot be trusted."""
+    results = gradebook.latest_results(assignment)
+    if policy is not None:
+        check_times(results, policy)
+    hand, hand_max = hand_grades(gradebook, assignment)
+    grades = {
+        r["student_id"]: final_grade(r, hand.get(r["student_id"], {}), hand_max, policy)
+        for r in results
+    }
+    members = gradebook.members(assignment)
+    return ClassGrades(assignment, policy, results, hand, hand_max, grades, members)
+
+
+def load_class(graded: Path, assignment: str | None = None) -> ClassGrades:
+    """The final grades of a graded folder (its gradebook and saved late policy), for
+    ``assignment`` or the one graded last."""
+    policy = load_policy(graded)
+    gradebook = Gradebook.of_graded(graded)
+    try:
+        return class_grades(gradebook, assignment or gradebook.assignment(), policy)
+    finally:
+        gradebook.close()
+
+
+def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
+    """Save ``policy`` in a graded folder and rewrite its grades.csv, after checking that
+    every submission time can be trusted; the lines that say who is late and by how much."""
+    from .assignment import load_assignment
+    from .class_run import write_grades
+
+    gradebook = Gradebook.of_graded(graded)
+    try:
+        assignment = gradebook.assignment()
+        grades = class_grades(gradebook, assignment, policy)
+        saved = policy.save(graded)
+        write_grades(gradebook, load_assignment(assignment), graded / "grades.csv")
+    finally:
+        gradebook.close()
+    times = {r["student_id"]: r.get("submitted_at") for r in grades.results}
+    late = sorted(
+        (g for g in grades.grades.values() if g.lateness.late), key=lambda g: g.student_id
+    )
+    lines = [f"late policy saved: {saved}; {graded / 'grades.csv'} updated"]
+    lines += [
+        f"{g.student_id}: submitted {times[g.student_id]}, {g.lateness.late_by_hours:g} h late, "
+        f"penalty {g.lateness.penalty_percent:g} % ({g.before_penalty:g} → {g.score:g})"
+        for g in late
+    ]
+    lines.append(
+        f"{len(late)} late submission(s) of {len(grades.results)}; run dlgrade feedback and "
+        "dlgrade report again to show it on the pages"
+    )
+    return lines

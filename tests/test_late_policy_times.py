@@ -1,0 +1,203 @@
+"""A late penalty only from true submission times, and deadlines as instructors write them.
+
+The gradebooks here hold results shaped as the grader stores them, with the times and
+their sources as the intake records them (``time_source``, Canvas's ``late_flag``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from autograder import results
+from autograder.cli import main
+from autograder.gradebook import Gradebook
+from autograder.late import LatePolicy, LateTimesError, PolicyError, check_times, parse_moment
+
+ASSIGNMENT = "sgd_batch_size"
+DEADLINE = datetime(2026, 12, 1, 23, 59)
+
+
+def graded_folder(folder: Path, students: dict[str, dict]) -> Path:
+    """A graded folder whose students scored 8/8, with the given time fields."""
+    gradebook = Gradebook.in_folder(folder)
+    run = gradebook.start_run(ASSIGNMENT, "hash", {})
+    for number, (student, times) in enumerate(students.items()):
+        test = results.TestResult("check", "q1", 8.0, 8.0, True, "", None)
+        gradebook.record(run, results.SubmissionResult(
+            student, ASSIGNMENT, "graded", "", 8.0, 8.0, f"sha-{number}", "hash",
+            f"{student}.ipynb", "bwrap", tests=[test], **times))  # fmt: skip
+    gradebook.close()
+    return folder
+
+
+def at(moment: str, source: str = "csv") -> dict:
+    return {"submitted_at": moment, "time_source": source}
+
+
+def late_policy(folder: Path, *options: str) -> list[str]:
+    return ["late-policy", "--graded", str(folder), "--deadline", "2026-12-01T23:59+00:00",
+            "--percent-per-day", "10", *options]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "moment"),
+    [
+        ("2026-12-01T23:59", datetime(2026, 12, 1, 23, 59)),
+        ("2026-12-01 23:59", datetime(2026, 12, 1, 23, 59)),
+        ("13/12/2026 23:59", datetime(2026, 12, 13, 23, 59)),
+        ("12/13/2026 11:59 PM", datetime(2026, 12, 13, 23, 59)),
+        ("12/12/2026 08:00", datetime(2026, 12, 12, 8, 0)),
+        ("1er décembre 2026 à 23h59", datetime(2026, 12, 1, 23, 59)),
+        ("1 déc. 2026 23:59", datetime(2026, 12, 1, 23, 59)),
+        ("December 1, 2026 11:59 PM", datetime(2026, 12, 1, 23, 59)),
+        ("1 December 2026, 12:30 am", datetime(2026, 12, 1, 0, 30)),
+    ],
+)
+def test_deadlines_in_iso_french_and_english_forms(text, moment):
+    assert parse_moment(text, "--deadline") == moment
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("01/12/2026 23:59", r"--deadline: '01/12/2026 23:59' is ambiguous .* 2026-12-01T23:59"),
+        ("2026-12-01", r"has no time; write e\.g\. 2026-12-01T23:59"),
+        ("31/02/2026 10:00", r"not a valid date"),
+        ("next tuesday", r"not a date and time; write e\.g\. 2026-12-01T23:59"),
+        ("1 brumaire 2026 10:00", r"not a date and time"),
+    ],
+)
+def test_ambiguous_or_incomplete_deadlines_are_refused(text, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_moment(text, "--deadline")
+
+
+def test_times_with_an_offset_meet_a_local_deadline():
+    policy = LatePolicy(DEADLINE.replace(tzinfo=UTC), 10)
+    assert policy.lateness("s", datetime(2026, 12, 2, 1, 0, tzinfo=UTC)).penalty_percent == 10
+    assert not policy.lateness("s", datetime(2026, 12, 1, 22, 0, tzinfo=UTC)).late
+
+
+def stored(**fields) -> dict:
+    return results.normalized({"student_id": "s", **fields})
+
+
+@pytest.mark.parametrize(
+    ("class_", "message"),
+    [
+        ([stored(submitted_at="2026-12-02T10:00:00", time_source="file-dates")],
+         r"times of s are file or zip-entry dates .* --accept-file-dates"),
+        ([stored(submitted_at="2026-12-02T10:00:00")],  # stored before sources were recorded
+         r"file or zip-entry dates"),
+        ([stored(submitted_at="2026-12-02T10:00:00", time_source="guessed")],
+         r"submission times from an unknown source \(guessed\)"),
+        ([stored(student_id="ana", late_flag=True, time_source="canvas-flag"),
+          stored(student_id="bob", time_source="canvas-flag")],
+         r"Canvas marks ana late but gives no time"),
+        ([stored(student_id="ana", submitted_at="2026-12-02T10:00:00", time_source="csv"),
+          stored(student_id="bob")],
+         r"no submission time for bob, while other students have one: .*times CSV"),
+        ([stored(student_id="ana"), stored(student_id="bob")],
+         r"no submission time is known for any student"),
+    ],
+)  # fmt: skip
+def test_untrustworthy_times_are_refused(class_, message):
+    with pytest.raises(LateTimesError, match=message):
+        check_times(class_, LatePolicy(DEADLINE, 10))
+
+
+def test_file_dates_pass_only_when_the_instructor_vouches_for_them():
+    file_dated = [stored(submitted_at="2026-12-02T10:00:00", time_source="file-dates")]
+    check_times(file_dated, LatePolicy(DEADLINE, 10, accept_file_dates=True))
+    check_times([stored(submitted_at="2026-12-02T10:00:00", time_source="gradescope")],
+                LatePolicy(DEADLINE, 10))  # fmt: skip
+
+
+def test_late_policy_prints_who_is_late_and_updates_grades(tmp_path, capsys):
+    folder = graded_folder(tmp_path / "graded", {
+        "ana": at("2026-12-01T23:00:00+00:00"),
+        "bob": at("2026-12-02T11:59:00+00:00"),  # 12 h late: one started day
+        "cid": at("2026-12-05T00:30:00+01:00", "moodle-worksheet"),  # 71.5 h: 3 days, capped
+    })  # fmt: skip
+    assert main(late_policy(folder, "--cap", "25")) == 0
+    out = capsys.readouterr().out
+    assert "ana" not in out
+    assert "bob: submitted 2026-12-02T11:59:00+00:00, 12 h late, penalty 10 % (8 → 7.2)" in out
+    assert "cid: submitted 2026-12-05T00:30:00+01:00, 71.52 h late, penalty 25 % (8 → 6)" in out
+    assert "2 late submission(s) of 3" in out
+    grades = pd.read_csv(folder / "grades.csv", dtype={"student_id": str}).set_index("student_id")
+    assert grades["score"].to_dict() == {"ana": 8.0, "bob": 7.2, "cid": 6.0}
+    assert grades.loc["cid", "late_penalty"] == 2.0
+    assert json.loads((folder / "late_policy.json").read_text())["percent_per_unit"] == 10
+
+
+def test_a_canvas_zip_without_times_is_refused_in_one_line(tmp_path, capsys):
+    folder = graded_folder(tmp_path / "graded", {
+        "101": {"late_flag": True, "time_source": "canvas-flag"},
+        "102": {"time_source": "canvas-flag"},
+    })  # fmt: skip
+    assert main(late_policy(folder)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Canvas marks 101 late but gives no time" in err
+    assert "--times CSV (student_id,submitted_at)" in err and "submission_metadata.yml" in err
+    assert not (folder / "late_policy.json").exists()
+
+
+def test_file_dates_need_the_explicit_option(tmp_path, capsys):
+    folder = graded_folder(tmp_path / "graded", {
+        "ana": at("2026-12-02T10:00:00Z", "file-dates"), "bob": at("2026-12-01T10:00:00Z", "file-dates"),
+    })  # fmt: skip
+    assert main(late_policy(folder)) == 2
+    assert "--accept-file-dates" in capsys.readouterr().err
+    assert not (folder / "late_policy.json").exists()
+    assert main(late_policy(folder, "--accept-file-dates")) == 0
+    assert "ana: submitted 2026-12-02T10:00:00Z" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--deadline", "01/12/2026 23:59"], "ambiguous"),
+        (["--percent-per-day", "150"], "penalties are percentages between 0 and 100"),
+        (["--extensions", "missing.csv"], "missing.csv: unreadable extensions file"),
+    ],
+)
+def test_bad_options_are_one_line_and_write_nothing(tmp_path, capsys, arguments, message):
+    folder = graded_folder(tmp_path / "graded", {"ana": at("2026-12-02T10:00:00")})
+    command = late_policy(folder)
+    for option, value in zip(arguments[::2], arguments[1::2], strict=True):
+        if option in command:
+            command[command.index(option) + 1] = value
+        else:
+            command += [option, value]
+    assert main(command) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and message in err
+    assert not (folder / "late_policy.json").exists()
+
+
+def test_a_wrong_folder_is_one_line_and_creates_nothing(tmp_path, capsys):
+    missing = tmp_path / "not-graded"
+    assert main(late_policy(missing)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"{missing}: no gradebook.sqlite here" in err
+    assert not missing.exists()
+
+
+def test_exports_and_pages_refuse_a_policy_on_untrustworthy_times(tmp_path, capsys):
+    """A policy saved, then a class whose times no longer hold: nothing is penalised."""
+    folder = graded_folder(tmp_path / "graded", {"ana": at("2026-12-02T10:00:00", "file-dates")})
+    LatePolicy(DEADLINE, 10).save(folder)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id\nana\n", encoding="utf-8")
+    for command in (["feedback", "--graded", str(folder)], ["report", "--graded", str(folder)],
+                    ["export", "--lms", "moodle", "--graded", str(folder), "--roster", str(roster),
+                     "--out", str(tmp_path / "lms")]):  # fmt: skip
+        assert main(command) == 2
+        assert "file or zip-entry dates" in capsys.readouterr().err
+    assert not (tmp_path / "lms").exists() and not (folder / "report.html").exists()
