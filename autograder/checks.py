@@ -32,7 +32,7 @@ from .compare import (
     pick,
 )
 from .execution.plan import Answer, Call, Ref, Rng, modified_arguments
-from .messages import Message, show
+from .messages import Message, Translated, show
 
 Answers = Mapping[str, Answer]
 
@@ -77,6 +77,18 @@ def call_text(call: Call) -> str:
     shown += [f"{k}={_argument_text(v)}" for k, v in call.kwargs.items()]
     text = f"{call.function}({', '.join(shown)})"
     return text if len(text) <= 400 else text[:400] + "…)"
+
+
+def on_input(call: Call) -> Message:
+    """Where a finding was made: the call's inputs in words (``Call.about``), and the call
+    itself (shown when the inputs have no words)."""
+    return Message("on_input", {"input": call.about or call_text(call), "call": call_text(call)})
+
+
+def about(fr: str, en: str) -> Translated:
+    """A call's inputs described in words, for the student (``Call(..., about=...)``):
+    ``about("un batch aléatoire de 7 exemples", "a random batch of 7 examples")``."""
+    return Translated({"fr": fr, "en": en})
 
 
 def _argument_text(argument: object) -> str:
@@ -138,10 +150,10 @@ def _one_answer(
     try:
         obtained, expected = pick(answer.value, expected_answer.value, path, component)
     except Mismatch as mismatch:
-        return fail(mismatch.message, Message("on_input", {"input": call_text(call)}))
+        return fail(mismatch.message, on_input(call))
     message = compare(obtained, expected, component, rtol=rtol, unit=unit)
     if message:
-        return fail(message, Message("on_input", {"input": call_text(call)}))
+        return fail(message, on_input(call))
     return PASSED
 
 
@@ -158,7 +170,7 @@ def in_place(calls: Sequence[Call], protected: Mapping[int | str, str] | None) -
                     component = f"{call.function}({(protected or {})[argument]})"
                     return fail(
                         Message("input_modified", {"component": component}),
-                        Message("on_input", {"input": call_text(call)}),
+                        on_input(call),
                     )
         return PASSED
 
@@ -396,7 +408,7 @@ def _unusable_gradient(probe: Probe, student: Answers, reference: Answers) -> Ve
     )
     return fail(
         *((message,) if message else ()),
-        Message("on_input", {"input": call_text(probe.alternative)}),
+        on_input(probe.alternative),
         Message("raised", {"call": call_text(probe.gradient), "error": answer.error}),
     )
 
@@ -419,13 +431,13 @@ def _probe_values(
         )
         obtained, expected = float(obtained), float(expected)
     except Mismatch as mismatch:
-        return fail(mismatch.message, Message("on_input", {"input": call_text(probe.gradient)}))
+        return fail(mismatch.message, on_input(probe.gradient))
     except (TypeError, ValueError, OverflowError) as error:
         return fail(Message("raised", {"call": call_text(probe.gradient), "error": str(error)}))
     if not np.isfinite(obtained):
         return fail(
             Message("not_finite", {"component": probe.label, "obtained": show(obtained)}),
-            Message("on_input", {"input": call_text(probe.gradient)}),
+            on_input(probe.gradient),
         )
     plus, minus = student[probe.plus], student[probe.minus]
     reason: Message | None = None
@@ -472,7 +484,7 @@ def _gradient_failure(
         "obtained": shown_obtained,
         **(extra or {}),
     }
-    return fail(Message(key, params), Message("on_input", {"input": call_text(probe.gradient)}))
+    return fail(Message(key, params), on_input(probe.gradient))
 
 
 def _inconsistent(
@@ -518,7 +530,7 @@ def _inconsistent(
                 "numeric": show(numeric),
             },
         )
-    return fail(message, Message("on_input", {"input": call_text(probe.gradient)}))
+    return fail(message, on_input(probe.gradient))
 
 
 EXACT_LOSS = 1e-10
@@ -536,5 +548,5 @@ def _flat_loss(gradients: Sequence[Call], unconfirmed: set[str], functions: str)
     call = next(c for c in gradients if c.key in unconfirmed)
     return fail(
         Message("gradcheck_flat", {"functions": functions}),
-        Message("on_input", {"input": call_text(call)}),
+        on_input(call),
     )

@@ -34,6 +34,7 @@ from .messages import (
     REVEALS,
     Message,
     Shown,
+    Translated,
     component_label,
     from_data,
     localized,
@@ -202,6 +203,7 @@ class Finding:
     details: list[str] = field(default_factory=list)
     note: str = ""
     input: str = ""
+    input_in_words: bool = False  # else ``input`` is the call, shown as code
 
     def lost(self, lang: str) -> str:
         return PAGE_LABELS[lang]["lost"].format(points=points_text(self.points, lang))
@@ -224,8 +226,12 @@ def finding_parts(messages: Sequence[Message], lang: str, reveal: str = "values"
     for message in messages:
         if message.key == "misconception":
             continue  # the page names the mistake once, above the question's lines
-        if message.key == "on_input" and isinstance(message.params.get("input"), str):
-            found.input = localized(short_call(message.params["input"]), lang)
+        if message.key == "on_input":
+            described = message.params.get("input")
+            if isinstance(described, Translated):
+                found.input, found.input_in_words = described.text(lang), True
+            elif isinstance(described, str):
+                found.input = localized(short_call(described), lang)
             continue
         if message.key == "raised" and isinstance(message.params.get("call"), str):
             message = Message(

@@ -505,8 +505,9 @@ class Translated:
         return self.texts.get(lang) or self.texts.get("fr") or next(iter(self.texts.values()), "")
 
 
-# Texts that findings carry already written, in French (the labels of checks, the inputs
-# of calls), and their English. Applied to text parameters when rendering in English.
+# The framework's words inside the call texts that findings carry (``<tableau (7, 3)>``),
+# and their English. Applied to text parameters when rendering in English. (An
+# assignment's own words come as ``Translated`` texts: ``checks.about``.)
 FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), english)
     for pattern, english in (
@@ -516,18 +517,6 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"<résultat précédent>", "<previous result>"),
         (r"\(ligne (\d+)\)", r"(line \1)"),
         (r"<cellule (\d+)>", r"<cell \1>"),
-        (r"logits de l'ordre de 1000", "logits around 1000"),
-        (r"quand ŷ contient des 0 et des 1", "when ŷ holds 0s and 1s"),
-        (r"paramètres mis à jour", "updated parameters"),
-        (r"paramètres après train", "parameters after train"),
-        (r"nombre de mises à jour", "number of updates"),
-        (r" pour n_b = ", " for n_b = "),
-        (r" quand n_b ne divise pas N", " when n_b does not divide N"),
-        (r" du tableau", " of the table"),
-        (r"des poids tirés au hasard, pas tous égaux", "random weights, not all equal"),
-        (r"des poids tirés avec rng \(même graine, mêmes poids\)",
-         "weights drawn with rng (same seed, same weights)"),
-        (r"des poids qui ne dépendent pas de rng", "weights that do not depend on rng"),
     )
 )  # fmt: skip
 

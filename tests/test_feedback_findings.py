@@ -357,3 +357,28 @@ def test_every_text_exists_in_both_languages_with_the_same_blanks():
     assert PAGE_LABELS["fr"].keys() == PAGE_LABELS["en"].keys()
     for key in PAGE_LABELS["fr"]:
         assert blanks(PAGE_LABELS["fr"][key]) == blanks(PAGE_LABELS["en"][key]), key
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_input_a_student_is_judged_on_is_described_in_words(assignment):
+    """Feedback says on which input in words, in both languages, never as a raw array."""
+    for seed in (None, 5):
+        for check in checks_for(assignment, seed).values():
+            for call in check.calls:
+                assert isinstance(call.about, Translated), (check.id, call.key)
+                assert set(call.about.texts) == {"fr", "en"}
+                assert "tableau" not in call.about.texts["en"] and "<" not in call.about.texts["fr"]
+
+
+def test_a_finding_names_its_input_in_words_in_the_language_asked():
+    from autograder.execution.plan import run_plan
+
+    loaded = code("sgd_batch_size")
+    namespace = dict(vars(loaded.reference))
+    namespace["batch_gradient"] = lambda w, xb, yb: 2 * loaded.reference.batch_gradient(w, xb, yb)
+    answers = run_plan(list(checks_for("sgd_batch_size")["batch_gradient_value"].calls), namespace, {})
+    verdict = judge("sgd_batch_size", "batch_gradient_value", answers)
+    french, english = (finding_parts(verdict.messages, lang) for lang in ("fr", "en"))
+    assert french.input == "un batch de 1 exemple de l'énoncé (x = 1), w = 0.5"
+    assert english.input == "a batch of 1 example of the sheet (x = 1), w = 0.5"
+    assert french.input_in_words and english.input_in_words

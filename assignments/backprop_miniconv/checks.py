@@ -16,6 +16,7 @@ import numpy as np
 from autograder.checks import (
     Check,
     Probe,
+    about,
     agrees_with_finite_differences,
     inline_choices,
     matches_reference,
@@ -24,6 +25,7 @@ from autograder.checks import (
     with_inlined,
 )
 from autograder.execution.plan import Call, Ref, Rng
+from autograder.messages import Translated
 
 Case = tuple[np.ndarray, np.ndarray, float]
 """(W, x, y) for one example."""
@@ -302,11 +304,16 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
     """The checks of Exercice 1 on ``inputs`` (``reference``: the loaded solution, for inputs
     computed from it); ``tag`` prefixes every call key."""
     forward = tuple(
-        Call(f"{tag}forward/{i}", "forward", (W, x)) for i, (W, x, _) in enumerate(inputs.cases)
+        Call(f"{tag}forward/{i}", "forward", (W, x), about=_case_words(W, x))
+        for i, (W, x, _) in enumerate(inputs.cases)
     )
-    loss = tuple(Call(f"{tag}loss/{i}", "loss", pair) for i, pair in enumerate(inputs.losses))
+    loss = tuple(
+        Call(f"{tag}loss/{i}", "loss", (y, y_hat), about=_pair_words(y, y_hat))
+        for i, (y, y_hat) in enumerate(inputs.losses)
+    )
     backward = tuple(
-        Call(f"{tag}backward/{i}", "backward", case) for i, case in enumerate(inputs.cases)
+        Call(f"{tag}backward/{i}", "backward", (W, x, y), about=_case_words(W, x, y))
+        for i, (W, x, y) in enumerate(inputs.cases)
     )
     limits, plateaus, progress = (
         _stop_calls(stops, f"{tag}should_stop/{group}")
@@ -323,11 +330,12 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             (t.X, t.Y, t.W0, t.alpha, Rng(t.seed)),
             {"max_iter": t.max_iter, "tol": 0.0},
             TRAIN_STANDINS,
+            about=_training_words(t),
         )
         for i, t in enumerate(inputs.training)
     )
     own_train = tuple(
-        Call(f"{tag}train/own/{i}", "train", call.args, call.kwargs)
+        Call(f"{tag}train/own/{i}", "train", call.args, call.kwargs, about=call.about)
         for i, call in enumerate(train)
     )
     inlined = tuple(
@@ -358,9 +366,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Check(
             "train_weights",
             (*train, *own_train),
-            training_loop(
-                own_train, train, TRAIN_INLINABLE, "W", (0,), protected={2: "W0"}
-            ),
+            training_loop(own_train, train, TRAIN_INLINABLE, "W", (0,), protected={2: "W0"}),
             (*TRAIN_MISTAKES, "w0_modified_in_place"),
             inlined,
         ),
@@ -376,8 +382,55 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
 
 def _stop_calls(stops: Sequence[Stop], prefix: str) -> tuple[Call, ...]:
     return tuple(
-        Call(f"{prefix}/{stop.name}", "should_stop", (stop.losses, stop.max_iter, stop.tol))
+        Call(
+            f"{prefix}/{stop.name}",
+            "should_stop",
+            (stop.losses, stop.max_iter, stop.tol),
+            about=_losses_words(stop),
+        )
         for stop in stops
+    )
+
+
+def _values(array: np.ndarray) -> str:
+    return "[" + ", ".join(f"{v:.3g}" for v in np.asarray(array, dtype=float)) + "]"
+
+
+def _case_words(W: np.ndarray, x: np.ndarray, y: float | None = None) -> Translated:
+    """One example: its values, and which side of 0 each ReLU input a_k falls."""
+    a1, a2 = W[0] * x[0] + W[1] * x[1], W[0] * x[1] + W[1] * x[2]
+    values = f"W = {_values(W)}, x = {_values(x)}" + ("" if y is None else f", y = {y:.3g}")
+    signs = ", ".join(f"a{k} {'>' if a > 0 else '≤'} 0" for k, a in ((1, a1), (2, a2)))
+    return about(f"{values} ({signs})", f"{values} ({signs})")
+
+
+def _pair_words(y: float, y_hat: float) -> Translated:
+    text = f"y = {y:.3g}, ŷ = {y_hat:.3g}"
+    return about(text, text)
+
+
+def _losses_words(stop: Stop) -> Translated:
+    """The loss sequence given to should_stop, by its shape."""
+    losses, n = stop.losses, len(stop.losses)
+    limits = f"max_iter = {stop.max_iter:g}, tol = {stop.tol:g}"
+    flat = next((k for k in range(n) if len(set(losses[k:])) == 1), n)
+    if n == 0:
+        fr, en = "une liste de pertes vide", "an empty list of losses"
+    elif flat == 0:
+        fr, en = f"{n} pertes toutes égales", f"{n} equal losses"
+    elif flat >= n - 1:
+        fr, en = f"{n} pertes qui baissent à chaque itération", f"{n} losses falling at every step"
+    else:
+        fr = f"{n} pertes qui baissent, puis restent égales sur les {n - flat} dernières"
+        en = f"{n} losses falling, then equal over the last {n - flat}"
+    return about(f"{fr}, {limits}", f"{en}, {limits}")
+
+
+def _training_words(t: Training) -> Translated:
+    settings = f"W0 = {_values(t.W0)}, α = {t.alpha:g}, max_iter = {t.max_iter}, tol = 0"
+    return about(
+        f"{len(t.X)} exemples tirés au hasard, {settings}",
+        f"{len(t.X)} examples drawn at random, {settings}",
     )
 
 
@@ -393,10 +446,18 @@ def _gradient_check(backward: Sequence[Call], tag: str) -> Check:
             for sign, label in ((1, "+"), (-1, "-")):
                 prefix = f"{tag}gradcheck/{case}/{k}{label}"
                 keys[label] = f"{prefix}/loss"
+                shifted = W + sign * STEP * np.eye(4)[k]
                 calls.append(
-                    Call(f"{prefix}/forward", "forward", (W + sign * STEP * np.eye(4)[k], x))
+                    Call(f"{prefix}/forward", "forward", (shifted, x), about=gradient.about)
                 )
-                calls.append(Call(keys[label], "loss", (y, Ref(f"{prefix}/forward", (0,)))))
+                calls.append(
+                    Call(
+                        keys[label],
+                        "loss",
+                        (y, Ref(f"{prefix}/forward", (0,))),
+                        about=gradient.about,
+                    )
+                )
             probes.append(Probe(name, gradient, (k,), keys["+"], keys["-"]))
     judge = agrees_with_finite_differences(probes, STEP, (), "forward + loss")
     return Check("backward_gradcheck", (*calls, *backward), judge)

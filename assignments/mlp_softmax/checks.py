@@ -19,6 +19,7 @@ from autograder.checks import (
     Judge,
     Probe,
     Verdict,
+    about,
     agrees_with_finite_differences,
     call_text,
     fail,
@@ -30,7 +31,7 @@ from autograder.checks import (
 )
 from autograder.compare import RTOL_LOG_GUARD, kind
 from autograder.execution.plan import Call, Ref, Rng
-from autograder.messages import Message
+from autograder.messages import Message, Translated
 
 PARAM_NAMES = ("Wh", "bh", "Wy", "by")
 STEP = 1e-6
@@ -183,7 +184,10 @@ def _init_judge(calls: Sequence[Call]) -> Judge:
                         "wrong_value",
                         {
                             "component": f"{name} (init_params)",
-                            "expected": "des poids tirés au hasard, pas tous égaux",
+                            "expected": about(
+                                "des poids tirés au hasard, pas tous égaux",
+                                "random weights, not all equal",
+                            ),
                             "obtained": str(weights.tolist())[:200],
                             "gap": "-",
                         },
@@ -200,8 +204,14 @@ def _init_judge(calls: Sequence[Call]) -> Judge:
                     "wrong_decision",
                     {
                         "component": "init_params(..., rng)",
-                        "expected": "des poids tirés avec rng (même graine, mêmes poids)",
-                        "obtained": "des poids qui ne dépendent pas de rng",
+                        "expected": about(
+                            "des poids tirés avec rng (même graine, mêmes poids)",
+                            "weights drawn with rng (same seed, same weights)",
+                        ),
+                        "obtained": about(
+                            "des poids qui ne dépendent pas de rng",
+                            "weights that do not depend on rng",
+                        ),
                     },
                 )
             )
@@ -261,25 +271,112 @@ def _reference_cache(
     return reference.forward(params, X, activation)[1]
 
 
+def _examples(n: int, lang: str) -> str:
+    word = {"fr": "exemple", "en": "example"}[lang]
+    return f"{n} {word}{'s' if n > 1 else ''}"
+
+
+def _batch_words(X: np.ndarray, activation: str, *, cache: bool = False) -> Translated:
+    n = len(X)
+    fr = f"un batch de {_examples(n, 'fr')} (X de forme {X.shape}), activation {activation}"
+    en = f"a batch of {_examples(n, 'en')} (X of shape {X.shape}), activation {activation}"
+    if cache:
+        fr += ", avec le cache de la passe avant de référence"
+        en += ", with the cache of the reference forward pass"
+    return about(fr, en)
+
+
+def _logits_words(Z: np.ndarray) -> Translated:
+    shape = f"{Z.shape[0]} × {Z.shape[1]}"
+    largest = float(np.max(np.abs(Z)))
+    if largest >= 500:
+        return about(
+            f"des logits {shape} de l'ordre de ±{largest:.0f}",
+            f"{shape} logits of the order of ±{largest:.0f}",
+        )
+    if np.all(Z[:, :1] == Z):
+        return about(
+            f"des logits {shape} égaux sur chaque ligne", f"{shape} logits equal along each row"
+        )
+    return about(f"des logits {shape} tirés au hasard", f"random {shape} logits")
+
+
+def _probabilities_words(Y_hat: np.ndarray, *, saturated: bool) -> Translated:
+    n = len(Y_hat)
+    if saturated:
+        return about(
+            f"{n} lignes de probabilités ŷ contenant des 0 et des 1, et leurs étiquettes Y",
+            f"{n} rows of probabilities ŷ holding 0s and 1s, and their labels Y",
+        )
+    return about(
+        f"{n} lignes de probabilités ŷ et leurs étiquettes Y",
+        f"{n} rows of probabilities ŷ and their labels Y",
+    )
+
+
+def _training_words(training: tuple, activation: str) -> Translated:
+    _, X, _, lr, batch_size, epochs, _ = training
+    settings = f"lr = {lr:g}, batch_size = {batch_size}, epochs = {epochs}, {activation}"
+    return about(
+        f"{_examples(len(X), 'fr')} tirés au hasard, {settings}",
+        f"{_examples(len(X), 'en')} drawn at random, {settings}",
+    )
+
+
 def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
     """The checks of TP1 on ``inputs`` (``reference``: the loaded solution, for inputs
     computed from it); ``tag`` prefixes every call key."""
     nx, nh, ny, seed, other = inputs.init
+    sizes = about(
+        f"nx = {nx}, nh = {nh}, ny = {ny}, un générateur aléatoire rng",
+        f"nx = {nx}, nh = {nh}, ny = {ny}, a random generator rng",
+    )
     init = tuple(
-        Call(f"{tag}init/{i}", "init_params", (nx, nh, ny, Rng(s)))
+        Call(f"{tag}init/{i}", "init_params", (nx, nh, ny, Rng(s)), about=sizes)
         for i, s in enumerate((seed, seed, other))
     )
-    softmax = tuple(Call(f"{tag}softmax/{i}", "softmax", (Z,)) for i, Z in enumerate(inputs.logits))
+    softmax = tuple(
+        Call(f"{tag}softmax/{i}", "softmax", (Z,), about=_logits_words(Z))
+        for i, Z in enumerate(inputs.logits)
+    )
     large = tuple(
-        Call(f"{tag}softmax/large/{i}", "softmax", (Z,)) for i, Z in enumerate(inputs.large_logits)
+        Call(f"{tag}softmax/large/{i}", "softmax", (Z,), about=_logits_words(Z))
+        for i, Z in enumerate(inputs.large_logits)
     )
     forward = tuple(
-        Call(f"{tag}forward/{a}", "forward", inputs.forward, {"activation": a})
+        Call(
+            f"{tag}forward/{a}",
+            "forward",
+            inputs.forward,
+            {"activation": a},
+            about=_batch_words(inputs.forward[1], a),
+        )
         for a in ("tanh", "relu")
     )
-    loss = (Call(f"{tag}loss_accuracy/values", "loss_accuracy", inputs.probabilities),)
-    saturated = (Call(f"{tag}loss_accuracy/saturated", "loss_accuracy", inputs.saturated),)
-    logits = (Call(f"{tag}grad_logits/values", "grad_logits", inputs.probabilities),)
+    loss = (
+        Call(
+            f"{tag}loss_accuracy/values",
+            "loss_accuracy",
+            inputs.probabilities,
+            about=_probabilities_words(inputs.probabilities[0], saturated=False),
+        ),
+    )
+    saturated = (
+        Call(
+            f"{tag}loss_accuracy/saturated",
+            "loss_accuracy",
+            inputs.saturated,
+            about=_probabilities_words(inputs.saturated[0], saturated=True),
+        ),
+    )
+    logits = (
+        Call(
+            f"{tag}grad_logits/values",
+            "grad_logits",
+            inputs.probabilities,
+            about=_probabilities_words(inputs.probabilities[0], saturated=False),
+        ),
+    )
     params, X, Y = inputs.backward
     backward = tuple(
         Call(
@@ -287,10 +384,21 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             "backward",
             (params, X, Y, _reference_cache(reference, params, X, a)),
             {"activation": a},
+            about=_batch_words(X, a, cache=True),
         )
         for a in ("tanh", "relu")
     )
-    step = (Call(f"{tag}sgd_step/values", "sgd_step", inputs.step),)
+    step = (
+        Call(
+            f"{tag}sgd_step/values",
+            "sgd_step",
+            inputs.step,
+            about=about(
+                f"des paramètres et des gradients tirés au hasard, lr = {inputs.step[2]:g}",
+                f"random parameters and gradients, lr = {inputs.step[2]:g}",
+            ),
+        ),
+    )
     *train_args, train_seed = inputs.training
     train = tuple(
         Call(
@@ -299,11 +407,18 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             (*train_args, Rng(train_seed)),
             {"activation": activation},
             TRAIN_STANDINS,
+            about=_training_words(inputs.training, activation),
         )
         for activation, suffix in (("tanh", ""), ("relu", "/relu"))
     )
     own_train = tuple(
-        Call(c.key.replace("train/standins", "train/own", 1), "train", c.args, c.kwargs)
+        Call(
+            c.key.replace("train/standins", "train/own", 1),
+            "train",
+            c.args,
+            c.kwargs,
+            about=c.about,
+        )
         for c in train
     )
     inlined = tuple(
@@ -320,7 +435,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Check(
             "softmax_large_logits",
             large,
-            matches_reference(large, "SoftMax (logits de l'ordre de 1000)"),
+            matches_reference(large, "SoftMax"),
             ("softmax_overflow", "softmax_wrong_axis"),
         ),
         Check(
@@ -345,7 +460,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             "loss_accuracy_saturated",
             saturated,
             matches_reference(
-                saturated, "(L, acc) quand ŷ contient des 0 et des 1", rtol=RTOL_LOG_GUARD
+                saturated, "(L, acc)", rtol=RTOL_LOG_GUARD
             ),
             ("loss_not_averaged",),
         ),
@@ -368,13 +483,13 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Check(
             "sgd_step_values",
             step,
-            matches_reference(step, "paramètres mis à jour"),
+            matches_reference(step, "sgd_step"),
             ("gradient_ascent",),
         ),
         Check(
             "train_params",
             (*train, *own_train),
-            training_loop(own_train, train, TRAIN_INLINABLE, "paramètres après train", (0,)),
+            training_loop(own_train, train, TRAIN_INLINABLE, "train", (0,)),
             TRAIN_MISTAKES,
             inlined,
         ),
@@ -394,12 +509,24 @@ def _gradient_check(
     params: Params, X: np.ndarray, Y: np.ndarray, reference: ModuleType, tag: str
 ) -> Check:
     """Two entries of each gradient against finite differences of the student's own functions."""
-    own_forward = Call(f"{tag}gradcheck/forward", "forward", (params, X), {"activation": "tanh"})
+    own_forward = Call(
+        f"{tag}gradcheck/forward",
+        "forward",
+        (params, X),
+        {"activation": "tanh"},
+        about=_batch_words(X, "tanh"),
+    )
     gradient = Call(
         f"{tag}gradcheck/backward",
         "backward",
         (params, X, Y, Ref(own_forward.key, (1,))),
         {"activation": "tanh"},
+        about=about(
+            f"un batch de {_examples(len(X), 'fr')}, activation tanh, avec le cache de votre "
+            "propre passe avant",
+            f"a batch of {_examples(len(X), 'en')}, activation tanh, with the cache of your "
+            "own forward pass",
+        ),
     )
     # The same gradient from the reference's cache: right there, it is right, whatever the
     # student's own forward pass puts in its cache.
@@ -408,6 +535,7 @@ def _gradient_check(
         "backward",
         (params, X, Y, _reference_cache(reference, params, X, "tanh")),
         {"activation": "tanh"},
+        about=_batch_words(X, "tanh", cache=True),
     )
     calls, probes = [own_forward, gradient, alternative], []
     for name in PARAM_NAMES:
@@ -419,10 +547,21 @@ def _gradient_check(
                 prefix = f"{tag}gradcheck/{name}{list(index)}{label}"
                 keys[label] = f"{prefix}/loss"
                 calls.append(
-                    Call(f"{prefix}/forward", "forward", (shifted, X), {"activation": "tanh"})
+                    Call(
+                        f"{prefix}/forward",
+                        "forward",
+                        (shifted, X),
+                        {"activation": "tanh"},
+                        about=own_forward.about,
+                    )
                 )
                 calls.append(
-                    Call(keys[label], "loss_accuracy", (Ref(f"{prefix}/forward", (0,)), Y))
+                    Call(
+                        keys[label],
+                        "loss_accuracy",
+                        (Ref(f"{prefix}/forward", (0,)), Y),
+                        about=own_forward.about,
+                    )
                 )
             probes.append(
                 Probe(

@@ -11,8 +11,16 @@ from types import ModuleType
 
 import numpy as np
 
-from autograder.checks import Check, inline_choices, matches_reference, training_loop, with_inlined
+from autograder.checks import (
+    Check,
+    about,
+    inline_choices,
+    matches_reference,
+    training_loop,
+    with_inlined,
+)
 from autograder.execution.plan import Call
+from autograder.messages import Translated
 
 SHEET_X = np.array([1.0, 2.0, 3.0, 4.0])
 SHEET_Y = np.array([2.0, 4.0, 6.0, 8.0])
@@ -101,20 +109,77 @@ EPOCH_MISTAKES = ("gradient_ascent", "leftover_batch_used", "sum_instead_of_mean
 batch_gradient called by the loop is not the loop's mistake: the stand-in route passes it)."""
 
 
+def _data_words(X: np.ndarray, Y: np.ndarray) -> tuple[str, str]:
+    """Which examples, in French and English: the sheet's (some or all), or others."""
+    n = len(X)
+    for start in range(len(SHEET_X)):
+        if (
+            n
+            and np.array_equal(X, SHEET_X[start : start + n])
+            and np.array_equal(Y, SHEET_Y[start : start + n])
+        ):
+            if n == len(SHEET_X):
+                return "les 4 exemples de l'énoncé", "the sheet's 4 examples"
+            values = ", ".join(f"{v:g}" for v in X)
+            return (
+                f"{_examples(n, 'fr')} de l'énoncé (x = {values})",
+                f"{_examples(n, 'en')} of the sheet (x = {values})",
+            )
+    drawn = "tiré au hasard" if n == 1 else "tirés au hasard"
+    return f"{_examples(n, 'fr')} {drawn}", f"{_examples(n, 'en')} drawn at random"
+
+
+def _examples(n: int, lang: str) -> str:
+    word = {"fr": "exemple", "en": "example"}[lang]
+    return f"{n} {word}{'s' if n > 1 else ''}"
+
+
+def _predict_words(w: float, x: float | np.ndarray) -> Translated:
+    if np.ndim(x):
+        return about(
+            f"w = {w:g} et un tableau x de {np.size(x)} valeurs",
+            f"w = {w:g} and an array x of {np.size(x)} values",
+        )
+    return about(f"w = {w:g}, x = {x:g}", f"w = {w:g}, x = {x:g}")
+
+
+def _gradient_words(w: float, X: np.ndarray, Y: np.ndarray) -> Translated:
+    fr, en = _data_words(X, Y)
+    return about(f"un batch de {fr}, w = {w:g}", f"a batch of {en}, w = {w:g}")
+
+
+def _epoch_words(e: Epoch, batch_size: int) -> Translated:
+    fr, en = _data_words(e.X, e.Y)
+    return about(
+        f"une epoch sur {fr}, n_b = {batch_size}, w0 = {e.w0:g}, α = {e.alpha:g}",
+        f"one epoch over {en}, n_b = {batch_size}, w0 = {e.w0:g}, α = {e.alpha:g}",
+    )
+
+
 def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
     """The checks of Exercice 2 on ``inputs`` (``reference``: the loaded solution, for inputs
     computed from it); ``tag`` prefixes every call key."""
     predict = tuple(
-        Call(f"{tag}predict/{i}", "predict", args) for i, args in enumerate(inputs.predict)
+        Call(f"{tag}predict/{i}", "predict", (w, x), about=_predict_words(w, x))
+        for i, (w, x) in enumerate(inputs.predict)
     )
     gradient = tuple(
-        Call(f"{tag}batch_gradient/{i}", "batch_gradient", args)
-        for i, args in enumerate(inputs.gradient)
+        Call(
+            f"{tag}batch_gradient/{i}",
+            "batch_gradient",
+            (w, xb, yb),
+            about=_gradient_words(w, xb, yb),
+        )
+        for i, (w, xb, yb) in enumerate(inputs.gradient)
     )
 
     def epoch(key: str, e: Epoch, batch_size: int, standins=EPOCH_STANDIN) -> Call:
         return Call(
-            f"{tag}{key}", "sgd_epoch", (e.w0, e.X, e.Y, e.alpha, batch_size), standins=standins
+            f"{tag}{key}",
+            "sgd_epoch",
+            (e.w0, e.X, e.Y, e.alpha, batch_size),
+            standins=standins,
+            about=_epoch_words(e, batch_size),
         )
 
     def epoch_check(check_id: str, keys_and_epochs, component: str, mistakes) -> Check:
@@ -141,7 +206,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             epoch_check(
                 f"sgd_epoch_nb{n_b}",
                 [(f"sgd_epoch/{n_b}", inputs.epoch, n_b)],
-                f"(w, nombre de mises à jour) pour n_b = {n_b}",
+                "(w, n_updates)",
                 EPOCH_MISTAKES,
             )
             for n_b in BATCH_SIZES
@@ -149,7 +214,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         epoch_check(
             "sgd_epoch_leftover",
             [(f"sgd_epoch/leftover/{i}", e, n_b) for i, (e, n_b) in enumerate(inputs.leftover)],
-            "(w, nombre de mises à jour) quand n_b ne divise pas N",
+            "(w, n_updates)",
             EPOCH_MISTAKES,
         ),
         # The sheet's table, from the student's sgd_epoch: a wrong batch_gradient costs only
@@ -157,7 +222,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         epoch_check(
             "sheet_table",
             [(f"table/{n_b}", inputs.table, n_b) for n_b in BATCH_SIZES],
-            "(w, nombre de mises à jour) du tableau",
+            "(w, n_updates)",
             ("gradient_ascent", "sum_instead_of_mean"),
         ),
     ]

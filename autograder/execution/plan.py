@@ -58,6 +58,8 @@ class Call:
     args: tuple[Any, ...] = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     standins: Mapping[str, str] = field(default_factory=dict)
+    about: Any = field(default=None, compare=False)
+    """The inputs in words, for feedback (``checks.about``); never sent to the sandbox."""
 
 
 @dataclass(frozen=True)
