@@ -1,7 +1,9 @@
 """Every sentence the grader says to a student, in French (default) and English.
 
-A finding is a ``Message``: a key and its parameters. It is rendered only when shown,
-so results stay language-neutral and the same gradebook serves both languages.
+The sentences live in one catalogue per language, ``locale/fr.yaml`` and
+``locale/en.yaml`` (same keys in both). A finding is a ``Message``: a key and its
+parameters. It is rendered only when shown, so results stay language-neutral and the
+same gradebook serves both languages.
 """
 
 from __future__ import annotations
@@ -9,250 +11,32 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 LANGUAGES = ("fr", "en")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-TEMPLATES: dict[str, dict[str, str]] = {
-    "missing_function": {
-        "fr": "La fonction `{function}` n'est pas définie dans le notebook.",
-        "en": "The function `{function}` is not defined in the notebook.",
-    },
-    "raised": {
-        "fr": "`{call}` a levé une erreur : {error}",
-        "en": "`{call}` raised an error: {error}",
-    },
-    "wrong_kind": {
-        "fr": "{component} : on attendait {expected}, la fonction a renvoyé {obtained}.",
-        "en": "{component}: expected {expected}, the function returned {obtained}.",
-    },
-    "wrong_shape": {
-        "fr": "{component} : forme attendue {expected}, forme obtenue {obtained}.",
-        "en": "{component}: expected shape {expected}, got shape {obtained}.",
-    },
-    "not_finite": {
-        "fr": "{component} contient NaN ou inf : {obtained}.",
-        "en": "{component} contains NaN or inf: {obtained}.",
-    },
-    "wrong_value": {
-        "fr": "{component} est faux : attendu {expected}, obtenu {obtained} (écart {gap}).",
-        "en": "{component} is wrong: expected {expected}, got {obtained} (off by {gap}).",
-    },
-    "on_input": {
-        "fr": "Entrée : {input}.",
-        "en": "Input: {input}.",
-    },
-    "gradcheck": {
-        "fr": (
-            "{component} ne correspond pas aux différences finies centrées de vos propres "
-            "fonctions {functions} : dérivée numérique {expected}, votre gradient {obtained}."
-        ),
-        "en": (
-            "{component} does not match the central finite differences of your own "
-            "{functions}: numerical derivative {expected}, your gradient {obtained}."
-        ),
-    },
-    "gradcheck_flat": {
-        "fr": (
-            "Vos fonctions {functions} donnent une perte qui ne varie pas quand les paramètres "
-            "bougent (différences finies nulles ou noyées dans les erreurs d'arrondi) : elles ne "
-            "peuvent pas confirmer votre gradient, qui diffère de celui attendu."
-        ),
-        "en": (
-            "Your {functions} give a loss that does not change when the parameters move "
-            "(finite differences are zero or lost in rounding error): they cannot confirm "
-            "your gradient, which differs from the expected one."
-        ),
-    },
-    "wrong_decision": {
-        "fr": "{component} devrait renvoyer {expected}, il renvoie {obtained}.",
-        "en": "{component} should return {expected}, it returns {obtained}.",
-    },
-    "input_modified": {
-        "fr": "{component} modifie son argument en place ; il doit le laisser intact.",
-        "en": "{component} modifies its argument in place; it must leave it untouched.",
-    },
-    "wrong_value_float32": {
-        "fr": (
-            "{component} est faux : attendu {expected}, obtenu {obtained} (écart {gap}). Vos "
-            "calculs sont en float32 : leur précision (environ 7 chiffres) explique des écarts "
-            "jusqu'à {tolerance} environ, pas celui-ci : ce n'est pas une erreur d'arrondi."
-        ),
-        "en": (
-            "{component} is wrong: expected {expected}, got {obtained} (off by {gap}). Your "
-            "computations are in float32: their precision (about 7 digits) explains gaps up to "
-            "about {tolerance}, not this one: this is not a rounding error."
-        ),
-    },
-    "wrong_value_precision": {
-        "fr": (
-            "{component} est presque juste : attendu {expected}, obtenu {obtained} (écart "
-            "relatif {relative}, au-delà de la tolérance {tolerance} des calculs en float64). "
-            "Un écart de cet ordre est un problème de précision : un calcul fait en partie en "
-            "float32, une constante arrondie, ou un epsilon trop grand (au-delà de 1e-7) "
-            "ajouté dans un log ou une division."
-        ),
-        "en": (
-            "{component} is almost right: expected {expected}, got {obtained} (relative gap "
-            "{relative}, beyond the {tolerance} tolerance of float64 computations). A gap of "
-            "this size is a precision problem: a computation partly in float32, a rounded "
-            "constant, or too large an epsilon (above 1e-7) added inside a log or a division."
-        ),
-    },
-    "loop_wrong_both_ways": {
-        "fr": (
-            "La boucle reste fausse quand vos fonctions {functions} sont remplacées par des "
-            "fonctions connues (pour ne pas vous compter deux fois une erreur de ces "
-            "fonctions) : l'erreur est dans la boucle elle-même (ordre des étapes, tirages ou "
-            "batchs, mise à jour, valeurs enregistrées…)."
-        ),
-        "en": (
-            "The loop is still wrong when your functions {functions} are replaced by known "
-            "ones (so that a mistake in those is not counted twice): the mistake is in the "
-            "loop itself (order of the steps, draws or batches, update, recorded values…)."
-        ),
-    },
-    "gradcheck_backward": {
-        "fr": (
-            "{component} est faux : votre gradient vaut {obtained}, alors que la dérivée "
-            "numérique (différences finies centrées) de vos propres fonctions {functions}, "
-            "qui sont justes ici, vaut {expected}. L'erreur est dans backward."
-        ),
-        "en": (
-            "{component} is wrong: your gradient is {obtained}, while the numerical "
-            "derivative (central finite differences) of your own {functions}, which are "
-            "right here, is {expected}. The mistake is in backward."
-        ),
-    },
-    "gradcheck_neither": {
-        "fr": (
-            "{component} : votre gradient vaut {obtained}, le gradient attendu {expected}. Il "
-            "ne correspond pas non plus à la dérivée numérique de vos propres fonctions "
-            "{functions} ({numeric}), qui sont elles-mêmes fausses (voir leurs tests) : "
-            "corrigez-les, puis vérifiez que backward en donne le gradient."
-        ),
-        "en": (
-            "{component}: your gradient is {obtained}, the expected gradient {expected}. It "
-            "does not match the numerical derivative of your own {functions} either "
-            "({numeric}), which are wrong themselves (see their tests): fix them, then check "
-            "that backward gives their gradient."
-        ),
-    },
-    "gradcheck_unverifiable": {
-        "fr": (
-            "{component} : votre gradient vaut {obtained}, le gradient attendu {expected}, et "
-            "vos fonctions {functions} ne permettent pas de le vérifier par différences "
-            "finies : {reason}"
-        ),
-        "en": (
-            "{component}: your gradient is {obtained}, the expected gradient {expected}, and "
-            "your {functions} cannot check it by finite differences: {reason}"
-        ),
-    },
-    "gradcheck_float32": {
-        "fr": (
-            "{component} : votre gradient vaut {obtained}, le gradient attendu {expected}. Vos "
-            "calculs de {functions} sont en float32 (ou arrondis à cette précision) : des "
-            "différences finies ne peuvent pas vérifier un gradient à cette précision, seul "
-            "le gradient attendu compte ici."
-        ),
-        "en": (
-            "{component}: your gradient is {obtained}, the expected gradient {expected}. Your "
-            "{functions} compute in float32 (or round to that precision): finite differences "
-            "cannot check a gradient at that precision, only the expected gradient counts here."
-        ),
-    },
-    "misconception": {
-        "fr": "Erreur reconnue ({id}) : {explanation}",
-        "en": "Known mistake ({id}): {explanation}",
-    },
-    "status_graded": {
-        "fr": "Notebook exécuté et corrigé.",
-        "en": "Notebook run and graded.",
-    },
-    "status_graded_with_errors": {
-        "fr": "Notebook corrigé ; {count} cellules ont levé une erreur (la première : cellule {cell}, {error}).",
-        "en": "Notebook graded; {count} cells raised an error (the first: cell {cell}, {error}).",
-    },
-    "status_timeout": {
-        "fr": (
-            "Le notebook a dépassé la limite de temps ({seconds} s de temps réel ou de calcul), "
-            "pendant la cellule {cell} : rien n'a pu être corrigé. Cherchez une boucle infinie."
-        ),
-        "en": (
-            "The notebook went over the time limit ({seconds} s of wall or CPU time) during "
-            "cell {cell}: nothing could be graded. Look for an endless loop."
-        ),
-    },
-    "status_memory": {
-        "fr": "Le notebook a dépassé la limite de mémoire ({megabytes} Mo) ; ce qui a pu être calculé a été corrigé.",
-        "en": "The notebook went over the memory limit ({megabytes} MB); what could be computed was graded.",
-    },
-    "status_error": {
-        "fr": "Le notebook a interrompu sa propre exécution ({exit}) : rien n'a pu être corrigé.",
-        "en": "The notebook stopped its own execution ({exit}): nothing could be graded.",
-    },
-    "status_invalid": {
-        "fr": "Notebook impossible à corriger : {reason}.",
-        "en": "The notebook cannot be graded: {reason}.",
-    },
-    "status_grader_failure": {
-        "fr": "Le bac à sable n'a pas pu exécuter ce notebook, même au second essai ({error}).",
-        "en": "The sandbox could not run this notebook, even on a second try ({error}).",
-    },
-    "status_rejected": {
-        "fr": (
-            "Ce que le notebook a renvoyé au correcteur est invalide (canal de résultats "
-            "modifié, valeurs démesurées…) : rien n'a été corrigé."
-        ),
-        "en": (
-            "What the notebook sent back to the grader is invalid (result channel tampered "
-            "with, oversized values…): nothing was graded."
-        ),
-    },
-    "status_internal_error": {
-        "fr": (
-            "Le correcteur a rencontré une erreur interne sur ce notebook : rien n'a été "
-            "corrigé. L'enseignant en a le détail."
-        ),
-        "en": (
-            "The grader hit an internal error on this notebook: nothing was graded. "
-            "The instructor has the details."
-        ),
-    },
-    "status_no_sandbox": {
-        "fr": (
-            "La machine de correction n'offre aucun bac à sable sûr : le notebook n'a pas été "
-            "exécuté. L'enseignant en a le détail dans le journal du correcteur."
-        ),
-        "en": (
-            "The grading machine offers no safe sandbox: the notebook was not run. The "
-            "instructor has the details in the autograder's log."
-        ),
-    },
-    "status_killed_worker": {
-        "fr": "La correction de ce notebook a fait tomber {tries} machines de calcul : abandonnée.",
-        "en": "Grading this notebook brought down {tries} grading workers: given up.",
-    },
-    "late_penalty": {
-        "fr": "Rendu avec {hours} h de retard : pénalité de {percent} %, note {before} → {after}.",
-        "en": "Submitted {hours} h late: {percent} % penalty, score {before} → {after}.",
-    },
-    "not_run": {
-        "fr": "Non évalué : {reason}",
-        "en": "Not evaluated: {reason}",
-    },
-    "file_reason": {"fr": "{file} : {reason}", "en": "{file}: {reason}"},
-    "a_number": {"fr": "un nombre", "en": "a number"},
-    "a_tuple": {"fr": "un tuple de {n} éléments", "en": "a tuple of {n} items"},
-    "a_dict": {"fr": "un dictionnaire de clés {keys}", "en": "a dict with keys {keys}"},
-    "an_array": {"fr": "un tableau", "en": "an array"},
-    "a_bool": {"fr": "un booléen", "en": "a boolean"},
-    "nothing": {"fr": "None (rien)", "en": "None (nothing)"},
-    "an_object": {"fr": "un objet {type}", "en": "an object of type {type}"},
-}
+
+def _catalogue(lang: str) -> dict[str, dict[str, str]]:
+    path = Path(__file__).with_name("locale") / f"{lang}.yaml"
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+
+
+_CATALOGUES = {lang: _catalogue(lang) for lang in LANGUAGES}
+"""``locale/<lang>.yaml``: every sentence said to a student, one file per language."""
+
+
+def _by_key(section: str) -> dict[str, dict[str, str]]:
+    """One section of the catalogues, as ``{key: {lang: text}}``."""
+    keys = _CATALOGUES[LANGUAGES[0]][section]
+    return {key: {lang: _CATALOGUES[lang][section][key] for lang in LANGUAGES} for key in keys}
+
+
+TEMPLATES = _by_key("messages")
 
 
 @dataclass(frozen=True)
@@ -317,153 +101,15 @@ REVEALS = ("hints", "values")
 """How much a finding shows: ``hints`` says what is wrong and where (component, input);
 ``values`` also gives the expected and obtained values."""
 
-HINTS: dict[str, dict[str, str]] = {
-    "wrong_value": {"fr": "{component} est faux.", "en": "{component} is wrong."},
-    "not_finite": {
-        "fr": "{component} contient NaN ou inf.",
-        "en": "{component} contains NaN or inf.",
-    },
-    "gradcheck": {
-        "fr": (
-            "{component} ne correspond pas aux différences finies centrées de vos propres "
-            "fonctions {functions}."
-        ),
-        "en": (
-            "{component} does not match the central finite differences of your own {functions}."
-        ),
-    },
-    "wrong_decision": {
-        "fr": "{component} ne prend pas la bonne décision.",
-        "en": "{component} makes the wrong decision.",
-    },
-    "wrong_value_float32": {
-        "fr": (
-            "{component} est faux, au-delà de ce qu'explique la précision du float32 de vos "
-            "calculs : ce n'est pas une erreur d'arrondi."
-        ),
-        "en": (
-            "{component} is wrong, beyond what the float32 precision of your computations "
-            "explains: this is not a rounding error."
-        ),
-    },
-    "wrong_value_precision": {
-        "fr": (
-            "{component} est presque juste : l'écart est un problème de précision (calcul en "
-            "partie en float32, constante arrondie, ou epsilon trop grand)."
-        ),
-        "en": (
-            "{component} is almost right: the gap is a precision problem (a computation partly "
-            "in float32, a rounded constant, or too large an epsilon)."
-        ),
-    },
-    "gradcheck_backward": {
-        "fr": (
-            "{component} ne correspond pas à la dérivée numérique de vos propres fonctions "
-            "{functions}, qui sont justes ici : l'erreur est dans backward."
-        ),
-        "en": (
-            "{component} does not match the numerical derivative of your own {functions}, "
-            "which are right here: the mistake is in backward."
-        ),
-    },
-    "gradcheck_neither": {
-        "fr": (
-            "{component} ne correspond ni au gradient attendu ni à la dérivée numérique de vos "
-            "fonctions {functions}, elles-mêmes fausses (voir leurs tests)."
-        ),
-        "en": (
-            "{component} matches neither the expected gradient nor the numerical derivative "
-            "of your {functions}, which are wrong themselves (see their tests)."
-        ),
-    },
-    "gradcheck_unverifiable": {
-        "fr": (
-            "{component} est faux, et vos fonctions {functions} ne permettent pas de le "
-            "vérifier par différences finies : {reason}"
-        ),
-        "en": (
-            "{component} is wrong, and your {functions} cannot check it by finite "
-            "differences: {reason}"
-        ),
-    },
-    "gradcheck_float32": {
-        "fr": (
-            "{component} est faux ; vos calculs de {functions} sont en float32, trop peu "
-            "précis pour le vérifier par différences finies."
-        ),
-        "en": (
-            "{component} is wrong; your {functions} compute in float32, too coarse to check "
-            "it by finite differences."
-        ),
-    },
-}
+HINTS = _by_key("hints")
 
-SINGULAR: dict[str, dict[str, str]] = {
-    "status_graded_with_errors": {
-        "fr": "Notebook corrigé ; une cellule a levé une erreur (cellule {cell}, {error}).",
-        "en": "Notebook graded; one cell raised an error (cell {cell}, {error}).",
-    },
-}
+SINGULAR = _by_key("singular")
 """Forms of the messages whose ``count`` parameter is 1."""
 
-PAGE_LABELS: dict[str, dict[str, str]] = {
-    "fr": {
-        "feedback_title": "Retour de correction", "student": "Étudiant·e", "score": "Note",
-        "questions": "Vos points, question par question", "question": "Question",
-        "points": "Points", "by_hand": "corrigée à la main",
-        "by_hand_pending_list": "Pas encore notées", "comment": "Commentaire du correcteur",
-        "known_mistake": "Erreur reconnue", "all_passed": "Tous les tests cachés sont réussis.",
-        "pending_note": "Les réponses rédigées sont corrigées à la main : leurs points s'ajouteront à la note.",
-        "hints_note": "Ce retour dit ce qui est faux et sur quelle entrée, sans donner les valeurs attendues.",
-        "lost": "{points} en moins", "input": "Entrée",
-        "question_range": "Questions {first} à {last}",
-        "all_values_times": "Toutes vos valeurs valent {factor} fois les valeurs attendues.",
-        "all_values_opposite": "Toutes vos valeurs sont l'opposé des valeurs attendues.",
-        "cell_errors": "Erreurs dans les cellules", "cell": "Cellule",
-        "report_title": "Rapport de classe", "students": "Étudiant·es", "mean": "Moyenne",
-        "median": "Médiane", "max_points": "Barème", "distribution": "Distribution des notes",
-        "success_by_question": "Réussite par question", "full_marks_share": "Points complets",
-        "mistakes": "Erreurs reconnues les plus fréquentes", "mistake": "Erreur",
-        "incidents": "Copies en erreur, hors délai de calcul ou invalides", "status": "Statut",
-        "message": "Message", "none": "Aucune.", "late": "Rendus en retard", "score_axis": "note",
-    },
-    "en": {
-        "feedback_title": "Grading feedback", "student": "Student", "score": "Score",
-        "questions": "Your points, question by question", "question": "Question",
-        "points": "Points", "by_hand": "graded by hand",
-        "by_hand_pending_list": "Not graded yet", "comment": "Grader's comment",
-        "known_mistake": "Known mistake", "all_passed": "Every hidden test passes.",
-        "pending_note": "Written answers are graded by hand: their points will be added to the score.",
-        "hints_note": "This feedback says what is wrong and on which input, without the expected values.",
-        "lost": "{points} lost", "input": "Input",
-        "question_range": "Questions {first} to {last}",
-        "all_values_times": "All your values are {factor} times the expected ones.",
-        "all_values_opposite": "All your values are the opposite of the expected ones.",
-        "cell_errors": "Errors in cells", "cell": "Cell",
-        "report_title": "Class report", "students": "Students", "mean": "Mean",
-        "median": "Median", "max_points": "Maximum", "distribution": "Score distribution",
-        "success_by_question": "Success per question", "full_marks_share": "Full marks",
-        "mistakes": "Most frequent named mistakes", "mistake": "Mistake",
-        "incidents": "Submissions that errored, timed out or were invalid", "status": "Status",
-        "message": "Message", "none": "None.", "late": "Late submissions", "score_axis": "score",
-    },
-}  # fmt: skip
+PAGE_LABELS = {lang: _CATALOGUES[lang]["pages"] for lang in LANGUAGES}
+"""Every label of the feedback pages and the class report, by language."""
 
-DIFFERENCES: dict[str, dict[str, str]] = {
-    "differ_many": {
-        "fr": "{component} est faux : {count} valeurs sur {size} diffèrent (écart maximal {gap}).",
-        "en": "{component} is wrong: {count} of its {size} values differ (largest gap {gap}).",
-    },
-    "differ_one": {
-        "fr": "{component} est faux : 1 valeur sur {size} diffère (écart {gap}).",
-        "en": "{component} is wrong: 1 of its {size} values differs (off by {gap}).",
-    },
-    "differ_at": {
-        "fr": "{where} : attendu {expected}, obtenu {obtained}",
-        "en": "{where}: expected {expected}, got {obtained}",
-    },
-    "differ_more": {"fr": "et {count} autres", "en": "and {count} more"},
-}
+DIFFERENCES = _by_key("differences")
 """A wrong array shown by what differs: how many values, then the largest gaps."""
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from autograder import messages as messages_module
 from autograder.assignment import load_assignment
 from autograder.execution.plan import Answer
 from autograder.feedback import (
@@ -382,3 +384,21 @@ def test_a_finding_names_its_input_in_words_in_the_language_asked():
     assert french.input == "un batch de 1 exemple de l'énoncé (x = 1), w = 0.5"
     assert english.input == "a batch of 1 example of the sheet (x = 1), w = 0.5"
     assert french.input_in_words and english.input_in_words
+
+
+def test_the_language_catalogues_have_the_same_keys_and_placeholders():
+    """One catalogue per language (``autograder/locale``): a key or a ``{field}`` missing
+    from one language would show a student a raw key or raise when rendered."""
+    import yaml
+
+    folder = Path(messages_module.__file__).with_name("locale")
+    french, english = (
+        yaml.safe_load((folder / f"{lang}.yaml").read_text(encoding="utf-8")) for lang in ("fr", "en")
+    )
+    assert french.keys() == english.keys()
+    for section in french:
+        assert french[section].keys() == english[section].keys(), section
+        for key, text in french[section].items():
+            assert set(_PLACEHOLDER.findall(text)) == set(
+                _PLACEHOLDER.findall(english[section][key])
+            ), (section, key)
