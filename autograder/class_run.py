@@ -69,7 +69,12 @@ def grade_class(
     (out / "results").mkdir(parents=True, exist_ok=True)
     for stored in gradebook.update_intake(name, grader.autograder_hash, found):
         _write_json(result_path(out, stored["student_id"]), stored)  # new times, groups...
-    record = {"assignment": name, "gradebook": gradebook_url, "lang": settings.lang}
+    record = {
+        "assignment": name,
+        "gradebook": gradebook_url,
+        "lang": settings.lang,
+        "limits": asdict(settings.limits),
+    }
     (out / GRADED_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
     run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(grader.settings))
     if on_start:

@@ -118,6 +118,14 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _graded_lang(args: argparse.Namespace) -> str:
+    """``--lang``, else the language the folder was graded in, else French."""
+    from .gradebook import graded_settings
+
+    recorded = graded_settings(args.graded).get("lang")
+    return args.lang or (recorded if recorded in LANGUAGES else "fr")
+
+
 def _export(args: argparse.Namespace) -> int:
     from .lms_export import export
 
@@ -130,7 +138,7 @@ def _export(args: argparse.Namespace) -> int:
         lms_id=args.lms_id,
         missing="zero" if args.missing_as_zero else "blank" if args.blank_missing else "keep",
         scale_to=args.scale_to,
-        lang=args.lang,
+        lang=_graded_lang(args),
     )
     for line in report.lines():
         print(line, file=sys.stderr)
@@ -141,11 +149,12 @@ def _export(args: argparse.Namespace) -> int:
 def _pages(args: argparse.Namespace) -> int:
     from .pages import write_feedback, write_report
 
+    lang = _graded_lang(args)
     if args.command == "feedback":
-        written = write_feedback(args.graded, args.lang, args.reveal)
+        written = write_feedback(args.graded, lang, args.reveal)
         print(f"{len(written)} feedback page(s) in {args.graded / 'feedback'}")
     else:
-        print(f"report: {write_report(args.graded, args.lang)}")
+        print(f"report: {write_report(args.graded, lang)}")
     return 0
 
 
@@ -297,14 +306,15 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--scale-to", type=_positive(float),
                          help="grades out of this many points (default: the item's maximum "
                               "in the LMS file, else the grader's points)")  # fmt: skip
-    command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback texts' language")
+    command.add_argument("--lang", choices=LANGUAGES,
+                         help="feedback texts' language (default: the grading's)")  # fmt: skip
     command.set_defaults(run=_export)
 
     for name, text in (("feedback", "one HTML and Markdown feedback page per student"),
                        ("report", "the class report (HTML with plots) for the instructor")):  # fmt: skip
         command = commands.add_parser(name, help=text)
         command.add_argument("--graded", type=Path, required=True, help="a grading --out folder")
-        command.add_argument("--lang", choices=LANGUAGES, default="fr")
+        command.add_argument("--lang", choices=LANGUAGES, help="default: the grading's language")
         if name == "feedback":
             command.add_argument("--reveal", choices=("hints", "values"),
                                  help="what failed checks show (default: the assignment's "

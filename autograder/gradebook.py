@@ -152,10 +152,7 @@ class Gradebook:
     def of_graded(cls, folder: Path) -> Gradebook:
         """The gradebook of an already graded folder, for the commands that read it: the
         one named in its ``graded.json`` (``grade --gradebook URL``), else its SQLite file."""
-        try:
-            url = json.loads((folder / GRADED_RECORD).read_text(encoding="utf-8"))["gradebook"]
-        except (OSError, ValueError, KeyError, TypeError):
-            url = None
+        url = graded_settings(folder).get("gradebook")
         if isinstance(url, str):
             return cls(url)
         if not (folder / "gradebook.sqlite").is_file():
@@ -432,6 +429,16 @@ def _loaded(stored: Any) -> Any:
         return json.loads(stored)
     except (TypeError, ValueError, RecursionError):
         return {}
+
+
+def graded_settings(folder: Path) -> dict[str, Any]:
+    """What a class run recorded in ``folder`` (``graded.json``: the assignment, gradebook
+    URL, language and limits), so later commands need no repetition; {} if nothing."""
+    try:
+        record = json.loads((folder / GRADED_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def open_gradebook(where: str | Path) -> Gradebook:

@@ -55,7 +55,7 @@ def _parser_running(function):
     return parser
 
 
-def test_later_commands_find_a_gradebook_given_by_url(tmp_path, project):
+def test_later_commands_find_the_gradebook_and_language_of_the_grading(tmp_path, project):
     import nbformat
 
     from .conftest import correct_notebook
@@ -66,13 +66,16 @@ def test_later_commands_find_a_gradebook_given_by_url(tmp_path, project):
     url = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
     out = tmp_path / "out"
     grade = [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(submissions),
-             "--out", str(out), "--gradebook", url, "--workers", "1"]  # fmt: skip
+             "--out", str(out), "--gradebook", url, "--workers", "1", "--lang", "en"]  # fmt: skip
     assert subprocess.run(grade, capture_output=True).returncode == 0
     assert not (out / "gradebook.sqlite").exists()
-    report = [sys.executable, "-m", "autograder", "report", "--graded", str(out)]
-    finished = subprocess.run(report, capture_output=True, text=True)
-    assert finished.returncode == 0, finished.stderr
-    assert (out / "report.html").exists()
+    for command in ("report", "feedback"):
+        later = [sys.executable, "-m", "autograder", command, "--graded", str(out)]
+        finished = subprocess.run(later, capture_output=True, text=True)
+        assert finished.returncode == 0, finished.stderr
+    # the language of the grading, with no --lang repeated
+    assert "Class report" in (out / "report.html").read_text()
+    assert "Grading feedback" in (out / "feedback" / "ana.html").read_text()
 
 
 def test_a_limit_of_zero_is_refused(tmp_path):
