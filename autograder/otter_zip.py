@@ -33,6 +33,7 @@ from .otter_run import ENGINE_FOLDER, PLUGIN
 
 ENGINE_ENTRY_POINTS = ("otter_engine.py", "otter_run.py")
 ALWAYS_PACKAGED = ("execution",)  # the sandbox starts its runner from it by name
+ENGINE_DATA = ("locale/*.yaml",)  # the sentences of the feedback, read by messages.py
 ASSIGNMENT_FILES = ("checks.py", "mistakes.py", "standins.py", "feedback.yaml")
 """What the engine needs of the assignment's folder, besides its master (not the sample
 mistakes of the demo class)."""
@@ -114,6 +115,8 @@ def engine_files(name: str, root: Path) -> list[tuple[str, Path]]:
             if found not in wanted:
                 wanted.add(found)
                 queue.append(found)
+    for pattern in ENGINE_DATA:
+        wanted |= set(package_dir.glob(pattern))
     for path in list(wanted):
         for parent in path.relative_to(package_dir).parents:
             init = package_dir / parent / "__init__.py"
