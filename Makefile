@@ -17,7 +17,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/end_to_end.py
 	$(BIN)/python benchmarks/executors.py
 
 setup: $(VENV)/.installed system-packages

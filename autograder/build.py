@@ -49,7 +49,7 @@ def build(name: str, project: Project | None = None, *, check: bool = False) -> 
     load_assignment(name, project.root)  # fails early, naming the cell, on a broken master
     with tempfile.TemporaryDirectory(prefix=f"dlgrade-build-{name}-") as tmp:
         result = otter_assigned(name, project, Path(tmp))
-        template_text = canonical(result / "student" / f"{name}.ipynb")
+        template_text = with_contract(canonical(result / "student" / f"{name}.ipynb"), name, project)
         leaks = find_leaks(template_text, name, project)
         if leaks:
             raise BuildError(
@@ -165,6 +165,17 @@ def _course_variable(folder: Path):
             del os.environ[COURSE_VARIABLE]
         else:
             os.environ[COURSE_VARIABLE] = before
+
+
+def with_contract(template_text: str, name: str, project: Project) -> str:
+    """The template, naming in its metadata the functions the hidden checks call: what
+    ``dlgrade validate`` checks on a student's machine, where no check is installed."""
+    from .judging import plan_for
+
+    notebook = nbformat.reads(template_text, as_version=4)
+    functions = sorted({call.function for call in plan_for(name, root=project.root)})
+    notebook.metadata["dlgrade"] = {"assignment": name, "functions": functions}
+    return nbformat.writes(notebook) + "\n"
 
 
 def canonical(path: Path) -> str:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .assignment import Project
+from .course import Project
+from .errors import MissingExtra
 from .grader import Grader, Settings
 from .messages import Message
 from .results import SubmissionResult
@@ -81,9 +82,11 @@ def _outcome(grader: Grader, future: Any, submission: Submission) -> SubmissionR
     try:
         return future.result()
     except Exception:
-        return grader.failed(
-            submission, Message("status_internal_error"), incident=traceback.format_exc()
-        )
+        return _internal_error(grader, submission, traceback.format_exc())
+
+
+def _internal_error(grader: Grader, submission: Submission, incident: str) -> SubmissionResult:
+    return grader.failed(submission, Message("status_internal_error"), incident=incident)
 
 
 @dataclass(frozen=True)
@@ -130,13 +133,41 @@ def grade_remotely(job: RemoteJob) -> SubmissionResult:
     return grader.grade(job.submission, sandboxes[limits_key])
 
 
-class DaskExecutor:
-    """Each submission is one Dask task; without a scheduler address, a local cluster.
+@dataclass(frozen=True)
+class Raised:
+    """What a batch returns for a job whose task raised: the traceback, for the instructor."""
 
-    When a worker dies, Dask fails the tasks it was running (the scheduler allows no
-    silent retry), and this executor submits them again, up to ``max_tries`` attempts
-    per submission. A task caught in another's crash is simply graded again; a
-    submission whose task brings down ``max_tries`` workers is marked ``error``.
+    incident: str
+
+
+def grade_batch(
+    task: Callable[[RemoteJob], SubmissionResult], jobs: list[RemoteJob]
+) -> list[SubmissionResult | Raised]:
+    """The Dask task: several submissions one after the other, so that Dask's cost per task
+    (scheduling, messages) is paid once per batch. A job that raises fails alone."""
+    results: list[SubmissionResult | Raised] = []
+    for job in jobs:
+        try:
+            results.append(task(job))
+        except Exception:
+            results.append(Raised(traceback.format_exc()))
+    return results
+
+
+MAX_BATCH = 16
+"""Submissions per Dask task at most: a lost worker costs at most this many regradings."""
+
+
+class DaskExecutor:
+    """Submissions go to Dask in batches, one task each; without a scheduler address, a
+    local cluster.
+
+    A task grades ``batch_size`` submissions (by default, enough tasks for four per
+    worker, at most ``MAX_BATCH`` submissions each). When a worker dies, Dask fails the
+    tasks it was running (the scheduler allows no silent retry). A lost batch is split:
+    each of its submissions is submitted again alone, and that loss does not count against
+    it. A submission alone in its task is tried up to ``max_tries`` times; one whose task
+    brings down ``max_tries`` workers is marked ``error``.
     """
 
     def __init__(
@@ -146,68 +177,102 @@ class DaskExecutor:
         max_tries: int = 3,
         task: Callable[[RemoteJob], SubmissionResult] = grade_remotely,
         project_root: str | None = None,
+        batch_size: int | None = None,
     ):
         self.scheduler = scheduler
         self.max_tries = max_tries
         self.task = task
         self.project_root = project_root
+        self.batch_size = batch_size
 
     def grade(self, grader: Grader, submissions: list[Submission]) -> Iterator[SubmissionResult]:
-        import dask
-        from distributed import Client, KilledWorker, LocalCluster, as_completed
+        try:
+            import dask
+            from distributed import Client, KilledWorker, LocalCluster, as_completed
+        except ImportError:
+            raise MissingExtra("dask", "the Dask executor") from None
 
         scheduler_config = {
             "distributed.scheduler.allowed-failures": 0,
             "distributed.scheduler.worker-saturation": 1.0,
         }
+        workers = max(1, grader.settings.workers)
         with dask.config.set(scheduler_config):
             if self.scheduler:
                 client, cluster = Client(self.scheduler), None
             else:
                 cluster = LocalCluster(
-                    n_workers=grader.settings.workers, threads_per_worker=1, dashboard_address=None
+                    n_workers=workers, threads_per_worker=1, dashboard_address=None
                 )
                 client = Client(cluster)
         root = self.project_root or (None if self.scheduler else str(grader.project.root))
-        attempts: dict[object, tuple[Submission, int]] = {}
+        attempts: dict[object, tuple[list[Submission], int]] = {}
         keys = itertools.count()
+        futures = as_completed()
 
-        def submit(submission: Submission, attempt: int):
-            job = RemoteJob(
-                grader.assignment.name,
-                grader.settings,
-                grader.autograder_hash,
-                submission.loaded(),  # the bytes travel: workers do not share the files
-                root,
-            )
-            key = f"grade-{job.assignment}-{submission.sha256[:16]}-{next(keys)}"
-            future = client.submit(self.task, job, key=key, pure=False)
-            attempts[future] = (submission, attempt)
-            return future
+        def submit(batch: list[Submission], attempt: int) -> None:
+            jobs = [
+                RemoteJob(
+                    grader.assignment.name,
+                    grader.settings,
+                    grader.autograder_hash,
+                    submission.loaded(),  # the bytes travel: workers do not share the files
+                    root,
+                )
+                for submission in batch
+            ]
+            key = f"grade-{grader.assignment.name}-{batch[0].sha256[:16]}-{next(keys)}"
+            future = client.submit(grade_batch, self.task, jobs, key=key, pure=False)
+            attempts[future] = (batch, attempt)
+            futures.add(future)
 
-        # A bounded window of tasks in flight: the coordinator never holds the whole
+        # A bounded window of submissions in flight: the coordinator never holds the whole
         # class's notebooks, whatever its size.
-        pending = iter(submissions)
-        window = 4 * max(1, grader.settings.workers)
+        size = self.batch_size or max(1, min(MAX_BATCH, len(submissions) // (4 * workers)))
+        remaining = iter(submissions)
+        pending = iter(lambda: list(itertools.islice(remaining, size)), [])
+
+        def top_up() -> None:
+            while sum(len(batch) for batch, _ in attempts.values()) < 2 * workers * size:
+                batch = next(pending, None)
+                if batch is None:
+                    return
+                submit(batch, 1)
+
         try:
-            futures = as_completed()
-            for submission in itertools.islice(pending, window):
-                futures.add(submit(submission, 1))
+            top_up()
             for future in futures:
-                submission, attempt = attempts.pop(future)
-                if future.status == "error" and isinstance(future.exception(), KilledWorker):
-                    if attempt < self.max_tries:
-                        futures.add(submit(submission, attempt + 1))
-                        continue
+                batch, attempt = attempts.pop(future)
+                lost = future.status == "error" and isinstance(future.exception(), KilledWorker)
+                if lost and len(batch) > 1:
+                    for submission in batch:
+                        submit([submission], attempt)
+                elif lost and attempt < self.max_tries:
+                    submit(batch, attempt + 1)
+                elif lost:
                     message = Message("status_killed_worker", {"tries": self.max_tries})
-                    yield grader.failed(submission, message)
+                    yield grader.failed(batch[0], message)
                 else:
-                    yield _outcome(grader, future, submission)
-                following = next(pending, None)
-                if following is not None:
-                    futures.add(submit(following, 1))
+                    yield from _batch_outcome(grader, future, batch)
+                top_up()
         finally:
             client.cancel([f for f in attempts if not f.done()])
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def _batch_outcome(
+    grader: Grader, future: Any, batch: list[Submission]
+) -> Iterator[SubmissionResult]:
+    """A finished batch's results; a job that raised becomes that submission's ``error``."""
+    try:
+        results = future.result()
+    except Exception:
+        results = [Raised(traceback.format_exc())] * len(batch)
+    for submission, result in zip(batch, results, strict=True):
+        yield (
+            result
+            if isinstance(result, SubmissionResult)
+            else _internal_error(grader, submission, result.incident)
+        )

@@ -4,6 +4,10 @@ Both run the notebook in the same sandbox as the grader. ``validate`` says wheth
 runs from top to bottom, defines every function of the contract and belongs to the
 right assignment. ``check`` runs the public tests (the ones ``grader.check`` runs) and
 reports them in French or English.
+
+A student waits for these commands, so this module imports only what they run: not the
+master notebooks' reader (nbformat, YAML), and the checks only when ``validate`` has to
+read the contract from them.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assignment import AssignmentError
-from .checks import plan_for
 from .execution.plan import Call, answers_from_json, plan_to_json
 from .notebook import parse
 from .sandbox import Limits, Sandbox
@@ -62,9 +64,11 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
     metadata_name = _assignment_named_in(content)
     assignment = assignment or metadata_name
     if not assignment:
+        from .course import AssignmentError
+
         raise AssignmentError(f"{notebook}: the notebook names no assignment; pass --assignment")
     cells = parse(content, assignment)  # raises InvalidNotebook for another assignment
-    functions = sorted({call.function for call in plan_for(assignment)})
+    functions = _contract_functions(content, assignment, notebook)
     # Calling each function with no argument tells "not defined" from "defined" without
     # running its body (every contract function has required arguments).
     plan = [Call(f"defined/{name}", name) for name in functions]
@@ -90,6 +94,27 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
     report.ok = report.ok and not errors and not missing
     report.lines.append(t["ready"] if report.ok else t["not_ready"])
     return report
+
+
+def _contract_functions(content: bytes, assignment: str, notebook: Path) -> list[str]:
+    """The functions the assignment asks for: listed in the template's metadata by ``dlgrade
+    build``; else, for an older template, read from the course's checks if there is one."""
+    try:
+        listed = json.loads(content)["metadata"]["dlgrade"]["functions"]
+    except (ValueError, KeyError, TypeError):
+        listed = None
+    if isinstance(listed, list) and listed and all(isinstance(f, str) for f in listed):
+        return sorted(listed)
+    from .course import AssignmentError
+    from .judging import plan_for
+
+    try:
+        return sorted({call.function for call in plan_for(assignment)})
+    except AssignmentError:
+        raise AssignmentError(
+            f"{notebook}: the notebook does not list the functions of {assignment!r}; "
+            "start again from the template of the assignment"
+        ) from None
 
 
 def _assignment_named_in(content: bytes) -> str | None:

@@ -1,11 +1,16 @@
-"""Whole-class throughput of the executors: local, and Dask on local clusters of 1 and 2 workers.
+"""Cost of one more submission with each executor, and Dask's overhead per task, in one run.
 
-Usage: python benchmarks/executors.py [--submissions N]
+Usage: python benchmarks/executors.py [--submissions N] [--assignment NAME] [--workers W]
 
-Grades the same generated class (all three assignments, N submissions in all, default
-1,000) end to end with `grade_class` (gradebook, grades.csv and results/ included),
-once per executor, and prints submissions per second and the scaling from 1 to 2 Dask
-workers. Each configuration starts from an empty output folder.
+Each configuration grades the same class (the sample mix of one assignment, repeated)
+end to end with `grade_class` (gradebook, grades.csv and results/ included) twice, from
+empty output folders: N/5 and N submissions. The difference of the two times over the
+difference of the sizes is the cost of one more submission, free of start-up (cluster,
+workers, graders, reference answers), which is the rest. Dask's overhead per submission is
+its marginal cost minus the local executor's: with one submission per task (as before
+batching) and with batches of ``MAX_BATCH`` (the default size for a class of 64
+submissions per worker or more; a fixed size keeps both class sizes comparable). Dask
+on one worker gives its scaling.
 """
 
 from __future__ import annotations
@@ -19,47 +24,55 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import ASSIGNMENTS, generate_class
+from common import class_folder, sample_mixes
 
-from autograder.assignment import Project
 from autograder.class_run import grade_class
-from autograder.executors import DaskExecutor, LocalExecutor
+from autograder.course import Project
+from autograder.executors import MAX_BATCH, DaskExecutor, Executor, LocalExecutor
 from autograder.grader import Settings
 
 
-def grade_all(folders: dict[str, Path], out: Path, workers: int, executor) -> tuple[float, int]:
+def seconds(name: str, submissions: Path, out: Path, workers: int, executor: Executor) -> float:
     started = time.perf_counter()
-    count = 0
-    for name in ASSIGNMENTS:
-        run = grade_class(name, [folders[name]], out / name, Settings(workers=workers),
-                          executor=executor)  # fmt: skip
-        count += len(run.graded)
-    return time.perf_counter() - started, count
+    grade_class(name, [submissions], out, Settings(workers=workers), executor=executor)
+    return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--submissions", type=int, default=1000)
+    parser.add_argument("--submissions", type=int, default=600)
+    parser.add_argument("--assignment", default="mlp_softmax")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    cores = os.cpu_count() or 1
+    name, workers = args.assignment, args.workers
+    sizes = (args.submissions // 5, args.submissions)
+    configurations = [
+        ("local executor", workers, LocalExecutor),
+        ("dask, 1 per task", workers, lambda: DaskExecutor(batch_size=1)),
+        ("dask, batched", workers, lambda: DaskExecutor(batch_size=MAX_BATCH)),
+        ("dask, batched, 1 worker", 1, lambda: DaskExecutor(batch_size=MAX_BATCH)),
+    ]
+    marginal, startup = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        folders = generate_class(Path(tmp) / "class", args.submissions, Project.default())
-        configurations = [
-            ("local executor", cores, LocalExecutor()),
-            ("dask, 1 worker", 1, DaskExecutor()),
-            ("dask, 2 workers", 2, DaskExecutor()),
-        ]
-        rates = {}
-        for label, workers, executor in configurations:
-            seconds, count = grade_all(
-                folders, Path(tmp) / label.replace(" ", "_"), workers, executor
+        folder = Path(tmp)
+        mix = sample_mixes(folder / "mix", Project.default(), 0)[name]
+        classes = {size: class_folder(mix, size, folder / f"class-{size}") for size in sizes}
+        for label, count, executor in configurations:
+            small, large = (
+                seconds(name, classes[size], folder / f"{label}-{size}", count, executor())
+                for size in sizes
             )
-            rates[label] = count / seconds
-            print(
-                f"{label:16s}: {count} submissions in {seconds:5.1f} s = {rates[label]:5.1f} submissions/s"
-            )
-    print(f"machine: {cores} cores")
-    print(f"dask scaling 1 -> 2 workers: {rates['dask, 2 workers'] / rates['dask, 1 worker']:.2f}x")
+            marginal[label] = (large - small) / (sizes[1] - sizes[0])
+            startup[label] = small - sizes[0] * marginal[label]
+    local = marginal["local executor"]
+    print(f"machine: {os.cpu_count()} cores; {name}, {sizes[0]} and {sizes[1]} submissions")
+    print(f"{'configuration':24s} {'start-up s':>10} {'ms/submission':>13} {'overhead ms':>11}")
+    for label, _, _ in configurations:
+        overhead = "" if label.endswith("1 worker") else f"{(marginal[label] - local) * 1e3:11.1f}"
+        print(f"{label:24s} {startup[label]:10.1f} {marginal[label] * 1e3:13.1f} {overhead:>11}")
+    scaling = marginal["dask, batched, 1 worker"] / marginal["dask, batched"]
+    print(f"dask scaling 1 -> {workers} workers: {scaling:.2f}x; overhead: Dask minus local, "
+          "per submission, with the same workers")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,0 +1,599 @@
+"""What an instructor does: accounts from the roster, the class at a glance, settings, late
+policy, hand grading, release, LMS exports, grading runs on an LMS archive.
+
+Every page here requires the instructor role. Grading, hand grades, late policy and
+exports are the library's own functions; this module gathers forms and shows results.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+import threading
+import traceback
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import nbformat
+from starlette.background import BackgroundTask
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..assignment import Question, load_assignment
+from ..class_run import grade_class, grade_table
+from ..errors import DlgradeError
+from ..feedback import mistake, status_text
+from ..final_grade import class_grades
+from ..late import LatePolicy, LateTimesError, load_policy
+from ..lms_export import LMS, ROSTER_COLUMNS, export, read_roster
+from ..manual import answer_in, collect_answers, hand_grades, manual_question
+from ..submissions import Intake, clean_student_id
+from .auth import requires
+from .render import language, page, text
+from .security import checked_form, new_token
+from .store import AssignmentSettings, now
+from .student import assignment_name, feedback_page_context, titles
+from .worker import attempt_of
+
+ARCHIVES = "archives"
+
+
+@requires("instructor")
+def dashboard(request: Request) -> Response:
+    state = request.app.state
+    counts = state.store.queue_counts()
+    rows = [
+        {
+            "name": name,
+            "title": titles(request, name)[0],
+            "settings": state.store.settings(name),
+            "graded": len(state.gradebook.latest(name)),
+        }
+        for name in state.config.project.names()
+    ]
+    return page(
+        request,
+        "instructor.html.j2",
+        rows=rows,
+        queued=counts.get("queued", 0),
+        running=counts.get("running", 0),
+    )
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+@requires("instructor")
+def students(request: Request) -> Response:
+    return students_page(request)
+
+
+def students_page(
+    request: Request, links: list[tuple[str, str]] | None = None, message: str = "", error: str = ""
+) -> Response:
+    return page(
+        request,
+        "students.html.j2",
+        400 if error else 200,
+        students=request.app.state.store.students(),
+        links=links or [],
+        message=message,
+        error=error,
+        days=request.app.state.config.link_days,
+    )
+
+
+@requires("instructor")
+async def import_roster(request: Request) -> Response:
+    """Create or update one student account per roster row (the roster of the exports)."""
+    form = await checked_form(request)
+    upload = form.get("roster")
+    content = await upload.read() if hasattr(upload, "read") else b""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "roster.csv"
+        path.write_bytes(content)
+        try:
+            roster = read_roster(path)
+        except DlgradeError as error:
+            message = str(error).replace(str(path), getattr(upload, "filename", "roster.csv"))
+            return students_page(request, error=message)
+    store = request.app.state.store
+    count = 0
+    for row in roster.to_dict("records"):
+        login = clean_student_id(row["student_id"])
+        if login is None:
+            continue
+        name = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
+        store.add_user(
+            login,
+            "student",
+            name or login,
+            row["email"],
+            {column: row[column] for column in ROSTER_COLUMNS},
+        )
+        count += 1
+    return students_page(request, message=text(request, "imported", n=count))
+
+
+def make_link(request: Request, user_id: int) -> str:
+    """A new one-time sign-in link for an account (shown once, stored hashed)."""
+    token = new_token()
+    days = request.app.state.config.link_days
+    request.app.state.store.add_login_link(user_id, token, timedelta(days=days))
+    return f"{str(request.base_url).rstrip('/')}/link/{token}"
+
+
+@requires("instructor")
+async def links(request: Request) -> Response:
+    """One-time links for one student (``user``) or for every student without a password."""
+    form = await checked_form(request)
+    everyone = request.app.state.store.students()
+    wanted = str(form.get("user", ""))
+    chosen = (
+        [s for s in everyone if str(s.id) == wanted]
+        if wanted
+        else [s for s in everyone if not s.password_hash]
+    )
+    made = [(s.login, make_link(request, s.id)) for s in chosen]
+    return students_page(request, links=made)
+
+
+# --- the class ------------------------------------------------------------------------
+
+
+def class_view(request: Request, name: str) -> dict:
+    """The class at a glance: one row per student (questions, total after the late
+    penalty, status), success per question, frequent named mistakes, incidents."""
+    state = request.app.state
+    lang = language(request)
+    assignment = load_assignment(name, state.config.project.root)
+    results = {r["student_id"]: r for r in state.gradebook.latest_results(name)}
+    warning = ""
+    try:
+        graded = class_grades(state.gradebook, name, load_policy(state.config.graded(name)))
+    except LateTimesError as error:  # times from an LMS archive's file dates: no penalty
+        warning = str(error)
+        graded = class_grades(state.gradebook, name, None)
+    table = grade_table(state.gradebook, assignment, graded.policy)
+    questions = [
+        c
+        for c in table.columns
+        if c not in ("student_id", "assignment", "late_penalty", "score", "max_score", "status")
+    ]
+    maxima = {q.name: q.points for q in assignment.questions}
+    names = {u.login: u.name for u in state.store.students()}
+    rows = []
+    for record in table.to_dict("records"):
+        note = graded.grades[record["student_id"]].late_note(lang)
+        rows.append(
+            {
+                "student": record["student_id"],
+                "name": names.get(record["student_id"])
+                or results[record["student_id"]].get("student_name")
+                or "",
+                "scores": [record[q] for q in questions],
+                "total": record["score"],
+                "max": record["max_score"],
+                "status": record["status"],
+                "late": note,
+            }
+        )
+    success = [
+        (
+            q,
+            sum(1 for r in table[q] if r == r and r >= maxima.get(q, 0)) / len(table)
+            if len(table)
+            else 0.0,
+        )
+        for q in questions
+    ]
+    counted = Counter(
+        m for r in results.values() for m in {t["misconception"] for t in r["tests"]} if m
+    )
+    mistakes = [(mistake(m, name, lang).title, count) for m, count in counted.most_common(10)]
+    incidents = [
+        {
+            "student": r["student_id"],
+            "status": r["status"],
+            "text": status_text(r, lang),
+            "incident": r.get("incident") or "",
+        }
+        for r in results.values()
+        if r["status"] != "graded"
+    ]
+    return {
+        "questions": questions,
+        "maxima": maxima,
+        "rows": rows,
+        "success": success,
+        "mistakes": mistakes,
+        "incidents": incidents,
+        "policy": load_policy(state.config.graded(name)),
+        "warning": warning,
+        "manual": [q for q in assignment.questions if q.manual],
+        "titles": titles(request, name)[1],
+        "title": titles(request, name)[0],
+    }
+
+
+@requires("instructor")
+def class_page(request: Request) -> Response:
+    saved = "saved" in request.query_params
+    return class_response(request, message=text(request, "saved") if saved else "")
+
+
+def class_response(request: Request, message: str = "", error: str = "") -> Response:
+    name = assignment_name(request)
+    state = request.app.state
+    return page(
+        request,
+        "class.html.j2",
+        400 if error else 200,
+        name=name,
+        settings=state.store.settings(name),
+        message=message,
+        error=error,
+        lms=LMS,
+        runs=[r for r in state.runs.values() if r.assignment == name],
+        **class_view(request, name),
+    )
+
+
+def _date(form, field: str) -> datetime | None:
+    value = str(form.get(field) or "").strip()
+    return datetime.fromisoformat(value) if value else None
+
+
+def _count(form, field: str) -> int | None:
+    value = str(form.get(field) or "").strip()
+    if not value:
+        return None
+    number = int(value)
+    if number <= 0:
+        raise ValueError(field)
+    return number
+
+
+@requires("instructor")
+async def save_settings(request: Request) -> Response:
+    name = assignment_name(request)
+    form = await checked_form(request)
+    try:
+        settings = AssignmentSettings(
+            name,
+            _date(form, "opens_at"),
+            _date(form, "deadline"),
+            _date(form, "closes_at"),
+            _count(form, "per_day"),
+            _count(form, "cooldown_minutes"),
+            form.get("instant_feedback") == "on",
+            form.get("released") == "on",
+            str(form.get("lms_id") or "").strip()[:200],
+        )
+    except ValueError as error:
+        return class_response(request, error=text(request, "bad_value", field=str(error)))
+    state = request.app.state
+    state.store.save_settings(settings)
+    policy = load_policy(state.config.graded(name))
+    if policy is not None and settings.deadline and policy.deadline != settings.deadline:
+        replace(policy, deadline=settings.deadline).save(state.config.graded(name))
+    return RedirectResponse(f"/instructor/assignments/{name}?saved=1", 303)
+
+
+@requires("instructor")
+async def save_late_policy(request: Request) -> Response:
+    """The library's late policy, on the assignment's deadline, with its extensions."""
+    name = assignment_name(request)
+    form = await checked_form(request)
+    state = request.app.state
+    deadline = state.store.settings(name).deadline
+    if deadline is None:
+        return class_response(request, error=text(request, "needs_deadline"))
+    folder = state.config.graded(name)
+    previous = load_policy(folder)
+    extensions = dict(previous.extensions) if previous else {}
+    try:
+        student = str(form.get("student") or "").strip()
+        if student:
+            extensions[student] = datetime.fromisoformat(str(form.get("extension")))
+        policy = LatePolicy(
+            deadline=deadline,
+            percent_per_unit=float(
+                form.get("percent") or (previous.percent_per_unit if previous else 0)
+            ),
+            unit=str(form.get("unit") or (previous.unit if previous else "day")),
+            cap_percent=float(form.get("cap") or (previous.cap_percent if previous else 100)),
+            extensions=extensions,
+        )
+    except (ValueError, DlgradeError) as error:
+        return class_response(request, error=text(request, "bad_value", field=str(error)))
+    policy.save(folder)
+    return RedirectResponse(f"/instructor/assignments/{name}?saved=1", 303)
+
+
+@requires("instructor")
+def student_page(request: Request) -> Response:
+    name = assignment_name(request)
+    store = request.app.state.store
+    login = request.path_params["login"]
+    account = store.user_by_login(login)
+    attempts = store.attempts_of(account.id, name) if account else []
+    results = {r["student_id"]: r for r in request.app.state.gradebook.latest_results(name)}
+    result = results.get(login)
+    if account is None and result is None:
+        raise HTTPException(404)
+    return page(
+        request,
+        "student.html.j2",
+        name=name,
+        login=login,
+        account=account,
+        attempts=attempts,
+        shown=True,
+        **{
+            "title": f"{name} — {login}",
+            **(feedback_page_context(request, result) if result else {}),
+        },
+    )
+
+
+# --- hand grading ---------------------------------------------------------------------
+
+
+def answer(request: Request, name: str, question: Question, result: dict) -> tuple[str, str]:
+    """The student's answer to ``question`` and their code, from the notebook the gradebook
+    counts (``result``): a web attempt, or a member of an LMS archive graded here."""
+    state = request.app.state
+    attempt_id = attempt_of(result["origin"])
+    if attempt_id is None:
+        archives = sorted((state.config.graded(name) / ARCHIVES).glob("*.zip"))
+        found = collect_answers(name, question, archives)
+        return next((a.text for a in found if a.student_id == result["student_id"]), ""), ""
+    found = state.store.attempt(attempt_id)
+    try:
+        notebook = nbformat.reads(found["notebook"].decode("utf-8"), as_version=4)
+    except Exception:  # an unreadable notebook has no answer to show
+        return "", ""
+    code = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    return answer_in(notebook, question.prompt), code
+
+
+@requires("instructor")
+def hand_grading(request: Request) -> Response:
+    """One question, one student at a time: the rubric, the answer, points and comment."""
+    name = assignment_name(request)
+    try:
+        question = manual_question(name, request.path_params["question"])
+    except DlgradeError:
+        raise HTTPException(404) from None
+    state = request.app.state
+    results = {r["student_id"]: r for r in state.gradebook.latest_results(name)}
+    graded = sorted(results)
+    question_title = titles(request, name)[1][question.name]
+    if not graded:
+        return page(
+            request,
+            "hand_grading.html.j2",
+            name=name,
+            question=question,
+            question_title=question_title,
+            student=None,
+        )
+    student = request.query_params.get("student")
+    index = graded.index(student) if student in graded else 0
+    student = graded[index]
+    by_hand, _ = hand_grades(state.gradebook, name)
+    text, code = answer(request, name, question, results[student])
+    given = by_hand.get(student, {}).get(question.name)
+    return page(
+        request,
+        "hand_grading.html.j2",
+        name=name,
+        question=question,
+        question_title=question_title,
+        student=student,
+        student_name=results[student].get("student_name"),
+        answer=text,
+        code=code,
+        given=given,
+        position=index + 1,
+        count=len(graded),
+        previous=graded[index - 1] if index > 0 else None,
+        next=graded[index + 1] if index + 1 < len(graded) else None,
+        done={s for s in graded if question.name in by_hand.get(s, {})},
+    )
+
+
+@requires("instructor")
+async def save_hand_grade(request: Request) -> Response:
+    """Points and comment for one student, saved at once (the page saves as you go)."""
+    name = assignment_name(request)
+    try:
+        question = manual_question(name, request.path_params["question"])
+    except DlgradeError:
+        raise HTTPException(404) from None
+    form = await checked_form(request)
+    state = request.app.state
+    student = str(form.get("student", ""))
+    known = {r["student_id"] for r in state.gradebook.latest_results(name)}
+    try:
+        points = float(str(form.get("points", "")).replace(",", "."))
+    except ValueError:
+        points = -1.0
+    if student not in known or not 0 <= points <= question.points:
+        return JSONResponse(
+            {"saved": False, "error": text(request, "bad_value", field="points")}, 400
+        )
+    comment = str(form.get("comment", "")).strip()[:5000]
+    state.gradebook.record_manual(
+        name, question.name, question.points, [(student, points, comment)]
+    )
+    return JSONResponse({"saved": True})
+
+
+# --- exports and grading runs ---------------------------------------------------------
+
+
+@requires("instructor")
+def download_export(request: Request) -> Response:
+    """The LMS import file, from the gradebook and the roster the accounts came from."""
+    name = assignment_name(request)
+    lms = request.path_params["lms"]
+    if lms not in LMS:
+        raise HTTPException(404)
+    state = request.app.state
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-export-"))
+    roster = folder / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, ROSTER_COLUMNS)
+        writer.writeheader()
+        for account in state.store.students():
+            writer.writerow(
+                {c: account.roster.get(c, "") for c in ROSTER_COLUMNS}
+                | {"student_id": account.login}
+            )
+    out = folder / "out"
+    try:
+        export(
+            lms,
+            state.config.graded(name),
+            roster,
+            out,
+            item=name,
+            lms_id=state.store.settings(name).lms_id,
+            assignment=name,
+            lang=language(request),
+        )
+    except DlgradeError as error:
+        shutil.rmtree(folder)
+        return class_response(request, error=str(error))
+    cleanup = BackgroundTask(shutil.rmtree, folder)
+    if lms == "gradescope":
+        archive = shutil.make_archive(str(folder / f"{name}-gradescope"), "zip", out)
+        return FileResponse(archive, filename=f"{name}-gradescope.zip", background=cleanup)
+    return FileResponse(
+        out / f"{lms}_import.csv",
+        media_type="text/csv",
+        filename=f"{name}-{lms}.csv",
+        background=cleanup,
+    )
+
+
+@dataclass
+class LmsRun:
+    """A grading run on an uploaded LMS archive, followed by the class page."""
+
+    id: str
+    assignment: str
+    total: int | None = None
+    done: int = 0
+    state: str = "running"  # "running", "done", "failed"
+    error: str = ""
+
+
+@requires("instructor")
+async def start_run(request: Request) -> Response:
+    """Keep the archive in the assignment's graded folder and grade it in a thread, with
+    the library's class run: the same sandbox, gradebook and executor as the queue."""
+    name = assignment_name(request)
+    form = await checked_form(request, max_files=3)
+    state = request.app.state
+    folder = state.config.graded(name) / ARCHIVES
+    folder.mkdir(exist_ok=True)
+    run = LmsRun(new_token()[:12], name)
+    stem = folder / f"{now():%Y%m%d-%H%M%S}-{run.id}"
+    path = await _saved(form.get("archive"), stem.with_suffix(".zip"))
+    if path is None:
+        raise HTTPException(400)
+    try:  # the true submission times: the LMS's times CSV or Moodle's grading worksheet
+        intake = Intake.read(
+            times=await _saved(form.get("times"), stem.with_suffix(".times.csv")),
+            moodle_worksheet=await _saved(form.get("worksheet"), stem.with_suffix(".sheet.csv")),
+        )
+    except DlgradeError as error:
+        return class_response(request, error=str(error).replace(str(folder) + "/", ""))
+    state.runs[run.id] = run
+
+    def count(total: int) -> None:
+        run.total = total
+
+    def advance(_result) -> None:
+        run.done += 1
+
+    def grade() -> None:
+        try:
+            grade_class(
+                name,
+                [path],
+                folder,
+                state.config.settings,
+                gradebook_url=state.config.url,
+                project=state.config.project,
+                on_start=count,
+                on_result=advance,
+                executor=state.worker.executor,
+                intake=intake,
+            )
+            run.state = "done"
+        except Exception as error:  # shown on the class page; the traceback in the log
+            traceback.print_exc()
+            run.state, run.error = "failed", str(error)
+
+    threading.Thread(target=grade, name=f"dlgrade-run-{run.id}", daemon=True).start()
+    return RedirectResponse(f"/instructor/assignments/{name}#runs", 303)
+
+
+async def _saved(upload: object, path: Path) -> Path | None:
+    """An uploaded file written to ``path`` (None when the field was left empty)."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    with path.open("wb") as file:
+        while chunk := await upload.read(2**20):
+            file.write(chunk)
+    return path
+
+
+@requires("instructor")
+async def regrade(request: Request) -> Response:
+    """Grade every student's latest attempt again, through the queue."""
+    name = assignment_name(request)
+    await checked_form(request)
+    count = request.app.state.store.requeue_latest(name)
+    request.app.state.worker.notify()
+    return class_response(request, message=text(request, "requeued", n=count))
+
+
+@requires("instructor")
+def run_progress(request: Request) -> Response:
+    run = request.app.state.runs.get(request.path_params["run_id"])
+    if run is None:
+        raise HTTPException(404)
+    return JSONResponse(
+        {"state": run.state, "done": run.done, "total": run.total, "error": run.error}
+    )
+
+
+routes = [
+    Route("/instructor", dashboard),
+    Route("/instructor/students", students),
+    Route("/instructor/students/roster", import_roster, methods=["POST"]),
+    Route("/instructor/students/links", links, methods=["POST"]),
+    Route("/instructor/assignments/{name}", class_page),
+    Route("/instructor/assignments/{name}/settings", save_settings, methods=["POST"]),
+    Route("/instructor/assignments/{name}/late", save_late_policy, methods=["POST"]),
+    Route("/instructor/assignments/{name}/students/{login:path}", student_page),
+    Route("/instructor/assignments/{name}/manual/{question}", hand_grading),
+    Route(
+        "/instructor/assignments/{name}/manual/{question}/save", save_hand_grade, methods=["POST"]
+    ),
+    Route("/instructor/assignments/{name}/export/{lms}", download_export),
+    Route("/instructor/assignments/{name}/runs", start_run, methods=["POST"]),
+    Route("/instructor/assignments/{name}/regrade", regrade, methods=["POST"]),
+    Route("/instructor/runs/{run_id}/status", run_progress),
+]

@@ -1,0 +1,97 @@
+"""Server-side rendering: Jinja2 with autoescaping, the feedback pages of the library, and
+students' Markdown without any HTML of theirs.
+
+The application's templates extend the library's ``base.html.j2`` (one look for the
+feedback pages and the application), and a feedback page is the library's own
+``feedback.html.j2`` filled by ``pages.feedback_context``: the same page as
+``dlgrade feedback``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from ..messages import localized, number_text, points_text
+from ..pages import code_spans
+from .security import CSRF_FIELD, csrf_token
+from .texts import TEXTS
+
+environment = Environment(
+    loader=ChoiceLoader(
+        [PackageLoader("autograder.web", "templates"), PackageLoader("autograder", "templates")]
+    ),
+    autoescape=select_autoescape(["html", "html.j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters.update(
+    num=number_text, pts=points_text, localized=localized, code_spans=code_spans
+)
+
+# Raw HTML is off: a student's <script>, <img onerror> or <iframe> is shown as text, and
+# markdown-it refuses javascript:, vbscript: and data: links.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
+
+
+def markdown_html(text: str) -> Markup:
+    """A student's (or a rubric's) Markdown as safe HTML. LaTeX (``$…$``) is kept as
+    written, in a ``math`` span, untouched by Markdown's emphasis rules."""
+    spans: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        spans.append(match.group(0))
+        return f"\ue000{len(spans) - 1}\ue001"  # private-use marks: Markdown leaves them
+
+    html = _markdown.render(_MATH.sub(keep, text))
+    return Markup(
+        re.sub(
+            "\ue000(\\d+)\ue001",
+            lambda m: f'<span class="math">{escape(spans[int(m[1])])}</span>',
+            html,
+        )
+    )
+
+
+def when(moment: datetime | None) -> str:
+    """A date and time as people read it (server time, to the minute)."""
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def local_input(moment: datetime | None) -> str:
+    """A date and time as an ``<input type=datetime-local>`` holds it."""
+    return moment.strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+environment.filters.update(markdown=markdown_html, when=when, local_input=local_input)
+
+
+def language(request: Request) -> str:
+    return request.session.get("lang") or request.app.state.config.lang
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """An application page in the visitor's language, with the session's CSRF token."""
+    lang = language(request)
+    common = {
+        "request": request,
+        "lang": lang,
+        "tx": TEXTS[lang],
+        "user": getattr(request.state, "user", None),
+        "csrf": csrf_token(request),
+        "csrf_field": CSRF_FIELD,
+    }
+    body = environment.get_template(template).render({**common, **context})
+    return HTMLResponse(body, status_code=status_code)
+
+
+def text(request: Request, key: str, **values: Any) -> str:
+    return TEXTS[language(request)][key].format(**values)

@@ -1,0 +1,263 @@
+"""What a student does: see the assignments, download a template, submit, read feedback.
+
+A student's pages name no student: everything is looked up from the session, and an
+attempt id in a URL is served only to its owner (or an instructor); anyone else gets the
+same 404 as for an attempt that does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..assignment import load_assignment
+from ..feedback import assignment_title, load_settings, question_title, status_text
+from ..late import load_policy
+from ..manual import hand_grades
+from ..pages import feedback_context
+from ..results import normalized
+from .auth import requires
+from .render import language, page, text
+from .security import checked_form
+from .store import AssignmentSettings, User, now
+
+
+def assignment_name(request: Request) -> str:
+    """The assignment named in the URL, if this course has it (404 otherwise)."""
+    name = request.path_params["name"]
+    if name not in request.app.state.config.project.names():
+        raise HTTPException(404)
+    return name
+
+
+def titles(request: Request, name: str) -> tuple[str, dict[str, str]]:
+    """An assignment's title and its questions' titles, in the visitor's language, as the
+    feedback pages give them."""
+    lang = language(request)
+    assignment = load_assignment(name, request.app.state.config.project.root)
+    settings = load_settings(assignment.master)
+    questions = {q.name: question_title(q, lang, settings) for q in assignment.questions}
+    return assignment_title(assignment.master, lang, settings), questions
+
+
+def deadline_for(request: Request, settings: AssignmentSettings, login: str) -> datetime | None:
+    """The student's deadline: an extension of the late policy, else the assignment's."""
+    policy = load_policy(request.app.state.config.graded(settings.name))
+    extension = policy.extensions.get(login) if policy else None
+    return extension or settings.deadline
+
+
+def policy_text(request: Request, settings: AssignmentSettings) -> str:
+    parts = []
+    if settings.per_day:
+        parts.append(text(request, "policy_per_day", n=settings.per_day))
+    if settings.cooldown_minutes:
+        parts.append(text(request, "policy_cooldown", n=settings.cooldown_minutes))
+    return ", ".join(parts) or text(request, "policy_none")
+
+
+def next_allowed(settings: AssignmentSettings, previous: list[datetime], at: datetime) -> datetime:
+    """When the attempt policy lets this student submit again (``at`` if now):
+    ``per_day`` attempts in any 24 hours, and ``cooldown_minutes`` between two."""
+    moments = [at]
+    if settings.per_day:
+        recent = sorted(t for t in previous if t > at - timedelta(days=1))
+        if len(recent) >= settings.per_day:
+            moments.append(recent[-settings.per_day] + timedelta(days=1))
+    if settings.cooldown_minutes and previous:
+        moments.append(max(previous) + timedelta(minutes=settings.cooldown_minutes))
+    return max(moments)
+
+
+@requires("student")
+def assignments(request: Request) -> Response:
+    state = request.app.state
+    user: User = request.state.user
+    rows = []
+    for name in state.config.project.names():
+        settings = state.store.settings(name)
+        tried = state.store.attempts_of(user.id, name)
+        rows.append(
+            {
+                "name": name,
+                "title": titles(request, name)[0],
+                "settings": settings,
+                "latest": tried[0] if tried else None,
+                "count": len(tried),
+                "deadline": deadline_for(request, settings, user.login),
+                "open": settings.is_open(now()),
+                "shown": feedback_shown(request, settings),
+            }
+        )
+    return page(request, "assignments.html.j2", rows=rows, now=now())
+
+
+@requires("student")
+def assignment(request: Request) -> Response:
+    return assignment_page(request)
+
+
+def assignment_page(request: Request, error: str = "") -> Response:
+    """An assignment as its student sees it: dates, policy, the upload form, attempts."""
+    name = assignment_name(request)
+    state = request.app.state
+    user: User = request.state.user
+    settings = state.store.settings(name)
+    tried = state.store.attempts_of(user.id, name)
+    moment = now()
+    deadline = deadline_for(request, settings, user.login)
+    wait = next_allowed(settings, [a["received_at"] for a in tried], moment)
+    return page(
+        request,
+        "assignment.html.j2",
+        400 if error else 200,
+        name=name,
+        title=titles(request, name)[0],
+        settings=settings,
+        shown=feedback_shown(request, settings),
+        attempts=tried,
+        deadline=deadline,
+        now=moment,
+        open=settings.is_open(moment),
+        wait=wait if wait > moment else None,
+        late=deadline is not None and moment > deadline,
+        policy=policy_text(request, settings),
+        error=error,
+        max_mb=state.config.max_upload_bytes // 2**20,
+    )
+
+
+@requires("student")
+def template(request: Request) -> Response:
+    """The assignment's notebook, from its opening on."""
+    name = assignment_name(request)
+    path = request.app.state.config.project.template(name)
+    opens_at = request.app.state.store.settings(name).opens_at
+    if not path.is_file() or (opens_at is not None and now() < opens_at):
+        raise HTTPException(404)
+    return FileResponse(path, media_type="application/x-ipynb+json", filename=f"{name}.ipynb")
+
+
+def _is_notebook(content: bytes) -> bool:
+    """A JSON notebook with a list of cells; its code is never looked at here."""
+    try:
+        data = json.loads(content)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("cells"), list)
+
+
+@requires("student")
+async def submit(request: Request) -> Response:
+    """Store the notebook with the server's receipt time, queue it, show its attempt."""
+    received = now()
+    name = assignment_name(request)
+    state = request.app.state
+    user: User = request.state.user
+    form = await checked_form(request)
+    settings = state.store.settings(name)
+    upload = form.get("notebook")
+    limit = state.config.max_upload_bytes
+    content = await upload.read(limit + 1) if hasattr(upload, "read") else b""
+    previous = [a["received_at"] for a in state.store.attempts_of(user.id, name)]
+    error = None
+    if not settings.is_open(received):
+        error = text(request, "assignment_closed")
+    elif next_allowed(settings, previous, received) > received:
+        error = text(request, "wait_until", date=next_allowed(settings, previous, received))
+    elif not state.upload_limiter.allow(str(user.id)):
+        error = text(request, "slow_down")
+    elif len(content) > limit:
+        error = text(request, "too_large", mb=limit // 2**20)
+    elif not _is_notebook(content):
+        error = text(request, "not_a_notebook")
+    if error:
+        return assignment_page(request, error)
+    file_name = str(getattr(upload, "filename", "") or f"{name}.ipynb")[:200]
+    attempt_id = state.store.add_attempt(user.id, name, file_name, content, received)
+    state.worker.notify()
+    return RedirectResponse(f"/attempts/{attempt_id}", 303)
+
+
+def owned_attempt(request: Request) -> dict:
+    """The attempt in the URL, if it is the visitor's own (or the visitor teaches)."""
+    try:
+        attempt_id = int(request.path_params["attempt_id"])
+    except ValueError:
+        raise HTTPException(404) from None
+    found = request.app.state.store.attempt(attempt_id)
+    user: User = request.state.user
+    if found is None or not (user.is_instructor or found["user_id"] == user.id):
+        raise HTTPException(404)
+    return found
+
+
+def feedback_shown(request: Request, settings: AssignmentSettings) -> bool:
+    """Whether the visitor sees hidden-check findings now: at once when the instructor
+    allows it, else from the student's deadline on, and always once released."""
+    if settings.released or settings.instant_feedback or request.state.user.is_instructor:
+        return True
+    deadline = deadline_for(request, settings, request.state.user.login)
+    return deadline is not None and now() >= deadline
+
+
+def feedback_page_context(request: Request, result: dict) -> dict:
+    """The library's feedback page of one normalized result: hand grades and the late
+    penalty once released, or for an instructor (before, the hidden checks alone)."""
+    state = request.app.state
+    name = result["assignment"]
+    grades, graded_by_hand, policy = {}, {}, None
+    if state.store.settings(name).released or request.state.user.is_instructor:
+        by_hand, graded_by_hand = hand_grades(state.gradebook, name)
+        grades = by_hand.get(result["student_id"], {})
+        policy = load_policy(state.config.graded(name))
+    return feedback_context(result, grades, graded_by_hand, policy, language(request))
+
+
+@requires()
+def attempt(request: Request) -> Response:
+    found = owned_attempt(request)
+    state = request.app.state
+    settings = state.store.settings(found["assignment"])
+    number = sum(
+        1
+        for a in state.store.attempts_of(found["user_id"], found["assignment"])
+        if a["id"] <= found["id"]
+    )
+    context = {"attempt": found, "number": number, "settings": settings}
+    if found["state"] != "done":
+        ahead = state.store.queued_before(found["id"])
+        return page(request, "attempt.html.j2", ahead=ahead, **context)
+    if feedback_shown(request, settings):
+        return page(
+            request,
+            "attempt_feedback.html.j2",
+            **feedback_page_context(request, normalized(found["result"])),
+            **context,
+        )
+    status = status_text(normalized(found["result"]), language(request))
+    return page(
+        request, "attempt.html.j2", later=text(request, "feedback_later", status=status), **context
+    )
+
+
+@requires()
+def attempt_status(request: Request) -> Response:
+    found = owned_attempt(request)
+    ahead = request.app.state.store.queued_before(found["id"]) if found["state"] == "queued" else 0
+    return JSONResponse({"state": found["state"], "ahead": ahead})
+
+
+routes = [
+    Route("/assignments", assignments),
+    Route("/assignments/{name}", assignment),
+    Route("/assignments/{name}/template", template),
+    Route("/assignments/{name}/submit", submit, methods=["POST"]),
+    Route("/attempts/{attempt_id}", attempt),
+    Route("/attempts/{attempt_id}/status", attempt_status),
+]

@@ -1,0 +1,119 @@
+"""The background grading worker: queued attempts go through the library's executors.
+
+The web server never reads a submission as code: a thread takes the queued attempts from
+the database a batch at a time and hands them to an ``executors`` executor (local warm
+sandboxes, or a Dask cluster), exactly as ``dlgrade grade`` does. Each batch gets a new
+``Grader``, so a new secret seed for the hidden inputs: values copied from one feedback
+page are worth nothing on the next attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+
+from ..executors import DaskExecutor, Executor, LocalExecutor
+from ..gradebook import Gradebook
+from ..grader import Grader
+from ..results import normalized
+from ..submissions import Submission
+from .config import WebConfig
+from .store import Store
+
+log = logging.getLogger("dlgrade.web")
+
+
+def origin(attempt_id: int) -> str:
+    """Where a web submission comes from, in results and the gradebook."""
+    return f"web attempt {attempt_id}"
+
+
+def attempt_of(origin_text: str) -> int | None:
+    """The attempt a result's ``origin`` names; None for a submission from elsewhere."""
+    match = re.fullmatch(r"web attempt (\d+)", origin_text)
+    return int(match[1]) if match else None
+
+
+class GradingWorker:
+    """One thread draining the attempt queue; ``notify`` after queueing wakes it."""
+
+    def __init__(self, config: WebConfig, store: Store, executor: Executor | None = None):
+        self.config, self.store = config, store
+        self.executor = executor or (
+            DaskExecutor(config.scheduler) if config.scheduler else LocalExecutor()
+        )
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.batch_size = 4 * max(1, config.settings.workers)
+
+    def start(self) -> None:
+        self.store.requeue_running()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="dlgrade-grading", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=120)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                graded = self.grade_queued()
+            except Exception:  # the database or the cluster is down: try again soon
+                log.exception("grading batch failed; its attempts go back to the queue")
+                self.store.requeue_running()
+                self._stop.wait(5)
+                continue
+            if not graded:
+                self._wake.wait(2)
+
+    def grade_queued(self, on_graded: Callable[[int], None] | None = None) -> int:
+        """Grade one batch of queued attempts; returns how many were graded."""
+        rows = self.store.claim_queued(self.batch_size)
+        by_assignment: dict[str, list[dict]] = {}
+        for row in rows:
+            by_assignment.setdefault(row["assignment"], []).append(row)
+        for name, batch in by_assignment.items():
+            self._grade(name, batch, on_graded)
+        return len(rows)
+
+    def _grade(self, name: str, rows: list[dict], on_graded: Callable[[int], None] | None) -> None:
+        grader = Grader(name, self.config.settings, self.config.project)
+        submissions = [
+            Submission(
+                student_id=row["login"],
+                origin=origin(row["id"]),
+                content=row["notebook"],
+                student_name=row["student_name"] or None,
+                submitted_at=row["received_at"],
+                time_source="server",  # the receipt time: what the late policy trusts
+                named_by="lms",
+            )
+            for row in rows
+        ]
+        gradebook = Gradebook(self.config.url)
+        try:
+            settings = json.loads(json.dumps(asdict(grader.settings)))
+            run_id = gradebook.start_run(name, grader.autograder_hash, {**settings, "web": True})
+            attempt_of = {origin(row["id"]): row["id"] for row in rows}
+            for result in self.executor.grade(grader, submissions):
+                gradebook.record(run_id, result)
+                stored = normalized(json.loads(json.dumps(result.to_json())))
+                self.store.finish_attempt(attempt_of[result.origin], stored)
+                if on_graded:
+                    on_graded(attempt_of[result.origin])
+            gradebook.finish_run(run_id)
+        finally:
+            gradebook.close()

@@ -1,0 +1,366 @@
+"""dlgrade serve: accounts, sessions, CSRF, access control on every route, limits, escaping.
+
+The fixtures here (a course with an instructor and two students, signed-in clients) are
+shared by the other ``test_web_*`` modules. Grading is left to the test
+(``app.state.worker.grade_queued()``), so nothing runs behind its back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from starlette.routing import Mount, Route
+from starlette.testclient import TestClient
+
+from autograder.grader import Settings
+from autograder.web import WebConfig, create_app
+from autograder.web.security import RateLimiter, hash_password, verify_password
+from autograder.web.store import AssignmentSettings, User
+
+from .conftest import FAST_LIMITS, correct_notebook, notebook_with
+
+ASSIGNMENT = "backprop_miniconv"
+PASSWORDS = {"prof": "prof-password-1", "alice": "alice-password-1", "bob": "bob-password-12"}
+PAYLOAD = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(name="config")
+def config_fixture(tmp_path: Path) -> WebConfig:
+    return WebConfig(data_dir=tmp_path / "course", settings=Settings(workers=1, limits=FAST_LIMITS))
+
+
+@pytest.fixture(name="app")
+def app_fixture(config: WebConfig):
+    """A course: instructor ``prof``, students ``alice`` and ``bob`` with passwords."""
+    application = create_app(config, grade_in_background=False)
+    store = application.state.store
+    for login, role in (("prof", "instructor"), ("alice", "student"), ("bob", "student")):
+        user = store.add_user(login, role, login.title(), f"{login}@example.org")
+        store.set_password(user.id, hash_password(PASSWORDS[login]))
+    return application
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def signed_in(app, login: str | None) -> TestClient:
+    """A browser-like client, signed in as ``login`` (None: no session at all)."""
+    client = TestClient(app, follow_redirects=False)
+    if login is not None:
+        token = csrf_of(client.get("/login").text)
+        response = client.post("/login", data={"login": login, "password": PASSWORDS[login],
+                                               "csrf": token, "next": "/"})  # fmt: skip
+        assert response.status_code == 303, response.text
+    return client
+
+
+def post(client: TestClient, url: str, data: dict | None = None, **kwargs):
+    """A POST with the session's CSRF token, as the application's forms send it."""
+    token = csrf_of(client.get("/login").text)
+    return client.post(url, data={"csrf": token, **(data or {})}, **kwargs)
+
+
+def notebook_bytes(notebook: nbformat.NotebookNode) -> bytes:
+    return nbformat.writes(notebook).encode()
+
+
+def submit(client: TestClient, notebook: bytes, name: str = ASSIGNMENT, file_name="mine.ipynb"):
+    return post(client, f"/assignments/{name}/submit",
+                files={"notebook": (file_name, notebook, "application/x-ipynb+json")})  # fmt: skip
+
+
+def attempt_id(response) -> int:
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+# --- passwords, sign-in, sessions -------------------------------------------------------
+
+
+def test_passwords_are_salted_scrypt_hashes():
+    first, second = hash_password("correct horse"), hash_password("correct horse")
+    assert first.startswith("scrypt$") and first != second  # a salt of its own
+    assert verify_password("correct horse", first) and verify_password("correct horse", second)
+    assert not verify_password("correct horsf", first)
+    assert not verify_password("anything", None) and not verify_password("x", "garbage")
+
+
+def test_sign_in_needs_the_right_password_and_is_rate_limited(app):
+    client = signed_in(app, None)
+    token = csrf_of(client.get("/login").text)
+    wrong = {"login": "alice", "password": "nope", "csrf": token}
+    assert client.post("/login", data=wrong).status_code == 401
+    assert client.get("/assignments").status_code == 303  # still no session
+    codes = [client.post("/login", data=wrong).status_code for _ in range(12)]
+    assert codes[-1] == 429
+    right = {**wrong, "password": PASSWORDS["alice"]}
+    assert client.post("/login", data=right).status_code == 429  # even right, for a while
+
+
+def test_no_sign_up_and_no_open_redirect(app):
+    paths = [getattr(r, "path", "") for r in app.routes]
+    assert not [p for p in paths if re.search(r"register|sign-?up|account", p)]
+    client = signed_in(app, None)
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"login": "bob", "password": PASSWORDS["bob"],
+                                           "csrf": token, "next": "//evil.example/"})  # fmt: skip
+    assert response.headers["location"] == "/"
+
+
+def test_one_time_link_sets_a_password_once(app):
+    prof = signed_in(app, "prof")
+    store = app.state.store
+    carol = store.add_user("carol", "student", "Carol")
+    page = post(prof, "/instructor/students/links", {"user": str(carol.id)}).text
+    link = re.search(r"http://testserver(/link/[\w-]+)", page).group(1)
+    visitor = signed_in(app, None)
+    for _ in range(2):  # opening the link (a mail scanner...) does not spend it
+        assert visitor.get(link).status_code == 200
+    token = csrf_of(visitor.get(link).text)
+    short = visitor.post(link, data={"password": "short", "repeat": "short", "csrf": token})
+    assert short.status_code == 400
+    chosen = {"password": "carols-password", "repeat": "carols-password", "csrf": token}
+    assert visitor.post(link, data=chosen).status_code == 303
+    assert visitor.get("/assignments").status_code == 200  # signed in
+    assert verify_password("carols-password", store.user(carol.id).password_hash)
+    again = signed_in(app, None)
+    assert again.get(link).status_code == 404
+    assert again.post(link, data={**chosen, "csrf": csrf_of(again.get("/login").text)}
+                      ).status_code == 404  # fmt: skip
+
+
+def test_the_first_instructor_comes_from_the_command_line(app, config):
+    from datetime import timedelta
+
+    from autograder.cli import parser
+    from autograder.web.config import WebConfigError
+    from autograder.web.serve import bootstrap_instructor
+
+    args = parser().parse_args(["serve", "--port", "9000", "--instructor", "dean"])
+    assert (args.port, args.instructor, args.run.__name__) == (9000, "dean", "_serve")
+    store = app.state.store
+    path = bootstrap_instructor(store, "dean", timedelta(days=1))
+    visitor = signed_in(app, None)
+    token = csrf_of(visitor.get(path).text)
+    chosen = {"password": "deans-password", "repeat": "deans-password", "csrf": token}
+    assert visitor.post(path, data=chosen).headers["location"] == "/"
+    assert visitor.get("/instructor").status_code == 200
+    assert bootstrap_instructor(store, "dean", timedelta(days=1)) is None  # has a password
+    with pytest.raises(WebConfigError):
+        bootstrap_instructor(store, "alice", timedelta(days=1))  # never a student's account
+    assert oct(config.data_dir.stat().st_mode)[-3:] == "700"
+
+
+def test_accounts_come_from_the_roster(app):
+    prof = signed_in(app, "prof")
+    roster = "student_id,first_name,last_name,email\nd01,Dana,Diaz,dana@example.org\n"
+    imported = post(prof, "/instructor/students/roster",
+                    files={"roster": ("class.csv", roster.encode(), "text/csv")})  # fmt: skip
+    assert imported.status_code == 200 and "1 compte(s)" in imported.text
+    dana = app.state.store.user_by_login("dana@example.org")  # by email too
+    assert (dana.login, dana.name, dana.role, dana.password_hash) == ("d01", "Dana Diaz",
+                                                                     "student", None)  # fmt: skip
+    assert dana.roster["email"] == "dana@example.org"
+    links = post(prof, "/instructor/students/links").text
+    assert re.findall(r"<td>(\w+)</td><td><code", links) == ["d01"]  # only who has no password
+    bad = post(prof, "/instructor/students/roster",
+               files={"roster": ("class.csv", b"name\nx\n", "text/csv")})  # fmt: skip
+    assert bad.status_code == 400 and "class.csv" in bad.text and "student_id" in bad.text
+
+
+def test_a_new_password_ends_older_sessions(app):
+    alice = signed_in(app, "alice")
+    assert alice.get("/assignments").status_code == 200
+    user: User = app.state.store.user_by_login("alice")
+    app.state.store.set_password(user.id, hash_password("another-password"))
+    assert alice.get("/assignments").status_code == 303
+
+
+def test_sign_out_ends_the_session(app):
+    alice = signed_in(app, "alice")
+    assert post(alice, "/logout").status_code == 303
+    assert alice.get("/assignments").status_code == 303
+
+
+# --- every route, every kind of visitor --------------------------------------------------
+
+PUBLIC = {"/login", "/logout", "/link/{token}", "/language"}
+ANY_ACCOUNT = {"/", "/attempts/{attempt_id}", "/attempts/{attempt_id}/status"}
+STUDENT = {"/assignments", "/assignments/{name}", "/assignments/{name}/template",
+           "/assignments/{name}/submit"}  # fmt: skip
+
+
+def routes(app) -> list[tuple[str, str]]:
+    """(method, path) of every route of the application but its static files."""
+    found = []
+    for route in app.routes:
+        if isinstance(route, Mount):
+            continue
+        assert isinstance(route, Route)
+        found += [(m, route.path) for m in sorted(route.methods - {"HEAD"})]
+    return found
+
+
+def test_every_route_is_classified(app):
+    paths = {path for _, path in routes(app)}
+    instructor = {p for p in paths if p.startswith("/instructor")}
+    assert paths == PUBLIC | ANY_ACCOUNT | STUDENT | instructor
+
+
+@pytest.fixture
+def alice_graded(app):
+    """Alice's graded attempt (a notebook that fails), with her feedback page."""
+    alice = signed_in(app, "alice")
+    broken = notebook_with(["def forward(W, x):\n    return 0.0, {}"], ASSIGNMENT)
+    attempt = attempt_id(submit(alice, notebook_bytes(broken), file_name="alice-secret.ipynb"))
+    app.state.worker.grade_queued()
+    return attempt
+
+
+def test_access_control_on_every_route(app, alice_graded):
+    """Each route with alice's ids, for no session, bob (another student), alice and the
+    instructor: no one but alice and the instructor reads alice's work; students never
+    reach the instructor's pages; no session reaches nothing but the public pages."""
+    values = {"name": ASSIGNMENT, "attempt_id": str(alice_graded), "login": "alice",
+              "question": "q1", "lms": "canvas", "run_id": "x", "token": "x"}  # fmt: skip
+    clients = {who: signed_in(app, who) for who in ("alice", "bob", "prof")}
+    clients["nobody"] = signed_in(app, None)
+    for method, path in routes(app):
+        if path in PUBLIC:
+            continue
+        url = re.sub(r"{(\w+)(:\w+)?}", lambda m: values[m[1]], path)
+        for who, client in clients.items():
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = post(client, url, {"student": "alice", "points": "1"})
+            code = response.status_code
+            where = f"{method} {url} as {who}: {code}"
+            if who == "nobody":
+                assert code in (303, 401) and "alice" not in response.text, where
+                if code == 303:
+                    assert response.headers["location"].startswith("/login"), where
+            elif path.startswith("/instructor"):
+                assert (code == 403) == (who != "prof"), where
+            elif path in STUDENT:
+                assert (code == 403) == (who == "prof"), where
+            elif "attempt_id" in path:
+                assert (code == 404) == (who == "bob"), where
+                if who == "bob":
+                    assert "alice" not in response.text.lower(), where
+
+
+def test_every_post_needs_the_csrf_token(app):
+    clients = {who: signed_in(app, who) for who in ("alice", "prof")}
+    for method, path in routes(app):
+        if method != "POST":
+            continue
+        url = re.sub(r"{(\w+)(:\w+)?}", lambda m: {"name": ASSIGNMENT}.get(m[1], "x"), path)
+        client = clients["prof" if path.startswith("/instructor") else "alice"]
+        for token in ({}, {"csrf": "forged"}):
+            response = client.post(url, data={**token, "login": "alice", "password": "x"})
+            assert response.status_code in (403, 404), f"POST {url} {token}: {response.status_code}"
+    assert app.state.store.attempts_of(app.state.store.user_by_login("alice").id) == []
+
+
+# --- uploads: size, content, rate and attempt policy ---------------------------------
+
+
+def test_uploads_are_limited_in_size_and_must_be_notebooks(app, config):
+    alice = signed_in(app, "alice")
+    huge = b"{" + b" " * (config.max_upload_bytes + 2**20) + b"}"
+    assert submit(alice, huge).status_code == 413
+    assert submit(alice, b"print('not json')").status_code == 400
+    assert submit(alice, json.dumps({"cells": 3}).encode()).status_code == 400
+    assert app.state.store.queue_counts() == {}
+
+
+def test_attempt_policy_per_day_and_cooldown(app, project):
+    store = app.state.store
+    store.save_settings(AssignmentSettings(ASSIGNMENT, per_day=2))
+    alice = signed_in(app, "alice")
+    notebook = notebook_bytes(correct_notebook(project, ASSIGNMENT))
+    assert submit(alice, notebook).status_code == 303
+    assert submit(alice, notebook).status_code == 303
+    refused = submit(alice, notebook)
+    assert refused.status_code == 400 and "24" in alice.get(f"/assignments/{ASSIGNMENT}").text
+    bob = signed_in(app, "bob")  # a limit per student
+    store.save_settings(AssignmentSettings(ASSIGNMENT, cooldown_minutes=30))
+    assert submit(bob, notebook).status_code == 303
+    assert submit(bob, notebook).status_code == 400
+    assert store.queue_counts() == {"queued": 3}
+
+
+def test_uploads_are_rate_limited_per_student(app, project):
+    app.state.upload_limiter = RateLimiter(2, 60)
+    alice = signed_in(app, "alice")
+    notebook = notebook_bytes(correct_notebook(project, ASSIGNMENT))
+    codes = [submit(alice, notebook).status_code for _ in range(3)]
+    assert codes == [303, 303, 400]
+
+
+def test_assignments_open_and_close_on_their_dates(app, project):
+    from datetime import datetime
+
+    store = app.state.store
+    alice = signed_in(app, "alice")
+    notebook = notebook_bytes(correct_notebook(project, ASSIGNMENT))
+    store.save_settings(AssignmentSettings(ASSIGNMENT, opens_at=datetime(2999, 1, 1)))
+    assert alice.get(f"/assignments/{ASSIGNMENT}/template").status_code == 404
+    assert submit(alice, notebook).status_code == 400
+    store.save_settings(AssignmentSettings(ASSIGNMENT, closes_at=datetime(2000, 1, 1)))
+    assert alice.get(f"/assignments/{ASSIGNMENT}/template").status_code == 200
+    assert submit(alice, notebook).status_code == 400
+    assert store.queue_counts() == {}
+
+
+# --- escaping and headers ------------------------------------------------------------
+
+
+def test_student_strings_are_escaped_everywhere(app, project):
+    store = app.state.store
+    store.add_user("mallory", "student", PAYLOAD, "m@example.org")
+    mallory = store.user_by_login("mallory")
+    store.set_password(mallory.id, hash_password("mallory-password"))
+    PASSWORDS["mallory"] = "mallory-password"
+    try:
+        client = signed_in(app, "mallory")
+        notebook = notebook_with([f"raise ValueError({PAYLOAD!r})"], ASSIGNMENT)
+        attempt = attempt_id(submit(client, notebook_bytes(notebook), file_name=PAYLOAD))
+        app.state.worker.grade_queued()
+        prof = signed_in(app, "prof")
+        pages = [client.get("/assignments").text, client.get(f"/attempts/{attempt}").text,
+                 prof.get("/instructor/students").text,
+                 prof.get(f"/instructor/assignments/{ASSIGNMENT}").text,
+                 prof.get(f"/attempts/{attempt}").text]  # fmt: skip
+        for html in pages:
+            assert "<script>document" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;" in pages[1] + pages[2]
+    finally:
+        del PASSWORDS["mallory"]
+
+
+def test_security_headers(app):
+    response = signed_in(app, None).get("/login")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_every_text_exists_in_french_and_english():
+    from autograder.web.texts import TEXTS
+
+    assert TEXTS["fr"].keys() == TEXTS["en"].keys()
+    folder = Path(__file__).parent.parent / "autograder" / "web" / "templates"
+    used = {key for path in folder.glob("*.j2") for key in
+            re.findall(r"\btx\.(\w+)", path.read_text(encoding="utf-8"))}  # fmt: skip
+    assert used and used <= TEXTS["fr"].keys()
+    assert not used & set(dir(dict))  # tx.keys would be the dict's method, not a text

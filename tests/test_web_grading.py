@@ -1,0 +1,250 @@
+"""dlgrade serve, graded for real in the sandbox: a student's attempts and feedback, an
+instructor's hand grading, late policy, release, exports and LMS runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+import zipfile
+from datetime import datetime, timedelta
+
+import pytest
+
+from autograder.course import SampleMistake
+from autograder.feedback import mistake
+from autograder.web.store import AssignmentSettings, now
+
+from .conftest import correct_notebook, notebook_with
+from .test_web import (  # noqa: F401  (fixtures)
+    ASSIGNMENT,
+    app_fixture,
+    attempt_id,
+    config_fixture,
+    notebook_bytes,
+    post,
+    signed_in,
+    submit,
+)
+
+RELU = SampleMistake("relu_derivative_missing", "return 1.0 if a > 0 else 0.0", "return 1.0", ())
+
+
+@pytest.fixture
+def notebooks(project):
+    return {
+        "right": notebook_bytes(correct_notebook(project, ASSIGNMENT)),
+        "relu": notebook_bytes(correct_notebook(project, ASSIGNMENT, RELU)),
+    }
+
+
+def test_a_student_reads_the_named_mistake_then_resubmits(app, notebooks):
+    alice = signed_in(app, "alice")
+    first = attempt_id(submit(alice, notebooks["relu"]))
+    waiting = alice.get(f"/attempts/{first}")
+    assert 'data-poll="/attempts/' in waiting.text
+    assert alice.get(f"/attempts/{first}/status").json() == {"state": "queued", "ahead": 0}
+    assert app.state.worker.grade_queued() == 1
+    assert alice.get(f"/attempts/{first}/status").json()["state"] == "done"
+    page = alice.get(f"/attempts/{first}").text
+    assert mistake("relu_derivative_missing", ASSIGNMENT, "fr").title in page
+    assert "Retour de correction" in page  # the library's feedback page, in French
+    second = attempt_id(submit(alice, notebooks["right"]))
+    app.state.worker.grade_queued()
+    attempts = app.state.store.attempts_of(app.state.store.user_by_login("alice").id)
+    assert [a["id"] for a in attempts] == [second, first]
+    assert attempts[0]["score"] == attempts[0]["max_score"] > attempts[1]["score"]
+    listing = alice.get(f"/assignments/{ASSIGNMENT}").text
+    assert f"/attempts/{first}" in listing and f"/attempts/{second}" in listing
+    english = post(alice, "/language", {"lang": "en", "next": f"/attempts/{first}"})
+    assert english.headers["location"] == f"/attempts/{first}"
+    assert mistake("relu_derivative_missing", ASSIGNMENT, "en").title in alice.get(
+        f"/attempts/{first}").text  # fmt: skip
+
+
+def test_the_submission_time_is_the_servers_receipt_time(app, notebooks):
+    alice = signed_in(app, "alice")
+    before = now()
+    attempt = attempt_id(submit(alice, notebooks["right"]))
+    app.state.worker.grade_queued()
+    stored = app.state.store.attempt(attempt)
+    assert before <= stored["received_at"] <= now()
+    assert stored["result"]["submitted_at"] == stored["received_at"].isoformat()
+    assert stored["result"]["time_source"] == "server"
+    latest = app.state.gradebook.latest_results(ASSIGNMENT)
+    assert [r["submitted_at"] for r in latest] == [stored["received_at"].isoformat()]
+
+
+def test_hidden_feedback_waits_for_the_release_when_asked(app, notebooks):
+    store = app.state.store
+    store.save_settings(AssignmentSettings(ASSIGNMENT, instant_feedback=False))
+    alice = signed_in(app, "alice")
+    attempt = attempt_id(submit(alice, notebooks["relu"]))
+    app.state.worker.grade_queued()
+    title = mistake("relu_derivative_missing", ASSIGNMENT, "fr").title
+    hidden = alice.get(f"/attempts/{attempt}").text
+    assert title not in hidden and "après la date limite" in hidden
+    assert "/ 16" not in alice.get(f"/assignments/{ASSIGNMENT}").text  # no score either
+    assert title in signed_in(app, "prof").get(f"/attempts/{attempt}").text
+    deadline = now() - timedelta(minutes=1)  # the deadline passes: the hidden checks show
+    store.save_settings(AssignmentSettings(ASSIGNMENT, deadline=deadline, instant_feedback=False))
+    assert title in alice.get(f"/attempts/{attempt}").text
+    store.save_settings(AssignmentSettings(ASSIGNMENT, instant_feedback=False, released=True))
+    assert title in alice.get(f"/attempts/{attempt}").text
+
+
+def test_the_server_never_runs_a_submission_itself(app, tmp_path):
+    """A notebook that would leave a file if run anywhere but the sandbox: queued and
+    shown, nothing happens; graded, its private /tmp dies with it."""
+    marker = tmp_path / "ran"
+    cell = f"open({str(marker)!r}, 'w').write('x')\nimport os\nos.system('touch {marker}2')"
+    alice = signed_in(app, "alice")
+    attempt = attempt_id(submit(alice, notebook_bytes(notebook_with([cell], ASSIGNMENT))))
+    alice.get(f"/attempts/{attempt}")
+    assert not marker.exists()
+    app.state.worker.grade_queued()
+    assert not marker.exists() and not (tmp_path / "ran2").exists()
+    assert app.state.store.attempt(attempt)["state"] == "done"
+
+
+def test_instructor_hand_grades_applies_late_policy_releases_and_exports(app, notebooks, project):
+    store = app.state.store
+    students = ["alice", "bob", "carol"]
+    for login in students[2:]:
+        store.add_user(login, "student", login.title(), f"{login}@example.org",
+                       {"student_id": login, "email": f"{login}@example.org"})  # fmt: skip
+    # Submitted on time by the server's clock, then the deadline moves before carol's.
+    from autograder.web.security import hash_password
+
+    store.set_password(store.user_by_login("carol").id, hash_password("carol-password"))
+    from .test_web import PASSWORDS
+
+    PASSWORDS["carol"] = "carol-password"
+    try:
+        for login in students:
+            submit(signed_in(app, login), notebooks["right"])
+    finally:
+        del PASSWORDS["carol"]
+    app.state.worker.grade_queued()
+    prof = signed_in(app, "prof")
+    page = prof.get(f"/instructor/assignments/{ASSIGNMENT}/manual/q1")
+    assert "Corrigé et barème" in page.text and "alice" in page.text
+    for points, login in zip(("2", "1,5", "0.5"), students, strict=True):
+        saved = post(prof, f"/instructor/assignments/{ASSIGNMENT}/manual/q1/save",
+                     {"student": login, "points": points, "comment": f"<b>{login}</b>"},
+                     headers={"Accept": "application/json"})  # fmt: skip
+        assert saved.json() == {"saved": True}
+    refused = post(prof, f"/instructor/assignments/{ASSIGNMENT}/manual/q1/save",
+                   {"student": "alice", "points": "3"})  # fmt: skip
+    assert refused.status_code == 400  # above the question's 2 points
+    bob_page = prof.get(f"/instructor/assignments/{ASSIGNMENT}/manual/q1?student=bob").text
+    assert 'value="1.5"' in bob_page and "&lt;b&gt;bob&lt;/b&gt;" in bob_page
+
+    deadline = now() - timedelta(hours=30)
+    settings = {
+        "deadline": deadline.strftime("%Y-%m-%dT%H:%M"),
+        "instant_feedback": "on",
+        "lms_id": "4242",
+    }
+    assert post(prof, f"/instructor/assignments/{ASSIGNMENT}/settings", settings).status_code == 303
+    late = {"percent": "10", "unit": "day", "cap": "50"}
+    assert post(prof, f"/instructor/assignments/{ASSIGNMENT}/late", late).status_code == 303
+    extension = {
+        "student": "bob",
+        "extension": (now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    assert post(prof, f"/instructor/assignments/{ASSIGNMENT}/late", extension).status_code == 303
+    overview = prof.get(f"/instructor/assignments/{ASSIGNMENT}").text
+    late = {login: re.search(rf"/students/{login}\">.*?</tr>", overview, re.S).group(0)
+            for login in students}  # fmt: skip
+    assert ["20" in late[s] and "✓" in late[s] for s in students] == [True, False, True]
+
+    alice = signed_in(app, "alice")
+    attempt = store.attempts_of(store.user_by_login("alice").id)[0]["id"]
+    before_release = alice.get(f"/attempts/{attempt}").text
+    assert "&lt;b&gt;alice&lt;/b&gt;" not in before_release  # hand grades wait for release
+    settings["released"] = "on"
+    post(prof, f"/instructor/assignments/{ASSIGNMENT}/settings", settings)
+    released = alice.get(f"/attempts/{attempt}").text
+    assert "&lt;b&gt;alice&lt;/b&gt;" in released and "20" in released  # comment, 20 % late
+
+    canvas = prof.get(f"/instructor/assignments/{ASSIGNMENT}/export/canvas")
+    assert canvas.status_code == 200 and canvas.headers["content-type"].startswith("text/csv")
+    rows = {row[1]: row[-1] for row in csv.reader(io.StringIO(canvas.text)) if len(row) > 1}
+    # 14 autograded + hand points; alice and carol 2 started days late (-20 %), bob extended
+    assert [rows[s] for s in students] == ["12.8", "15.5", "11.6"]
+    assert "(4242)" in canvas.text.splitlines()[0]
+    gradescope = prof.get(f"/instructor/assignments/{ASSIGNMENT}/export/gradescope")
+    assert zipfile.ZipFile(io.BytesIO(gradescope.content)).namelist()
+
+
+def test_an_lms_archive_is_graded_with_progress(app, notebooks, tmp_path):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for student in ("dupont_12345_67890_backprop_miniconv.ipynb",
+                        "martin_12346_67891_backprop_miniconv.ipynb"):  # fmt: skip
+            zipped.writestr(student, notebooks["right"])
+    prof = signed_in(app, "prof")
+    bad_times = {"archive": ("canvas.zip", archive.getvalue(), "application/zip"),
+                 "times": ("times.csv", b"student_id,submitted_at\n12345,yesterday\n", "text/csv")}  # fmt: skip
+    refused = post(prof, f"/instructor/assignments/{ASSIGNMENT}/runs", files=bad_times)
+    assert refused.status_code == 400 and "row 2" in refused.text and not app.state.runs
+    started = post(prof, f"/instructor/assignments/{ASSIGNMENT}/runs",
+                   files={"archive": ("canvas.zip", archive.getvalue(), "application/zip")})  # fmt: skip
+    assert started.status_code == 303
+    (run,) = app.state.runs.values()
+    deadline = datetime.now() + timedelta(seconds=120)
+    while run.state == "running" and datetime.now() < deadline:
+        progress = prof.get(f"/instructor/runs/{run.id}/status").json()
+        assert progress["done"] <= (progress["total"] or 2)
+        time.sleep(0.5)
+    assert (run.state, run.done, run.total) == ("done", 2, 2), run.error
+    overview = prof.get(f"/instructor/assignments/{ASSIGNMENT}").text
+    assert "/students/12345" in overview and "/students/12346" in overview  # Canvas user ids
+    assert "dupont" in overview  # the name the LMS gave
+    student = prof.get(f"/instructor/assignments/{ASSIGNMENT}/students/12345").text
+    assert "Retour de correction" in student  # the feedback page of the archived notebook
+    answer = prof.get(f"/instructor/assignments/{ASSIGNMENT}/manual/q1?student=12345")
+    assert answer.status_code == 200 and "12345" in answer.text  # read from the archive
+
+
+def test_each_batch_draws_a_new_secret_seed(app, notebooks):
+    """Values copied from one feedback page are worth nothing on the next attempt."""
+    from sqlalchemy import select
+
+    from autograder.gradebook import runs
+
+    alice = signed_in(app, "alice")
+    for _ in range(2):
+        submit(alice, notebooks["relu"])
+        app.state.worker.grade_queued()
+    with app.state.gradebook.engine.connect() as connection:
+        seeds = [row.settings["seed"] for row in connection.execute(select(runs))]
+    assert len(seeds) == 2 and seeds[0] != seeds[1]
+
+
+def test_the_instructor_regrades_the_latest_attempts(app, notebooks):
+    alice = signed_in(app, "alice")
+    for name in ("relu", "right"):
+        submit(alice, notebooks[name])
+    app.state.worker.grade_queued()
+    prof = signed_in(app, "prof")
+    response = post(prof, f"/instructor/assignments/{ASSIGNMENT}/regrade")
+    assert response.status_code == 200 and "1 dépôt(s)" in response.text
+    assert app.state.store.queue_counts() == {"queued": 1, "done": 1}
+    app.state.worker.grade_queued()
+    latest = app.state.gradebook.latest_results(ASSIGNMENT)
+    assert [(r["student_id"], r["score"]) for r in latest] == [("alice", 14.0)]
+
+
+def test_with_a_scheduler_the_queue_is_graded_on_the_dask_cluster(app, config):
+    from dataclasses import replace
+
+    from autograder.executors import DaskExecutor, LocalExecutor
+    from autograder.web.worker import GradingWorker
+
+    assert isinstance(app.state.worker.executor, LocalExecutor)
+    remote = GradingWorker(replace(config, scheduler="tcp://grid:8786"), app.state.store)
+    assert isinstance(remote.executor, DaskExecutor)
+    assert remote.executor.scheduler == "tcp://grid:8786"
