@@ -50,6 +50,11 @@ def _build(args: argparse.Namespace) -> int:
 
     project = Project.default()
     names = args.names or project.names()
+    if not names:
+        raise DlgradeError(
+            f"{project.root}: no assignment here (no assignments/<name>/<name>.ipynb); "
+            "give the course folder with --course, or create one with dlgrade new NAME"
+        )
     for name in names:
         built = build(name, project, check=args.check)
         verb = "up to date" if args.check else "built"
