@@ -215,13 +215,14 @@ def compare(
     if not np.array_equal(got[~finite], expected[~finite], equal_nan=True):
         return _wrong_value(component, got, expected, float("inf"), "wrong_value", {})
     scale = max(float(np.max(np.abs(expected[finite]), initial=0.0)), unit)
-    float32 = is_float32(got)
-    relative = tolerance_for(got, rtol)
-    allowed = max(relative * scale, atol if atol is not None else 0.0)
+    floor = atol if atol is not None else 0.0
     gap = float(np.max(np.abs(got - expected)[finite], initial=0.0))
-    if gap <= allowed:
-        return None
-    if float32:
+    if gap <= max(rtol * scale, floor):
+        return None  # within float64's tolerance: no need to ask about float32
+    if is_float32(got):
+        allowed = max(max(rtol, RTOL_FLOAT32) * scale, floor)
+        if gap <= allowed:
+            return None
         return _wrong_value(
             component, got, expected, gap, "wrong_value_float32", {"tolerance": f"{allowed:.1g}"}
         )

@@ -144,3 +144,21 @@ def test_a_decision_may_be_any_number_but_not_anything():
     assert judge("backprop_miniconv", "should_stop_limits", as_ints).passed
     as_text = {c.key: type(reference[c.key])("yes") for c in calls}
     assert not judge("backprop_miniconv", "should_stop_limits", as_text).passed
+
+
+def test_a_call_that_changes_a_list_argument_in_place_is_recorded():
+    """The in-place check reads lists of numbers in one step; what it finds stays exact:
+    a list changed (appended to, or one entry), or a list holding NaN left as it was."""
+    from autograder.execution.plan import modified_arguments
+
+    losses = [1.0, float("nan"), 0.5]
+    functions = {
+        "appends": lambda values, n: values.append(0.1),
+        "edits": lambda values, n: values.__setitem__(2, 0.25),
+        "reads": lambda values, n: sum(v for v in values if v == v),
+    }
+    plan = [Call(name, name, (list(losses), 3)) for name in functions]
+    answers = run_plan(plan, functions, {})
+    assert modified_arguments(answers, "appends") == (0,)
+    assert modified_arguments(answers, "edits") == (0,)
+    assert modified_arguments(answers, "reads") == ()

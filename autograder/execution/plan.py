@@ -338,11 +338,11 @@ def _same(before: Any, after: Any) -> bool:
             and all(_same(before[k], after[k]) for k in before)
         )
     if isinstance(before, list | tuple):
-        return (
-            type(after) is type(before)
-            and len(before) == len(after)
-            and all(_same(a, b) for a, b in zip(before, after, strict=True))
-        )
+        if type(after) is not type(before) or len(before) != len(after):
+            return False
+        if _scalars_only(before) and _scalars_only(after) and before == after:
+            return True  # compared in C: a list of thousands of losses costs nothing
+        return all(_same(a, b) for a, b in zip(before, after, strict=True))
     if isinstance(before, float) and isinstance(after, float):
         return before == after or (before != before and after != after)
     return True
@@ -379,8 +379,18 @@ def _copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
+        if _scalars_only(value):  # immutable items: a shallow copy is a full one
+            return type(value)(value)
         return type(value)(_copy(v) for v in value)
     return value
+
+
+_SCALAR_TYPES = frozenset({float, int, bool, str, type(None)})
+
+
+def _scalars_only(items: list | tuple) -> bool:
+    """Whether every item is an immutable plain scalar (checked in C, not item by item)."""
+    return set(map(type, items)) <= _SCALAR_TYPES
 
 
 @contextmanager
