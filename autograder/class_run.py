@@ -14,15 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .assignment import Assignment
 from .course import Project
 from .executors import Executor, LocalExecutor
-from .final_grade import class_grades
+from .final_grade import write_grades
 from .gradebook import GRADED_RECORD, Gradebook
 from .grader import Grader, Settings
-from .late import LatePolicy, load_policy
 from .results import SubmissionResult
-from .spreadsheet import safe
 from .submissions import NAMED_BY, Intake, Problem, Submission, collect, student_file_name
 
 
@@ -159,42 +156,3 @@ def _write_json(path: Path, data: dict) -> None:
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
     temporary.replace(path)
-
-
-def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd.DataFrame:
-    """grades.csv from ``grade_table``, with the late policy saved beside it; ids that look
-    like formulas are neutralised."""
-    frame = grade_table(gradebook, assignment, load_policy(path.parent))
-    frame.assign(student_id=frame["student_id"].map(safe)).to_csv(path, index=False)
-    return frame
-
-
-def grade_table(
-    gradebook: Gradebook, assignment: Assignment, policy: LatePolicy | None = None
-) -> pd.DataFrame:
-    """One row per student: the latest grading's points per question, the points given by
-    hand, the late penalty in points, and the final grade (``final_grade``) as ``score``."""
-    graded = class_grades(gradebook, assignment.name, policy)
-    questions = [q.name for q in assignment.autograded]
-    order = [q.name for q in assignment.questions]
-    by_hand = [q for q in order if q in graded.hand_max]
-    by_hand += sorted(set(graded.hand_max) - set(by_hand))  # since removed from the master
-    rows = []
-    for result in graded.results:
-        grade = graded.grades[result["student_id"]]
-        scores = result["questions"]
-        rows.append(
-            {
-                "student_id": result["student_id"],
-                "assignment": assignment.name,
-                **{q: scores.get(q, {}).get("score", 0.0) for q in questions},
-                **grade.hand,
-                "late_penalty": grade.penalty,
-                "score": grade.score,
-                "max_score": grade.max_score,
-                "status": result["status"],
-            }
-        )
-    columns = ["student_id", "assignment", *questions, *by_hand, "late_penalty", "score",
-               "max_score", "status"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns).sort_values("student_id").reset_index(drop=True)

@@ -165,7 +165,7 @@ def _pages(args: argparse.Namespace) -> int:
 
 def _manual(args: argparse.Namespace) -> int:
     from .assignment import load_assignment
-    from .class_run import write_grades
+    from .final_grade import write_grades
     from .gradebook import Gradebook
     from .manual import export_question, import_scores
 

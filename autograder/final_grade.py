@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from .assignment import Assignment
 from .gradebook import Gradebook
 from .late import Lateness, LatePolicy, check_times, lateness_of, load_policy
 from .manual import hand_grades
 from .messages import Message, render
+from .spreadsheet import safe
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,6 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
     """Save ``policy`` in a graded folder and rewrite its grades.csv, after checking that
     every submission time can be trusted; the lines that say who is late and by how much."""
     from .assignment import load_assignment
-    from .class_run import write_grades
 
     gradebook = Gradebook.of_graded(graded)
     try:
@@ -163,3 +166,42 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
         "dlgrade report again to show it on the pages"
     )
     return lines
+
+
+def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd.DataFrame:
+    """grades.csv from ``grade_table``, with the late policy saved beside it; ids that look
+    like formulas are neutralised."""
+    frame = grade_table(gradebook, assignment, load_policy(path.parent))
+    frame.assign(student_id=frame["student_id"].map(safe)).to_csv(path, index=False)
+    return frame
+
+
+def grade_table(
+    gradebook: Gradebook, assignment: Assignment, policy: LatePolicy | None = None
+) -> pd.DataFrame:
+    """One row per student: the latest grading's points per question, the points given by
+    hand, the late penalty in points, and the final grade (``final_grade``) as ``score``."""
+    graded = class_grades(gradebook, assignment.name, policy)
+    questions = [q.name for q in assignment.autograded]
+    order = [q.name for q in assignment.questions]
+    by_hand = [q for q in order if q in graded.hand_max]
+    by_hand += sorted(set(graded.hand_max) - set(by_hand))  # since removed from the master
+    rows = []
+    for result in graded.results:
+        grade = graded.grades[result["student_id"]]
+        scores = result["questions"]
+        rows.append(
+            {
+                "student_id": result["student_id"],
+                "assignment": assignment.name,
+                **{q: scores.get(q, {}).get("score", 0.0) for q in questions},
+                **grade.hand,
+                "late_penalty": grade.penalty,
+                "score": grade.score,
+                "max_score": grade.max_score,
+                "status": result["status"],
+            }
+        )
+    columns = ["student_id", "assignment", *questions, *by_hand, "late_penalty", "score",
+               "max_score", "status"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns).sort_values("student_id").reset_index(drop=True)

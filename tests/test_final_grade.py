@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from autograder.assignment import load_assignment
-from autograder.class_run import grade_class, write_grades
-from autograder.final_grade import apply_policy
+from autograder.class_run import grade_class
+from autograder.final_grade import apply_policy, write_grades
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.late import LatePolicy

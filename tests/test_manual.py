@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from autograder.assignment import load_assignment
-from autograder.class_run import grade_class, write_grades
+from autograder.class_run import grade_class
+from autograder.final_grade import write_grades
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.lms_export import export

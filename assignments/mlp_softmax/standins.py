@@ -1,12 +1,6 @@
-"""Stand-ins of TP1: known, deliberately simple functions that replace the
-student's helpers during one call of a training loop, so that the loop is graded on
-its own mechanics (see ``autograder.checks.training_loop``).
-
-Sent to the sandbox only for the calls that use them, in a process that answers no
-other call. A stand-in for a graded non-trivial function is not the exercise's maths;
-where the contract states a one-line formula, the stand-in is that formula, so that a
-loop computing it inline gives what calling the stand-in gives.
-"""
+"""Stand-ins of TP1: simple known functions that replace the student's helpers while
+a training loop is judged (``autograder.checks.training_loop``); not the exercise's maths,
+except where the contract states a one-line formula."""
 
 import numpy as np
 

@@ -26,10 +26,10 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from ..assignment import Question, load_assignment
-from ..class_run import grade_class, grade_table
+from ..class_run import grade_class
 from ..errors import DlgradeError
 from ..feedback import mistake, status_text
-from ..final_grade import class_grades
+from ..final_grade import class_grades, grade_table
 from ..late import LatePolicy, LateTimesError, load_policy
 from ..lms_export import LMS, ROSTER_COLUMNS, export, read_roster
 from ..manual import answer_in, collect_answers, hand_grades, manual_question
