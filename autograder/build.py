@@ -15,6 +15,7 @@ import io
 import os
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,23 +134,41 @@ def _otter_assign(master: Path, result: Path) -> None:
         raise MissingExtra("build", "dlgrade build (otter assign)") from None
 
     log = io.StringIO()
-    try:
-        with (
-            contextlib.redirect_stdout(log),
-            contextlib.redirect_stderr(log),
-            _course_variable(master.parent),
-        ):
-            otter_assign(str(master), str(result), no_pdfs=True)
-    except Exception as error:
-        raise BuildError(
-            f"{master.name}: otter assign failed: {error}\n{log.getvalue()[-2000:]}"
-        ) from error
+    with tempfile.TemporaryFile("w+") as kernel_log:
+        try:
+            with (
+                contextlib.redirect_stdout(log),
+                contextlib.redirect_stderr(log),
+                _stderr_into(kernel_log),
+                _course_variable(master.parent),
+            ):
+                otter_assign(str(master), str(result), no_pdfs=True)
+        except Exception as error:
+            kernel_log.seek(0)
+            raise BuildError(
+                f"{master.name}: otter assign failed: {error}\n"
+                f"{(log.getvalue() + kernel_log.read())[-2000:]}"
+            ) from error
     failed = [line for line in log.getvalue().splitlines() if "Test case failed" in line]
     if failed:
         raise BuildError(
             f"{master.name}: the master's own solutions fail {len(failed)} test(s):\n"
             + log.getvalue()[-3000:]
         )
+
+
+@contextlib.contextmanager
+def _stderr_into(file):
+    """The process's standard error (file descriptor 2, which otter's kernel inherits)
+    written into ``file`` meanwhile: the kernel's warnings are not the instructor's."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(file.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @contextlib.contextmanager

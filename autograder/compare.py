@@ -216,7 +216,7 @@ def compare(
         return _wrong_value(component, got, expected, float("inf"), "wrong_value", {})
     scale = max(float(np.max(np.abs(expected[finite]), initial=0.0)), unit)
     floor = atol if atol is not None else 0.0
-    gap = float(np.max(np.abs(got - expected)[finite], initial=0.0))
+    gap = float(np.max(np.abs(got[finite] - expected[finite]), initial=0.0))
     if gap <= max(rtol * scale, floor):
         return None  # within float64's tolerance: no need to ask about float32
     if is_float32(got):
