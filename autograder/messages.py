@@ -36,6 +36,12 @@ def _by_key(section: str) -> dict[str, dict[str, str]]:
     return {key: {lang: _CATALOGUES[lang][section][key] for lang in LANGUAGES} for key in keys}
 
 
+def texts(section: str, lang: str) -> Mapping[str, str]:
+    """One section of a language's catalogue (``student``: the student commands; ``web``:
+    the web application)."""
+    return _CATALOGUES[lang][section]
+
+
 TEMPLATES = _by_key("messages")
 
 

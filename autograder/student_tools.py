@@ -18,33 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .execution.plan import Call, answers_from_json, plan_to_json
+from .messages import texts
 from .notebook import parse
 from .sandbox import Limits, Sandbox
 
-TEXTS = {
-    "fr": {
-        "runs": "Le notebook s'exécute du début à la fin sans erreur.",
-        "cell_error": "Cellule {cell} : {error}",
-        "defined": "Toutes les fonctions demandées sont définies.",
-        "missing": "Fonction manquante : {name}",
-        "assignment_ok": "Notebook du devoir {name}.",
-        "assignment_unknown": "Le notebook ne dit pas à quel devoir il appartient (métadonnée otter).",
-        "ready": "Prêt à rendre.", "not_ready": "À corriger avant de rendre.",
-        "passed": "réussi", "failed": "échoué", "summary": "{passed}/{total} tests publics réussis.",
-        "reminder": "Les tests publics ne vérifient que la forme : la note vient des tests cachés.",
-    },
-    "en": {
-        "runs": "The notebook runs from top to bottom without errors.",
-        "cell_error": "Cell {cell}: {error}",
-        "defined": "Every required function is defined.",
-        "missing": "Missing function: {name}",
-        "assignment_ok": "Notebook of assignment {name}.",
-        "assignment_unknown": "The notebook does not say which assignment it is for (otter metadata).",
-        "ready": "Ready to submit.", "not_ready": "Fix this before submitting.",
-        "passed": "passed", "failed": "failed", "summary": "{passed}/{total} public tests passed.",
-        "reminder": "Public tests only check the form: the grade comes from hidden tests.",
-    },
-}  # fmt: skip
 LIMITS = Limits(wall_seconds=120, cpu_seconds=120)
 
 
@@ -59,7 +36,7 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
 
     Without ``assignment``, the one named in the notebook's metadata is checked.
     """
-    t = TEXTS[lang]
+    t = texts("student", lang)
     content = notebook.read_bytes()
     metadata_name = _assignment_named_in(content)
     assignment = assignment or metadata_name
@@ -127,7 +104,7 @@ def _assignment_named_in(content: bytes) -> str | None:
 
 def check(notebook: Path, lang: str = "fr") -> Report:
     """Run the public tests stored in the notebook (otter metadata) after all its cells."""
-    t = TEXTS[lang]
+    t = texts("student", lang)
     content = notebook.read_bytes()
     cells = parse(content)
     tests = json.loads(content).get("metadata", {}).get("otter", {}).get("tests", {})

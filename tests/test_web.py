@@ -355,12 +355,13 @@ def test_security_headers(app):
     assert "httponly" in cookie and "samesite=lax" in cookie
 
 
-def test_every_text_exists_in_french_and_english():
-    from autograder.web.texts import TEXTS
+def test_every_text_of_the_pages_exists_in_french_and_english():
+    from autograder.messages import texts
 
-    assert TEXTS["fr"].keys() == TEXTS["en"].keys()
+    french, english = texts("web", "fr"), texts("web", "en")
+    assert french.keys() == english.keys()
     folder = Path(__file__).parent.parent / "autograder" / "web" / "templates"
     used = {key for path in folder.glob("*.j2") for key in
             re.findall(r"\btx\.(\w+)", path.read_text(encoding="utf-8"))}  # fmt: skip
-    assert used and used <= TEXTS["fr"].keys()
+    assert used and used <= french.keys()
     assert not used & set(dir(dict))  # tx.keys would be the dict's method, not a text

@@ -19,10 +19,9 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ..messages import localized, number_text, points_text
+from ..messages import localized, number_text, points_text, texts
 from ..pages import code_spans
 from .security import CSRF_FIELD, csrf_token
-from .texts import TEXTS
 
 environment = Environment(
     loader=ChoiceLoader(
@@ -84,7 +83,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     common = {
         "request": request,
         "lang": lang,
-        "tx": TEXTS[lang],
+        "tx": texts("web", lang),
         "user": getattr(request.state, "user", None),
         "csrf": csrf_token(request),
         "csrf_field": CSRF_FIELD,
@@ -94,4 +93,4 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 
 
 def text(request: Request, key: str, **values: Any) -> str:
-    return TEXTS[language(request)][key].format(**values)
+    return texts("web", language(request))[key].format(**values)
