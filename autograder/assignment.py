@@ -88,7 +88,7 @@ def master_cells(path: Path) -> list[MasterCell]:
         source = cell.source
         fenced = _FENCED.match(source) if cell.cell_type == "markdown" else None
         boundary = _BOUNDARY.match((fenced.group(1) if fenced else source).strip())
-        where = f"{path}: cell {index}"
+        where = f"{path}: cell {index + 1}"
         if boundary and (cell.cell_type == "raw" or fenced):
             begin, kind = boundary[1].lower() == "begin", boundary[2].lower()
             if kind == "question":
@@ -143,7 +143,7 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
         elif cell.kind == "markdown" and cell.block is None:
             part["prompt"].append(cell.source)
         elif cell.kind == "code" and cell.block == "tests":
-            where = f"{path}: cell {cell.index}"
+            where = f"{path}: cell {cell.index + 1}"
             scored = _hidden_check(cell.source, name, where, project.root)
             if scored:
                 part["checks"].append(scored)
@@ -152,7 +152,15 @@ def load_assignment(name: str, root: Path | None = None) -> Assignment:
     questions = tuple(
         _question(configs[q], part, f"{path}: question {q}") for q, part in parts.items()
     )
-    return Assignment(name, path, questions)
+    assignment = Assignment(name, path, questions)
+    unused = [c for c in checks_for(name, root=project.root) if c not in assignment.check_ids]
+    if unused:
+        raise AssignmentError(
+            f"{path}: no hidden test runs the check(s) {', '.join(unused)} of "
+            f"{project.folder(name) / 'checks.py'}: add a hidden test cell with their points, "
+            "or remove them"
+        )
+    return assignment
 
 
 def solution_lines(source: str) -> set[str]:

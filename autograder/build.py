@@ -25,6 +25,7 @@ import nbformat
 from .assignment import load_assignment, master_cells, solution_lines
 from .course import COURSE_VARIABLE, Project
 from .errors import DlgradeError, MissingExtra
+from .judging import reference_answers
 from .otter_zip import package
 
 _CONFIG_HIDDEN = re.compile(r"^\s*hidden:\s*true\s*$", re.M | re.I)
@@ -48,6 +49,7 @@ def build(name: str, project: Project | None = None, *, check: bool = False) -> 
     """Build one assignment. With ``check``, only compare with the committed template."""
     project = project or Project.default()
     load_assignment(name, project.root)  # fails early, naming the cell, on a broken master
+    reference_answers(name, root=project.root)  # the reference passes its own checks
     with tempfile.TemporaryDirectory(prefix=f"dlgrade-build-{name}-") as tmp:
         result = otter_assigned(name, project, Path(tmp))
         template_text = with_contract(canonical(result / "student" / f"{name}.ipynb"), name, project)
@@ -198,8 +200,13 @@ def with_contract(template_text: str, name: str, project: Project) -> str:
 
 
 def canonical(path: Path) -> str:
-    """A notebook as text, in nbformat's own layout, so equal notebooks compare equal."""
-    return nbformat.writes(nbformat.read(path, as_version=4)) + "\n"
+    """A notebook as text, in nbformat's own layout, so equal notebooks compare equal: cell
+    ids (nbformat ≥ 4.5), which otter assign draws at random, are numbered in order."""
+    notebook = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(notebook.cells, start=1):
+        if "id" in cell:
+            cell.id = f"cell-{number}"
+    return nbformat.writes(notebook) + "\n"
 
 
 def secret_lines(name: str, project: Project) -> set[str]:

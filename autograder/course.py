@@ -146,10 +146,10 @@ def _load(root: Path, name: str) -> AssignmentCode:
     mistakes = _mistakes(folder / "mistakes.py", mistakes_module.MISTAKES, reference)
     standins_path = folder / "standins.py"
     standins: Mapping[str, Callable[..., Any]] = {}
-    source = None
+    standins_source = None
     if standins_path.is_file():
         standins = _module(standins_path, f"{package}.standins", ("STANDINS",)).STANDINS
-        source = standins_path.read_text(encoding="utf-8")
+        standins_source = standins_path.read_text(encoding="utf-8")
     samples: tuple[SampleMistake, ...] = ()
     if (folder / "samples.py").is_file():
         samples = tuple(
@@ -157,13 +157,23 @@ def _load(root: Path, name: str) -> AssignmentCode:
                 folder / "samples.py", f"{package}.samples", ("SAMPLE_MISTAKES",)
             ).SAMPLE_MISTAKES
         )
+        reference_text = project.reference(name).read_text(encoding="utf-8")
         for sample in samples:
             if sample.mistake not in mistakes:
                 raise AssignmentError(
                     f"{where(folder / 'samples.py', sample.mistake)}: sample of unknown mistake "
                     f"{sample.mistake!r} (mistakes.py has {', '.join(mistakes) or 'none'})"
                 )
-    return AssignmentCode(name, folder, checks, reference, mistakes, standins, source, samples)
+            found = reference_text.count(sample.old)
+            if found != 1:
+                raise AssignmentError(
+                    f"{where(folder / 'samples.py', sample.mistake)}: the text a sample of "
+                    f"{sample.mistake!r} replaces is found {found} times in "
+                    f"{project.reference(name)}, not once"
+                )
+    return AssignmentCode(
+        name, folder, checks, reference, mistakes, standins, standins_source, samples
+    )
 
 
 def _module(path: Path, module_name: str, required: tuple[str, ...]) -> ModuleType:
@@ -179,7 +189,7 @@ def _module(path: Path, module_name: str, required: tuple[str, ...]) -> ModuleTy
     except Exception as error:
         del sys.modules[module_name]
         raise AssignmentError(
-            f"{_failing_line(path, error)}: {type(error).__name__}: {error}"
+            f"{failing_line(path, error)}: {type(error).__name__}: {error}"
         ) from None
     missing = [attribute for attribute in required if not hasattr(module, attribute)]
     if missing:
@@ -214,7 +224,8 @@ def _mistakes(path: Path, entries: Any, reference: ModuleType) -> dict[str, Mist
     return mistakes
 
 
-def _failing_line(path: Path, error: BaseException) -> str:
+def failing_line(path: Path, error: BaseException) -> str:
+    """``path:line`` where ``error`` was raised in ``path`` (else ``path``)."""
     if isinstance(error, SyntaxError) and error.lineno:
         return f"{path}:{error.lineno}"
     for frame in reversed(traceback.extract_tb(error.__traceback__)):

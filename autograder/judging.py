@@ -10,7 +10,8 @@ problem names the file and line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from types import FunctionType
@@ -19,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from .checks import Answers, Check, Verdict, all_of
-from .course import AssignmentCode, AssignmentError, Project, where
+from .compare import numbers_of
+from .course import AssignmentCode, AssignmentError, Project, failing_line, where
 from .execution.plan import Answer, Call, run_plan
 from .mistakes import Mistake, Variant
 
@@ -48,12 +50,26 @@ def checks_for(
 def _checks(root: Path, assignment: str, seed: int | None) -> dict[str, Check]:
     loaded = Project(root).code(assignment)
     module = loaded.checks
-    fixed = module.build(module.FIXED, loaded.reference)
-    if seed is None:
-        _validate(loaded, fixed)
-        return {check.id: check for check in fixed}
-    drawn = module.build(module.draw(np.random.default_rng(seed)), loaded.reference, SEEDED)
+    with _naming_the_line(loaded.folder / "checks.py"):
+        fixed = module.build(module.FIXED, loaded.reference)
+        if seed is None:
+            _validate(loaded, fixed)
+            return {check.id: check for check in fixed}
+        drawn = module.build(module.draw(np.random.default_rng(seed)), loaded.reference, SEEDED)
     return {one.id: _joined(one, other) for one, other in zip(fixed, drawn, strict=True)}
+
+
+@contextmanager
+def _naming_the_line(path: Path) -> Iterator[None]:
+    """An error raised by the assignment's code becomes an AssignmentError naming its line."""
+    try:
+        yield
+    except AssignmentError:
+        raise
+    except Exception as error:
+        raise AssignmentError(
+            f"{failing_line(path, error)}: {type(error).__name__}: {error}"
+        ) from None
 
 
 def _validate(loaded: AssignmentCode, checks: Sequence[Check]) -> None:
@@ -144,11 +160,23 @@ def _reference_answers(root: Path, assignment: str, seed: int | None) -> dict[st
             plan + _calls(checks, reference=True), vars(loaded.reference), loaded.standins
         )
     reference_file = Project(root).reference(assignment)
+    checks_file = loaded.folder / "checks.py"
     for call in plan:
-        if not answers[call.key].ok:
+        answer = answers[call.key]
+        if not callable(getattr(loaded.reference, call.function, None)):
+            raise AssignmentError(
+                f"{where(checks_file, call.function)}: a check calls {call.function}(), which "
+                f"{reference_file} does not define"
+            )
+        if not answer.ok:
             raise AssignmentError(
                 f"{reference_file}: the reference fails {call.function}() of a check "
-                f"({call.key}): {answers[call.key].error}"
+                f"({call.key}): {answer.error}"
+            )
+        if not np.all(np.isfinite(numbers_of(answer.value))):
+            raise AssignmentError(
+                f"{reference_file}: the reference gives NaN or inf for {call.function}() "
+                f"({call.key}): no student could match it"
             )
     for check in checks.values():
         if not check.judge(answers, answers).passed:

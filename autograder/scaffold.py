@@ -145,8 +145,9 @@ from types import ModuleType
 
 import numpy as np
 
-from autograder.checks import Check, matches_reference
+from autograder.checks import Check, about, matches_reference
 from autograder.execution.plan import Call
+from autograder.messages import Translated
 
 
 @dataclass(frozen=True)
@@ -162,9 +163,22 @@ def draw(rng: np.random.Generator) -> Inputs:
     return Inputs((rng.normal(size=int(rng.integers(3, 9))), rng.normal(size=(2, 3))))
 
 
+def _words(z: np.ndarray, drawn: bool) -> Translated:
+    """The input in words, for the feedback: shown values for the fixed inputs only."""
+    shape = " × ".join(map(str, z.shape))
+    if drawn:
+        return about(f"un tableau {{shape}} tiré au hasard", f"a random {{shape}} array")
+    values = np.round(z, 2).tolist()
+    return about(f"le tableau {{shape}} z = {{values}}", f"the {{shape}} array z = {{values}}")
+
+
 def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
-    """The checks on ``inputs``; ``tag`` prefixes every call key."""
-    calls = tuple(Call(f"{{tag}}relu/{{i}}", "relu", (z,)) for i, z in enumerate(inputs.arrays))
+    """The checks on ``inputs``; ``tag`` prefixes every call key (and is not empty for the
+    inputs drawn from a seed)."""
+    calls = tuple(
+        Call(f"{{tag}}relu/{{i}}", "relu", (z,), about=_words(z, drawn=bool(tag)))
+        for i, z in enumerate(inputs.arrays)
+    )
     return [Check("relu_values", calls, matches_reference(calls, "ReLU"), ("relu_inverted",))]
 '''
 
@@ -183,6 +197,8 @@ from autograder.mistakes import Mistake
 
 
 def _minimum(original, live):
+    """``original``: the reference's functions by name; ``live``: the namespace the variant
+    runs in (call other contract functions through it). Returns the functions it changes."""
     return {{"relu": lambda z: np.minimum(np.asarray(z, dtype=np.float64), 0.0)}}
 
 

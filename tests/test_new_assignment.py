@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -116,3 +117,44 @@ def test_new_refuses_an_existing_assignment_or_a_bad_name(tmp_path, capsys):
     assert dlgrade(tmp_path, "new", NAME) == 2
     assert dlgrade(tmp_path, "new", "Bad-Name") == 2
     assert "exists already" in capsys.readouterr().err
+
+
+def test_build_check_passes_right_after_build(course, capsys):
+    """Otter draws new cell ids at each build: the check compares them numbered in order."""
+    assert dlgrade(course, "build", "--check", NAME) == 0, capsys.readouterr().err
+
+
+BROKEN = {
+    "a NameError in build()": (
+        "checks.py", "calls = tuple(", "calls = tuple(undefined_name) + tuple(", r"checks.py:\d+: NameError"
+    ),
+    "a call of a function the reference lacks": (
+        "checks.py", '"relu", (z,)', '"relu_max", (z,)', r"checks.py:\d+: a check calls relu_max\(\)"
+    ),
+    "a reference giving NaN": (
+        "reference", "np.maximum(np.asarray(z, dtype=np.float64), 0.0)",
+        "np.maximum(np.asarray(z, dtype=np.float64), 0.0) * np.nan", r"relu_tp.py: .*NaN or inf"
+    ),
+    "a check no hidden test runs": (
+        "checks.py", "return [Check(",
+        'return [Check("spare", calls, matches_reference(calls, "ReLU")), Check(',
+        r"no hidden test runs the check\(s\) spare",
+    ),
+    "a sample whose text is not in the reference": (
+        "samples.py", '"np.maximum(np.asarray', '"np.maximum(np.array(', r"samples.py:\d+: .*0 times",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_broken_assignment_is_one_line_naming_the_file_to_fix(case, tmp_path, capsys):
+    where, old, new, expected = BROKEN[case]
+    assert dlgrade(tmp_path, "new", NAME) == 0
+    project = Project(tmp_path)
+    path = project.reference(NAME) if where == "reference" else project.folder(NAME) / where
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    capsys.readouterr()
+    assert dlgrade(tmp_path, "build", NAME) == 2
+    error = capsys.readouterr().err
+    assert re.search(expected, error) and error.count("\n") == 1, error
