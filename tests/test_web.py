@@ -102,6 +102,26 @@ def test_sign_in_needs_the_right_password_and_is_rate_limited(app):
     assert client.post("/login", data=right).status_code == 429  # even right, for a while
 
 
+def test_guesses_from_one_address_do_not_lock_the_account_out_elsewhere(app):
+    """A classmate guessing wrong from one machine cannot keep alice (or the instructor) out:
+    her own sign-in from another address works; spellings of her login count as one."""
+    attacker = TestClient(app, follow_redirects=False, client=("10.0.0.66", 5000))
+    token = csrf_of(attacker.get("/login").text)
+    spellings = ["alice", " alice", "  alice ", "ALICE", "alice@example.org"]
+    codes = [
+        attacker.post(
+            "/login", data={"login": spellings[i % 5], "password": "nope", "csrf": token}
+        ).status_code
+        for i in range(12)
+    ]
+    assert codes[-1] == 429
+    owner = TestClient(app, follow_redirects=False, client=("10.0.0.7", 5000))
+    token = csrf_of(owner.get("/login").text)
+    signed = owner.post("/login", data={"login": "alice", "password": PASSWORDS["alice"],
+                                        "csrf": token, "next": "/"})  # fmt: skip
+    assert signed.status_code == 303
+
+
 def test_no_sign_up_and_no_open_redirect(app):
     paths = [getattr(r, "path", "") for r in app.routes]
     assert not [p for p in paths if re.search(r"register|sign-?up|account", p)]
@@ -183,8 +203,11 @@ def test_a_new_password_ends_older_sessions(app):
 
 def test_sign_out_ends_the_session(app):
     alice = signed_in(app, "alice")
+    copied = dict(alice.cookies)
     assert post(alice, "/logout").status_code == 303
     assert alice.get("/assignments").status_code == 303
+    thief = TestClient(app, follow_redirects=False, cookies=copied)  # a cookie copied before
+    assert thief.get("/assignments").status_code == 303
 
 
 # --- every route, every kind of visitor --------------------------------------------------
@@ -280,27 +303,57 @@ def test_uploads_are_limited_in_size_and_must_be_notebooks(app, config):
     assert app.state.store.queue_counts() == {}
 
 
+def graded(app) -> None:
+    """Every attempt marked graded, as the worker would (this app runs no worker)."""
+    from sqlalchemy import update
+
+    from autograder.web.store import attempts
+
+    with app.state.store.engine.begin() as connection:
+        connection.execute(update(attempts).values(state="done", score=0.0, max_score=8.0))
+
+
 def test_attempt_policy_per_day_and_cooldown(app, project):
     store = app.state.store
     store.save_settings(AssignmentSettings(ASSIGNMENT, per_day=2))
     alice = signed_in(app, "alice")
     notebook = notebook_bytes(correct_notebook(project, ASSIGNMENT))
     assert submit(alice, notebook).status_code == 303
+    graded(app)
     assert submit(alice, notebook).status_code == 303
+    graded(app)
     refused = submit(alice, notebook)
     assert refused.status_code == 400 and "24" in alice.get(f"/assignments/{ASSIGNMENT}").text
     bob = signed_in(app, "bob")  # a limit per student
     store.save_settings(AssignmentSettings(ASSIGNMENT, cooldown_minutes=30))
     assert submit(bob, notebook).status_code == 303
+    graded(app)
     assert submit(bob, notebook).status_code == 400
-    assert store.queue_counts() == {"queued": 3}
+    assert store.queue_counts() == {"done": 3}
+
+
+def test_one_attempt_per_student_waits_in_the_queue(app, project):
+    """A student cannot fill the queue and hold up the class: a new attempt waits until
+    the previous one is graded; another student's is accepted meanwhile."""
+    notebook = notebook_bytes(correct_notebook(project, ASSIGNMENT))
+    alice, bob = signed_in(app, "alice"), signed_in(app, "bob")
+    assert submit(alice, notebook).status_code == 303
+    refused = submit(alice, notebook)
+    assert refused.status_code == 400 and "encore en correction" in refused.text
+    assert submit(bob, notebook).status_code == 303
+    assert app.state.store.queue_counts() == {"queued": 2}
+    graded(app)
+    assert submit(alice, notebook).status_code == 303
 
 
 def test_uploads_are_rate_limited_per_student(app, project):
     app.state.upload_limiter = RateLimiter(2, 60)
     alice = signed_in(app, "alice")
     notebook = notebook_bytes(correct_notebook(project, ASSIGNMENT))
-    codes = [submit(alice, notebook).status_code for _ in range(3)]
+    codes = []
+    for _ in range(3):
+        codes.append(submit(alice, notebook).status_code)
+        graded(app)
     assert codes == [303, 303, 400]
 
 

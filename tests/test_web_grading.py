@@ -226,9 +226,9 @@ def test_each_batch_draws_a_new_secret_seed(app, notebooks):
 
 def test_the_instructor_regrades_the_latest_attempts(app, notebooks):
     alice = signed_in(app, "alice")
-    for name in ("relu", "right"):
+    for name in ("relu", "right"):  # one at a time: the next waits for the previous's grade
         submit(alice, notebooks[name])
-    app.state.worker.grade_queued()
+        app.state.worker.grade_queued()
     prof = signed_in(app, "prof")
     response = post(prof, f"/instructor/assignments/{ASSIGNMENT}/regrade")
     assert response.status_code == 200 and "1 dépôt(s)" in response.text

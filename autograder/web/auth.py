@@ -89,9 +89,13 @@ async def login(request: Request) -> Response:
     again = {"login": login_name, "next": _next_path(form.get("next"))}  # the form, refilled
     limiter = request.app.state.login_limiter
     client = request.client.host if request.client else "?"
-    if not (limiter.allow(f"ip:{client}") and limiter.allow(f"login:{login_name.lower()}")):
-        return page(request, "login.html.j2", 429, error=text(request, "too_many"), **again)
     user = request.app.state.store.user_by_login(login_name)
+    # Guesses are counted per address, and per account from that address: from elsewhere,
+    # the account's owner still signs in (no lock-out of a classmate or the instructor),
+    # and spellings of one login (case, spaces, email) count as one.
+    account = user.id if user else login_name.strip().lower()
+    if not (limiter.allow(f"ip:{client}") and limiter.allow(f"login:{account}@{client}")):
+        return page(request, "login.html.j2", 429, error=text(request, "too_many"), **again)
     stored = user.password_hash if user and user.password_hash else unusable_hash()
     if not await run_in_threadpool(verify_password, password, stored) or user is None:
         return page(request, "login.html.j2", 401, error=text(request, "bad_login"), **again)
@@ -100,7 +104,11 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    """Sign out: every session of the account ends, so a copied cookie is worth nothing."""
     await checked_form(request)
+    user = current_user(request)
+    if user is not None:
+        request.app.state.store.end_sessions(user.id)
     request.session.clear()
     return RedirectResponse("/login", 303)
 

@@ -202,6 +202,15 @@ class Store:
         assert user is not None
         return user
 
+    def end_sessions(self, user_id: int) -> None:
+        """Every session of the account ends (signing out)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(session_epoch=users.c.session_epoch + 1)
+            )
+
     def set_password(self, user_id: int, password_hash: str) -> None:
         """A new password ends every session of the account."""
         with self.engine.begin() as connection:

@@ -165,9 +165,12 @@ async def submit(request: Request) -> Response:
     limit = state.config.max_upload_bytes
     content = await upload.read(limit + 1) if hasattr(upload, "read") else b""
     previous = [a["received_at"] for a in state.store.attempts_of(user.id, name)]
+    in_flight = any(a["state"] != "done" for a in state.store.attempts_of(user.id))
     error = None
     if not settings.is_open(received):
         error = text(request, "assignment_closed")
+    elif in_flight:  # one attempt per student in the queue: nobody can hold up the class
+        error = text(request, "still_grading")
     elif next_allowed(settings, previous, received) > received:
         error = text(request, "wait_until", date=next_allowed(settings, previous, received))
     elif not state.upload_limiter.allow(str(user.id)):
