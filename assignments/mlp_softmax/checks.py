@@ -353,30 +353,16 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         )
         for a in ("tanh", "relu")
     )
-    loss = (
-        Call(
-            f"{tag}loss_accuracy/values",
-            "loss_accuracy",
-            inputs.probabilities,
-            about=_probabilities_words(inputs.probabilities[0], saturated=False),
-        ),
+
+    def on_probabilities(key: str, function: str, pair: tuple, saturated: bool = False):
+        words = _probabilities_words(pair[0], saturated=saturated)
+        return (Call(f"{tag}{key}", function, pair, about=words),)
+
+    loss = on_probabilities("loss_accuracy/values", "loss_accuracy", inputs.probabilities)
+    saturated = on_probabilities(
+        "loss_accuracy/saturated", "loss_accuracy", inputs.saturated, saturated=True
     )
-    saturated = (
-        Call(
-            f"{tag}loss_accuracy/saturated",
-            "loss_accuracy",
-            inputs.saturated,
-            about=_probabilities_words(inputs.saturated[0], saturated=True),
-        ),
-    )
-    logits = (
-        Call(
-            f"{tag}grad_logits/values",
-            "grad_logits",
-            inputs.probabilities,
-            about=_probabilities_words(inputs.probabilities[0], saturated=False),
-        ),
-    )
+    logits = on_probabilities("grad_logits/values", "grad_logits", inputs.probabilities)
     params, X, Y = inputs.backward
     backward = tuple(
         Call(
@@ -459,9 +445,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Check(
             "loss_accuracy_saturated",
             saturated,
-            matches_reference(
-                saturated, "(L, acc)", rtol=RTOL_LOG_GUARD
-            ),
+            matches_reference(saturated, "(L, acc)", rtol=RTOL_LOG_GUARD),
             ("loss_not_averaged",),
         ),
         Check(
@@ -496,9 +480,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Check(
             "train_history",
             (*train, *own_train),
-            training_loop(
-                own_train, train, TRAIN_INLINABLE, "history", (1,), rtol=RTOL_LOG_GUARD
-            ),
+            training_loop(own_train, train, TRAIN_INLINABLE, "history", (1,), rtol=RTOL_LOG_GUARD),
             TRAIN_MISTAKES,
             inlined,
         ),
