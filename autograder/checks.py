@@ -32,7 +32,7 @@ from .compare import (
     pick,
 )
 from .execution.plan import Answer, Call, Ref, Rng, modified_arguments
-from .messages import Message, Translated, show
+from .messages import Later, Message, Translated, show
 
 Answers = Mapping[str, Answer]
 
@@ -82,7 +82,13 @@ def call_text(call: Call) -> str:
 def on_input(call: Call) -> Message:
     """Where a finding was made: the call's inputs in words (``Call.about``), and the call
     itself (shown when the inputs have no words)."""
-    return Message("on_input", {"input": call.about or call_text(call), "call": call_text(call)})
+    text = _later_call_text(call)
+    return Message("on_input", {"input": call.about or text, "call": text})
+
+
+def _later_call_text(call: Call) -> Later:
+    """``call_text``, written only if the finding is shown or stored."""
+    return Later(lambda: call_text(call))
 
 
 def about(fr: str, en: str) -> Translated:
@@ -101,7 +107,7 @@ def _argument_text(argument: object) -> str:
 
 def raised(call: Call | str, answer: Answer) -> Verdict:
     """The verdict for a call that raised instead of answering."""
-    text = call if isinstance(call, str) else call_text(call)
+    text = call if isinstance(call, str) else _later_call_text(call)
     return fail(Message("raised", {"call": text, "error": answer.error}))
 
 
@@ -146,7 +152,8 @@ def _one_answer(
         return raised(call, answer)
     expected_answer = reference[reference_key or call.key]
     if not expected_answer.ok:  # a wrong variant that fails here: nothing to match
-        return fail(Message("raised", {"call": call_text(call), "error": expected_answer.error}))
+        error = expected_answer.error
+        return fail(Message("raised", {"call": _later_call_text(call), "error": error}))
     try:
         obtained, expected = pick(answer.value, expected_answer.value, path, component)
     except Mismatch as mismatch:
@@ -284,7 +291,7 @@ def same_decision(calls: Sequence[Call], component: str) -> Judge:
                     Message(
                         "wrong_decision",
                         {
-                            "component": call_text(call),
+                            "component": _later_call_text(call),
                             "expected": expected,
                             "obtained": show(obtained),
                         },
@@ -409,7 +416,7 @@ def _unusable_gradient(probe: Probe, student: Answers, reference: Answers) -> Ve
     return fail(
         *((message,) if message else ()),
         on_input(probe.alternative),
-        Message("raised", {"call": call_text(probe.gradient), "error": answer.error}),
+        Message("raised", {"call": _later_call_text(probe.gradient), "error": answer.error}),
     )
 
 
@@ -433,7 +440,8 @@ def _probe_values(
     except Mismatch as mismatch:
         return fail(mismatch.message, on_input(probe.gradient))
     except (TypeError, ValueError, OverflowError) as error:
-        return fail(Message("raised", {"call": call_text(probe.gradient), "error": str(error)}))
+        text = _later_call_text(probe.gradient)
+        return fail(Message("raised", {"call": text, "error": str(error)}))
     if not np.isfinite(obtained):
         return fail(
             Message("not_finite", {"component": probe.label, "obtained": show(obtained)}),

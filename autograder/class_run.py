@@ -6,8 +6,10 @@ Dask cluster); this process alone writes the gradebook and the output files.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,14 +27,26 @@ from .submissions import NAMED_BY, Intake, Problem, Submission, collect, student
 
 @dataclass
 class ClassRun:
-    """What a class run did: the results written, what was skipped, what could not be read."""
+    """What a class run did: how many it graded, what was skipped, what could not be read,
+    the named mistakes found (each counted once per student), and the results themselves
+    unless the run was asked not to keep them (``keep_results=False``: a class of any
+    size in constant memory, its results being in the gradebook and results/)."""
 
     assignment: str
     out: Path
     graded: list[SubmissionResult] = field(default_factory=list)
+    graded_count: int = 0
     skipped: int = 0
     problems: list[Problem] = field(default_factory=list)
     isolation: str = ""
+    mistakes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, result: SubmissionResult, keep: bool) -> None:
+        self.graded_count += 1
+        self.isolation = self.isolation or result.isolation
+        self.mistakes.update({t.misconception for t in result.tests if t.misconception})
+        if keep:
+            self.graded.append(result)
 
     @property
     def grades(self) -> pd.DataFrame:
@@ -51,11 +65,16 @@ def grade_class(
     on_start: Callable[[int], None] | None = None,
     executor: Executor | None = None,
     intake: Intake | None = None,
+    keep_results: bool = True,
 ) -> ClassRun:
     """Grade every submission found in ``inputs`` (read as ``intake`` says); write
-    grades.csv, results/ and the gradebook."""
+    grades.csv, results/ and the gradebook. Submissions are read one at a time when
+    graded; with ``keep_results=False`` each result is forgotten once stored."""
     settings = settings or Settings()
     grader = Grader(name, settings, project)
+    # What the set-up built (plans, reference answers, catalogues) lives as long as the
+    # run: the collector need not walk it again every few hundred results.
+    gc.freeze()
     found, problems = collect(inputs, intake)
     gradebook = Gradebook(gradebook_url) if gradebook_url else Gradebook.in_folder(out)
     run = ClassRun(name, out, problems=problems)
@@ -80,8 +99,7 @@ def grade_class(
     try:
         for result in (executor or LocalExecutor()).grade(grader, todo):
             batch.add(result)
-            run.graded.append(result)
-            run.isolation = run.isolation or result.isolation
+            run.add(result, keep_results)
             if on_result:
                 on_result(result)
         batch.flush()
@@ -154,5 +172,5 @@ def write_result(out: Path, result: SubmissionResult) -> None:
 
 def _write_json(path: Path, data: dict) -> None:
     temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+    temporary.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
     temporary.replace(path)

@@ -68,7 +68,7 @@ def _grade(args: argparse.Namespace) -> int:
     from .assignment import load_assignment
     from .class_run import grade_class
     from .course import Project
-    from .executors import DaskExecutor, LocalExecutor
+    from .executors import DaskExecutor, LocalExecutor, ProcessExecutor
     from .grader import Settings
     from .progress import ClassProgress
     from .submissions import Intake
@@ -84,11 +84,12 @@ def _grade(args: argparse.Namespace) -> int:
         output_bytes=args.output_mb * 2**20,
     )
     settings = Settings(workers=args.workers, limits=limits, lang=args.lang, regrade=args.regrade)
-    executor = (
-        DaskExecutor(args.scheduler, max_tries=args.max_tries)
-        if args.executor == "dask"
-        else LocalExecutor()
-    )
+    executors = {
+        "local": LocalExecutor,
+        "processes": lambda: ProcessExecutor(max_tries=args.max_tries),
+        "dask": lambda: DaskExecutor(args.scheduler, max_tries=args.max_tries),
+    }
+    executor = executors[args.executor]()
     intake = Intake.read(
         id_pattern=args.id_pattern,
         times=args.times,
@@ -107,6 +108,7 @@ def _grade(args: argparse.Namespace) -> int:
             on_result=progress.advance,
             executor=executor,
             intake=intake,
+            keep_results=False,
         )
     progress.summary(run)
     return 0
@@ -268,11 +270,14 @@ def parser() -> argparse.ArgumentParser:
                          default=defaults.memory_bytes // 2**20)
     command.add_argument("--output-mb", type=_positive(int),
                          default=defaults.output_bytes // 2**20)  # fmt: skip
-    command.add_argument("--executor", choices=("local", "dask"), default="local",
-                         help="where submissions are graded (default: local processes)")  # fmt: skip
+    command.add_argument("--executor", choices=("local", "processes", "dask"), default="local",
+                         help="local: one thread per worker (default); processes: one process "
+                              "per worker, judging in parallel (many cores); dask: a Dask "
+                              "cluster")  # fmt: skip
     command.add_argument("--scheduler", help="Dask scheduler address (default: a local cluster)")
-    command.add_argument("--max-tries", type=int, default=3,
-                         help="Dask: tries before a submission that kills workers is an error")  # fmt: skip
+    command.add_argument("--max-tries", type=_positive(int), default=3,
+                         help="processes, dask: tries before a submission whose grading "
+                              "kills workers is an error")  # fmt: skip
     intake = command.add_argument_group("intake (see docs/intake.md)")
     intake.add_argument("--id-pattern", metavar="REGEX",
                         help="the student id is the group (?P<student>…) of REGEX, searched in "

@@ -48,6 +48,7 @@ A number or an array agrees with the reference when every entry satisfies
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -199,6 +200,8 @@ def compare(
             if message:
                 return message
         return None
+    if _close_numbers(obtained, expected, rtol, unit, atol):
+        return None
     expected = np.asarray(expected, dtype=np.float64)
     try:
         got = as_array(obtained, component)
@@ -236,6 +239,19 @@ def compare(
             {"relative": f"{gap / scale:.1g}", "tolerance": f"{rtol:.0e}"},
         )
     return _wrong_value(component, got, expected, gap, "wrong_value", {})
+
+
+def _close_numbers(
+    obtained: Any, expected: Any, rtol: float, unit: float, atol: float | None
+) -> bool:
+    """The common case without NumPy: two finite Python floats within float64's
+    tolerance (anything else takes the general path, which also explains failures)."""
+    if type(obtained) is not float or type(expected) is not float:
+        return False
+    if not (math.isfinite(obtained) and math.isfinite(expected)):
+        return False
+    allowed = max(rtol * max(abs(expected), unit), atol if atol is not None else 0.0)
+    return abs(obtained - expected) <= allowed
 
 
 def differing(

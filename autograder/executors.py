@@ -1,4 +1,4 @@
-"""Where submissions are graded: local worker threads, or the workers of a Dask cluster.
+"""Where submissions are graded: local worker threads or processes, or a Dask cluster.
 
 An executor only decides *where* ``Grader.grade`` runs. The sandbox, the limits and the
 comparison with the reference are the same everywhere, and only the coordinating
@@ -8,12 +8,23 @@ process writes the gradebook. So both executors give identical results.
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import multiprocessing.util
 import os
 import queue
+import signal
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -131,6 +142,94 @@ def grade_remotely(job: RemoteJob) -> SubmissionResult:
     if limits_key not in sandboxes:
         sandboxes[limits_key] = Sandbox(job.settings.limits, isolate=job.settings.isolate)
     return grader.grade(job.submission, sandboxes[limits_key])
+
+
+class ProcessExecutor:
+    """One process per worker, each with its own grader and warm sandbox: judging runs in
+    parallel instead of under one GIL, so a many-core machine is used in full.
+
+    The workers build their ``Grader`` from the coordinator's settings (same seed, so the
+    same hidden inputs and reference answers) and refuse another autograder. The
+    coordinator keeps intake, the gradebook and the files, and a bounded window of
+    submissions in flight. Workers ignore Ctrl-C: the coordinator stops them. When a
+    worker process dies, the pool is made again and the submissions it held are tried
+    again one at a time, so that a loss is counted only against the one submission in
+    flight; one whose grading brings down ``max_tries`` pools is marked ``error``.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_tries: int = 3,
+        task: Callable[[RemoteJob], SubmissionResult] = grade_remotely,
+    ):
+        self.max_tries = max_tries
+        self.task = task
+
+    def grade(self, grader: Grader, submissions: list[Submission]) -> Iterator[SubmissionResult]:
+        workers = max(1, grader.settings.workers)
+        root = str(grader.project.root)
+        context = multiprocessing.get_context("forkserver")
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+        tries: dict[Future[SubmissionResult], tuple[Submission, int]] = {}
+        suspects: deque[tuple[Submission, int]] = deque()
+        pending = iter(submissions)
+
+        def send(submission: Submission, attempt: int) -> None:
+            job = RemoteJob(grader.assignment.name, grader.settings, grader.autograder_hash,
+                            submission.loaded(), root)  # fmt: skip
+            tries[pool.submit(self.task, job)] = (submission, attempt)
+
+        try:
+            while True:
+                if suspects and not tries:  # alone in flight: its loss is its own
+                    send(*suspects.popleft())
+                while not suspects and len(tries) < 2 * workers:
+                    submission = next(pending, None)
+                    if submission is None:
+                        break
+                    send(submission, 1)
+                if not tries:
+                    return
+                finished, _ = wait(tries, return_when=FIRST_COMPLETED)
+                lost = []
+                for future in finished:
+                    submission, attempt = tries.pop(future)
+                    if isinstance(future.exception(), BrokenProcessPool):
+                        lost.append((submission, attempt))
+                    else:
+                        yield _outcome(grader, future, submission)
+                if not lost:
+                    continue
+                # The pool is broken and everything it held comes back, without saying
+                # which one broke it: each is tried again alone, counted only then.
+                lost += [tries.pop(future) for future in list(tries)]
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(workers, mp_context=context,
+                                           initializer=_start_worker)  # fmt: skip
+                if len(lost) > 1:
+                    suspects.extend(lost)
+                    continue
+                ((submission, attempt),) = lost
+                if attempt < self.max_tries:
+                    suspects.appendleft((submission, attempt + 1))
+                else:
+                    message = Message("status_killed_worker", {"tries": self.max_tries})
+                    yield grader.failed(submission, message)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker() -> None:
+    """In each worker process: Ctrl-C is the coordinator's to handle, and the warm
+    sandboxes are closed when the process ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    multiprocessing.util.Finalize(None, _close_sandboxes, exitpriority=10)
+
+
+def _close_sandboxes() -> None:
+    for sandbox in getattr(_local, "sandboxes", {}).values():
+        sandbox.close()
 
 
 @dataclass(frozen=True)

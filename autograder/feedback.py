@@ -42,6 +42,7 @@ from .messages import (
     points_text,
     render,
     to_data,
+    written,
 )
 from .mistakes import Mistake as KnownMistake
 
@@ -218,6 +219,13 @@ class Finding:
         return f"{self.text}{details}{' ' + self.note if self.note else ''}{where}".strip()
 
 
+def _sentence(text: str) -> str:
+    """A finding's part as a sentence, so that the next one does not read as its sequel
+    (an error message ends with ``(ligne 4)``, not with a full stop)."""
+    text = text.rstrip()
+    return text if not text or text[-1] in ".!?…:;" else text + "."
+
+
 def finding_parts(messages: Sequence[Message], lang: str, reveal: str = "values") -> Finding:
     """One failed check, said for a student: what is wrong, on which input, by how much.
     A long array is shown by the entries that differ; a long call is shortened."""
@@ -226,6 +234,7 @@ def finding_parts(messages: Sequence[Message], lang: str, reveal: str = "values"
     for message in messages:
         if message.key == "misconception":
             continue  # the page names the mistake once, above the question's lines
+        message = written(message)
         if message.key == "on_input":
             described = message.params.get("input")
             if isinstance(described, Translated):
@@ -247,7 +256,7 @@ def finding_parts(messages: Sequence[Message], lang: str, reveal: str = "values"
                 texts.append(head)
                 continue
         texts.append(render(message, lang, reveal))
-    found.text = " ".join(texts)
+    found.text = " ".join(_sentence(text) for text in texts)
     return found
 
 

@@ -122,6 +122,55 @@ manual_scores = Table(
 )
 
 
+def _submission_row(run_id: int, result: SubmissionResult, graded_at: datetime) -> dict:
+    return {
+        "run_id": run_id,
+        "assignment": result.assignment,
+        "student_id": result.student_id,
+        "student_name": result.student_name,
+        "submission_hash": result.submission_hash,
+        "autograder_hash": result.autograder_hash,
+        "origin": result.origin,
+        "status": result.status,
+        "message": result.message,
+        "score": result.score,
+        "max_score": result.max_score,
+        "isolation": result.isolation,
+        "submitted_at": result.submitted_at,
+        "graded_at": graded_at,
+        "result": result.to_json(),
+        "time_source": result.time_source,
+        "late_flag": result.late_flag,
+        "members": list(result.members or (result.student_id,)),
+    }
+
+
+def _forget_same_content(connection: Connection, results: Iterable[SubmissionResult]) -> None:
+    """Delete the earlier gradings of the very content of ``results`` (same assignment,
+    student, submission and autograder): one query per assignment and autograder."""
+    wanted: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for result in results:
+        key = (result.assignment, result.autograder_hash)
+        wanted.setdefault(key, set()).add((result.student_id, result.submission_hash))
+    stale = []
+    for (assignment, autograder), pairs in wanted.items():
+        query = select(
+            submissions.c.id, submissions.c.student_id, submissions.c.submission_hash
+        ).where(
+            submissions.c.assignment == assignment,
+            submissions.c.autograder_hash == autograder,
+            submissions.c.student_id.in_(sorted({student for student, _ in pairs})),
+        )
+        stale += [
+            row.id
+            for row in connection.execute(query)
+            if (row.student_id, row.submission_hash) in pairs
+        ]
+    if stale:
+        connection.execute(delete(check_results).where(check_results.c.submission_id.in_(stale)))
+        connection.execute(delete(submissions).where(submissions.c.id.in_(stale)))
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -188,63 +237,33 @@ class Gradebook:
 
     def record(self, run_id: int, *results: SubmissionResult) -> None:
         """Store results in one transaction, each replacing a previous grading of the very
-        same content (a class run stores them in batches)."""
+        same content (a class run stores them in batches: a few statements per batch,
+        not per result)."""
+        if not results:
+            return
         with self.engine.begin() as connection:
-            for result in results:
-                self._record(connection, run_id, result)
-
-    @staticmethod
-    def _record(connection: Connection, run_id: int, result: SubmissionResult) -> None:
-        key = (
-            (submissions.c.assignment == result.assignment)
-            & (submissions.c.student_id == result.student_id)
-            & (submissions.c.submission_hash == result.submission_hash)
-            & (submissions.c.autograder_hash == result.autograder_hash)
-        )
-        previous = connection.execute(select(submissions.c.id).where(key)).scalars().all()
-        if previous:
-            connection.execute(
-                delete(check_results).where(check_results.c.submission_id.in_(previous))
-            )
-            connection.execute(delete(submissions).where(key))
-        submission_id = connection.execute(
-            insert(submissions).values(
-                run_id=run_id,
-                assignment=result.assignment,
-                student_id=result.student_id,
-                student_name=result.student_name,
-                submission_hash=result.submission_hash,
-                autograder_hash=result.autograder_hash,
-                origin=result.origin,
-                status=result.status,
-                message=result.message,
-                score=result.score,
-                max_score=result.max_score,
-                isolation=result.isolation,
-                submitted_at=result.submitted_at,
-                graded_at=_now(),
-                result=json.loads(json.dumps(result.to_json())),
-                time_source=result.time_source,
-                late_flag=result.late_flag,
-                members=list(result.members or (result.student_id,)),
-            )
-        ).inserted_primary_key[0]
-        if result.tests:
-            connection.execute(
-                insert(check_results),
-                [
-                    {
-                        "submission_id": submission_id,
-                        "check_id": t.name,
-                        "question": t.question,
-                        "score": t.score,
-                        "max_score": t.max_score,
-                        "passed": t.passed,
-                        "misconception": t.misconception,
-                    }
-                    for t in result.tests
-                ],
-            )
+            _forget_same_content(connection, results)
+            graded_at = _now()
+            rows = [_submission_row(run_id, result, graded_at) for result in results]
+            ids = connection.execute(
+                insert(submissions).returning(submissions.c.id, sort_by_parameter_order=True),
+                rows,
+            ).scalars().all()
+            checks = [
+                {
+                    "submission_id": submission_id,
+                    "check_id": t.name,
+                    "question": t.question,
+                    "score": t.score,
+                    "max_score": t.max_score,
+                    "passed": t.passed,
+                    "misconception": t.misconception,
+                }
+                for submission_id, result in zip(ids, results, strict=True)
+                for t in result.tests
+            ]
+            if checks:
+                connection.execute(insert(check_results), checks)
 
     def submissions(self, assignment: str | None = None) -> pd.DataFrame:
         """Every stored submission row (all gradings), oldest first."""

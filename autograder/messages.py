@@ -9,7 +9,7 @@ same gradebook serves both languages.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,6 +146,37 @@ class Shown(str):
         return (Shown, (str(self), self.value))
 
 
+class Later:
+    """A text parameter written only when first read: a call's input values cost an
+    ``array2string`` each, and most findings that hold them (those made while looking
+    for a named mistake) are discarded unread."""
+
+    __slots__ = ("_make", "_text")
+
+    def __init__(self, make: Callable[[], str]):
+        self._make: Callable[[], str] | None = make
+        self._text = ""
+
+    def __str__(self) -> str:
+        if self._make is not None:
+            self._text, self._make = self._make(), None
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other) if isinstance(other, Later | str) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def written(message: Message) -> Message:
+    """``message`` with its ``Later`` parameters written out as plain texts."""
+    if not any(isinstance(value, Later) for value in message.params.values()):
+        return message
+    params = {k: str(v) if isinstance(v, Later) else v for k, v in message.params.items()}
+    return Message(message.key, params)
+
+
 @dataclass(frozen=True)
 class Translated:
     """A parameter already written in every language (a notebook's reason for being
@@ -169,6 +200,8 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"<résultat précédent>", "<previous result>"),
         (r"\(ligne (\d+)\)", r"(line \1)"),
         (r"<cellule (\d+)>", r"<cell \1>"),
+        (r"arrêté après (\d+) s pour laisser du temps au reste du notebook",
+         r"stopped after \1 s to leave time for the rest of the notebook"),
     )
 )  # fmt: skip
 
@@ -209,6 +242,8 @@ def _param_text(name: str, value: Any, lang: str, reveal: str) -> Any:
         return render(value, lang, reveal)
     if isinstance(value, Translated):
         return value.text(lang)
+    if isinstance(value, Later):
+        value = str(value)
     if isinstance(value, str):
         return localized(component_label(value) if name == "component" else str(value), lang)
     return value

@@ -63,13 +63,12 @@ class ClassProgress:
                 f"score: mean {scores.mean():.2f}, median {scores.median():.2f}, "
                 f"min {scores.min():.2f}, max {scores.max():.2f} / {grades['max_score'].max():g}"
             )
-        mistakes = Counter(t.misconception for r in run.graded for t in r.tests if t.misconception)
-        if mistakes:
-            named = ", ".join(f"{m} ({n})" for m, n in mistakes.most_common(5))
-            self.console.print(Text(f"most frequent named mistakes: {named}"))
+        if run.mistakes:
+            named = ", ".join(f"{m} ({n})" for m, n in run.mistakes.most_common(5))
+            self.console.print(Text(f"most frequent named mistakes (students): {named}"))
         self.console.print(
             Text(
-                f"graded now: {len(run.graded)}, already graded (skipped): {run.skipped}, "
+                f"graded now: {run.graded_count}, already graded (skipped): {run.skipped}, "
                 f"isolation: {run.isolation or 'n/a'}"
             )
         )

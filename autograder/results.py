@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 STATUSES = ("graded", "error", "timeout", "memory", "invalid")
@@ -51,10 +51,20 @@ class SubmissionResult:
             raise ValueError(f"unknown status {self.status!r}")
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The result as JSON data (dicts, lists, numbers, texts), as stored. Built field
+        by field: its findings are already plain data (``messages.to_data``)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["tests"] = [
+            {**{f.name: getattr(t, f.name) for f in fields(t)}, "messages": list(t.messages)}
+            for t in self.tests
+        ]
         data["questions"] = {
             q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()
         }
+        data["cell_errors"] = [dict(error) for error in self.cell_errors]
+        data["members"] = list(self.members)
+        if self.status_message is not None:
+            data["status_message"] = dict(self.status_message)
         return data
 
 

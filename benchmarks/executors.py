@@ -1,4 +1,4 @@
-"""Cost of one more submission with each executor, and Dask's overhead per task, in one run.
+"""Cost of one more submission with each executor (threads, processes, Dask), in one run.
 
 Usage: python benchmarks/executors.py [--submissions N] [--assignment NAME] [--workers W]
 
@@ -10,7 +10,8 @@ workers, graders, reference answers), which is the rest. Dask's overhead per sub
 its marginal cost minus the local executor's: with one submission per task (as before
 batching) and with batches of ``MAX_BATCH`` (the default size for a class of 64
 submissions per worker or more; a fixed size keeps both class sizes comparable). Dask
-on one worker gives its scaling.
+on one worker gives its scaling. The process executor runs with as many workers as the
+thread executor, then twice as many (more workers than cores).
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from common import class_folder, sample_mixes
 
 from autograder.class_run import grade_class
 from autograder.course import Project
-from autograder.executors import MAX_BATCH, DaskExecutor, Executor, LocalExecutor
+from autograder.executors import (
+    MAX_BATCH,
+    DaskExecutor,
+    Executor,
+    LocalExecutor,
+    ProcessExecutor,
+)
 from autograder.grader import Settings
 
 
@@ -48,6 +55,8 @@ def main() -> None:
     sizes = (args.submissions // 5, args.submissions)
     configurations = [
         ("local executor", workers, LocalExecutor),
+        ("processes", workers, ProcessExecutor),
+        ("processes, 2x workers", 2 * workers, ProcessExecutor),
         ("dask, 1 per task", workers, lambda: DaskExecutor(batch_size=1)),
         ("dask, batched", workers, lambda: DaskExecutor(batch_size=MAX_BATCH)),
         ("dask, batched, 1 worker", 1, lambda: DaskExecutor(batch_size=MAX_BATCH)),
@@ -68,11 +77,12 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; {name}, {sizes[0]} and {sizes[1]} submissions")
     print(f"{'configuration':24s} {'start-up s':>10} {'ms/submission':>13} {'overhead ms':>11}")
     for label, _, _ in configurations:
-        overhead = "" if label.endswith("1 worker") else f"{(marginal[label] - local) * 1e3:11.1f}"
+        same_workers = not label.endswith(("1 worker", "2x workers"))
+        overhead = f"{(marginal[label] - local) * 1e3:11.1f}" if same_workers else ""
         print(f"{label:24s} {startup[label]:10.1f} {marginal[label] * 1e3:13.1f} {overhead:>11}")
     scaling = marginal["dask, batched, 1 worker"] / marginal["dask, batched"]
-    print(f"dask scaling 1 -> {workers} workers: {scaling:.2f}x; overhead: Dask minus local, "
-          "per submission, with the same workers")  # fmt: skip
+    print(f"dask scaling 1 -> {workers} workers: {scaling:.2f}x; overhead: minus the local "
+          "executor, per submission, with the same workers")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -402,3 +402,17 @@ def test_the_language_catalogues_have_the_same_keys_and_placeholders():
             assert set(_PLACEHOLDER.findall(text)) == set(
                 _PLACEHOLDER.findall(english[section][key])
             ), (section, key)
+
+
+def test_a_call_is_written_out_only_when_its_finding_is_read(monkeypatch):
+    from autograder import checks as toolkit
+
+    written = []
+    real = toolkit.call_text
+    monkeypatch.setattr(toolkit, "call_text", lambda call: written.append(call) or real(call))
+    message = toolkit.on_input(toolkit.Call("k", "softmax", (np.arange(3.0),)))
+    assert written == []  # a finding discarded unread (mistake matching) costs no text
+    stored = messages_module.to_data(message)
+    assert stored["params"]["call"] == "softmax([0., 1., 2.])" and len(written) == 1
+    assert "softmax([0., 1., 2.])" in messages_module.render(message, "en")
+    assert len(written) == 1  # written once, then kept

@@ -117,6 +117,28 @@ def test_rerun_skips_graded_work_and_regrade_replaces_it(project, tmp_path):
     assert len(gradebook.checks(rows["id"])) == 6 * 7
 
 
+def test_a_run_that_keeps_no_results_stores_the_same_and_counts_mistakes_per_student(
+    project, tmp_path
+):
+    class_folder = tmp_path / "class"
+    write_sample_class(class_folder, "sgd_batch_size", project, size=12)
+    settings = Settings(workers=2, limits=FAST_LIMITS, seed=5)
+    kept = grade_class("sgd_batch_size", [class_folder], tmp_path / "kept", settings)
+    streamed = grade_class("sgd_batch_size", [class_folder], tmp_path / "streamed", settings,
+                           keep_results=False)  # fmt: skip
+    assert streamed.graded == [] and streamed.graded_count == len(kept.graded) == 12
+    assert streamed.grades.equals(kept.grades)
+    per_student = {}
+    for result in kept.graded:
+        for mistake in {t.misconception for t in result.tests if t.misconception}:
+            per_student[mistake] = per_student.get(mistake, 0) + 1
+    assert per_student and streamed.mistakes == kept.mistakes == per_student
+    for result in kept.graded:
+        assert load_result(tmp_path / "streamed", result.student_id) == load_result(
+            tmp_path / "kept", result.student_id
+        )
+
+
 def test_a_killed_run_resumes_without_loss_or_duplicates(project, tmp_path):
     class_folder = tmp_path / "class"
     write_sample_class(class_folder, "mlp_softmax", project, size=24)

@@ -32,6 +32,10 @@ def hostile_cases(project, out_folder, port) -> dict[str, list[str]]:
     return {
         "loops": ["while True:\n    pass"],
         "sleeps_in_c": ["import time\ntime.sleep(3600)"],
+        "swallows_interruptions": [
+            "while True:\n    try:\n        while True:\n            pass\n"
+            "    except BaseException:\n        pass"
+        ],
         "eats_memory": ["import numpy as np\nhog = np.ones(10**10)", BLANKS],
         "fork_bomb": [
             "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        break",
@@ -134,7 +138,7 @@ def hostile_run(project, tmp_path_factory):
 
 
 HOSTILE = [
-    "loops", "sleeps_in_c", "eats_memory", "fork_bomb", "exits", "os_exit", "prints_gigabytes",
+    "loops", "sleeps_in_c", "swallows_interruptions", "eats_memory", "fork_bomb", "exits", "os_exit", "prints_gigabytes",
     "deletes_files", "patches_numpy", "lying_objects", "reads_secrets", "fakes_results",
     "reads_environment", "opens_sockets", "fills_the_disk", "leaves_a_daemon",
 ]  # fmt: skip
@@ -163,8 +167,9 @@ def test_the_run_completes_and_honest_work_is_untouched(hostile_run, project, tm
 @pytest.mark.parametrize(
     ("name", "status", "words"),
     [
-        ("loops", "timeout", "limite de temps"),
-        ("sleeps_in_c", "timeout", "limite de temps"),
+        ("loops", "graded", "TimeoutError"),  # interrupted, the rest graded
+        ("sleeps_in_c", "graded", "TimeoutError"),
+        ("swallows_interruptions", "timeout", "limite de temps"),
         ("eats_memory", "memory", "limite de mémoire"),
         ("os_exit", "error", "interrompu"),
         ("exits", "graded", "SystemExit"),

@@ -12,6 +12,7 @@ the sandbox too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import traceback
@@ -262,27 +263,46 @@ def answers_from_json(text: str | bytes) -> dict[str, Answer]:
 # --- running a plan ------------------------------------------------------------------
 
 
+class Interrupted(BaseException):
+    """A cell or a call stopped by the runner's time budget, as a student interrupts a
+    kernel: the rest of the notebook is still run and graded. A ``BaseException``, so
+    that an ``except Exception`` in a training loop does not swallow it."""
+
+    def __init__(self, seconds: float):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+    def __str__(self) -> str:
+        return f"arrêté après {self.seconds:.0f} s pour laisser du temps au reste du notebook"
+
+
 def run_plan(
     plan: list[Call],
     namespace: MutableMapping[str, Any],
     standins: Mapping[str, Callable[..., Any]],
+    step: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
 ) -> dict[str, Answer]:
     """Call each planned function found in ``namespace``; an error is an answer too.
 
     Values are converted to plain data as soon as they are returned, so a later call
-    cannot change an earlier answer by mutating what it returned.
+    cannot change an earlier answer by mutating what it returned. Each call runs inside
+    ``step()`` (the sandbox's time budget: a call that hangs is ``Interrupted`` and the
+    following calls still run).
     """
     answers: dict[str, Answer] = {}
     for call in plan:
         function = namespace.get(call.function)
         if not callable(function):
-            answers[call.key] = Answer(error=f"NameError: {call.function} is not defined")
+            answers[call.key] = Answer(error=_not_callable(call.function, namespace))
             continue
         try:
             args = [_resolve(a, answers) for a in call.args]
             kwargs = {k: _resolve(v, answers) for k, v in call.kwargs.items()}
             before = _copy((args, kwargs))
-            with _standins_in(namespace, {n: standins[s] for n, s in call.standins.items()}):
+            with (
+                step(),
+                _standins_in(namespace, {n: standins[s] for n, s in call.standins.items()}),
+            ):
                 value = function(*args, **kwargs)
             answers[call.key] = Answer(from_plain(to_plain(value)))
             changed = _modified(before, (args, kwargs))
@@ -355,7 +375,20 @@ def describe_exception(exc: BaseException) -> str:
     message = str(exc)
     if len(message) > 300:
         message = message[:300] + "…"
-    return f"{type(exc).__name__}: {message}{location}"
+    name = "TimeoutError" if isinstance(exc, Interrupted) else type(exc).__name__
+    return f"{name}: {message}{location}"
+
+
+def _not_callable(name: str, namespace: Mapping[str, Any]) -> str:
+    """Why a planned function cannot be called: never defined, or its name rebound to a
+    value (``loss = loss(y_hat, y)`` in a later cell)."""
+    if name not in namespace:
+        return f"NameError: {name} is not defined"
+    kind = type(namespace[name]).__name__
+    return (
+        f"TypeError: {name} is not a function at the end of the notebook, but a value of "
+        f"type {kind} (a later cell gives this name to something else)"
+    )
 
 
 def _resolve(arg: Any, answers: Mapping[str, Answer]) -> Any:

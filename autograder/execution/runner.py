@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import gc
 import json
 import os
 import re
@@ -29,16 +30,23 @@ import sys
 import tempfile
 import time
 import traceback
-import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.random  # imported once by the server, not by every child (about 14 ms each)
 
-from . import protocol
+from . import kernel, protocol
 from .isolation import MemoryWatchdog, SubmissionCgroup, private_namespaces, remove_ipc_objects
-from .plan import Call, answers_to_json, describe_exception, plan_from_json, run_plan
+from .plan import (
+    Call,
+    Interrupted,
+    answers_to_json,
+    describe_exception,
+    plan_from_json,
+    run_plan,
+)
 
 NOBODY = 65534
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -46,7 +54,6 @@ MAX_RESULT_BYTES = 16 * 1024 * 1024
 OUTPUT_SHOWN = 4096
 CLEANUP_SECONDS = 2.0
 PRIVATE_FOLDER = "/tmp/submission"  # each submission's own tmpfs, inside the sandbox
-_MAGIC = re.compile(r"^(\s*)[%!].*$", re.M)
 _CELL_EVENT = re.compile(rb"(?:^|\n)cell (\d{1,6})\n")
 
 
@@ -77,6 +84,9 @@ def serve(contained: bool) -> None:
         elif command == protocol.START and config.plans:
             sys.stdout.flush()
             sys.stderr.flush()
+            # The collector would otherwise visit every object the server holds in each
+            # fork, writing to their pages: a private copy of the whole heap per submission.
+            gc.freeze()
             pid = os.fork()
             if pid == 0:
                 _session(config, contained)
@@ -155,7 +165,7 @@ class Session:
         pid = os.fork()
         if pid == 0:
             os.close(result_read)
-            job = Job(cells, calls, standins, workdir, result_write, output_fd)
+            job = Job(cells, calls, standins, workdir, result_write, output_fd, deadline)
             _child(job, limits, cgroup)
         os.close(result_write)
         watchdog = (
@@ -222,6 +232,7 @@ class Job:
     workdir: str
     result_fd: int
     output_fd: int
+    deadline: float  # time.monotonic() at which the session kills the child
 
 
 @dataclass(frozen=True)
@@ -319,7 +330,7 @@ def _child(job: Job, limits: dict[str, Any], cgroup: SubmissionCgroup | None) ->
         os.chdir(job.workdir)
         os.environ["HOME"] = os.environ["TMPDIR"] = job.workdir
         tempfile.tempdir = None  # tempfile reads TMPDIR again: files go to the workdir
-        events = _run(job.cells, job.calls, standins, job.result_fd)
+        events = _run(job, standins)
         for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
@@ -334,39 +345,67 @@ def _limit(which: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(which, (soft, soft if hard is None else hard))
 
 
-def _run(
-    cells: list[str], plan: list[Call], standins: dict[str, Any], result_fd: int
-) -> dict[str, Any]:
+CELLS_SHARE = 0.6
+"""Of the wall-clock limit, the part the cells may use; the planned calls have the rest
+(less a margin to send the answers): a notebook whose cells never end is still graded."""
+ANSWER_MARGIN = 0.05
+RESERVE_SECONDS = 1.0
+"""At most this much is kept for each step still to come when one step runs long."""
+
+
+class TimeBudget:
+    """Time for a sequence of steps (the cells, or the planned calls) that ends at ``end``.
+
+    A step may use all of it but a reserve for each step still to come, then it is
+    ``Interrupted`` (SIGALRM), as a student interrupts a kernel: a demo cell that never
+    ends, or a training loop that never stops, costs its own points only. A submission
+    that disarms the alarm still meets the session's hard limit.
+    """
+
+    def __init__(self, end: float, steps: int):
+        self.end = end
+        self.left = steps
+        self.reserve = min(RESERVE_SECONDS, 0.25 * max(end - time.monotonic(), 0.0) / max(steps, 1))
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[None]:
+        self.left -= 1
+        started = time.monotonic()
+        allowance = max(self.end - started - self.reserve * self.left, 0.01)
+
+        def interrupt(signum: int, frame: Any) -> None:
+            raise Interrupted(time.monotonic() - started)
+
+        previous = signal.signal(signal.SIGALRM, interrupt)
+        signal.setitimer(signal.ITIMER_REAL, allowance)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _run(job: Job, standins: dict[str, Any]) -> dict[str, Any]:
     """Execute the cells in one namespace, as Jupyter would, then the planned calls."""
     np.random.seed(int.from_bytes(os.urandom(4), "little"))  # as fresh as a new kernel's
-    sys.modules["otter"] = _otter_stand_in()
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    kernel.prepare(namespace, job.workdir)
+    started = time.monotonic()
+    wall = job.deadline - started
+    cells = TimeBudget(started + CELLS_SHARE * wall, len(job.cells))
     cell_errors = []
-    for index, source in enumerate(cells):
-        os.write(result_fd, b"cell %d\n" % index)
+    for index, source in enumerate(job.cells):
+        os.write(job.result_fd, b"cell %d\n" % index)
         try:
-            code = compile(_MAGIC.sub(r"\1pass", source), f"<cellule {index + 1}>", "exec")
-            exec(code, namespace)
+            code = kernel.compiled(source, f"<cellule {index + 1}>")
+            with cells.step():
+                exec(code, namespace)
         except BaseException as error:
             cell_errors.append({"cell": index + 1, "error": describe_exception(error)})
+    calls = TimeBudget(job.deadline - ANSWER_MARGIN * wall, len(job.calls))
     with np.errstate(all="ignore"):
-        answers = run_plan(plan, namespace, standins)
+        answers = run_plan(job.calls, namespace, standins, calls.step)
     return {"answers": answers_to_json(answers), "cell_errors": cell_errors}
-
-
-def _otter_stand_in() -> types.ModuleType:
-    """``import otter`` and ``grader.check(...)`` work in a submission and do nothing."""
-
-    class Notebook:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            pass
-
-        def __getattr__(self, name: str) -> Any:
-            return lambda *args, **kwargs: None
-
-    module = types.ModuleType("otter")
-    module.Notebook = Notebook  # type: ignore[attr-defined]
-    return module
 
 
 def _events(buffer: bytes) -> dict[str, Any]:

@@ -539,6 +539,7 @@ async def start_run(request: Request) -> Response:
                 on_result=advance,
                 executor=state.worker.executor,
                 intake=intake,
+                keep_results=False,
             )
             run.state = "done"
         except Exception as error:  # shown on the class page; the traceback in the log

@@ -110,7 +110,7 @@ class GradingWorker:
             attempt_of = {origin(row["id"]): row["id"] for row in rows}
             for result in self.executor.grade(grader, submissions):
                 gradebook.record(run_id, result)
-                stored = normalized(json.loads(json.dumps(result.to_json())))
+                stored = normalized(result.to_json())
                 self.store.finish_attempt(attempt_of[result.origin], stored)
                 if on_graded:
                     on_graded(attempt_of[result.origin])

@@ -1,0 +1,49 @@
+"""Cells written for a Jupyter kernel (magics, shell lines, help, display, get_ipython)
+run as they would in Jupyter, as far as grading needs: they cost no point and no error."""
+
+from __future__ import annotations
+
+import nbformat
+
+from .conftest import correct_notebook, grade_notebooks
+
+JUPYTER_CELLS = [
+    "%matplotlib inline\n%load_ext autoreload\n%autoreload 2\n!pip list\nnp.dot?\n?np.sum",
+    "%%writefile helpers_mod.py\ndef double(x):\n    return 2 * x\n",
+    "from helpers_mod import double\nassert double(2) == 4\ndisplay(double(3))",
+    "%%time\nTIMED = 1",
+    "%time TIMED2 = TIMED + 1\nassert TIMED2 == 2\n%timeit -n 3 TIMED + 1",
+    "get_ipython().run_line_magic('config', \"InlineBackend.figure_format = 'retina'\")",
+    "%%capture captured\nprint('hidden')\nCAPTURED = 1",
+    "assert CAPTURED == 1\ncaptured.show()",
+    "%%bash\necho hi\nexit 1",
+    "files = !ls\nassert isinstance(files, list)",
+]
+
+
+def test_jupyter_syntax_costs_nothing(project, tmp_path):
+    notebook = correct_notebook(project, "sgd_batch_size")
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in JUPYTER_CELLS]
+    _, results = grade_notebooks("sgd_batch_size", {"jupyter": notebook}, tmp_path)
+    result = results["jupyter"]
+    assert result.cell_errors == [], result.cell_errors
+    assert result.status == "graded" and result.score == result.max_score
+
+
+def test_a_contract_function_defined_under_a_cell_magic_is_graded(project, tmp_path):
+    notebook = correct_notebook(project, "sgd_batch_size")
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    defining = [cell for cell in code if "def " in cell.source]
+    for cell in defining:
+        cell.source = "%%time\n" + cell.source
+    _, results = grade_notebooks("sgd_batch_size", {"timed": notebook}, tmp_path)
+    assert results["timed"].score == results["timed"].max_score
+
+
+def test_a_real_syntax_error_is_reported_as_python_says_it(project, tmp_path):
+    notebook = correct_notebook(project, "sgd_batch_size")
+    notebook.cells.append(nbformat.v4.new_code_cell("def broken(:\n    pass"))
+    _, results = grade_notebooks("sgd_batch_size", {"broken": notebook}, tmp_path)
+    errors = results["broken"].cell_errors
+    assert len(errors) == 1 and errors[0]["error"].startswith("SyntaxError")
+    assert "get_ipython" not in errors[0]["error"]

@@ -1,0 +1,61 @@
+"""A notebook whose cells or calls run too long loses only what they cost: the runner
+interrupts them, as a student interrupts a kernel, and grades the rest."""
+
+from __future__ import annotations
+
+import nbformat
+
+from .conftest import correct_notebook, grade_notebooks
+
+HANGS = {
+    "busy": "while True:\n    pass",
+    "sleeps": "import time\nfor _ in range(10**6):\n    time.sleep(1)",
+    "catches_exception": "while True:\n    try:\n        sum(range(10**6))\n"
+                         "    except Exception:\n        pass",
+}  # fmt: skip
+
+
+def with_cell(notebook: nbformat.NotebookNode, source: str, after: int) -> nbformat.NotebookNode:
+    """``notebook`` with a code cell inserted after its ``after``-th code cell."""
+    code = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    notebook.cells.insert(code[after - 1] + 1, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def test_a_cell_that_never_ends_costs_no_point(project, tmp_path):
+    notebooks = {
+        name: with_cell(correct_notebook(project, "backprop_miniconv"), source, after=2)
+        for name, source in HANGS.items()
+    }
+    _, results = grade_notebooks("backprop_miniconv", notebooks, tmp_path)
+    for name, result in results.items():
+        assert result.status == "graded", name
+        assert result.score == result.max_score, name
+        assert "cellule 3" in result.message and "TimeoutError" in result.message, name
+
+
+def test_a_function_that_never_returns_costs_only_its_own_checks(project, tmp_path):
+    hang = "def sgd_epoch(*args, **kwargs):\n    while True:\n        pass"
+    notebook = correct_notebook(project, "sgd_batch_size")
+    notebook.cells.append(nbformat.v4.new_code_cell(hang))  # the last definition counts
+    correct = correct_notebook(project, "sgd_batch_size")
+    _, results = grade_notebooks("sgd_batch_size", {"hangs": notebook, "correct": correct},
+                                 tmp_path)  # fmt: skip
+    hangs, correct = results["hangs"], results["correct"]
+    assert hangs.status == "graded" and 0 < hangs.score < correct.score == correct.max_score
+    failed = [t for t in hangs.tests if not t.passed]
+    assert failed and all("TimeoutError" in t.feedback for t in failed)
+
+
+def test_a_notebook_that_swallows_the_interruption_meets_the_hard_limit(project, tmp_path):
+    stubborn = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"
+    notebook = with_cell(correct_notebook(project, "sgd_batch_size"), stubborn, after=1)
+    _, results = grade_notebooks("sgd_batch_size", {"stubborn": notebook}, tmp_path)
+    assert results["stubborn"].status == "timeout" and results["stubborn"].score == 0
+
+
+def test_the_interruption_reads_in_english_too(project, tmp_path):
+    notebook = with_cell(correct_notebook(project, "sgd_batch_size"), HANGS["busy"], after=1)
+    _, results = grade_notebooks("sgd_batch_size", {"busy": notebook}, tmp_path, lang="en")
+    message = results["busy"].message
+    assert "stopped after" in message and "arrêté" not in message

@@ -1,0 +1,100 @@
+"""The process executor: one process per worker judging in parallel, same results as the
+thread executor, and no grade lost when a worker process dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from autograder.class_run import grade_class
+from autograder.executors import ProcessExecutor, RemoteJob, grade_remotely
+from autograder.gradebook import Gradebook
+from autograder.grader import Settings
+from autograder.sample_class import write_sample_class
+
+from .conftest import FAST_LIMITS
+
+SETTINGS = Settings(workers=2, limits=FAST_LIMITS, seed=11)
+ROW = ["student_id", "submission_hash", "autograder_hash", "status", "message", "score",
+       "max_score", "isolation", "result"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sample_class(project, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("process_class")
+    write_sample_class(folder, "mlp_softmax", project, size=16)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def threaded(sample_class, tmp_path_factory):
+    out = tmp_path_factory.mktemp("threaded")
+    grade_class("mlp_softmax", [sample_class], out, SETTINGS)
+    return out
+
+
+def rows(out) -> pd.DataFrame:
+    frame = Gradebook.in_folder(out).submissions("mlp_softmax")[ROW]
+    frame["result"] = frame["result"].map(repr)
+    return frame.sort_values("student_id").reset_index(drop=True)
+
+
+def test_processes_and_threads_give_identical_results(sample_class, threaded, tmp_path):
+    run = grade_class("mlp_softmax", [sample_class], tmp_path, SETTINGS,
+                      executor=ProcessExecutor())  # fmt: skip
+    assert run.graded_count == 16
+    assert (tmp_path / "grades.csv").read_text() == (threaded / "grades.csv").read_text()
+    pd.testing.assert_frame_equal(rows(tmp_path), rows(threaded))
+
+
+def test_more_workers_than_cores_grade_every_submission_once(sample_class, threaded, tmp_path):
+    settings = Settings(workers=2 * (os.cpu_count() or 1) + 1, limits=FAST_LIMITS, seed=11)
+    grade_class("mlp_softmax", [sample_class], tmp_path, settings, executor=ProcessExecutor())
+    pd.testing.assert_frame_equal(rows(tmp_path), rows(threaded))
+
+
+def kill_the_worker_for_one_student(job: RemoteJob):
+    """A task that brings its worker process down for one student."""
+    if job.submission.student_id == "mlp005":
+        os._exit(1)
+    return grade_remotely(job)
+
+
+def test_a_submission_killing_workers_is_an_error_after_bounded_tries(
+    sample_class, threaded, tmp_path
+):
+    executor = ProcessExecutor(max_tries=2, task=kill_the_worker_for_one_student)
+    run = grade_class("mlp_softmax", [sample_class], tmp_path, SETTINGS, executor=executor)
+    results = {r.student_id: r for r in run.graded}
+    assert len(results) == 16
+    assert results["mlp005"].status == "error" and results["mlp005"].score == 0
+    assert "2" in results["mlp005"].message
+    others = rows(tmp_path).query("student_id != 'mlp005'").reset_index(drop=True)
+    expected = rows(threaded).query("student_id != 'mlp005'").reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, expected)
+
+
+def test_ctrl_c_stops_the_workers_and_a_rerun_completes(sample_class, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", "mlp_softmax", str(sample_class),
+               "--out", str(out), "--executor", "processes", "--workers", "2"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (out / "results").exists() and len(list((out / "results").glob("*.json"))) >= 3:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=60)
+    assert b"Traceback" not in errors
+    partial = len(Gradebook.in_folder(out).submissions("mlp_softmax"))
+    assert 0 < partial <= 16
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    graded = Gradebook.in_folder(out).submissions("mlp_softmax")
+    assert len(graded) == 16 and graded["student_id"].is_unique
