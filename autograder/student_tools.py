@@ -17,8 +17,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .execution.plan import Call, answers_from_json, plan_to_json
-from .messages import texts
+from .execution.plan import Call, answers_from_json, plan_to_json, unavailable
+from .messages import localized, texts
 from .notebook import parse
 from .sandbox import Limits, Sandbox
 
@@ -43,7 +43,7 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
     if not assignment:
         from .course import AssignmentError
 
-        raise AssignmentError(f"{notebook}: the notebook names no assignment; pass --assignment")
+        raise AssignmentError(t["no_assignment"].format(notebook=notebook))
     cells = parse(content, assignment)  # raises InvalidNotebook for another assignment
     functions = _contract_functions(content, assignment, notebook)
     # Calling each function with no argument tells "not defined" from "defined" without
@@ -59,13 +59,15 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
     if reply["status"] != "ok":
         report.ok = False
         report.lines.append(f"{reply['status']}: {reply.get('exit', '')}")
-    report.lines += [t["cell_error"].format(**error) for error in errors] or [t["runs"]]
+    report.lines += [
+        t["cell_error"].format(cell=error["cell"], error=localized(error["error"], lang))
+        for error in errors
+    ] or [t["runs"]]
     answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
     missing = [
         name
         for name in functions
-        if f"defined/{name}" not in answers
-        or (answers[f"defined/{name}"].error or "").startswith("NameError")
+        if f"defined/{name}" not in answers or unavailable(answers[f"defined/{name}"].error)
     ]
     report.lines += [t["missing"].format(name=name) for name in missing] or [t["defined"]]
     report.ok = report.ok and not errors and not missing

@@ -47,3 +47,12 @@ def test_a_real_syntax_error_is_reported_as_python_says_it(project, tmp_path):
     errors = results["broken"].cell_errors
     assert len(errors) == 1 and errors[0]["error"].startswith("SyntaxError")
     assert "get_ipython" not in errors[0]["error"]
+
+
+def test_a_function_name_rebound_to_a_value_is_said_so(project, tmp_path):
+    notebook = correct_notebook(project, "backprop_miniconv")
+    notebook.cells.append(nbformat.v4.new_code_cell("loss = loss(1.0, 0.5)"))
+    _, results = grade_notebooks("backprop_miniconv", {"rebound": notebook}, tmp_path)
+    failed = [t for t in results["rebound"].tests if not t.passed]
+    assert failed and any("loss is not a function" in t.feedback for t in failed)
+    assert not any("loss is not defined" in t.feedback for t in failed)

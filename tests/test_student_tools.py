@@ -31,7 +31,7 @@ def test_missing_functions_and_failing_cells_are_named(tmp_path):
     nbformat.write(notebook_with(["def predict(w, x):\n    return w * x", "1 / 0"]), path)
     report = validate(path, "sgd_batch_size", lang="en")
     assert not report.ok
-    assert "Cell 2: ZeroDivisionError: division by zero (ligne 1)" in report.lines
+    assert "Cell 2: ZeroDivisionError: division by zero (line 1)" in report.lines
     assert "Missing function: batch_gradient" in report.lines
     assert "Missing function: predict" not in report.lines
 

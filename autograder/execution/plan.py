@@ -386,9 +386,17 @@ def _not_callable(name: str, namespace: Mapping[str, Any]) -> str:
         return f"NameError: {name} is not defined"
     kind = type(namespace[name]).__name__
     return (
-        f"TypeError: {name} is not a function at the end of the notebook, but a value of "
-        f"type {kind} (a later cell gives this name to something else)"
+        f"TypeError: {name} {NOT_A_FUNCTION}, but a value of type {kind} (a later cell "
+        "gives this name to something else)"
     )
+
+
+NOT_A_FUNCTION = "is not a function at the end of the notebook"
+
+
+def unavailable(error: str | None) -> bool:
+    """Whether a call's error says its function is missing: never defined, or rebound."""
+    return bool(error) and (error.startswith("NameError") or NOT_A_FUNCTION in error)
 
 
 def _resolve(arg: Any, answers: Mapping[str, Answer]) -> Any:
