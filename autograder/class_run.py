@@ -43,6 +43,8 @@ class ClassRun:
 
     def add(self, result: SubmissionResult, keep: bool) -> None:
         self.graded_count += 1
+        if result.status == "invalid":  # the file and its reason, on screen after the run
+            self.problems.append(Problem(result.origin, result.message))
         self.isolation = self.isolation or result.isolation
         self.mistakes.update({t.misconception for t in result.tests if t.misconception})
         if keep:

@@ -74,6 +74,8 @@ def _grade(args: argparse.Namespace) -> int:
     from .submissions import Intake
 
     load_assignment(args.assignment, Project.default().root)  # a wrong name: before any output
+    if args.out.exists() and not args.out.is_dir():
+        raise DlgradeError(f"{args.out}: exists and is not a folder; choose another --out")
     for path in args.submissions:
         if not Path(path).exists():
             raise DlgradeError(f"{path}: no such file or folder to grade")
@@ -260,7 +262,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("assignment", help="assignment name, e.g. backprop_miniconv")
     command.add_argument("submissions", nargs="+", help=".ipynb files, folders or LMS zips")
     command.add_argument("--out", type=Path, required=True, help="output folder")
-    command.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    command.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1)
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
     command.add_argument("--regrade", action="store_true", help="grade again what is graded")
     command.add_argument("--gradebook", help="SQLAlchemy URL (default: SQLite in --out)")
@@ -384,7 +386,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--database", help="SQLAlchemy URL (default: SQLite in --data)")
     command.add_argument("--instructor", help="instructor login to create (or $DLGRADE_INSTRUCTOR); "
                          "prints a one-time link to choose its password")  # fmt: skip
-    command.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    command.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1)
     command.add_argument("--timeout", type=_positive(float), default=defaults.wall_seconds)
     command.add_argument("--scheduler", help="Dask scheduler address: grade on its cluster")
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="default language")
@@ -395,7 +397,7 @@ def parser() -> argparse.ArgumentParser:
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     command.add_argument("--size", type=int, default=30, help="students per assignment")
-    command.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    command.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1)
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
     command.set_defaults(run=_demo)
     return main
@@ -409,8 +411,8 @@ def _positive(kind: type) -> Callable[[str], float]:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be above zero")
+        if not value > 0 or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above zero")
         return value
 
     return parse

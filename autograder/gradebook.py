@@ -40,7 +40,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from .errors import DlgradeError
 from .results import SubmissionResult, normalized
@@ -181,14 +181,22 @@ class Gradebook:
     def __init__(self, url: str):
         self.url = url
         sqlite = url.startswith("sqlite")
-        self.engine: Engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {})
+        try:
+            self.engine: Engine = create_engine(
+                url, connect_args={"timeout": 60} if sqlite else {}
+            )
+        except (ArgumentError, ImportError, ValueError) as error:
+            raise GradebookError(f"{url}: not a database URL SQLAlchemy can open ({error})") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _begin_immediate)
         try:
-            metadata.create_all(self.engine)
-        except OperationalError:  # another run created the tables at the same moment
-            metadata.create_all(self.engine)
+            try:
+                metadata.create_all(self.engine)
+            except OperationalError:  # another run created the tables at the same moment
+                metadata.create_all(self.engine)
+        except OperationalError as error:
+            raise GradebookError(f"{url}: the database cannot be opened ({error.orig})") from None
         _add_new_columns(self.engine)
 
     @classmethod

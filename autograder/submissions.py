@@ -409,6 +409,9 @@ def collect(
         for item in _walk(path, path.name, "", str(path)):
             if isinstance(item, Problem):
                 problems.append(item)
+            elif isinstance(item, _Metadata) and _in_a_submission(item.origin, path):
+                problems.append(Problem(item.origin, "Gradescope metadata inside a student's "
+                                        "submission folder: ignored (only the export's is read)"))
             elif isinstance(item, _Metadata):
                 problems.extend(_read_gradescope(item, gradescope))
             else:
@@ -563,12 +566,33 @@ def _key(name: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", name).casefold() if c.isalnum())
 
 
+def _in_a_submission(origin: str, argument: Path) -> bool:
+    """Whether a metadata file lies in a ``submission_<id>/`` folder: a student's upload,
+    which must never name who the submissions are."""
+    if argument.suffix.lower() == ".zip" and origin.startswith(f"{argument}!"):
+        member = origin[len(str(argument)) + 1 :]
+        parts = PurePosixPath(member.replace("\\", "/")).parts[:-1]
+    else:
+        try:
+            parts = Path(origin).relative_to(argument).parts[:-1]
+        except ValueError:
+            parts = ()
+    return any(_GRADESCOPE_FOLDER.fullmatch(part) for part in parts)
+
+
+_GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
+
+
 def _preference(submission: Submission) -> tuple:
-    """Sort key of one student's submissions: the first is graded (see DUPLICATE_RULE)."""
+    """Sort key of one student's submissions: the first is graded (see DUPLICATE_RULE).
+    Among files named alike, one whose name is exactly the id comes before one that
+    only becomes it once cleaned (``alice .ipynb``, with a space, is not ``alice``)."""
     lms = submission.named_by in ("pattern", "lms")
     entry = _seconds(submission.file_time) if lms else 0.0
+    file_stem = PurePosixPath(submission.origin.split("!")[-1].replace("\\", "/")).stem
     return (
         NAMED_BY.index(submission.named_by),
+        file_stem != submission.student_id,
         -_seconds(submission.submitted_at),
         -submission.lms_order if lms else 0,
         -entry,

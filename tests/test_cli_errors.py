@@ -84,3 +84,25 @@ def test_a_limit_of_zero_is_refused(tmp_path):
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 2 and "--timeout" in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--workers", "0"], "--workers"),
+        (["--workers", "-3"], "--workers"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--gradebook", "notaurl"], "notaurl"),
+        (["--gradebook", "sqlite:////no/such/folder/x.db"], "/no/such/folder"),
+        (["--out", "{file}"], "is not a folder"),
+    ],
+)
+def test_a_bad_grading_option_is_one_line_naming_it(tmp_path, options, named):
+    (tmp_path / "a_file").write_text("")
+    options = [o.format(file=tmp_path / "a_file") for o in options]
+    command = [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(tmp_path),
+               "--out", str(tmp_path / "out"), *options]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True)
+    lines = finished.stderr.strip().splitlines()
+    assert finished.returncode == 2 and "Traceback" not in finished.stderr
+    assert named in lines[-1] and "internal error" not in lines[-1]  # argparse: usage first

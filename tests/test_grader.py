@@ -207,3 +207,15 @@ def test_cli_grade_writes_everything(project, tmp_path):
     grades = (tmp_path / "out" / "grades.csv").read_text().splitlines()
     assert len(grades) == 5
     assert json.loads((tmp_path / "out" / "results" / "sgd001.json").read_text())["status"]
+
+
+def test_every_invalid_notebook_is_named_with_its_reason(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "empty.ipynb").write_bytes(b"")
+    (folder / "latin.ipynb").write_bytes("{ 'é': ".encode("latin-1"))
+    run = grade_class("sgd_batch_size", [folder], tmp_path / "out",
+                      Settings(workers=1, limits=FAST_LIMITS), keep_results=False)  # fmt: skip
+    named = {problem.origin: problem.message for problem in run.problems}
+    assert set(named) == {str(folder / "empty.ipynb"), str(folder / "latin.ipynb")}
+    assert all(message for message in named.values())

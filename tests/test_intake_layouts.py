@@ -204,6 +204,37 @@ def test_gradescope_export_is_named_by_its_metadata_with_group_members(tmp_path,
     assert {s.lms for s in found} == {"gradescope"}
 
 
+@pytest.mark.parametrize("extracted", [False, True], ids=["zip", "extracted"])
+def test_metadata_uploaded_by_a_student_names_nobody(tmp_path, extracted):
+    """A student's own submission_metadata.yml, claiming a classmate's id, is content."""
+    files = gradescope_class()
+    files["assignment_9100_export/submission_409194024/submission_metadata.yml"] = (
+        b"submission_409194024:\n  :submitters:\n  - :name: Jean Dupont\n"
+        b"    :sid: '21001234'\n  :created_at: 2026-04-28 09:00:00.000000000 Z\n"
+    )
+    source = (
+        write_tree(tmp_path / "export", files)
+        if extracted
+        else write_zip(tmp_path / "export.zip", files)
+    )
+    found, problems = collect([source])
+    students = by_student(found)
+    assert sorted(students) == ["21001234", "21005678"]
+    assert students["21001234"].origin.endswith("submission_409194023/tp.ipynb")
+    assert [p.message for p in problems] == [
+        "Gradescope metadata inside a student's submission folder: ignored (only the "
+        "export's is read)"
+    ]
+
+
+def test_a_file_named_exactly_by_the_id_wins_over_one_that_becomes_it(tmp_path):
+    for name in ("alice.ipynb", "alice .ipynb", "alice\u00a0.ipynb", " alice.ipynb"):
+        (tmp_path / name).write_bytes(notebook_bytes())
+    found, problems = collect([tmp_path])
+    assert [s.origin for s in found] == [str(tmp_path / "alice.ipynb")]
+    assert problems and all("student alice" in p.message for p in problems)
+
+
 def test_unreadable_gradescope_metadata_is_a_problem_and_folders_still_name(tmp_path):
     files = gradescope_class()
     files["assignment_9100_export/submission_metadata.yml"] = b"submission_1: [unclosed"
