@@ -685,6 +685,8 @@ def _walk(
                     yield from _walk(child, f"{name}/{inside.as_posix()}", below, scope)
         elif not path.exists():
             yield Problem(str(path), "no such file or folder")
+        elif not path.is_file():  # a FIFO or a device would block, or never end
+            yield Problem(str(path), "not a regular file: not read")
         elif path.suffix.lower() == ".zip":
             yield from _read_archive(path)
         elif path.name == GRADESCOPE_METADATA:

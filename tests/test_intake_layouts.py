@@ -401,3 +401,12 @@ def test_an_old_gradebook_gets_the_new_columns_and_keeps_its_rows(tmp_path):
     assert [r["student_id"] for r in gradebook.latest_results("sgd_batch_size")] == ["new", "old"]
     gradebook.close()
     Gradebook(f"sqlite:///{path}").close()  # opening it again changes nothing
+
+
+def test_a_fifo_given_as_a_notebook_is_a_problem_not_a_hang(tmp_path):
+    import os
+
+    fifo = tmp_path / "student.ipynb"
+    os.mkfifo(fifo)
+    found, problems = collect([fifo, tmp_path / "missing.zip"])
+    assert found == [] and problems[0].message == "not a regular file: not read"
