@@ -80,7 +80,7 @@ class LocalExecutor:
                         return
                     finished, running = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        yield _outcome(grader, future, submitted[future])
+                        yield _outcome(grader, future, submitted.pop(future))
             finally:
                 for future in running:
                     future.cancel()
