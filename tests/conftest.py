@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from autograder.build import build
 from autograder.class_run import grade_class
 from autograder.course import Project
+from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.sample_class import fill_template, master_answers, reference_source
 from autograder.sandbox import Limits
@@ -72,3 +74,15 @@ def grade_notebooks(
 
 def load_result(out: Path, student: str) -> dict:
     return json.loads((out / "results" / f"{student}.json").read_text(encoding="utf-8"))
+
+
+STORED_ROW = ["student_id", "submission_hash", "autograder_hash", "status", "message", "score",
+              "max_score", "isolation", "result"]  # fmt: skip
+"""What two runs that grade alike must store alike, whatever executor graded them."""
+
+
+def stored_rows(out: Path, assignment: str) -> pd.DataFrame:
+    """The gradebook rows of a graded folder, by student, results compared as text."""
+    frame = Gradebook.in_folder(out).submissions(assignment)[STORED_ROW]
+    frame["result"] = frame["result"].map(repr)
+    return frame.sort_values("student_id").reset_index(drop=True)

@@ -18,11 +18,9 @@ from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.sample_class import write_sample_class
 
-from .conftest import FAST_LIMITS
+from .conftest import FAST_LIMITS, stored_rows
 
 SETTINGS = Settings(workers=2, limits=FAST_LIMITS, seed=11)
-ROW = ["student_id", "submission_hash", "autograder_hash", "status", "message", "score",
-       "max_score", "isolation", "result"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +38,7 @@ def threaded(sample_class, tmp_path_factory):
 
 
 def rows(out) -> pd.DataFrame:
-    frame = Gradebook.in_folder(out).submissions("mlp_softmax")[ROW]
-    frame["result"] = frame["result"].map(repr)
-    return frame.sort_values("student_id").reset_index(drop=True)
+    return stored_rows(out, "mlp_softmax")
 
 
 def test_processes_and_threads_give_identical_results(sample_class, threaded, tmp_path):
