@@ -144,7 +144,7 @@ class _Batch:
 def _replacements(gradebook: Gradebook, name: str, todo: list[Submission]) -> list[Problem]:
     """A notebook named more weakly than the one already graded for that student (a bare
     file name replacing an LMS submission...) is reported: never a silent replacement."""
-    previous = {r["student_id"]: r for r in gradebook.latest_results(name)}
+    previous = {r["student_id"]: r for r in gradebook.latest_results(name, detail=False)}
     problems = []
     for submission in todo:
         before = previous.get(submission.student_id, {}).get("named_by")

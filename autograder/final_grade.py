@@ -112,10 +112,13 @@ class ClassGrades:
         return owners
 
 
-def class_grades(gradebook: Gradebook, assignment: str, policy: LatePolicy | None) -> ClassGrades:
+def class_grades(
+    gradebook: Gradebook, assignment: str, policy: LatePolicy | None, *, detail: bool = True
+) -> ClassGrades:
     """Every student's final grade; refuses (``LateTimesError``) a policy whose
-    submission times cannot be trusted."""
-    results = gradebook.latest_results(assignment)
+    submission times cannot be trusted. ``detail=False``: results without their checks
+    (``Gradebook.latest_results``), for what needs only points."""
+    results = gradebook.latest_results(assignment, detail=detail)
     if policy is not None:
         check_times(results, policy)
     hand, hand_max = hand_grades(gradebook, assignment)
@@ -146,7 +149,7 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
     gradebook = Gradebook.of_graded(graded)
     try:
         assignment = gradebook.assignment()
-        grades = class_grades(gradebook, assignment, policy)
+        grades = class_grades(gradebook, assignment, policy, detail=False)
         saved = policy.save(graded)
         write_grades(gradebook, load_assignment(assignment), graded / "grades.csv")
     finally:
@@ -181,7 +184,7 @@ def grade_table(
 ) -> pd.DataFrame:
     """One row per student: the latest grading's points per question, the points given by
     hand, the late penalty in points, and the final grade (``final_grade``) as ``score``."""
-    graded = class_grades(gradebook, assignment.name, policy)
+    graded = class_grades(gradebook, assignment.name, policy, detail=False)
     questions = [q.name for q in assignment.autograded]
     order = [q.name for q in assignment.questions]
     by_hand = [q for q in order if q in graded.hand_max]

@@ -35,6 +35,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     inspect,
     select,
@@ -43,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from .errors import DlgradeError
-from .results import SubmissionResult, normalized
+from .results import SUMMARY, SubmissionResult, normalized
 
 if TYPE_CHECKING:
     from .submissions import Submission
@@ -295,9 +296,25 @@ class Gradebook:
         frame = self.submissions(assignment)
         return frame.drop_duplicates("student_id", keep="last").reset_index(drop=True)
 
-    def latest_results(self, assignment: str) -> list[dict]:
-        """The stored result of each student's latest grading, sorted by student."""
-        results = [normalized(_loaded(r)) for r in self.latest(assignment)["result"]]
+    def latest_results(self, assignment: str, *, detail: bool = True) -> list[dict]:
+        """The stored result of each student's latest grading, sorted by student.
+
+        Rows are read a few at a time; with ``detail=False`` each result keeps only its
+        ``results.SUMMARY`` (points, status, times, origin), so the whole class's grades fit
+        in little memory however large each result is.
+        """
+        latest = (
+            select(func.max(submissions.c.id))
+            .where(submissions.c.assignment == assignment)
+            .group_by(submissions.c.student_id)
+        )
+        query = select(submissions.c.result).where(submissions.c.id.in_(latest))
+        results = []
+        with self.engine.connect() as connection:
+            rows = connection.execution_options(yield_per=256).execute(query)
+            for (stored,) in rows:
+                result = normalized(_loaded(stored))
+                results.append(result if detail else {k: result.get(k) for k in SUMMARY})
         return sorted(results, key=lambda r: r["student_id"])
 
     def update_intake(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from autograder.class_run import grade_class
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.judging import code
+from autograder.results import SUMMARY
 from autograder.sample_class import write_sample_class
 
 from .conftest import ASSIGNMENTS, FAST_LIMITS, grade_notebooks, load_result, notebook_with
@@ -115,6 +117,27 @@ def test_rerun_skips_graded_work_and_regrade_replaces_it(project, tmp_path):
     rows = gradebook.submissions("sgd_batch_size")
     assert len(rows) == 6 and rows["student_id"].is_unique
     assert len(gradebook.checks(rows["id"])) == 6 * 7
+
+
+def test_a_class_summary_is_each_students_latest_result_without_its_details(project, tmp_path):
+    class_folder = tmp_path / "class"
+    students = write_sample_class(class_folder, "sgd_batch_size", project, size=4)
+    settings = Settings(workers=2, limits=FAST_LIMITS)
+    grade_class("sgd_batch_size", [class_folder], tmp_path / "out", settings)
+    changed = students[0].path
+    notebook = nbformat.read(changed, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("resubmitted = True"))
+    nbformat.write(notebook, changed)
+    grade_class("sgd_batch_size", [class_folder], tmp_path / "out", settings)
+    gradebook = Gradebook.in_folder(tmp_path / "out")
+    assert len(gradebook.submissions("sgd_batch_size")) == 5  # two gradings of one student
+    full = gradebook.latest_results("sgd_batch_size")
+    summaries = gradebook.latest_results("sgd_batch_size", detail=False)
+    assert [r["student_id"] for r in full] == sorted(s.student_id for s in students)
+    assert summaries == [{k: r.get(k) for k in SUMMARY} for r in full]
+    assert all(r["tests"] for r in full) and not any("tests" in r for r in summaries)
+    latest_hash = next(r for r in full if r["student_id"] == students[0].student_id)
+    assert latest_hash["submission_hash"] == hashlib.sha256(changed.read_bytes()).hexdigest()
 
 
 def test_a_run_that_keeps_no_results_stores_the_same_and_counts_mistakes_per_student(
