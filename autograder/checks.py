@@ -26,6 +26,7 @@ from .compare import (
     UNIT,
     Mismatch,
     agrees,
+    as_array,
     compare,
     distinct_texts,
     is_float32,
@@ -271,6 +272,57 @@ def all_of(judges: Sequence[Judge]) -> Judge:
             verdict = one(student, reference)
             if not verdict.passed:
                 return verdict
+        return PASSED
+
+    return judge
+
+
+def changes_where_reference_changes(
+    pairs: Sequence[tuple[Call, Call]], component: str, *, rtol: float = RTOL, unit: float = UNIT
+) -> Judge:
+    """Judge: from the first call of each pair to the second, the student's answer keeps
+    every entry the reference keeps, and changes if the reference's changes.
+
+    For a rule the contract fixes between neighbouring inputs (at a ReLU input of exactly
+    0 the gradient is the one just below it, H(0) = 0, and it changes once the neuron is
+    on): judged on how the student's own answers move, so a mistake other checks already
+    count (a sign) costs nothing more here, an answer that never moves earns nothing, and
+    a wrong variant of the rule is still recognised by what it moves.
+    """
+
+    def judge(student: Answers, reference: Answers) -> Verdict:
+        for before, after in pairs:
+            for call in (before, after):
+                if not student[call.key].ok:
+                    return raised(call, student[call.key])
+                if not reference[call.key].ok:  # a wrong variant that fails here
+                    return raised(call, reference[call.key])
+            try:
+                obtained = [as_array(student[c.key].value, component) for c in (before, after)]
+            except Mismatch as mismatch:
+                return fail(mismatch.message, on_input(after))
+            expected = [np.asarray(reference[c.key].value, np.float64) for c in (before, after)]
+            for got, wanted in zip(obtained, expected, strict=True):
+                if got.shape != wanted.shape:
+                    shapes = {"expected": str(wanted.shape), "obtained": str(got.shape)}
+                    return fail(Message("wrong_shape", {"component": component, **shapes}))
+            scale = max(unit, *(float(np.max(np.abs(a), initial=0.0)) for a in expected))
+            with np.errstate(invalid="ignore"):
+                moved = ~(np.abs(obtained[1] - obtained[0]) <= rtol * scale)  # NaN: moved
+                should_move = np.abs(expected[1] - expected[0]) > rtol * scale
+            if np.any(moved & ~should_move):
+                key = "no_change_expected"
+            elif np.any(should_move) and not np.any(moved):
+                key = "change_expected"
+            else:
+                continue
+            fields = {
+                "component": component,
+                "before": show(obtained[0]),
+                "after": show(obtained[1]),
+                "other": before.about or _later_call_text(before),
+            }
+            return fail(Message(key, fields), on_input(after))
         return PASSED
 
     return judge

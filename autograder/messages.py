@@ -84,13 +84,15 @@ def show(value: Any, brief: bool = False) -> str:
     if isinstance(value, np.ndarray):
         if brief and value.size > 6:
             return f"<tableau {value.shape}>"
+        plain = value + 0.0 if value.dtype.kind == "f" else value  # -0.0 reads as 0
         if value.size > 12:
-            flat = np.array2string(value.ravel()[:12], precision=6, separator=", ")
+            flat = np.array2string(plain.ravel()[:12], precision=6, separator=", ")
             return Shown(f"{flat[:-1]}, …] (forme {value.shape})", value)
-        text = np.array2string(value, precision=6, separator=", ", suppress_small=True)
+        text = np.array2string(plain, precision=6, separator=", ", suppress_small=True)
         return text if brief else Shown(text, value)
     if isinstance(value, float):
-        return f"{value:.6g}" if brief else Shown(f"{value:.6g}", value)
+        text = f"{value + 0.0:.6g}"
+        return text if brief else Shown(text, value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show(v, brief)}" for k, v in value.items()) + "}"
     if isinstance(value, tuple | list):

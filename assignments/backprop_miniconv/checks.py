@@ -1,8 +1,8 @@
 """Hidden checks of Exercice 1: forward pass, loss, the four gradients, stopping, SGD loop.
 
 ``build`` makes the checks from a set of inputs: the fixed ``FIXED``, or inputs ``draw``n
-from a seed. Both keep ReLU inputs on each side of 0, and stopping tests on loss
-sequences of many lengths and shapes.
+from a seed. Both keep ReLU inputs on each side of 0 and exactly at 0 (the contract's
+H(0) = 0), and stopping tests on loss sequences of many lengths and shapes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from autograder.checks import (
     Probe,
     about,
     agrees_with_finite_differences,
+    changes_where_reference_changes,
     inline_choices,
     matches_reference,
     same_decision,
@@ -30,6 +31,13 @@ from autograder.messages import Translated
 Case = tuple[np.ndarray, np.ndarray, float]
 """(W, x, y) for one example."""
 
+Kink = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]
+"""(W, x, x_below, x_above, y): at x one ReLU input a_k is exactly 0; x_below and x_above
+change only the input that moves a_k below 0, or above. With H(0) = 0 the gradient is the
+same at x and x_below (that input reaches it only through H(a_k)); at x_above the neuron
+is on and it changes. Every value is a multiple of 1/8, so a_k is 0 exactly however a
+student's code sums the products."""
+
 SIGNS = ((-1, 1), (1, -1), (1, 1), (-1, -1))
 """Signs of (a1, a2) in the first four cases: a1 < 0 < a2, a2 < 0 < a1, both > 0, both < 0."""
 
@@ -37,6 +45,10 @@ GRADIENT_NAMES = ("∂ℓ/∂w1", "∂ℓ/∂w2", "∂ℓ/∂v1", "∂ℓ/∂v2"
 STEP = 1e-6
 MARGIN = 0.1
 """Drawn cases keep |a_k| above this, so no finite-difference step crosses the ReLU kink."""
+KINK_RTOL = 1e-4
+"""How far (relative to the gradients) an entry may move and still count as unchanged at
+a kink: H(0) = 1 or ½ moves it by e·v_k·x_j, never below 1/16 in these cases (|e|, |v_k|,
+|x_j| ≥ ½), and any finite-difference step stays far below."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class Training:
 @dataclass(frozen=True)
 class Inputs:
     cases: tuple[Case, ...]  # the first four follow SIGNS; cases 1 and 2 are gradient-checked
+    kinks: tuple[Kink, ...]  # a1 = 0, then a2 = 0
     losses: tuple[tuple[float, float], ...]  # (y, y_hat)
     stop_limits: tuple[Stop, ...]  # the contract's fixed rules
     stop_plateau: tuple[Stop, ...]  # long plateaus, with falling controls
@@ -117,6 +130,13 @@ FIXED = Inputs(
             ([1.0, 0.5, 2.0, -1.0], [1.0, 2.0, 3.0], 1.0),
         ]
     ),
+    kinks=tuple(
+        (np.array(W), np.array(x), np.array(below), np.array(above), y)
+        for W, x, below, above, y in [
+            ([0.75, 0.75, 1.5, -1.25], [-1.25, 1.25, 2], [-1.75, 1.25, 2], [-0.75, 1.25, 2], -2.0),
+            ([-0.5, -0.5, -1, 2], [-2, 0.75, -0.75], [-2, 0.75, -0.25], [-2, 0.75, -1.25], 0.5),
+        ]
+    ),
     losses=((1.0, 0.25), (-0.5, 1.5), (2.0, 2.0), (0.3, -1.7)),
     stop_limits=(
         Stop("empty", [], 1000, 1e-6, False),
@@ -165,6 +185,7 @@ def draw(rng: np.random.Generator) -> Inputs:
     same = _rounded(rng.normal())
     return Inputs(
         cases=cases,
+        kinks=(_kink(rng, 0), _kink(rng, 1)),
         losses=(*losses, (same, same)),
         stop_limits=_drawn_limits(rng),
         stop_plateau=_drawn_plateaus(rng),
@@ -187,8 +208,36 @@ def _case(rng: np.random.Generator, signs: tuple[int, int]) -> Case:
         W, x = np.round(rng.normal(size=4), 3), np.round(rng.normal(size=3), 3)
         a = np.array([x[0] * W[0] + x[1] * W[1], x[1] * W[0] + x[2] * W[1]])
         if np.array_equal(np.sign(a), signs) and np.all(np.abs(a) > MARGIN):
-            y_hat = float(np.maximum(a, 0.0) @ W[2:])
+            y_hat = _prediction(W, x)
             return W, x, _rounded(y_hat + rng.choice([-1, 1]) * rng.uniform(0.3, 1.5))
+
+
+def _kink(rng: np.random.Generator, zero: int) -> Kink:
+    """A case whose ReLU input a_{zero+1} is exactly 0 and the other > 0, and its twins
+    below and above the kink; weights, inputs and errors are large enough that H(0) = 1,
+    or finite differences across the kink (half of each side), move the gradient visibly."""
+
+    def eighths(low: int, high: int) -> float:
+        return float(rng.integers(low, high + 1) / 8 * rng.choice([-1, 1]))
+
+    while True:
+        w, t = eighths(4, 12), eighths(4, 12)
+        sign = np.sign(w)
+        other = sign * abs(eighths(4, 16)) - t  # the other input: the other a_k = |w|·m > 0
+        shift = sign * abs(eighths(2, 8))  # a_k moves to ∓|w·shift| below and above
+        moving = 0 if zero == 0 else 2
+        x = np.array([-t, t, other]) if zero == 0 else np.array([other, t, -t])
+        below, above = x.copy(), x.copy()
+        below[moving], above[moving] = x[moving] - shift, x[moving] + shift
+        W = np.array([w, w, eighths(4, 12), eighths(4, 12)])
+        y = _prediction(W, x) + eighths(4, 12)
+        if abs(y - _prediction(W, above)) >= 0.25:  # the neuron turned on changes the error
+            return W, x, below, above, y
+
+
+def _prediction(W: np.ndarray, x: np.ndarray) -> float:
+    a = np.array([x[0] * W[0] + x[1] * W[1], x[1] * W[0] + x[2] * W[1]])
+    return float(np.maximum(a, 0.0) @ W[2:])
 
 
 def _tol(rng: np.random.Generator) -> float:
@@ -315,6 +364,15 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Call(f"{tag}backward/{i}", "backward", (W, x, y), about=_case_words(W, x, y))
         for i, (W, x, y) in enumerate(inputs.cases)
     )
+    kinks = tuple(
+        tuple(
+            Call(
+                f"{tag}backward/kink/{i}/{side}", "backward", (W, x, y), about=_case_words(W, x, y)
+            )
+            for side, x in (("below", below), ("at", at), ("above", above))
+        )
+        for i, (W, at, below, above, y) in enumerate(inputs.kinks)
+    )
     limits, plateaus, progress = (
         _stop_calls(stops, f"{tag}should_stop/{group}")
         for group, stops in [
@@ -355,6 +413,16 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             for k, name in enumerate(("dw1", "dw2", "dv1", "dv2"))
         ),
         _gradient_check(backward[1:3], tag),
+        Check(
+            "backward_relu_at_zero",
+            tuple(call for calls in kinks for call in calls),
+            changes_where_reference_changes(
+                [pair for below, at, above in kinks for pair in ((below, at), (below, above))],
+                "backward(W, x, y)",
+                rtol=KINK_RTOL,
+            ),
+            ("relu_derivative_missing", "relu_derivative_at_zero"),  # H(0) = 1 moves more: 2nd
+        ),
         Check(
             "should_stop_limits",
             limits,
@@ -400,7 +468,8 @@ def _case_words(W: np.ndarray, x: np.ndarray, y: float | None = None) -> Transla
     """One example: its values, and which side of 0 each ReLU input a_k falls."""
     a1, a2 = W[0] * x[0] + W[1] * x[1], W[0] * x[1] + W[1] * x[2]
     values = f"W = {_values(W)}, x = {_values(x)}" + ("" if y is None else f", y = {y:.3g}")
-    signs = ", ".join(f"a{k} {'>' if a > 0 else '≤'} 0" for k, a in ((1, a1), (2, a2)))
+    side = {1: ">", 0: "=", -1: "<"}
+    signs = ", ".join(f"a{k} {side[int(np.sign(a))]} 0" for k, a in ((1, a1), (2, a2)))
     return about(f"{values} ({signs})", f"{values} ({signs})")
 
 

@@ -36,6 +36,23 @@ def _relu_instead_of_derivative(original, live):
     return {"relu_derivative": lambda a: max(0.0, float(a))}
 
 
+def _forward_differences(original, live):
+    """The gradient taken by forward differences of forward + loss, not by the chain rule:
+    across a ReLU kink it takes the slope of one side. (Centred differences take the mean
+    of both sides: the H(0) = ½ variant.)"""
+
+    def backward(W, x, y):
+        W, step = np.asarray(W, dtype=np.float64), 1e-7
+
+        def loss_at(shift):
+            return live["loss"](y, live["forward"](W + shift, x)[0])
+
+        at_W = loss_at(np.zeros(4))
+        return np.array([(loss_at(step * np.eye(4)[k]) - at_W) / step for k in range(4)])
+
+    return {"backward": backward}
+
+
 def _modifies_weights_in_place(original, live):
     """``train`` leaves its final weights in the caller's W0 (``W = W0`` then ``W -= …``)."""
 
@@ -91,7 +108,7 @@ def _stops_on_plateau_with_tol_zero(original, live):
 MISTAKES = (
     Mistake(
         "relu_derivative_missing",
-        {"fr": 'Dérivée de ReLU oubliée', "en": 'ReLU derivative missing'},
+        {"fr": "Dérivée de ReLU oubliée", "en": "ReLU derivative missing"},
         {
             "fr": (
                 "La dérivée de ReLU a été oubliée. Quand a_k ≤ 0, o_k = max(0, a_k) ne dépend "
@@ -112,8 +129,41 @@ MISTAKES = (
         ),
     ),
     Mistake(
+        "relu_derivative_at_zero",
+        {
+            "fr": "H(0) ≠ 0 : gradient faux au coude de ReLU",
+            "en": "H(0) ≠ 0: wrong gradient at the ReLU kink",
+        },
+        {
+            "fr": (
+                "Quand a_k vaut exactement 0, votre gradient compte encore, en tout ou en partie, "
+                "le chemin qui passe par ce neurone : H(0) y vaut 1 ou ½ au lieu de 0. C'est ce "
+                "que donne un test a_k >= 0 au lieu de a_k > 0, np.heaviside(a, 0.5), ou un "
+                "gradient calculé par différences finies (elles prennent la pente d'un côté du "
+                "coude, ou la moyenne des deux). L'énoncé fixe H(0) = 0 : le neurone est éteint "
+                "et le gradient est le même que pour a_k < 0. Calculez-le par la règle de "
+                "dérivation en chaîne ; les différences finies servent à vérifier un gradient, "
+                "pas à le calculer."
+            ),
+            "en": (
+                "When a_k is exactly 0, your gradient still counts, fully or in part, the path "
+                "through that neuron: H(0) is 1 or ½ there instead of 0. That is what a test "
+                "a_k >= 0 instead of a_k > 0 gives, or np.heaviside(a, 0.5), or a gradient "
+                "computed by finite differences (they take the slope on one side of the kink, "
+                "or the mean of both). The sheet sets H(0) = 0: the neuron is off and the "
+                "gradient is the same as for a_k < 0. Compute it by the chain rule; finite "
+                "differences check a gradient, they do not compute it."
+            ),
+        },
+        (
+            (lambda original, live: {"relu_derivative": lambda a: 1.0 if a >= 0 else 0.0}),
+            (lambda original, live: {"relu_derivative": lambda a: float(np.heaviside(a, 0.5))}),
+            _forward_differences,
+        ),
+    ),
+    Mistake(
         "error_sign",
-        {"fr": 'Signe inversé dans le gradient', "en": 'Sign flipped in the gradient'},
+        {"fr": "Signe inversé dans le gradient", "en": "Sign flipped in the gradient"},
         {
             "fr": (
                 "Le signe de l'erreur est inversé. Avec e = y − ŷ, ∂ℓ/∂ŷ = −e : chaque dérivée "
@@ -130,7 +180,10 @@ MISTAKES = (
     ),
     Mistake(
         "weight_sharing_single_path",
-        {"fr": 'Poids partagés : un seul chemin compté', "en": 'Shared weights: only one path counted'},
+        {
+            "fr": "Poids partagés : un seul chemin compté",
+            "en": "Shared weights: only one path counted",
+        },
         {
             "fr": (
                 "Les poids w1 et w2 sont partagés : chacun intervient dans a1 et dans a2. Par la "
@@ -148,7 +201,10 @@ MISTAKES = (
     ),
     Mistake(
         "gradient_ascent",
-        {"fr": "Montée de gradient au lieu d'une descente", "en": 'Gradient ascent instead of descent'},
+        {
+            "fr": "Montée de gradient au lieu d'une descente",
+            "en": "Gradient ascent instead of descent",
+        },
         {
             "fr": (
                 "La mise à jour va dans le sens du gradient (W + α·∇ℓ) : c'est une montée de "
@@ -163,7 +219,7 @@ MISTAKES = (
     ),
     Mistake(
         "loss_after_update",
-        {"fr": 'Perte enregistrée après la mise à jour', "en": 'Loss recorded after the update'},
+        {"fr": "Perte enregistrée après la mise à jour", "en": "Loss recorded after the update"},
         {
             "fr": (
                 "La perte est enregistrée après la mise à jour des poids. L'algorithme ajoute à "
@@ -180,7 +236,7 @@ MISTAKES = (
     ),
     Mistake(
         "loss_without_half",
-        {"fr": 'Perte sans le facteur ½', "en": 'Loss without the ½ factor'},
+        {"fr": "Perte sans le facteur ½", "en": "Loss without the ½ factor"},
         {
             "fr": (
                 "La perte est ℓ = ½ (y − ŷ)² : le facteur ½ manque. Il simplifie le gradient "
@@ -195,7 +251,7 @@ MISTAKES = (
     ),
     Mistake(
         "stops_one_iteration_late",
-        {"fr": 'Arrêt une itération trop tard', "en": 'Stops one iteration too late'},
+        {"fr": "Arrêt une itération trop tard", "en": "Stops one iteration too late"},
         {
             "fr": (
                 "Le critère s'arrête une itération trop tard : il faut s'arrêter dès que "
@@ -211,7 +267,7 @@ MISTAKES = (
     ),
     Mistake(
         "stops_with_tol_zero",
-        {"fr": 'Arrêt avant max_iter avec tol = 0', "en": 'Stops before max_iter with tol = 0'},
+        {"fr": "Arrêt avant max_iter avec tol = 0", "en": "Stops before max_iter with tol = 0"},
         {
             "fr": (
                 "Avec tol = 0, le critère ne doit jamais s'arrêter avant max_iter (l'énoncé "
@@ -229,7 +285,7 @@ MISTAKES = (
     ),
     Mistake(
         "w0_modified_in_place",
-        {"fr": 'W0 modifié en place', "en": 'W0 modified in place'},
+        {"fr": "W0 modifié en place", "en": "W0 modified in place"},
         {
             "fr": (
                 "train modifie W0 en place, ce que l'énoncé interdit. W = W0 ne copie pas le "

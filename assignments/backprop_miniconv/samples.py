@@ -9,7 +9,7 @@ SAMPLE_MISTAKES = (
         "relu_derivative_missing",
         "return 1.0 if a > 0 else 0.0",
         "return 1.0",
-        ("backward_dw1", "backward_dw2", "backward_gradcheck"),
+        ("backward_dw1", "backward_dw2", "backward_gradcheck", "backward_relu_at_zero"),
     ),
     SampleMistake(
         "error_sign",
