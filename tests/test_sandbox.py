@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -76,3 +77,22 @@ def test_a_submission_sees_the_whole_python_of_the_grader():
     )
     with Sandbox(LIMITS) as sandbox:
         assert sandbox.run([probe])["output"].strip() == "True"
+
+
+def test_a_notebook_that_plots_finds_the_font_list_built_once_per_sandbox():
+    """Matplotlib's font list is built once per sandbox, not in each submission's fresh
+    HOME: plotting prints no fontconfig or cache complaint, and the working folder still
+    starts empty."""
+    pytest.importorskip("matplotlib")
+    cell = (
+        "import os\nimport matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+        "plt.plot([1, 2])\nplt.savefig('plot.png')\nprint(sorted(os.listdir('.')))"
+    )
+    with Sandbox(Limits(wall_seconds=20, cpu_seconds=20)) as sandbox:
+        for _ in range(20):  # the list is built in the background as the sandbox starts
+            reply = sandbox.run([cell], "[]")
+            if "rror" not in reply["output"] and "cache" not in reply["output"]:
+                break
+            time.sleep(0.5)
+        assert reply["status"] == "ok" and not reply["cell_errors"]
+        assert reply["output"] == "['plot.png']\n"
