@@ -385,6 +385,15 @@ class _Metadata:
 
 
 @dataclass(frozen=True)
+class _Other:
+    """A file the LMS names as a student's that is not a notebook (``tp.py``, a PDF...): if
+    that student has no notebook at all, the instructor is told."""
+
+    student: Submission  # who the LMS says it is, without content
+    file: str
+
+
+@dataclass(frozen=True)
 class _Gradescope:
     """One ``submission_<id>`` of Gradescope's metadata."""
 
@@ -403,12 +412,15 @@ def collect(
     intake = intake or Intake()
     found: list[Submission] = []
     problems: list[Problem] = []
+    others: list[_Other] = []
     for path in map(Path, paths):
         items: list[_Found] = []
         gradescope: dict[str, _Gradescope] = {}
         for item in _walk(path, path.name, "", str(path)):
             if isinstance(item, Problem):
                 problems.append(item)
+            elif isinstance(item, _Other):
+                others.append(item)
             elif isinstance(item, _Metadata) and _in_a_submission(item.origin, path):
                 problems.append(Problem(item.origin, "Gradescope metadata inside a student's "
                                         "submission folder: ignored (only the export's is read)"))
@@ -427,7 +439,37 @@ def collect(
         kept.append(group[0])
         if len(group) > 1:
             problems.extend(_duplicates(student, group))
+    problems += _without_notebook(others, set(by_student), intake)
     return sorted(kept, key=lambda s: s.origin), problems
+
+
+def _other(name: str, origin: str) -> Iterator[_Other]:
+    """The file as an ``_Other`` if the LMS's naming says whose it is (nothing otherwise:
+    a README next to the class's folders names nobody)."""
+    student = identify(name, origin, b"")
+    if student.named_by == "lms":
+        yield _Other(student, PurePosixPath(name).name)
+
+
+def _without_notebook(
+    others: list[_Other], graded: set[str], intake: Intake
+) -> list[Problem]:
+    """One line per student the LMS shows with files but no notebook: not graded, and the
+    instructor should know why (a ``.py`` export, a PDF, a notebook inside a folder
+    compressed as .rar...)."""
+    files: dict[str, list[_Other]] = {}
+    for other in others:
+        student = _mapped(other.student, intake, []).student_id
+        if student not in graded:
+            files.setdefault(student, []).append(other)
+    return [
+        Problem(
+            mine[0].student.origin,
+            f"student {student} submitted no notebook (.ipynb), only "
+            f"{', '.join(sorted({o.file for o in mine})[:5])}: not graded",
+        )
+        for student, mine in sorted(files.items())
+    ]
 
 
 def _named(
@@ -683,6 +725,8 @@ def _walk(
                 if wanted and (child.is_symlink() or child.is_file()):
                     below = (PurePosixPath(subject) / inside.as_posix()).as_posix()
                     yield from _walk(child, f"{name}/{inside.as_posix()}", below, scope)
+                elif child.is_file() and not child.is_symlink():
+                    yield from _other(f"{name}/{inside.as_posix()}", str(child))
         elif not path.exists():
             yield Problem(str(path), "no such file or folder")
         elif not path.is_file():  # a FIFO or a device would block, or never end
@@ -771,7 +815,7 @@ def _read_member(
         with archive.open(member) as stream:
             return _Metadata(origin, stream.read(MAX_METADATA_BYTES))
     if name.suffix.lower() != ".ipynb":
-        return None
+        return next(_other(name.as_posix(), origin), None)
     try:
         stamp = datetime(*member.date_time) if member.date_time[0] >= 1980 else None
     except ValueError:  # month 0, day 31 of February...

@@ -111,6 +111,31 @@ def test_moodle_folders_name_their_participant(tmp_path, legacy, extracted):
     assert {s.lms for s in found} == {"moodle"}
 
 
+@pytest.mark.parametrize("extracted", [False, True], ids=["zip", "extracted"])
+def test_a_student_the_lms_shows_without_a_notebook_is_one_line(tmp_path, extracted):
+    """A Moodle participant who uploaded tp.py and a PDF, a Canvas student who sent a .txt:
+    named with what they sent; students with a notebook and a README of the export are not."""
+    files = {
+        f"{moodle_folder('Jean Dupont', 4321)}/tp.ipynb": notebook_bytes(),
+        f"{moodle_folder('Jean Dupont', 4321)}/notes.txt": b"brouillon",
+        f"{moodle_folder('Zoe Martin', 4322)}/tp.py": b"import numpy",
+        f"{moodle_folder('Zoe Martin', 4322)}/rapport.pdf": b"%PDF-1.4",
+        canvas_name("smithjohn", 12345, 67890, "answers.txt"): b"w = 2",
+        "README.txt": b"export",
+    }
+    source = (
+        write_tree(tmp_path / "export", files) if extracted else write_zip(tmp_path / "e.zip", files)
+    )
+    found, problems = collect([source])
+    assert [s.student_id for s in found] == ["4321"]
+    assert [p.message for p in problems] == [
+        "student 12345 submitted no notebook (.ipynb), only smithjohn_12345_67890_answers.txt: "
+        "not graded",
+        "student 4322 submitted no notebook (.ipynb), only rapport.pdf, tp.py: not graded",
+    ]
+    assert problems[1].origin.endswith(("rapport.pdf", "tp.py"))
+
+
 def test_moodle_flattened_names_and_the_newest_file_of_a_participant(tmp_path):
     members = {
         moodle_flat_name("Jean Dupont", 4321, "a.ipynb"): (notebook_bytes(), (2026, 1, 2, 9, 0, 0)),
