@@ -275,7 +275,7 @@ def test_exports_speak_the_language_asked(graded):
     result = stored(graded["backprop_miniconv"], "bac003")  # graded in French
     gradescope = gradescope_results(result, "en")
     names = [t["name"] for t in gradescope["tests"]]
-    assert "3 b. Backward pass (1/5)" in names and not any("backward_" in n for n in names)
+    assert "3 b. Backward pass (1/6)" in names and not any("backward_" in n for n in names)
     failed = [t["output"] for t in gradescope["tests"] if t["status"] == "failed"]
     named = [o for o, t in zip(failed, [t for t in result["tests"] if not t["passed"]],
                                strict=True) if t["misconception"] == "error_sign"]  # fmt: skip

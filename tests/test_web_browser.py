@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.assignment import load_assignment
 from autograder.feedback import mistake
 from autograder.web.store import now
 
@@ -29,6 +30,8 @@ from .test_web import (  # noqa: F401  (fixtures)
 from .test_web_grading import RELU
 
 playwright = pytest.importorskip("playwright.sync_api")
+
+FULL_MARKS = sum(q.points for q in load_assignment(ASSIGNMENT).autograded)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 
@@ -95,7 +98,7 @@ def test_a_student_submits_reads_the_mistake_and_resubmits(server, browser, proj
     upload(page, server, notebook_bytes(correct_notebook(project, ASSIGNMENT)), tmp_path,
            "fixed.ipynb")  # fmt: skip
     page.wait_for_selector("#score", timeout=90_000)
-    assert page.inner_text("#score") == "14"
+    assert page.inner_text("#score") == f"{FULL_MARKS:g}"
     page.goto(f"{server}/assignments/{ASSIGNMENT}")
     assert page.locator("table tbody tr").count() == 2
 
@@ -150,7 +153,8 @@ def test_an_instructor_hand_grades_sets_a_late_policy_releases_and_exports(
     with page.expect_download() as download:
         page.click("a[href$='/export/canvas']")
     canvas = Path(download.value.path()).read_text(encoding="utf-8")
-    assert "(777)" in canvas and ",alice,,,,14.4" in canvas  # (14 + 2) - 10 %
+    late = (FULL_MARKS + 2) * 0.9  # hand graded 2, then 10 % late
+    assert "(777)" in canvas and f",alice,,,,{late:g}" in canvas
 
     archive = tmp_path / "canvas.zip"  # an LMS bulk download, graded with live progress
     with zipfile.ZipFile(archive, "w") as zipped:
@@ -169,4 +173,4 @@ def test_an_instructor_hand_grades_sets_a_late_policy_releases_and_exports(
     attempt = store.attempts_of(store.user_by_login("alice").id)[0]["id"]
     student.goto(f"{server}/attempts/{attempt}")
     assert "Bien vu (2)" in student.content()
-    assert student.inner_text("#score") == "14,4"
+    assert student.inner_text("#score") == f"{late:g}".replace(".", ",")

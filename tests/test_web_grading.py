@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from autograder.assignment import load_assignment
 from autograder.course import SampleMistake
 from autograder.feedback import mistake
 from autograder.web.store import AssignmentSettings, now
@@ -172,8 +173,10 @@ def test_instructor_hand_grades_applies_late_policy_releases_and_exports(app, no
     canvas = prof.get(f"/instructor/assignments/{ASSIGNMENT}/export/canvas")
     assert canvas.status_code == 200 and canvas.headers["content-type"].startswith("text/csv")
     rows = {row[1]: row[-1] for row in csv.reader(io.StringIO(canvas.text)) if len(row) > 1}
-    # 14 autograded + hand points; alice and carol 2 started days late (-20 %), bob extended
-    assert [rows[s] for s in students] == ["12.8", "15.5", "11.6"]
+    # autograded + hand points; alice and carol 2 started days late (-20 %), bob extended
+    auto = sum(q.points for q in load_assignment(ASSIGNMENT).autograded)
+    expected = [(auto + 2) * 0.8, auto + 1.5, (auto + 0.5) * 0.8]
+    assert [rows[s] for s in students] == [f"{v:g}" for v in expected]
     assert "(4242)" in canvas.text.splitlines()[0]
     gradescope = prof.get(f"/instructor/assignments/{ASSIGNMENT}/export/gradescope")
     assert zipfile.ZipFile(io.BytesIO(gradescope.content)).namelist()
@@ -235,7 +238,8 @@ def test_the_instructor_regrades_the_latest_attempts(app, notebooks):
     assert app.state.store.queue_counts() == {"queued": 1, "done": 1}
     app.state.worker.grade_queued()
     latest = app.state.gradebook.latest_results(ASSIGNMENT)
-    assert [(r["student_id"], r["score"]) for r in latest] == [("alice", 14.0)]
+    full_marks = sum(q.points for q in load_assignment(ASSIGNMENT).autograded)
+    assert [(r["student_id"], r["score"]) for r in latest] == [("alice", full_marks)]
 
 
 def test_with_a_scheduler_the_queue_is_graded_on_the_dask_cluster(app, config):
