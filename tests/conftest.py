@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -86,3 +90,21 @@ def stored_rows(out: Path, assignment: str) -> pd.DataFrame:
     frame = Gradebook.in_folder(out).submissions(assignment)[STORED_ROW]
     frame["result"] = frame["result"].map(repr)
     return frame.sort_values("student_id").reset_index(drop=True)
+
+
+def interrupted_grading(
+    class_folder: Path, out: Path, executor: str, workers: int
+) -> tuple[list[str], bytes]:
+    """`dlgrade grade mlp_softmax` with ``executor``, sent Ctrl-C once three results are
+    written: the command (to run it again) and what it wrote on stderr."""
+    command = [sys.executable, "-m", "autograder", "grade", "mlp_softmax", str(class_folder),
+               "--out", str(out), "--executor", executor, "--workers", str(workers)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (out / "results").exists() and len(list((out / "results").glob("*.json"))) >= 3:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=60)
+    return command, errors

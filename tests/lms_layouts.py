@@ -51,6 +51,11 @@ def write_tree(root: Path, files: dict[str, bytes]) -> Path:
     return root
 
 
+def write_download(folder: Path, name: str, files: dict[str, bytes], extracted: bool) -> Path:
+    """An LMS download as the instructor passes it: ``name``.zip, or the folder it unzips to."""
+    return write_tree(folder / name, files) if extracted else write_zip(folder / f"{name}.zip", files)
+
+
 # --- Canvas --------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.sample_class import write_sample_class
 
-from .conftest import FAST_LIMITS, stored_rows
+from .conftest import FAST_LIMITS, interrupted_grading, stored_rows
 
 SETTINGS = Settings(workers=2, limits=FAST_LIMITS)
 
@@ -93,20 +93,9 @@ def test_a_submission_killing_workers_is_an_error_after_bounded_tries(
 
 def test_ctrl_c_leaves_a_gradebook_that_a_rerun_completes(sample_class, tmp_path):
     import subprocess
-    import sys
-    import time
 
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "autograder", "grade", "mlp_softmax", str(sample_class),
-               "--out", str(out), "--executor", "dask", "--workers", "1"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if (out / "results").exists() and len(list((out / "results").glob("*.json"))) >= 3:
-            break
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
+    command, _ = interrupted_grading(sample_class, out, "dask", workers=1)
     partial = len(Gradebook.in_folder(out).submissions("mlp_softmax"))
     # On a fast machine the class may be done before the signal lands: then nothing is left
     # to resume, but the gradebook must still hold what was graded.

@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.course import Project
-from autograder.sample_class import reference_source
-
-from .test_gaming_common import SEEDS, namespace_of, passed, verdicts
+from .test_gaming_common import SEEDS, passed, verdicts, with_reference
 
 GRADCHECK = ["backward_gradcheck"]
 
-
-def with_reference(assignment: str, *cells: str) -> dict:
-    return namespace_of([reference_source(assignment, Project.default()), *cells])
 
 
 # (A broken forward is not among them: Exercice 1's backward(W, x, y) runs a forward pass

@@ -7,20 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.course import Project
 from autograder.judging import checks_for
-from autograder.sample_class import reference_source
 
-from .test_gaming_common import SEEDS, namespace_of, passed, verdicts
+from .test_gaming_common import SEEDS, passed, verdicts, with_reference
 
 MINICONV_TRAIN = ["train_weights", "train_losses"]
 SGD_EPOCH = ["sgd_epoch_nb1", "sgd_epoch_nb2", "sgd_epoch_nb4", "sgd_epoch_leftover", "sheet_table"]
 MLP_TRAIN = ["train_params", "train_history"]
 
-
-def with_reference(assignment: str, *cells: str) -> dict:
-    """The reference solution, then the student's cells (redefining some functions)."""
-    return namespace_of([reference_source(assignment, Project.default()), *cells])
 
 
 def loop_with_helper(assignment: str, loop: str, wrongs: dict[str, str], wrong: str | None) -> dict:

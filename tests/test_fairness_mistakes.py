@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.course import Project
 from autograder.judging import checks_for
-from autograder.sample_class import reference_source
 
-from .test_gaming_common import DRAWN, SEEDS, namespace_of, verdicts
-
-
-def with_reference(assignment: str, *cells: str) -> dict:
-    return namespace_of([reference_source(assignment, Project.default()), *cells])
+from .test_gaming_common import DRAWN, SEEDS, verdicts, with_reference
 
 
 def failed_and_named(assignment: str, seed, *cells: str) -> tuple[set[str], set[str]]:

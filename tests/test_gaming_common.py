@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import Verdict
+from autograder.course import Project
 from autograder.execution.plan import run_plan
 from autograder.judging import checks_for, code, judge, plan_for
+from autograder.sample_class import reference_source
 
 SEEDS = (None, 3, 1234, 98765, 2**40 + 7)
 """No seed (the fixed inputs alone), then several seeds."""
@@ -24,6 +26,11 @@ def namespace_of(cells: Iterable[str]) -> dict[str, Any]:
     for cell in cells:
         exec(cell, namespace)
     return namespace
+
+
+def with_reference(assignment: str, *cells: str) -> dict[str, Any]:
+    """The reference solution, then the student's cells (redefining some functions)."""
+    return namespace_of([reference_source(assignment, Project.default()), *cells])
 
 
 def verdicts(

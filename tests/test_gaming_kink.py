@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.course import Project
 from autograder.messages import render
-from autograder.sample_class import reference_source
 
-from .test_gaming_common import SEEDS, namespace_of, verdicts
+from .test_gaming_common import SEEDS, verdicts, with_reference
 
 KINK = "backward_relu_at_zero"
 
@@ -67,8 +65,8 @@ def backward(W, x, y):
 
 
 def kink_verdict(cell: str, seed: int | None):
-    reference = reference_source("backprop_miniconv", Project.default())
-    return verdicts("backprop_miniconv", namespace_of([reference, cell]), seed, [KINK])[KINK]
+    namespace = with_reference("backprop_miniconv", cell)
+    return verdicts("backprop_miniconv", namespace, seed, [KINK])[KINK]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -86,8 +84,7 @@ def test_h_of_zero_not_zero_or_finite_differences_lose_the_kink_and_are_named(st
 
 def test_finite_differences_still_earn_the_gradients_away_from_the_kink():
     """Only the kink tells them apart: the per-component checks are not made stricter."""
-    reference = reference_source("backprop_miniconv", Project.default())
-    namespace = namespace_of([reference, H_NOT_ZERO["central_differences"]])
+    namespace = with_reference("backprop_miniconv", H_NOT_ZERO["central_differences"])
     found = verdicts("backprop_miniconv", namespace, 3)
     assert [c for c, v in found.items() if not v.passed] == [KINK]
 

@@ -29,6 +29,7 @@ from .lms_layouts import (
     moodle_flat_name,
     moodle_folder,
     notebook_bytes,
+    write_download,
     write_tree,
     write_worksheet,
     write_zip,
@@ -98,11 +99,7 @@ def test_moodle_folders_name_their_participant(tmp_path, legacy, extracted):
             notebook_bytes(),
         f"{moodle_folder('Ana Cruz', 4324, legacy=legacy)}/tp.ipynb": notebook_bytes(),
     }  # fmt: skip
-    source = (
-        write_tree(tmp_path / "Cours-TP1-42", files)
-        if extracted
-        else write_zip(tmp_path / "Cours-TP1-42.zip", files)
-    )
+    source = write_download(tmp_path, "Cours-TP1-42", files, extracted)
     found, problems = collect([source])
     students = by_student(found)
     assert sorted(students) == ["4321", "4322", "4323", "4324"] and problems == []
@@ -123,9 +120,7 @@ def test_a_student_the_lms_shows_without_a_notebook_is_one_line(tmp_path, extrac
         canvas_name("smithjohn", 12345, 67890, "answers.txt"): b"w = 2",
         "README.txt": b"export",
     }
-    source = (
-        write_tree(tmp_path / "export", files) if extracted else write_zip(tmp_path / "e.zip", files)
-    )
+    source = write_download(tmp_path, "export", files, extracted)
     found, problems = collect([source])
     assert [s.student_id for s in found] == ["4321"]
     assert [p.message for p in problems] == [
@@ -216,11 +211,7 @@ def gradescope_class() -> dict[str, bytes]:
 @pytest.mark.parametrize("extracted", [False, True], ids=["zip", "extracted"])
 def test_gradescope_export_is_named_by_its_metadata_with_group_members(tmp_path, extracted):
     files = gradescope_class()
-    source = (
-        write_tree(tmp_path / "export", files)
-        if extracted
-        else write_zip(tmp_path / "export.zip", files)
-    )
+    source = write_download(tmp_path, "export", files, extracted)
     found, problems = collect([source])
     students = by_student(found)
     assert sorted(students) == ["21001234", "21005678"] and problems == []
@@ -237,11 +228,7 @@ def test_metadata_uploaded_by_a_student_names_nobody(tmp_path, extracted):
         b"submission_409194024:\n  :submitters:\n  - :name: Jean Dupont\n"
         b"    :sid: '21001234'\n  :created_at: 2026-04-28 09:00:00.000000000 Z\n"
     )
-    source = (
-        write_tree(tmp_path / "export", files)
-        if extracted
-        else write_zip(tmp_path / "export.zip", files)
-    )
+    source = write_download(tmp_path, "export", files, extracted)
     found, problems = collect([source])
     students = by_student(found)
     assert sorted(students) == ["21001234", "21005678"]

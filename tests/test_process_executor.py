@@ -4,10 +4,7 @@ thread executor, and no grade lost when a worker process dies."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
-import time
 
 import pandas as pd
 import pytest
@@ -18,7 +15,7 @@ from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.sample_class import write_sample_class
 
-from .conftest import FAST_LIMITS, stored_rows
+from .conftest import FAST_LIMITS, interrupted_grading, stored_rows
 
 SETTINGS = Settings(workers=2, limits=FAST_LIMITS, seed=11)
 
@@ -78,16 +75,7 @@ def test_a_submission_killing_workers_is_an_error_after_bounded_tries(
 
 def test_ctrl_c_stops_the_workers_and_a_rerun_completes(sample_class, tmp_path):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "autograder", "grade", "mlp_softmax", str(sample_class),
-               "--out", str(out), "--executor", "processes", "--workers", "2"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if (out / "results").exists() and len(list((out / "results").glob("*.json"))) >= 3:
-            break
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    _, errors = process.communicate(timeout=60)
+    command, errors = interrupted_grading(sample_class, out, "processes", workers=2)
     assert b"Traceback" not in errors
     partial = len(Gradebook.in_folder(out).submissions("mlp_softmax"))
     assert 0 < partial <= 16

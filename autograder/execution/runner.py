@@ -383,12 +383,10 @@ def _copy_font_cache(workdir: str) -> None:
             return
         folder = workdir + "-matplotlib"
         os.makedirs(folder, exist_ok=True)
-        for name in lists:
-            shutil.copyfile(os.path.join(FONT_CACHE, name), os.path.join(folder, name))
-            if os.geteuid() == 0:
-                os.chown(os.path.join(folder, name), NOBODY, NOBODY)
-        if os.geteuid() == 0:
-            os.chown(folder, NOBODY, NOBODY)
+        copies = [shutil.copyfile(os.path.join(FONT_CACHE, n), os.path.join(folder, n)) for n in lists]
+        if os.geteuid() == 0:  # the submission runs as nobody: Matplotlib must own its folder
+            for path in (folder, *copies):
+                os.chown(path, NOBODY, NOBODY)
         os.environ["MPLCONFIGDIR"] = folder
 
 
