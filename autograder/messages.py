@@ -8,13 +8,14 @@ same gradebook serves both languages.
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 LANGUAGES = ("fr", "en")
@@ -81,7 +82,9 @@ def show(value: Any, brief: bool = False) -> str:
     ``brief`` names large arrays by their shape only, for the inputs of a call. Otherwise
     numbers and arrays come back as ``Shown`` texts, which keep the value.
     """
-    if isinstance(value, np.ndarray):
+    if _is_array(value):
+        import numpy as np
+
         if brief and value.size > 6:
             return f"<tableau {value.shape}>"
         plain = value + 0.0 if value.dtype.kind == "f" else value  # -0.0 reads as 0
@@ -101,6 +104,13 @@ def show(value: Any, brief: bool = False) -> str:
             return f"[{', '.join(shown[:3])}, …, {', '.join(shown[3:])}] ({len(value)} valeurs)"
         return "[" + ", ".join(show(v, brief) for v in value) + "]"
     return repr(value)
+
+
+def _is_array(value: Any) -> bool:
+    """Whether ``value`` is a NumPy array, without importing NumPy: the student commands
+    read their catalogue sentences from here, and no array exists before NumPy is loaded."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
 
 
 # --- findings as data, rendered when shown ------------------------------------------------
@@ -276,16 +286,16 @@ def _value_data(value: Any) -> Any:
     if isinstance(value, bool | int | str) or value is None:
         return value
     if isinstance(value, float):
-        return value if np.isfinite(value) else str(value)
+        return value if math.isfinite(value) else str(value)
     return str(value)
 
 
 def _plain_value(value: Any) -> Any:
-    if isinstance(value, np.ndarray) and value.size <= MAX_KEPT_VALUES:
-        flat = [v if np.isfinite(v) else str(v) for v in value.astype(np.float64).ravel().tolist()]
+    if _is_array(value) and value.size <= MAX_KEPT_VALUES:
+        flat = [v if math.isfinite(v) else str(v) for v in value.astype(float).ravel().tolist()]
         return {"shape": list(value.shape), "data": flat}
     if isinstance(value, float | int) and not isinstance(value, bool):
-        return float(value) if np.isfinite(value) else str(float(value))
+        return float(value) if math.isfinite(value) else str(float(value))
     return None
 
 
@@ -317,6 +327,8 @@ def _value_from_data(value: Any, depth: int) -> Any:
 def _value_from_plain(value: Any) -> Any:
     try:
         if isinstance(value, dict):
+            import numpy as np
+
             shape = tuple(int(n) for n in value["shape"])
             data = np.array([float(v) for v in value["data"]], dtype=np.float64)
             return data.reshape(shape)

@@ -27,10 +27,9 @@ from typing import Any
 
 from .cgroups import WorkerCgroup
 from .errors import DlgradeError
-from .execution import plan as plan_module
 from .execution import protocol
 
-EXECUTION_PACKAGE = Path(plan_module.__file__).resolve().parent
+EXECUTION_PACKAGE = Path(__file__).resolve().parent / "execution"
 INSIDE = "/opt/dlgrade"
 ROOT_LINKS = ("/lib", "/lib64", "/lib32", "/bin", "/sbin")
 ENVIRONMENT = {
@@ -110,7 +109,7 @@ class Sandbox:
         fault), ``SandboxError`` when the runner itself stopped.
         """
         with self._lock:
-            process = self._ensure_started()
+            process = self.start()
             deadline = time.monotonic() + self.limits.wall_seconds + REPLY_MARGIN_SECONDS
             try:
                 assert process.stdin and process.stdout
@@ -177,7 +176,9 @@ class Sandbox:
         }
         return f'{{"plan": {plan_json}, {json.dumps(settings)[1:]}'
 
-    def _ensure_started(self) -> subprocess.Popen[bytes]:
+    def start(self) -> subprocess.Popen[bytes]:
+        """Start the runner now if it is not running (``run`` does it otherwise): a caller
+        that starts it first does its own work while the runner imports NumPy."""
         # No --die-with-parent: it ties the sandbox to the *thread* that started it. The
         # runner stops when its stdin closes instead, which the grader's exit guarantees.
         if self._process is None or self._process.poll() is not None:

@@ -7,7 +7,9 @@ reports them in French or English.
 
 A student waits for these commands, so this module imports only what they run: not the
 master notebooks' reader (nbformat, YAML), and the checks only when ``validate`` has to
-read the contract from them.
+read the contract from them. Each command starts its sandbox first and imports NumPy
+(for the notebook's reader and the runner's answers) after: the runner's own start-up,
+most of the wait, then goes on beside this process's.
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .execution.plan import Call, answers_from_json, plan_to_json, unavailable
 from .messages import localized, texts
-from .notebook import parse
 from .sandbox import Limits, Sandbox
 
 LIMITS = Limits(wall_seconds=120, cpu_seconds=120)
@@ -44,12 +44,16 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
         from .course import AssignmentError
 
         raise AssignmentError(t["no_assignment"].format(notebook=notebook))
-    cells = parse(content, assignment)  # raises InvalidNotebook for another assignment
-    functions = _contract_functions(content, assignment, notebook)
-    # Calling each function with no argument tells "not defined" from "defined" without
-    # running its body (every contract function has required arguments).
-    plan = [Call(f"defined/{name}", name) for name in functions]
     with Sandbox(LIMITS) as sandbox:
+        sandbox.start()
+        from .execution.plan import Call, answers_from_json, plan_to_json, unavailable
+        from .notebook import parse
+
+        cells = parse(content, assignment)  # raises InvalidNotebook for another assignment
+        functions = _contract_functions(content, assignment, notebook)
+        # Calling each function with no argument tells "not defined" from "defined"
+        # without running its body (every contract function has required arguments).
+        plan = [Call(f"defined/{name}", name) for name in functions]
         reply = sandbox.run(cells, json.dumps(plan_to_json(plan)))
     report = Report(ok=True)
     report.lines.append(
@@ -108,10 +112,14 @@ def check(notebook: Path, lang: str = "fr") -> Report:
     """Run the public tests stored in the notebook (otter metadata) after all its cells."""
     t = texts("student", lang)
     content = notebook.read_bytes()
-    cells = parse(content)
-    tests = json.loads(content).get("metadata", {}).get("otter", {}).get("tests", {})
-    plan = [Call("public", "_dlgrade_public_tests")]
     with Sandbox(LIMITS) as sandbox:
+        sandbox.start()
+        from .execution.plan import Call, answers_from_json, plan_to_json
+        from .notebook import parse
+
+        cells = parse(content)
+        tests = json.loads(content).get("metadata", {}).get("otter", {}).get("tests", {})
+        plan = [Call("public", "_dlgrade_public_tests")]
         reply = sandbox.run([*cells, _public_tests_cell(tests)], json.dumps(plan_to_json(plan)))
     answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
     outcome = answers.get("public")

@@ -76,15 +76,17 @@ class Config:
 def serve(contained: bool) -> None:
     """The server loop: configure, or fork one session per submission, until stdin closes."""
     config = Config({}, None, None, {})
-    if contained:  # outside a sandbox, /tmp is the machine's: no shared cache there
-        _build_font_cache()
+    # Outside a sandbox, /tmp is the machine's: no shared cache there.
+    font_builder = _start_font_builder() if contained else None
     while True:
         command = os.read(0, 1)
-        if not command:
-            return
+        if not command:  # the grader is done: nothing to flush, no need for a tidy exit
+            os._exit(0)
         if command == protocol.CONFIGURE:
             config.update(json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES)))
         elif command == protocol.START and config.plans:
+            if font_builder and os.waitpid(font_builder, os.WNOHANG)[0]:
+                font_builder = None  # reaped: its number may be given to another process
             sys.stdout.flush()
             sys.stderr.flush()
             # The collector would otherwise visit every object the server holds in each
@@ -92,7 +94,7 @@ def serve(contained: bool) -> None:
             gc.freeze()
             pid = os.fork()
             if pid == 0:
-                _session(config, contained)
+                _session(config, contained, font_builder)
             os.waitpid(pid, 0)
         else:
             return  # out of step with the grader: it restarts the sandbox
@@ -102,36 +104,36 @@ FONT_CACHE = "/tmp/matplotlib"
 """Matplotlib's font list, built once per sandbox; each submission gets its own copy."""
 
 
-def _build_font_cache() -> None:
+def _start_font_builder() -> int | None:
     """Build Matplotlib's font list once per sandbox, if Matplotlib is installed, in a
     process of its own (the server's heap, copied by every fork, stays small) that nobody
     waits for: a notebook that plots no longer spends a second rebuilding it in its fresh
-    HOME, nor prints fontconfig's complaint about the search (``_copy_font_cache``)."""
+    HOME, nor prints fontconfig's complaint about the search (``_copy_font_cache``).
+    Returns its process id: each session's clean-up spares it."""
     if importlib.util.find_spec("matplotlib") is None:
-        return
+        return None
     builder = os.fork()
     if builder != 0:
-        os.waitpid(builder, 0)
-        return
+        return builder
     try:
-        if os.fork() == 0:  # its parent exits at once: the sandbox's init reaps it
-            os.nice(19)  # only what the grading leaves: `dlgrade check` does not wait longer
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 1)
-            os.dup2(null, 2)
-            os.makedirs(FONT_CACHE, mode=0o755, exist_ok=True)
-            os.environ["MPLCONFIGDIR"] = FONT_CACHE
-            import matplotlib.font_manager  # noqa: F401  (building the list is the point)
+        os.nice(19)  # only what the grading leaves: `dlgrade check` does not wait longer
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.makedirs(FONT_CACHE, mode=0o755, exist_ok=True)
+        os.environ["MPLCONFIGDIR"] = FONT_CACHE
+        import matplotlib.font_manager  # noqa: F401  (building the list is the point)
     finally:
         os._exit(0)
 
 
-def _session(config: Config, contained: bool) -> None:
+def _session(config: Config, contained: bool, font_builder: int | None) -> None:
     """Read one submission, grade it in a child, reply, exit. Never returns."""
     try:
         request = json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES))
         plan = config.plans[str(request["plan_id"])]
-        reply = Session(config, contained).run(request["cells"], plan, request.get("standins"))
+        session = Session(config, contained, spared=font_builder)
+        reply = session.run(request["cells"], plan, request.get("standins"))
     except BaseException as error:
         reply = {"status": "error", "exit": f"runner failure: {describe_exception(error)}"}
         traceback.print_exc()
@@ -144,10 +146,11 @@ def _session(config: Config, contained: bool) -> None:
 class Session:
     """One submission, from its private namespaces to its reply."""
 
-    def __init__(self, config: Config, contained: bool):
+    def __init__(self, config: Config, contained: bool, spared: int | None = None):
         self.config = config
         self.limits = config.limits
         self.contained = contained
+        self.spared = spared  # the server's font-list builder, root's: no submission's
         self.private = False
 
     def run(
@@ -211,7 +214,7 @@ class Session:
             if cgroup:
                 cgroup.kill_all()
             if self.contained:
-                _kill_everything_else()
+                _kill_everything_else(self.spared)
             os.close(result_read)
             output = os.pread(output_fd, OUTPUT_SHOWN, 0)
             os.close(output_fd)
@@ -505,10 +508,11 @@ def _kill_group(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def _kill_everything_else() -> None:
-    """In the sandbox's own PID namespace, nothing but the server and this session may
-    survive a submission (a child that escaped its process group with setsid included)."""
-    keep = {os.getpid(), os.getppid(), 1}
+def _kill_everything_else(spared: int | None) -> None:
+    """In the sandbox's own PID namespace, nothing but the server, this session and the
+    server's ``spared`` process may survive a submission (a child that escaped its process
+    group with setsid included)."""
+    keep = {os.getpid(), os.getppid(), 1, spared}
     deadline = time.monotonic() + CLEANUP_SECONDS
     while time.monotonic() < deadline:
         others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
