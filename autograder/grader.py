@@ -306,6 +306,6 @@ def grade_notebook(
     settings = settings or Settings(workers=1)
     grader = Grader(assignment, settings, project)
     submission = Submission(student_id or path.stem, str(path), path.read_bytes())
-    with Sandbox(settings.limits, isolate=settings.isolate) as sandbox:
+    with Sandbox(settings.limits, isolate=settings.isolate, font_list=False) as sandbox:
         return grader.grade(submission, sandbox)
 

@@ -78,10 +78,18 @@ def bubblewrap() -> str | None:
 
 
 class Sandbox:
-    """One warm runner. ``run`` is not thread-safe: give each worker thread its own."""
+    """One warm runner. ``run`` is not thread-safe: give each worker thread its own.
 
-    def __init__(self, limits: Limits | None = None, *, isolate: bool = True):
+    With ``font_list``, the runner builds Matplotlib's font list in the background, once,
+    for the plotting notebooks among the submissions to come: worth its second of CPU for
+    a class, not for one notebook, which would not wait for it.
+    """
+
+    def __init__(
+        self, limits: Limits | None = None, *, isolate: bool = True, font_list: bool = True
+    ):
         self.limits = limits or Limits()
+        self.font_list = font_list
         self.isolation = "bubblewrap" if isolate and bubblewrap() else "limits-only"
         if isolate and self.isolation != "bubblewrap":
             warnings.warn(
@@ -221,7 +229,8 @@ class Sandbox:
         path = INSIDE if contained else self._scratch_dir()
         bootstrap = (
             f"import sys; sys.path.insert(0, {path!r}); "
-            f"from execution.runner import serve; serve(contained={contained})"
+            f"from execution.runner import serve; "
+            f"serve(contained={contained}, font_list={contained and self.font_list})"
         )
         python = [sys.executable, "-I", "-c", bootstrap]
         return [*self._bubblewrap_arguments(), *python] if contained else python

@@ -44,7 +44,7 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
         from .course import AssignmentError
 
         raise AssignmentError(t["no_assignment"].format(notebook=notebook))
-    with Sandbox(LIMITS) as sandbox:
+    with Sandbox(LIMITS, font_list=False) as sandbox:
         sandbox.start()
         from .execution.plan import Call, answers_from_json, plan_to_json, unavailable
         from .notebook import parse
@@ -112,7 +112,7 @@ def check(notebook: Path, lang: str = "fr") -> Report:
     """Run the public tests stored in the notebook (otter metadata) after all its cells."""
     t = texts("student", lang)
     content = notebook.read_bytes()
-    with Sandbox(LIMITS) as sandbox:
+    with Sandbox(LIMITS, font_list=False) as sandbox:
         sandbox.start()
         from .execution.plan import Call, answers_from_json, plan_to_json
         from .notebook import parse

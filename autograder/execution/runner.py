@@ -73,11 +73,12 @@ class Config:
         self.plans[str(data["plan_id"])] = plan_from_json(data["plan"])
 
 
-def serve(contained: bool) -> None:
-    """The server loop: configure, or fork one session per submission, until stdin closes."""
+def serve(contained: bool, font_list: bool) -> None:
+    """The server loop: configure, or fork one session per submission, until stdin closes.
+    With ``font_list`` (in a sandbox only: outside, /tmp is the machine's), Matplotlib's
+    font list is built once for every submission to come."""
     config = Config({}, None, None, {})
-    # Outside a sandbox, /tmp is the machine's: no shared cache there.
-    font_builder = _start_font_builder() if contained else None
+    font_builder = _start_font_builder() if font_list else None
     while True:
         command = os.read(0, 1)
         if not command:  # the grader is done: nothing to flush, no need for a tidy exit
