@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import DlgradeError
 from .messages import LANGUAGES
-from .sandbox import Limits
+from .sandbox import Limits, default_workers
 
 # Each command imports what it uses when it runs: a student's `dlgrade check` does not
 # pay for otter, pandas or SQLAlchemy.
@@ -262,7 +262,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("assignment", help="assignment name, e.g. backprop_miniconv")
     command.add_argument("submissions", nargs="+", help=".ipynb files, folders or LMS zips")
     command.add_argument("--out", type=Path, required=True, help="output folder")
-    command.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1)
+    command.add_argument("--workers", type=_positive(int), default=default_workers())
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
     command.add_argument("--regrade", action="store_true", help="grade again what is graded")
     command.add_argument("--gradebook", help="SQLAlchemy URL (default: SQLite in --out)")
@@ -386,7 +386,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--database", help="SQLAlchemy URL (default: SQLite in --data)")
     command.add_argument("--instructor", help="instructor login to create (or $DLGRADE_INSTRUCTOR); "
                          "prints a one-time link to choose its password")  # fmt: skip
-    command.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1)
+    command.add_argument("--workers", type=_positive(int), default=default_workers())
     command.add_argument("--timeout", type=_positive(float), default=defaults.wall_seconds)
     command.add_argument("--scheduler", help="Dask scheduler address: grade on its cluster")
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="default language")
@@ -397,7 +397,7 @@ def parser() -> argparse.ArgumentParser:
     command = commands.add_parser("demo", help="build, then grade a generated sample class")
     command.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     command.add_argument("--size", type=int, default=30, help="students per assignment")
-    command.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1)
+    command.add_argument("--workers", type=_positive(int), default=default_workers())
     command.add_argument("--lang", choices=LANGUAGES, default="fr", help="feedback language")
     command.set_defaults(run=_demo)
     return main

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import traceback
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,7 @@ from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
 from .notebook import InvalidNotebook, parse
 from .results import SubmissionResult, TestResult
-from .sandbox import Limits, ReplyRejected, Sandbox, SandboxError
+from .sandbox import Limits, ReplyRejected, Sandbox, SandboxError, default_workers
 from .submissions import Submission
 
 FRAMEWORK = Path(__file__).resolve().parent
@@ -39,7 +38,7 @@ JUDGING_SOURCES = ("checks.py", "compare.py", "execution", "judging.py", "mistak
 
 @dataclass(frozen=True)
 class Settings:
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=default_workers)
     limits: Limits = field(default_factory=Limits)
     lang: str = "fr"
     regrade: bool = False

@@ -77,6 +77,18 @@ def bubblewrap() -> str | None:
     return shutil.which("bwrap")
 
 
+def cores() -> int:
+    """The cores this process may run on (its affinity, which a container may narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """Sandboxes to run at once: one more than the cores, so that no core idles while a
+    worker's answers are judged in the grading process or its sandbox waits on the kernel
+    (on 2 cores, 1,000 submissions: 71 s with 2 workers, 61 s with 3, 65 s with 4)."""
+    return cores() + 1
+
+
 class Sandbox:
     """One warm runner. ``run`` is not thread-safe: give each worker thread its own.
 

@@ -50,7 +50,7 @@ from autograder.course import Project
 from autograder.grader import Grader, Settings
 from autograder.notebook import InvalidNotebook, parse
 from autograder.sample_class import SOLUTION_TAG
-from autograder.sandbox import ENVIRONMENT
+from autograder.sandbox import ENVIRONMENT, cores, default_workers
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
@@ -176,7 +176,8 @@ def _tree(pid: int) -> list[int]:
 
 
 def floor_seconds(name: str, mix: list[Path], count: int, workers: int) -> float:
-    """Seconds per submission of the floor, over ``count`` submissions of the mix."""
+    """Seconds per submission of the floor, over ``count`` submissions of the mix, in
+    ``workers`` processes (one per core: it never waits, more would only share them)."""
     cells = []
     for path in (mix[index % len(mix)] for index in range(count)):
         with contextlib.suppress(InvalidNotebook):  # nothing to run: it costs the floor nothing
@@ -332,7 +333,7 @@ def main() -> None:
     parser.add_argument("--otter-sample", type=int, default=3, help="per assignment")
     parser.add_argument("--nbgrader-sample", type=int, default=10, help="per assignment")
     parser.add_argument("--floor-sample", type=int, default=300, help="per assignment")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--notebook-mb", type=float, default=0.0,
                         help="a plot output of this size in every notebook")  # fmt: skip
     args = parser.parse_args()
@@ -347,7 +348,7 @@ def main() -> None:
             runs[size], floors[size] = {}, {}
             for name in ASSIGNMENTS:  # the floor right before dlgrade: paired, whatever the load
                 sample = min(count, args.floor_sample)
-                floors[size][name] = floor_seconds(name, mixes[name], sample, args.workers)
+                floors[size][name] = floor_seconds(name, mixes[name], sample, cores())
                 submissions = class_folder(mixes[name], count, folder / f"class-{size}" / name)
                 out = folder / f"graded-{size}" / name
                 runs[size][name] = run_dlgrade(name, submissions, count, out, args.workers)

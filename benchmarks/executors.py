@@ -37,6 +37,7 @@ from autograder.executors import (
     ProcessExecutor,
 )
 from autograder.grader import Settings
+from autograder.sandbox import default_workers
 
 
 def seconds(name: str, submissions: Path, out: Path, workers: int, executor: Executor) -> float:
@@ -49,7 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=600)
     parser.add_argument("--assignment", default="mlp_softmax")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args()
     name, workers = args.assignment, args.workers
     sizes = (args.submissions // 5, args.submissions)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import socket
 import statistics
@@ -34,6 +33,7 @@ from autograder.course import Project
 from autograder.executors import LocalExecutor
 from autograder.grader import Settings
 from autograder.sample_class import write_sample_class
+from autograder.sandbox import default_workers
 from autograder.web import WebConfig, create_app
 from autograder.web.security import RateLimiter, hash_password
 
@@ -87,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args()
     project = Project.default()
     with tempfile.TemporaryDirectory() as folder:
