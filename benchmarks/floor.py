@@ -1,6 +1,6 @@
 """The floor of a submission's cost: a warm NumPy process forks and runs its cells and calls.
 
-Started by end_to_end.py, one process per worker, with only NumPy and the plan module
+Started by end_to_end.py, one process per core, with only NumPy and the plan module
 loaded. It reads one JSON line ``{"plan": [...], "submissions": [[cell, ...], ...]}``, then
 waits for a line ``go``; for each submission it forks a child that executes the cells in a
 fresh namespace, runs the plan's calls, writes the plain-data answers on a pipe and exits.
