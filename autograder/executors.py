@@ -178,7 +178,12 @@ class ProcessExecutor:
         def send(submission: Submission, attempt: int) -> None:
             job = RemoteJob(grader.assignment.name, grader.settings, grader.autograder_hash,
                             submission.loaded(), root)  # fmt: skip
-            tries[pool.submit(self.task, job)] = (submission, attempt)
+            try:
+                future = pool.submit(self.task, job)
+            except BrokenProcessPool as broken:  # broke since the last wait: lost like the rest
+                future = Future()
+                future.set_exception(broken)
+            tries[future] = (submission, attempt)
 
         try:
             while True:

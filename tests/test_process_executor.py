@@ -3,8 +3,11 @@ thread executor, and no grade lost when a worker process dies."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
 import pytest
@@ -71,6 +74,27 @@ def test_a_submission_killing_workers_is_an_error_after_bounded_tries(
     others = rows(tmp_path).query("student_id != 'mlp005'").reset_index(drop=True)
     expected = rows(threaded).query("student_id != 'mlp005'").reset_index(drop=True)
     pd.testing.assert_frame_equal(others, expected)
+
+
+def test_a_pool_broken_between_two_submissions_loses_no_grade(
+    sample_class, threaded, tmp_path, monkeypatch
+):
+    """A worker can die while the coordinator hands out the next submissions: the pool
+    then refuses them. They are tried again like the rest of what it held, and nobody's
+    grade pays for it."""
+    submit = ProcessPoolExecutor.submit
+    calls = itertools.count()
+
+    def submit_on_a_pool_that_breaks_once(pool, *args, **kwargs):
+        if next(calls) == 5:
+            raise BrokenProcessPool("a worker died since the last wait")
+        return submit(pool, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit_on_a_pool_that_breaks_once)
+    run = grade_class("mlp_softmax", [sample_class], tmp_path, SETTINGS,
+                      executor=ProcessExecutor(max_tries=1))  # fmt: skip
+    assert run.graded_count == 16
+    pd.testing.assert_frame_equal(rows(tmp_path), rows(threaded))
 
 
 def test_ctrl_c_stops_the_workers_and_a_rerun_completes(sample_class, tmp_path):
