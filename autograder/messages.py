@@ -8,6 +8,7 @@ same gradebook serves both languages.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
@@ -16,34 +17,52 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 LANGUAGES = ("fr", "en")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@functools.cache
 def _catalogue(lang: str) -> dict[str, dict[str, str]]:
+    """``locale/<lang>.yaml``: every sentence said to a student in one language. Read when
+    first needed: a student command starts its sandbox before it pays for YAML."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     path = Path(__file__).with_name("locale") / f"{lang}.yaml"
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
 
 
-_CATALOGUES = {lang: _catalogue(lang) for lang in LANGUAGES}
-"""``locale/<lang>.yaml``: every sentence said to a student, one file per language."""
-
-
+@functools.cache
 def _by_key(section: str) -> dict[str, dict[str, str]]:
     """One section of the catalogues, as ``{key: {lang: text}}``."""
-    keys = _CATALOGUES[LANGUAGES[0]][section]
-    return {key: {lang: _CATALOGUES[lang][section][key] for lang in LANGUAGES} for key in keys}
+    keys = _catalogue(LANGUAGES[0])[section]
+    return {key: {lang: _catalogue(lang)[section][key] for lang in LANGUAGES} for key in keys}
 
 
 def texts(section: str, lang: str) -> Mapping[str, str]:
     """One section of a language's catalogue (``student``: the student commands; ``web``:
     the web application)."""
-    return _CATALOGUES[lang][section]
+    return _catalogue(lang)[section]
 
 
-TEMPLATES = _by_key("messages")
+_TABLES = {
+    "TEMPLATES": "messages",
+    "HINTS": "hints",  # what is wrong and where, without the values (reveal="hints")
+    "SINGULAR": "singular",  # forms of the messages whose ``count`` parameter is 1
+    "DIFFERENCES": "differences",  # a wrong array told by what differs
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The catalogues' tables, built on first use: ``TEMPLATES``, ``HINTS``, ``SINGULAR``
+    and ``DIFFERENCES`` (``{key: {lang: text}}``), ``PAGE_LABELS`` (``{lang: {key:
+    text}}``: every label of the feedback pages and the class report)."""
+    if name in _TABLES:
+        return _by_key(_TABLES[name])
+    if name == "PAGE_LABELS":
+        return {lang: _catalogue(lang)["pages"] for lang in LANGUAGES}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -70,9 +89,10 @@ def render(message: Message, lang: str = "fr", reveal: str = "values") -> str:
     params = {
         name: _param_text(name, value, lang, reveal) for name, value in message.params.items()
     }
-    templates = (HINTS.get(message.key) if reveal == "hints" else None) or TEMPLATES[message.key]
+    hints = _by_key("hints").get(message.key) if reveal == "hints" else None
+    templates = hints or _by_key("messages")[message.key]
     if message.params.get("count") == 1:
-        templates = SINGULAR.get(message.key, templates)
+        templates = _by_key("singular").get(message.key, templates)
     return templates[lang].format(**params)
 
 
@@ -119,16 +139,6 @@ REVEALS = ("hints", "values")
 """How much a finding shows: ``hints`` says what is wrong and where (component, input);
 ``values`` also gives the expected and obtained values."""
 
-HINTS = _by_key("hints")
-
-SINGULAR = _by_key("singular")
-"""Forms of the messages whose ``count`` parameter is 1."""
-
-PAGE_LABELS = {lang: _CATALOGUES[lang]["pages"] for lang in LANGUAGES}
-"""Every label of the feedback pages and the class report, by language."""
-
-DIFFERENCES = _by_key("differences")
-"""A wrong array shown by what differs: how many values, then the largest gaps."""
 
 
 def number_text(value: float, lang: str = "fr") -> str:
@@ -305,7 +315,7 @@ def from_data(data: Any, depth: int = 0) -> Message:
     if depth > MAX_DATA_DEPTH or not isinstance(data, dict):
         raise ValueError("not a stored message")
     key, params = data.get("key"), data.get("params", {})
-    if not isinstance(key, str) or key not in TEMPLATES or not isinstance(params, dict):
+    if not isinstance(key, str) or key not in _by_key("messages") or not isinstance(params, dict):
         raise ValueError(f"unknown message {key!r}")
     return Message(key, {str(k): _value_from_data(v, depth) for k, v in params.items()})
 

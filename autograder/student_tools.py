@@ -7,9 +7,9 @@ reports them in French or English.
 
 A student waits for these commands, so this module imports only what they run: not the
 master notebooks' reader (nbformat, YAML), and the checks only when ``validate`` has to
-read the contract from them. Each command starts its sandbox first and imports NumPy
-(for the notebook's reader and the runner's answers) after: the runner's own start-up,
-most of the wait, then goes on beside this process's.
+read the contract from them. Each command starts its sandbox first, then reads its
+sentences (YAML) and imports NumPy (for the notebook's reader and the runner's answers):
+the runner's own start-up, most of the wait, goes on beside this process's.
 """
 
 from __future__ import annotations
@@ -36,16 +36,17 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
 
     Without ``assignment``, the one named in the notebook's metadata is checked.
     """
-    t = texts("student", lang)
     content = notebook.read_bytes()
     metadata_name = _assignment_named_in(content)
     assignment = assignment or metadata_name
     if not assignment:
         from .course import AssignmentError
 
-        raise AssignmentError(t["no_assignment"].format(notebook=notebook))
+        message = texts("student", lang)["no_assignment"]
+        raise AssignmentError(message.format(notebook=notebook))
     with Sandbox(LIMITS, font_list=False) as sandbox:
         sandbox.start()
+        t = texts("student", lang)
         from .execution.plan import Call, answers_from_json, plan_to_json, unavailable
         from .notebook import parse
 
@@ -110,10 +111,10 @@ def _assignment_named_in(content: bytes) -> str | None:
 
 def check(notebook: Path, lang: str = "fr") -> Report:
     """Run the public tests stored in the notebook (otter metadata) after all its cells."""
-    t = texts("student", lang)
     content = notebook.read_bytes()
     with Sandbox(LIMITS, font_list=False) as sandbox:
         sandbox.start()
+        t = texts("student", lang)
         from .execution.plan import Call, answers_from_json, plan_to_json
         from .notebook import parse
 
