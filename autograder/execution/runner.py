@@ -117,7 +117,7 @@ def _start_font_builder() -> int | None:
     if builder != 0:
         return builder
     try:
-        os.nice(19)  # only what the grading leaves: `dlgrade check` does not wait longer
+        os.nice(19)  # only the CPU time the grading leaves
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.dup2(null, 2)
