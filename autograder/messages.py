@@ -20,12 +20,16 @@ from typing import Any
 LANGUAGES = ("fr", "en")
 
 
+def _require_language(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+
+
 @functools.cache
 def _catalogue(lang: str) -> dict[str, dict[str, str]]:
     """``locale/<lang>.yaml``: every sentence said to a student in one language. Read when
     first needed: a student command starts its sandbox before it pays for YAML."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    _require_language(lang)
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -82,8 +86,7 @@ def render(message: Message, lang: str = "fr", reveal: str = "values") -> str:
     With ``reveal="hints"``, a message that has a ``HINTS`` form says what is wrong and
     where, without the expected and obtained values.
     """
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    _require_language(lang)
     if reveal not in REVEALS:
         raise ValueError(f"unknown reveal level {reveal!r}: choose one of {', '.join(REVEALS)}")
     params = {

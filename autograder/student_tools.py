@@ -15,7 +15,9 @@ the runner's own start-up, most of the wait, goes on beside this process's.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,15 @@ class Report:
     lines: list[str] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def _started_sandbox() -> Iterator[Sandbox]:
+    """A sandbox for one notebook, its runner started at once (without the font list a
+    class's sandboxes build), before the caller reads its sentences and imports NumPy."""
+    with Sandbox(LIMITS, font_list=False) as sandbox:
+        sandbox.start()
+        yield sandbox
+
+
 def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") -> Report:
     """Runs the notebook; lists cell errors, missing contract functions, a wrong assignment.
 
@@ -44,8 +55,7 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
 
         message = texts("student", lang)["no_assignment"]
         raise AssignmentError(message.format(notebook=notebook))
-    with Sandbox(LIMITS, font_list=False) as sandbox:
-        sandbox.start()
+    with _started_sandbox() as sandbox:
         t = texts("student", lang)
         from .execution.plan import Call, answers_from_json, plan_to_json, unavailable
         from .notebook import parse
@@ -112,8 +122,7 @@ def _assignment_named_in(content: bytes) -> str | None:
 def check(notebook: Path, lang: str = "fr") -> Report:
     """Run the public tests stored in the notebook (otter metadata) after all its cells."""
     content = notebook.read_bytes()
-    with Sandbox(LIMITS, font_list=False) as sandbox:
-        sandbox.start()
+    with _started_sandbox() as sandbox:
         t = texts("student", lang)
         from .execution.plan import Call, answers_from_json, plan_to_json
         from .notebook import parse
