@@ -28,7 +28,7 @@ from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
 from .notebook import InvalidNotebook, parse
 from .results import SubmissionResult, TestResult
-from .sandbox import Limits, ReplyRejected, Sandbox, SandboxError, default_workers
+from .sandbox import Limits, ReplyRejected, Run, Sandbox, SandboxError, default_workers
 from .submissions import Submission
 
 FRAMEWORK = Path(__file__).resolve().parent
@@ -132,20 +132,22 @@ class Grader:
                 Message("status_invalid", {"reason": reason}),
                 sandbox.isolation,
             )
-        for attempt in (1, 2):
+        failure: SandboxError | None = None
+        for _attempt in (1, 2):  # once more in a restarted sandbox if the runner failed
             try:
-                reply = sandbox.run(cells, self.plan_json)
-                break
+                if not self.replaced_keys:
+                    return self._from_reply(submission, sandbox.run(cells, self.plan_json), sandbox)
+                with sandbox.open(cells, self.plan_json, follow_up=self.replaced_plan_json) as run:
+                    return self._from_reply(submission, run.reply, sandbox, run)
             except ReplyRejected as rejected:
                 result = self._result(
                     submission, "error", Message("status_rejected"), sandbox.isolation
                 )
                 return replace(result, incident=f"reply rejected: {rejected}")
             except SandboxError as error:
-                if attempt == 2:
-                    message = Message("status_grader_failure", {"error": str(error)})
-                    return self._result(submission, "error", message, sandbox.isolation)
-        return self._from_reply(submission, reply, sandbox, cells)
+                failure = error
+        message = Message("status_grader_failure", {"error": str(failure)})
+        return self._result(submission, "error", message, sandbox.isolation)
 
     def failed(
         self, submission: Submission, message: Message, *, incident: str | None = None
@@ -155,7 +157,7 @@ class Grader:
         return replace(result, incident=incident)
 
     def _from_reply(
-        self, submission: Submission, reply: dict, sandbox: Sandbox, cells: list[str]
+        self, submission: Submission, reply: dict, sandbox: Sandbox, run: Run | None = None
     ) -> SubmissionResult:
         limits = self.settings.limits
         status = {"ok": "graded"}.get(reply["status"], reply["status"])
@@ -171,7 +173,7 @@ class Grader:
                     status, answers = "rejected", None
                     incident = "reply rejected: answers to planned calls are missing"
                 else:
-                    answers = self._with_loop_answers(answers, cells, sandbox)
+                    answers = self._with_loop_answers(answers, run)
         errors = reply["cell_errors"]
         if status == "timeout":
             cell = (reply.get("last_cell") or 0) + 1
@@ -199,12 +201,10 @@ class Grader:
         result = self._result(submission, status, message, sandbox.isolation, answers, reply)
         return replace(result, incident=incident)
 
-    def _with_loop_answers(
-        self, answers: dict[str, Answer], cells: list[str], sandbox: Sandbox
-    ) -> dict[str, Answer]:
+    def _with_loop_answers(self, answers: dict[str, Answer], run: Run | None) -> dict[str, Answer]:
         """``answers`` completed with the calls that need the stand-ins: run only when a
         training loop fails with the notebook's own functions."""
-        if not self.replaced_keys:
+        if run is None:
             return answers
         pending = Answer(error="not run: the loop passed with the notebook's own functions")
         trial = {**answers, **dict.fromkeys(self.replaced_keys, pending)}
@@ -213,10 +213,10 @@ class Grader:
             judge(name, check, trial, seed=self.seed, root=self.project.root).passed
             for check in self.loop_checks
         ):
+            run.finish()  # the runner ends the submission while the grader judges it
             return trial
         try:
-            reply = sandbox.run(cells, self.replaced_plan_json, self.standins)
-            extra = answers_from_json(reply["answers"] or "{}")
+            extra = answers_from_json(run.follow_up(self.standins)["answers"] or "{}")
         except (SandboxError, ValueError) as error:
             failed = Answer(error=f"RuntimeError: the run with stand-ins failed ({error})")
             return {**answers, **dict.fromkeys(self.replaced_keys, failed)}

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -129,30 +130,67 @@ class Sandbox:
         fault), ``SandboxError`` when the runner itself stopped.
         """
         with self._lock:
-            process = self.start()
-            deadline = time.monotonic() + self.limits.wall_seconds + REPLY_MARGIN_SECONDS
+            return self._run(cells, plan_json, standins)
+
+    @contextlib.contextmanager
+    def open(self, cells: list[str], plan_json: str, *, follow_up: str) -> Iterator[Run]:
+        """Execute one submission as ``run`` does, and keep what its cells left for a
+        follow-up plan (``follow_up``, encoded) that the grader may or may not need once
+        it has judged the answers: ``Run.follow_up`` runs it without running the cells
+        again. The sandbox serves nothing else until the block ends."""
+        with self._lock:
+            run = Run(self, cells, follow_up, self._run(cells, plan_json, follow_up=follow_up))
             try:
-                assert process.stdin and process.stdout
-                if plan_json not in self._plans:
-                    self._plans[plan_json] = len(self._plans)
-                    configuration = self._configuration(plan_json).encode()
-                    process.stdin.write(protocol.CONFIGURE + protocol.frame(configuration))
-                request = {"plan_id": self._plans[plan_json], "cells": cells, "standins": standins}
-                process.stdin.write(protocol.START + protocol.frame(json.dumps(request).encode()))
-                process.stdin.flush()
-                raw = protocol.read_frame(process.stdout.fileno(), MAX_REPLY_BYTES, deadline)
-            except protocol.ChannelClosed:
-                detail = self._stderr_tail()
-                self.close()
-                raise SandboxError(
-                    f"the sandbox stopped without replying {detail}".strip()
-                ) from None
-            except protocol.FrameError as error:
-                self.close()
-                raise ReplyRejected(str(error)) from None
-            except OSError as error:
-                self.close()
-                raise SandboxError(f"the sandbox stopped: {error}") from error
+                yield run
+            finally:
+                run.finish()
+
+    def _run(
+        self,
+        cells: list[str],
+        plan_json: str,
+        standins: str | None = None,
+        *,
+        follow_up: str | None = None,
+    ) -> dict[str, Any]:
+        process = self.start()
+        assert process.stdin
+        plans = [plan_json] if follow_up is None else [plan_json, follow_up]
+        for plan in plans:
+            if plan not in self._plans:
+                self._plans[plan] = len(self._plans)
+                configuration = self._configuration(plan).encode()
+                self._send(protocol.CONFIGURE + protocol.frame(configuration))
+        request = {"plan_id": self._plans[plan_json], "cells": cells, "standins": standins}
+        if follow_up is not None:
+            request["follow_up"] = self._plans[follow_up]
+        return self._exchange(protocol.START + protocol.frame(json.dumps(request).encode()))
+
+    def _send(self, data: bytes) -> None:
+        assert self._process and self._process.stdin
+        try:
+            self._process.stdin.write(data)
+        except OSError as error:
+            self.close()
+            raise SandboxError(f"the sandbox stopped: {error}") from error
+
+    def _exchange(self, message: bytes) -> dict[str, Any]:
+        """Send ``message`` to the runner and read its one reply, within the time limit."""
+        self._send(message)
+        assert self._process and self._process.stdout
+        deadline = time.monotonic() + self.limits.wall_seconds + REPLY_MARGIN_SECONDS
+        try:
+            raw = protocol.read_frame(self._process.stdout.fileno(), MAX_REPLY_BYTES, deadline)
+        except protocol.ChannelClosed:
+            detail = self._stderr_tail()
+            self.close()
+            raise SandboxError(f"the sandbox stopped without replying {detail}".strip()) from None
+        except protocol.FrameError as error:
+            self.close()
+            raise ReplyRejected(str(error)) from None
+        except OSError as error:
+            self.close()
+            raise SandboxError(f"the sandbox stopped: {error}") from error
         return validated_reply(raw)
 
     def close(self) -> None:
@@ -291,6 +329,35 @@ class Sandbox:
         return arguments
 
 
+class Run:
+    """One submission's session, held open by ``Sandbox.open`` while its answers are
+    judged: the runner keeps a snapshot of the process its cells ran in."""
+
+    def __init__(self, sandbox: Sandbox, cells: list[str], follow_up: str, reply: dict[str, Any]):
+        self.sandbox = sandbox
+        self.cells = cells
+        self.follow_up_json = follow_up
+        self.reply = reply
+        self._held = bool(reply.get("follow_up"))
+
+    def follow_up(self, standins: str | None) -> dict[str, Any]:
+        """Run the follow-up plan with ``standins`` (the source of the stand-ins it uses)
+        from the state the cells left, or, without a snapshot, after running the cells
+        again. Raises as ``Sandbox.run`` does."""
+        standins_message = protocol.frame(json.dumps({"standins": standins}).encode())
+        if self._held:
+            self._held = False
+            return self.sandbox._exchange(protocol.FOLLOW_UP + standins_message)
+        return self.sandbox._run(self.cells, self.follow_up_json, standins)
+
+    def finish(self) -> None:
+        """Let the runner end the submission, if it is waiting for the grader's word."""
+        if self._held:
+            self._held = False
+            with contextlib.suppress(SandboxError):
+                self.sandbox._send(protocol.FINISH)
+
+
 def _kill_tree(pid: int) -> None:
     """Kill a process and all its descendants: bubblewrap's init inside the sandbox
     included, whose death ends every process of the sandbox's PID namespace."""
@@ -376,6 +443,7 @@ def validated_reply(raw: bytes) -> dict[str, Any]:
         "peak_memory_kb": _integer(data.get("peak_memory_kb")),
         "runner_memory_kb": _integer(data.get("runner_memory_kb")),
         "exit": _shortened(data.get("exit"), 200),
+        "follow_up": data.get("follow_up") is True,
     }
 
 

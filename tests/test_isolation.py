@@ -136,14 +136,24 @@ def _probe_plan(standins: dict[str, str]) -> str:
 
 
 def test_the_grader_s_stand_ins_are_not_in_a_submission_s_memory():
-    """A plan of the notebook's own functions runs in a child that never loaded the
-    stand-ins; the control: the same search finds them in a run of a plan that uses them."""
+    """A plan of the notebook's own functions runs in a process that never loaded the
+    stand-ins, whether or not a snapshot is kept for the follow-up; the control: the same
+    search finds them in the follow-up that uses them, and in a run of such a plan."""
+    source = code("backprop_miniconv").standins_source
+    loop = _probe_plan({"loss": "miniconv_loss"})
     with Sandbox(Limits(wall_seconds=20, cpu_seconds=20)) as sandbox:
-        own = sandbox.run([FIND_STANDINS], _probe_plan({}))
-        source = code("backprop_miniconv").standins_source
-        loop = sandbox.run([FIND_STANDINS], _probe_plan({"loss": "miniconv_loss"}), source)
-    assert json.loads(own["answers"])["probe"]["value"] == {"__array__": {"shape": [0], "data": []}}
-    assert "miniconv_loss" in str(json.loads(loop["answers"])["probe"]["value"])
+        with sandbox.open([FIND_STANDINS], _probe_plan({}), follow_up=loop) as run:
+            own = run.reply
+            assert own["follow_up"]
+            followed = run.follow_up(source)
+        alone = sandbox.run([FIND_STANDINS], _probe_plan({}))
+        rerun = sandbox.run([FIND_STANDINS], loop, source)
+    for reply in (own, alone):
+        assert json.loads(reply["answers"])["probe"]["value"] == {
+            "__array__": {"shape": [0], "data": []}
+        }
+    for reply in (followed, rerun):
+        assert "miniconv_loss" in str(json.loads(reply["answers"])["probe"]["value"])
 
 
 THIEF = (

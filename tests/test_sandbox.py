@@ -101,3 +101,66 @@ def test_a_notebook_that_plots_finds_the_font_list_built_once_per_sandbox():
         listing, config_dir = reply["output"].splitlines()
         assert listing == "['plot.png']" and config_dir.endswith("-matplotlib")
         assert "rror" not in reply["output"] and "cache" not in reply["output"]
+
+
+COUNTING_CELLS = [
+    "import os\nwith open('cells-ran', 'a') as log:\n    log.write('x')",
+    "state = {'calls': 0}\n"
+    "def probe():\n"
+    "    state['calls'] += 1\n"
+    "    return [state['calls'], len(open('cells-ran').read())]",
+]
+
+
+def _plan(key: str) -> str:
+    return (
+        f'[{{"key": "{key}", "function": "probe", "args": {{"__tuple__": []}}, '
+        '"kwargs": {"__dict__": {}}, "standins": {}}]'
+    )
+
+
+def _value(reply: dict, key: str) -> list[float]:
+    import json
+
+    return json.loads(reply["answers"])[key]["value"]["__array__"]["data"]
+
+
+def test_a_follow_up_starts_from_the_state_the_cells_left_without_running_them_again():
+    """The follow-up plan runs in the snapshot taken after the cells: the own plan's call
+    (which changed the notebook's state) is not seen, and the cells ran once."""
+    with Sandbox(LIMITS) as sandbox:
+        with sandbox.open(COUNTING_CELLS, _plan("own"), follow_up=_plan("again")) as run:
+            assert run.reply["status"] == "ok" and run.reply["follow_up"]
+            assert _value(run.reply, "own") == [1, 1]
+            again = run.follow_up("STANDINS = {}")
+        assert again["status"] == "ok", again
+        assert _value(again, "again") == [1, 1]
+        assert sandbox.run(["x = 1"])["status"] == "ok"  # the sandbox serves the next one
+
+
+def test_without_a_snapshot_the_follow_up_runs_the_cells_again():
+    """A notebook whose cells leave no room for a copy of its process (here: fork broken)
+    still gets its follow-up, from a second run of its cells."""
+    cells = [*COUNTING_CELLS, "def refused():\n    raise OSError('no fork')\nos.fork = refused"]
+    with Sandbox(LIMITS) as sandbox:
+        with sandbox.open(cells, _plan("own"), follow_up=_plan("again")) as run:
+            assert run.reply["status"] == "ok" and not run.reply["follow_up"]
+            again = run.follow_up("STANDINS = {}")
+        assert again["status"] == "ok", again
+        assert _value(again, "again") == [1, 1]  # a new session: its own, fresh folder
+
+
+def test_an_unused_snapshot_leaves_no_process_behind():
+    """The grader passes on the follow-up: the snapshot (running as nobody) is gone before
+    the next submission starts."""
+    nobody = (
+        "import os\n"
+        "print(sorted(p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()"
+        " and os.stat('/proc/' + p).st_uid == 65534))"
+    )
+    with Sandbox(LIMITS) as sandbox:
+        for _ in range(3):
+            with sandbox.open(COUNTING_CELLS, _plan("own"), follow_up=_plan("again")) as run:
+                assert run.reply["follow_up"]
+        after = sandbox.run([nobody])
+    assert after["output"].strip() == "[]", after

@@ -59,6 +59,15 @@ def private_namespaces(tmp_bytes: int, folder: str) -> bool:
     return True
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make the calling process the parent of its descendants' orphans: a session can then
+    wait for a process its child left on purpose (and read its resource usage)."""
+    return _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
 _IPC_RMID = 0
 _IPC_TABLES = (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl"))
 
@@ -127,11 +136,12 @@ class SubmissionCgroup:
         for folder in self.folders:
             _write(folder, "cgroup.procs", 0)
 
-    def kill_all(self, patience: float = 2.0) -> None:
-        """Kill every process of the submission, wherever it moved in its PID tree."""
+    def kill_all(self, spared: Iterable[int] = (), patience: float = 2.0) -> None:
+        """Kill every process of the submission but ``spared``, wherever it moved in its
+        PID tree."""
         deadline = time.monotonic() + patience
         while time.monotonic() < deadline:
-            members = self._members()
+            members = self._members() - set(spared)
             if not members:
                 return
             for pid in members:

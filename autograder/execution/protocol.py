@@ -2,7 +2,8 @@
 
 The runner's server process must never read a submission, so the grader sends it only
 single-byte commands; the frame that follows a ``START`` command is read by the forked
-session, not by the server. Frames have a fixed 8-byte length header, so each side
+session, not by the server, and so is a ``FOLLOW_UP`` or ``FINISH`` sent to a session
+that kept a snapshot for the grader's follow-up. Frames have a fixed 8-byte length header, so each side
 reads exactly what is meant for it and nothing more.
 """
 
@@ -16,6 +17,10 @@ CONFIGURE = b"C"
 """Followed by a frame: the class-wide configuration (plan, limits, cgroups)."""
 START = b"S"
 """Followed by a frame read by the new session: one submission's cells."""
+FOLLOW_UP = b"F"
+"""To a session that kept a snapshot: followed by a frame, the stand-ins it is to use."""
+FINISH = b"E"
+"""To a session that kept a snapshot: no follow-up, end the submission."""
 
 HEADER_BYTES = 8
 
