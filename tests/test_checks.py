@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -13,6 +14,7 @@ from autograder.execution.plan import (
     Unsupported,
     answers_from_json,
     answers_to_json,
+    from_plain,
     plan_from_json,
     plan_to_json,
     run_plan,
@@ -80,7 +82,12 @@ class LyingFloat(float):
 
 def test_plain_data_reads_numbers_through_float():
     assert to_plain(LyingFloat(3.0)) == 3.0
-    assert to_plain([1, 2.5]) == {"__array__": {"shape": [2], "data": [1.0, 2.5]}}
+    array = from_plain(to_plain([1, 2.5]))
+    assert array.dtype == np.float64 and array.flags.writeable and array.tolist() == [1.0, 2.5]
+    assert from_plain(to_plain(np.float32([[0.1], [np.inf]]))).tolist() == [
+        [float(np.float32(0.1))],
+        [np.inf],
+    ]
     assert to_plain(np.int64(4)) == 4
     assert to_plain(print) == {"__unsupported__": "builtin_function_or_method"}
 
@@ -96,7 +103,14 @@ def test_answers_round_trip_and_reject_malformed_data():
     for bad in ["[]", json.dumps({"k": {"value": 1.0}})]:
         with pytest.raises(ValueError):
             answers_from_json(bad)
-    for bad_value in [{"__array__": {"shape": [5], "data": [1.0]}}, {"__pickle__": "x"}]:
+    one_number = base64.b64encode(np.float64(1.0).tobytes()).decode()
+    for bad_value in [
+        {"__array__": {"shape": [5], "float64": one_number}},
+        {"__array__": {"shape": [1], "float64": one_number[:-1] + "!"}},
+        {"__array__": {"shape": [1], "float64": [1.0]}},
+        {"__array__": {"shape": [1], "data": [1.0]}},
+        {"__pickle__": "x"},
+    ]:
         good = {"value": 1.0, "error": None}
         text = json.dumps({"k": {"value": bad_value, "error": None}, "m": good})
         decoded_bad = answers_from_json(text)  # that answer only is an error

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from autograder.execution.plan import answers_from_json
 from autograder.sandbox import Limits, Sandbox, SandboxError
 
 LIMITS = Limits(wall_seconds=5, cpu_seconds=5)
@@ -120,9 +121,7 @@ def _plan(key: str) -> str:
 
 
 def _value(reply: dict, key: str) -> list[float]:
-    import json
-
-    return json.loads(reply["answers"])[key]["value"]["__array__"]["data"]
+    return answers_from_json(reply["answers"])[key].value.tolist()
 
 
 def test_a_follow_up_starts_from_the_state_the_cells_left_without_running_them_again():
