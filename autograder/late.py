@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DlgradeError
+from .spreadsheet import delimiter, table_text
 
 POLICY_FILE = "late_policy.json"
 # the times a penalty may be computed from: the LMS's, the instructor's, the web server's
@@ -119,12 +120,12 @@ def load_policy(folder: Path) -> LatePolicy | None:
 def read_extensions(path: Path) -> dict[str, datetime]:
     """``student_id,deadline`` rows (comma or semicolon); a bad date names its row."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        text = table_text(path.read_bytes())
+    except OSError as error:
         raise PolicyError(f"{path}: unreadable extensions file ({error})") from None
-    dialect = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
     extensions = {}
-    for line, row in enumerate(csv.DictReader(text.splitlines(), delimiter=dialect), start=2):
+    rows = csv.DictReader(text.splitlines(), delimiter=delimiter(text))
+    for line, row in enumerate(rows, start=2):
         student, deadline = (row.get("student_id") or "").strip(), row.get("deadline") or ""
         if not student:
             raise PolicyError(f"{path}: row {line}: expected student_id and deadline columns")

@@ -33,7 +33,7 @@ from .errors import DlgradeError
 from .feedback import check_outputs, reveal_for, status_text
 from .final_grade import ClassGrades, load_class
 from .moodle_worksheet import HEADERS, read_worksheet
-from .spreadsheet import safe
+from .spreadsheet import delimiter, safe, table_text
 from .submissions import student_file_name
 
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
@@ -97,16 +97,8 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
         raw = path.read_bytes()
     except OSError as error:
         raise RosterError(f"{path}: unreadable ({error.strerror}); check the path") from None
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = raw.decode("utf-16")
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count)
-    table = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(row)]
+    text = table_text(raw)
+    table = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter(text)) if any(row)]
     if not table:
         raise RosterError(f"{path}: empty file; give the roster or the LMS's export")
     header = [cell.strip() for cell in table[0]]

@@ -24,7 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .assignment import Question, load_assignment
 from .errors import DlgradeError
 from .gradebook import Gradebook
-from .spreadsheet import safe, unsafe
+from .spreadsheet import delimiter, safe, table_text, unsafe
 from .submissions import collect
 
 END_MARKERS = ("<!-- END QUESTION -->", "<!-- BEGIN QUESTION -->")
@@ -145,10 +145,10 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
     question = manual_question(assignment, question_name)
     known = set(gradebook.latest(assignment)["student_id"])
     try:
-        text = filled.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        text = table_text(filled.read_bytes())
+    except OSError as error:
         raise ManualImportError(f"{filled}: unreadable ({error})") from None
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter(text))
     if not reader.fieldnames or not {"student_id", "points"} <= set(reader.fieldnames):
         raise ManualImportError(f"{filled}: the header needs 'student_id' and 'points' columns")
     rows, seen = [], set()

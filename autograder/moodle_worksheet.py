@@ -54,6 +54,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import DlgradeError
+from .spreadsheet import delimiter, table_text
 
 MAX_WORKSHEET_BYTES = 32 * 1024 * 1024
 
@@ -132,11 +133,8 @@ def read_worksheet(path: Path | str) -> Worksheet:
     """The worksheet at ``path`` (CSV as Moodle writes it, or re-saved with ``;`` or tabs)."""
     path = Path(path)
     text = _text(path)
-    lines = text.splitlines()
-    first = lines[0] if lines else ""
-    delimiter = max(",;\t", key=first.count)
     try:
-        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text)))
     except csv.Error as error:
         raise WorksheetError(f"{path}: not a readable CSV file ({error})") from None
     header = table[0] if table else []
@@ -206,10 +204,7 @@ def _text(path: Path) -> str:
         ) from None
     if len(raw) > MAX_WORKSHEET_BYTES:
         raise WorksheetError(f"{path}: larger than {MAX_WORKSHEET_BYTES} bytes: not a worksheet")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")  # re-saved by a spreadsheet
+    return table_text(raw)
 
 
 def _fields(path: Path, header: list[str]) -> tuple[dict[str, int], str]:

@@ -1,11 +1,35 @@
-"""Text written to CSV files that instructors open in a spreadsheet.
+"""CSV files to and from the spreadsheets instructors use.
 
-``safe`` prefixes with ``'`` every text cell a spreadsheet could read as a formula, and
-every cell that already starts with ``'``. ``unsafe`` removes exactly that prefix, so
-``unsafe(safe(x)) == x`` for every text: ``'bob`` and ``bob`` never meet on the way back.
+Reading: ``table_text`` and ``delimiter`` take a CSV as an LMS or a spreadsheet saved it
+(any of its encodings and separators), for every file an instructor gives the grader.
+
+Writing: ``safe`` prefixes with ``'`` every text cell a spreadsheet could read as a
+formula, and every cell that already starts with ``'``. ``unsafe`` removes exactly that
+prefix, so ``unsafe(safe(x)) == x`` for every text: ``'bob`` and ``bob`` never meet on
+the way back.
 """
 
 from __future__ import annotations
+
+DELIMITERS = ",;\t"
+
+
+def table_text(raw: bytes) -> str:
+    """The text of a CSV file: UTF-8 with or without BOM, UTF-16 with its BOM (Blackboard's
+    .xls download), else Windows-1252 (Excel's "CSV" on a Western European Windows)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def delimiter(text: str) -> str:
+    """The separator of a CSV text: the comma, semicolon (a French spreadsheet) or tab
+    found most in its first line."""
+    first = text.split("\n", 1)[0]
+    return max(DELIMITERS, key=first.count)
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED_STARTS = (*_FORMULA_STARTS, "'")

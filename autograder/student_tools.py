@@ -71,13 +71,8 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
         t["assignment_ok"].format(name=assignment) if metadata_name else t["assignment_unknown"]
     )
     errors = reply.get("cell_errors") or []
-    if reply["status"] != "ok":
-        report.ok = False
-        report.lines.append(f"{reply['status']}: {reply.get('exit', '')}")
-    report.lines += [
-        t["cell_error"].format(cell=error["cell"], error=localized(error["error"], lang))
-        for error in errors
-    ] or [t["runs"]]
+    report.ok = reply["status"] == "ok"
+    report.lines += _execution_lines(reply, lang) or [t["runs"]]
     answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
     missing = [
         name
@@ -138,6 +133,7 @@ def check(notebook: Path, lang: str = "fr") -> Report:
         if isinstance(r, dict)
     ]  # fmt: skip
     report = Report(ok=bool(results) and all(r.get("passed") for r in results))
+    report.lines += _execution_lines(reply, lang)
     for result in results:
         verdict = t["passed"] if result.get("passed") else t["failed"]
         line = f"{result.get('question')} · {result.get('test')} : {verdict}"
@@ -145,6 +141,25 @@ def check(notebook: Path, lang: str = "fr") -> Report:
     passed = sum(bool(r.get("passed")) for r in results)
     report.lines += [t["summary"].format(passed=passed, total=len(results)), t["reminder"]]
     return report
+
+
+def _execution_lines(reply: dict, lang: str) -> list[str]:
+    """What went wrong while the cells ran, in the student's words: the run stopped (and
+    where), then each cell that raised, so that a failing test can be traced to its cell."""
+    t = texts("student", lang)
+    status, lines = reply["status"], []
+    if status == "timeout":
+        cell = (reply.get("last_cell") or 0) + 1
+        lines.append(t["stopped_timeout"].format(seconds=f"{LIMITS.wall_seconds:g}", cell=cell))
+    elif status == "memory":
+        lines.append(t["stopped_memory"].format(megabytes=LIMITS.memory_bytes // 2**20))
+    elif status != "ok":
+        lines.append(t["stopped_error"].format(exit=reply.get("exit") or "?"))
+    lines += [
+        t["cell_error"].format(cell=error["cell"], error=localized(error["error"], lang))
+        for error in reply.get("cell_errors") or []
+    ]
+    return lines
 
 
 def _public_tests_cell(tests: dict[str, str]) -> str:

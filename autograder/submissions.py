@@ -52,6 +52,7 @@ import hashlib
 import io
 import json
 import re
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -65,6 +66,7 @@ import yaml
 
 from .errors import DlgradeError
 from .moodle_worksheet import WorksheetRow, read_worksheet
+from .spreadsheet import delimiter, table_text
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
@@ -180,6 +182,7 @@ class Intake:
 
     id_pattern: re.Pattern[str] | None = None
     times: Mapping[str, datetime] = field(default_factory=dict)  # --times: id -> time
+    times_file: Path | None = None  # where ``times`` was read
     times_from_files: bool = False  # file and zip-entry dates vouched for by the instructor
     worksheet: Mapping[str, WorksheetRow] = field(default_factory=dict)  # participant id -> row
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # group -> members
@@ -199,6 +202,7 @@ class Intake:
         return cls(
             id_pattern=compile_id_pattern(id_pattern) if id_pattern is not None else None,
             times=read_times(times) if times else {},
+            times_file=times,
             times_from_files=times_from_files,
             worksheet=read_worksheet(moodle_worksheet) if moodle_worksheet else {},
             groups=read_groups(groups) if groups else {},
@@ -222,15 +226,22 @@ def compile_id_pattern(text: str) -> re.Pattern[str]:
 def read_times(path: Path) -> dict[str, datetime]:
     """``--times``: a CSV ``student_id,submitted_at`` (ISO 8601, with or without offset)."""
     times: dict[str, datetime] = {}
+    rows: dict[str, int] = {}
     for line, row in _csv_rows(path, ("student_id", "submitted_at")):
         student = _csv_id(path, line, row["student_id"])
         try:
-            times[student] = datetime.fromisoformat(row["submitted_at"].strip())
+            moment = datetime.fromisoformat(row["submitted_at"].strip())
         except ValueError:
             raise IntakeError(
                 f"{path}: row {line}: {row['submitted_at'][:40]!r} is not an ISO date and time "
                 "(e.g. 2026-12-01T23:59 or 2026-12-01T23:59:00+01:00)"
             ) from None
+        if times.setdefault(student, moment) != moment:
+            raise IntakeError(
+                f"{path}: row {line}: student {student} already has another time (row "
+                f"{rows[student]}); keep one row per student"
+            )
+        rows.setdefault(student, line)
     return times
 
 
@@ -257,15 +268,11 @@ def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
     """The rows of an instructor's CSV (``,`` or ``;``, UTF-8 with or without BOM), with
     their line numbers; headers are matched without case or outer spaces."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise IntakeError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+        text = table_text(path.read_bytes())
     except OSError as error:
         raise IntakeError(f"{path}: cannot read ({error.strerror or error})") from None
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text)))
     except csv.Error as error:
         raise IntakeError(f"{path}: not a readable CSV file ({error})") from None
     header = [cell.strip().lower() for cell in (rows[0] if rows else [])]
@@ -440,7 +447,19 @@ def collect(
         if len(group) > 1:
             problems.extend(_duplicates(student, group))
     problems += _without_notebook(others, set(by_student), intake)
+    problems += _times_without_notebook(found, intake)
     return sorted(kept, key=lambda s: s.origin), problems
+
+
+def _times_without_notebook(found: list[Submission], intake: Intake) -> list[Problem]:
+    """Students the ``--times`` file gives a time but the class no notebook: a typo in an
+    id would otherwise leave its student's notebook judged on no time at all."""
+    people = {person for s in found for person in (s.members or (s.student_id,))}
+    unknown = sorted(set(intake.times) - people)
+    if not unknown:
+        return []
+    shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+    return [Problem(str(intake.times_file or "--times"), f"times for students without a notebook: {shown}")]
 
 
 def _other(name: str, origin: str) -> Iterator[_Other]:
@@ -792,7 +811,7 @@ def _read_archive(path: Path) -> Iterator[_Found | _Metadata | Problem]:
                 if total > MAX_ARCHIVE_BYTES:
                     yield Problem(str(path), "archive larger than the limit; the rest is skipped")
                     return
-                item = _lazy(item, partial(_read_archived, path, member.filename))
+                item = _lazy(item, partial(_read_archived, path, member.header_offset))
                 name = member.filename.replace("\\", "/")
                 item = _Found(name, name, str(path), item)
             if item is not None:
@@ -809,6 +828,8 @@ def _read_member(
         return Problem(origin, "archive inside an archive: not opened")
     if member.is_dir() or _IGNORED_FOLDERS & set(name.parts):
         return None
+    if stat.S_ISLNK(member.external_attr >> 16):
+        return Problem(origin, "symbolic link inside the archive: not followed")
     if name.name == GRADESCOPE_METADATA:
         if member.file_size > MAX_METADATA_BYTES:
             return Problem(origin, f"Gradescope metadata over {MAX_METADATA_BYTES} bytes: not read")
@@ -837,9 +858,14 @@ def _read_file(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
         return file.read(limit + 1)
 
 
-def _read_archived(path: Path, member: str) -> bytes:
-    with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
-        return stream.read(MAX_NOTEBOOK_BYTES + 1)
+def _read_archived(path: Path, offset: int) -> bytes:
+    """The member found at ``offset``: by its place, as two members may share a name."""
+    with zipfile.ZipFile(path) as archive:
+        member = next((m for m in archive.infolist() if m.header_offset == offset), None)
+        if member is None:
+            return b""  # the archive was replaced: ``Submission.read`` says so
+        with archive.open(member) as stream:
+            return stream.read(MAX_NOTEBOOK_BYTES + 1)
 
 
 def _directory_size(file: BinaryIO) -> int | None:

@@ -11,6 +11,7 @@ import random
 import struct
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -345,3 +346,32 @@ def test_a_class_with_every_hostile_input_is_graded_and_exits_0(tmp_path):
     lines = finished.stderr.splitlines()
     assert any(f"{inputs}/notes[/b].zip!bad_1002_2_tp.ipynb: unreadable" in line for line in lines)
     assert sum("second notebook" in line and "1009" in line for line in lines) == 2
+
+
+def test_two_members_with_one_name_are_told_apart(tmp_path):
+    """A zip may hold two members under one name (a file added again): the one kept is
+    read back by its place, never mistaken for the other (``changed on disk``)."""
+    archive = tmp_path / "twice.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        with zipfile.ZipFile(archive, "w") as opened:
+            opened.writestr("anna_1001_1_tp.ipynb", notebook_bytes("x = 1"))
+            opened.writestr("anna_1001_1_tp.ipynb", notebook_bytes("x = 2"))
+    found, problems = collect([archive])
+    [kept] = found
+    assert nbformat.reads(kept.read().decode(), as_version=4).cells[0].source == "x = 1"
+    assert problems and all("second notebook" in p.message for p in problems)
+
+
+def test_a_symbolic_link_in_an_archive_is_named_as_such(tmp_path):
+    archive = tmp_path / "links.zip"
+    with zipfile.ZipFile(archive, "w") as opened:
+        link = zipfile.ZipInfo("bob_1002_2_tp.ipynb")
+        link.external_attr = (0o120777 << 16)  # a symbolic link to the grader's files
+        opened.writestr(link, "/etc/passwd")
+        opened.writestr("anna_1001_1_tp.ipynb", notebook_bytes())
+    found, problems = collect([archive])
+    assert [s.student_id for s in found] == ["1001"]
+    [problem] = problems
+    assert problem.origin == f"{archive}!bob_1002_2_tp.ipynb"
+    assert problem.message == "symbolic link inside the archive: not followed"

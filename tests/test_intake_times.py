@@ -211,7 +211,7 @@ def test_a_bad_times_file_is_one_line_naming_file_and_row(tmp_path, text, messag
     ("option", "content", "message"),
     [("--times", "student_id,submitted_at\n1,demain\n", "row 2: 'demain' is not an ISO date"),
      ("--moodle-worksheet", "Nom,Note\n", "not a Moodle grading worksheet"),
-     ("--groups", b"\xff\xfe", "not UTF-8 text")],
+     ("--groups", b"\xff\xfe", "needs the columns group, student_id (found: none)")],
 )  # fmt: skip
 def test_grade_with_a_bad_intake_file_exits_2_with_one_line(tmp_path, option, content, message):
     path = tmp_path / "option.csv"
@@ -283,3 +283,35 @@ def test_moodle_date_fixture_writes_what_the_parser_reads():
     assert moodle_date(moment, "fr") == "mardi 3 février 2026, 00:07"
     assert parse_moodle_date(moodle_date(moment, "en")) == parse_moodle_date(
         moodle_date(moment, "fr")) == moment  # fmt: skip
+
+
+def test_a_times_file_saved_by_a_french_spreadsheet_is_read(tmp_path):
+    """Semicolons and Windows-1252, as Excel saves a CSV in French."""
+    path = tmp_path / "heures.csv"
+    path.write_bytes("student_id;submitted_at;remarque\nélève1;2026-11-20T10:00;à l'heure\n".encode("cp1252"))
+    assert read_times(path) == {"élève1": datetime(2026, 11, 20, 10, 0)}
+
+
+def test_a_times_file_with_two_times_for_one_student_is_refused(tmp_path):
+    path = tmp_path / "times.csv"
+    path.write_text(
+        "student_id,submitted_at\nalice,2026-12-01T10:00\nbob,2026-12-01T11:00\n"
+        "alice,2026-12-01T10:00\nalice,2026-12-02T09:00\n"
+    )
+    with pytest.raises(IntakeError) as error:
+        read_times(path)
+    assert str(error.value) == (
+        f"{path}: row 5: student alice already has another time (row 2); keep one row per student"
+    )
+
+
+def test_times_for_students_without_a_notebook_are_reported(tmp_path):
+    """A mistyped id in --times would leave the real student without a time: say so."""
+    folder = write_tree(tmp_path / "class", {"alice.ipynb": notebook_bytes()})
+    times = tmp_path / "times.csv"
+    times.write_text("student_id,submitted_at\nalice,2026-12-01T10:00\nalcie,2026-12-01T10:05\n")
+    [alice], problems = collect([folder], Intake.read(times=times))
+    assert alice.submitted_at == datetime(2026, 12, 1, 10, 0) and alice.time_source == "csv"
+    assert [(p.origin, p.message) for p in problems] == [
+        (str(times), "times for students without a notebook: alcie")
+    ]

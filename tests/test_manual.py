@@ -112,3 +112,14 @@ def test_an_automatic_regrade_keeps_manual_points(graded):
                 Settings(workers=2, limits=FAST_LIMITS, regrade=True))  # fmt: skip
     grades = pd.read_csv(graded / "graded" / "grades.csv", dtype={"student_id": str})
     assert grades.set_index("student_id").loc["sgd001", "q4_conclusion"] == 2
+
+
+def test_a_table_saved_by_a_french_spreadsheet_imports(graded):
+    """Excel in French saves CSV with semicolons, decimal commas and Windows-1252."""
+    table = graded / "filled.csv"
+    table.write_bytes("student_id;points;comment\nsgd001;2,5;très clair\nsgd002;;\n".encode("cp1252"))
+    gradebook = Gradebook.in_folder(graded / "graded")
+    assert import_scores("sgd_batch_size", "q4_conclusion", table, gradebook) == 1
+    manual = gradebook.manual("sgd_batch_size").set_index("student_id")
+    assert manual.loc["sgd001", "points"] == 2.5
+    assert manual.loc["sgd001", "comment"] == "très clair"

@@ -55,3 +55,25 @@ def test_check_runs_the_public_tests(correct, project):
         in blank.lines
     )
     assert blank.lines[-2].endswith("tests publics réussis.")
+
+
+def test_check_names_the_cells_that_failed_and_where_a_run_stopped(project, tmp_path, monkeypatch):
+    """Public tests that fail because a cell raised, or because the run was stopped, say so:
+    the student sees which cell to fix, not only the tests it broke."""
+    from autograder import student_tools
+    from autograder.sandbox import Limits
+
+    template = nbformat.read(project.template("sgd_batch_size"), as_version=4)
+    raising = tmp_path / "raising.ipynb"
+    template.cells.append(nbformat.v4.new_code_cell("1 / 0"))
+    nbformat.write(template, raising)
+    assert any(
+        line.startswith("Cellule ") and "ZeroDivisionError" in line for line in check(raising).lines
+    )
+    monkeypatch.setattr(student_tools, "LIMITS", Limits(wall_seconds=3, cpu_seconds=3))
+    stuck = tmp_path / "stuck.ipynb"
+    stubborn = "import time\nwhile True:\n    try:\n        time.sleep(9)\n    except BaseException:\n        pass"
+    nbformat.write(notebook_with(["x = 1", stubborn]), stuck)
+    report = check(stuck, lang="en")
+    assert not report.ok
+    assert "Stopped after 3 s, during cell 2: look for an endless loop." in report.lines
