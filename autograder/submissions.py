@@ -454,7 +454,7 @@ def collect(
 def _times_without_notebook(found: list[Submission], intake: Intake) -> list[Problem]:
     """Students the ``--times`` file gives a time but the class no notebook: a typo in an
     id would otherwise leave its student's notebook judged on no time at all."""
-    people = {person for s in found for person in (s.members or (s.student_id,))}
+    people = {person for s in found for person in (s.student_id, *s.members)}
     unknown = sorted(set(intake.times) - people)
     if not unknown:
         return []
