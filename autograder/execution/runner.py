@@ -190,6 +190,7 @@ class Session:
         self.spared = spared  # the server's font-list builder, root's: no submission's
         self.private = False
         self.snapshot: int | None = None  # the post-cells copy of the child, waiting
+        self.watchdog: MemoryWatchdog | None = None  # without a cgroup: set once forked
         self._resources: contextlib.ExitStack | None = None
 
     def run(
@@ -230,7 +231,7 @@ class Session:
         watched = self._supervise(pid, deadline)
         if follow_up is not None and watched.wait_status is not None:
             self.snapshot = _snapshot_pid(watched.result)
-        self._tidy(pid)
+        self._tidy()
         return self._reply(watched, started)
 
     def follow_up(self, standins: str) -> dict[str, Any]:
@@ -243,7 +244,7 @@ class Session:
         message = json.dumps({"standins": standins, "end": end}).encode()
         protocol.write_all(self.go_write, protocol.frame(message))
         watched = self._supervise(snapshot, deadline)
-        self._tidy(snapshot)
+        self._tidy()
         return self._reply(watched, started)
 
     def close(self) -> None:
@@ -295,8 +296,9 @@ class Session:
         finally:
             _kill_group(pid)
 
-    def _tidy(self, pid: int) -> None:
-        """Kill what ``pid`` left behind, sparing the snapshot if one is kept."""
+    def _tidy(self) -> None:
+        """Kill what the process just watched left behind, sparing the snapshot if one is
+        kept (``_supervise`` killed its process group)."""
         spared = {self.spared, self.snapshot} - {None}
         if self.cgroup:
             self.cgroup.kill_all(spared)
