@@ -344,10 +344,10 @@ class Run:
         """Run the follow-up plan with ``standins`` (the source of the stand-ins it uses)
         from the state the cells left, or, without a snapshot, after running the cells
         again. Raises as ``Sandbox.run`` does."""
-        standins_message = protocol.frame(json.dumps({"standins": standins}).encode())
         if self._held:
             self._held = False
-            return self.sandbox._exchange(protocol.FOLLOW_UP + standins_message)
+            word = protocol.frame(json.dumps({"standins": standins}).encode())
+            return self.sandbox._exchange(protocol.FOLLOW_UP + word)
         return self.sandbox._run(self.cells, self.follow_up_json, standins)
 
     def finish(self) -> None:

@@ -215,9 +215,19 @@ class MemoryWatchdog:
         return self.exceeded
 
 
-def _session_of(pid: str) -> int:
+def parent_of(pid: int | str) -> int:
+    """The parent process id of ``pid`` (OSError if it is gone)."""
+    return int(_stat_fields(pid)[1])
+
+
+def _session_of(pid: int | str) -> int:
+    return int(_stat_fields(pid)[3])
+
+
+def _stat_fields(pid: int | str) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces)."""
     stat = _read(f"/proc/{pid}", "stat")
-    return int(stat[stat.rindex(")") + 2 :].split()[3])
+    return stat[stat.rindex(")") + 2 :].split()
 
 
 def _reap(pids: Iterable[int]) -> None:

@@ -50,6 +50,7 @@ from .isolation import (
     MemoryWatchdog,
     SubmissionCgroup,
     become_subreaper,
+    parent_of,
     private_namespaces,
     remove_ipc_objects,
 )
@@ -68,7 +69,8 @@ MAX_RESULT_BYTES = 16 * 1024 * 1024
 OUTPUT_SHOWN = 4096
 CLEANUP_SECONDS = 2.0
 PRIVATE_FOLDER = "/tmp/submission"  # each submission's own tmpfs, inside the sandbox
-_CELL_EVENT = re.compile(rb"(?:^|\n)cell (\d{1,6})\n")
+_EVENT = re.compile(rb"^(cell|snapshot) (\d{1,9})\n", re.MULTILINE)
+"""The child's lines before its answers: the cell it starts, the snapshot it kept."""
 
 
 @dataclass
@@ -229,10 +231,11 @@ class Session:
             else MemoryWatchdog(limits["memory_bytes"], self.contained, session_id=pid)
         )
         watched = self._supervise(pid, deadline)
+        events = _events(watched.result)
         if follow_up is not None and watched.wait_status is not None:
-            self.snapshot = _snapshot_pid(watched.result)
+            self.snapshot = _waiting_snapshot(events.get("snapshot"))
         self._tidy()
-        return self._reply(watched, started)
+        return self._reply(watched, events, started)
 
     def follow_up(self, standins: str) -> dict[str, Any]:
         """Hand the stand-ins to the snapshot; it runs the follow-up plan and exits."""
@@ -245,7 +248,7 @@ class Session:
         protocol.write_all(self.go_write, protocol.frame(message))
         watched = self._supervise(snapshot, deadline)
         self._tidy()
-        return self._reply(watched, started)
+        return self._reply(watched, _events(watched.result), started)
 
     def close(self) -> None:
         """Kill whatever is left of the submission and remove its files and cgroup."""
@@ -305,9 +308,8 @@ class Session:
         if self.contained:
             _kill_everything_else(spared)
 
-    def _reply(self, watched: Watched, started: float) -> dict[str, Any]:
+    def _reply(self, watched: Watched, events: dict[str, Any], started: float) -> dict[str, Any]:
         limits, cgroup, watchdog = self.limits, self.cgroup, self.watchdog
-        events = _events(watched.result)
         usage = watched.usage
         peak = cgroup.peak_bytes() if cgroup else watchdog.peak if watchdog else None
         out_of_memory = (cgroup.out_of_memory() if cgroup else False) or bool(
@@ -344,25 +346,15 @@ class Session:
         }
 
 
-_SNAPSHOT_EVENT = re.compile(rb"(?:^|\n)snapshot (\d{1,9})\n")
-
-
-def _snapshot_pid(result: bytes) -> int | None:
-    """The snapshot the child announced, if it is still there, waiting, and the
-    session's: a number the submission wrote instead names nothing the session spares."""
-    head = result.rstrip(b"\n").rpartition(b"\n")[0][-4096:] + b"\n"
-    found = list(_SNAPSHOT_EVENT.finditer(head))
-    if not found:
-        return None
-    pid = int(found[-1][1])
-    if pid in (os.getpid(), os.getppid(), 1):
+def _waiting_snapshot(pid: int | None) -> int | None:
+    """The snapshot the child announced, if it is still there and the session's: a number
+    the submission wrote instead names nothing the session spares."""
+    if pid is None or pid in (os.getpid(), os.getppid(), 1):
         return None
     try:
-        with open(f"/proc/{pid}/stat") as file:
-            stat = file.read()
-    except OSError:
+        return pid if parent_of(pid) == os.getpid() else None
+    except (OSError, ValueError, IndexError):
         return None
-    return pid if int(stat[stat.rindex(")") + 2 :].split()[1]) == os.getpid() else None
 
 
 @dataclass(frozen=True)
@@ -637,18 +629,18 @@ def _resident_bytes() -> int:
 
 
 def _events(buffer: bytes) -> dict[str, Any]:
-    """The child's final JSON line and the last cell it started; junk is ignored.
+    """The child's final JSON line, the last cell it started and the snapshot it kept;
+    junk is ignored.
 
-    Only the last line is parsed as JSON, and the cell events are matched by a bounded
+    Only the last line is parsed as JSON, and the events are matched by a bounded
     pattern, so the cost stays linear whatever the submission wrote on the pipe.
     """
     if len(buffer) > MAX_RESULT_BYTES:
         return {}
     head, _, last = buffer.rstrip(b"\n").rpartition(b"\n")
     events: dict[str, Any] = {}
-    cells = list(_CELL_EVENT.finditer(head[-4096:] + b"\n" if head else b""))
-    if cells:
-        events["cell"] = int(cells[-1][1])
+    for event in _EVENT.finditer(head[-4096:] + b"\n" if head else b""):
+        events[event[1].decode()] = int(event[2])
     if last.startswith(b"cell "):
         with contextlib.suppress(ValueError):
             events["cell"] = int(last[5:12])
