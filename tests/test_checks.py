@@ -100,6 +100,7 @@ def test_answers_round_trip_and_reject_malformed_data():
     value = decoded["k"].value
     np.testing.assert_array_equal(value[0], [0.0, 2.0, 4.0])
     assert value[1] == {"a": 1.0}
+    value[0][0] = 7.0  # a decoded array is the student's to judge as any other: writable
     for bad in ["[]", json.dumps({"k": {"value": 1.0}})]:
         with pytest.raises(ValueError):
             answers_from_json(bad)
@@ -109,6 +110,10 @@ def test_answers_round_trip_and_reject_malformed_data():
         {"__array__": {"shape": [1], "float64": one_number[:-1] + "!"}},
         {"__array__": {"shape": [1], "float64": [1.0]}},
         {"__array__": {"shape": [1], "data": [1.0]}},
+        {"__array__": {"shape": [0, 10**100], "float64": ""}},
+        {"__array__": {"shape": [1, -1], "float64": one_number}},
+        {"__array__": {"shape": [1.0], "float64": one_number}},
+        {"__array__": {"shape": [1], "float64": one_number, "dtype": "f8"}},
         {"__pickle__": "x"},
     ]:
         good = {"value": 1.0, "error": None}
@@ -137,6 +142,29 @@ def test_comparison_messages_name_shape_kind_and_value():
     assert compare(float("nan"), 1.0, "g").key == "not_finite"
     message = compare(1.5, 1.0, "∂ℓ/∂v1")
     assert message.key == "wrong_value" and message.render("fr").startswith("∂ℓ/∂v1 est faux")
+
+
+def test_infinities_and_nans_are_judged_entry_by_entry():
+    inf, nan = np.inf, np.nan
+    assert compare(np.array([1.0, inf]), np.array([1.0, inf]), "g") is None
+    assert compare(np.array([nan, 2.0]), np.array([nan, 2.0]), "g") is None
+    assert compare(np.array([1.0, inf]), np.array([1.0, 5.0]), "g").key == "not_finite"
+    assert compare(np.array([1.0, 5.0]), np.array([1.0, inf]), "g").key == "wrong_value"
+    assert compare(np.array([-inf, 1.0]), np.array([inf, 1.0]), "g").key == "wrong_value"
+    huge = compare(np.array([1e308, 1.0]), np.array([-1e308, 1.0]), "g")
+    assert huge.key == "wrong_value" and huge.params["gap"] == "inf"
+
+
+def test_the_tolerance_is_the_same_for_a_number_and_an_array_of_them():
+    rng = np.random.default_rng(3)
+    expected = rng.normal(size=(5, 4)) * 10.0 ** rng.integers(-8, 8, size=(5, 4))
+    scale = max(np.abs(expected).max(), 1.0)
+    for factor, passes in ((0.99e-6, True), (1.01e-6, False)):
+        obtained = expected.copy()
+        obtained[2, 1] += factor * scale
+        assert (compare(obtained, expected, "g") is None) is passes
+        one = compare(float(obtained[2, 1]), float(expected[2, 1]), "g", unit=scale)
+        assert (one is None) is passes
 
 
 def test_feedback_in_french_and_english():
