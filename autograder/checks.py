@@ -88,8 +88,21 @@ def on_input(call: Call) -> Message:
 
 
 def _later_call_text(call: Call) -> Later:
-    """``call_text``, written only if the finding is shown or stored."""
-    return Later(lambda: call_text(call))
+    """``call_text``, written only if the finding is shown or stored, and once per call:
+    a check's calls and their inputs last as long as the process, and a class repeats the
+    same wrong answers."""
+    kept = _CALL_TEXTS.get(id(call))
+    if kept is None:
+        if len(_CALL_TEXTS) >= CALL_TEXTS_KEPT:
+            _CALL_TEXTS.clear()
+        kept = _CALL_TEXTS[id(call)] = (call, Later(lambda: call_text(call)))
+    return kept[1]
+
+
+CALL_TEXTS_KEPT = 4096
+_CALL_TEXTS: dict[int, tuple[Call, Later]] = {}
+"""By the call's identity (a call holds arrays: it has no hash); the call is kept with its
+text, so that its identity is never another's."""
 
 
 def about(fr: str, en: str) -> Translated:
