@@ -33,13 +33,12 @@ from .execution import protocol
 EXECUTION_PACKAGE = Path(__file__).resolve().parent / "execution"
 INSIDE = "/opt/dlgrade"
 ROOT_LINKS = ("/lib", "/lib64", "/lib32", "/bin", "/sbin")
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 ENVIRONMENT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
     "MPLBACKEND": "Agg",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
+    **dict.fromkeys(BLAS_THREADS, "1"),
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONHASHSEED": "0",
 }

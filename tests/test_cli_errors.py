@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,27 @@ def test_a_bad_grading_option_is_one_line_naming_it(tmp_path, options, named):
     lines = finished.stderr.strip().splitlines()
     assert finished.returncode == 2 and "Traceback" not in finished.stderr
     assert named in lines[-1] and "internal error" not in lines[-1]  # argparse: usage first
+
+
+def test_the_command_keeps_numpy_to_one_thread_unless_told_otherwise(tmp_path):
+    """A BLAS thread in the grading process spins on a core the submissions need."""
+    program = (
+        "import os\n"
+        "from autograder.cli import main\n"
+        "main(['--course', '.', 'new', 'blas_probe'])\n"
+        "import numpy as np\n"
+        "a = np.ones((300, 300))\n"
+        "a @ a\n"
+        "print(len(os.listdir('/proc/self/task')), os.environ['OMP_NUM_THREADS'])\n"
+    )
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
+    }
+    for given, expected in ((None, "1 1"), ("2", "2 2")):
+        if given:
+            environment |= {"OPENBLAS_NUM_THREADS": given, "OMP_NUM_THREADS": given}
+        finished = subprocess.run(
+            [sys.executable, "-c", program], capture_output=True, text=True, cwd=tmp_path,
+            env=environment,
+        )  # fmt: skip
+        assert finished.stdout.split("\n")[-2] == expected, finished.stderr
