@@ -67,6 +67,8 @@ class ReplyRejected(SandboxError):
 
 MAX_REPLY_BYTES = 32 * 1024 * 1024
 REPLY_MARGIN_SECONDS = 10.0
+FOLLOW_UP_FLOOR = 0.1
+"""Seconds a second run of the cells always gets: enough to answer that it ran out."""
 """Beyond the wall-clock limit: the session's own clean-up, and a slow machine."""
 MAX_CELL_ERRORS = 20
 MAX_ERROR_CHARS = 500
@@ -138,7 +140,9 @@ class Sandbox:
         it has judged the answers: ``Run.follow_up`` runs it without running the cells
         again. The sandbox serves nothing else until the block ends."""
         with self._lock:
-            run = Run(self, cells, follow_up, self._run(cells, plan_json, follow_up=follow_up))
+            started = time.monotonic()
+            reply = self._run(cells, plan_json, follow_up=follow_up)
+            run = Run(self, cells, follow_up, reply, time.monotonic() - started)
             try:
                 yield run
             finally:
@@ -151,6 +155,7 @@ class Sandbox:
         standins: str | None = None,
         *,
         follow_up: str | None = None,
+        seconds: float | None = None,
     ) -> dict[str, Any]:
         process = self.start()
         assert process.stdin
@@ -163,6 +168,8 @@ class Sandbox:
         request = {"plan_id": self._plans[plan_json], "cells": cells, "standins": standins}
         if follow_up is not None:
             request["follow_up"] = self._plans[follow_up]
+        if seconds is not None:
+            request["seconds"] = seconds
         return self._exchange(protocol.START + protocol.frame(json.dumps(request).encode()))
 
     def _send(self, data: bytes) -> None:
@@ -332,22 +339,34 @@ class Run:
     """One submission's session, held open by ``Sandbox.open`` while its answers are
     judged: the runner keeps a snapshot of the process its cells ran in."""
 
-    def __init__(self, sandbox: Sandbox, cells: list[str], follow_up: str, reply: dict[str, Any]):
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        cells: list[str],
+        follow_up: str,
+        reply: dict[str, Any],
+        seconds: float,
+    ):
         self.sandbox = sandbox
         self.cells = cells
         self.follow_up_json = follow_up
         self.reply = reply
+        self.seconds = seconds  # what the first run took, as the grader saw it
         self._held = bool(reply.get("follow_up"))
 
     def follow_up(self, standins: str | None) -> dict[str, Any]:
         """Run the follow-up plan with ``standins`` (the source of the stand-ins it uses)
         from the state the cells left, or, without a snapshot, after running the cells
-        again. Raises as ``Sandbox.run`` does."""
+        again, with what the first run left of its time (``protocol.FOLLOW_UP_SHARE``).
+        Raises as ``Sandbox.run`` does."""
         if self._held:
             self._held = False
             word = protocol.frame(json.dumps({"standins": standins}).encode())
             return self.sandbox._exchange(protocol.FOLLOW_UP + word)
-        return self.sandbox._run(self.cells, self.follow_up_json, standins)
+        budget = (1 + protocol.FOLLOW_UP_SHARE) * self.sandbox.limits.wall_seconds - self.seconds
+        return self.sandbox._run(
+            self.cells, self.follow_up_json, standins, seconds=max(budget, FOLLOW_UP_FLOOR)
+        )
 
     def finish(self) -> None:
         """Let the runner end the submission, if it is waiting for the grader's word."""

@@ -149,6 +149,26 @@ def test_without_a_snapshot_the_follow_up_runs_the_cells_again():
         assert _value(again, "again") == [1, 1]  # a new session: its own, fresh folder
 
 
+def test_a_second_run_of_the_cells_gets_only_what_the_first_left_of_the_time():
+    """Without a snapshot, a submission whose cells and calls take all their time does
+    not get a full limit again for the follow-up: the two runs together stay within the
+    limit and the follow-up's share, as with a snapshot."""
+    cells = [
+        "import os, time\ndef refused():\n    raise OSError('no fork')\nos.fork = refused",
+        "time.sleep(2)",
+        "def probe():\n    time.sleep(100)",
+    ]
+    with Sandbox(LIMITS) as sandbox:
+        started = time.monotonic()
+        with sandbox.open(cells, _plan("own"), follow_up=_plan("again")) as run:
+            assert not run.reply["follow_up"]
+            assert run.seconds >= 0.9 * LIMITS.wall_seconds  # the call ran out of time
+            again = run.follow_up("STANDINS = {}")
+        elapsed = time.monotonic() - started
+    assert answers_from_json(again["answers"])["again"].error.startswith("TimeoutError")
+    assert elapsed < 1.4 * LIMITS.wall_seconds + 1.0, elapsed  # not two full limits
+
+
 def test_an_unused_snapshot_leaves_no_process_behind():
     """The grader passes on the follow-up: the snapshot (running as nobody) is gone before
     the next submission starts."""

@@ -21,6 +21,10 @@ FOLLOW_UP = b"F"
 """To a session that kept a snapshot: followed by a frame, the stand-ins it is to use."""
 FINISH = b"E"
 """To a session that kept a snapshot: no follow-up, end the submission."""
+FOLLOW_UP_SHARE = 0.4
+"""Of the wall-clock limit, what a follow-up may add to a submission's time: a snapshot's
+follow-up runs within it, a second run of the cells (no snapshot) within what the first
+run left of one limit plus this share."""
 
 HEADER_BYTES = 8
 

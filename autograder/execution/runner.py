@@ -28,6 +28,7 @@ import contextlib
 import gc
 import importlib.util
 import json
+import math
 import os
 import re
 import resource
@@ -152,7 +153,9 @@ def _session(config: Config, contained: bool, font_builder: int | None) -> None:
         plan = config.plans[str(request["plan_id"])]
         follow_up = config.plans.get(str(request.get("follow_up")))
         session = Session(config, contained, spared=font_builder)
-        reply = session.run(request["cells"], plan, request.get("standins"), follow_up)
+        reply = session.run(
+            request["cells"], plan, request.get("standins"), follow_up, request.get("seconds")
+        )
     except BaseException as error:
         reply = _failure(error)
     try:
@@ -201,15 +204,17 @@ class Session:
         plan: list[Call],
         standins: str | None = None,
         follow_up: list[Call] | None = None,
+        seconds: float | None = None,
     ) -> dict[str, Any]:
         """Run the cells then ``plan`` in one child. The grader's stand-ins (the source of
         the assignment's ``standins.py``) come with the request that uses them, never with
         the server's configuration: a plan of the notebook's own functions runs in a child
         that has never held them. With ``follow_up``, a snapshot of the child after its
-        cells is kept for ``follow_up(standins)``."""
+        cells is kept for ``follow_up(standins)``. ``seconds``, if below the wall-clock
+        limit, is this run's budget (the grader's second run of a submission's cells)."""
         limits = self.limits
         started = time.monotonic()
-        deadline = started + limits["wall_seconds"]
+        deadline = started + min(limits["wall_seconds"], seconds or math.inf)
         self.private = self.contained and private_namespaces(
             limits["disk_bytes"], PRIVATE_FOLDER
         )
@@ -242,7 +247,7 @@ class Session:
         snapshot, self.snapshot = self.snapshot, None
         assert snapshot is not None
         started = time.monotonic()
-        deadline = started + (1 - CELLS_SHARE) * self.limits["wall_seconds"]
+        deadline = started + protocol.FOLLOW_UP_SHARE * self.limits["wall_seconds"]
         end = deadline - ANSWER_MARGIN * self.limits["wall_seconds"]
         message = json.dumps({"standins": standins, "end": end}).encode()
         protocol.write_all(self.go_write, protocol.frame(message))
