@@ -67,9 +67,9 @@ class ReplyRejected(SandboxError):
 
 MAX_REPLY_BYTES = 32 * 1024 * 1024
 REPLY_MARGIN_SECONDS = 10.0
+"""Beyond the wall-clock limit: the session's own clean-up, and a slow machine."""
 FOLLOW_UP_FLOOR = 0.1
 """Seconds a second run of the cells always gets: enough to answer that it ran out."""
-"""Beyond the wall-clock limit: the session's own clean-up, and a slow machine."""
 MAX_CELL_ERRORS = 20
 MAX_ERROR_CHARS = 500
 MAX_OUTPUT_CHARS = 4096
