@@ -220,13 +220,12 @@ def compare(
     if not np.array_equal(got[~finite], expected[~finite], equal_nan=True):
         return _wrong_value(component, got, expected, float("inf"), "wrong_value", {})
     scale = max(float(np.max(np.abs(expected[finite]), initial=0.0)), unit)
-    floor = atol if atol is not None else 0.0
     with np.errstate(over="ignore"):  # two huge entries of opposite signs
         gap = float(np.max(np.abs(got[finite] - expected[finite]), initial=0.0))
-    if gap <= max(rtol * scale, floor):
+    if gap <= _allowed(scale, rtol, unit, atol):
         return None  # within float64's tolerance: no need to ask about float32
     if is_float32(got):
-        allowed = max(max(rtol, RTOL_FLOAT32) * scale, floor)
+        allowed = _allowed(scale, max(rtol, RTOL_FLOAT32), unit, atol)
         if gap <= allowed:
             return None
         return _wrong_value(
@@ -253,8 +252,7 @@ def _close_numbers(
         return False
     if not (math.isfinite(obtained) and math.isfinite(expected)):
         return False
-    allowed = max(rtol * max(abs(expected), unit), atol if atol is not None else 0.0)
-    return abs(obtained - expected) <= allowed
+    return abs(obtained - expected) <= _allowed(abs(expected), rtol, unit, atol)
 
 
 def _close_arrays(
@@ -272,7 +270,12 @@ def _close_arrays(
         scale = float(np.abs(expected).max(initial=0.0))
     if not math.isfinite(scale):
         return False
-    return gap <= max(rtol * max(scale, unit), atol if atol is not None else 0.0)
+    return gap <= _allowed(scale, rtol, unit, atol)
+
+
+def _allowed(scale: float, rtol: float, unit: float, atol: float | None) -> float:
+    """The largest gap accepted for a quantity of size ``scale`` (see the module's notes)."""
+    return max(rtol * max(scale, unit), atol if atol is not None else 0.0)
 
 
 def differing(
