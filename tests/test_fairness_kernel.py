@@ -3,7 +3,14 @@ run as they would in Jupyter, as far as grading needs: they cost no point and no
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import nbformat
+import pytest
+
+from autograder.execution import kernel
+from autograder.sandbox import EXECUTION_PACKAGE
 
 from .conftest import correct_notebook, grade_notebooks
 
@@ -56,3 +63,43 @@ def test_a_function_name_rebound_to_a_value_is_said_so(project, tmp_path):
     failed = [t for t in results["rebound"].tests if not t.passed]
     assert failed and any("loss is not a function" in t.feedback for t in failed)
     assert not any("loss is not defined" in t.feedback for t in failed)
+
+
+IPYTHON_FORMS = [
+    "%matplotlib inline", "%%time\nx = 1", "x = !ls", "y = %time 1", "np.dot?", "?np.sum",
+    "/print 1", ",print a b", ">>> x = 1\n>>> x", "In [1]: def f():\n   ...:     return 2", "    x = 1\n    y = 2",
+    "\n  z = 3",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("source", IPYTHON_FORMS)
+def test_each_form_of_ipython_syntax_is_translated(source):
+    pytest.importorskip("IPython")
+    with pytest.raises(SyntaxError):
+        compile(source, "<cell>", "exec")
+    kernel.compiled(source, "<cell>")
+
+
+def _loads_ipython(source: str) -> bool:
+    """Whether compiling ``source`` as a cell imports IPython, in a fresh interpreter."""
+    probe = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(EXECUTION_PACKAGE.parent)!r})\n"
+        "from execution import kernel\n"
+        "try:\n"
+        f"    kernel.compiled({source!r}, '<cell>')\n"
+        "except SyntaxError:\n"
+        "    pass\n"
+        "print('IPython' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True)
+    return run.stdout.strip() == "True"
+
+
+def test_a_plain_syntax_error_does_not_load_ipython():
+    """IPython takes a tenth of a second to import in each fresh child: a cell it could
+    not translate does not pay for it."""
+    pytest.importorskip("IPython")
+    assert not _loads_ipython("def broken(:\n    pass")
+    assert not _loads_ipython("print('%d' % 3")
+    assert _loads_ipython("%matplotlib inline\nx = 1")

@@ -183,3 +183,30 @@ def test_an_unused_snapshot_leaves_no_process_behind():
                 assert run.reply["follow_up"]
         after = sandbox.run([nobody])
     assert after["output"].strip() == "[]", after
+
+
+def test_the_processes_of_one_submission_share_its_memory_limit():
+    """Three processes, each under the limit, are stopped together above it; one alone
+    runs."""
+    limits = Limits(wall_seconds=10, cpu_seconds=10, memory_bytes=500 * 2**20)
+    forks = "import os, time\nfor _ in range(2):\n    if os.fork() == 0:\n        break\n"
+    block = "block = b'x' * (200 * 2**20)\ntime.sleep(2)"
+    with Sandbox(limits) as sandbox:
+        assert sandbox.run(["import time", block])["status"] == "ok"
+        assert sandbox.run([forks, block])["status"] == "memory"
+
+
+def test_a_submission_runs_in_a_cgroup_of_its_own():
+    """Where the grader can delegate a cgroup, each submission's processes are in one of
+    their own for memory and process count (moved there before any of its code runs)."""
+    probe = "print(open('/proc/self/cgroup').read())"
+    with Sandbox(LIMITS) as sandbox:
+        lines = sandbox.run([probe])["output"].splitlines()
+        if sandbox._cgroup is None:
+            pytest.skip("no cgroup can be delegated on this machine")
+        controllers = ["memory", "pids"] if sandbox._cgroup.version == 1 else [""]
+    paths = {}
+    for line in filter(None, lines):
+        _, names, path = line.split(":", 2)
+        paths.update(dict.fromkeys(names.split(","), path))
+    assert all(paths[name].endswith("/submission") for name in controllers), lines

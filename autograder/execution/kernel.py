@@ -17,6 +17,16 @@ import types
 from typing import Any
 
 _MAGIC_LINE = re.compile(r"^(\s*)(?:[%!].*|\S.*\?\??\s*)$", re.M)
+_MAYBE_IPYTHON = re.compile(
+    r"""^\s*(?:[%!?/,;]|>>>|\.\.\.|In\ \[)  # an escape (magic, shell, help, autocall), a prompt
+    | [?]\s*$                               # help at the end of a line
+    | =\s*[%!]                              # the result of a magic or a shell line
+    | \A(?:[ \t]*\n)*[ \t]+\S                # a cell indented as a whole""",
+    re.M | re.X,
+)
+"""What IPython's transformer could translate: a cell with none of it that plain Python
+rejects has a plain syntax error, and IPython (a tenth of a second to import in each
+fresh child) is not loaded for it."""
 RUN_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 """Magics whose code runs (once) when a notebook is graded."""
 
@@ -27,6 +37,8 @@ def compiled(source: str, filename: str) -> types.CodeType:
     try:
         return compile(source, filename, "exec")
     except SyntaxError as error:
+        if not _MAYBE_IPYTHON.search(source):
+            raise
         try:
             return compile(_translated(source), filename, "exec")
         except SyntaxError:
