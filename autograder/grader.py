@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .assignment import Assignment, load_assignment
+from .checks import Verdict
 from .course import Project
 from .errors import DlgradeError
 from .execution.plan import (
@@ -162,6 +163,7 @@ class Grader:
         limits = self.settings.limits
         status = {"ok": "graded"}.get(reply["status"], reply["status"])
         answers: dict[str, Answer] | None = None
+        judged: dict[str, Verdict] = {}
         incident = None
         if reply.get("answers"):
             try:
@@ -173,7 +175,7 @@ class Grader:
                     status, answers = "rejected", None
                     incident = "reply rejected: answers to planned calls are missing"
                 else:
-                    answers = self._with_loop_answers(answers, run)
+                    answers, judged = self._with_loop_answers(answers, run)
         errors = reply["cell_errors"]
         if status == "timeout":
             cell = (reply.get("last_cell") or 0) + 1
@@ -198,34 +200,40 @@ class Grader:
             )
         else:
             message = Message("status_graded")
-        result = self._result(submission, status, message, sandbox.isolation, answers, reply)
+        result = self._result(
+            submission, status, message, sandbox.isolation, answers, reply, judged
+        )
         return replace(result, incident=incident)
 
-    def _with_loop_answers(self, answers: dict[str, Answer], run: Run | None) -> dict[str, Answer]:
+    def _with_loop_answers(
+        self, answers: dict[str, Answer], run: Run | None
+    ) -> tuple[dict[str, Answer], dict[str, Verdict]]:
         """``answers`` completed with the calls that need the stand-ins: run only when a
-        training loop fails with the notebook's own functions."""
+        training loop fails with the notebook's own functions. With them, the verdicts of
+        the loop checks when these answers are final, so that no check is judged twice."""
         if run is None:
-            return answers
+            return answers, {}
         pending = Answer(error="not run: the loop passed with the notebook's own functions")
         trial = {**answers, **dict.fromkeys(self.replaced_keys, pending)}
         name = self.assignment.name
-        if all(
-            judge(name, check, trial, seed=self.seed, root=self.project.root).passed
+        verdicts = {
+            check: judge(name, check, trial, seed=self.seed, root=self.project.root)
             for check in self.loop_checks
-        ):
+        }
+        if all(verdict.passed for verdict in verdicts.values()):
             run.finish()  # the runner ends the submission while the grader judges it
-            return trial
+            return trial, verdicts
         try:
             extra = answers_from_json(run.follow_up(self.standins)["answers"] or "{}")
         except (SandboxError, ValueError) as error:
             failed = Answer(error=f"RuntimeError: the run with stand-ins failed ({error})")
-            return {**answers, **dict.fromkeys(self.replaced_keys, failed)}
+            return {**answers, **dict.fromkeys(self.replaced_keys, failed)}, {}
         unfinished = Answer(error="RuntimeError: the run with stand-ins did not finish")
         kept = {k: extra.get(k, unfinished) for k in self.replaced_keys}
         kept |= {
             k + MODIFIED: extra[k + MODIFIED] for k in self.replaced_keys if k + MODIFIED in extra
         }
-        return {**answers, **kept}
+        return {**answers, **kept}, {}
 
     def _result(
         self,
@@ -235,7 +243,9 @@ class Grader:
         isolation: str,
         answers: dict[str, Answer] | None = None,
         reply: dict | None = None,
+        judged: dict[str, Verdict] | None = None,
     ) -> SubmissionResult:
+        """The result of judging ``answers`` (each check not already in ``judged``)."""
         lang, reveal = self.settings.lang, self.reveal
         tests, questions = [], {}
         for question in self.assignment.autograded:
@@ -246,13 +256,15 @@ class Grader:
                     test = TestResult(scored.id, question.name, 0.0, scored.points, False,
                                       render(not_run, lang, reveal), None, (to_data(not_run),))  # fmt: skip
                 else:
-                    verdict = judge(
-                        self.assignment.name,
-                        scored.id,
-                        answers,
-                        seed=self.seed,
-                        root=self.project.root,
-                    )
+                    verdict = judged.get(scored.id) if judged else None
+                    if verdict is None:
+                        verdict = judge(
+                            self.assignment.name,
+                            scored.id,
+                            answers,
+                            seed=self.seed,
+                            root=self.project.root,
+                        )
                     score = scored.points if verdict.passed else 0.0
                     feedback = feedback_text(self.assignment.name, verdict, lang, reveal)
                     test = TestResult(scored.id, question.name, score, scored.points,

@@ -21,7 +21,14 @@ from autograder.judging import code
 from autograder.results import SUMMARY
 from autograder.sample_class import write_sample_class
 
-from .conftest import ASSIGNMENTS, FAST_LIMITS, grade_notebooks, load_result, notebook_with
+from .conftest import (
+    ASSIGNMENTS,
+    FAST_LIMITS,
+    correct_notebook,
+    grade_notebooks,
+    load_result,
+    notebook_with,
+)
 from .independent import INDEPENDENT
 
 
@@ -95,7 +102,6 @@ def test_independent_submissions_get_full_marks(assignment, tmp_path):
 
 def test_feedback_in_english(project, tmp_path):
     mutation = code("backprop_miniconv").samples[1]
-    from .conftest import correct_notebook
 
     notebook = correct_notebook(project, "backprop_miniconv", mutation)
     _, results = grade_notebooks("backprop_miniconv", {"s1": notebook}, tmp_path, lang="en")
@@ -185,7 +191,6 @@ def test_a_killed_run_resumes_without_loss_or_duplicates(project, tmp_path):
 
 
 def test_lms_archives_give_identities(project, tmp_path):
-    from .conftest import correct_notebook
 
     content = nbformat.writes(correct_notebook(project, "sgd_batch_size")).encode()
     canvas = tmp_path / "canvas.zip"
@@ -242,3 +247,23 @@ def test_every_invalid_notebook_is_named_with_its_reason(tmp_path):
     named = {problem.origin: problem.message for problem in run.problems}
     assert set(named) == {str(folder / "empty.ipynb"), str(folder / "latin.ipynb")}
     assert all(message for message in named.values())
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_check_is_judged_once_per_submission(assignment, project, tmp_path, monkeypatch):
+    """A training loop that passes with the notebook's own functions is judged before
+    the rest (to know whether to run it with the stand-ins): its verdict is kept."""
+    import autograder.grader
+
+    judged = []
+    real = autograder.grader.judge
+
+    def counting(name, check, answers, **options):
+        judged.append(check)
+        return real(name, check, answers, **options)
+
+    monkeypatch.setattr(autograder.grader, "judge", counting)
+    notebook = correct_notebook(project, assignment)
+    _, results = grade_notebooks(assignment, {"s": notebook}, tmp_path, workers=1)
+    assert results["s"].score == results["s"].max_score
+    assert sorted(judged) == sorted(test.name for test in results["s"].tests)
