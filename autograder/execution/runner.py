@@ -118,14 +118,14 @@ def serve(contained: bool, font_list: bool) -> None:
 
 
 FONT_CACHE = "/tmp/matplotlib"
-"""Matplotlib's font list, built once per sandbox; each submission gets its own copy."""
+"""Matplotlib's font list, built once per sandbox; each submission reads it through links."""
 
 
 def _start_font_builder() -> int | None:
     """Build Matplotlib's font list once per sandbox, if Matplotlib is installed, in a
     process of its own (the server's heap, copied by every fork, stays small) that nobody
     waits for: a notebook that plots no longer spends a second rebuilding it in its fresh
-    HOME, nor prints fontconfig's complaint about the search (``_copy_font_cache``).
+    HOME, nor prints fontconfig's complaint about the search (``_link_font_cache``).
     Returns its process id: each session's clean-up spares it."""
     if importlib.util.find_spec("matplotlib") is None:
         return None
@@ -461,7 +461,7 @@ def _child(job: Job, limits: dict[str, Any], cgroup: SubmissionCgroup | None) ->
         kept = {job.result_fd, job.go_fd} if job.follow_up is not None else {job.result_fd}
         _close_all_but(kept)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        _copy_font_cache(job.workdir)
+        _link_font_cache(job.workdir)
         if os.geteuid() == 0:
             os.chown(job.workdir, NOBODY, NOBODY)
             os.setgroups([])
@@ -505,20 +505,21 @@ def _answer(result_fd: int, events: dict[str, Any]) -> None:
     protocol.write_all(result_fd, json.dumps(events).encode() + b"\n")
 
 
-def _copy_font_cache(workdir: str) -> None:
-    """The sandbox's font list (``_build_font_cache``), copied for this submission next to
-    its working folder (which starts empty), as the folder Matplotlib is told to use: it
-    only reads a cache in a folder it may also write."""
+def _link_font_cache(workdir: str) -> None:
+    """The sandbox's font list (``_start_font_builder``), linked for this submission in a
+    folder next to its working folder (which starts empty), the folder Matplotlib is told
+    to use: it only reads a cache in a folder it may also write. The list itself stays
+    the server's, read-only to the submission."""
     with contextlib.suppress(OSError):
         lists = [name for name in os.listdir(FONT_CACHE) if name.endswith(".json")]
         if not lists:
             return
         folder = workdir + "-matplotlib"
         os.makedirs(folder, exist_ok=True)
-        copies = [shutil.copyfile(os.path.join(FONT_CACHE, n), os.path.join(folder, n)) for n in lists]
+        for name in lists:
+            os.symlink(os.path.join(FONT_CACHE, name), os.path.join(folder, name))
         if os.geteuid() == 0:  # the submission runs as nobody: Matplotlib must own its folder
-            for path in (folder, *copies):
-                os.chown(path, NOBODY, NOBODY)
+            os.chown(folder, NOBODY, NOBODY)
         os.environ["MPLCONFIGDIR"] = folder
 
 
