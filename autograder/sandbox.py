@@ -79,6 +79,49 @@ def bubblewrap() -> str | None:
     return shutil.which("bwrap")
 
 
+_FONT_BUILD = f"""
+import glob, os
+building = {protocol.FONT_CACHE!r} + "/building"
+os.environ["MPLCONFIGDIR"] = building
+os.nice(19)
+import matplotlib.font_manager
+for path in glob.glob(building + "/*.json"):
+    os.rename(path, os.path.join({protocol.FONT_CACHE!r}, os.path.basename(path)))
+"""
+_font_list: tuple[tempfile.TemporaryDirectory[str], subprocess.Popen[bytes]] | None = None
+_font_list_lock = threading.Lock()
+
+
+def shared_font_list(sandbox_arguments: list[str]) -> str | None:
+    """The folder of Matplotlib's font list for every sandbox of this grading process, its
+    build started by the first call: in a sandbox like the submissions' own (so the list
+    names the fonts they see), at low priority, while grading starts. A plotting notebook
+    then neither rebuilds it (a second each) nor waits for it; the list is built once per
+    class, not once per worker. Each list appears whole (written aside, then renamed).
+    None without Matplotlib."""
+    global _font_list
+    with _font_list_lock:
+        if _font_list is not None and (_font_list[1].poll() or 0) < 0:
+            _font_list = None  # killed (with the thread that started it): build again
+        if _font_list is None:
+            if importlib.util.find_spec("matplotlib") is None:
+                return None
+            folder = tempfile.TemporaryDirectory(prefix="dlgrade-fonts-")
+            os.chmod(folder.name, 0o755)  # read by the submissions, as nobody
+            os.mkdir(os.path.join(folder.name, "building"))
+            command = [
+                *sandbox_arguments, "--die-with-parent",
+                "--bind", folder.name, protocol.FONT_CACHE,
+                sys.executable, "-I", "-c", _FONT_BUILD,
+            ]  # fmt: skip
+            silent = subprocess.DEVNULL
+            builder = subprocess.Popen(
+                command, stdin=silent, stdout=silent, stderr=silent, env={}, start_new_session=True
+            )
+            _font_list = (folder, builder)
+        return _font_list[0].name
+
+
 def cores() -> int:
     """The cores this process may run on (its affinity, which a container may narrow)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -94,9 +137,10 @@ def default_workers() -> int:
 class Sandbox:
     """One warm runner. ``run`` is not thread-safe: give each worker thread its own.
 
-    With ``font_list``, the runner builds Matplotlib's font list in the background, once,
-    for the plotting notebooks among the submissions to come: worth its second of CPU for
-    a class, not for one notebook, which would not wait for it.
+    With ``font_list``, the sandbox reads Matplotlib's font list that the grading process
+    builds once for all its sandboxes (``shared_font_list``), for the plotting notebooks
+    among the submissions to come: worth its second of CPU for a class, not for one
+    notebook, which would not wait for it.
     """
 
     def __init__(
@@ -286,7 +330,7 @@ class Sandbox:
         bootstrap = (
             f"import sys; sys.path.insert(0, {path!r}); "
             f"from execution.runner import serve; "
-            f"serve(contained={contained}, font_list={contained and self.font_list})"
+            f"serve(contained={contained})"
         )
         python = [sys.executable, "-I", "-c", bootstrap]
         return [*self._bubblewrap_arguments(), *python] if contained else python
@@ -331,6 +375,9 @@ class Sandbox:
             hidden = _installed_package(name)
             if hidden:
                 arguments += ["--tmpfs", hidden]
+        fonts = shared_font_list(arguments) if self.font_list else None
+        if fonts:
+            arguments += ["--ro-bind", fonts, protocol.FONT_CACHE]
         arguments += ["--ro-bind", str(EXECUTION_PACKAGE), f"{INSIDE}/execution"]
         return arguments
 

@@ -80,28 +80,36 @@ def test_a_submission_sees_the_whole_python_of_the_grader():
         assert sandbox.run([probe])["output"].strip() == "True"
 
 
-def test_a_notebook_that_plots_finds_the_font_list_built_once_per_sandbox():
-    """Matplotlib's font list is built once per sandbox, not in each submission's fresh
-    HOME: plotting prints no fontconfig or cache complaint, and the working folder still
-    starts empty. The first submission, sent as the sandbox starts (as in a class run),
-    does not stop the build: its clean-up spares the builder."""
+def test_a_notebook_that_plots_finds_the_font_list_built_once_per_grading_process():
+    """Matplotlib's font list is built once for all the sandboxes of the grading process,
+    not in each submission's fresh HOME: plotting prints no fontconfig or cache complaint,
+    the working folder still starts empty, and a second sandbox reads the very same list.
+    The first submission, sent as the build starts (as in a class run), is not held up."""
     pytest.importorskip("matplotlib")
     cell = (
         "import os\nimport matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
         "plt.plot([1, 2])\nplt.savefig('plot.png')\nprint(sorted(os.listdir('.')))\n"
-        "print(os.environ.get('MPLCONFIGDIR', 'none'))"
+        "folder = os.environ.get('MPLCONFIGDIR', 'none')\nprint(folder)\n"
+        "print(sorted(os.stat(os.path.join(folder, n)).st_ino for n in os.listdir(folder)"
+        " if n.endswith('.json')))"
     )
-    with Sandbox(Limits(wall_seconds=20, cpu_seconds=20)) as sandbox:
-        assert sandbox.run(["x = 1"], "[]")["status"] == "ok"  # while the list is built
+    limits = Limits(wall_seconds=20, cpu_seconds=20)
+    with Sandbox(limits) as first, Sandbox(limits) as second:
+        assert first.run(["x = 1"], "[]")["status"] == "ok"  # while the list is built
         for _ in range(40):
-            reply = sandbox.run([cell], "[]")
-            if "-matplotlib" in reply["output"]:  # the sandbox's list, copied for this one
+            reply = first.run([cell], "[]")
+            if "-matplotlib" in reply["output"]:  # the shared list, linked for this one
                 break
             time.sleep(0.5)
-        assert reply["status"] == "ok" and not reply["cell_errors"]
-        listing, config_dir = reply["output"].splitlines()
+        again = second.run([cell], "[]")
+    lists = []
+    for answer in (reply, again):
+        assert answer["status"] == "ok" and not answer["cell_errors"], answer
+        listing, config_dir, files = answer["output"].splitlines()
         assert listing == "['plot.png']" and config_dir.endswith("-matplotlib")
-        assert "rror" not in reply["output"] and "cache" not in reply["output"]
+        assert "rror" not in answer["output"] and "cache" not in answer["output"]
+        lists.append(files)
+    assert lists[0] == lists[1] != "[]"  # one list, the same file, for both sandboxes
 
 
 COUNTING_CELLS = [

@@ -26,6 +26,10 @@ FOLLOW_UP_SHARE = 0.4
 follow-up runs within it, a second run of the cells (no snapshot) within what the first
 run left of one limit plus this share."""
 
+FONT_CACHE = "/tmp/matplotlib"
+"""Where a sandbox finds Matplotlib's font list, built once per grading process and bound
+read-only into each of its sandboxes (``sandbox.shared_font_list``)."""
+
 HEADER_BYTES = 8
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import gc
-import importlib.util
 import json
 import math
 import os
@@ -39,7 +38,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,12 +88,9 @@ class Config:
         self.plans[str(data["plan_id"])] = plan_from_json(data["plan"])
 
 
-def serve(contained: bool, font_list: bool) -> None:
-    """The server loop: configure, or fork one session per submission, until stdin closes.
-    With ``font_list`` (in a sandbox only: outside, /tmp is the machine's), Matplotlib's
-    font list is built once for every submission to come."""
+def serve(contained: bool) -> None:
+    """The server loop: configure, or fork one session per submission, until stdin closes."""
     config = Config({}, None, None, {})
-    font_builder = _start_font_builder() if font_list else None
     while True:
         command = os.read(0, 1)
         if not command:  # the grader is done: nothing to flush, no need for a tidy exit
@@ -102,8 +98,6 @@ def serve(contained: bool, font_list: bool) -> None:
         if command == protocol.CONFIGURE:
             config.update(json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES)))
         elif command == protocol.START and config.plans:
-            if font_builder and os.waitpid(font_builder, os.WNOHANG)[0]:
-                font_builder = None  # reaped: its number may be given to another process
             sys.stdout.flush()
             sys.stderr.flush()
             # The collector would otherwise visit every object the server holds in each
@@ -111,40 +105,13 @@ def serve(contained: bool, font_list: bool) -> None:
             gc.freeze()
             pid = os.fork()
             if pid == 0:
-                _session(config, contained, font_builder)
+                _session(config, contained)
             os.waitpid(pid, 0)
         else:
             return  # out of step with the grader: it restarts the sandbox
 
 
-FONT_CACHE = "/tmp/matplotlib"
-"""Matplotlib's font list, built once per sandbox; each submission reads it through links."""
-
-
-def _start_font_builder() -> int | None:
-    """Build Matplotlib's font list once per sandbox, if Matplotlib is installed, in a
-    process of its own (the server's heap, copied by every fork, stays small) that nobody
-    waits for: a notebook that plots no longer spends a second rebuilding it in its fresh
-    HOME, nor prints fontconfig's complaint about the search (``_link_font_cache``).
-    Returns its process id: each session's clean-up spares it."""
-    if importlib.util.find_spec("matplotlib") is None:
-        return None
-    builder = os.fork()
-    if builder != 0:
-        return builder
-    try:
-        os.nice(19)  # only the CPU time the grading leaves
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        os.makedirs(FONT_CACHE, mode=0o755, exist_ok=True)
-        os.environ["MPLCONFIGDIR"] = FONT_CACHE
-        import matplotlib.font_manager  # noqa: F401  (building the list is the point)
-    finally:
-        os._exit(0)
-
-
-def _session(config: Config, contained: bool, font_builder: int | None) -> None:
+def _session(config: Config, contained: bool) -> None:
     """Read one submission, grade it in a child, reply; then, if a snapshot was kept, do
     what the grader says with it. Exits, never returns."""
     session = None
@@ -152,7 +119,7 @@ def _session(config: Config, contained: bool, font_builder: int | None) -> None:
         request = json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES))
         plan = config.plans[str(request["plan_id"])]
         follow_up = config.plans.get(str(request.get("follow_up")))
-        session = Session(config, contained, spared=font_builder)
+        session = Session(config, contained)
         reply = session.run(
             request["cells"], plan, request.get("standins"), follow_up, request.get("seconds")
         )
@@ -188,11 +155,10 @@ def _reply(reply: dict[str, Any]) -> None:
 class Session:
     """One submission, from its private namespaces to its reply (or two)."""
 
-    def __init__(self, config: Config, contained: bool, spared: int | None = None):
+    def __init__(self, config: Config, contained: bool):
         self.config = config
         self.limits = config.limits
         self.contained = contained
-        self.spared = spared  # the server's font-list builder, root's: no submission's
         self.private = False
         self.snapshot: int | None = None  # the post-cells copy of the child, waiting
         self.watchdog: MemoryWatchdog | None = None  # without a cgroup: set once forked
@@ -282,7 +248,7 @@ class Session:
         if self.cgroup:
             stack.callback(self.cgroup.remove)
         if self.contained:
-            stack.callback(_kill_everything_else, {self.spared} - {None})
+            stack.callback(_kill_everything_else)
         # The output goes to a file the child holds open but cannot reach by name: its
         # size is capped by RLIMIT_FSIZE, as for any file the submission writes.
         self.output_fd, output_path = tempfile.mkstemp(
@@ -307,7 +273,7 @@ class Session:
     def _tidy(self) -> None:
         """Kill what the process just watched left behind, sparing the snapshot if one is
         kept (``_supervise`` killed its process group)."""
-        spared = {self.spared, self.snapshot} - {None}
+        spared = set() if self.snapshot is None else {self.snapshot}
         if self.cgroup:
             self.cgroup.kill_all(spared)
         if self.contained:
@@ -461,7 +427,7 @@ def _child(job: Job, limits: dict[str, Any], cgroup: SubmissionCgroup | None) ->
         kept = {job.result_fd, job.go_fd} if job.follow_up is not None else {job.result_fd}
         _close_all_but(kept)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        _link_font_cache(job.workdir)
+        _link_font_list(job.workdir)
         if os.geteuid() == 0:
             os.chown(job.workdir, NOBODY, NOBODY)
             os.setgroups([])
@@ -505,19 +471,19 @@ def _answer(result_fd: int, events: dict[str, Any]) -> None:
     protocol.write_all(result_fd, json.dumps(events).encode() + b"\n")
 
 
-def _link_font_cache(workdir: str) -> None:
-    """The sandbox's font list (``_start_font_builder``), linked for this submission in a
+def _link_font_list(workdir: str) -> None:
+    """The sandbox's font list (``protocol.FONT_CACHE``), linked for this submission in a
     folder next to its working folder (which starts empty), the folder Matplotlib is told
     to use: it only reads a cache in a folder it may also write. The list itself stays
-    the server's, read-only to the submission."""
+    the grader's, read-only to the submission."""
     with contextlib.suppress(OSError):
-        lists = [name for name in os.listdir(FONT_CACHE) if name.endswith(".json")]
+        lists = [name for name in os.listdir(protocol.FONT_CACHE) if name.endswith(".json")]
         if not lists:
             return
         folder = workdir + "-matplotlib"
         os.makedirs(folder, exist_ok=True)
         for name in lists:
-            os.symlink(os.path.join(FONT_CACHE, name), os.path.join(folder, name))
+            os.symlink(os.path.join(protocol.FONT_CACHE, name), os.path.join(folder, name))
         if os.geteuid() == 0:  # the submission runs as nobody: Matplotlib must own its folder
             os.chown(folder, NOBODY, NOBODY)
         os.environ["MPLCONFIGDIR"] = folder
@@ -682,7 +648,7 @@ def _kill_group(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def _kill_everything_else(spared: set[int]) -> None:
+def _kill_everything_else(spared: Iterable[int] = ()) -> None:
     """In the sandbox's own PID namespace, nothing but the server, this session and the
     ``spared`` processes may survive a submission (a child that escaped its process group
     with setsid included)."""
