@@ -88,38 +88,67 @@ import matplotlib.font_manager
 for path in glob.glob(building + "/*.json"):
     os.rename(path, os.path.join({protocol.FONT_CACHE!r}, os.path.basename(path)))
 """
-_font_list: tuple[tempfile.TemporaryDirectory[str], subprocess.Popen[bytes]] | None = None
-_font_list_lock = threading.Lock()
 
 
-def shared_font_list(sandbox_arguments: list[str]) -> str | None:
-    """The folder of Matplotlib's font list for every sandbox of this grading process, its
-    build started by the first call: in a sandbox like the submissions' own (so the list
-    names the fonts they see), at low priority, while grading starts. A plotting notebook
-    then neither rebuilds it (a second each) nor waits for it; the list is built once per
-    class, not once per worker. Each list appears whole (written aside, then renamed).
-    None without Matplotlib."""
-    global _font_list
-    with _font_list_lock:
-        if _font_list is not None and (_font_list[1].poll() or 0) < 0:
-            _font_list = None  # killed (with the thread that started it): build again
-        if _font_list is None:
-            if importlib.util.find_spec("matplotlib") is None:
-                return None
-            folder = tempfile.TemporaryDirectory(prefix="dlgrade-fonts-")
-            os.chmod(folder.name, 0o755)  # read by the submissions, as nobody
-            os.mkdir(os.path.join(folder.name, "building"))
-            command = [
-                *sandbox_arguments, "--die-with-parent",
-                "--bind", folder.name, protocol.FONT_CACHE,
-                sys.executable, "-I", "-c", _FONT_BUILD,
-            ]  # fmt: skip
-            silent = subprocess.DEVNULL
-            builder = subprocess.Popen(
-                command, stdin=silent, stdout=silent, stderr=silent, env={}, start_new_session=True
-            )
-            _font_list = (folder, builder)
-        return _font_list[0].name
+class SharedFontList:
+    """Matplotlib's font list, shared by the sandboxes of this grading process that are
+    open: built once, when the first opens, in a sandbox like the submissions' own (so it
+    names the fonts they see), at low priority while grading starts; removed when the last
+    closes. A plotting notebook then neither rebuilds it (a second each) nor waits for it,
+    and a class pays for it once, not once per worker. Each list appears whole (written
+    aside, then renamed); the folder of a grading process that was killed is removed by
+    the next one."""
+
+    PREFIX = "dlgrade-fonts-"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._folder: str | None = None
+        self._builder: subprocess.Popen[bytes] | None = None
+
+    def acquire(self, sandbox_arguments: list[str]) -> str | None:
+        """The folder to bind read-only at ``protocol.FONT_CACHE``; None without Matplotlib."""
+        with self._lock:
+            if self._folder is None:
+                if importlib.util.find_spec("matplotlib") is None:
+                    return None
+                self._sweep()
+                self._folder = tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-")
+                os.chmod(self._folder, 0o755)  # read by the submissions, as nobody
+                os.mkdir(os.path.join(self._folder, "building"))
+                command = [
+                    *sandbox_arguments, "--die-with-parent",
+                    "--bind", self._folder, protocol.FONT_CACHE,
+                    sys.executable, "-I", "-c", _FONT_BUILD,
+                ]  # fmt: skip
+                silent = subprocess.DEVNULL
+                self._builder = subprocess.Popen(
+                    command, stdin=silent, stdout=silent, stderr=silent, env={},
+                    start_new_session=True,
+                )  # fmt: skip
+            self._users += 1
+            return self._folder
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users > 0 or self._folder is None:
+                return
+            if self._builder is not None:
+                _kill_tree(self._builder.pid)
+                self._builder.wait()
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = self._builder = None
+
+    def _sweep(self) -> None:
+        for folder in Path(tempfile.gettempdir()).glob(f"{self.PREFIX}*-*"):
+            owner = folder.name[len(self.PREFIX) :].split("-")[0]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+_FONT_LIST = SharedFontList()
 
 
 def cores() -> int:
@@ -138,7 +167,7 @@ class Sandbox:
     """One warm runner. ``run`` is not thread-safe: give each worker thread its own.
 
     With ``font_list``, the sandbox reads Matplotlib's font list that the grading process
-    builds once for all its sandboxes (``shared_font_list``), for the plotting notebooks
+    builds once for all its sandboxes (``SharedFontList``), for the plotting notebooks
     among the submissions to come: worth its second of CPU for a class, not for one
     notebook, which would not wait for it.
     """
@@ -158,6 +187,7 @@ class Sandbox:
         self._process: subprocess.Popen[bytes] | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._cgroup: WorkerCgroup | None = None
+        self._fonts: str | None = None  # the shared font list's folder, while it uses it
         self._plans: dict[str, int] = {}  # plans the running server holds, by their JSON
         self._lock = threading.Lock()
         self._stderr = None
@@ -267,6 +297,9 @@ class Sandbox:
         if self._cgroup is not None:
             self._cgroup.remove()
             self._cgroup = None
+        if self._fonts is not None:
+            _FONT_LIST.release()
+            self._fonts = None
 
     def __enter__(self) -> Sandbox:
         return self
@@ -375,9 +408,10 @@ class Sandbox:
             hidden = _installed_package(name)
             if hidden:
                 arguments += ["--tmpfs", hidden]
-        fonts = shared_font_list(arguments) if self.font_list else None
-        if fonts:
-            arguments += ["--ro-bind", fonts, protocol.FONT_CACHE]
+        if self.font_list and self._fonts is None:
+            self._fonts = _FONT_LIST.acquire(arguments)
+        if self._fonts is not None:
+            arguments += ["--ro-bind", self._fonts, protocol.FONT_CACHE]
         arguments += ["--ro-bind", str(EXECUTION_PACKAGE), f"{INSIDE}/execution"]
         return arguments
 

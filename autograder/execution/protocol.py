@@ -28,7 +28,7 @@ run left of one limit plus this share."""
 
 FONT_CACHE = "/tmp/matplotlib"
 """Where a sandbox finds Matplotlib's font list, built once per grading process and bound
-read-only into each of its sandboxes (``sandbox.shared_font_list``)."""
+read-only into each of its sandboxes (``sandbox.SharedFontList``)."""
 
 HEADER_BYTES = 8
 
