@@ -6,13 +6,15 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from autograder.execution.plan import answers_from_json
-from autograder.sandbox import Limits, Sandbox, SandboxError
+from autograder.sandbox import Limits, Sandbox, SandboxError, SharedFontList, bubblewrap
 
 LIMITS = Limits(wall_seconds=5, cpu_seconds=5)
 
@@ -218,3 +220,24 @@ def test_a_submission_runs_in_a_cgroup_of_its_own():
         _, names, path = line.split(":", 2)
         paths.update(dict.fromkeys(names.split(","), path))
     assert all(paths[name].endswith("/submission") for name in controllers), lines
+
+
+def test_the_shared_font_list_is_removed_with_the_last_sandbox_that_uses_it(tmp_path, monkeypatch):
+    """And the folder a killed grading process left (its owner gone) is swept."""
+    pytest.importorskip("matplotlib")
+    if bubblewrap() is None:
+        pytest.skip("the font list is shared by bubblewrap sandboxes")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr("autograder.sandbox._FONT_LIST", SharedFontList())  # this test's alone
+    orphan = tmp_path / f"{SharedFontList.PREFIX}999999999-x"
+    orphan.mkdir()
+    first, second = Sandbox(LIMITS), Sandbox(LIMITS)
+    first.start()
+    second.start()
+    folder = Path(first._fonts or "")
+    assert folder.parent == tmp_path and second._fonts == str(folder)
+    assert not orphan.exists()
+    first.close()
+    assert folder.is_dir()
+    second.close()
+    assert not folder.exists()
