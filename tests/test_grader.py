@@ -17,7 +17,7 @@ import pytest
 from autograder.class_run import grade_class
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
-from autograder.judging import code
+from autograder.judging import code, judge
 from autograder.results import SUMMARY
 from autograder.sample_class import write_sample_class
 
@@ -253,16 +253,13 @@ def test_every_invalid_notebook_is_named_with_its_reason(tmp_path):
 def test_each_check_is_judged_once_per_submission(assignment, project, tmp_path, monkeypatch):
     """A training loop that passes with the notebook's own functions is judged before
     the rest (to know whether to run it with the stand-ins): its verdict is kept."""
-    import autograder.grader
-
     judged = []
-    real = autograder.grader.judge
 
     def counting(name, check, answers, **options):
         judged.append(check)
-        return real(name, check, answers, **options)
+        return judge(name, check, answers, **options)
 
-    monkeypatch.setattr(autograder.grader, "judge", counting)
+    monkeypatch.setattr("autograder.grader.judge", counting)
     notebook = correct_notebook(project, assignment)
     _, results = grade_notebooks(assignment, {"s": notebook}, tmp_path, workers=1)
     assert results["s"].score == results["s"].max_score
