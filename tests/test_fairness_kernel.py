@@ -103,3 +103,15 @@ def test_a_plain_syntax_error_does_not_load_ipython():
     assert not _loads_ipython("def broken(:\n    pass")
     assert not _loads_ipython("print('%d' % 3")
     assert _loads_ipython("%matplotlib inline\nx = 1")
+
+
+def test_a_syntax_error_in_a_cell_of_many_empty_lines_costs_that_cell_only(project, tmp_path):
+    """Looking for IPython syntax stays linear in the cell's length, and translating a cell
+    counts in its own time: the cells after it are run and graded (a red team's notebook
+    used to stop the whole submission)."""
+    notebook = correct_notebook(project, "sgd_batch_size")
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("\n" * 300_000 + "x x"))
+    _, results = grade_notebooks("sgd_batch_size", {"blank_lines": notebook}, tmp_path)
+    result = results["blank_lines"]
+    assert result.status == "graded" and result.score == result.max_score, result.message
+    assert [e["error"].split(":")[0] for e in result.cell_errors] == ["SyntaxError"]

@@ -16,17 +16,18 @@ import sys
 import types
 from typing import Any
 
-_MAGIC_LINE = re.compile(r"^(\s*)(?:[%!].*|\S.*\?\??\s*)$", re.M)
+_MAGIC_LINE = re.compile(r"^([ \t]*)(?:[%!].*|\S.*\?\??[ \t]*)$", re.M)
 _MAYBE_IPYTHON = re.compile(
-    r"""^\s*(?:[%!?/,;]|>>>|\.\.\.|In\ \[)  # an escape (magic, shell, help, autocall), a prompt
-    | [?]\s*$                               # help at the end of a line
-    | =\s*[%!]                              # the result of a magic or a shell line
-    | \A(?:[ \t]*\n)*[ \t]+\S                # a cell indented as a whole""",
+    r"""^[ \t]*(?:[%!?/,;]|>>>|\.\.\.|In\ \[)  # an escape (magic, shell, help, autocall), a prompt
+    | [?][ \t]*$                               # help at the end of a line
+    | =[ \t]*[%!]                              # the result of a magic or a shell line
+    | \A(?:[ \t]*\n)*[ \t]+\S                   # a cell indented as a whole""",
     re.M | re.X,
 )
 """What IPython's transformer could translate: a cell with none of it that plain Python
 rejects has a plain syntax error, and IPython (a tenth of a second to import in each
-fresh child) is not loaded for it."""
+fresh child) is not loaded for it. Blanks are matched within a line only, so that the
+search stays linear in a cell of many empty lines."""
 RUN_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 """Magics whose code runs (once) when a notebook is graded."""
 

@@ -545,9 +545,8 @@ def _run(job: Job, standins: dict[str, Any]) -> dict[str, Any]:
     for index, source in enumerate(job.cells):
         os.write(job.result_fd, b"cell %d\n" % index)
         try:
-            code = kernel.compiled(source, f"<cellule {index + 1}>")
-            with cells.step():
-                exec(code, namespace)
+            with cells.step():  # translating a cell takes its time too
+                exec(kernel.compiled(source, f"<cellule {index + 1}>"), namespace)
         except BaseException as error:
             cell_errors.append({"cell": index + 1, "error": describe_exception(error)})
     if job.follow_up is not None:
