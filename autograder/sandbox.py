@@ -29,6 +29,7 @@ from typing import Any
 from .cgroups import WorkerCgroup
 from .errors import DlgradeError
 from .execution import protocol
+from .seccomp import keyring_filter
 
 EXECUTION_PACKAGE = Path(__file__).resolve().parent / "execution"
 INSIDE = "/opt/dlgrade"
@@ -149,6 +150,25 @@ class SharedFontList:
 
 
 _FONT_LIST = SharedFontList()
+
+
+@contextlib.contextmanager
+def _seccomp_pipe(contained: bool) -> Iterator[int | None]:
+    """A pipe holding the sandbox's seccomp filter (``seccomp.keyring_filter``), for
+    bubblewrap to read at its start; None outside bubblewrap or on an unlisted machine."""
+    program = keyring_filter() if contained else None
+    if program is None:
+        yield None
+        return
+    read, write = os.pipe()
+    try:
+        os.write(write, program)  # a few hundred bytes: the pipe holds them
+    finally:
+        os.close(write)
+    try:
+        yield read
+    finally:
+        os.close(read)
 
 
 def cores() -> int:
@@ -325,15 +345,17 @@ class Sandbox:
         if self._process is None or self._process.poll() is not None:
             self.close()
             self._cgroup = WorkerCgroup.create()
-            self._process = subprocess.Popen(
-                self.command(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr_file(),
-                bufsize=0,
-                env=ENVIRONMENT if self.isolation != "bubblewrap" else {},
-                start_new_session=True,
-            )
+            with _seccomp_pipe(self.isolation == "bubblewrap") as seccomp:
+                self._process = subprocess.Popen(
+                    self.command(seccomp),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=self._stderr_file(),
+                    bufsize=0,
+                    env=ENVIRONMENT if self.isolation != "bubblewrap" else {},
+                    start_new_session=True,
+                    pass_fds=() if seccomp is None else (seccomp,),
+                )
         return self._process
 
     def _stderr_file(self):
@@ -356,8 +378,9 @@ class Sandbox:
             os.symlink(EXECUTION_PACKAGE, Path(self._scratch.name) / "execution")
         return self._scratch.name
 
-    def command(self) -> list[str]:
-        """The command line that starts the runner."""
+    def command(self, seccomp: int | None = None) -> list[str]:
+        """The command line that starts the runner; under bubblewrap, with the seccomp
+        filter read from descriptor ``seccomp`` if one is given."""
         contained = self.isolation == "bubblewrap"
         path = INSIDE if contained else self._scratch_dir()
         bootstrap = (
@@ -366,7 +389,10 @@ class Sandbox:
             f"serve(contained={contained})"
         )
         python = [sys.executable, "-I", "-c", bootstrap]
-        return [*self._bubblewrap_arguments(), *python] if contained else python
+        if not contained:
+            return python
+        filtered = [] if seccomp is None else ["--seccomp", str(seccomp)]
+        return [*self._bubblewrap_arguments(), *filtered, *python]
 
     def _bubblewrap_arguments(self) -> list[str]:
         # As root, no user namespace: the runner keeps the right to drop each submission
