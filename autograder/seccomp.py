@@ -19,6 +19,8 @@ _ALLOW = 0x7FFF0000
 _DENY = 0x00050000 | errno.EPERM  # SECCOMP_RET_ERRNO
 _NUMBER, _ARCHITECTURE = 0, 4  # offsets in struct seccomp_data
 _X32_BIT = 0x40000000
+_Instruction = tuple[int, int | str, int, int]
+"""Operation, jump when true ("deny", or how many to skip), jump when false, operand."""
 
 KEYRING_CALLS: dict[str, list[tuple[int, tuple[int, ...], bool]]] = {
     # machine: (audit architecture, add_key/request_key/keyctl numbers, x32 calls too)
@@ -33,9 +35,9 @@ def keyring_filter(machine: str | None = None) -> bytes | None:
     tables = KEYRING_CALLS.get(machine or platform.machine())
     if tables is None:
         return None
-    program: list[tuple[int, int, int | str, int]] = [(_LOAD, 0, 0, _ARCHITECTURE)]
+    program: list[_Instruction] = [(_LOAD, 0, 0, _ARCHITECTURE)]
     for architecture, numbers, x32 in tables:
-        block: list[tuple[int, int, int | str, int]] = [(_LOAD, 0, 0, _NUMBER)]
+        block: list[_Instruction] = [(_LOAD, 0, 0, _NUMBER)]
         if x32:  # the x32 calls of an x86_64 kernel: none is needed
             block.append((_JUMP_IF_AT_LEAST, "deny", 0, _X32_BIT))
         block += [(_JUMP_IF_EQUAL, "deny", 0, number) for number in numbers]
@@ -45,6 +47,7 @@ def keyring_filter(machine: str | None = None) -> bytes | None:
     program += [(_RETURN, 0, 0, _ALLOW), (_RETURN, 0, 0, _DENY)]
     deny = len(program) - 1
     return b"".join(
-        struct.pack("=HBBI", code, deny - index - 1 if target == "deny" else target, skip, k)
-        for index, (code, target, skip, k) in enumerate(program)
-    )
+        struct.pack("=HBBI", code, deny - index - 1 if when_true == "deny" else when_true,
+                    when_false, operand)
+        for index, (code, when_true, when_false, operand) in enumerate(program)
+    )  # fmt: skip
