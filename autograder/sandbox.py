@@ -345,6 +345,8 @@ class Sandbox:
         if self._process is None or self._process.poll() is not None:
             self.close()
             self._cgroup = WorkerCgroup.create()
+            if self.font_list and self.isolation == "bubblewrap":
+                self._fonts = _FONT_LIST.acquire(self._bubblewrap_arguments())
             with _seccomp_pipe(self.isolation == "bubblewrap") as seccomp:
                 self._process = subprocess.Popen(
                     self.command(seccomp),
@@ -434,8 +436,6 @@ class Sandbox:
             hidden = _installed_package(name)
             if hidden:
                 arguments += ["--tmpfs", hidden]
-        if self.font_list and self._fonts is None:
-            self._fonts = _FONT_LIST.acquire(arguments)
         if self._fonts is not None:
             arguments += ["--ro-bind", self._fonts, protocol.FONT_CACHE]
         arguments += ["--ro-bind", str(EXECUTION_PACKAGE), f"{INSIDE}/execution"]
