@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.execution import runner
 from autograder.execution.plan import answers_from_json
 from autograder.sandbox import Limits, Sandbox, SandboxError, SharedFontList, bubblewrap
 from autograder.seccomp import keyring_filter
@@ -267,3 +268,26 @@ def test_a_submission_cannot_use_the_keyring_every_submission_shares():
 def test_the_filter_is_left_out_where_the_call_numbers_are_unknown():
     assert keyring_filter("riscv64") is None
     assert len(keyring_filter("x86_64") or b"") % 8 == 0  # whole BPF instructions
+
+
+def test_the_session_sleeps_while_a_process_that_answered_exits(monkeypatch):
+    """A process closes its result pipe before it is gone (its memory is torn down first):
+    the session must wait for the exit, not wake up on the pipe's end again and again."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write_end, b'{"answers": "[]"}\n')
+        os.close(write_end)
+        time.sleep(0.5)
+        os._exit(0)
+    os.close(write_end)
+    reads = []
+    real_read = os.read
+    monkeypatch.setattr(runner.os, "read", lambda fd, size: reads.append(fd) or real_read(fd, size))
+    try:
+        watched = runner._watch(pid, read_end, time.monotonic() + 5, None)
+    finally:
+        os.close(read_end)
+    assert watched.result == b'{"answers": "[]"}\n'
+    assert watched.wait_status is not None and os.WIFEXITED(watched.wait_status)
+    assert len(reads) < 10

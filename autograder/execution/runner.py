@@ -370,7 +370,10 @@ def _watch(pid: int, result_fd: int, deadline: float, watchdog: MemoryWatchdog |
                 break
             ready = select.select(watched, [], [], min(0.02, deadline - now))[0]
             if result_fd in ready:
-                _read_some(result_fd, result)
+                chunk = os.read(result_fd, 1 << 16)
+                result += chunk
+                if not chunk:  # no writer left: only the exit is still to be seen, and
+                    watched.remove(result_fd)  # a pipe at its end would wake us at once
             if len(result) > MAX_RESULT_BYTES:
                 seen.stopped = "oversized result"
                 break
