@@ -13,6 +13,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -66,9 +67,10 @@ class ReplyRejected(SandboxError):
     that submission is an ``error``, and is not tried again."""
 
 
-MAX_REPLY_BYTES = 32 * 1024 * 1024
+MAX_HEADER_BYTES = 64 * 1024
+MAX_RESULT_BYTES = 16 * 1024 * 1024
 REPLY_MARGIN_SECONDS = 10.0
-"""Beyond the wall-clock limit: the session's own clean-up, and a slow machine."""
+"""Beyond the wall-clock limit: the server's own clean-up, and a slow machine."""
 FOLLOW_UP_FLOOR = 0.1
 """Seconds a second run of the cells always gets: enough to answer that it ran out."""
 MAX_CELL_ERRORS = 20
@@ -209,6 +211,7 @@ class Sandbox:
         self._cgroup: WorkerCgroup | None = None
         self._fonts: str | None = None  # the shared font list's folder, while it uses it
         self._plans: dict[str, int] = {}  # plans the running server holds, by their JSON
+        self._with_standins: set[str] = set()  # those of them that call stand-ins
         self._lock = threading.Lock()
         self._stderr = None
 
@@ -257,14 +260,23 @@ class Sandbox:
         for plan in plans:
             if plan not in self._plans:
                 self._plans[plan] = len(self._plans)
+                if any(call.get("standins") for call in json.loads(plan)):
+                    self._with_standins.add(plan)
                 configuration = self._configuration(plan).encode()
                 self._send(protocol.CONFIGURE + protocol.frame(configuration))
-        request = {"plan_id": self._plans[plan_json], "cells": cells, "standins": standins}
+        order: dict[str, Any] = {"plan_id": self._plans[plan_json]}
         if follow_up is not None:
-            request["follow_up"] = self._plans[follow_up]
+            order["follow_up"] = self._plans[follow_up]
         if seconds is not None:
-            request["seconds"] = seconds
-        return self._exchange(protocol.START + protocol.frame(json.dumps(request).encode()))
+            order["seconds"] = seconds
+        if plan_json not in self._with_standins:
+            standins = None  # no process of this run may hold them
+        request = {"cells": cells, "standins": standins}
+        return self._exchange(
+            protocol.START
+            + protocol.frame(json.dumps(order).encode())
+            + protocol.frame(json.dumps(request).encode())
+        )
 
     def _send(self, data: bytes) -> None:
         assert self._process and self._process.stdin
@@ -279,8 +291,11 @@ class Sandbox:
         self._send(message)
         assert self._process and self._process.stdout
         deadline = time.monotonic() + self.limits.wall_seconds + REPLY_MARGIN_SECONDS
+        stdout = self._process.stdout.fileno()
         try:
-            raw = protocol.read_frame(self._process.stdout.fileno(), MAX_REPLY_BYTES, deadline)
+            header = protocol.read_frame(stdout, MAX_HEADER_BYTES, deadline)
+            result = protocol.read_frame(stdout, MAX_RESULT_BYTES, deadline)
+            output = protocol.read_frame(stdout, MAX_OUTPUT_CHARS, deadline)
         except protocol.ChannelClosed:
             detail = self._stderr_tail()
             self.close()
@@ -291,7 +306,7 @@ class Sandbox:
         except OSError as error:
             self.close()
             raise SandboxError(f"the sandbox stopped: {error}") from error
-        return validated_reply(raw)
+        return validated_reply(header, result, output)
 
     def close(self) -> None:
         """Stop the runner: closing its stdin ends it (and its PID namespace) cleanly."""
@@ -308,6 +323,7 @@ class Sandbox:
                 self._process.stdout.close()
             self._process = None
             self._plans = {}
+            self._with_standins = set()
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
@@ -526,50 +542,89 @@ def _installed_package(name: str) -> str | None:
     return None
 
 
-def validated_reply(raw: bytes) -> dict[str, Any]:
+def validated_reply(header: bytes, result: bytes, output: bytes) -> dict[str, Any]:
     """The runner's reply, checked field by field: every byte of it is untrusted input.
 
-    Anything a submission could have shaped (its answers, its cell errors, its output)
-    is typed, counted and truncated here, before the grader, the gradebook or a
-    feedback page sees it. A reply that does not fit raises ``ReplyRejected``.
+    ``header`` is the runner's account of the run (how it ended, its time and memory);
+    ``result`` is what the child wrote, passed on unread: the cells it started, then its
+    answers and cell errors as a JSON line; ``output`` is the start of what it printed.
+    Anything a submission could have shaped is typed, counted and truncated here, before
+    the grader, the gradebook or a feedback page sees it. A reply that does not fit
+    raises ``ReplyRejected``; a result without a final JSON line has no answers.
     """
     try:
-        data = json.loads(raw)
+        data = json.loads(header)
     except (ValueError, RecursionError):
         raise ReplyRejected("the reply is not valid JSON") from None
     if not isinstance(data, dict):
         raise ReplyRejected("the reply is not a JSON object")
-    status = data.get("status")
-    if status not in ("ok", "error", "timeout", "memory"):
+    limit = data.get("limit")
+    if limit not in (None, "timeout", "memory"):
         raise ReplyRejected("the reply has no valid status")
-    answers = data.get("answers")
+    events = _events(result)
+    answers = events.get("answers")
     if answers is not None and not isinstance(answers, str):
         raise ReplyRejected("the answers are not plain data")
-    errors = data.get("cell_errors", [])
-    if not isinstance(errors, list) or not all(
-        isinstance(e, dict)
-        and isinstance(e.get("cell"), int)
-        and not isinstance(e.get("cell"), bool)
-        and isinstance(e.get("error"), str)
-        for e in errors
-    ):
+    errors = events.get("cell_errors", [])
+    if not _well_formed(errors):
         raise ReplyRejected("the cell errors are malformed")
     return {
-        "status": status,
+        "status": limit or _status(answers, errors),
         "answers": answers,
         "cell_errors": [
             {"cell": e["cell"], "error": _shortened(e["error"], MAX_ERROR_CHARS)}
             for e in errors[:MAX_CELL_ERRORS]
         ],
         "cell_error_count": len(errors),
-        "last_cell": _integer(data.get("last_cell")),
-        "output": _shortened(data.get("output"), MAX_OUTPUT_CHARS),
+        "last_cell": _integer(events.get("cell")),
+        "output": output.decode("utf-8", errors="replace")[:MAX_OUTPUT_CHARS],
         "seconds": _number(data.get("seconds")),
         "peak_memory_kb": _integer(data.get("peak_memory_kb")),
         "runner_memory_kb": _integer(data.get("runner_memory_kb")),
         "exit": _shortened(data.get("exit"), 200),
         "follow_up": data.get("follow_up") is True,
     }
+
+
+_CELL_STARTED = re.compile(rb"^cell (\d{1,9})$", re.MULTILINE)
+"""The child's lines before its answers: the cell it starts."""
+
+
+def _events(result: bytes) -> dict[str, Any]:
+    """The child's final JSON line and the last cell it started; junk is ignored.
+
+    Only the last line is parsed as JSON, and the cells are matched by a bounded
+    pattern, so the cost stays linear whatever the submission wrote.
+    """
+    head, _, last = result.rstrip(b"\n").rpartition(b"\n")
+    events: dict[str, Any] = {}
+    for started in _CELL_STARTED.finditer(head[-4096:] + b"\n" + last[:20]):
+        events["cell"] = int(started[1])
+    try:
+        final = json.loads(last)
+    except (ValueError, RecursionError):
+        return events
+    if isinstance(final, dict):
+        events.update({k: final[k] for k in ("answers", "cell_errors") if k in final})
+    return events
+
+
+def _well_formed(errors: Any) -> bool:
+    return isinstance(errors, list) and all(
+        isinstance(e, dict)
+        and isinstance(e.get("cell"), int)
+        and not isinstance(e.get("cell"), bool)
+        and isinstance(e.get("error"), str)
+        for e in errors
+    )
+
+
+def _status(answers: str | None, errors: list[dict[str, Any]]) -> str:
+    """``ok`` for a child that answered, ``memory`` if it ran short of memory on the way."""
+    if answers is None:
+        return "error"
+    text = json.dumps(errors) + answers[:100_000]
+    return "memory" if "MemoryError" in text else "ok"
 
 
 def _shortened(value: Any, limit: int) -> str:

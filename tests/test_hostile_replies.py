@@ -1,7 +1,7 @@
 """Every byte out of the sandbox is untrusted: forged, malformed, huge or slow replies.
 
-The attacks write on the result pipe the child inherits (the writable descriptor
-found through /proc/self/fd),
+The attacks write in the result file the child inherits (the anonymous file named
+``result`` in /proc/self/fd),
 return absurd values, or hog resources with several processes. Each attacker scores no
 more than a blank; the honest students graded before and after it, by the same single
 worker, keep exactly the grade they get alone; the run ends with every one recorded.
@@ -22,13 +22,13 @@ from autograder.sandbox import Limits, Sandbox, bubblewrap
 from .conftest import correct_notebook, grade_notebooks, notebook_with
 
 PIPE = (
-    "import fcntl, os\n"
-    "def writable(fd):\n"
+    "import os\n"
+    "def named(fd, name):\n"
     "    try:\n"
-    "        return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY\n"
+    "        return name in os.readlink(f'/proc/self/fd/{fd}')\n"
     "    except OSError:\n"
     "        return False\n"
-    "pipe = max(int(f) for f in os.listdir('/proc/self/fd') if int(f) > 2 and writable(int(f)))\n"
+    "pipe = next(int(f) for f in os.listdir('/proc/self/fd') if named(f, 'result'))\n"
     "def send(data):\n"
     "    view = memoryview(data)\n"
     "    while view:\n"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from autograder.execution import runner
 from autograder.execution.plan import answers_from_json
 from autograder.sandbox import Limits, Sandbox, SandboxError, SharedFontList, bubblewrap
 from autograder.seccomp import keyring_filter
@@ -103,7 +102,7 @@ def test_a_notebook_that_plots_finds_the_font_list_built_once_per_grading_proces
         assert first.run(["x = 1"], "[]")["status"] == "ok"  # while the list is built
         for _ in range(40):
             reply = first.run([cell], "[]")
-            if "-matplotlib" in reply["output"]:  # the shared list, linked for this one
+            if "/matplotlib\n" in reply["output"]:  # the shared list, linked for this one
                 break
             time.sleep(0.5)
         again = second.run([cell], "[]")
@@ -111,7 +110,7 @@ def test_a_notebook_that_plots_finds_the_font_list_built_once_per_grading_proces
     for answer in (reply, again):
         assert answer["status"] == "ok" and not answer["cell_errors"], answer
         listing, config_dir, files = answer["output"].splitlines()
-        assert listing == "['plot.png']" and config_dir.endswith("-matplotlib")
+        assert listing == "['plot.png']" and config_dir.endswith("/matplotlib")
         assert "rror" not in answer["output"] and "cache" not in answer["output"]
         lists.append(files)
     assert lists[0] == lists[1] != "[]"  # one list, the same file, for both sandboxes
@@ -198,6 +197,60 @@ def test_an_unused_snapshot_leaves_no_process_behind():
     assert after["output"].strip() == "[]", after
 
 
+def test_a_follow_up_whose_snapshot_takes_nothing_leaves_the_runner_in_step():
+    """The snapshot may not take the grader's word (here the cells made every fork's copy
+    sleep): the runner discards the stand-ins unread after a while, the follow-up runs out
+    of time, and the same runner serves the next submission."""
+    cells = [
+        *COUNTING_CELLS,
+        "import time\nos.register_at_fork(after_in_child=lambda: time.sleep(1000))",
+    ]
+    standins = "STANDINS = {}\n" + "#" * (4 << 20)  # far more than a pipe holds
+    with Sandbox(LIMITS) as sandbox:
+        with sandbox.open(cells, _plan("own"), follow_up=_plan("again")) as run:
+            assert run.reply["follow_up"]
+            runner = sandbox._process.pid
+            again = run.follow_up(standins)
+        assert again["status"] == "timeout" and again["answers"] is None, again
+        assert sandbox.run(["x = 1"])["status"] == "ok"
+        assert sandbox._process.pid == runner
+
+
+def test_a_follow_up_whose_snapshot_is_gone_leaves_the_runner_in_step():
+    """A planned call kills the snapshot kept for the follow-up: the follow-up has no
+    answers, and the same runner serves the next submission."""
+    cells = [
+        *COUNTING_CELLS,
+        "import signal\n"
+        "def probe():\n"
+        "    for task in os.listdir('/proc/self/task'):\n"
+        "        for pid in open(f'/proc/self/task/{task}/children').read().split():\n"
+        "            os.kill(int(pid), signal.SIGKILL)\n"
+        "    return [0, 0]",
+    ]
+    with Sandbox(LIMITS) as sandbox:
+        with sandbox.open(cells, _plan("own"), follow_up=_plan("again")) as run:
+            runner = sandbox._process.pid
+            again = run.follow_up("STANDINS = {}")
+        assert again["answers"] is None and again["status"] == "error", again
+        assert sandbox.run(["x = 1"])["status"] == "ok"
+        assert sandbox._process.pid == runner
+
+
+def test_a_child_that_dies_reading_its_request_leaves_the_runner_in_step():
+    """The runner passes each request on without reading it: when the child dies halfway
+    through (here, a notebook larger than its memory limit), the rest is discarded, and
+    the same runner serves the next submission."""
+    huge = "x = 1\n" + "#" * (200 << 20)
+    with Sandbox(Limits(wall_seconds=10, cpu_seconds=10, memory_bytes=64 << 20)) as sandbox:
+        assert sandbox.run(["x = 1"])["status"] == "ok"
+        runner = sandbox._process.pid
+        reply = sandbox.run([huge])
+        assert reply["status"] in ("memory", "error") and reply["answers"] is None, reply
+        assert sandbox.run(["x = 1"])["status"] == "ok"
+        assert sandbox._process.pid == runner
+
+
 def test_the_processes_of_one_submission_share_its_memory_limit():
     """Three processes, each under the limit, are stopped together above it; one alone
     runs."""
@@ -268,26 +321,3 @@ def test_a_submission_cannot_use_the_keyring_every_submission_shares():
 def test_the_filter_is_left_out_where_the_call_numbers_are_unknown():
     assert keyring_filter("riscv64") is None
     assert len(keyring_filter("x86_64") or b"") % 8 == 0  # whole BPF instructions
-
-
-def test_the_session_sleeps_while_a_process_that_answered_exits(monkeypatch):
-    """A process closes its result pipe before it is gone (its memory is torn down first):
-    the session must wait for the exit, not wake up on the pipe's end again and again."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.write(write_end, b'{"answers": "[]"}\n')
-        os.close(write_end)
-        time.sleep(0.5)
-        os._exit(0)
-    os.close(write_end)
-    reads = []
-    real_read = os.read
-    monkeypatch.setattr(runner.os, "read", lambda fd, size: reads.append(fd) or real_read(fd, size))
-    try:
-        watched = runner._watch(pid, read_end, time.monotonic() + 5, None)
-    finally:
-        os.close(read_end)
-    assert watched.result == b'{"answers": "[]"}\n'
-    assert watched.wait_status is not None and os.WIFEXITED(watched.wait_status)
-    assert len(reads) < 10

@@ -1,12 +1,13 @@
 """Per-submission isolation inside the sandbox: fresh namespaces and a cgroup of its own.
 
-A submission may start several processes and leave IPC objects or files behind. The
-session that supervises it therefore gives it, when it runs as root in the sandbox:
+A submission may start several processes and leave IPC objects or files behind. Where
+the runner is root in the sandbox, each submission therefore has (its child makes the
+namespaces for itself, the server that supervises it makes the cgroup):
 
 * a new IPC namespace (SysV shared memory, semaphores and message queues die with it);
 * a new mount namespace with a private tmpfs for its files, capped in bytes and inodes;
 * a cgroup (v1 or v2) that caps the *total* memory and process count of all its
-  processes, and lets the session kill every one of them.
+  processes, and lets the server kill every one of them.
 
 Where none of this is possible (not root, no cgroup delegated), ``MemoryWatchdog`` sums
 the resident memory of the submission's processes instead, and the per-process limits
@@ -63,7 +64,7 @@ PR_SET_CHILD_SUBREAPER = 36
 
 
 def become_subreaper() -> bool:
-    """Make the calling process the parent of its descendants' orphans: a session can then
+    """Make the calling process the parent of its descendants' orphans: the server can then
     wait for a process its child left on purpose (and read its resource usage)."""
     return _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 

@@ -1,10 +1,12 @@
 """How the grader and the runner talk: one-byte commands and length-prefixed frames.
 
-The runner's server process must never read a submission, so the grader sends it only
-single-byte commands; the frame that follows a ``START`` command is read by the forked
-session, not by the server, and so is a ``FOLLOW_UP`` or ``FINISH`` sent to a session
-that kept a snapshot for the grader's follow-up. Frames have a fixed 8-byte length header, so each side
-reads exactly what is meant for it and nothing more.
+The runner's server process must never read a submission. A ``START`` command is
+followed by two frames: the *order*, the grader's own (which plans, how much time), read
+by the server, then the *request* (the cells), which the server passes to the child
+without reading it; the stand-ins that follow a ``FOLLOW_UP`` go to the snapshot the
+same way. Each reply is three frames: the server's account of the run, then the child's
+result and output, passed on unread. Frames have a fixed 8-byte length header, so each
+side reads exactly what is meant for it and nothing more.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import time
 CONFIGURE = b"C"
 """Followed by a frame: the class-wide configuration (plan, limits, cgroups)."""
 START = b"S"
-"""Followed by a frame read by the new session: one submission's cells."""
+"""Followed by two frames: the order (plans, time), then one submission's cells."""
 FOLLOW_UP = b"F"
-"""To a session that kept a snapshot: followed by a frame, the stand-ins it is to use."""
+"""After a reply that kept a snapshot: followed by a frame, the stand-ins it is to use."""
 FINISH = b"E"
-"""To a session that kept a snapshot: no follow-up, end the submission."""
+"""After a reply that kept a snapshot: no follow-up, end the submission."""
 FOLLOW_UP_SHARE = 0.4
 """Of the wall-clock limit, what a follow-up may add to a submission's time: a snapshot's
 follow-up runs within it, a second run of the cells (no snapshot) within what the first

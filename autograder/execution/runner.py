@@ -1,24 +1,26 @@
 """Where a submission's code is executed: a fork server inside the sandbox.
 
-Three kinds of process, so that no submission ever runs in, or next to, a process that
+Two kinds of process, so that no submission ever runs in, or next to, a process that
 has held another submission's data:
 
-* the **server**, one per worker, imports NumPy and decodes the class's plan once. It
-  reads only one-byte commands and the class-wide configuration, never a submission,
-  so every copy of it is clean.
-* for each submission it forks a **session**. The session reads that submission's cells
-  itself, gives it private namespaces and a cgroup (``isolation``), forks the child,
-  supervises it (wall time, memory, bounded reading of its pipes), kills everything it
-  left, writes one framed reply and exits. Its memory dies with it.
-* the **child** drops to ``nobody``, sets its limits, runs the cells then the plan, and
-  writes its answers on a pipe as plain JSON.
+* the **server**, one per worker, imports NumPy and decodes the class's plans once. For
+  each submission it forks the child, supervises it (wall time, memory), kills whatever
+  it left and replies. It never reads a byte a submission sent or wrote: the grader's
+  request is passed to the child by the kernel (``splice``, stdin to the child's pipe),
+  and the child's answers and output go to anonymous files that the server hands to the
+  grader whole (``sendfile``). What it reads is the grader's own: one-byte commands, the
+  class's configuration, each submission's *order* (which plans, how much time), and
+  the number of a snapshot. So every fork of it is clean.
+* the **child** reads its request, joins the submission's cgroup, gives itself private
+  namespaces, drops to ``nobody``, sets its limits, runs the cells then the plan, and
+  writes its answers as plain JSON.
 
 When the grader may need a *follow-up* (a training loop judged again with its stand-ins),
 the child forks a **snapshot** of itself once the cells have run, before the plan. The
-snapshot waits; the session replies, and on the grader's word either ends it or hands it
-the stand-ins to run the follow-up plan from the state the cells left: the cells are not
-run twice, and the answers to the notebook's own functions were sent before any process
-of the submission held the stand-ins.
+snapshot waits; the server replies, and on the grader's word either ends it or passes
+it the stand-ins, spliced as the request was, to run the follow-up plan from the state
+the cells left: the cells are not run twice, and the answers to the notebook's own
+functions were sent before any process of the submission held the stand-ins.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import gc
 import json
 import math
 import os
-import re
 import resource
 import select
 import shutil
@@ -65,12 +66,12 @@ from .plan import (
 
 NOBODY = 65534
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
+MAX_ORDER_BYTES = 4096
 MAX_RESULT_BYTES = 16 * 1024 * 1024
 OUTPUT_SHOWN = 4096
 CLEANUP_SECONDS = 2.0
-PRIVATE_FOLDER = "/tmp/submission"  # each submission's own tmpfs, inside the sandbox
-_EVENT = re.compile(rb"^(cell|snapshot) (\d{1,9})\n", re.MULTILINE)
-"""The child's lines before its answers: the cell it starts, the snapshot it kept."""
+FORWARD_SECONDS = 10.0
+"""How long the server waits for a child or a snapshot to take its request."""
 
 
 @dataclass
@@ -89,8 +90,11 @@ class Config:
 
 
 def serve(contained: bool) -> None:
-    """The server loop: configure, or fork one session per submission, until stdin closes."""
+    """The server loop: configure, or run one submission after another, until stdin closes
+    or the grader is out of step (it then starts a new sandbox)."""
     config = Config({}, None, None, {})
+    # The snapshot outlives its parent, the child: as the subreaper, the server can wait for it.
+    snapshots = become_subreaper()
     while True:
         command = os.read(0, 1)
         if not command:  # the grader is done: nothing to flush, no need for a tidy exit
@@ -98,128 +102,214 @@ def serve(contained: bool) -> None:
         if command == protocol.CONFIGURE:
             config.update(json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES)))
         elif command == protocol.START and config.plans:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            # The collector would otherwise visit every object the server holds in each
-            # fork, writing to their pages: a private copy of the whole heap per submission.
-            gc.freeze()
-            pid = os.fork()
-            if pid == 0:
-                _session(config, contained)
-            os.waitpid(pid, 0)
+            order = json.loads(protocol.read_frame(0, MAX_ORDER_BYTES))
+            if not _serve_submission(Supervision(config, contained), order, snapshots):
+                return
         else:
-            return  # out of step with the grader: it restarts the sandbox
+            return
 
 
-def _session(config: Config, contained: bool) -> None:
-    """Read one submission, grade it in a child, reply; then, if a snapshot was kept, do
-    what the grader says with it. Exits, never returns."""
-    session = None
+def _serve_submission(supervision: Supervision, order: dict[str, Any], snapshots: bool) -> bool:
+    """Run one submission and reply; then, if a snapshot was kept, do what the grader says
+    with it. False when the server may be out of step with the grader."""
     try:
-        request = json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES))
-        plan = config.plans[str(request["plan_id"])]
-        follow_up = config.plans.get(str(request.get("follow_up")))
-        session = Session(config, contained)
-        reply = session.run(
-            request["cells"], plan, request.get("standins"), follow_up, request.get("seconds")
-        )
-    except BaseException as error:
-        reply = _failure(error)
+        reply = supervision.run(order, snapshots)
+    except BaseException as error:  # the request may be half read: the sandbox must restart
+        supervision.close()
+        _send(_failure(error))
+        return False
     try:
-        _reply(reply)
-        kept = session is not None and session.snapshot is not None
-        if kept and os.read(0, 1) == protocol.FOLLOW_UP:  # else FINISH, or the grader left
-            try:
-                standins = json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES))["standins"]
-                reply = session.follow_up(standins)
-            except BaseException as error:
-                reply = _failure(error)
-            _reply(reply)
-    finally:
+        _send(reply)
+        if supervision.snapshot is None:
+            return True
+        command = os.read(0, 1)
+        if command != protocol.FOLLOW_UP:
+            return command == protocol.FINISH  # else the grader left, or is out of step
         try:
-            if session is not None:
-                session.close()
-        finally:
-            os._exit(0)
+            reply = supervision.follow_up()
+        except BaseException as error:
+            _send(_failure(error))
+            return False
+        _send(reply)
+        return True
+    finally:
+        supervision.close()
 
 
-def _failure(error: BaseException) -> dict[str, Any]:
+@dataclass
+class Reply:
+    """What the server sends the grader: its own account of the run, then the bytes the
+    child wrote, passed on unread (its answers from ``result_offset``, its output)."""
+
+    header: dict[str, Any]
+    result_fd: int | None = None
+    result_offset: int = 0
+    output_fd: int | None = None
+
+
+def _failure(error: BaseException) -> Reply:
     traceback.print_exc()
-    return {"status": "error", "exit": f"runner failure: {describe_exception(error)}"}
+    return Reply({"limit": None, "exit": f"runner failure: {describe_exception(error)}"})
 
 
-def _reply(reply: dict[str, Any]) -> None:
-    protocol.write_all(1, protocol.frame(json.dumps(reply).encode()))
+def _send(reply: Reply) -> None:
+    """Three frames: the header, the child's result, its output (the first bytes)."""
+    protocol.write_all(1, protocol.frame(json.dumps(reply.header).encode()))
+    result_size = _size(reply.result_fd) - reply.result_offset
+    if result_size > MAX_RESULT_BYTES:
+        result_size = 0
+    _send_file(reply.result_fd, reply.result_offset, result_size)
+    _send_file(reply.output_fd, 0, min(_size(reply.output_fd), OUTPUT_SHOWN))
 
 
-class Session:
-    """One submission, from its private namespaces to its reply (or two)."""
+def _size(fd: int | None) -> int:
+    return 0 if fd is None else os.fstat(fd).st_size
+
+
+def _send_file(fd: int | None, offset: int, size: int) -> None:
+    """A frame of ``size`` bytes of ``fd`` from ``offset``, copied by the kernel: they never
+    enter the server's memory."""
+    protocol.write_all(1, max(size, 0).to_bytes(protocol.HEADER_BYTES, "big"))
+    while fd is not None and size > 0:
+        sent = os.sendfile(1, fd, offset, size)
+        if not sent:  # the file shrank under us (the submission truncated it): pad
+            protocol.write_all(1, bytes(size))
+            return
+        offset += sent
+        size -= sent
+
+
+def _forward_frame(target: int | None, deadline: float) -> None:
+    """Pass the frame arriving on stdin to the pipe ``target`` without reading it (the
+    kernel moves its pages). What ``target`` does not take before ``deadline`` (its reader
+    gone, or stuck) is discarded the same way: stdin stays in step with the grader.
+    Raises FrameError if the grader leaves mid-frame or the frame is too large."""
+    size = int.from_bytes(protocol.read_exactly(0, protocol.HEADER_BYTES), "big")
+    if size > MAX_REQUEST_BYTES:
+        raise protocol.FrameError(f"a frame of {size} bytes exceeds the limit")
+    if target is not None:
+        try:
+            _write_within(target, size.to_bytes(protocol.HEADER_BYTES, "big"), deadline)
+        except (OSError, TimeoutError):
+            target = None
+    while size:
+        if target is not None:
+            try:
+                size -= _splice_within(target, size, deadline)
+                continue
+            except (OSError, TimeoutError):
+                target = None
+        moved = os.splice(0, _devnull(), size)
+        if not moved:
+            raise protocol.ChannelClosed("the grader left in the middle of a frame")
+        size -= moved
+
+
+def _write_within(fd: int, data: bytes, deadline: float) -> None:
+    view = memoryview(data)
+    while view:
+        if not select.select([], [fd], [], max(deadline - time.monotonic(), 0))[1]:
+            raise TimeoutError
+        view = view[os.write(fd, view) :]
+
+
+def _splice_within(target: int, size: int, deadline: float) -> int:
+    """Move up to ``size`` bytes from stdin to ``target`` (non-blocking); the bytes moved."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([], [target], [], remaining)[1]:
+            raise TimeoutError
+        try:
+            moved = os.splice(0, target, size, flags=os.SPLICE_F_NONBLOCK)
+        except BlockingIOError:  # stdin is empty for now: the rest of the frame is coming
+            select.select([0], [], [], max(deadline - time.monotonic(), 0))
+            continue
+        if not moved:
+            raise protocol.ChannelClosed("the grader left in the middle of a frame")
+        return moved
+
+
+_DEVNULL: list[int] = []
+
+
+def _devnull() -> int:
+    if not _DEVNULL:
+        _DEVNULL.append(os.open(os.devnull, os.O_WRONLY))
+    return _DEVNULL[0]
+
+
+class Supervision:
+    """One submission as the server sees it: its folder, cgroup, files and pipes, the
+    child it forks and the snapshot it may keep, until ``close``."""
 
     def __init__(self, config: Config, contained: bool):
         self.config = config
         self.limits = config.limits
         self.contained = contained
-        self.private = False
         self.snapshot: int | None = None  # the post-cells copy of the child, waiting
         self.watchdog: MemoryWatchdog | None = None  # without a cgroup: set once forked
-        self._resources: contextlib.ExitStack | None = None
+        self._resources = contextlib.ExitStack()
+        self._fds: list[int] = []  # descriptors to close with the submission
+        self._result_end = 0  # where the follow-up's result starts in the result file
 
-    def run(
-        self,
-        cells: list[str],
-        plan: list[Call],
-        standins: str | None = None,
-        follow_up: list[Call] | None = None,
-        seconds: float | None = None,
-    ) -> dict[str, Any]:
-        """Run the cells then ``plan`` in one child. The grader's stand-ins (the source of
-        the assignment's ``standins.py``) come with the request that uses them, never with
-        the server's configuration: a plan of the notebook's own functions runs in a child
-        that has never held them. With ``follow_up``, a snapshot of the child after its
-        cells is kept for ``follow_up(standins)``. ``seconds``, if below the wall-clock
-        limit, is this run's budget (the grader's second run of a submission's cells)."""
+    def run(self, order: dict[str, Any], snapshots: bool) -> Reply:
+        """Fork the child, pass it the request that follows the order on stdin, and watch
+        it run the cells then the order's plan. With a follow-up plan in the order, a
+        snapshot of the child after its cells is kept for ``follow_up``. The order's
+        ``seconds``, if below the wall-clock limit, is this run's budget (the grader's
+        second run of a submission's cells)."""
         limits = self.limits
         started = time.monotonic()
-        deadline = started + min(limits["wall_seconds"], seconds or math.inf)
-        self.private = self.contained and private_namespaces(
-            limits["disk_bytes"], PRIVATE_FOLDER
-        )
-        if not any(call.standins for call in plan):
-            standins = None
-        if follow_up is not None and not become_subreaper():
+        deadline = started + min(limits["wall_seconds"], order.get("seconds") or math.inf)
+        plan = self.config.plans[str(order["plan_id"])]
+        follow_up = self.config.plans.get(str(order.get("follow_up")))
+        if not snapshots:
             follow_up = None  # the snapshot could not be waited for: no snapshot
         self._open()
+        request_read, request_write = self._pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The collector would otherwise visit every object the server holds in each
+        # fork, writing to their pages: a private copy of the whole heap per submission.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
-            job = Job(cells, plan, standins, follow_up, self.workdir, self.result_write,
-                      self.go_read, self.output_fd, deadline)  # fmt: skip
+            job = Job(plan, follow_up, self.folder, request_read, self.result_fd,
+                      self.announce_write, self.go_read, self.output_fd, deadline,
+                      limits["wall_seconds"], self.contained)  # fmt: skip
             _child(job, limits, self.cgroup)
-        os.close(self.result_write)
-        os.close(self.go_read)
+        for fd in (request_read, self.announce_write, self.go_read):
+            self._release(fd)
         self.watchdog = (  # the child's session: its processes, the snapshot's included
             None
             if self.cgroup
             else MemoryWatchdog(limits["memory_bytes"], self.contained, session_id=pid)
         )
+        try:
+            _forward_frame(request_write, min(deadline, started + FORWARD_SECONDS))
+        finally:
+            self._release(request_write)  # the child sees the end of its request
         watched = self._supervise(pid, deadline)
-        events = _events(watched.result)
         if follow_up is not None and watched.wait_status is not None:
-            self.snapshot = _waiting_snapshot(events.get("snapshot"))
+            self.snapshot = _waiting_snapshot(_announced(self.announce_read))
         self._tidy()
-        return self._reply(watched, events, started)
+        self._result_end = _size(self.result_fd)
+        return self._reply(watched, started)
 
-    def follow_up(self, standins: str) -> dict[str, Any]:
-        """Hand the stand-ins to the snapshot; it runs the follow-up plan and exits."""
+    def follow_up(self) -> Reply:
+        """Pass the grader's stand-ins (the frame on stdin) to the snapshot; it runs the
+        follow-up plan and exits."""
         snapshot, self.snapshot = self.snapshot, None
         assert snapshot is not None
         started = time.monotonic()
         deadline = started + protocol.FOLLOW_UP_SHARE * self.limits["wall_seconds"]
-        end = deadline - ANSWER_MARGIN * self.limits["wall_seconds"]
-        message = json.dumps({"standins": standins, "end": end}).encode()
-        protocol.write_all(self.go_write, protocol.frame(message))
+        offset = self._result_end
+        _forward_frame(self.go_write, min(deadline, started + FORWARD_SECONDS))
         watched = self._supervise(snapshot, deadline)
         self._tidy()
-        return self._reply(watched, _events(watched.result), started)
+        reply = self._reply(watched, started)
+        reply.result_offset = offset
+        return reply
 
     def close(self) -> None:
         """Kill whatever is left of the submission and remove its files and cgroup."""
@@ -228,20 +318,18 @@ class Session:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.snapshot, 0)  # gone before the sweep looks for leftovers
             self.snapshot = None
-        if self._resources is not None:
-            self._resources.close()
-            self._resources = None
+        self._resources.close()
 
     def _open(self) -> None:
-        """The submission's folder, cgroup, output file and pipes, undone by ``close``."""
+        """The submission's folder, cgroup, files and pipes, undone by ``close``."""
         limits = self.limits
-        stack = self._resources = contextlib.ExitStack()
-        self.workdir = tempfile.mkdtemp(
-            prefix="submission-", dir=PRIVATE_FOLDER if self.private else self.config.tmp
-        )
-        stack.callback(shutil.rmtree, self.workdir, ignore_errors=True)
-        if not self.private:
-            stack.callback(remove_ipc_objects)
+        stack = self._resources
+        stack.callback(self._close_all)
+        # The child mounts its private tmpfs over this folder; without one, its files go here.
+        self.folder = tempfile.mkdtemp(prefix="submission-", dir=self.config.tmp)
+        os.chmod(self.folder, 0o711)  # the unprivileged child reaches its own folder below
+        stack.callback(shutil.rmtree, self.folder, ignore_errors=True)
+        stack.callback(remove_ipc_objects)  # none is left where the child had its own namespace
         self.cgroup = SubmissionCgroup.create(
             self.config.cgroup, limits["memory_bytes"], limits["processes"]
         )
@@ -249,24 +337,38 @@ class Session:
             stack.callback(self.cgroup.remove)
         if self.contained:
             stack.callback(_kill_everything_else)
-        # The output goes to a file the child holds open but cannot reach by name: its
-        # size is capped by RLIMIT_FSIZE, as for any file the submission writes.
-        self.output_fd, output_path = tempfile.mkstemp(
-            prefix="output-", dir=os.path.dirname(self.workdir)
-        )
-        stack.callback(os.unlink, output_path)
-        stack.callback(os.close, self.output_fd)
-        # Two pipes: the child's answers, and the session's word to the snapshot. The
-        # session closes the child's ends once it has forked.
-        self.result_read, self.result_write = os.pipe()
-        self.go_read, self.go_write = os.pipe()
-        for fd in (self.result_read, self.go_write):
-            stack.callback(os.close, fd)
+        # Anonymous files, sizes capped by RLIMIT_FSIZE as for any file the submission
+        # writes: its output, and its result (the cells it starts, then its answers).
+        self.output_fd = self._memfd("output")
+        self.result_fd = self._memfd("result")
+        # Pipes: the snapshot's number, announced by the child; the server's word to the snapshot.
+        self.announce_read, self.announce_write = self._pipe()
+        self.go_read, self.go_write = self._pipe()
+
+    def _memfd(self, name: str) -> int:
+        return self._own(os.memfd_create(name))
+
+    def _pipe(self) -> tuple[int, int]:
+        read, write = os.pipe()
+        return self._own(read), self._own(write)
+
+    def _own(self, fd: int) -> int:
+        self._fds.append(fd)
+        return fd
+
+    def _release(self, fd: int) -> None:
+        """Close a descriptor before ``close`` (the child's ends of its pipes, once forked)."""
+        self._fds.remove(fd)
+        os.close(fd)
+
+    def _close_all(self) -> None:
+        while self._fds:
+            _close_quietly(self._fds.pop())
 
     def _supervise(self, pid: int, deadline: float) -> Watched:
         """Watch ``pid`` (the child, or the snapshot) until it ends or is stopped."""
         try:
-            return _watch(pid, self.result_read, deadline, self.watchdog)
+            return _watch(pid, deadline, self.watchdog)
         finally:
             _kill_group(pid)
 
@@ -279,7 +381,7 @@ class Session:
         if self.contained:
             _kill_everything_else(spared)
 
-    def _reply(self, watched: Watched, events: dict[str, Any], started: float) -> dict[str, Any]:
+    def _reply(self, watched: Watched, started: float) -> Reply:
         limits, cgroup, watchdog = self.limits, self.cgroup, self.watchdog
         usage = watched.usage
         peak = cgroup.peak_bytes() if cgroup else watchdog.peak if watchdog else None
@@ -295,18 +397,8 @@ class Session:
             )
             or (usage is not None and usage.ru_utime + usage.ru_stime >= limits["cpu_seconds"])
         )
-        if out_of_memory:
-            status = "memory"
-        elif timed_out:
-            status = "timeout"
-        else:
-            status = _status(events)
-        return {
-            "status": status,
-            "answers": events.get("answers"),
-            "cell_errors": events.get("cell_errors", []),
-            "last_cell": events.get("cell"),
-            "output": os.pread(self.output_fd, OUTPUT_SHOWN, 0).decode("utf-8", errors="replace"),
+        header = {
+            "limit": "memory" if out_of_memory else "timeout" if timed_out else None,
             "seconds": round(time.monotonic() - started, 3),
             "peak_memory_kb": peak // 1024 if peak else (usage.ru_maxrss if usage else None),
             "runner_memory_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -315,11 +407,26 @@ class Session:
             else _describe_exit(watched.wait_status),
             "follow_up": self.snapshot is not None,
         }
+        return Reply(header, self.result_fd, 0, self.output_fd)
+
+
+def _close_quietly(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _announced(fd: int) -> int | None:
+    """The number the child announced for its snapshot, if any (a few bytes at most: the
+    submission could have written there too)."""
+    if not select.select([fd], [], [], 0)[0]:
+        return None
+    data = os.read(fd, 32)
+    return int(data) if data.strip().isdigit() else None
 
 
 def _waiting_snapshot(pid: int | None) -> int | None:
-    """The snapshot the child announced, if it is still there and the session's: a number
-    the submission wrote instead names nothing the session spares."""
+    """The snapshot the child announced, if it is still there and the server's: a number
+    the submission wrote instead names nothing the server spares."""
     if pid is None or pid in (os.getpid(), os.getppid(), 1):
         return None
     try:
@@ -330,58 +437,49 @@ def _waiting_snapshot(pid: int | None) -> int | None:
 
 @dataclass(frozen=True)
 class Job:
-    """What one child runs, and where it writes."""
+    """What one child runs, and where it reads and writes."""
 
-    cells: list[str]
     calls: list[Call]
-    standins: str | None  # the source of the stand-ins, for a plan that uses them
     follow_up: list[Call] | None  # keep a snapshot after the cells, for these calls
-    workdir: str
+    folder: str  # the submission's folder: its private tmpfs is mounted there
+    request_fd: int  # where the child reads its request (cells, stand-ins)
     result_fd: int
-    go_fd: int  # where the snapshot reads the session's word
+    announce_fd: int  # where the child announces its snapshot
+    go_fd: int  # where the snapshot reads the server's word
     output_fd: int
-    deadline: float  # time.monotonic() at which the session kills the child
+    deadline: float  # time.monotonic() at which the server kills the child
+    wall_seconds: float  # the wall-clock limit, of which a follow-up has its share
+    contained: bool
 
 
 @dataclass
 class Watched:
-    """What the session saw of its child: its result bytes and how it ended."""
+    """What the server saw of a process: how it ended."""
 
-    result: bytes = b""
     wait_status: int | None = None
     usage: Any = None
-    stopped: str | None = None  # why the session killed it: "time", "memory"...
+    stopped: str | None = None  # why the server killed it: "time", "memory"
 
 
-def _watch(pid: int, result_fd: int, deadline: float, watchdog: MemoryWatchdog | None) -> Watched:
-    """Read the result pipe (bounded) until the process exits, the deadline passes, or its
-    memory exceeds the limit. A grandchild holding the pipe open cannot make it wait: the
-    process's exit is seen on its own descriptor (a pidfd), or polled where there is none."""
+def _watch(pid: int, deadline: float, watchdog: MemoryWatchdog | None) -> Watched:
+    """Wait until the process exits, the deadline passes, or its memory exceeds the limit.
+    Its exit is seen on its own descriptor (a pidfd), or polled where there is none."""
     seen = Watched()
-    result = bytearray()
     keep = {os.getpid(), os.getppid(), 1}
     exited = _pidfd(pid)
-    watched = [result_fd] if exited is None else [result_fd, exited]
     try:
         while True:
             now = time.monotonic()
             if now >= deadline or (watchdog and watchdog.poll(keep)):
                 seen.stopped = "memory" if watchdog and watchdog.exceeded else "time"
                 break
-            ready = select.select(watched, [], [], min(0.02, deadline - now))[0]
-            if result_fd in ready:
-                chunk = os.read(result_fd, 1 << 16)
-                result += chunk
-                if not chunk:  # no writer left: only the exit is still to be seen, and
-                    watched.remove(result_fd)  # a pipe at its end would wake us at once
-            if len(result) > MAX_RESULT_BYTES:
-                seen.stopped = "oversized result"
-                break
+            if exited is None:
+                time.sleep(min(0.005, deadline - now))
+            else:
+                select.select([exited], [], [], min(0.02, deadline - now))
             done, status, usage = os.wait4(pid, os.WNOHANG)
             if done:
                 seen.wait_status, seen.usage = status, usage
-                while len(result) <= MAX_RESULT_BYTES and _read_some(result_fd, result):
-                    pass
                 break
     finally:
         if exited is not None:
@@ -389,7 +487,6 @@ def _watch(pid: int, result_fd: int, deadline: float, watchdog: MemoryWatchdog |
     if seen.wait_status is None:
         _kill_group(pid)
         os.waitpid(pid, 0)
-    seen.result = bytes(result) if len(result) <= MAX_RESULT_BYTES else b""
     return seen
 
 
@@ -407,32 +504,27 @@ def _standins(source: str) -> dict[str, Any]:
     return dict(namespace["STANDINS"])
 
 
-def _read_some(fd: int, sink: bytearray) -> bool:
-    """Append what can be read now, without blocking; False at the end or when empty."""
-    if not select.select([fd], [], [], 0)[0]:
-        return False
-    chunk = os.read(fd, 1 << 16)
-    sink += chunk
-    return bool(chunk)
-
-
 def _child(job: Job, limits: dict[str, Any], cgroup: SubmissionCgroup | None) -> None:
     """Run one submission; ends with os._exit, whatever the student's code does."""
     try:
-        standins = _standins(job.standins) if job.standins else {}
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)  # the grader's channel is the server's alone
+        os.dup2(job.output_fd, 1)
+        os.dup2(job.output_fd, 2)
         if cgroup:
             cgroup.join()
         os.setsid()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(job.output_fd, 1)
-        os.dup2(job.output_fd, 2)
-        kept = {job.result_fd, job.go_fd} if job.follow_up is not None else {job.result_fd}
+        request = json.loads(protocol.read_frame(job.request_fd, MAX_REQUEST_BYTES))
+        standins = _standins(request["standins"]) if request.get("standins") else {}
+        workdir = _working_folder(job, limits["disk_bytes"])
+        kept = {job.result_fd}
+        if job.follow_up is not None:
+            kept |= {job.announce_fd, job.go_fd}
         _close_all_but(kept)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        _link_font_list(job.workdir)
+        _link_font_list(job.folder)
         if os.geteuid() == 0:
-            os.chown(job.workdir, NOBODY, NOBODY)
+            os.chown(workdir, NOBODY, NOBODY)
             os.setgroups([])
             os.setgid(NOBODY)
             os.setuid(NOBODY)
@@ -443,14 +535,25 @@ def _child(job: Job, limits: dict[str, Any], cgroup: SubmissionCgroup | None) ->
             _limit(resource.RLIMIT_NPROC, limits["processes"])
         _limit(resource.RLIMIT_NOFILE, 64)
         _limit(resource.RLIMIT_CORE, 0)
-        os.chdir(job.workdir)
-        os.environ["HOME"] = os.environ["TMPDIR"] = job.workdir
+        os.chdir(workdir)
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
         tempfile.tempdir = None  # tempfile reads TMPDIR again: files go to the workdir
-        _answer(job.result_fd, _run(job, standins))
+        _answer(job.result_fd, _run(job, request["cells"], workdir, standins))
     except BaseException:
         with contextlib.suppress(BaseException):
             traceback.print_exc()
     os._exit(0)
+
+
+def _working_folder(job: Job, disk_bytes: int) -> str:
+    """The submission's working folder, empty, in the submission's folder: on a tmpfs of
+    its own (in private namespaces, where the sandbox allows them), capped in bytes and
+    inodes, which vanishes with its last process."""
+    if job.contained:
+        private_namespaces(disk_bytes, job.folder)
+    workdir = os.path.join(job.folder, "work")
+    os.mkdir(workdir)
+    return workdir
 
 
 def _flush_output() -> None:
@@ -469,27 +572,28 @@ def _close_all_but(kept: set[int]) -> None:
 
 
 def _answer(result_fd: int, events: dict[str, Any]) -> None:
-    """The final line on the result pipe, after what the cells printed is flushed."""
+    """The final line of the result file, after what the cells printed is flushed."""
     _flush_output()
+    os.lseek(result_fd, 0, os.SEEK_END)
     protocol.write_all(result_fd, json.dumps(events).encode() + b"\n")
 
 
-def _link_font_list(workdir: str) -> None:
+def _link_font_list(folder: str) -> None:
     """The sandbox's font list (``protocol.FONT_CACHE``), linked for this submission in a
-    folder next to its working folder (which starts empty), the folder Matplotlib is told
-    to use: it only reads a cache in a folder it may also write. The list itself stays
-    the grader's, read-only to the submission."""
+    folder of the submission's folder, next to its working folder (which starts empty),
+    the folder Matplotlib is told to use: it only reads a cache in a folder it may also
+    write. The list itself stays the grader's, read-only to the submission."""
     with contextlib.suppress(OSError):
         lists = [name for name in os.listdir(protocol.FONT_CACHE) if name.endswith(".json")]
         if not lists:
             return
-        folder = workdir + "-matplotlib"
-        os.makedirs(folder, exist_ok=True)
+        matplotlib = os.path.join(folder, "matplotlib")
+        os.mkdir(matplotlib)
         for name in lists:
-            os.symlink(os.path.join(protocol.FONT_CACHE, name), os.path.join(folder, name))
+            os.symlink(os.path.join(protocol.FONT_CACHE, name), os.path.join(matplotlib, name))
         if os.geteuid() == 0:  # the submission runs as nobody: Matplotlib must own its folder
-            os.chown(folder, NOBODY, NOBODY)
-        os.environ["MPLCONFIGDIR"] = folder
+            os.chown(matplotlib, NOBODY, NOBODY)
+        os.environ["MPLCONFIGDIR"] = matplotlib
 
 
 def _limit(which: int, soft: int, hard: int | None = None) -> None:
@@ -510,7 +614,7 @@ class TimeBudget:
     A step may use all of it but a reserve for each step still to come, then it is
     ``Interrupted`` (SIGALRM), as a student interrupts a kernel: a demo cell that never
     ends, or a training loop that never stops, costs its own points only. A submission
-    that disarms the alarm still meets the session's hard limit.
+    that disarms the alarm still meets the server's hard limit.
     """
 
     def __init__(self, end: float, steps: int):
@@ -536,19 +640,21 @@ class TimeBudget:
             signal.signal(signal.SIGALRM, previous)
 
 
-def _run(job: Job, standins: dict[str, Any]) -> dict[str, Any]:
+def _run(
+    job: Job, cells: list[str], workdir: str, standins: dict[str, Any]
+) -> dict[str, Any]:
     """Execute the cells in one namespace, as Jupyter would, then the planned calls."""
     np.random.seed(int.from_bytes(os.urandom(4), "little"))  # as fresh as a new kernel's
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-    kernel.prepare(namespace, job.workdir)
+    kernel.prepare(namespace, workdir)
     started = time.monotonic()
     wall = job.deadline - started
-    cells = TimeBudget(started + CELLS_SHARE * wall, len(job.cells))
+    budget = TimeBudget(started + CELLS_SHARE * wall, len(cells))
     cell_errors = []
-    for index, source in enumerate(job.cells):
+    for index, source in enumerate(cells):
         os.write(job.result_fd, b"cell %d\n" % index)
         try:
-            with cells.step():  # translating a cell takes its time too
+            with budget.step():  # translating a cell takes its time too
                 exec(kernel.compiled(source, f"<cellule {index + 1}>"), namespace)
         except BaseException as error:
             cell_errors.append({"cell": index + 1, "error": describe_exception(error)})
@@ -561,8 +667,8 @@ def _run(job: Job, standins: dict[str, Any]) -> dict[str, Any]:
 
 
 def _keep_snapshot(job: Job, namespace: dict[str, Any]) -> None:
-    """Fork the state the cells left; the copy waits for the session's word, then runs
-    the follow-up plan with the stand-ins it is given. Announced on the result pipe."""
+    """Fork the state the cells left; the copy waits for the server's word, then runs
+    the follow-up plan with the stand-ins it is given. Announced to the server."""
     limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     if limit != resource.RLIM_INFINITY and _resident_bytes() > limit // SNAPSHOT_SHARE:
         return  # two copies might not fit: the grader runs the cells again if need be
@@ -574,9 +680,11 @@ def _keep_snapshot(job: Job, namespace: dict[str, Any]) -> None:
     if pid == 0:
         try:
             os.setpgid(0, 0)  # out of the child's group, which dies with the child
+            os.close(job.announce_fd)
             word = json.loads(protocol.read_frame(job.go_fd, MAX_REQUEST_BYTES))
+            end = time.monotonic() + (protocol.FOLLOW_UP_SHARE - ANSWER_MARGIN) * job.wall_seconds
             standins = _standins(word["standins"])
-            calls = TimeBudget(word["end"], len(job.follow_up or ()))
+            calls = TimeBudget(end, len(job.follow_up or ()))
             with np.errstate(all="ignore"):
                 answers = run_plan(job.follow_up or [], namespace, standins, calls.step)
             _answer(job.result_fd, {"answers": answers_to_json(answers), "cell_errors": []})
@@ -586,7 +694,8 @@ def _keep_snapshot(job: Job, namespace: dict[str, Any]) -> None:
         os._exit(0)
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # whichever of the two runs first
-    os.write(job.result_fd, b"snapshot %d\n" % pid)
+    os.write(job.announce_fd, b"%d\n" % pid)
+    os.close(job.announce_fd)
 
 
 SNAPSHOT_SHARE = 4
@@ -600,40 +709,6 @@ def _resident_bytes() -> int:
             return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
-
-
-def _events(buffer: bytes) -> dict[str, Any]:
-    """The child's final JSON line, the last cell it started and the snapshot it kept;
-    junk is ignored.
-
-    Only the last line is parsed as JSON, and the events are matched by a bounded
-    pattern, so the cost stays linear whatever the submission wrote on the pipe.
-    """
-    if len(buffer) > MAX_RESULT_BYTES:
-        return {}
-    head, _, last = buffer.rstrip(b"\n").rpartition(b"\n")
-    events: dict[str, Any] = {}
-    for event in _EVENT.finditer(head[-4096:] + b"\n" if head else b""):
-        events[event[1].decode()] = int(event[2])
-    if last.startswith(b"cell "):
-        with contextlib.suppress(ValueError):
-            events["cell"] = int(last[5:12])
-        return events
-    try:
-        final = json.loads(last)
-    except (ValueError, RecursionError):
-        return events
-    if isinstance(final, dict):
-        events.update({k: final[k] for k in ("answers", "cell_errors") if k in final})
-    return events
-
-
-def _status(events: dict[str, Any]) -> str:
-    if not isinstance(events.get("answers"), str):
-        return "error"
-    errors = events.get("cell_errors")
-    text = (json.dumps(errors) if isinstance(errors, list) else "") + events["answers"][:100_000]
-    return "memory" if "MemoryError" in text else "ok"
 
 
 def _describe_exit(wait_status: int) -> str:
@@ -651,7 +726,7 @@ def _kill_group(pid: int) -> None:
 
 
 def _kill_everything_else(spared: Iterable[int] = ()) -> None:
-    """In the sandbox's own PID namespace, nothing but the server, this session and the
+    """In the sandbox's own PID namespace, nothing but the server, its parent and the
     ``spared`` processes may survive a submission (a child that escaped its process group
     with setsid included)."""
     keep = {os.getpid(), os.getppid(), 1, *spared}
