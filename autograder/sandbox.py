@@ -68,14 +68,12 @@ class ReplyRejected(SandboxError):
 
 
 MAX_HEADER_BYTES = 64 * 1024
-MAX_RESULT_BYTES = 16 * 1024 * 1024
 REPLY_MARGIN_SECONDS = 10.0
 """Beyond the wall-clock limit: the server's own clean-up, and a slow machine."""
 FOLLOW_UP_FLOOR = 0.1
 """Seconds a second run of the cells always gets: enough to answer that it ran out."""
 MAX_CELL_ERRORS = 20
 MAX_ERROR_CHARS = 500
-MAX_OUTPUT_CHARS = 4096
 
 
 def bubblewrap() -> str | None:
@@ -294,8 +292,8 @@ class Sandbox:
         stdout = self._process.stdout.fileno()
         try:
             header = protocol.read_frame(stdout, MAX_HEADER_BYTES, deadline)
-            result = protocol.read_frame(stdout, MAX_RESULT_BYTES, deadline)
-            output = protocol.read_frame(stdout, MAX_OUTPUT_CHARS, deadline)
+            result = protocol.read_frame(stdout, protocol.MAX_RESULT_BYTES, deadline)
+            output = protocol.read_frame(stdout, protocol.OUTPUT_BYTES, deadline)
         except protocol.ChannelClosed:
             detail = self._stderr_tail()
             self.close()
@@ -577,7 +575,7 @@ def validated_reply(header: bytes, result: bytes, output: bytes) -> dict[str, An
         ],
         "cell_error_count": len(errors),
         "last_cell": _integer(events.get("cell")),
-        "output": output.decode("utf-8", errors="replace")[:MAX_OUTPUT_CHARS],
+        "output": output.decode("utf-8", errors="replace"),
         "seconds": _number(data.get("seconds")),
         "peak_memory_kb": _integer(data.get("peak_memory_kb")),
         "runner_memory_kb": _integer(data.get("runner_memory_kb")),

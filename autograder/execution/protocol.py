@@ -33,6 +33,10 @@ FONT_CACHE = "/tmp/matplotlib"
 read-only into each of its sandboxes (``sandbox.SharedFontList``)."""
 
 HEADER_BYTES = 8
+MAX_RESULT_BYTES = 16 * 1024 * 1024
+"""The most of a child's result (the cells it started, its answers) a reply carries."""
+OUTPUT_BYTES = 4096
+"""What a reply carries of a submission's output: its first bytes."""
 
 
 class FrameError(OSError):

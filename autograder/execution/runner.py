@@ -67,8 +67,6 @@ from .plan import (
 NOBODY = 65534
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
 MAX_ORDER_BYTES = 4096
-MAX_RESULT_BYTES = 16 * 1024 * 1024
-OUTPUT_SHOWN = 4096
 CLEANUP_SECONDS = 2.0
 FORWARD_SECONDS = 10.0
 """How long the server waits for a child or a snapshot to take its request."""
@@ -156,10 +154,10 @@ def _send(reply: Reply) -> None:
     """Three frames: the header, the child's result, its output (the first bytes)."""
     protocol.write_all(1, protocol.frame(json.dumps(reply.header).encode()))
     result_size = _size(reply.result_fd) - reply.result_offset
-    if result_size > MAX_RESULT_BYTES:
+    if result_size > protocol.MAX_RESULT_BYTES:
         result_size = 0
     _send_file(reply.result_fd, reply.result_offset, result_size)
-    _send_file(reply.output_fd, 0, min(_size(reply.output_fd), OUTPUT_SHOWN))
+    _send_file(reply.output_fd, 0, min(_size(reply.output_fd), protocol.OUTPUT_BYTES))
 
 
 def _size(fd: int | None) -> int:
