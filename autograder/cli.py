@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import DlgradeError
 from .messages import LANGUAGES
-from .sandbox import BLAS_THREADS, Limits, default_workers
+from .sandbox import BLAS_THREADS, Limits, Sandbox, default_workers, started_sandboxes
 
 # Each command imports what it uses when it runs: a student's `dlgrade check` does not
 # pay for otter, pandas or SQLAlchemy.
@@ -65,15 +65,6 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .assignment import load_assignment
-    from .class_run import grade_class
-    from .course import Project
-    from .executors import DaskExecutor, LocalExecutor, ProcessExecutor
-    from .grader import Settings
-    from .progress import ClassProgress
-    from .submissions import Intake
-
-    load_assignment(args.assignment, Project.default().root)  # a wrong name: before any output
     if args.out.exists() and not args.out.is_dir():
         raise DlgradeError(f"{args.out}: exists and is not a folder; choose another --out")
     for path in args.submissions:
@@ -85,9 +76,29 @@ def _grade(args: argparse.Namespace) -> int:
         memory_bytes=args.memory_mb * 2**20,
         output_bytes=args.output_mb * 2**20,
     )
+    # The local workers' runners start first: they import NumPy while this process loads
+    # the grader, pandas and SQLAlchemy.
+    warm = started_sandboxes(limits, args.workers) if args.executor == "local" else []
+    try:
+        return _grade_with(args, limits, warm)
+    finally:
+        for sandbox in warm:  # already closed by the executor, unless grading never began
+            sandbox.close()
+
+
+def _grade_with(args: argparse.Namespace, limits: Limits, warm: list[Sandbox]) -> int:
+    from .assignment import load_assignment
+    from .class_run import grade_class
+    from .course import Project
+    from .executors import DaskExecutor, LocalExecutor, ProcessExecutor
+    from .grader import Settings
+    from .progress import ClassProgress
+    from .submissions import Intake
+
+    load_assignment(args.assignment, Project.default().root)  # a wrong name: before any output
     settings = Settings(workers=args.workers, limits=limits, lang=args.lang, regrade=args.regrade)
     executors = {
-        "local": LocalExecutor,
+        "local": lambda: LocalExecutor(warm),
         "processes": lambda: ProcessExecutor(max_tries=args.max_tries),
         "dask": lambda: DaskExecutor(args.scheduler, max_tries=args.max_tries),
     }

@@ -45,13 +45,22 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """One thread and one warm sandbox per worker, on this machine."""
+    """One thread and one warm sandbox per worker, on this machine.
+
+    ``sandboxes``, if given, are the workers' sandboxes, started by the caller before it
+    loaded the grader (``sandbox.started_sandboxes``), so that their runners start while
+    it does; the executor closes them when it is done."""
+
+    def __init__(self, sandboxes: list[Sandbox] | None = None):
+        self.sandboxes = sandboxes
 
     def grade(self, grader: Grader, submissions: list[Submission]) -> Iterator[SubmissionResult]:
         settings = grader.settings
-        sandboxes = [
-            Sandbox(settings.limits, isolate=settings.isolate) for _ in range(settings.workers)
-        ]
+        sandboxes, self.sandboxes = self.sandboxes, None
+        if not sandboxes:
+            sandboxes = [
+                Sandbox(settings.limits, isolate=settings.isolate) for _ in range(settings.workers)
+            ]
         idle: queue.Queue[Sandbox] = queue.Queue()
         for sandbox in sandboxes:
             idle.put(sandbox)

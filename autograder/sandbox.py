@@ -456,9 +456,23 @@ class Sandbox:
         return arguments
 
 
+def started_sandboxes(limits: Limits, count: int) -> list[Sandbox]:
+    """``count`` sandboxes whose runners start now, each importing NumPy in its own process
+    while the caller goes on loading the grader."""
+    sandboxes = [Sandbox(limits) for _ in range(count)]
+    try:
+        for sandbox in sandboxes:
+            sandbox.start()
+    except BaseException:
+        for sandbox in sandboxes:
+            sandbox.close()
+        raise
+    return sandboxes
+
+
 class Run:
-    """One submission's session, held open by ``Sandbox.open`` while its answers are
-    judged: the runner keeps a snapshot of the process its cells ran in."""
+    """One submission, held open by ``Sandbox.open`` while its answers are judged: the
+    runner keeps a snapshot of the process its cells ran in."""
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,28 @@ def test_the_command_keeps_numpy_to_one_thread_unless_told_otherwise(tmp_path):
             env=environment,
         )  # fmt: skip
         assert finished.stdout.split("\n")[-2] == expected, finished.stderr
+
+
+def _runners() -> set[int]:
+    """The processes of this machine running a sandbox's runner."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"from execution.runner import serve" in command:
+            found.add(int(pid))
+    return found
+
+
+def test_grading_stops_the_runners_it_started_when_the_assignment_is_unknown(tmp_path, capsys):
+    """`dlgrade grade` starts its workers' runners before it loads the grader: a name that
+    turns out wrong stops them, even in a process that goes on (a notebook, a server)."""
+    before = _runners()
+    assert cli.main(["grade", "no_such_assignment", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert "no_such_assignment" in capsys.readouterr().err
+    deadline = time.monotonic() + 5
+    while _runners() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _runners() - before

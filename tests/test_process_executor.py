@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 
 from autograder.class_run import grade_class
-from autograder.executors import ProcessExecutor, RemoteJob, grade_remotely
+from autograder.executors import LocalExecutor, ProcessExecutor, RemoteJob, grade_remotely
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.sample_class import write_sample_class
+from autograder.sandbox import started_sandboxes
 
 from .conftest import FAST_LIMITS, interrupted_grading, stored_rows
 
@@ -106,3 +107,14 @@ def test_ctrl_c_stops_the_workers_and_a_rerun_completes(sample_class, tmp_path):
     subprocess.run(command, check=True, capture_output=True, timeout=300)
     graded = Gradebook.in_folder(out).submissions("mlp_softmax")
     assert len(graded) == 16 and graded["student_id"].is_unique
+
+
+def test_the_thread_executor_grades_in_the_sandboxes_started_for_it(sample_class, threaded, tmp_path):
+    """`dlgrade grade` starts its workers' sandboxes before loading the grader: the
+    executor grades in those (the same results), and closes them when done."""
+    warm = started_sandboxes(FAST_LIMITS, SETTINGS.workers)
+    runners = [sandbox._process.pid for sandbox in warm]
+    grade_class("mlp_softmax", [sample_class], tmp_path, SETTINGS, executor=LocalExecutor(warm))
+    assert all(sandbox._process is None for sandbox in warm)  # used, then closed
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in runners)
+    pd.testing.assert_frame_equal(rows(tmp_path), rows(threaded))

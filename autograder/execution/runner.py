@@ -638,9 +638,7 @@ class TimeBudget:
             signal.signal(signal.SIGALRM, previous)
 
 
-def _run(
-    job: Job, cells: list[str], workdir: str, standins: dict[str, Any]
-) -> dict[str, Any]:
+def _run(job: Job, cells: list[str], workdir: str, standins: dict[str, Any]) -> dict[str, Any]:
     """Execute the cells in one namespace, as Jupyter would, then the planned calls."""
     np.random.seed(int.from_bytes(os.urandom(4), "little"))  # as fresh as a new kernel's
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
