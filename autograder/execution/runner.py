@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import gc
 import json
 import math
@@ -227,13 +228,10 @@ def _splice_within(target: int, size: int, deadline: float) -> int:
         return moved
 
 
-_DEVNULL: list[int] = []
-
-
+@functools.cache
 def _devnull() -> int:
-    if not _DEVNULL:
-        _DEVNULL.append(os.open(os.devnull, os.O_WRONLY))
-    return _DEVNULL[0]
+    """Where the rest of a frame nobody takes goes (opened once, kept by the server)."""
+    return os.open(os.devnull, os.O_WRONLY)
 
 
 class Supervision:
