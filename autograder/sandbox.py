@@ -431,7 +431,7 @@ class Sandbox:
             "--clearenv",
             "--proc", "/proc",
             "--dev", "/dev",
-            "--size", str(self.limits.disk_bytes), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(self.limits.disk_bytes), "--tmpfs", "/tmp",
             "--chdir", "/tmp",
         ]  # fmt: skip
         for name, value in ENVIRONMENT.items():

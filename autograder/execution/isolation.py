@@ -26,7 +26,7 @@ from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 2, 4, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_REC, MS_PRIVATE = 2, 4, 32, 16384, 1 << 18
 INODES_PER_MEGABYTE = 64
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -53,11 +53,23 @@ def private_namespaces(tmp_bytes: int, folder: str) -> bool:
     except OSError:
         return False
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-    inodes = max(256, tmp_bytes // 2**20 * INODES_PER_MEGABYTE)
-    options = f"size={tmp_bytes},nr_inodes={inodes},mode=0755".encode()
+    options = f"size={tmp_bytes},nr_inodes={_inodes(tmp_bytes)},mode=0755".encode()
     os.makedirs(folder, exist_ok=True)
     _check(_libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options), "mount")
     return True
+
+
+def cap_tmpfs(folder: str, tmp_bytes: int) -> bool:
+    """Cap the bytes and the inodes of the tmpfs mounted at ``folder`` (the sandbox's
+    /tmp, which every submission may write in): many empty files fill it as surely as
+    one large one. False, changing nothing, where it may not be remounted."""
+    options = f"size={tmp_bytes},nr_inodes={_inodes(tmp_bytes)}".encode()
+    flags = MS_REMOUNT | MS_NOSUID | MS_NODEV
+    return os.geteuid() == 0 and _libc.mount(None, folder.encode(), None, flags, options) == 0
+
+
+def _inodes(tmp_bytes: int) -> int:
+    return max(256, tmp_bytes // 2**20 * INODES_PER_MEGABYTE)
 
 
 PR_SET_CHILD_SUBREAPER = 36
