@@ -432,6 +432,7 @@ class Sandbox:
             "--proc", "/proc",
             "--dev", "/dev",
             "--perms", "1777", "--size", str(self.limits.disk_bytes), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(self.limits.disk_bytes), "--tmpfs", "/dev/shm",
             "--chdir", "/tmp",
         ]  # fmt: skip
         for name, value in ENVIRONMENT.items():

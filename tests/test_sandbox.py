@@ -59,24 +59,33 @@ def test_no_state_survives_between_submissions():
 
 @pytest.mark.skipif(bubblewrap() is None, reason="needs the bubblewrap sandbox")
 def test_a_submission_may_write_in_tmp_and_the_next_finds_nothing_of_it():
-    """/tmp is writable, as on a student's machine (a plot saved to /tmp/plot.png), and
-    emptied after each submission: files, folders, links and pipes alike."""
+    """/tmp and /dev/shm are writable, as on a student's machine (a plot saved to
+    /tmp/plot.png, a multiprocessing pool and its semaphores), and emptied after each
+    submission: files, folders, links and pipes alike."""
     leave = (
-        "import os\n"
+        "import multiprocessing, os\n"
         "os.makedirs('/tmp/d/e')\n"
         "open('/tmp/d/e/f', 'w').write('x')\n"
         "open('/tmp/plot.png', 'w').write('x')\n"
         "os.symlink('/etc', '/tmp/link')\n"
         "os.mkfifo('/tmp/pipe')\n"
+        "open('/dev/shm/segment', 'w').write('x')\n"
+        "with multiprocessing.Pool(2) as pool:\n"
+        "    print(pool.map(abs, [-1, -2]))\n"
         "print(open('/tmp/plot.png').read())"
     )
-    look = "import os\nprint(sorted(n for n in os.listdir('/tmp') if not n.startswith('submission-')))"
+    look = (
+        "import os\n"
+        "print(sorted(n for n in os.listdir('/tmp') if not n.startswith('submission-')))\n"
+        "print(os.listdir('/dev/shm'))"
+    )
     with Sandbox(LIMITS) as sandbox:
         first = sandbox.run([leave])
         second = sandbox.run([look])
     assert first["status"] == "ok" and not first["cell_errors"], first
-    assert first["output"].strip() == "x"
-    assert second["output"].strip() in ("[]", "['matplotlib']"), second
+    assert first["output"].split() == ["[1,", "2]", "x"]
+    in_tmp, in_shm = second["output"].splitlines()
+    assert in_tmp in ("[]", "['matplotlib']") and in_shm == "[]", second
 
 
 @pytest.mark.skipif(bubblewrap() is None, reason="needs the bubblewrap sandbox")

@@ -61,8 +61,8 @@ def private_namespaces(tmp_bytes: int, folder: str) -> bool:
 
 def cap_tmpfs(folder: str, tmp_bytes: int) -> bool:
     """Cap the bytes and the inodes of the tmpfs mounted at ``folder`` (the sandbox's
-    /tmp, which every submission may write in): many empty files fill it as surely as
-    one large one. False, changing nothing, where it may not be remounted."""
+    /tmp or /dev/shm, which every submission may write in): many empty files fill it as
+    surely as one large one. False, changing nothing, where it may not be remounted."""
     options = f"size={tmp_bytes},nr_inodes={_inodes(tmp_bytes)}".encode()
     flags = MS_REMOUNT | MS_NOSUID | MS_NODEV
     return os.geteuid() == 0 and _libc.mount(None, folder.encode(), None, flags, options) == 0

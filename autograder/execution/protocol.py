@@ -28,6 +28,9 @@ FOLLOW_UP_SHARE = 0.4
 follow-up runs within it, a second run of the cells (no snapshot) within what the first
 run left of one limit plus this share."""
 
+SHARED_FOLDERS = ("/tmp", "/dev/shm")
+"""The sandbox's folders that every submission may write in (files, POSIX semaphores and
+shared memory), each a tmpfs the runner caps and empties after each submission."""
 FONT_CACHE = "/tmp/matplotlib"
 """Where a sandbox finds Matplotlib's font list, built once per grading process and bound
 read-only into each of its sandboxes (``sandbox.SharedFontList``)."""

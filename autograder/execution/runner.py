@@ -102,7 +102,8 @@ def serve(contained: bool) -> None:
         if command == protocol.CONFIGURE:
             config.update(json.loads(protocol.read_frame(0, MAX_REQUEST_BYTES)))
             if contained:
-                cap_tmpfs("/tmp", config.limits["disk_bytes"])
+                for folder in protocol.SHARED_FOLDERS:
+                    cap_tmpfs(folder, config.limits["disk_bytes"])
         elif command == protocol.START and config.plans:
             order = json.loads(protocol.read_frame(0, MAX_ORDER_BYTES))
             if not _serve_submission(Supervision(config, contained), order, snapshots):
@@ -335,7 +336,7 @@ class Supervision:
         if self.cgroup:
             stack.callback(self.cgroup.remove)
         if self.contained:
-            stack.callback(_empty_tmp)  # once every process of the submission is gone
+            stack.callback(_empty_shared_folders)  # once the submission's processes are gone
             stack.callback(_kill_everything_else)
         # Anonymous files, sizes capped by RLIMIT_FSIZE as for any file the submission
         # writes: its output, and its result (the cells it starts, then its answers).
@@ -410,18 +411,20 @@ class Supervision:
         return Reply(header, self.result_fd, 0, self.output_fd)
 
 
-def _empty_tmp() -> None:
-    """Remove what the submission left in the sandbox's /tmp, which anyone may write in,
-    as on any machine: the next submission finds nothing of it. Only the shared font
-    list stays, a read-only mount the grader made."""
-    for entry in os.scandir("/tmp"):
-        if entry.path == protocol.FONT_CACHE and os.path.ismount(entry.path):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
+def _empty_shared_folders() -> None:
+    """Remove what the submission left in the sandbox's /tmp and /dev/shm, which anyone
+    may write in, as on any machine: the next submission finds nothing of it. Only the
+    shared font list stays, a read-only mount the grader made."""
+    for folder in protocol.SHARED_FOLDERS:
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.path == protocol.FONT_CACHE and os.path.ismount(entry.path):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
 
 def _close_quietly(fd: int) -> None:
