@@ -160,12 +160,16 @@ def test_a_rerun_neither_crashes_nor_grades_again(attacked_run):
 
 
 @pytest.mark.skipif(bubblewrap() is None, reason="needs the bubblewrap sandbox")
-def test_files_and_inodes_are_capped_per_submission():
+@pytest.mark.parametrize("folder", [".", "/tmp", "/dev/shm"])
+def test_files_and_inodes_are_capped_per_submission(folder):
+    """In the working folder and in the folders every submission may write in, many
+    empty files fill the disk as surely as one large one; the next submission starts
+    from empty."""
     fill = (
         "import os\ncount = 0\n"
         "try:\n"
         "    while True:\n"
-        "        open(f'f{count}', 'w').close()\n"
+        f"        open(f'{folder}/f{{count}}', 'w').close()\n"
         "        count += 1\n"
         "except OSError as error:\n"
         "    print(count, type(error).__name__)"

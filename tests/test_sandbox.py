@@ -88,26 +88,6 @@ def test_a_submission_may_write_in_tmp_and_the_next_finds_nothing_of_it():
     assert in_tmp in ("[]", "['matplotlib']") and in_shm == "[]", second
 
 
-@pytest.mark.skipif(bubblewrap() is None, reason="needs the bubblewrap sandbox")
-def test_tmp_is_capped_in_files_as_in_bytes():
-    """Empty files fill /tmp too: their number is capped with its size."""
-    fill = (
-        "import os\ncount = 0\n"
-        "try:\n"
-        "    while True:\n"
-        "        open(f'/tmp/f{count}', 'w').close()\n"
-        "        count += 1\n"
-        "except OSError as error:\n"
-        "    print(count, type(error).__name__)"
-    )
-    with Sandbox(Limits(wall_seconds=20, cpu_seconds=20, disk_bytes=16 * 2**20)) as sandbox:
-        first = sandbox.run([fill])
-        second = sandbox.run([fill])
-    count, error = first["output"].split()
-    assert error == "OSError" and 0 < int(count) < 5000
-    assert second["output"] == first["output"]  # emptied in between
-
-
 def test_without_bubblewrap_the_limits_still_hold():
     with Sandbox(LIMITS, isolate=False) as sandbox:
         assert sandbox.isolation == "limits-only"
