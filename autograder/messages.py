@@ -229,6 +229,10 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"<cellule (\d+)>", r"<cell \1>"),
         (r"arrêté après (\d+) s pour laisser du temps au reste du notebook",
          r"stopped after \1 s to leave time for the rest of the notebook"),
+        (r"limite de taille atteinte \(elle vaut pour chaque fichier écrit et pour tout ce "
+         r"que le notebook affiche\) : affichez ou écrivez moins",
+         "size limit reached (it holds for each file written and for all the notebook "
+         "prints): print or write less"),
     )
 )  # fmt: skip
 

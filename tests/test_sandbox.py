@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder.execution.plan import answers_from_json
+from autograder.messages import localized
 from autograder.sandbox import Limits, Sandbox, SandboxError, SharedFontList, bubblewrap
 from autograder.seccomp import keyring_filter
 
@@ -352,3 +353,14 @@ def test_a_submission_cannot_use_the_keyring_every_submission_shares():
 def test_the_filter_is_left_out_where_the_call_numbers_are_unknown():
     assert keyring_filter("riscv64") is None
     assert len(keyring_filter("x86_64") or b"") % 8 == 0  # whole BPF instructions
+
+
+def test_a_notebook_past_the_output_limit_is_told_so_in_its_language():
+    """Python's own "File too large" says nothing of a limit: the cell's error names it,
+    and what to do, in French and in English."""
+    with Sandbox(Limits(wall_seconds=20, cpu_seconds=20, output_bytes=2**20)) as sandbox:
+        reply = sandbox.run(["for i in range(200_000):\n    print('ligne', i)", "x = 1"])
+    assert reply["status"] == "ok"
+    (error,) = reply["cell_errors"]
+    assert error["cell"] == 1 and "limite de taille atteinte" in error["error"], error
+    assert "print or write less" in localized(error["error"], "en")

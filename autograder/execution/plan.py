@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import errno
 import json
 import traceback
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -391,10 +392,18 @@ def describe_exception(exc: BaseException) -> str:
     where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     location = f" (ligne {where[0].lineno})" if where and where[0].filename.startswith("<") else ""
     message = str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        message = FILE_LIMIT  # the plain "File too large" says nothing of a limit
     if len(message) > 300:
         message = message[:300] + "…"
     name = "TimeoutError" if isinstance(exc, Interrupted) else type(exc).__name__
     return f"{name}: {message}{location}"
+
+
+FILE_LIMIT = (
+    "limite de taille atteinte (elle vaut pour chaque fichier écrit et pour tout ce que le "
+    "notebook affiche) : affichez ou écrivez moins"
+)
 
 
 def _not_callable(name: str, namespace: Mapping[str, Any]) -> str:
