@@ -355,12 +355,20 @@ def test_the_filter_is_left_out_where_the_call_numbers_are_unknown():
     assert len(keyring_filter("x86_64") or b"") % 8 == 0  # whole BPF instructions
 
 
-def test_a_notebook_past_the_output_limit_is_told_so_in_its_language():
-    """Python's own "File too large" says nothing of a limit: the cell's error names it,
-    and what to do, in French and in English."""
+def test_printing_past_the_output_limit_drops_the_rest_but_a_file_past_it_is_told_so():
+    """As in Jupyter, printing never fails: past the output limit the rest is dropped, so
+    a print at the top of a later cell does not stop the functions it defines. A file
+    past the limit fails, and the error names the limit and what to do, in French and in
+    English (Python's own "File too large" says nothing of a limit)."""
+    cells = [
+        "for i in range(200_000):\n    print('ligne', i)",
+        "print('Exercice 2')\ndef probe():\n    return [1, 2]",
+        "open('big', 'wb').write(b'x' * (2 << 20))",
+    ]
     with Sandbox(Limits(wall_seconds=20, cpu_seconds=20, output_bytes=2**20)) as sandbox:
-        reply = sandbox.run(["for i in range(200_000):\n    print('ligne', i)", "x = 1"])
-    assert reply["status"] == "ok"
+        reply = sandbox.run(cells, _plan("p"))
+    assert reply["status"] == "ok" and reply["output"].startswith("ligne 0\n")
+    assert _value(reply, "p") == [1, 2]
     (error,) = reply["cell_errors"]
-    assert error["cell"] == 1 and "limite de taille atteinte" in error["error"], error
+    assert error["cell"] == 3 and "limite de taille atteinte" in error["error"], error
     assert "print or write less" in localized(error["error"], "en")

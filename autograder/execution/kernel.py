@@ -6,11 +6,15 @@ Students write for IPython, not for plain Python: magics (``%matplotlib inline``
 translated by IPython's own input transformer when IPython is installed (otherwise its
 magic and shell lines are skipped), and the namespace holds a ``get_ipython()`` whose
 magics do what matters for grading: ``%%time``, ``%%timeit``, ``%%capture`` and
-``%time`` run their code, ``%%writefile`` writes its file, the others do nothing.
+``%time`` run their code, ``%%writefile`` writes its file, the others do nothing. As in
+Jupyter, printing never fails: what goes past the output limit is dropped.
 """
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 import re
 import sys
 import types
@@ -113,9 +117,45 @@ def display(*objects: Any, **options: Any) -> None:
         print(value)
 
 
+class _Output(io.RawIOBase):
+    """A kernel's output stream: what goes past the output limit (the file size limit of
+    the file it writes to) is dropped, as Jupyter drops what floods its channel. Else
+    the ``print`` that happens to fill the buffer past the limit fails, perhaps the one
+    at the top of a later cell, and the functions that cell defines would be lost."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.full = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def write(self, data: Any) -> int:
+        if not self.full:
+            try:
+                return os.write(self.fd, data)
+            except OSError as error:
+                if error.errno != errno.EFBIG:
+                    raise
+                self.full = True
+        return memoryview(data).nbytes
+
+
 def prepare(namespace: dict[str, Any], workdir: str) -> None:
-    """A kernel's namespace and import path: ``get_ipython``, ``display``, the working
-    folder importable (a module written by ``%%writefile``), ``import otter`` harmless."""
+    """A kernel's namespace, import path and output: ``get_ipython``, ``display``, the
+    working folder importable (a module written by ``%%writefile``), ``import otter``
+    harmless, ``print`` that never fails."""
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = io.TextIOWrapper(
+            io.BufferedWriter(_Output(fd)),
+            encoding="utf-8",
+            errors="backslashreplace",
+            line_buffering=name == "stderr",
+        )
+        setattr(sys, name, stream)
     shell = Shell(namespace)
     namespace["get_ipython"] = lambda: shell
     namespace["display"] = display
