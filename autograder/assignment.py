@@ -15,11 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import yaml
 
 from .course import AssignmentError, Project
 from .judging import checks_for
+from .notebook import InvalidNotebook, read_notebook
 
 
 @dataclass(frozen=True)
@@ -78,18 +78,18 @@ def master_cells(path: Path) -> list[MasterCell]:
     in any case. Boundaries out of order raise AssignmentError naming the cell.
     """
     try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as error:  # nbformat raises several kinds on a damaged file
+        notebook = read_notebook(path.read_bytes())
+    except (OSError, InvalidNotebook) as error:
         raise AssignmentError(f"{path}: not a readable notebook ({error})") from None
     cells: list[MasterCell] = []
     question: dict[str, Any] | None = None
     block: str | None = None
-    for index, cell in enumerate(notebook.cells):
-        source = cell.source
-        fenced = _FENCED.match(source) if cell.cell_type == "markdown" else None
+    for index, cell in enumerate(notebook["cells"]):
+        source, kind = cell["source"], cell["cell_type"]
+        fenced = _FENCED.match(source) if kind == "markdown" else None
         boundary = _BOUNDARY.match((fenced.group(1) if fenced else source).strip())
         where = f"{path}: cell {index + 1}"
-        if boundary and (cell.cell_type == "raw" or fenced):
+        if boundary and (kind == "raw" or fenced):
             begin, kind = boundary[1].lower() == "begin", boundary[2].lower()
             if kind == "question":
                 if begin == (question is not None):
@@ -103,7 +103,7 @@ def master_cells(path: Path) -> list[MasterCell]:
                     raise AssignmentError(f"{where}: {boundary[1]} {kind.upper()} out of order")
                 block = kind if begin else None
             continue
-        cells.append(MasterCell(index, cell.cell_type, source, question, block))
+        cells.append(MasterCell(index, kind, source, question, block))
     if question is not None:
         raise AssignmentError(f"{path}: question {question.get('name')} is not closed")
     return cells

@@ -45,6 +45,7 @@ from .messages import (
     written,
 )
 from .mistakes import Mistake as KnownMistake
+from .notebook import InvalidNotebook, read_notebook
 
 SETTINGS_FILE = "feedback.yaml"
 DEFAULT_REVEAL = {"graded": "values", "check": "hints"}
@@ -154,15 +155,13 @@ def assignment_title(master: Path, lang: str, settings: FeedbackSettings | None 
 
 @cache
 def _master_heading(master: Path) -> str:
-    import nbformat
-
     try:
-        notebook = nbformat.read(master, as_version=4)
-    except Exception:  # a title is a nicety: a master that cannot be read gives none
+        cells = read_notebook(master.read_bytes())["cells"]
+    except (OSError, InvalidNotebook):  # a title is a nicety: an unreadable master gives none
         return ""
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            match = _HEADING.search(cell.source)
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            match = _HEADING.search(cell["source"])
             if match:
                 return match["title"].strip()
     return ""

@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .assignment import Question, load_assignment
 from .errors import DlgradeError
 from .gradebook import Gradebook
+from .notebook import read_notebook
 from .spreadsheet import delimiter, safe, table_text, unsafe
 from .submissions import collect
 
@@ -52,20 +52,20 @@ def manual_question(assignment: str, name: str) -> Question:
     return questions[name]
 
 
-def answer_in(notebook: nbformat.NotebookNode, prompt: str) -> str:
+def answer_in(cells: list[dict], prompt: str) -> str:
     """The cells after the question's prompt, up to the next question, as one text."""
     first_line = prompt.strip().splitlines()[0] if prompt.strip() else ""
-    cells = notebook.cells
     for index, cell in enumerate(cells):
-        if cell.cell_type == "markdown" and first_line and first_line in cell.source:
+        if cell["cell_type"] == "markdown" and first_line and first_line in cell["source"]:
             parts = []
             for following in cells[index + 1 :]:
-                if any(marker in following.source for marker in END_MARKERS):
-                    head = following.source.split("<!--")[0].strip()
+                source = following["source"]
+                if any(marker in source for marker in END_MARKERS):
+                    head = source.split("<!--")[0].strip()
                     if head:
                         parts.append(head)
                     break
-                parts.append(following.source)
+                parts.append(source)
             return "\n\n".join(p for p in parts if p.strip())
     return ""
 
@@ -85,8 +85,7 @@ def collect_answers(
     for submission in submissions:
         student = (ids or {}).get(submission.sha256, submission.student_id)
         try:
-            notebook = nbformat.reads(submission.read().decode("utf-8"), as_version=4)
-            text = answer_in(notebook, question.prompt)
+            text = answer_in(read_notebook(submission.read())["cells"], question.prompt)
         except Exception:  # a broken notebook has no answer to read
             text = ""
         answers.append(Answer(student, text))

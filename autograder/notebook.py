@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,9 @@ def parse(content: bytes, assignment: str | None = None) -> list[str]:
         raise InvalidNotebook("unreadable", detail=type(error).__name__) from None
 
 
-def _parse(content: bytes, assignment: str | None) -> list[str]:
+def read_notebook(content: bytes) -> dict:
+    """``content`` as a notebook in format 4, each cell's source one string (a student's
+    notebook, a master); InvalidNotebook saying why it is none."""
     try:
         text = content.decode("utf-8-sig")  # a byte-order mark from a Windows editor is fine
     except UnicodeDecodeError:
@@ -114,29 +117,12 @@ def _parse(content: bytes, assignment: str | None) -> list[str]:
         raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH)) from None
     except ValueError as error:
         raise InvalidNotebook("not_json", detail=str(error)[:120]) from None
-    if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
-        raise InvalidNotebook("not_notebook", detail="no cells")
-    if raw.get("nbformat") == 4:
-        notebook = raw  # already the current format: nothing to convert
-        for cell in raw["cells"] if isinstance(raw.get("cells"), list) else []:
-            source = cell.get("source") if isinstance(cell, dict) else None
-            if isinstance(source, list) and all(isinstance(line, str) for line in source):
-                cell["source"] = "".join(source)
-    else:
-        import nbformat  # only for older formats: a student's `dlgrade check` skips its import
+    return _current_format(raw, text)
 
-        try:
-            notebook = nbformat.reads(text, as_version=4)
-        except RecursionError:
-            raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH)) from None
-        except Exception as error:  # nbformat raises many kinds of errors on bad input
-            raise InvalidNotebook("not_notebook", detail=type(error).__name__) from None
-    # Schema details (a cell id in a 4.4 notebook...) do not matter: only the cells do.
-    cells = notebook.get("cells")
-    if not isinstance(cells, list) or not all(
-        isinstance(c, dict) and isinstance(c.get("source"), str) and "cell_type" in c for c in cells
-    ):
-        raise InvalidNotebook("not_notebook", detail="malformed cells")
+
+def _parse(content: bytes, assignment: str | None) -> list[str]:
+    notebook = read_notebook(content)
+    cells = notebook["cells"]
     if len(cells) > MAX_CELLS:
         raise InvalidNotebook("too_many_cells", count=str(len(cells)), limit=str(MAX_CELLS))
     metadata = notebook.get("metadata") if isinstance(notebook.get("metadata"), dict) else {}
@@ -154,6 +140,39 @@ def _parse(content: bytes, assignment: str | None) -> list[str]:
     if size > MAX_CODE_CHARS:
         raise InvalidNotebook("code_too_large", size=str(size), limit=str(MAX_CODE_CHARS))
     return code
+
+
+def _current_format(raw: Any, text: str) -> dict:
+    """The notebook ``raw`` (``text`` decoded) in format 4.
+
+    A notebook already in format 4 is taken as it is: schema details (a cell id in a 4.4
+    notebook...) do not matter, only the cells do. An older one is converted by nbformat,
+    imported only then: grading and a student's `dlgrade check` skip its import (a
+    quarter of a second).
+    """
+    if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
+        raise InvalidNotebook("not_notebook", detail="no cells")
+    if raw.get("nbformat") == 4:
+        notebook = raw
+        for cell in raw["cells"] if isinstance(raw.get("cells"), list) else []:
+            source = cell.get("source") if isinstance(cell, dict) else None
+            if isinstance(source, list) and all(isinstance(line, str) for line in source):
+                cell["source"] = "".join(source)
+    else:
+        import nbformat
+
+        try:
+            notebook = nbformat.reads(text, as_version=4)
+        except RecursionError:
+            raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH)) from None
+        except Exception as error:  # nbformat raises many kinds of errors on bad input
+            raise InvalidNotebook("not_notebook", detail=type(error).__name__) from None
+    cells = notebook.get("cells")
+    if not isinstance(cells, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("source"), str) and "cell_type" in c for c in cells
+    ):
+        raise InvalidNotebook("not_notebook", detail="malformed cells")
+    return notebook
 
 
 def _too_deep(data: bytes, limit: int) -> bool:

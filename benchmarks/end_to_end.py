@@ -28,6 +28,7 @@ nbgrader is installed in benchmarks/.cache/nbgrader-venv when absent (ignored by
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -44,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import ASSIGNMENTS, MIX, class_folder, native_zips, otter_seconds, sample_mixes
 
+import autograder
 from autograder.assignment import load_assignment
 from autograder.cgroups import _v1_parents, _v2_parent
 from autograder.course import Project
@@ -338,6 +340,9 @@ def main() -> None:
                         help="a plot output of this size in every notebook")  # fmt: skip
     args = parser.parse_args()
     project = Project.default()
+    # dlgrade's modules byte-compiled, as `pip install` leaves them: the sandboxed runner
+    # may not write its own, and PYTHONDONTWRITEBYTECODE would recompile them every run.
+    compileall.compile_dir(Path(autograder.__file__).parent, quiet=1)
     runs: dict[int, dict[str, Run]] = {}
     floors: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="dlgrade-bench-") as tmp:

@@ -49,6 +49,26 @@ def test_grade_class_then_open_gradebook(tmp_path):
     assert not (tmp_path / "empty").exists()
 
 
+def test_grading_reads_notebooks_without_nbformat(tmp_path):
+    """Masters and submissions in format 4 are read as plain JSON: a class run does not
+    pay nbformat's import (a quarter of a second of every run's start)."""
+    code = (
+        "import sys\n"
+        "from autograder.grader import Grader, Settings\n"
+        "from autograder.notebook import parse\n"
+        "import autograder.class_run, autograder.manual, autograder.feedback\n"
+        "grader = Grader('sgd_batch_size', Settings(workers=1))\n"
+        "parse(open(sys.argv[1], 'rb').read(), 'sgd_batch_size')\n"
+        "print('nbformat' in sys.modules)"
+    )
+    notebook = tmp_path / "carol.ipynb"
+    nbformat.write(correct_notebook(autograder.Project.default(), "sgd_batch_size"), notebook)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(notebook)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
 def test_importing_the_package_stays_light():
     """``import autograder`` loads no heavy dependency: the student commands stay fast."""
     code = (

@@ -143,6 +143,9 @@ BROKEN = {
     "a sample whose text is not in the reference": (
         "samples.py", '"np.maximum(np.asarray', '"np.maximum(np.array(', r"samples.py:\d+: .*0 times",
     ),
+    "a master notebook cut short": (
+        "master", '"cells": [', '"cells": [[', r"\.ipynb: not a readable notebook \(.*JSON",
+    ),
 }  # fmt: skip
 
 
@@ -151,7 +154,8 @@ def test_a_broken_assignment_is_one_line_naming_the_file_to_fix(case, tmp_path, 
     where, old, new, expected = BROKEN[case]
     assert dlgrade(tmp_path, "new", NAME) == 0
     project = Project(tmp_path)
-    path = project.reference(NAME) if where == "reference" else project.folder(NAME) / where
+    files = {"reference": project.reference(NAME), "master": project.master(NAME)}
+    path = files.get(where, project.folder(NAME) / where)
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new, 1))
     capsys.readouterr()

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import nbformat
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -33,6 +32,7 @@ from ..final_grade import class_grades, grade_table
 from ..late import LatePolicy, LateTimesError, load_policy
 from ..lms_export import LMS, ROSTER_COLUMNS, export, read_roster
 from ..manual import answer_in, collect_answers, hand_grades, manual_question
+from ..notebook import read_notebook
 from ..submissions import Intake, clean_student_id
 from .auth import requires
 from .render import language, page, text
@@ -357,11 +357,11 @@ def answer(request: Request, name: str, question: Question, result: dict) -> tup
         return next((a.text for a in found if a.student_id == result["student_id"]), ""), ""
     found = state.store.attempt(attempt_id)
     try:
-        notebook = nbformat.reads(found["notebook"].decode("utf-8"), as_version=4)
+        cells = read_notebook(found["notebook"])["cells"]
     except Exception:  # an unreadable notebook has no answer to show
         return "", ""
-    code = "\n\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    return answer_in(notebook, question.prompt), code
+    code = "\n\n".join(c["source"] for c in cells if c["cell_type"] == "code")
+    return answer_in(cells, question.prompt), code
 
 
 @requires("instructor")
