@@ -17,9 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from .course import Project
+from .errors import DlgradeError
 from .executors import Executor, LocalExecutor
 from .final_grade import write_grades
-from .gradebook import GRADED_RECORD, Gradebook
+from .gradebook import GRADED_RECORD, Gradebook, graded_settings
 from .grader import Grader, Settings
 from .results import SubmissionResult
 from .submissions import NAMED_BY, Intake, Problem, Submission, collect, student_file_name
@@ -72,6 +73,7 @@ def grade_class(
     """Grade every submission found in ``inputs`` (read as ``intake`` says); write
     grades.csv, results/ and the gradebook. Submissions are read one at a time when
     graded; with ``keep_results=False`` each result is forgotten once stored."""
+    check_output_folder(name, out)
     settings = settings or Settings()
     grader = Grader(name, settings, project)
     # What the set-up built (plans, reference answers, catalogues) lives as long as the
@@ -111,6 +113,14 @@ def grade_class(
         write_grades(gradebook, grader.assignment, out / "grades.csv")
         gradebook.close()
     return run
+
+
+def check_output_folder(name: str, out: Path) -> None:
+    """Refuse a folder holding another assignment's grading: its results/ and grades.csv
+    would be overwritten by this one's."""
+    other = graded_settings(out).get("assignment")
+    if other not in (None, name):
+        raise DlgradeError(f"{out}: holds the grading of {other}; grade {name} into another folder")
 
 
 class _Batch:

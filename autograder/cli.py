@@ -88,7 +88,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _grade_with(args: argparse.Namespace, limits: Limits, warm: list[Sandbox]) -> int:
     from .assignment import load_assignment
-    from .class_run import grade_class
+    from .class_run import check_output_folder, grade_class
     from .course import Project
     from .executors import DaskExecutor, LocalExecutor, ProcessExecutor
     from .grader import Settings
@@ -96,6 +96,7 @@ def _grade_with(args: argparse.Namespace, limits: Limits, warm: list[Sandbox]) -
     from .submissions import Intake
 
     load_assignment(args.assignment, Project.default().root)  # a wrong name: before any output
+    check_output_folder(args.assignment, args.out)
     settings = Settings(workers=args.workers, limits=limits, lang=args.lang, regrade=args.regrade)
     executors = {
         "local": lambda: LocalExecutor(warm),

@@ -157,3 +157,23 @@ def test_grading_stops_the_runners_it_started_when_the_assignment_is_unknown(tmp
     while _runners() - before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _runners() - before
+
+
+def test_a_folder_graded_for_another_assignment_is_refused_and_kept(tmp_path, project, capsys):
+    """Its results/ and grades.csv would be overwritten, student by student: one line
+    names the folder and what it holds, and nothing in it changes."""
+    import nbformat
+
+    from .conftest import correct_notebook
+
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    nbformat.write(correct_notebook(project, "sgd_batch_size"), submissions / "ana.ipynb")
+    out = tmp_path / "out"
+    assert cli.main(["grade", "sgd_batch_size", str(submissions), "--out", str(out), "--workers", "1"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "gradebook" not in p.name}
+    capsys.readouterr()
+    assert cli.main(["grade", "mlp_softmax", str(submissions), "--out", str(out), "--workers", "1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"dlgrade: {out}: holds the grading of sgd_batch_size; grade mlp_softmax into another folder"
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "gradebook" not in p.name} == before
