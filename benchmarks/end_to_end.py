@@ -325,7 +325,8 @@ def row(size: int, label: str, runs: dict[str, Run], peers: dict[str, dict[str, 
              for field in ("grader_kb", "worker_kb", "submission_kb")]  # fmt: skip
     return (f"{size:6d} {label:18s} {count:5d} {seconds / count * 1e3:10.1f} "
             f"{seconds / peer['floor']:8.2f} {peer['otter'] / seconds:8.0f} "
-            f"{peer['nbgrader'] / seconds:10.0f} {peaks[0]:9.0f} {peaks[1]:9.0f} {peaks[2]:13.0f}")  # fmt: skip
+            f"{peer['otter'] / peer['floor']:13.0f} {peer['nbgrader'] / seconds:10.0f} "
+            f"{peaks[0]:9.0f} {peaks[1]:9.0f} {peaks[2]:13.0f}")  # fmt: skip
 
 
 def main() -> None:
@@ -370,13 +371,14 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; dlgrade workers: {args.workers}; "
           f"notebooks: the {MIX}-notebook sample mix repeated, +{args.notebook_mb:g} MB each")  # fmt: skip
     print("per submission, start-up included; x floor: dlgrade / floor (lower is better); "
-          "x otter, x nbgrader: peer / dlgrade (higher is better)")  # fmt: skip
+          "x otter, x nbgrader: peer / dlgrade (higher is better); floor x otter: otter / floor, "
+          "the most any grader paying the floor, with no start-up, could reach")  # fmt: skip
     for name in ASSIGNMENTS:
         floor = ", ".join(f"{floors[size][name] * 1e3:.1f}" for size in args.sizes)
         print(f"  {name:18s} otter run {otter[name]:5.2f} s   nbgrader autograde "
               f"{nbgrader[name]:5.2f} s   floor ({', '.join(map(str, args.sizes))}) {floor} ms")  # fmt: skip
     print(f"{'class':>6} {'assignment':18s} {'n':>5} {'dlgrade ms':>10} {'x floor':>8} "
-          f"{'x otter':>8} {'x nbgrader':>10} {'grader MB':>9} {'worker MB':>9} "
+          f"{'x otter':>8} {'floor x otter':>13} {'x nbgrader':>10} {'grader MB':>9} {'worker MB':>9} "
           f"{'submission MB':>13}")  # fmt: skip
     for size, by_assignment in runs.items():
         peers = {"floor": floors[size], "otter": otter, "nbgrader": nbgrader}
