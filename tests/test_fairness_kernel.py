@@ -115,3 +115,18 @@ def test_a_syntax_error_in_a_cell_of_many_empty_lines_costs_that_cell_only(proje
     result = results["blank_lines"]
     assert result.status == "graded" and result.score == result.max_score, result.message
     assert [e["error"].split(":")[0] for e in result.cell_errors] == ["SyntaxError"]
+
+
+def test_an_error_names_the_line_of_the_students_cell(project, tmp_path):
+    """The line where the student looks: in their cell, not in Python's helper behind
+    ``exit()`` nor in NumPy's code that a cell called."""
+    notebook = correct_notebook(project, "sgd_batch_size")
+    notebook.cells += [
+        nbformat.v4.new_code_cell("x = 1\nexit()"),
+        nbformat.v4.new_code_cell("import numpy as np\n\nnp.linalg.inv(np.zeros((2, 2)))"),
+    ]
+    _, results = grade_notebooks("sgd_batch_size", {"lines": notebook}, tmp_path)
+    errors = [error["error"] for error in results["lines"].cell_errors]
+    assert len(errors) == 2
+    assert errors[0].startswith("SystemExit") and errors[0].endswith("(ligne 2)")
+    assert errors[1].startswith("LinAlgError: Singular matrix") and errors[1].endswith("(ligne 3)")

@@ -387,10 +387,20 @@ def _same(before: Any, after: Any) -> bool:
     return True
 
 
+CELL_FILE = "<cellule {}>"
+"""The file name a cell's code is compiled under: the student's cell number, from 1."""
+
+
 def describe_exception(exc: BaseException) -> str:
-    """``Type: message`` and the last line of the traceback, as students see in Jupyter."""
-    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    location = f" (ligne {where[0].lineno})" if where and where[0].filename.startswith("<") else ""
+    """``Type: message`` and the line of the notebook's own code where it was raised: the
+    innermost frame in a cell, as the student looks for it (not NumPy's line inside
+    ``np.dot``, nor Python's behind ``exit()``)."""
+    cells = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.filename.startswith(CELL_FILE.split("{")[0])
+    ]
+    location = f" (ligne {cells[-1].lineno})" if cells else ""
     message = str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         message = FILE_LIMIT  # the plain "File too large" says nothing of a limit

@@ -58,6 +58,7 @@ from .isolation import (
     remove_ipc_objects,
 )
 from .plan import (
+    CELL_FILE,
     Call,
     Interrupted,
     answers_to_json,
@@ -670,7 +671,7 @@ def _run(job: Job, cells: list[str], workdir: str, standins: dict[str, Any]) -> 
         os.write(job.result_fd, b"cell %d\n" % index)
         try:
             with budget.step():  # translating a cell takes its time too
-                exec(kernel.compiled(source, f"<cellule {index + 1}>"), namespace)
+                exec(kernel.compiled(source, CELL_FILE.format(index + 1)), namespace)
         except BaseException as error:
             cell_errors.append({"cell": index + 1, "error": describe_exception(error)})
     if job.follow_up is not None:
