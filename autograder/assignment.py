@@ -85,11 +85,11 @@ def master_cells(path: Path) -> list[MasterCell]:
     question: dict[str, Any] | None = None
     block: str | None = None
     for index, cell in enumerate(notebook["cells"]):
-        source, kind = cell["source"], cell["cell_type"]
-        fenced = _FENCED.match(source) if kind == "markdown" else None
+        source, cell_type = cell["source"], cell["cell_type"]
+        fenced = _FENCED.match(source) if cell_type == "markdown" else None
         boundary = _BOUNDARY.match((fenced.group(1) if fenced else source).strip())
         where = f"{path}: cell {index + 1}"
-        if boundary and (kind == "raw" or fenced):
+        if boundary and (cell_type == "raw" or fenced):
             begin, kind = boundary[1].lower() == "begin", boundary[2].lower()
             if kind == "question":
                 if begin == (question is not None):
@@ -103,7 +103,7 @@ def master_cells(path: Path) -> list[MasterCell]:
                     raise AssignmentError(f"{where}: {boundary[1]} {kind.upper()} out of order")
                 block = kind if begin else None
             continue
-        cells.append(MasterCell(index, kind, source, question, block))
+        cells.append(MasterCell(index, cell_type, source, question, block))
     if question is not None:
         raise AssignmentError(f"{path}: question {question.get('name')} is not closed")
     return cells
