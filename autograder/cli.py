@@ -228,6 +228,7 @@ def _late_policy(args: argparse.Namespace) -> int:
         cap_percent=args.cap,
         extensions=read_extensions(args.extensions) if args.extensions else {},
         accept_file_dates=args.accept_file_dates,
+        timezone=args.timezone,
     )
     print("\n".join(apply_policy(args.graded, policy)))
     return 0
@@ -384,6 +385,10 @@ def parser() -> argparse.ArgumentParser:
     group.add_argument("--percent-per-hour", type=float, help="penalty per started hour late")
     command.add_argument("--cap", type=float, default=100.0, help="maximum penalty, in percent")
     command.add_argument("--extensions", type=Path, help="CSV: student_id,deadline")
+    command.add_argument("--timezone",
+                         help="where times written without an offset are (a Moodle worksheet, "
+                              "--times, the deadline), e.g. Europe/Paris; default: the "
+                              "deadline's offset if it has one, else this machine's")  # fmt: skip
     command.add_argument("--accept-file-dates", action="store_true",
                          help="penalise from file modification times (only if the files "
                               "kept the times students submitted them)")  # fmt: skip

@@ -17,9 +17,10 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import DlgradeError
 from .spreadsheet import delimiter, table_text
@@ -63,12 +64,19 @@ class LatePolicy:
     cap_percent: float = 100.0
     extensions: dict[str, datetime] = field(default_factory=dict)
     accept_file_dates: bool = False  # the instructor vouched for file modification times
+    timezone: str | None = None
+    """Where the times written without an offset are (a Moodle worksheet's, a ``--times``
+    file's, the deadline's): a zone name such as ``Europe/Paris``. Without it, the
+    deadline's offset if it has one (the instructor and the LMS share a time zone),
+    else this machine's time zone."""
 
     def __post_init__(self) -> None:
         if self.unit not in ("day", "hour"):
             raise PolicyError(f"penalty unit must be 'day' or 'hour', not {self.unit!r}")
         if not 0 <= self.percent_per_unit <= 100 or not 0 <= self.cap_percent <= 100:
             raise PolicyError("penalties are percentages between 0 and 100")
+        if self.timezone is not None:
+            _zone(self.timezone)
 
     def lateness(self, student_id: str, submitted_at: datetime | None) -> Lateness:
         """How late a submission is, and its penalty; no timestamp means not late
@@ -76,7 +84,8 @@ class LatePolicy:
         if submitted_at is None:
             return ON_TIME
         deadline = self.extensions.get(student_id, self.deadline)
-        hours = (_aware(submitted_at) - _aware(deadline)).total_seconds() / 3600
+        zone = _zone(self.timezone) if self.timezone else self.deadline.tzinfo
+        hours = (_aware(submitted_at, zone) - _aware(deadline, zone)).total_seconds() / 3600
         if hours <= 0:
             return ON_TIME
         units = math.ceil(hours / (24 if self.unit == "day" else 1))
@@ -91,9 +100,18 @@ class LatePolicy:
         return path
 
 
-def _aware(moment: datetime) -> datetime:
-    """A time with its offset: a naive one is in this machine's time zone."""
-    return moment if moment.tzinfo else moment.astimezone()
+def _aware(moment: datetime, zone: tzinfo | None) -> datetime:
+    """A time with its offset: a naive one is in ``zone``, else in this machine's zone."""
+    if moment.tzinfo:
+        return moment
+    return moment.replace(tzinfo=zone) if zone else moment.astimezone()
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise PolicyError(f"{name!r} is not a time zone name (such as Europe/Paris)") from None
 
 
 def load_policy(folder: Path) -> LatePolicy | None:
@@ -110,6 +128,7 @@ def load_policy(folder: Path) -> LatePolicy | None:
             cap_percent=data["cap_percent"],
             extensions={s: datetime.fromisoformat(d) for s, d in data["extensions"].items()},
             accept_file_dates=data.get("accept_file_dates") is True,
+            timezone=data.get("timezone"),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise PolicyError(

@@ -7,6 +7,7 @@ their sources as the intake records them (``time_source``, Canvas's ``late_flag`
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,14 @@ import pytest
 from autograder import results
 from autograder.cli import main
 from autograder.gradebook import Gradebook
-from autograder.late import LatePolicy, LateTimesError, PolicyError, check_times, parse_moment
+from autograder.late import (
+    LatePolicy,
+    LateTimesError,
+    PolicyError,
+    check_times,
+    load_policy,
+    parse_moment,
+)
 
 ASSIGNMENT = "sgd_batch_size"
 DEADLINE = datetime(2026, 12, 1, 23, 59)
@@ -81,6 +89,53 @@ def test_times_with_an_offset_meet_a_local_deadline():
     policy = LatePolicy(DEADLINE.replace(tzinfo=UTC), 10)
     assert policy.lateness("s", datetime(2026, 12, 2, 1, 0, tzinfo=UTC)).penalty_percent == 10
     assert not policy.lateness("s", datetime(2026, 12, 1, 22, 0, tzinfo=UTC)).late
+
+
+@pytest.fixture
+def machine_in_tokyo(monkeypatch):
+    """A machine whose own time zone is neither the course's nor UTC."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_without_an_offset_are_read_in_the_deadlines_offset(machine_in_tokyo):
+    """A Moodle worksheet's times are the downloading teacher's, as the deadline written
+    with the teacher's offset: neither is read in the machine's zone."""
+    policy = LatePolicy(parse_moment("2025-12-01T23:59+01:00", "--deadline"), 10)
+    assert not policy.lateness("jean", datetime(2025, 12, 1, 23, 30)).late
+    assert not policy.lateness("paul", datetime(2025, 12, 1, 23, 58, 59)).late
+    assert policy.lateness("marie", datetime(2025, 12, 2, 0, 10)).late_by_hours == 0.18
+
+
+def test_a_time_zone_reads_naive_times_and_deadlines_with_daylight_saving(machine_in_tokyo):
+    summer = LatePolicy(datetime(2026, 6, 1, 23, 59), 10, timezone="Europe/Paris")
+    assert not summer.lateness("s", datetime(2026, 6, 1, 23, 30)).late  # a worksheet's
+    assert not summer.lateness("s", datetime(2026, 6, 1, 21, 30, tzinfo=UTC)).late  # 23:30 there
+    assert summer.lateness("s", datetime(2026, 6, 1, 22, 30, tzinfo=UTC)).late_by_hours == 0.52
+    winter = LatePolicy(datetime(2026, 12, 1, 23, 59), 10, timezone="Europe/Paris")
+    assert not winter.lateness("s", datetime(2026, 12, 1, 22, 30, tzinfo=UTC)).late
+    with pytest.raises(PolicyError, match=r"'Paris' is not a time zone name \(such as Europe/Paris\)"):
+        LatePolicy(DEADLINE, 10, timezone="Paris")
+
+
+def test_the_time_zone_is_saved_with_the_policy(tmp_path, capsys):
+    folder = graded_folder(tmp_path / "graded", {
+        "jean": at("2025-12-01T23:30:00", "moodle-worksheet"),
+        "marie": at("2025-12-02T00:10:00", "moodle-worksheet"),
+    })  # fmt: skip
+    command = ["late-policy", "--graded", str(folder), "--deadline", "1er décembre 2025 à 23h59",
+               "--percent-per-day", "10", "--timezone", "Europe/Paris"]  # fmt: skip
+    assert main(command) == 0
+    out = capsys.readouterr().out
+    assert "jean" not in out and "marie: submitted 2025-12-02T00:10:00, 0.18 h late" in out
+    assert load_policy(folder).timezone == "Europe/Paris"
+    assert main([*command[:-1], "Mars/Olympus"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "dlgrade: 'Mars/Olympus' is not a time zone name (such as Europe/Paris)"
+    )
 
 
 def stored(**fields) -> dict:

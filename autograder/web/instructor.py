@@ -310,6 +310,7 @@ async def save_late_policy(request: Request) -> Response:
             unit=str(form.get("unit") or (previous.unit if previous else "day")),
             cap_percent=float(form.get("cap") or (previous.cap_percent if previous else 100)),
             extensions=extensions,
+            timezone=previous.timezone if previous else None,
         )
     except (ValueError, DlgradeError) as error:
         return class_response(request, error=text(request, "bad_value", field=str(error)))
