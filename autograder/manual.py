@@ -14,9 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -25,7 +24,7 @@ from .errors import DlgradeError
 from .gradebook import Gradebook
 from .notebook import read_notebook
 from .spreadsheet import delimiter, safe, table_text, unsafe
-from .submissions import collect
+from .submissions import Submission, collect
 
 END_MARKERS = ("<!-- END QUESTION -->", "<!-- BEGIN QUESTION -->")
 _environment = Environment(
@@ -74,16 +73,16 @@ def collect_answers(
     assignment: str,
     question: Question,
     inputs: list[Path],
-    ids: Mapping[str, str] | None = None,
+    ids: GradedIds | None = None,
 ) -> list[Answer]:
     """Each student's answer; an unreadable notebook gives an empty answer, not a crash.
 
-    ``ids`` (notebook hash → id, ``graded_ids``) names each notebook as the grading did,
-    whatever intake options (worksheet, groups, id pattern) it used."""
+    ``ids`` (``graded_ids``) names each notebook as the grading did, whatever intake
+    options (worksheet, groups, id pattern) it used."""
     submissions, _ = collect(inputs)
     answers = []
     for submission in submissions:
-        student = (ids or {}).get(submission.sha256, submission.student_id)
+        student = (ids.of(submission) if ids else None) or submission.student_id
         try:
             text = answer_in(read_notebook(submission.read())["cells"], question.prompt)
         except Exception:  # a broken notebook has no answer to read
@@ -92,18 +91,46 @@ def collect_answers(
     return sorted(answers, key=lambda a: a.student_id)
 
 
-def graded_ids(graded: Path, assignment: str) -> dict[str, str]:
-    """Notebook hash → the id its grading gave, in a graded folder (a notebook that several
-    students handed in identical keeps the name ``collect`` gives it)."""
+@dataclass(frozen=True)
+class GradedIds:
+    """The id a grading gave each notebook: known by its content, or, for a notebook that
+    several students handed in identical, by where it was found as well."""
+
+    by_content: dict[str, str]
+    by_place: dict[tuple[str, str], str]
+
+    def of(self, submission: Submission) -> str | None:
+        return self.by_content.get(submission.sha256) or self.by_place.get(
+            (submission.sha256, _place(submission.origin))
+        )
+
+
+def _place(origin: str) -> str:
+    """Where a notebook was found, however the folder or archive was named on the command
+    line: the archive's name and its member, else the file's folder and name."""
+    archive, _, member = origin.replace("\\", "/").rpartition("!")
+    if archive:
+        return f"{PurePosixPath(archive).name}!{member}"
+    return "/".join(PurePosixPath(member).parts[-2:])
+
+
+def graded_ids(graded: Path, assignment: str) -> GradedIds:
+    """The ids the grading of a graded folder gave its notebooks."""
     gradebook = Gradebook.of_graded(graded)
     try:
         latest = gradebook.latest(assignment)
     finally:
         gradebook.close()
     students: dict[str, set[str]] = {}
-    for digest, student in zip(latest["submission_hash"], latest["student_id"], strict=True):
+    places: dict[tuple[str, str], set[str]] = {}
+    rows = zip(latest["submission_hash"], latest["origin"], latest["student_id"], strict=True)
+    for digest, origin, student in rows:
         students.setdefault(digest, set()).add(student)
-    return {digest: ids.pop() for digest, ids in students.items() if len(ids) == 1}
+        places.setdefault((digest, _place(origin)), set()).add(student)
+    return GradedIds(
+        {digest: ids.pop() for digest, ids in students.items() if len(ids) == 1},
+        {place: ids.pop() for place, ids in places.items() if len(ids) == 1},
+    )
 
 
 def export_question(

@@ -288,11 +288,15 @@ def test_export_mistakes_are_one_line_and_write_nothing(graded_results, tmp_path
     assert not (tmp_path / "lms").exists() and not (tmp_path / "not-graded").exists()
 
 
-def test_the_whole_moodle_cycle_through_the_command_line(project, tmp_path, capsys):
+@pytest.mark.parametrize("identical", [False, True], ids=["distinct", "identical"])
+def test_the_whole_moodle_cycle_through_the_command_line(project, tmp_path, capsys, identical):
     """Download → grade (with the worksheet's people and times) → hand-grade → late
-    policy → the worksheet filled in, as an instructor runs it."""
+    policy → the worksheet filled in, as an instructor runs it; also when the students
+    hand in the same notebook (the template untouched, a copy)."""
     samples = write_sample_class(tmp_path / "samples", ASSIGNMENT, project, size=8)
     samples = list({s.path.read_bytes(): s for s in samples}.values())[:3]  # distinct notebooks
+    if identical:
+        samples = samples[:1] * 3
     download = tmp_path / "download"
     for participant, name, sample in zip(("1201", "1202", "1203"),
                                          ("Jean Dupont", "Léa Martin", "Zoé Petit"), samples,
