@@ -152,18 +152,37 @@ class _Batch:
 
 
 def _replacements(gradebook: Gradebook, name: str, todo: list[Submission]) -> list[Problem]:
-    """A notebook named more weakly than the one already graded for that student (a bare
-    file name replacing an LMS submission...) is reported: never a silent replacement."""
+    """What a new notebook replaces, said rather than done in silence: the grade of a
+    notebook named more strongly (an LMS submission replaced by a bare file name...), and
+    hand-graded points given to the notebook it replaces, which it keeps until the
+    instructor grades the new one."""
     previous = {r["student_id"]: r for r in gradebook.latest_results(name, detail=False)}
+    manual = gradebook.manual(name)
+    hand_graded: dict[str, list[str]] = {}
+    for student, question in zip(manual["student_id"], manual["question"], strict=True):
+        hand_graded.setdefault(student, []).append(question)
     problems = []
     for submission in todo:
-        before = previous.get(submission.student_id, {}).get("named_by")
-        if before in NAMED_BY and NAMED_BY.index(submission.named_by) > NAMED_BY.index(before):
+        student = submission.student_id
+        before = previous.get(student, {})
+        named_by = before.get("named_by")
+        if named_by in NAMED_BY and NAMED_BY.index(submission.named_by) > NAMED_BY.index(named_by):
             problems.append(
                 Problem(
                     submission.origin,
-                    f"replaces the grade of student {submission.student_id}, named by the "
-                    f"{before} in an earlier run ({previous[submission.student_id]['origin']})",
+                    f"replaces the grade of student {student}, named by the {named_by} in an "
+                    f"earlier run ({before['origin']})",
+                )
+            )
+        changed = before.get("submission_hash") not in (None, submission.sha256)
+        if changed and student in hand_graded:
+            questions = ", ".join(sorted(hand_graded[student]))
+            problems.append(
+                Problem(
+                    submission.origin,
+                    f"a new notebook for student {student}, whose hand-graded points "
+                    f"({questions}) were given to the earlier one and are kept: grade it "
+                    "again by hand (dlgrade manual export ... --graded) if its answer changed",
                 )
             )
     return problems

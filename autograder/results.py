@@ -8,7 +8,8 @@ from typing import Any
 STATUSES = ("graded", "error", "timeout", "memory", "invalid")
 # What grades, late penalties and intake read of a result: a class's summaries stay small.
 SUMMARY = ("student_id", "assignment", "status", "score", "max_score", "questions", "origin",
-           "named_by", "submitted_at", "time_source", "late_flag", "members")  # fmt: skip
+           "named_by", "submitted_at", "time_source", "late_flag", "members",
+           "submission_hash")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,27 @@ def test_an_automatic_regrade_keeps_manual_points(graded):
     assert grades.set_index("student_id").loc["sgd001", "q4_conclusion"] == 2
 
 
+def test_a_new_notebook_keeps_its_hand_grade_and_says_it_was_for_the_earlier_one(graded):
+    table = graded / "filled.csv"
+    table.write_text("student_id,points,comment\nsgd001,2,bien\nsgd002,3,ok\n", encoding="utf-8")
+    import_scores("sgd_batch_size", "q4_conclusion", table, Gradebook.in_folder(graded / "graded"))
+    resubmitted = next((graded / "class").glob("sgd001*.ipynb"))
+    notebook = nbformat.read(resubmitted, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("J'ai revu ma conclusion."))
+    nbformat.write(notebook, resubmitted)
+    run = grade_class("sgd_batch_size", [graded / "class"], graded / "graded",
+                      Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    assert [r.student_id for r in run.graded] == ["sgd001"]
+    (problem,) = run.problems
+    assert problem.origin == str(resubmitted)
+    assert problem.message.startswith(
+        "a new notebook for student sgd001, whose hand-graded points (q4_conclusion) were "
+        "given to the earlier one and are kept"
+    )
+    grades = pd.read_csv(graded / "graded" / "grades.csv", dtype={"student_id": str})
+    assert grades.set_index("student_id").loc["sgd001", "q4_conclusion"] == 2
+
+
 def test_a_table_saved_by_a_french_spreadsheet_imports(graded):
     """Excel in French saves CSV with semicolons, decimal commas and Windows-1252."""
     table = graded / "filled.csv"
