@@ -322,7 +322,9 @@ class Gradebook:
     ) -> list[dict]:
         """What intake now says about submissions already graded with this autograder (a
         new ``--times`` or worksheet, a groups file...), written into their rows, so a run
-        that skips them still stores true times. Returns the results that changed."""
+        that skips them still stores true times. A time given once stays until another is
+        given: a run without ``--times`` does not erase it. Returns the results that
+        changed."""
         changed = []
         graded = self.graded_keys(assignment, autograder_hash)  # a new class: no other query
         with self.engine.begin() as connection:
@@ -335,11 +337,14 @@ class Gradebook:
                     & (submissions.c.submission_hash == submission.sha256)
                     & (submissions.c.autograder_hash == autograder_hash)
                 )
-                fields = _intake_fields(submission)
+                given = _intake_fields(submission)
                 for row in connection.execute(
                     select(submissions.c.id, submissions.c.result).where(key)
                 ):
                     stored = _loaded(row.result)
+                    fields = dict(given)
+                    if given["submitted_at"] is None and stored.get("submitted_at"):
+                        fields.update({k: stored.get(k) for k in _TIME_FIELDS})
                     if all(stored.get(k) == v for k, v in fields.items()):
                         continue
                     stored = {**stored, **fields}
@@ -399,6 +404,9 @@ class Gradebook:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+_TIME_FIELDS = ("submitted_at", "time_source", "late_flag")
 
 
 def _intake_fields(submission: Submission) -> dict[str, Any]:

@@ -276,6 +276,19 @@ def test_times_and_members_reach_the_results_and_the_gradebook(tmp_path, project
     assert written["submitted_at"] == "2026-01-03T09:30:00" and written["time_source"] == "csv"
     gradebook.close()
 
+    # and again without --times: the time given stays (a forgotten option erases nothing)
+    forgot = grade_class("sgd_batch_size", [archive], tmp_path / "out", settings,
+                         intake=Intake.read(groups=groups))  # fmt: skip
+    assert (forgot.graded, forgot.skipped) == ([], 2)
+    gradebook = Gradebook.of_graded(tmp_path / "out")
+    latest = {r["student_id"]: r for r in gradebook.latest_results("sgd_batch_size")}
+    assert (latest["1001"]["submitted_at"], latest["1001"]["time_source"]) == (
+        "2026-01-03T09:30:00", "csv"
+    )
+    written = json.loads((tmp_path / "out" / "results" / "1001.json").read_text())
+    assert written["submitted_at"] == "2026-01-03T09:30:00"
+    gradebook.close()
+
 
 def test_moodle_date_fixture_writes_what_the_parser_reads():
     moment = datetime(2026, 2, 3, 0, 7)
