@@ -174,7 +174,8 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
         text = table_text(filled.read_bytes())
     except OSError as error:
         raise ManualImportError(f"{filled}: unreadable ({error})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter(text))
+    separator = delimiter(text)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=separator)
     if not reader.fieldnames or not {"student_id", "points"} <= set(reader.fieldnames):
         raise ManualImportError(f"{filled}: the header needs 'student_id' and 'points' columns")
     rows, seen = [], set()
@@ -182,8 +183,16 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
         student = _student(row.get("student_id") or "", known)
         raw = (row.get("points") or "").strip().replace(",", ".")
         where = f"{filled}: row {line}"
+        if row.get(None):  # csv's key for the cells past the header's columns
+            raise ManualImportError(
+                f"{where}: more cells than the header has columns (a {separator!r} in a "
+                "comment? put the comment in double quotes)"
+            )
         if student not in known:
-            raise ManualImportError(f"{where}: unknown student {student!r} for {assignment}")
+            raise ManualImportError(
+                f"{where}: unknown student {student!r} for {assignment} (the ids are those "
+                "of grades.csv, as `manual export --graded` writes them)"
+            )
         if student in seen:
             raise ManualImportError(f"{where}: student {student!r} appears twice")
         seen.add(student)

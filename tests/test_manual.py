@@ -104,6 +104,17 @@ def test_unknown_student_is_refused(graded):
     assert gradebook.manual("sgd_batch_size").empty
 
 
+def test_a_comment_split_by_the_separator_is_refused_not_cut(graded):
+    table = graded / "filled.csv"
+    table.write_text("student_id;points;comment\nsgd001;2;Bien; mais la conclusion manque\n",
+                     encoding="utf-8")  # fmt: skip
+    gradebook = Gradebook.in_folder(graded / "graded")
+    with pytest.raises(ManualImportError, match=r"filled\.csv: row 2: more cells than the header "
+                       r"has columns \(a ';' in a comment\? put the comment in double quotes\)"):
+        import_scores("sgd_batch_size", "q4_conclusion", table, gradebook)
+    assert gradebook.manual("sgd_batch_size").empty
+
+
 def test_an_automatic_regrade_keeps_manual_points(graded):
     table = graded / "filled.csv"
     table.write_text("student_id,points,comment\nsgd001,2,bien\n", encoding="utf-8")
