@@ -9,7 +9,7 @@ student sees one number everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,9 @@ import pandas as pd
 
 from .assignment import Assignment
 from .gradebook import Gradebook
-from .late import Lateness, LatePolicy, check_times, lateness_of, load_policy
+from .late import ON_TIME, Lateness, LatePolicy, check_times, lateness_of, load_policy
 from .manual import hand_grades
-from .messages import Message, render
+from .messages import Message, number_text, render
 from .spreadsheet import safe
 
 
@@ -58,14 +58,16 @@ class FinalGrade:
             return self.score
         return round(self.score * maximum / self.max_score, 2) if self.max_score else 0.0
 
-    def late_note(self, lang: str = "fr") -> str:
-        """The sentence explaining the penalty ("" when on time)."""
+    def late_note(self, lang: str = "fr", maximum: float | None = None) -> str:
+        """The sentence explaining the penalty ("" when on time), its grades on the scale
+        of the page it is on (``maximum``: the LMS item's, as ``scaled``)."""
         if not self.lateness.late:
             return ""
-        note = Message("late_penalty", {"hours": f"{self.lateness.late_by_hours:g}",
-                                        "percent": f"{self.lateness.penalty_percent:g}",
-                                        "before": f"{self.before_penalty:g}",
-                                        "after": f"{self.score:g}"})  # fmt: skip
+        before = replace(self, lateness=ON_TIME).scaled(maximum)
+        note = Message("late_penalty", {"hours": number_text(self.lateness.late_by_hours, lang),
+                                        "percent": number_text(self.lateness.penalty_percent, lang),
+                                        "before": number_text(before, lang),
+                                        "after": number_text(self.scaled(maximum), lang)})  # fmt: skip
         return render(note, lang)
 
 

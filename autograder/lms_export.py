@@ -391,7 +391,10 @@ def feedback_markdown(
     if result["status"] == "graded":  # "Notebook graded." says nothing next to a grade
         context["status"] = ""
     if maximum is not None:
-        context.update(final=grades.grades[student].scaled(maximum), max_total=maximum)
+        grade = grades.grades[student]
+        context.update(
+            final=grade.scaled(maximum), max_total=maximum, late_note=grade.late_note(lang, maximum)
+        )
     return render_markdown(context)
 
 

@@ -341,4 +341,6 @@ def test_the_whole_moodle_cycle_through_the_command_line(project, tmp_path, caps
         assert sent[email][4] == f"{on_20(grade):g}".replace(".", ",")
         assert COMMENT in sent[email][9]
     assert "pénalité de 10 %" in sent["zoe.petit@example.org"][9]
+    # the penalty's grades on the item's scale, as the grade above them: "→ 12,27", not "→ 6,75"
+    assert f"→ {sent['zoe.petit@example.org'][4]}." in sent["zoe.petit@example.org"][9]
     assert "pénalité" not in sent["jean.dupont@example.org"][9]
