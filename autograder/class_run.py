@@ -22,6 +22,7 @@ from .executors import Executor, LocalExecutor
 from .final_grade import write_grades
 from .gradebook import GRADED_RECORD, Gradebook, graded_settings
 from .grader import Grader, Settings
+from .manual import hand_grades
 from .results import SubmissionResult
 from .submissions import NAMED_BY, Intake, Problem, Submission, collect, student_file_name
 
@@ -157,10 +158,7 @@ def _replacements(gradebook: Gradebook, name: str, todo: list[Submission]) -> li
     hand-graded points given to the notebook it replaces, which it keeps until the
     instructor grades the new one."""
     previous = {r["student_id"]: r for r in gradebook.latest_results(name, detail=False)}
-    manual = gradebook.manual(name)
-    hand_graded: dict[str, list[str]] = {}
-    for student, question in zip(manual["student_id"], manual["question"], strict=True):
-        hand_graded.setdefault(student, []).append(question)
+    hand_graded, _ = hand_grades(gradebook, name)
     problems = []
     for submission in todo:
         student = submission.student_id
