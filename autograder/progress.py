@@ -49,9 +49,11 @@ class ClassProgress:
         """Counts by status, score statistics, the most frequent named mistakes, problems."""
         grades = run.grades
         counts = Counter(grades["status"])
-        table = Table(
-            title=Text(f"{run.assignment}: {len(grades)} student(s) in {run.out / 'grades.csv'}")
+        # A line of its own: a table's title is wrapped to the table's narrow width.
+        self.console.print(
+            Text(f"{run.assignment}: {len(grades)} student(s) in {run.out / 'grades.csv'}")
         )
+        table = Table()
         table.add_column("status")
         table.add_column("students", justify="right")
         for status in STATUSES:

@@ -30,7 +30,7 @@ from typing import Any
 from .cgroups import WorkerCgroup
 from .errors import DlgradeError
 from .execution import protocol
-from .seccomp import keyring_filter
+from .seccomp import sandbox_filter
 
 EXECUTION_PACKAGE = Path(__file__).resolve().parent / "execution"
 INSIDE = "/opt/dlgrade"
@@ -154,9 +154,9 @@ _FONT_LIST = SharedFontList()
 
 @contextlib.contextmanager
 def _seccomp_pipe(contained: bool) -> Iterator[int | None]:
-    """A pipe holding the sandbox's seccomp filter (``seccomp.keyring_filter``), for
+    """A pipe holding the sandbox's seccomp filter (``seccomp.sandbox_filter``), for
     bubblewrap to read at its start; None outside bubblewrap or on an unlisted machine."""
-    program = keyring_filter() if contained else None
+    program = sandbox_filter() if contained else None
     if program is None:
         yield None
         return
