@@ -76,6 +76,7 @@ MAX_DIRECTORY_BYTES = 16 * 1024 * 1024  # a zip's central directory, read before
 MAX_METADATA_BYTES = 16 * 1024 * 1024  # Gradescope's submission_metadata.yml
 MAX_ID_CHARS = 64
 MAX_ORIGIN_CHARS = 300
+_UTF8_NAME_FLAG = 0x800  # a zip member's general purpose bit 11: its name is UTF-8
 
 # Canvas: "smithjohn_12345_67890_tp1.ipynb": the sortable name without its non-word
 # characters (underscores kept), "LATE" (older Canvas: "late") when late, the user id, the
@@ -799,6 +800,7 @@ def _read_archive(path: Path) -> Iterator[_Found | _Metadata | Problem]:
             members = members[:MAX_ARCHIVE_MEMBERS]
         total = 0
         for member in members:
+            member.filename = _member_name(member)
             origin = f"{path}!{member.filename}"
             try:
                 item = _read_member(archive, member, origin)
@@ -816,6 +818,19 @@ def _read_archive(path: Path) -> Iterator[_Found | _Metadata | Problem]:
                 item = _Found(name, name, str(path), item)
             if item is not None:
                 yield item
+
+
+def _member_name(member: zipfile.ZipInfo) -> str:
+    """The member's name. Without the zip's UTF-8 flag, ``zipfile`` reads a name as
+    cp437, the format's default, but many archivers (macOS, Info-ZIP, some LMS) write
+    UTF-8 without the flag: "Zoé" would become "ZoÃ©". A name that is valid UTF-8 is read
+    as UTF-8, as unzip and 7-Zip do; another stays cp437."""
+    if member.flag_bits & _UTF8_NAME_FLAG:
+        return member.filename
+    try:
+        return member.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return member.filename
 
 
 def _read_member(

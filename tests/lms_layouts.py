@@ -43,6 +43,20 @@ def write_zip(path: Path, members: dict[str, bytes | tuple[bytes, tuple]]) -> Pa
     return path
 
 
+def write_unflagged_zip(path: Path, members: dict[str, bytes], encoding: str) -> Path:
+    """A zip whose names are in ``encoding`` without the UTF-8 flag, as written by archivers
+    that do not set it: each name goes in as an ASCII stand-in of the same length, whose
+    bytes are then replaced (in the local header and the central directory)."""
+    encoded = {name: name.encode(encoding) for name in members}
+    stand_ins = {name: f"{i:0{len(raw)}d}".encode() for i, (name, raw) in enumerate(encoded.items())}
+    write_zip(path, {stand_ins[name].decode(): data for name, data in members.items()})
+    content = path.read_bytes()
+    for name, raw in encoded.items():
+        content = content.replace(stand_ins[name], raw)
+    path.write_bytes(content)
+    return path
+
+
 def write_tree(root: Path, files: dict[str, bytes]) -> Path:
     """The same members extracted to a folder (what an instructor gets by unzipping)."""
     for name, data in files.items():

@@ -31,6 +31,7 @@ from .lms_layouts import (
     notebook_bytes,
     write_download,
     write_tree,
+    write_unflagged_zip,
     write_worksheet,
     write_zip,
 )
@@ -106,6 +107,23 @@ def test_moodle_folders_name_their_participant(tmp_path, legacy, extracted):
     assert students["4322"].student_name == "Zoé Martin"  # Moodle writes "_" as a space
     assert students["4324"].origin.endswith("/tp.ipynb")  # the checkpoint is ignored
     assert {s.lms for s in found} == {"moodle"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp437"])
+def test_accented_names_of_a_zip_without_the_utf8_flag_are_read_right(tmp_path, encoding):
+    """macOS, Info-ZIP and some LMS write UTF-8 names without the flag, old Windows tools
+    cp437: "Zoé" must not become "ZoÃ©", in names nor in ids read from them."""
+    files = {
+        "Élodie Durand/tp.ipynb": notebook_bytes(),
+        "Anaïs Roy/tp.ipynb": notebook_bytes(),
+    }
+    found, problems = collect([write_unflagged_zip(tmp_path / "tp.zip", files, encoding)])
+    assert problems == []
+    assert sorted(s.student_id for s in found) == ["Anaïs Roy", "Élodie Durand"]
+    assert any(s.origin.endswith("!Élodie Durand/tp.ipynb") for s in found)
+    moodle = {f"{moodle_folder('Zoé Martin', 4322)}/tp.ipynb": notebook_bytes()}
+    found, _ = collect([write_unflagged_zip(tmp_path / "moodle.zip", moodle, encoding)])
+    assert [(s.student_id, s.student_name) for s in found] == [("4322", "Zoé Martin")]
 
 
 @pytest.mark.parametrize("extracted", [False, True], ids=["zip", "extracted"])
