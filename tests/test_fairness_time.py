@@ -59,3 +59,17 @@ def test_the_interruption_reads_in_english_too(project, tmp_path):
     _, results = grade_notebooks("sgd_batch_size", {"busy": notebook}, tmp_path, lang="en")
     message = results["busy"].message
     assert "stopped after" in message and "arrêté" not in message
+
+
+def test_a_cell_that_takes_the_alarm_for_itself_loses_only_its_own_interruption(
+    project, tmp_path
+):
+    """A notebook may use SIGALRM (a home-made timeout): its handler lives in its cells,
+    and the grader's own comes back for every later cell and call."""
+    takes_alarm = "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)"
+    notebook = with_cell(correct_notebook(project, "backprop_miniconv"), HANGS["busy"], after=2)
+    notebook = with_cell(notebook, takes_alarm, after=1)
+    _, results = grade_notebooks("backprop_miniconv", {"alarm": notebook}, tmp_path)
+    result = results["alarm"]
+    assert result.status == "graded" and result.score == result.max_score
+    assert "cellule 4" in result.message and "TimeoutError" in result.message
