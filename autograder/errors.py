@@ -14,7 +14,7 @@ class DlgradeError(Exception):
 
 class MissingExtra(DlgradeError, ImportError):
     """A feature whose optional dependencies are not installed: the message says which
-    extra to install (a student's install has no otter, matplotlib or Dask)."""
+    extra to install (a student's install has no otter, Dask or web server)."""
 
     def __init__(self, extra: str, feature: str):
         super().__init__(f"{feature} needs the '{extra}' extra: pip install 'dlgrade[{extra}]'")

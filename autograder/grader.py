@@ -27,7 +27,7 @@ from .execution.plan import (
 from .feedback import feedback_text, finding, reveal_for
 from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
-from .notebook import InvalidNotebook, parse
+from .notebook import InvalidNotebook, cell_reference, parse
 from .results import SubmissionResult, TestResult
 from .sandbox import Limits, ReplyRejected, Run, Sandbox, SandboxError, default_workers
 from .submissions import Submission
@@ -178,7 +178,7 @@ class Grader:
                     answers, judged = self._with_loop_answers(answers, run)
         errors = reply["cell_errors"]
         if status == "timeout":
-            cell = (reply.get("last_cell") or 0) + 1
+            cell = cell_reference((reply.get("last_cell") or 0) + 1, reply.get("last_cell_start"))
             message = Message("status_timeout", {"seconds": limits.wall_seconds, "cell": cell})
         elif status == "memory":
             message = Message("status_memory", {"megabytes": limits.memory_bytes // 2**20})
@@ -194,7 +194,7 @@ class Grader:
                 "status_graded_with_errors",
                 {
                     "count": reply["cell_error_count"],
-                    "cell": first["cell"],
+                    "cell": cell_reference(first["cell"], first.get("start")),
                     "error": first["error"],
                 },
             )

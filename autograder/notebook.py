@@ -142,6 +142,20 @@ def _parse(content: bytes, assignment: str | None) -> list[str]:
     return code
 
 
+def cell_start(source: str) -> str:
+    """A cell's first line that is not blank nor a comment, short: how a student finds the
+    cell a message names, since Jupyter shows no cell numbers."""
+    lines = [line.strip() for line in source.splitlines()]
+    return _shown(next((line for line in lines if line and not line.startswith("#")), ""))
+
+
+def cell_reference(number: int, start: str | None) -> Message:
+    """How a message names a cell: its number among the code cells, then its first line."""
+    return Message("cell_named", {"cell": number, "start": start}) if start else Message(
+        "cell_number", {"cell": number}
+    )
+
+
 def _current_format(raw: Any, text: str) -> dict:
     """The notebook ``raw`` (``text`` decoded) in format 4.
 

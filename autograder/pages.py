@@ -2,8 +2,7 @@
 
 Templates live in ``autograder/templates``. Jinja2 escapes every value in the HTML pages,
 so nothing a student wrote (names, outputs, error messages) can run in a reader's
-browser. The report's plots are drawn with matplotlib (the 'report' extra) and embedded
-as PNG data.
+browser. The report's plots are drawn with matplotlib and embedded as PNG data.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from .errors import MissingExtra
 from .feedback import (
     HandGrade,
     assignment_title,
@@ -199,12 +197,10 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
 
 
 def _pyplot():
-    """matplotlib's pyplot, drawing to PNG: imported only for the report (the 'report'
-    extra), so that the feedback pages and exports work without it."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise MissingExtra("report", "the class report's plots") from None
+    """matplotlib's pyplot, drawing to PNG: imported only for the report, so that the
+    feedback pages and exports do not pay for it."""
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

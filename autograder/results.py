@@ -132,6 +132,7 @@ def normalized(data: Any) -> dict[str, Any]:
             {
                 "cell": e.get("cell") if isinstance(e.get("cell"), int) else "?",
                 "error": text(e.get("error")),
+                "start": text(e.get("start")) if e.get("start") else None,
             }
             for e in data.get("cell_errors") or []
             if isinstance(e, dict)

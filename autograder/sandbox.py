@@ -30,6 +30,7 @@ from typing import Any
 from .cgroups import WorkerCgroup
 from .errors import DlgradeError
 from .execution import protocol
+from .notebook import cell_start
 from .seccomp import sandbox_filter
 
 EXECUTION_PACKAGE = Path(__file__).resolve().parent / "execution"
@@ -270,11 +271,12 @@ class Sandbox:
         if plan_json not in self._with_standins:
             standins = None  # no process of this run may hold them
         request = {"cells": cells, "standins": standins}
-        return self._exchange(
+        reply = self._exchange(
             protocol.START
             + protocol.frame(json.dumps(order).encode())
             + protocol.frame(json.dumps(request).encode())
         )
+        return _with_cell_starts(reply, cells)
 
     def _send(self, data: bytes) -> None:
         assert self._process and self._process.stdin
@@ -620,6 +622,20 @@ def _events(result: bytes) -> dict[str, Any]:
     if isinstance(final, dict):
         events.update({k: final[k] for k in ("answers", "cell_errors") if k in final})
     return events
+
+
+def _with_cell_starts(reply: dict[str, Any], cells: list[str]) -> dict[str, Any]:
+    """The reply, each cell it names (errors, the cell the time ran out in) given its first
+    line (``notebook.cell_start``); a number out of range names none."""
+
+    def start(number: int | None) -> str | None:
+        return cell_start(cells[number - 1]) if number and 1 <= number <= len(cells) else None
+
+    for error in reply["cell_errors"]:
+        error["start"] = start(error["cell"])
+    last = reply["last_cell"]
+    reply["last_cell_start"] = start(last + 1) if last is not None else None
+    return reply
 
 
 def _well_formed(errors: Any) -> bool:

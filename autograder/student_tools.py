@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .messages import localized, texts
+from .messages import localized, render, texts
+from .notebook import cell_reference
 from .sandbox import Limits, Sandbox
 
 LIMITS = Limits(wall_seconds=120, cpu_seconds=120)
@@ -149,14 +150,19 @@ def _execution_lines(reply: dict, lang: str) -> list[str]:
     t = texts("student", lang)
     status, lines = reply["status"], []
     if status == "timeout":
-        cell = (reply.get("last_cell") or 0) + 1
-        lines.append(t["stopped_timeout"].format(seconds=f"{LIMITS.wall_seconds:g}", cell=cell))
+        cell = cell_reference((reply.get("last_cell") or 0) + 1, reply.get("last_cell_start"))
+        lines.append(
+            t["stopped_timeout"].format(seconds=f"{LIMITS.wall_seconds:g}", cell=render(cell, lang))
+        )
     elif status == "memory":
         lines.append(t["stopped_memory"].format(megabytes=LIMITS.memory_bytes // 2**20))
     elif status != "ok":
         lines.append(t["stopped_error"].format(exit=reply.get("exit") or "?"))
     lines += [
-        t["cell_error"].format(cell=error["cell"], error=localized(error["error"], lang))
+        t["cell_error"].format(
+            cell=render(cell_reference(error["cell"], error.get("start")), lang),
+            error=localized(error["error"], lang),
+        )
         for error in reply.get("cell_errors") or []
     ]
     return lines

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from autograder.execution import kernel
+from autograder.pages import write_feedback
 from autograder.sandbox import EXECUTION_PACKAGE
 
 from .conftest import correct_notebook, grade_notebooks
@@ -130,3 +131,37 @@ def test_an_error_names_the_line_of_the_students_cell(project, tmp_path):
     assert len(errors) == 2
     assert errors[0].startswith("SystemExit") and errors[0].endswith("(ligne 2)")
     assert errors[1].startswith("LinAlgError: Singular matrix") and errors[1].endswith("(ligne 3)")
+
+
+def test_an_error_names_its_cell_by_its_first_line(project, tmp_path):
+    """Jupyter numbers no cell: the student finds "cellule 12" by the line it starts with."""
+    notebook = correct_notebook(project, "sgd_batch_size")
+    notebook.cells += [
+        nbformat.v4.new_code_cell("# mes imports\n\n  from absent_module import softmax"),
+        nbformat.v4.new_code_cell("# seulement un commentaire"),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ]
+    graded, results = grade_notebooks("sgd_batch_size", {"starts": notebook}, tmp_path)
+    result = results["starts"]
+    first, second = result.cell_errors
+    assert (first["start"], second["start"]) == ("from absent_module import softmax", "1 / 0")
+    assert f"cellule {first['cell']} « from absent_module import softmax »" in result.message
+    assert second["cell"] == first["cell"] + 2
+    write_feedback(graded.out)
+    page = (graded.out / "feedback" / "starts.html").read_text(encoding="utf-8")
+    assert f"Cellule {second['cell']} <code>1 / 0</code>" in page
+
+
+def test_the_usual_companions_of_numpy_are_there_where_notebooks_are_graded(project, tmp_path):
+    """SciPy's softmax, a tqdm progress bar, a Matplotlib plot: ordinary in a student's
+    notebook, and what ``dlgrade check`` runs on the student's machine too."""
+    notebook = correct_notebook(project, "mlp_softmax")
+    notebook.cells += [
+        nbformat.v4.new_code_cell("from scipy.special import softmax as _scipy_softmax\n"
+                                  "def softmax(Z):\n    return _scipy_softmax(Z, axis=1)"),
+        nbformat.v4.new_code_cell("from tqdm import tqdm\nfor _ in tqdm(range(3)):\n    pass"),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"),
+    ]  # fmt: skip
+    _, results = grade_notebooks("mlp_softmax", {"companions": notebook}, tmp_path)
+    result = results["companions"]
+    assert result.cell_errors == [] and result.score == result.max_score

@@ -31,7 +31,7 @@ def test_missing_functions_and_failing_cells_are_named(tmp_path):
     nbformat.write(notebook_with(["def predict(w, x):\n    return w * x", "1 / 0"]), path)
     report = validate(path, "sgd_batch_size", lang="en")
     assert not report.ok
-    assert "Cell 2: ZeroDivisionError: division by zero (line 1)" in report.lines
+    assert "Cell 2 “1 / 0”: ZeroDivisionError: division by zero (line 1)" in report.lines
     assert "Missing function: batch_gradient" in report.lines
     assert "Missing function: predict" not in report.lines
 
@@ -68,7 +68,8 @@ def test_check_names_the_cells_that_failed_and_where_a_run_stopped(project, tmp_
     template.cells.append(nbformat.v4.new_code_cell("1 / 0"))
     nbformat.write(template, raising)
     assert any(
-        line.startswith("Cellule ") and "ZeroDivisionError" in line for line in check(raising).lines
+        line.startswith("Cellule ") and "« 1 / 0 » : ZeroDivisionError" in line
+        for line in check(raising).lines
     )
     monkeypatch.setattr(student_tools, "LIMITS", Limits(wall_seconds=3, cpu_seconds=3))
     stuck = tmp_path / "stuck.ipynb"
@@ -76,4 +77,4 @@ def test_check_names_the_cells_that_failed_and_where_a_run_stopped(project, tmp_
     nbformat.write(notebook_with(["x = 1", stubborn]), stuck)
     report = check(stuck, lang="en")
     assert not report.ok
-    assert "Stopped after 3 s, during cell 2: look for an endless loop." in report.lines
+    assert "Stopped after 3 s, during cell 2 “import time”: look for an endless loop." in report.lines
