@@ -122,6 +122,22 @@ def test_guesses_from_one_address_do_not_lock_the_account_out_elsewhere(app):
     assert signed.status_code == 303
 
 
+def test_a_class_behind_one_address_signs_in_and_guesses_over_accounts_are_limited(app):
+    """A lab behind one NAT address: every sign-in that succeeds is free, however many. A
+    guesser spraying many logins from that address is stopped by the address's count."""
+    for _ in range(15):
+        for login in PASSWORDS:
+            signed_in(app, login)  # asserts the 303
+    sprayer = TestClient(app, follow_redirects=False)
+    token = csrf_of(sprayer.get("/login").text)
+    codes = [
+        sprayer.post("/login", data={"login": f"student{i}", "password": "nope", "csrf": token})
+        .status_code
+        for i in range(65)
+    ]
+    assert set(codes[:60]) == {401} and codes[-1] == 429
+
+
 def test_no_sign_up_and_no_open_redirect(app):
     paths = [getattr(r, "path", "") for r in app.routes]
     assert not [p for p in paths if re.search(r"register|sign-?up|account", p)]

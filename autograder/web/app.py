@@ -140,7 +140,8 @@ def create_app(
     app.state.store = store
     app.state.gradebook = gradebook
     app.state.worker = worker
-    app.state.login_limiter = RateLimiter(10, 15 * 60)
+    app.state.login_limiter = RateLimiter(10, 15 * 60)  # failed sign-ins, per account
+    app.state.address_limiter = RateLimiter(60, 15 * 60)  # and per address (a lab's NAT)
     app.state.upload_limiter = RateLimiter(10, 60)
     app.state.runs = {}
     return app

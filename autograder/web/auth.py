@@ -87,17 +87,20 @@ async def login(request: Request) -> Response:
     form = await checked_form(request)
     login_name, password = str(form.get("login", ""))[:300], str(form.get("password", ""))
     again = {"login": login_name, "next": _next_path(form.get("next"))}  # the form, refilled
-    limiter = request.app.state.login_limiter
+    state = request.app.state
     client = request.client.host if request.client else "?"
-    user = request.app.state.store.user_by_login(login_name)
-    # Guesses are counted per address, and per account from that address: from elsewhere,
-    # the account's owner still signs in (no lock-out of a classmate or the instructor),
-    # and spellings of one login (case, spaces, email) count as one.
-    account = user.id if user else login_name.strip().lower()
-    if not (limiter.allow(f"ip:{client}") and limiter.allow(f"login:{account}@{client}")):
+    user = state.store.user_by_login(login_name)
+    # Failed sign-ins only are counted (a class behind one address signs in freely), per
+    # account from an address, and per address: from elsewhere, the account's owner still
+    # signs in (no lock-out of a classmate or the instructor), and spellings of one login
+    # (case, spaces, email) count as one.
+    account = f"{(user.login if user else login_name).strip().lower()}@{client}"
+    if state.login_limiter.exceeded(account) or state.address_limiter.exceeded(client):
         return page(request, "login.html.j2", 429, error=text(request, "too_many"), **again)
     stored = user.password_hash if user and user.password_hash else unusable_hash()
     if not await run_in_threadpool(verify_password, password, stored) or user is None:
+        state.login_limiter.count(account)
+        state.address_limiter.count(client)
         return page(request, "login.html.j2", 401, error=text(request, "bad_login"), **again)
     _sign_in(request, user)
     return RedirectResponse(again["next"], 303)

@@ -94,16 +94,34 @@ class RateLimiter:
 
     def allow(self, key: str) -> bool:
         """Count one event for ``key``; False (and not counted) when over the limit."""
-        moment = time.monotonic()
         with self._lock:
-            events = self._events.setdefault(key, deque())
-            while events and events[0] <= moment - self.seconds:
-                events.popleft()
-            if len(events) >= self.limit:
+            if self._full(key):
                 return False
-            events.append(moment)
-            if len(self._events) > 100_000:  # forget idle keys rather than grow forever
-                self._events = {
-                    k: v for k, v in self._events.items() if v and v[-1] > moment - self.seconds
-                }
+            self._count(key)
             return True
+
+    def exceeded(self, key: str) -> bool:
+        """Whether ``key`` is at the limit now; counts nothing."""
+        with self._lock:
+            return self._full(key)
+
+    def count(self, key: str) -> None:
+        """Count one event for ``key``, whatever the limit."""
+        with self._lock:
+            self._count(key)
+
+    def _full(self, key: str) -> bool:
+        events = self._events.get(key)
+        if not events:
+            return False
+        while events and events[0] <= time.monotonic() - self.seconds:
+            events.popleft()
+        return len(events) >= self.limit
+
+    def _count(self, key: str) -> None:
+        moment = time.monotonic()
+        self._events.setdefault(key, deque()).append(moment)
+        if len(self._events) > 100_000:  # forget idle keys rather than grow forever
+            self._events = {
+                k: v for k, v in self._events.items() if v and v[-1] > moment - self.seconds
+            }
