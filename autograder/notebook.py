@@ -12,8 +12,6 @@ import json
 import re
 from typing import Any
 
-import numpy as np
-
 from .errors import DlgradeError
 from .messages import Message
 
@@ -192,6 +190,8 @@ def _current_format(raw: Any, text: str) -> dict:
 def _too_deep(data: bytes, limit: int) -> bool:
     """Whether JSON ``data`` nests lists and objects more than ``limit`` deep, found before
     parsing it (a parser recurses): strings removed, brackets counted with NumPy in chunks."""
+    import numpy as np  # here: the command line sets NumPy's threads before it is loaded
+
     unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     steps = _JSON_STRING.sub(b"", unescaped).translate(_STEPS, _NOT_BRACKETS)
     depth = 0

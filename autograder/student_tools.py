@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import DlgradeError
 from .messages import localized, render, texts
-from .notebook import cell_reference
+from .notebook import InvalidNotebook, cell_reference, parse, read_notebook
 from .sandbox import Limits, Sandbox
 
 LIMITS = Limits(wall_seconds=120, cpu_seconds=120)
@@ -48,8 +49,11 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
 
     Without ``assignment``, the one named in the notebook's metadata is checked.
     """
-    content = notebook.read_bytes()
-    metadata_name = _assignment_named_in(content)
+    with _readable(notebook, lang):
+        content = notebook.read_bytes()
+        metadata = _otter_metadata(read_notebook(content))
+    metadata_name = metadata.get("assignment_name")
+    metadata_name = metadata_name if isinstance(metadata_name, str) else None
     assignment = assignment or metadata_name
     if not assignment:
         from .course import AssignmentError
@@ -59,10 +63,10 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
     with _started_sandbox() as sandbox:
         t = texts("student", lang)
         from .execution.plan import Call, answers_from_json, plan_to_json, unavailable
-        from .notebook import parse
 
-        cells = parse(content, assignment)  # raises InvalidNotebook for another assignment
-        functions = _contract_functions(content, assignment, notebook)
+        with _readable(notebook, lang):
+            cells = parse(content, assignment)  # InvalidNotebook for another assignment
+        functions = _contract_functions(read_notebook(content), assignment, notebook)
         # Calling each function with no argument tells "not defined" from "defined"
         # without running its body (every contract function has required arguments).
         plan = [Call(f"defined/{name}", name) for name in functions]
@@ -86,12 +90,12 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
     return report
 
 
-def _contract_functions(content: bytes, assignment: str, notebook: Path) -> list[str]:
+def _contract_functions(data: dict, assignment: str, notebook: Path) -> list[str]:
     """The functions the assignment asks for: listed in the template's metadata by ``dlgrade
     build``; else, for an older template, read from the course's checks if there is one."""
     try:
-        listed = json.loads(content)["metadata"]["dlgrade"]["functions"]
-    except (ValueError, KeyError, TypeError):
+        listed = data["metadata"]["dlgrade"]["functions"]
+    except (KeyError, TypeError):
         listed = None
     if isinstance(listed, list) and listed and all(isinstance(f, str) for f in listed):
         return sorted(listed)
@@ -107,24 +111,41 @@ def _contract_functions(content: bytes, assignment: str, notebook: Path) -> list
         ) from None
 
 
-def _assignment_named_in(content: bytes) -> str | None:
+class UnreadableNotebook(DlgradeError):
+    """A notebook a student command cannot read or run: one line naming it and why, in the
+    student's language (``reason`` keeps the ``InvalidNotebook``)."""
+
+    def __init__(self, notebook: Path, reason: InvalidNotebook, lang: str):
+        line = texts("student", lang)["unreadable"]
+        super().__init__(line.format(notebook=notebook, reason=reason.render(lang)))
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def _readable(notebook: Path, lang: str) -> Iterator[None]:
     try:
-        name = json.loads(content).get("metadata", {}).get("otter", {}).get("assignment_name")
-    except (ValueError, AttributeError):
-        return None
-    return name if isinstance(name, str) else None
+        yield
+    except InvalidNotebook as invalid:
+        raise UnreadableNotebook(notebook, invalid, lang) from None
+
+
+def _otter_metadata(data: dict) -> dict:
+    metadata = data.get("metadata")
+    otter = metadata.get("otter") if isinstance(metadata, dict) else None
+    return otter if isinstance(otter, dict) else {}
 
 
 def check(notebook: Path, lang: str = "fr") -> Report:
     """Run the public tests stored in the notebook (otter metadata) after all its cells."""
-    content = notebook.read_bytes()
+    with _readable(notebook, lang):
+        content = notebook.read_bytes()
+        cells = parse(content)
+    tests = _otter_metadata(read_notebook(content)).get("tests")
+    tests = tests if isinstance(tests, dict) else {}
     with _started_sandbox() as sandbox:
         t = texts("student", lang)
         from .execution.plan import Call, answers_from_json, plan_to_json
-        from .notebook import parse
 
-        cells = parse(content)
-        tests = json.loads(content).get("metadata", {}).get("otter", {}).get("tests", {})
         plan = [Call("public", "_dlgrade_public_tests")]
         reply = sandbox.run([*cells, _public_tests_cell(tests)], json.dumps(plan_to_json(plan)))
     answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
@@ -173,7 +194,11 @@ def _public_tests_cell(tests: dict[str, str]) -> str:
     the notebook's otter metadata and returns one result per test."""
     definitions, entries = [], []
     for question, source in sorted(tests.items()):
-        for node in ast.parse(source).body:
+        try:
+            body = ast.parse(source).body
+        except (SyntaxError, TypeError, ValueError):  # metadata edited by hand: no such test
+            continue
+        for node in body:
             if isinstance(node, ast.FunctionDef):
                 node.decorator_list = []
                 node.name = f"_dlgrade_{len(entries)}_{node.name}"

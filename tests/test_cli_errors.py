@@ -37,6 +37,40 @@ def test_a_bad_argument_is_one_line_naming_it(tmp_path, command):
     assert not missing.exists()
 
 
+STUDENT_FILES = {
+    "deep": (b"[" * 5000 + b"]" * 5000, "imbriqué sur plus de 100 niveaux"),
+    "not_json": (b"print('hello')", "n'est pas un JSON valide"),
+    "not_utf8": ('{"cells": "é"}'.encode("latin-1"), "n'est pas du texte UTF-8"),
+    "a_list": (b"[1, 2, 3]", "n'est pas un notebook Jupyter"),
+    "bad_tests": (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {"otter": {"tests": '
+                  b'{"q1": 7, "q2": "def ("}}}, "cells": [{"cell_type": "code", '
+                  b'"source": "x = 1", "metadata": {}, "outputs": [], "execution_count": null}]}',
+                  None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["validate", "check"])
+@pytest.mark.parametrize("case", sorted(STUDENT_FILES))
+def test_a_student_command_on_a_broken_notebook_is_one_line_naming_it(tmp_path, command, case):
+    """In the student's language; ``check`` on public tests edited by hand runs the others."""
+    content, said = STUDENT_FILES[case]
+    path = tmp_path / f"{case}.ipynb"
+    path.write_bytes(content)
+    argv = [sys.executable, "-m", "autograder", command, str(path)]
+    if command == "validate":
+        argv += ["--assignment", "sgd_batch_size"]
+    finished = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path)
+    assert "Traceback" not in finished.stderr + finished.stdout
+    assert "internal error" not in finished.stderr
+    if said is None:  # readable: the notebook runs, without the broken tests
+        assert finished.stderr == ""
+        assert ("0/0" if command == "check" else "Fonction manquante") in finished.stdout
+        return
+    assert finished.returncode != 0 and finished.stdout == ""
+    lines = finished.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"dlgrade: {path} : ") and said in lines[0]
+
+
 def test_a_bug_is_one_line_and_a_log(monkeypatch, capsys, tmp_path):
     def broken(args):
         raise KeyError("surprise")

@@ -8,8 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder.notebook import InvalidNotebook
-from autograder.student_tools import check, validate
+from autograder.student_tools import UnreadableNotebook, check, validate
 
 from .conftest import correct_notebook, notebook_with
 
@@ -39,8 +38,9 @@ def test_missing_functions_and_failing_cells_are_named(tmp_path):
 def test_a_notebook_of_another_assignment_is_refused(project, tmp_path):
     path = tmp_path / "other.ipynb"
     nbformat.write(nbformat.read(project.template("mlp_softmax"), as_version=4), path)
-    with pytest.raises(InvalidNotebook):
+    with pytest.raises(UnreadableNotebook) as refused:
         validate(path, "sgd_batch_size")
+    assert refused.value.reason.reason.key == "other_assignment"
     result = subprocess.run([sys.executable, "-m", "autograder", "validate", str(path),
                              "--assignment", "sgd_batch_size"], capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 2 and "mlp_softmax" in result.stderr
