@@ -136,6 +136,7 @@ class Submission:
     members: tuple[str, ...] = ()  # whom the grade reaches; collect gives (student_id,) alone
     lms: str | None = None  # "canvas", "moodle", "gradescope" or "nbgrader" when it named it
     file_time: datetime | None = None  # the file's or zip entry's date: not a submission time
+    file_stem: str = ""  # the file's name without .ipynb, as the LMS or the folder gives it
 
     @property
     def sha256(self) -> str:
@@ -444,6 +445,9 @@ def collect(
     kept = []
     for student, group in by_student.items():
         group.sort(key=_preference)
+        if len(group) > 1 and group[0].named_by == "metadata":
+            problems.extend(_claims(student, group))  # a notebook's word against another's
+            continue
         kept.append(group[0])
         if len(group) > 1:
             problems.extend(_duplicates(student, group))
@@ -651,10 +655,9 @@ def _preference(submission: Submission) -> tuple:
     only becomes it once cleaned (``alice .ipynb``, with a space, is not ``alice``)."""
     lms = submission.named_by in ("pattern", "lms")
     entry = _seconds(submission.file_time) if lms else 0.0
-    file_stem = PurePosixPath(submission.origin.split("!")[-1].replace("\\", "/")).stem
     return (
         NAMED_BY.index(submission.named_by),
-        file_stem != submission.student_id,
+        submission.file_stem != submission.student_id,
         -_seconds(submission.submitted_at),
         -submission.lms_order if lms else 0,
         -entry,
@@ -680,6 +683,19 @@ def _duplicates(student: str, group: list[Submission]) -> Iterator[Problem]:
             other.origin,
             f"second notebook for student {student}, not graded; graded: {kept.origin} "
             f"({DUPLICATE_RULE})",
+        )
+
+
+def _claims(student: str, group: list[Submission]) -> Iterator[Problem]:
+    """Notebooks named like the template whose metadata all claim one student: nothing
+    tells the student's own from a classmate's copy, so none is graded."""
+    names = ", ".join(s.origin for s in group)
+    for submission in group:
+        yield Problem(
+            submission.origin,
+            f"not graded: {len(group)} notebooks named like the template claim student "
+            f"{student} in their metadata ({names}); rename the student's own to "
+            f"{student}.ipynb, or pass --id-pattern",
         )
 
 
@@ -742,7 +758,7 @@ def _walk(
                 wanted = (
                     child.suffix.lower() in (".ipynb", ".zip") or child.name == GRADESCOPE_METADATA
                 )
-                if wanted and (child.is_symlink() or child.is_file()):
+                if wanted and (child.is_symlink() or not child.is_dir()):
                     below = (PurePosixPath(subject) / inside.as_posix()).as_posix()
                     yield from _walk(child, f"{name}/{inside.as_posix()}", below, scope)
                 elif child.is_file() and not child.is_symlink():
@@ -917,8 +933,9 @@ def identify(
 ) -> Submission:
     """Who submitted this notebook, from its own path alone. ``name`` is its path as the
     LMS archive or the folder gives it (``Name_1234_assignsubmission_file/tp.ipynb``); the
-    rule is in the module's docstring (``collect`` adds what needs the whole class)."""
-    parts = PurePosixPath(name.replace("\\", "/")).parts or (name,)
+    rule is in the module's docstring (``collect`` adds what needs the whole class). A
+    backslash is part of a name here: an archive's members come with theirs made ``/``."""
+    parts = PurePosixPath(name).parts or (name,)
     file = parts[-1]
     origin = printable(origin)
 
@@ -926,7 +943,7 @@ def identify(
         person = printable(person, 100) if person else None
         return Submission(
             student, origin, content, person, refused=refused, named_by=by, file_time=file_time,
-            **lms,
+            file_stem=PurePosixPath(file).stem, **lms,
         )  # fmt: skip
 
     folders = parts[:-1]

@@ -118,6 +118,52 @@ def test_a_blank_notebook_claiming_zoe_does_not_replace_zoe(tmp_path):
             assert "1009" in problem.message
 
 
+def test_two_template_named_notebooks_claiming_one_student_are_both_left_ungraded(tmp_path):
+    """``sgd_batch_size (1).ipynb`` claiming bob against bob's ``sgd_batch_size.ipynb``: the
+    metadata is each notebook's own word, so neither is trusted; the one claim that is alone
+    still names its student."""
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    for name, claimed in (("sgd_batch_size.ipynb", "bob"), ("sgd_batch_size (1).ipynb", "bob"),
+                          ("sgd_batch_size-Copy1.ipynb", "zoe")):  # fmt: skip
+        (folder / name).write_bytes(notebook_bytes(claimed))
+    found, problems = collect([folder])
+    assert [(s.student_id, Path(s.origin).name) for s in found] == [
+        ("zoe", "sgd_batch_size-Copy1.ipynb")
+    ]
+    assert len(problems) == 2
+    for problem in problems:
+        assert problem.message.startswith("not graded: 2 notebooks named like the template")
+        assert "bob.ipynb" in problem.message
+    (folder / "bob.ipynb").write_bytes(notebook_bytes())  # named by its file: it wins
+    found, problems = collect([folder])
+    assert sorted((s.student_id, Path(s.origin).name) for s in found) == [
+        ("bob", "bob.ipynb"), ("zoe", "sgd_batch_size-Copy1.ipynb")
+    ]
+
+
+def test_a_backslash_in_a_file_name_is_part_of_it_not_a_folder(tmp_path):
+    """On Linux, ``\\bob.ipynb`` is a file of its own: it names ``_bob``, not bob."""
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    (folder / "bob.ipynb").write_bytes(notebook_bytes())
+    (folder / "\\bob.ipynb").write_bytes(notebook_bytes())
+    (folder / "x\\..\\bob.ipynb").write_bytes(notebook_bytes())
+    found, problems = collect([folder])
+    assert sorted(s.student_id for s in found) == ["_bob", "bob", "x_.._bob"] and problems == []
+    assert next(s.origin for s in found if s.student_id == "bob") == str(folder / "bob.ipynb")
+
+
+def test_a_file_that_is_not_regular_is_one_line(tmp_path):
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    os.mkfifo(folder / "alice.ipynb")
+    found, problems = collect([folder])
+    assert found == [] and [(p.origin, p.message) for p in problems] == [
+        (str(folder / "alice.ipynb"), "not a regular file: not read")
+    ]
+
+
 # --- ids ----------------------------------------------------------------------------------
 
 
