@@ -6,6 +6,11 @@ grader's cgroup delegates both controllers), and binds it into the sandbox. The
 runner then creates one child per submission there (``execution.isolation``). Where
 no such folder can be made, ``WorkerCgroup.create`` returns None and the runner falls
 back to its memory watchdog.
+
+With cgroup v1's cpu hierarchy, each sandbox also gets a folder there, which its server
+joins: every sandbox then has the same share of the processors, however many processes
+a submission starts (a submission of 30 busy processes would otherwise take 30 shares,
+and make a classmate's code, graded beside it, run out of time).
 """
 
 from __future__ import annotations
@@ -112,15 +117,16 @@ def _located(root: str, point: str, path: str) -> Path | None:
 
 
 def _v1_parents() -> dict[str, Path]:
+    """memory and pids, which the limits need, and cpu where it can be had (fairness)."""
     own = _own_paths()
     parents = {}
     for root, point, kind, options in _mounts():
-        for controller in ("memory", "pids"):
+        for controller in ("memory", "pids", "cpu"):
             if kind == "cgroup" and controller in options and controller in own:
                 folder = _located(root, point, own[controller])
                 if folder and os.access(folder, os.W_OK):
                     parents[controller] = folder
-    return parents if set(parents) == {"memory", "pids"} else {}
+    return parents if {"memory", "pids"} <= set(parents) else {}
 
 
 def _v2_parent() -> dict[str, Path]:

@@ -406,3 +406,38 @@ def test_printing_past_the_output_limit_drops_the_rest_but_a_file_past_it_is_tol
     (error,) = reply["cell_errors"]
     assert error["cell"] == 3 and "limite de taille atteinte" in error["error"], error
     assert "print or write less" in localized(error["error"], "en")
+
+
+HOG = """import os, time
+for _ in range(30):
+    if os.fork() == 0:
+        os.setsid()  # a session of its own: outside any per-session fairness of the kernel
+        end = time.monotonic() + 4
+        while time.monotonic() < end:
+            pass
+        os._exit(0)
+time.sleep(4)
+"""
+SHARE = """import time
+time.sleep(0.7)
+wall, cpu = time.monotonic(), time.process_time()
+while time.monotonic() - wall < 2:
+    pass
+print((time.process_time() - cpu) / (time.monotonic() - wall))
+"""
+
+
+def test_a_submission_of_many_busy_processes_leaves_its_neighbour_its_share():
+    """30 busy processes in one sandbox took 94 % of the processors from the sandbox beside
+    it (a red team's classmate then timed out); each sandbox now has an equal share."""
+    limits = Limits(wall_seconds=20, cpu_seconds=20)
+    with Sandbox(limits) as hog, Sandbox(limits) as neighbour:
+        hog.start()
+        neighbour.start()
+        if hog._cgroup is None or "cpu" not in hog._cgroup.folders:
+            pytest.skip("no cgroup v1 cpu hierarchy to give each sandbox its share")
+        thread = threading.Thread(target=hog.run, args=([HOG],))
+        thread.start()
+        share = float(neighbour.run([SHARE])["output"])
+        thread.join()
+    assert share > 0.3  # 0.06 without the share, 0.95 with it, on 2 cores

@@ -103,6 +103,14 @@ def remove_ipc_objects() -> None:
                     control(int(fields[1]), _IPC_RMID, None)
 
 
+def join_processor_share(spec: dict[str, Any] | None) -> None:
+    """Move the server into its sandbox's cpu cgroup (v1), if the grader made one: every
+    process of its submissions then shares that sandbox's part of the processors."""
+    if spec and spec.get("cpu"):
+        with contextlib.suppress(OSError):
+            _write(spec["cpu"], "cgroup.procs", 0)
+
+
 class SubmissionCgroup:
     """The cgroup of one submission, below the worker's delegated cgroup(s).
 

@@ -54,6 +54,7 @@ from .isolation import (
     SubmissionCgroup,
     become_subreaper,
     cap_tmpfs,
+    join_processor_share,
     parent_of,
     private_namespaces,
     remove_ipc_objects,
@@ -87,6 +88,8 @@ class Config:
     plans: dict[str, list[Call]]
 
     def update(self, data: dict[str, Any]) -> None:
+        if self.cgroup is None:
+            join_processor_share(data.get("cgroup"))
         self.limits, self.tmp, self.cgroup = data["limits"], data.get("tmp"), data.get("cgroup")
         self.plans[str(data["plan_id"])] = plan_from_json(data["plan"])
 
