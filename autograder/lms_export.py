@@ -98,7 +98,10 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
     except OSError as error:
         raise RosterError(f"{path}: unreadable ({error.strerror}); check the path") from None
     text = table_text(raw)
-    table = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter(text)) if any(row)]
+    try:
+        table = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter(text)) if any(row)]
+    except csv.Error as error:  # a binary file, a NUL byte, a lone carriage return...
+        raise RosterError(f"{path}: not a CSV table ({error}); give the roster or the LMS's export") from None
     if not table:
         raise RosterError(f"{path}: empty file; give the roster or the LMS's export")
     header = [cell.strip() for cell in table[0]]

@@ -110,6 +110,13 @@ def test_a_roster_without_student_id_is_refused(graded, tmp_path):
         export("canvas", graded / "graded", bad, tmp_path, item="TP")
 
 
+def test_a_binary_file_given_as_roster_is_one_line(graded, tmp_path):
+    bad = tmp_path / "photo.csv"
+    bad.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(RosterError, match=r"photo\.csv: not a CSV table"):
+        export("canvas", graded / "graded", bad, tmp_path, item="TP")
+
+
 @pytest.mark.parametrize("cell", ["=1+1", "+A1", "-2+3", "@SUM(A1)"])
 def test_formulas_are_neutralised(cell):
     assert safe(cell) == "'" + cell and safe("Dupont") == "Dupont"

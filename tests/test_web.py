@@ -226,6 +226,33 @@ def test_sign_out_ends_the_session(app):
     assert thief.get("/assignments").status_code == 303
 
 
+def test_errors_are_pages_that_say_what_to_do(app, monkeypatch):
+    """A form sent after signing out elsewhere, a stale form, a bug: a page in the user's
+    language with a way on, never a bare status or a traceback."""
+    alice = signed_in(app, "alice")
+    token = csrf_of(alice.get("/login").text)
+    form = alice.get(f"/assignments/{ASSIGNMENT}").text
+    other_tab = TestClient(app, follow_redirects=False, cookies=dict(alice.cookies))
+    assert post(other_tab, "/logout").status_code == 303
+    ended = alice.post(f"/assignments/{ASSIGNMENT}/submit", data={"csrf": csrf_of(form)},
+                       files={"notebook": ("a.ipynb", b"{}", "application/json")})  # fmt: skip
+    assert ended.status_code == 401
+    assert "Votre session a pris fin" in ended.text and 'href="/login"' in ended.text
+    bob = signed_in(app, "bob")
+    stale = bob.post("/logout", data={"csrf": token})  # alice's token: not this session's
+    assert stale.status_code == 403 and "plus valable (la session a changé)" in stale.text
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app.state.store, "attempts_of", broken)
+    crashed = TestClient(app, follow_redirects=False, raise_server_exceptions=False)
+    crashed.cookies.update(bob.cookies)
+    response = crashed.get("/assignments")
+    assert response.status_code == 500
+    assert "Une erreur inattendue" in response.text and "Traceback" not in response.text
+
+
 # --- every route, every kind of visitor --------------------------------------------------
 
 PUBLIC = {"/login", "/logout", "/link/{token}", "/language"}
@@ -313,7 +340,9 @@ def test_every_post_needs_the_csrf_token(app):
 def test_uploads_are_limited_in_size_and_must_be_notebooks(app, config):
     alice = signed_in(app, "alice")
     huge = b"{" + b" " * (config.max_upload_bytes + 2**20) + b"}"
-    assert submit(alice, huge).status_code == 413
+    refused = submit(alice, huge)
+    assert refused.status_code == 413
+    assert "dépasse la taille permise" in refused.text and 'action="/logout"' in refused.text
     assert submit(alice, b"print('not json')").status_code == 400
     assert submit(alice, json.dumps({"cells": 3}).encode()).status_code == 400
     assert app.state.store.queue_counts() == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -54,13 +55,15 @@ class BodyLimit:
         large = scope["path"].startswith("/instructor/")
         limit = (self.archive_limit if large else self.limit) + FORM_OVERHEAD
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > limit:
-            await Response("request too large", 413)(scope, receive, send)
-            return
+        refused = not declared.isdigit() or int(declared) > limit
         received = 0
 
         async def counted() -> Message:
+            # Raised where the route reads the body: the error page then has the session
+            # (the user's language and menu); a declared size over the limit reads nothing.
             nonlocal received
+            if refused:
+                raise HTTPException(413)
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
@@ -89,8 +92,20 @@ async def _error(request: Request, error: Exception) -> Response:
         "accept", ""
     ):
         return JSONResponse({"error": error.status_code}, error.status_code)
-    key = {403: "forbidden", 404: "not_found"}.get(error.status_code, "error")
+    key = {401: "signed_out", 403: "forbidden", 404: "not_found", 413: "request_too_large"}.get(
+        error.status_code, "error_text"
+    )
+    if error.status_code == 403 and error.detail == "CSRF":
+        key = "stale_form"
     return page(request, "error.html.j2", error.status_code, key=key, code=error.status_code)
+
+
+async def _crash(request: Request, error: Exception) -> Response:
+    """Any other error: logged with its traceback for the operator, a page for the user."""
+    logging.getLogger("dlgrade.web").error(
+        "%s %s", request.method, request.url.path, exc_info=error
+    )
+    return page(request, "error.html.j2", 500, key="error_text", code=500)
 
 
 def create_app(
@@ -133,7 +148,7 @@ def create_app(
                 https_only=config.secure_cookies,
             ),
         ],
-        exception_handlers={HTTPException: _error},
+        exception_handlers={HTTPException: _error, Exception: _crash},
         lifespan=lifespan,
     )
     app.state.config = config
