@@ -110,13 +110,15 @@ def stored(folder: Path, student: str) -> dict:
 
 
 def _student_texts(result: dict) -> list[str]:
-    """Texts the student's code produced (Python's error messages): in no catalogue."""
-    found = [e.get("error", "") for e in result.get("cell_errors") or []]
+    """Texts the student's code produced (Python's error messages, the first lines of the
+    cells they name): in no catalogue."""
+    errors = result.get("cell_errors") or []
+    found = [e.get(key) or "" for e in errors for key in ("error", "start")]
 
     def walk(value):
         if isinstance(value, dict):
             for key, inner in value.items():
-                if key == "error" and isinstance(inner, str):
+                if key in ("error", "start") and isinstance(inner, str):
                     found.append(inner)
                 walk(inner)
         elif isinstance(value, list):
