@@ -160,6 +160,7 @@ def _export(args: argparse.Namespace) -> int:
         missing="zero" if args.missing_as_zero else "blank" if args.blank_missing else "keep",
         scale_to=args.scale_to,
         lang=_graded_lang(args),
+        partial=args.partial,
     )
     for line in report.lines():
         print(line, file=sys.stderr)
@@ -333,6 +334,8 @@ def parser() -> argparse.ArgumentParser:
                               "in the LMS file, else the grader's points)")  # fmt: skip
     command.add_argument("--lang", choices=LANGUAGES,
                          help="feedback texts' language (default: the grading's)")  # fmt: skip
+    command.add_argument("--partial", action="store_true",
+                         help="export while hand grading is unfinished (missing points count 0)")
     command.set_defaults(run=_export)
 
     for name, text in (("feedback", "one HTML and Markdown feedback page per student"),

@@ -103,6 +103,15 @@ class ClassGrades:
     grades: dict[str, FinalGrade]
     members: dict[str, tuple[str, ...]]  # submitter → whom the grade reaches (Gradebook.members)
 
+    def unfinished(self) -> dict[str, int]:
+        """Questions graded by hand for some students and not yet for others: question →
+        how many still have no points there (they would count 0 in an export)."""
+        missing = {
+            question: sum(question not in self.hand.get(s, {}) for s in self.grades)
+            for question in self.hand_max
+        }
+        return {question: count for question, count in missing.items() if count}
+
     def owners(self) -> dict[str, str]:
         """Every student → the submission whose grade is theirs: their own, else their
         group's (a group's own id, such as ``group:A``, names no student)."""

@@ -54,6 +54,20 @@ class RosterError(DlgradeError, ValueError):
     """A roster or an LMS file that cannot be used; the message names the file and what to do."""
 
 
+class UnfinishedHandGrading(DlgradeError):
+    """An export while some students still lack points on a question graded by hand:
+    they would get 0 there in the LMS. ``missing``: question → students without points."""
+
+    def __init__(self, assignment: str, missing: dict[str, int]):
+        listed = ", ".join(f"{q} ({n} student(s))" for q, n in sorted(missing.items()))
+        super().__init__(
+            f"{assignment}: hand grading is unfinished, these questions have no points yet "
+            f"for some students: {listed}. Finish it (dlgrade manual import), or export "
+            "anyway with --partial (they count 0)"
+        )
+        self.missing = missing
+
+
 @dataclass
 class RosterReport:
     """What the join between gradebook and roster found."""
@@ -485,17 +499,19 @@ def _float(text: str, where: str) -> float:
 def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
            item: str | None = None, lms_id: str = "", missing: str = "keep",
            scale_to: float | None = None, lang: str = "fr",
-           assignment: str | None = None) -> RosterReport:  # fmt: skip
+           assignment: str | None = None, partial: bool = False) -> RosterReport:  # fmt: skip
     """Write the import file of ``lms`` from a graded folder, feedback texts in ``lang``.
 
     ``missing`` says what a roster entry without a submission gets (``MISSING``); grades
     are on the scale of ``scale_to``, else of the item's maximum read in the LMS file.
     ``assignment`` is needed when the gradebook holds several; by default, the one graded
-    last.
+    last. Unfinished hand grading is refused (``UnfinishedHandGrading``) unless ``partial``.
     """
     if lms not in LMS or missing not in MISSING:
         raise ValueError(f"unknown LMS {lms!r} or missing-policy {missing!r}")
     grades = load_class(grades_dir, assignment)
+    if grades.unfinished() and not partial:
+        raise UnfinishedHandGrading(grades.assignment, grades.unfinished())
     if lms == "gradescope":
         out.mkdir(parents=True, exist_ok=True)
         write_gradescope(grades, out, lang, scale_to)

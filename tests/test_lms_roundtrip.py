@@ -85,13 +85,15 @@ def graded_results(project, tmp_path_factory):
 def graded_as(folder: Path, graded_results, ids: list[str],
               members: dict[str, tuple[str, ...]] | None = None) -> dict[str, float]:  # fmt: skip
     """The class graded under the LMS's ids (the first with a hand grade of 3 and a
-    comment); returns each id's final grade out of 11."""
+    comment, the others 0: hand grading finished); returns each id's final grade out of 11."""
     gradebook = Gradebook.in_folder(folder)
     run = gradebook.start_run(ASSIGNMENT, "hash", {})
     renamed = [replace(r, student_id=i, members=(members or {}).get(i, (i,)))
                for r, i in zip(graded_results, ids, strict=True)]  # fmt: skip
     gradebook.record(run, *renamed)
-    (folder / "hand.csv").write_text(f"student_id,points,comment\n{ids[0]},3,{COMMENT}\n", "utf-8")
+    others = "".join(f"{i},0,\n" for i in ids[1:])
+    (folder / "hand.csv").write_text(f"student_id,points,comment\n{ids[0]},3,{COMMENT}\n{others}",
+                                     "utf-8")  # fmt: skip
     import_scores(ASSIGNMENT, "q4_conclusion", folder / "hand.csv", gradebook)
     gradebook.close()
     return {r.student_id: r.score + (3 if r.student_id == ids[0] else 0) for r in renamed}

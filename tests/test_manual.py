@@ -13,7 +13,7 @@ from autograder.class_run import grade_class
 from autograder.final_grade import write_grades
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
-from autograder.lms_export import export
+from autograder.lms_export import UnfinishedHandGrading, export
 from autograder.manual import ManualImportError, export_question, import_scores
 from autograder.sample_class import write_sample_class
 
@@ -70,7 +70,10 @@ def test_round_trip_changes_totals_and_exports(graded):
     assert pd.isna(after.loc["sgd003", "q4_conclusion"])
     roster = graded / "roster.csv"
     roster.write_text("student_id,last_name,first_name\nsgd001,Dupont,Jean\n", encoding="utf-8")
-    export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1")
+    with pytest.raises(UnfinishedHandGrading, match=r"q4_conclusion \(2 student\(s\)\)"):
+        export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1")
+    assert not (graded / "lms").exists()  # sgd003 and sgd004 would get 0 there
+    export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1", partial=True)
     canvas = list(csv.reader((graded / "lms" / "canvas_import.csv").open(encoding="utf-8")))
     assert float(canvas[2][5]) == after.loc["sgd001", "score"]
     assert canvas[1][5] == f"{after['max_score'].max():g}"

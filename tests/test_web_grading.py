@@ -136,6 +136,14 @@ def test_instructor_hand_grades_applies_late_policy_releases_and_exports(app, no
                      {"student": login, "points": points, "comment": f"<b>{login}</b>"},
                      headers={"Accept": "application/json"})  # fmt: skip
         assert saved.json() == {"saved": True}
+        if login == "alice":  # bob and carol would get 0 on q1: asked first
+            export = f"/instructor/assignments/{ASSIGNMENT}/export/gradescope"
+            unfinished = prof.get(export)
+            assert unfinished.status_code == 400
+            assert "Correction à la main inachevée" in unfinished.text
+            assert f'href="{export}?partial=1"' in unfinished.text
+            anyway = prof.get(f"{export}?partial=1")
+            assert anyway.status_code == 200, re.findall(r'role="alert">([^<]*)', anyway.text)
     refused = post(prof, f"/instructor/assignments/{ASSIGNMENT}/manual/q1/save",
                    {"student": "alice", "points": "3"})  # fmt: skip
     assert refused.status_code == 400  # above the question's 2 points

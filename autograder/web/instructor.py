@@ -30,7 +30,7 @@ from ..errors import DlgradeError
 from ..feedback import mistake, status_text
 from ..final_grade import class_grades, grade_table
 from ..late import LatePolicy, LateTimesError, load_policy
-from ..lms_export import LMS, ROSTER_COLUMNS, export, read_roster
+from ..lms_export import LMS, ROSTER_COLUMNS, UnfinishedHandGrading, export, read_roster
 from ..manual import answer_in, collect_answers, hand_grades, manual_question
 from ..notebook import read_notebook
 from ..submissions import Intake, clean_student_id
@@ -228,7 +228,9 @@ def class_page(request: Request) -> Response:
     return class_response(request, message=text(request, "saved") if saved else "")
 
 
-def class_response(request: Request, message: str = "", error: str = "") -> Response:
+def class_response(
+    request: Request, message: str = "", error: str = "", partial_export: str = ""
+) -> Response:
     name = assignment_name(request)
     state = request.app.state
     return page(
@@ -239,6 +241,7 @@ def class_response(request: Request, message: str = "", error: str = "") -> Resp
         settings=state.store.settings(name),
         message=message,
         error=error,
+        partial_export=partial_export,
         lms=LMS,
         runs=[r for r in state.runs.values() if r.assignment == name],
         **class_view(request, name),
@@ -460,6 +463,7 @@ def download_export(request: Request) -> Response:
                 | {"student_id": account.login}
             )
     out = folder / "out"
+    partial = request.query_params.get("partial") == "1"
     try:
         export(
             lms,
@@ -470,7 +474,14 @@ def download_export(request: Request) -> Response:
             lms_id=state.store.settings(name).lms_id,
             assignment=name,
             lang=language(request),
+            partial=partial,
         )
+    except UnfinishedHandGrading as unfinished:
+        shutil.rmtree(folder)
+        listed = ", ".join(f"{titles(request, name)[1].get(q, q)} ({n})"
+                           for q, n in sorted(unfinished.missing.items()))  # fmt: skip
+        message = text(request, "hand_unfinished", questions=listed)
+        return class_response(request, error=message, partial_export=lms)
     except DlgradeError as error:
         shutil.rmtree(folder)
         return class_response(request, error=str(error))
