@@ -311,7 +311,10 @@ def changes_where_reference_changes(
                 if not reference[call.key].ok:  # a wrong variant that fails here
                     return raised(call, reference[call.key])
             try:
-                obtained = [as_array(student[c.key].value, component) for c in (before, after)]
+                obtained = [
+                    as_array(student[c.key].value, component, reference[c.key].value)
+                    for c in (before, after)
+                ]
             except Mismatch as mismatch:
                 return fail(mismatch.message, on_input(after))
             expected = [np.asarray(reference[c.key].value, np.float64) for c in (before, after)]

@@ -119,7 +119,7 @@ def pick(
             if not isinstance(obtained, dict) or step not in obtained:
                 raise Mismatch(_wrong_kind(component, obtained, expected))
         elif isinstance(expected, np.ndarray):
-            obtained = as_array(obtained, component)
+            obtained = as_array(obtained, component, expected)
             if obtained.shape != expected.shape:
                 raise Mismatch(_wrong_shape(component, obtained, expected))
         obtained, expected = obtained[step], expected[step]
@@ -206,7 +206,7 @@ def compare(
         return None
     expected = np.asarray(expected, dtype=np.float64)
     try:
-        got = as_array(obtained, component)
+        got = as_array(obtained, component, expected)
     except Mismatch as mismatch:
         return mismatch.message
     if expected.ndim == 0 and got.size == 1:
@@ -351,14 +351,13 @@ def _like(shown: Any, text: str, value: Any) -> Any:
     return text
 
 
-def as_array(value: Any, component: str) -> np.ndarray:
-    """The student's answer as a float array, as the contract allows (float, list, array)."""
+def as_array(value: Any, component: str, expected: Any = None) -> np.ndarray:
+    """The student's answer as a float array, as the contract allows (float, list, array);
+    ``expected`` (the reference's answer) names what was awaited when it is none of these."""
     if isinstance(value, bool) or not isinstance(value, float | int | np.ndarray | tuple | list):
+        awaited = Message("an_array") if np.ndim(expected) > 0 else Message("a_number")
         raise Mismatch(
-            Message(
-                "wrong_kind",
-                {"component": component, "expected": Message("a_number"), "obtained": kind(value)},
-            )
+            Message("wrong_kind", {"component": component, "expected": awaited, "obtained": kind(value)})
         )
     try:
         return np.asarray(value, dtype=np.float64)

@@ -139,6 +139,9 @@ def test_comparison_messages_name_shape_kind_and_value():
     assert compare([0.0, 0.0, 0.0, 0.0], np.zeros(4), "g") is None  # a list is accepted
     assert compare(np.zeros((4, 1)), np.zeros(4), "g").key == "wrong_shape"
     assert compare(Unsupported("function"), 1.0, "g").key == "wrong_kind"
+    # what the reference is, not a guess
+    assert "on attendait un nombre" in compare(None, 1.0, "g").render("fr")
+    assert "on attendait un tableau" in compare(None, np.ones((5, 4)), "g").render("fr")
     assert compare(float("nan"), 1.0, "g").key == "not_finite"
     message = compare(1.5, 1.0, "∂ℓ/∂v1")
     assert message.key == "wrong_value" and message.render("fr").startswith("∂ℓ/∂v1 est faux")

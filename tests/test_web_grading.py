@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 import zipfile
@@ -177,6 +178,17 @@ def test_instructor_hand_grades_applies_late_policy_releases_and_exports(app, no
     post(prof, f"/instructor/assignments/{ASSIGNMENT}/settings", settings)
     released = alice.get(f"/attempts/{attempt}").text
     assert "&lt;b&gt;alice&lt;/b&gt;" in released and "20" in released  # comment, 20 % late
+    final = re.search(r'<span id="score">([^<]+)</span> / ([^<]+)</strong>', released).groups()
+    shown = f"{final[0]} / {final[1]}"  # hand points and penalty: every list shows the same
+    assert shown in alice.get("/assignments").text
+    assert shown in alice.get(f"/assignments/{ASSIGNMENT}").text
+    assert shown in prof.get(f"/instructor/assignments/{ASSIGNMENT}/students/alice").text
+    again = json.loads(notebooks["right"])  # the same answers, another notebook
+    again["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "Second dépôt."})
+    submit(alice, json.dumps(again).encode())  # a new attempt: the grade now comes from it
+    app.state.worker.grade_queued()
+    earlier = alice.get(f"/attempts/{attempt}").text
+    assert "&lt;b&gt;alice&lt;/b&gt;" not in earlier and "pas celle qui est notée" in earlier
 
     canvas = prof.get(f"/instructor/assignments/{ASSIGNMENT}/export/canvas")
     assert canvas.status_code == 200 and canvas.headers["content-type"].startswith("text/csv")

@@ -38,7 +38,7 @@ from .auth import requires
 from .render import language, page, text
 from .security import checked_form, new_token
 from .store import AssignmentSettings, now
-from .student import assignment_name, feedback_page_context, titles
+from .student import assignment_name, feedback_page_context, titles, with_grades
 from .worker import attempt_of
 
 ARCHIVES = "archives"
@@ -327,7 +327,7 @@ def student_page(request: Request) -> Response:
     store = request.app.state.store
     login = request.path_params["login"]
     account = store.user_by_login(login)
-    attempts = store.attempts_of(account.id, name) if account else []
+    attempts = with_grades(request, name, store.attempts_of(account.id, name)) if account else []
     results = {r["student_id"]: r for r in request.app.state.gradebook.latest_results(name)}
     result = results.get(login)
     if account is None and result is None:

@@ -81,7 +81,7 @@ def assignments(request: Request) -> Response:
     rows = []
     for name in state.config.project.names():
         settings = state.store.settings(name)
-        tried = state.store.attempts_of(user.id, name)
+        tried = with_grades(request, name, state.store.attempts_of(user.id, name))
         rows.append(
             {
                 "name": name,
@@ -108,7 +108,7 @@ def assignment_page(request: Request, error: str = "") -> Response:
     state = request.app.state
     user: User = request.state.user
     settings = state.store.settings(name)
-    tried = state.store.attempts_of(user.id, name)
+    tried = with_grades(request, name, state.store.attempts_of(user.id, name))
     moment = now()
     deadline = deadline_for(request, settings, user.login)
     wait = next_allowed(settings, [a["received_at"] for a in tried], moment)
@@ -209,17 +209,48 @@ def feedback_shown(request: Request, settings: AssignmentSettings) -> bool:
     return deadline is not None and now() >= deadline
 
 
+def counted_submission(request: Request, name: str, student_id: str) -> str | None:
+    """The hash of the submission a student's grade comes from: the latest the gradebook
+    holds for them (hand grades and the late penalty are that submission's)."""
+    for summary in request.app.state.gradebook.latest_results(name, detail=False):
+        if summary["student_id"] == student_id:
+            return summary["submission_hash"]
+    return None
+
+
 def feedback_page_context(request: Request, result: dict) -> dict:
     """The library's feedback page of one normalized result: hand grades and the late
-    penalty once released, or for an instructor (before, the hidden checks alone)."""
+    penalty once released, or for an instructor (before, the hidden checks alone), and
+    only on the submission the grade comes from (an earlier attempt shows its checks)."""
     state = request.app.state
     name = result["assignment"]
+    counted = counted_submission(request, name, result["student_id"])
     grades, graded_by_hand, policy = {}, {}, None
-    if state.store.settings(name).released or request.state.user.is_instructor:
+    released = state.store.settings(name).released or request.state.user.is_instructor
+    if released and result["submission_hash"] == counted:
         by_hand, graded_by_hand = hand_grades(state.gradebook, name)
         grades = by_hand.get(result["student_id"], {})
         policy = load_policy(state.config.graded(name))
-    return feedback_context(result, grades, graded_by_hand, policy, language(request))
+    context = feedback_context(result, grades, graded_by_hand, policy, language(request))
+    return {**context, "superseded": counted is not None and result["submission_hash"] != counted}
+
+
+def with_grades(request: Request, name: str, attempts: list[dict]) -> list[dict]:
+    """Each graded attempt with the grade its feedback page shows (``grade``: points and
+    maximum): the final grade for the one the grade comes from, its checks' for others."""
+    done = [a for a in attempts if a["state"] == "done" and a.get("result")]
+    if not done:
+        return attempts
+    first = normalized(done[0]["result"])
+    counted = counted_submission(request, name, first["student_id"])
+    for attempt in done:
+        result = normalized(attempt["result"])
+        if result["submission_hash"] == counted:
+            context = feedback_page_context(request, result)
+            attempt["grade"] = (context["final"], context["max_total"])
+        else:
+            attempt["grade"] = (result["score"], result["max_score"])
+    return attempts
 
 
 @requires()
