@@ -510,8 +510,9 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     if lms not in LMS or missing not in MISSING:
         raise ValueError(f"unknown LMS {lms!r} or missing-policy {missing!r}")
     grades = load_class(grades_dir, assignment)
-    if grades.unfinished() and not partial:
-        raise UnfinishedHandGrading(grades.assignment, grades.unfinished())
+    unfinished = grades.unfinished()
+    if unfinished and not partial:
+        raise UnfinishedHandGrading(grades.assignment, unfinished)
     if lms == "gradescope":
         out.mkdir(parents=True, exist_ok=True)
         write_gradescope(grades, out, lang, scale_to)

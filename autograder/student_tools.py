@@ -51,8 +51,8 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
     """
     with _readable(notebook, lang):
         content = notebook.read_bytes()
-        metadata = _otter_metadata(read_notebook(content))
-    metadata_name = metadata.get("assignment_name")
+        data = read_notebook(content)
+    metadata_name = _otter_metadata(data).get("assignment_name")
     metadata_name = metadata_name if isinstance(metadata_name, str) else None
     assignment = assignment or metadata_name
     if not assignment:
@@ -66,7 +66,7 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
 
         with _readable(notebook, lang):
             cells = parse(content, assignment)  # InvalidNotebook for another assignment
-        functions = _contract_functions(read_notebook(content), assignment, notebook)
+        functions = _contract_functions(data, assignment, notebook)
         # Calling each function with no argument tells "not defined" from "defined"
         # without running its body (every contract function has required arguments).
         plan = [Call(f"defined/{name}", name) for name in functions]

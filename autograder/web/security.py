@@ -114,7 +114,8 @@ class RateLimiter:
         events = self._events.get(key)
         if not events:
             return False
-        while events and events[0] <= time.monotonic() - self.seconds:
+        oldest = time.monotonic() - self.seconds
+        while events and events[0] <= oldest:
             events.popleft()
         return len(events) >= self.limit
 
