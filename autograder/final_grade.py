@@ -17,7 +17,15 @@ import pandas as pd
 
 from .assignment import Assignment
 from .gradebook import Gradebook
-from .late import ON_TIME, Lateness, LatePolicy, check_times, lateness_of, load_policy
+from .late import (
+    ON_TIME,
+    Lateness,
+    LatePolicy,
+    LateTimesError,
+    lateness_of,
+    load_policy,
+    times_problem,
+)
 from .manual import hand_grades
 from .messages import Message, number_text, render
 from .spreadsheet import safe
@@ -102,6 +110,7 @@ class ClassGrades:
     hand_max: dict[str, float]
     grades: dict[str, FinalGrade]
     members: dict[str, tuple[str, ...]]  # submitter → whom the grade reaches (Gradebook.members)
+    times_problem: LateTimesError | None = None  # why some students' lateness is unknown
 
     def unfinished(self) -> dict[str, int]:
         """Questions graded by hand for some students and not yet for others: question →
@@ -124,21 +133,34 @@ class ClassGrades:
 
 
 def class_grades(
-    gradebook: Gradebook, assignment: str, policy: LatePolicy | None, *, detail: bool = True
+    gradebook: Gradebook,
+    assignment: str,
+    policy: LatePolicy | None,
+    *,
+    detail: bool = True,
+    strict: bool = True,
 ) -> ClassGrades:
     """Every student's final grade; refuses (``LateTimesError``) a policy whose
-    submission times cannot be trusted. ``detail=False``: results without their checks
-    (``Gradebook.latest_results``), for what needs only points."""
+    submission times cannot be trusted. ``strict=False``: those students get no penalty
+    and the problem is kept in ``times_problem`` (a page shows it; an export must not).
+    ``detail=False``: results without their checks (``Gradebook.latest_results``)."""
     results = gradebook.latest_results(assignment, detail=detail)
-    if policy is not None:
-        check_times(results, policy)
+    problem = times_problem(results, policy) if policy is not None else None
+    if problem is not None and strict:
+        raise problem
+    untimed = set(problem.students) if problem else set()
     hand, hand_max = hand_grades(gradebook, assignment)
     grades = {
-        r["student_id"]: final_grade(r, hand.get(r["student_id"], {}), hand_max, policy)
+        r["student_id"]: final_grade(
+            r,
+            hand.get(r["student_id"], {}),
+            hand_max,
+            None if r["student_id"] in untimed else policy,
+        )
         for r in results
     }
     members = gradebook.members(assignment)
-    return ClassGrades(assignment, policy, results, hand, hand_max, grades, members)
+    return ClassGrades(assignment, policy, results, hand, hand_max, grades, members, problem)
 
 
 def load_class(graded: Path, assignment: str | None = None) -> ClassGrades:
@@ -191,11 +213,16 @@ def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd
 
 
 def grade_table(
-    gradebook: Gradebook, assignment: Assignment, policy: LatePolicy | None = None
+    gradebook: Gradebook,
+    assignment: Assignment,
+    policy: LatePolicy | None = None,
+    *,
+    strict: bool = True,
 ) -> pd.DataFrame:
     """One row per student: the latest grading's points per question, the points given by
-    hand, the late penalty in points, and the final grade (``final_grade``) as ``score``."""
-    graded = class_grades(gradebook, assignment.name, policy, detail=False)
+    hand, the late penalty in points, and the final grade (``final_grade``) as ``score``
+    (``strict``: as ``class_grades``)."""
+    graded = class_grades(gradebook, assignment.name, policy, detail=False, strict=strict)
     questions = [q.name for q in assignment.autograded]
     order = [q.name for q in assignment.questions]
     by_hand = [q for q in order if q in graded.hand_max]

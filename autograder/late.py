@@ -4,7 +4,7 @@ per-student extensions. Saved as ``late_policy.json`` in a graded folder, it is 
 
 A penalty is only as true as the submission times it is computed from. LMS bulk
 downloads date their zip entries when the zip is built and a copied folder carries copy
-times, so ``check_times`` refuses file dates unless the instructor accepts them
+times, so ``times_problem`` refuses file dates unless the instructor accepts them
 explicitly, a Canvas ``_LATE_`` marker without a time, and a class where some students
 have a time and others none.
 """
@@ -40,7 +40,12 @@ class PolicyError(DlgradeError, ValueError):
 
 
 class LateTimesError(PolicyError):
-    """Submission times a penalty must not be computed from; the message names students."""
+    """Submission times a penalty must not be computed from; the message names students,
+    ``students`` holds them all."""
+
+    @property
+    def students(self) -> tuple[str, ...]:
+        return tuple(self.details.get("students", ()))
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class LatePolicy:
 
     def lateness(self, student_id: str, submitted_at: datetime | None) -> Lateness:
         """How late a submission is, and its penalty; no timestamp means not late
-        (``check_times`` decides beforehand whether a missing time is acceptable)."""
+        (``times_problem`` decides beforehand whether a missing time is acceptable)."""
         if submitted_at is None:
             return ON_TIME
         deadline = self.extensions.get(student_id, self.deadline)
@@ -245,8 +250,11 @@ def time_source(result: Mapping[str, Any]) -> str | None:
     return "file-dates" if submitted_at(result) is not None else None
 
 
-def check_times(results: Iterable[Mapping[str, Any]], policy: LatePolicy) -> None:
-    """Refuse to penalise anyone from times that may not be when students submitted."""
+def times_problem(
+    results: Iterable[Mapping[str, Any]], policy: LatePolicy
+) -> LateTimesError | None:
+    """Why some submission times must not be penalised from (None: all can be). The
+    error's ``students`` are those whose time cannot be used."""
     results = list(results)
 
     def named(students: list[str]) -> str:
@@ -255,35 +263,48 @@ def check_times(results: Iterable[Mapping[str, Any]], policy: LatePolicy) -> Non
 
     file_dated = [r["student_id"] for r in results if time_source(r) == "file-dates"]
     if file_dated and not policy.accept_file_dates:
-        raise LateTimesError(
+        return LateTimesError(
             f"the submission times of {named(file_dated)} are file or zip-entry dates (when a "
             f"zip was built or a folder copied, not when students submitted): {HOW_TO_GIVE_TIMES}"
-            "; or pass --accept-file-dates if these files kept their true times"
+            "; or pass --accept-file-dates if these files kept their true times",
+            "times_file_dates",
+            students=file_dated,
         )
-    unknown = sorted(
-        {str(time_source(r)) for r in results if submitted_at(r) is not None}
-        - {*TRUE_TIME_SOURCES, "file-dates"}
-    )
-    if unknown:
-        raise LateTimesError(
-            f"submission times from an unknown source ({', '.join(unknown)}): {HOW_TO_GIVE_TIMES}"
+    known = {*TRUE_TIME_SOURCES, "file-dates"}
+    strange = [r for r in results if submitted_at(r) is not None and time_source(r) not in known]
+    if strange:
+        sources = ", ".join(sorted({str(time_source(r)) for r in strange}))
+        return LateTimesError(
+            f"submission times from an unknown source ({sources}): {HOW_TO_GIVE_TIMES}",
+            "times_unknown_source",
+            students=[r["student_id"] for r in strange],
+            sources=sources,
         )
     flagged = [
         r["student_id"] for r in results if r.get("late_flag") is True and submitted_at(r) is None
     ]
     if flagged:
-        raise LateTimesError(
+        return LateTimesError(
             f"Canvas marks {named(flagged)} late but gives no time, so no delay or penalty "
-            f"can be computed: {HOW_TO_GIVE_TIMES}"
+            f"can be computed: {HOW_TO_GIVE_TIMES}",
+            "times_canvas_flagged",
+            students=flagged,
         )
     untimed = [r["student_id"] for r in results if submitted_at(r) is None]
-    if len(untimed) == len(results):
-        raise LateTimesError(f"no submission time is known for any student: {HOW_TO_GIVE_TIMES}")
-    if untimed:
-        raise LateTimesError(
-            f"no submission time for {named(untimed)}, while other students have one: "
-            f"{HOW_TO_GIVE_TIMES}, with a row for every student"
+    if untimed and len(untimed) == len(results):
+        return LateTimesError(
+            f"no submission time is known for any student: {HOW_TO_GIVE_TIMES}",
+            "times_none",
+            students=untimed,
         )
+    if untimed:
+        return LateTimesError(
+            f"no submission time for {named(untimed)}, while other students have one: "
+            f"{HOW_TO_GIVE_TIMES}, with a row for every student",
+            "times_some_missing",
+            students=untimed,
+        )
+    return None
 
 
 def lateness_of(result: Mapping[str, Any], policy: LatePolicy | None) -> Lateness:

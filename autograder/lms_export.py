@@ -113,11 +113,19 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
         raise RosterError(f"{path}: unreadable ({error.strerror}); check the path") from None
     text = table_text(raw)
     try:
-        table = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter(text)) if any(row)]
+        table = [
+            row for row in csv.reader(io.StringIO(text), delimiter=delimiter(text)) if any(row)
+        ]
     except csv.Error as error:  # a binary file, a NUL byte, a lone carriage return...
-        raise RosterError(f"{path}: not a CSV table ({error}); give the roster or the LMS's export") from None
+        raise RosterError(
+            f"{path}: not a CSV table ({error}); give the roster or the LMS's export",
+            "roster_not_csv",
+            file=path,
+        ) from None
     if not table:
-        raise RosterError(f"{path}: empty file; give the roster or the LMS's export")
+        raise RosterError(
+            f"{path}: empty file; give the roster or the LMS's export", "roster_empty", file=path
+        )
     header = [cell.strip() for cell in table[0]]
     return header, [row + [""] * (len(header) - len(row)) for row in table[1:]]
 
@@ -141,7 +149,9 @@ def read_lms_file(path: Path) -> Roster:
         return _roster(path, "dlgrade", header, rows, {c: c for c in ROSTER_COLUMNS})
     raise RosterError(
         f"{path}: not a roster: give a CSV with a 'student_id' column, Canvas's gradebook "
-        "export, Blackboard's Grade Center download or Moodle's grading worksheet"
+        "export, Blackboard's Grade Center download or Moodle's grading worksheet",
+        "roster_unknown",
+        file=path,
     )
 
 
@@ -156,7 +166,11 @@ def _roster(path: Path, kind: str, header: list[str], rows: list[list[str]],
         }
         if not person["student_id"]:
             raise RosterError(
-                f"{path}: row {line} has no {columns['student_id']!r}; fill it or delete the row"
+                f"{path}: row {line} has no {columns['student_id']!r}; fill it or delete the row",
+                "roster_row_no_id",
+                file=path,
+                line=line,
+                column=columns["student_id"],
             )
         people.append({**person, "line": line})
     frame = pd.DataFrame(people, columns=[*ROSTER_COLUMNS, "line"])
@@ -345,7 +359,10 @@ def _identified(roster: Roster, person: pd.Series, columns: tuple[str, ...], wha
     if not any(person[c] for c in columns):
         raise RosterError(
             f"{roster.path}: row {person['line']} (student {person['student_id']}) has no "
-            f"{what}, so the LMS cannot tell who it is; add it to the roster"
+            f"{what}, so the LMS cannot tell who it is; add it to the roster",
+            "roster_unidentified",
+            student=person["student_id"],
+            what=what,
         )
 
 
@@ -481,7 +498,8 @@ def _item(lms: str, roster: Roster, item: str | None, lms_id: str) -> tuple[str,
             f"{'assignment' if lms == 'canvas' else 'text column'}; give --lms-id ("
             + ("the number in the assignment's URL" if lms == "canvas" else
                "the number after '|' in the Grade Center download's header")
-            + f") or pass {lms.title()}'s own export of the grades as --roster"
+            + f") or pass {lms.title()}'s own export of the grades as --roster",
+            "lms_id_needed", lms=lms.title(),
         )  # fmt: skip
     return "", None
 

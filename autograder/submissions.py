@@ -236,12 +236,21 @@ def read_times(path: Path) -> dict[str, datetime]:
         except ValueError:
             raise IntakeError(
                 f"{path}: row {line}: {row['submitted_at'][:40]!r} is not an ISO date and time "
-                "(e.g. 2026-12-01T23:59 or 2026-12-01T23:59:00+01:00)"
+                "(e.g. 2026-12-01T23:59 or 2026-12-01T23:59:00+01:00)",
+                "times_csv_date",
+                file=path,
+                line=line,
+                value=row["submitted_at"][:40],
             ) from None
         if times.setdefault(student, moment) != moment:
             raise IntakeError(
                 f"{path}: row {line}: student {student} already has another time (row "
-                f"{rows[student]}); keep one row per student"
+                f"{rows[student]}); keep one row per student",
+                "times_csv_twice",
+                file=path,
+                line=line,
+                student=student,
+                first=rows[student],
             )
         rows.setdefault(student, line)
     return times
@@ -276,11 +285,17 @@ def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text)))
     except csv.Error as error:
-        raise IntakeError(f"{path}: not a readable CSV file ({error})") from None
+        raise IntakeError(
+            f"{path}: not a readable CSV file ({error})", "csv_unreadable", file=path
+        ) from None
     header = [cell.strip().lower() for cell in (rows[0] if rows else [])]
     if not set(columns) <= set(header):
         raise IntakeError(
-            f"{path}: needs the columns {', '.join(columns)} (found: {', '.join(header) or 'none'})"
+            f"{path}: needs the columns {', '.join(columns)} (found: {', '.join(header) or 'none'})",
+            "csv_columns",
+            file=path,
+            columns=", ".join(columns),
+            found=", ".join(header) or "—",
         )
     index = {name: header.index(name) for name in columns}
     for line, cells in enumerate(rows[1:], start=2):
@@ -291,7 +306,9 @@ def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
 def _csv_id(path: Path, line: int, raw: str) -> str:
     student = clean_student_id(raw)
     if student is None:
-        raise IntakeError(f"{path}: row {line}: empty student_id")
+        raise IntakeError(
+            f"{path}: row {line}: empty student_id", "csv_row_no_id", file=path, line=line
+        )
     return student
 
 
@@ -431,8 +448,13 @@ def collect(
             elif isinstance(item, _Other):
                 others.append(item)
             elif isinstance(item, _Metadata) and _in_a_submission(item.origin, path):
-                problems.append(Problem(item.origin, "Gradescope metadata inside a student's "
-                                        "submission folder: ignored (only the export's is read)"))
+                problems.append(
+                    Problem(
+                        item.origin,
+                        "Gradescope metadata inside a student's "
+                        "submission folder: ignored (only the export's is read)",
+                    )
+                )
             elif isinstance(item, _Metadata):
                 problems.extend(_read_gradescope(item, gradescope))
             else:
@@ -463,8 +485,14 @@ def _times_without_notebook(found: list[Submission], intake: Intake) -> list[Pro
     unknown = sorted(set(intake.times) - people)
     if not unknown:
         return []
-    shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
-    return [Problem(str(intake.times_file or "--times"), f"times for students without a notebook: {shown}")]
+    shown = ", ".join(unknown[:10]) + (
+        f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+    )
+    return [
+        Problem(
+            str(intake.times_file or "--times"), f"times for students without a notebook: {shown}"
+        )
+    ]
 
 
 def _other(name: str, origin: str) -> Iterator[_Other]:
@@ -475,9 +503,7 @@ def _other(name: str, origin: str) -> Iterator[_Other]:
         yield _Other(student, PurePosixPath(name).name)
 
 
-def _without_notebook(
-    others: list[_Other], graded: set[str], intake: Intake
-) -> list[Problem]:
+def _without_notebook(others: list[_Other], graded: set[str], intake: Intake) -> list[Problem]:
     """One line per student the LMS shows with files but no notebook: not graded, and the
     instructor should know why (a ``.py`` export, a PDF, a notebook inside a folder
     compressed as .rar...)."""

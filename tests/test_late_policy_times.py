@@ -7,6 +7,7 @@ their sources as the intake records them (``time_source``, Canvas's ``late_flag`
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +22,9 @@ from autograder.late import (
     LatePolicy,
     LateTimesError,
     PolicyError,
-    check_times,
     load_policy,
     parse_moment,
+    times_problem,
 )
 
 ASSIGNMENT = "sgd_batch_size"
@@ -143,34 +144,36 @@ def stored(**fields) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("class_", "message"),
+    ("class_", "message", "untimed"),
     [
         ([stored(submitted_at="2026-12-02T10:00:00", time_source="file-dates")],
-         r"times of s are file or zip-entry dates .* --accept-file-dates"),
+         r"times of s are file or zip-entry dates .* --accept-file-dates", {"s"}),
         ([stored(submitted_at="2026-12-02T10:00:00")],  # stored before sources were recorded
-         r"file or zip-entry dates"),
+         r"file or zip-entry dates", {"s"}),
         ([stored(submitted_at="2026-12-02T10:00:00", time_source="guessed")],
-         r"submission times from an unknown source \(guessed\)"),
+         r"submission times from an unknown source \(guessed\)", {"s"}),
         ([stored(student_id="ana", late_flag=True, time_source="canvas-flag"),
           stored(student_id="bob", time_source="canvas-flag")],
-         r"Canvas marks ana late but gives no time"),
+         r"Canvas marks ana late but gives no time", {"ana"}),
         ([stored(student_id="ana", submitted_at="2026-12-02T10:00:00", time_source="csv"),
           stored(student_id="bob")],
-         r"no submission time for bob, while other students have one: .*times CSV"),
+         r"no submission time for bob, while other students have one: .*times CSV", {"bob"}),
         ([stored(student_id="ana"), stored(student_id="bob")],
-         r"no submission time is known for any student"),
+         r"no submission time is known for any student", {"ana", "bob"}),
     ],
 )  # fmt: skip
-def test_untrustworthy_times_are_refused(class_, message):
-    with pytest.raises(LateTimesError, match=message):
-        check_times(class_, LatePolicy(DEADLINE, 10))
+def test_untrustworthy_times_are_refused(class_, message, untimed):
+    problem = times_problem(class_, LatePolicy(DEADLINE, 10))
+    assert isinstance(problem, LateTimesError)
+    assert re.search(message, str(problem))
+    assert set(problem.students) == untimed  # those whose lateness cannot be computed
 
 
 def test_file_dates_pass_only_when_the_instructor_vouches_for_them():
     file_dated = [stored(submitted_at="2026-12-02T10:00:00", time_source="file-dates")]
-    check_times(file_dated, LatePolicy(DEADLINE, 10, accept_file_dates=True))
-    check_times([stored(submitted_at="2026-12-02T10:00:00", time_source="gradescope")],
-                LatePolicy(DEADLINE, 10))  # fmt: skip
+    assert times_problem(file_dated, LatePolicy(DEADLINE, 10, accept_file_dates=True)) is None
+    assert times_problem([stored(submitted_at="2026-12-02T10:00:00", time_source="gradescope")],
+                         LatePolicy(DEADLINE, 10)) is None  # fmt: skip
 
 
 def test_late_policy_prints_who_is_late_and_updates_grades(tmp_path, capsys):

@@ -66,12 +66,18 @@ def requires(role: str | None = None) -> Callable[[Endpoint], Endpoint]:
     return decorate
 
 
-def _sign_in(request: Request, user: User) -> None:
+def _new_session(request: Request) -> None:
+    """Nothing of the session survives but the visitor's language (a choice of theirs,
+    not a right): nothing planted before sign-in, nothing of the account after sign-out."""
     lang = request.session.get("lang")
-    request.session.clear()  # a new session: nothing planted before sign-in survives
-    request.session.update(user=user.id, epoch=user.session_epoch)
+    request.session.clear()
     if lang:
         request.session["lang"] = lang
+
+
+def _sign_in(request: Request, user: User) -> None:
+    _new_session(request)
+    request.session.update(user=user.id, epoch=user.session_epoch)
 
 
 def _next_path(value: object) -> str:
@@ -112,7 +118,7 @@ async def logout(request: Request) -> Response:
     user = current_user(request)
     if user is not None:
         request.app.state.store.end_sessions(user.id)
-    request.session.clear()
+    _new_session(request)
     return RedirectResponse("/login", 303)
 
 

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import threading
 import traceback
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -29,13 +30,14 @@ from ..class_run import grade_class
 from ..errors import DlgradeError
 from ..feedback import mistake, status_text
 from ..final_grade import class_grades, grade_table
-from ..late import LatePolicy, LateTimesError, load_policy
+from ..late import LatePolicy, load_policy
 from ..lms_export import LMS, ROSTER_COLUMNS, UnfinishedHandGrading, export, read_roster
 from ..manual import answer_in, collect_answers, hand_grades, manual_question
+from ..messages import number_text
 from ..notebook import read_notebook
 from ..submissions import Intake, clean_student_id
 from .auth import requires
-from .render import language, page, text
+from .render import error_text, language, page, text
 from .security import checked_form, new_token
 from .store import AssignmentSettings, now
 from .student import assignment_name, feedback_page_context, titles, with_grades
@@ -101,8 +103,8 @@ async def import_roster(request: Request) -> Response:
         try:
             roster = read_roster(path)
         except DlgradeError as error:
-            message = str(error).replace(str(path), getattr(upload, "filename", "roster.csv"))
-            return students_page(request, error=message)
+            sent = str(getattr(upload, "filename", "") or "roster.csv")
+            return students_page(request, error=error_text(request, error, {str(path): sent}))
     store = request.app.state.store
     count = 0
     for row in roster.to_dict("records"):
@@ -154,13 +156,12 @@ def class_view(request: Request, name: str) -> dict:
     lang = language(request)
     assignment = load_assignment(name, state.config.project.root)
     results = {r["student_id"]: r for r in state.gradebook.latest_results(name)}
-    warning = ""
-    try:
-        graded = class_grades(state.gradebook, name, load_policy(state.config.graded(name)))
-    except LateTimesError as error:  # times from an LMS archive's file dates: no penalty
-        warning = str(error)
-        graded = class_grades(state.gradebook, name, None)
-    table = grade_table(state.gradebook, assignment, graded.policy)
+    policy = load_policy(state.config.graded(name))
+    # Students whose time cannot be trusted (an archive's file dates...) get no penalty
+    # here, and are named; the exports refuse until their times are given.
+    graded = class_grades(state.gradebook, name, policy, strict=False)
+    problem = graded.times_problem
+    table = grade_table(state.gradebook, assignment, policy, strict=False)
     questions = [
         c
         for c in table.columns
@@ -170,7 +171,14 @@ def class_view(request: Request, name: str) -> dict:
     names = {u.login: u.name for u in state.store.students()}
     rows = []
     for record in table.to_dict("records"):
-        note = graded.grades[record["student_id"]].late_note(lang)
+        grade = graded.grades[record["student_id"]]
+        penalty = grade.lateness.penalty_percent
+        if problem and record["student_id"] in problem.students:
+            late = text(request, "time_unknown")
+        elif grade.lateness.late:
+            late = f"−{number_text(penalty, lang)} %" if penalty else "0 %"
+        else:
+            late = ""
         rows.append(
             {
                 "student": record["student_id"],
@@ -181,7 +189,8 @@ def class_view(request: Request, name: str) -> dict:
                 "total": record["score"],
                 "max": record["max_score"],
                 "status": record["status"],
-                "late": note,
+                "late": late,
+                "late_note": grade.late_note(lang),
             }
         )
     success = [
@@ -214,8 +223,8 @@ def class_view(request: Request, name: str) -> dict:
         "success": success,
         "mistakes": mistakes,
         "incidents": incidents,
-        "policy": load_policy(state.config.graded(name)),
-        "warning": warning,
+        "policy": policy,
+        "warning": error_text(request, problem) if problem else "",
         "manual": [q for q in assignment.questions if q.manual],
         "titles": titles(request, name)[1],
         "title": titles(request, name)[0],
@@ -244,23 +253,73 @@ def class_response(
         partial_export=partial_export,
         lms=LMS,
         runs=[r for r in state.runs.values() if r.assignment == name],
+        known_students=sorted(_known_students(request, name)),
         **class_view(request, name),
     )
 
 
-def _date(form, field: str) -> datetime | None:
+class FormError(ValueError):
+    """A form field the instructor must correct: the catalogue's sentence, filled."""
+
+    def __init__(self, key: str, **values: str):
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def text(self, request: Request) -> str:
+        return text(request, self.key, **self.values)
+
+
+def _date(request: Request, form, field: str, label: str) -> datetime | None:
     value = str(form.get(field) or "").strip()
-    return datetime.fromisoformat(value) if value else None
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        raise FormError("bad_date", field=text(request, label)) from None
 
 
-def _count(form, field: str) -> int | None:
+def _count(request: Request, form, field: str, label: str) -> int | None:
     value = str(form.get(field) or "").strip()
     if not value:
         return None
-    number = int(value)
-    if number <= 0:
-        raise ValueError(field)
+    if not value.isdigit() or int(value) <= 0:
+        raise FormError("bad_count", field=text(request, label))
+    return int(value)
+
+
+def _percent(request: Request, form, field: str, label: str, default: float) -> float:
+    value = str(form.get(field) or "").strip().replace(",", ".")
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 100:  # NaN fails too
+        raise FormError("bad_percent", field=text(request, label))
     return number
+
+
+def _settings(request: Request, name: str, form) -> AssignmentSettings:
+    """The settings form, checked: dates in order, and hidden feedback that will come."""
+    settings = AssignmentSettings(
+        name,
+        _date(request, form, "opens_at", "opens"),
+        _date(request, form, "deadline", "deadline"),
+        _date(request, form, "closes_at", "closes"),
+        _count(request, form, "per_day", "per_day"),
+        _count(request, form, "cooldown_minutes", "cooldown"),
+        form.get("instant_feedback") == "on",
+        form.get("released") == "on",
+        str(form.get("lms_id") or "").strip()[:200],
+    )
+    opens, deadline, closes = settings.opens_at, settings.deadline, settings.closes_at
+    if opens and deadline and opens >= deadline:
+        raise FormError("opens_after_deadline")
+    if deadline and closes and closes < deadline:
+        raise FormError("closes_before_deadline")
+    if opens and closes and closes <= opens:
+        raise FormError("closes_before_opens")
+    if not (settings.instant_feedback or settings.released or deadline):
+        raise FormError("hidden_forever")
+    return settings
 
 
 @requires("instructor")
@@ -268,25 +327,52 @@ async def save_settings(request: Request) -> Response:
     name = assignment_name(request)
     form = await checked_form(request)
     try:
-        settings = AssignmentSettings(
-            name,
-            _date(form, "opens_at"),
-            _date(form, "deadline"),
-            _date(form, "closes_at"),
-            _count(form, "per_day"),
-            _count(form, "cooldown_minutes"),
-            form.get("instant_feedback") == "on",
-            form.get("released") == "on",
-            str(form.get("lms_id") or "").strip()[:200],
-        )
-    except ValueError as error:
-        return class_response(request, error=text(request, "bad_value", field=str(error)))
+        settings = _settings(request, name, form)
+    except FormError as error:
+        return class_response(request, error=error.text(request))
     state = request.app.state
     state.store.save_settings(settings)
     policy = load_policy(state.config.graded(name))
     if policy is not None and settings.deadline and policy.deadline != settings.deadline:
         replace(policy, deadline=settings.deadline).save(state.config.graded(name))
     return RedirectResponse(f"/instructor/assignments/{name}?saved=1", 303)
+
+
+def _known_students(request: Request, name: str) -> set[str]:
+    """Whom an extension can be for: the accounts, and the students graded from archives."""
+    state = request.app.state
+    graded = {r["student_id"] for r in state.gradebook.latest_results(name, detail=False)}
+    return graded | {account.login for account in state.store.students()}
+
+
+def _late_policy(request: Request, name: str, form, deadline: datetime) -> LatePolicy:
+    """The late policy after one of its three forms: an extension removed (``remove``:
+    the student), one added (``student`` and ``extension``), or the penalty."""
+    previous = load_policy(request.app.state.config.graded(name)) or LatePolicy(deadline, 0.0)
+    policy = replace(previous, deadline=deadline)
+    if "remove" in form:
+        extensions = {s: d for s, d in policy.extensions.items() if s != form["remove"]}
+        return replace(policy, extensions=extensions)
+    if "student" in form:
+        student = clean_student_id(str(form.get("student") or "")) or ""
+        if student not in _known_students(request, name):
+            raise FormError("unknown_student", login=student)
+        until = _date(request, form, "extension", "deadline")
+        if until is None or until <= deadline:
+            raise FormError("extension_after_deadline")
+        return replace(policy, extensions={**policy.extensions, student: until})
+    unit = str(form.get("unit") or policy.unit)
+    if unit not in ("day", "hour"):
+        raise FormError("bad_value", field=text(request, "per_unit"))
+    return replace(
+        policy,
+        percent_per_unit=_percent(request, form, "percent", "percent", policy.percent_per_unit),
+        unit=unit,
+        cap_percent=_percent(request, form, "cap", "cap", policy.cap_percent),
+        # Here file dates come only from an archive whose instructor said they are the
+        # submission times (the grading run's ``file_dates`` box): they are vouched for.
+        accept_file_dates=True,
+    )
 
 
 @requires("instructor")
@@ -298,27 +384,12 @@ async def save_late_policy(request: Request) -> Response:
     deadline = state.store.settings(name).deadline
     if deadline is None:
         return class_response(request, error=text(request, "needs_deadline"))
-    folder = state.config.graded(name)
-    previous = load_policy(folder)
-    extensions = dict(previous.extensions) if previous else {}
     try:
-        student = str(form.get("student") or "").strip()
-        if student:
-            extensions[student] = datetime.fromisoformat(str(form.get("extension")))
-        policy = LatePolicy(
-            deadline=deadline,
-            percent_per_unit=float(
-                form.get("percent") or (previous.percent_per_unit if previous else 0)
-            ),
-            unit=str(form.get("unit") or (previous.unit if previous else "day")),
-            cap_percent=float(form.get("cap") or (previous.cap_percent if previous else 100)),
-            extensions=extensions,
-            timezone=previous.timezone if previous else None,
-        )
-    except (ValueError, DlgradeError) as error:
-        return class_response(request, error=text(request, "bad_value", field=str(error)))
-    policy.save(folder)
-    return RedirectResponse(f"/instructor/assignments/{name}?saved=1", 303)
+        policy = _late_policy(request, name, form, deadline)
+    except FormError as error:
+        return class_response(request, error=error.text(request))
+    policy.save(state.config.graded(name))
+    return RedirectResponse(f"/instructor/assignments/{name}?saved=1#late", 303)
 
 
 @requires("instructor")
@@ -340,6 +411,7 @@ def student_page(request: Request) -> Response:
         account=account,
         attempts=attempts,
         shown=True,
+        web_attempt=attempt_of(result["origin"]) if result else None,
         **{
             "title": f"{name} — {login}",
             **(feedback_page_context(request, result) if result else {}),
@@ -484,7 +556,8 @@ def download_export(request: Request) -> Response:
         return class_response(request, error=message, partial_export=lms)
     except DlgradeError as error:
         shutil.rmtree(folder)
-        return class_response(request, error=str(error))
+        shown = {str(roster): text(request, "students")}
+        return class_response(request, error=error_text(request, error, shown))
     cleanup = BackgroundTask(shutil.rmtree, folder)
     if lms == "gradescope":
         archive = shutil.make_archive(str(folder / f"{name}-gradescope"), "zip", out)
@@ -520,16 +593,28 @@ async def start_run(request: Request) -> Response:
     folder.mkdir(exist_ok=True)
     run = LmsRun(new_token()[:12], name)
     stem = folder / f"{now():%Y%m%d-%H%M%S}-{run.id}"
-    path = await _saved(form.get("archive"), stem.with_suffix(".zip"))
+    uploads = {
+        field: (await _saved(form.get(field), stem.with_suffix(suffix)), form.get(field))
+        for field, suffix in (("archive", ".zip"), ("times", ".times.csv"),
+                              ("worksheet", ".sheet.csv"))
+    }  # fmt: skip
+    path, archive = uploads["archive"]
     if path is None:
         raise HTTPException(400)
-    try:  # the true submission times: the LMS's times CSV or Moodle's grading worksheet
+    sent = {str(saved): upload.filename for saved, upload in uploads.values() if saved}
+    if not zipfile.is_zipfile(path):
+        _discard(uploads)
+        return class_response(request, error=text(request, "not_a_zip", name=archive.filename))
+    try:  # the true submission times: the LMS's times CSV, Moodle's grading worksheet, or
+        # the archive's file dates when the instructor says they are the submission times
         intake = Intake.read(
-            times=await _saved(form.get("times"), stem.with_suffix(".times.csv")),
-            moodle_worksheet=await _saved(form.get("worksheet"), stem.with_suffix(".sheet.csv")),
+            times=uploads["times"][0],
+            moodle_worksheet=uploads["worksheet"][0],
+            times_from_files=form.get("file_dates") == "on",
         )
     except DlgradeError as error:
-        return class_response(request, error=str(error).replace(str(folder) + "/", ""))
+        _discard(uploads)
+        return class_response(request, error=error_text(request, error, sent))
     state.runs[run.id] = run
 
     def count(total: int) -> None:
@@ -560,6 +645,13 @@ async def start_run(request: Request) -> Response:
 
     threading.Thread(target=grade, name=f"dlgrade-run-{run.id}", daemon=True).start()
     return RedirectResponse(f"/instructor/assignments/{name}#runs", 303)
+
+
+def _discard(uploads: dict[str, tuple[Path | None, object]]) -> None:
+    """The files of a refused grading run: nothing of it stays."""
+    for saved, _ in uploads.values():
+        if saved is not None:
+            saved.unlink(missing_ok=True)
 
 
 async def _saved(upload: object, path: Path) -> Path | None:

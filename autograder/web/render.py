@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from ..errors import DlgradeError
 from ..messages import localized, number_text, points_text, texts
 from ..pages import code_spans
 from .security import CSRF_FIELD, csrf_token
@@ -94,3 +95,28 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 
 def text(request: Request, key: str, **values: Any) -> str:
     return texts("web", language(request))[key].format(**values)
+
+
+def error_text(request: Request, error: DlgradeError, uploads: dict[str, str] | None = None) -> str:
+    """A library error as the visitor reads it: its sentence of the ``errors`` catalogue
+    when it has one (in the web's words: a form's field, not a command-line flag), else
+    its message. ``uploads``: the server's copy of an uploaded file → the name it was
+    sent under, so that no server path is shown."""
+    lang = language(request)
+    sentences = texts("errors", lang)
+    uploads = uploads or {}
+    if error.reason not in sentences:
+        message = str(error)
+        for path, name in uploads.items():
+            message = message.replace(path, name)
+        return message
+
+    def shown(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            names = ", ".join(map(str, value[:5]))
+            more = len(value) - 5
+            return f"{names} {sentences['more'].format(n=more)}" if more > 0 else names
+        return uploads.get(str(value), value)
+
+    details = {key: shown(value) for key, value in error.details.items()}
+    return sentences[error.reason].format(how=sentences["times_how"], **details)

@@ -37,8 +37,10 @@ function pollRun(element) {
   setTimeout(tick, 1000);
 }
 
-// Sortable tables: click a column's header; numbers sort as numbers.
+// Sortable tables: click a column's header; numbers sort as numbers, words in the page's
+// language's order (Émile before Zoé, accents and case aside).
 function sortable(table) {
+  const words = new Intl.Collator(document.documentElement.lang || undefined, { sensitivity: "base", numeric: true });
   table.querySelectorAll("th").forEach((header, column) => {
     header.tabIndex = 0;
     header.setAttribute("role", "button");
@@ -51,11 +53,12 @@ function sortable(table) {
       const key = (row) => {
         const text = row.cells[column].textContent.trim();
         const number = parseFloat(text.replace(",", ".").replace(/\s/g, ""));
-        return Number.isNaN(number) ? text.toLowerCase() : number;
+        return Number.isNaN(number) ? text : number;
       };
+      const compare = (x, y) => typeof x === "string" ? words.compare(x, y) : x < y ? -1 : x > y ? 1 : 0;
       const rows = [...body.rows].sort((a, b) => {
         const x = key(a), y = key(b);
-        const order = typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : typeof x === "number" ? -1 : 1;
+        const order = typeof x === typeof y ? compare(x, y) : typeof x === "number" ? -1 : 1;
         return ascending ? order : -order;
       });
       rows.forEach((row) => body.appendChild(row));

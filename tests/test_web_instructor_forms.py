@@ -1,0 +1,133 @@
+"""The instructor's forms refuse what would make a wrong grade or a silent surprise, and
+say why in the page's language: dates out of order, hidden feedback that would never
+come, an extension for nobody, an archive that is not one, an LMS file without its id."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from autograder.late import load_policy
+from autograder.messages import texts
+from autograder.web.store import now
+
+from .test_web import (  # noqa: F401  (fixtures)
+    ASSIGNMENT,
+    app_fixture,
+    config_fixture,
+    post,
+    signed_in,
+)
+
+CLASS = f"/instructor/assignments/{ASSIGNMENT}"
+
+
+def alert(response) -> str:
+    """The page's error line, unescaped."""
+    found = re.search(r'role="alert">(.*?)</p>', response.text, re.S)
+    return found.group(1).replace("&#39;", "'").replace("&#34;", '"') if found else ""
+
+
+def moment(hours: float) -> str:
+    return (now() + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_settings_refuse_dates_out_of_order_and_feedback_that_would_never_come(app):
+    prof = signed_in(app, "prof")
+    cases = [
+        ({"opens_at": moment(48), "deadline": moment(24)}, "L'ouverture doit précéder"),
+        ({"deadline": moment(24), "closes_at": moment(1)}, "La fermeture doit suivre la date"),
+        ({"opens_at": moment(5), "closes_at": moment(1)}, "La fermeture doit suivre l'ouverture"),
+        ({"deadline": "demain"}, "Date invalide : Date limite."),
+        ({"per_day": "2.5"}, "Nombre invalide : Dépôts par 24 heures"),
+        ({}, "le retour des tests cachés ne viendrait jamais"),  # hidden, no deadline
+    ]
+    for form, said in cases:
+        refused = post(prof, f"{CLASS}/settings", form)
+        assert refused.status_code == 400 and said in alert(refused), (form, alert(refused))
+    assert app.state.store.settings(ASSIGNMENT).deadline is None  # nothing was saved
+    hidden = {"deadline": moment(24), "closes_at": moment(48)}
+    assert post(prof, f"{CLASS}/settings", hidden).status_code == 303
+    released = {"released": "on"}  # no deadline, but released: the feedback is there
+    assert post(prof, f"{CLASS}/settings", released).status_code == 303
+
+
+def test_extensions_are_for_known_students_after_the_deadline_and_can_be_removed(app):
+    prof = signed_in(app, "prof")
+    post(prof, f"{CLASS}/settings", {"deadline": moment(-2), "instant_feedback": "on"})
+    typo = post(prof, f"{CLASS}/late", {"student": "alcie", "extension": moment(24)})
+    assert typo.status_code == 400 and "« alcie » n'est ni un compte étudiant" in alert(typo)
+    earlier = post(prof, f"{CLASS}/late", {"student": "alice", "extension": moment(-5)})
+    assert earlier.status_code == 400 and "au-delà de la date limite" in alert(earlier)
+    for student in ("alice", "bob"):
+        added = post(prof, f"{CLASS}/late", {"student": student, "extension": moment(24)})
+        assert added.status_code == 303
+    folder = app.state.config.graded(ASSIGNMENT)
+    assert set(load_policy(folder).extensions) == {"alice", "bob"}
+    page = prof.get(CLASS).text
+    assert 'name="remove" value="alice"' in page and '<option value="bob">' in page
+    assert post(prof, f"{CLASS}/late", {"remove": "alice"}).status_code == 303
+    assert set(load_policy(folder).extensions) == {"bob"}
+    penalty = {"percent": "10", "unit": "day", "cap": "50"}
+    assert post(prof, f"{CLASS}/late", penalty).status_code == 303
+    policy = load_policy(folder)
+    assert (policy.percent_per_unit, policy.cap_percent, set(policy.extensions)) == (
+        10, 50, {"bob"})  # fmt: skip
+    over = post(prof, f"{CLASS}/late", {"percent": "150"})
+    assert over.status_code == 400 and "Pourcentage invalide" in alert(over)
+
+
+def test_a_file_that_is_not_a_zip_is_refused_and_not_kept(app):
+    prof = signed_in(app, "prof")
+    files = {"archive": ("notes.pdf", b"%PDF-1.7 not a zip", "application/pdf")}
+    refused = post(prof, f"{CLASS}/runs", files=files)
+    assert refused.status_code == 400 and "« notes.pdf » n'est pas une archive zip" in alert(
+        refused
+    )
+    assert not app.state.runs
+    kept = app.state.config.graded(ASSIGNMENT) / "archives"
+    assert not any(kept.iterdir())
+
+
+def test_exports_and_rosters_explain_in_the_pages_words(app):
+    prof = signed_in(app, "prof")
+    canvas = prof.get(f"{CLASS}/export/canvas")
+    said = alert(canvas)
+    assert canvas.status_code == 400 and "Canvas a besoin de l'identifiant de l'item" in said
+    assert "--" not in said and "/tmp" not in said  # no flag, no server path
+    empty = post(prof, "/instructor/students/roster",
+                 files={"roster": ("liste.csv", b"", "text/csv")})  # fmt: skip
+    assert "« liste.csv » est vide" in alert(empty) and "/tmp" not in empty.text
+    no_id = post(prof, "/instructor/students/roster",
+                 files={"roster": ("liste.csv", b"student_id,email\n,x@y.fr\n", "text/csv")})  # fmt: skip
+    assert "« liste.csv », ligne 2 : la colonne « student_id » est vide" in alert(no_id)
+
+
+def test_the_language_survives_signing_out(app):
+    alice = signed_in(app, "alice")
+    post(alice, "/language", {"lang": "en", "next": "/assignments"})
+    assert post(alice, "/logout").status_code == 303
+    assert '<html lang="en">' in alice.get("/login").text
+
+
+def raised_reasons() -> set[str]:
+    """Every ``reason`` the library gives an error it raises: the second argument of a call
+    to a class named ``...Error``."""
+    reasons = set()
+    for path in (Path(__file__).parent.parent / "autograder").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id.endswith("Error") and len(node.args) > 1
+                    and isinstance(node.args[1], ast.Constant)):  # fmt: skip
+                reasons.add(node.args[1].value)
+    return reasons
+
+
+def test_every_error_reason_has_its_sentence_in_both_languages():
+    french, english = texts("errors", "fr"), texts("errors", "en")
+    assert french.keys() == english.keys()
+    raised = raised_reasons()
+    assert {"times_file_dates", "roster_empty", "lms_id_needed", "csv_columns"} <= raised
+    assert raised <= french.keys()
