@@ -113,7 +113,9 @@ def _config(text: str, where: str) -> dict[str, Any]:
     try:
         config = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
-        raise AssignmentError(f"{where}: the question's configuration is not YAML ({error})") from None
+        raise AssignmentError(
+            f"{where}: the question's configuration is not YAML ({error})"
+        ) from None
     if not isinstance(config, dict) or not config.get("name"):
         raise AssignmentError(f"{where}: a question has no name")
     return config

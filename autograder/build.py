@@ -52,7 +52,9 @@ def build(name: str, project: Project | None = None, *, check: bool = False) -> 
     reference_answers(name, root=project.root)  # the reference passes its own checks
     with tempfile.TemporaryDirectory(prefix=f"dlgrade-build-{name}-") as tmp:
         result = otter_assigned(name, project, Path(tmp))
-        template_text = with_contract(canonical(result / "student" / f"{name}.ipynb"), name, project)
+        template_text = with_contract(
+            canonical(result / "student" / f"{name}.ipynb"), name, project
+        )
         leaks = find_leaks(template_text, name, project)
         if leaks:
             raise BuildError(

@@ -441,7 +441,12 @@ def agrees_with_finite_differences(
             numeric = (high - low) / (2 * step)
             if compare(obtained, numeric, probe.label, rtol=rtol, unit=0.0, atol=atol):
                 return _inconsistent(
-                    probe, student, reference, loss_path, functions, (high, low, numeric),
+                    probe,
+                    student,
+                    reference,
+                    loss_path,
+                    functions,
+                    (high, low, numeric),
                     (obtained, expected),
                 )
             noise = NOISE_IN_EPS * np.finfo(np.float64).eps * max(abs(high), abs(low))
@@ -578,7 +583,9 @@ def _inconsistent(
     high, low, numeric = losses
     obtained, expected = entries
     gap = max(
-        _relative_gap(value, float(pick(reference[key].value, reference[key].value, loss_path, "")[0]))
+        _relative_gap(
+            value, float(pick(reference[key].value, reference[key].value, loss_path, "")[0])
+        )
         for key, value in ((probe.plus, high), (probe.minus, low))
     )
     if gap > EXACT_LOSS and gap <= RTOL_FLOAT32:

@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -84,7 +84,9 @@ def grade_class(
     gradebook = Gradebook(gradebook_url) if gradebook_url else Gradebook.in_folder(out)
     run = ClassRun(name, out, problems=problems)
     done = set() if settings.regrade else gradebook.graded_keys(name, grader.autograder_hash)
-    todo = [s for s in found if (s.student_id, s.sha256) not in done]
+    todo = _with_known_times(
+        gradebook, name, [s for s in found if (s.student_id, s.sha256) not in done]
+    )
     run.problems += _replacements(gradebook, name, todo)
     run.skipped = len(found) - len(todo)
     (out / "results").mkdir(parents=True, exist_ok=True)
@@ -97,7 +99,7 @@ def grade_class(
         "limits": asdict(settings.limits),
     }
     (out / GRADED_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
-    run_id = gradebook.start_run(name, grader.autograder_hash, _settings_json(grader.settings))
+    run_id = gradebook.start_run(name, grader.autograder_hash, grader.run_record())
     if on_start:
         on_start(len(todo))
     batch = _Batch(gradebook, run_id, out)
@@ -114,6 +116,21 @@ def grade_class(
         write_grades(gradebook, grader.assignment, out / "grades.csv")
         gradebook.close()
     return run
+
+
+def _with_known_times(gradebook: Gradebook, name: str, todo: list[Submission]) -> list[Submission]:
+    """Submissions the intake gives no time, with the one stored when they were graded
+    before: a forgotten ``--times`` erases nothing."""
+    if all(s.submitted_at for s in todo):
+        return todo
+    known = gradebook.known_times(name)
+    kept = []
+    for submission in todo:
+        stored = known.get((submission.student_id, submission.sha256))
+        if submission.submitted_at is None and stored:
+            submission = replace(submission, submitted_at=stored[0], time_source=stored[1])
+        kept.append(submission)
+    return kept
 
 
 def check_output_folder(name: str, out: Path) -> None:
@@ -184,10 +201,6 @@ def _replacements(gradebook: Gradebook, name: str, todo: list[Submission]) -> li
                 )
             )
     return problems
-
-
-def _settings_json(settings: Settings) -> dict:
-    return json.loads(json.dumps(asdict(settings)))
 
 
 def result_path(out: Path, student_id: str) -> Path:

@@ -282,8 +282,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--gradebook", help="SQLAlchemy URL (default: SQLite in --out)")
     command.add_argument("--timeout", type=_positive(float), default=defaults.wall_seconds,
                          help="seconds per submission (wall clock and CPU)")  # fmt: skip
-    command.add_argument("--memory-mb", type=_positive(int),
-                         default=defaults.memory_bytes // 2**20)
+    command.add_argument("--memory-mb", type=_positive(int), default=defaults.memory_bytes // 2**20)
     command.add_argument("--output-mb", type=_positive(int),
                          default=defaults.output_bytes // 2**20)  # fmt: skip
     command.add_argument("--executor", choices=("local", "processes", "dask"), default="local",
@@ -327,15 +326,21 @@ def parser() -> argparse.ArgumentParser:
     missing.add_argument("--missing-as-zero", action="store_true",
                          help="students without submission get 0 (default: left out, their "
                               "LMS grade kept)")  # fmt: skip
-    missing.add_argument("--blank-missing", action="store_true",
-                         help="students without submission get an empty cell (clears a grade)")
+    missing.add_argument(
+        "--blank-missing",
+        action="store_true",
+        help="students without submission get an empty cell (clears a grade)",
+    )
     command.add_argument("--scale-to", type=_positive(float),
                          help="grades out of this many points (default: the item's maximum "
                               "in the LMS file, else the grader's points)")  # fmt: skip
     command.add_argument("--lang", choices=LANGUAGES,
                          help="feedback texts' language (default: the grading's)")  # fmt: skip
-    command.add_argument("--partial", action="store_true",
-                         help="export while hand grading is unfinished (missing points count 0)")
+    command.add_argument(
+        "--partial",
+        action="store_true",
+        help="export while hand grading is unfinished (missing points count 0)",
+    )
     command.set_defaults(run=_export)
 
     for name, text in (("feedback", "one HTML and Markdown feedback page per student"),

@@ -357,7 +357,9 @@ def as_array(value: Any, component: str, expected: Any = None) -> np.ndarray:
     if isinstance(value, bool) or not isinstance(value, float | int | np.ndarray | tuple | list):
         awaited = Message("an_array") if np.ndim(expected) > 0 else Message("a_number")
         raise Mismatch(
-            Message("wrong_kind", {"component": component, "expected": awaited, "obtained": kind(value)})
+            Message(
+                "wrong_kind", {"component": component, "expected": awaited, "obtained": kind(value)}
+            )
         )
     try:
         return np.asarray(value, dtype=np.float64)

@@ -183,11 +183,11 @@ class Gradebook:
         self.url = url
         sqlite = url.startswith("sqlite")
         try:
-            self.engine: Engine = create_engine(
-                url, connect_args={"timeout": 60} if sqlite else {}
-            )
+            self.engine: Engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {})
         except (ArgumentError, ImportError, ValueError) as error:
-            raise GradebookError(f"{url}: not a database URL SQLAlchemy can open ({error})") from None
+            raise GradebookError(
+                f"{url}: not a database URL SQLAlchemy can open ({error})"
+            ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _begin_immediate)
@@ -254,10 +254,14 @@ class Gradebook:
             _forget_same_content(connection, results)
             graded_at = _now()
             rows = [_submission_row(run_id, result, graded_at) for result in results]
-            ids = connection.execute(
-                insert(submissions).returning(submissions.c.id, sort_by_parameter_order=True),
-                rows,
-            ).scalars().all()
+            ids = (
+                connection.execute(
+                    insert(submissions).returning(submissions.c.id, sort_by_parameter_order=True),
+                    rows,
+                )
+                .scalars()
+                .all()
+            )
             checks = [
                 {
                     "submission_id": submission_id,
@@ -316,6 +320,26 @@ class Gradebook:
                 result = normalized(_loaded(stored))
                 results.append(result if detail else {k: result.get(k) for k in SUMMARY})
         return sorted(results, key=lambda r: r["student_id"])
+
+    def known_times(self, assignment: str) -> dict[tuple[str, str], tuple[datetime, str]]:
+        """The time last stored for each (student, submission hash) that has one, and its
+        source: a submission graded again (``--regrade``, a new autograder) keeps the
+        time it was given once, even by a run without ``--times``."""
+        query = (
+            select(submissions.c.student_id, submissions.c.submission_hash,
+                   submissions.c.submitted_at, submissions.c.time_source)
+            .where(submissions.c.assignment == assignment, submissions.c.submitted_at.is_not(None))
+            .order_by(submissions.c.id)
+        )  # fmt: skip
+        known = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(query):
+                try:
+                    moment = datetime.fromisoformat(row.submitted_at)
+                except (TypeError, ValueError):  # a damaged row: as if it had no time
+                    continue
+                known[(row.student_id, row.submission_hash)] = (moment, row.time_source)
+        return known
 
     def update_intake(
         self, assignment: str, autograder_hash: str, found: Iterable[Submission]
@@ -396,6 +420,26 @@ class Gradebook:
                         for s, p, c in rows
                     ],
                 )  # fmt: skip
+
+    def hand_graded(self, assignment: str) -> dict[str, float]:
+        """The questions to grade by hand and their points, as the latest run recorded
+        them from the master (a gradebook from before this record: none)."""
+        query = (
+            select(runs.c.settings)
+            .where(runs.c.assignment == assignment)
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            settings = connection.execute(query).scalar()
+        questions = settings.get("hand_graded") if isinstance(settings, dict) else None
+        if not isinstance(questions, dict):
+            return {}
+        return {
+            str(q): float(points)
+            for q, points in questions.items()
+            if isinstance(points, int | float) and not isinstance(points, bool)
+        }
 
     def manual(self, assignment: str) -> pd.DataFrame:
         query = select(manual_scores).where(manual_scores.c.assignment == assignment)
@@ -502,4 +546,3 @@ def open_gradebook(where: str | Path) -> Gradebook:
     if isinstance(where, str) and "://" in where:
         return Gradebook(where)
     return Gradebook.of_graded(Path(where))
-

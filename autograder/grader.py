@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .assignment import Assignment, load_assignment
@@ -99,6 +99,14 @@ class Grader:
             and self.replaced_keys & {call.key for call in check.calls}
         ]
         reference_answers(name, self.seed, root=root)
+
+    def run_record(self) -> dict:
+        """What a gradebook run records of this grader: its settings, and the questions
+        graded by hand with their points (every student is to have points there: an
+        export refuses while some have none)."""
+        settings = json.loads(json.dumps(asdict(self.settings)))
+        manual = {q.name: q.points for q in self.assignment.questions if q.manual}
+        return {**settings, "hand_graded": manual}
 
     def grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
         """Parse, execute in ``sandbox`` (one retry if the sandbox itself fails), judge.
@@ -319,4 +327,3 @@ def grade_notebook(
     submission = Submission(student_id or path.stem, str(path), path.read_bytes())
     with Sandbox(settings.limits, isolate=settings.isolate, font_list=False) as sandbox:
         return grader.grade(submission, sandbox)
-

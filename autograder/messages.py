@@ -143,7 +143,6 @@ REVEALS = ("hints", "values")
 ``values`` also gives the expected and obtained values."""
 
 
-
 def number_text(value: float, lang: str = "fr") -> str:
     """A number as the language writes it: ``1,5`` in French, ``1.5`` in English."""
     text = f"{value:g}"

@@ -149,8 +149,10 @@ def cell_start(source: str) -> str:
 
 def cell_reference(number: int, start: str | None) -> Message:
     """How a message names a cell: its number among the code cells, then its first line."""
-    return Message("cell_named", {"cell": number, "start": start}) if start else Message(
-        "cell_number", {"cell": number}
+    return (
+        Message("cell_named", {"cell": number, "start": start})
+        if start
+        else Message("cell_number", {"cell": number})
     )
 
 

@@ -125,7 +125,11 @@ def feedback_context(
     assignment = _assignment(result["assignment"])
     master = assignment.master if assignment is not None else None
     reveal = reveal or reveal_for(master, "graded")
-    title = assignment_title(master, lang, load_settings(master)) if master is not None else result["assignment"]
+    title = (
+        assignment_title(master, lang, load_settings(master))
+        if master is not None
+        else result["assignment"]
+    )
     hand_graded = {q: HandGrade(*g) for q, g in grades.items()}
     questions = questions_feedback(result, assignment, lang, reveal, hand_graded, graded_by_hand)
     grade = final_grade(result, grades, graded_by_hand, policy)

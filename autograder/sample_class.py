@@ -28,7 +28,9 @@ class SampleStudent:
     path: Path
 
 
-def reference_source(assignment: str, project: Project, mutation: SampleMistake | None = None) -> str:
+def reference_source(
+    assignment: str, project: Project, mutation: SampleMistake | None = None
+) -> str:
     source = (project.root / "solutions" / f"{assignment}.py").read_text(encoding="utf-8")
     if mutation is None:
         return source

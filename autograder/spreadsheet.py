@@ -31,6 +31,7 @@ def delimiter(text: str) -> str:
     first = text.split("\n", 1)[0]
     return max(DELIMITERS, key=first.count)
 
+
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED_STARTS = (*_FORMULA_STARTS, "'")
 

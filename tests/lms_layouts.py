@@ -48,7 +48,9 @@ def write_unflagged_zip(path: Path, members: dict[str, bytes], encoding: str) ->
     that do not set it: each name goes in as an ASCII stand-in of the same length, whose
     bytes are then replaced (in the local header and the central directory)."""
     encoded = {name: name.encode(encoding) for name in members}
-    stand_ins = {name: f"{i:0{len(raw)}d}".encode() for i, (name, raw) in enumerate(encoded.items())}
+    stand_ins = {
+        name: f"{i:0{len(raw)}d}".encode() for i, (name, raw) in enumerate(encoded.items())
+    }
     write_zip(path, {stand_ins[name].decode(): data for name, data in members.items()})
     content = path.read_bytes()
     for name, raw in encoded.items():
@@ -67,7 +69,9 @@ def write_tree(root: Path, files: dict[str, bytes]) -> Path:
 
 def write_download(folder: Path, name: str, files: dict[str, bytes], extracted: bool) -> Path:
     """An LMS download as the instructor passes it: ``name``.zip, or the folder it unzips to."""
-    return write_tree(folder / name, files) if extracted else write_zip(folder / f"{name}.zip", files)
+    return (
+        write_tree(folder / name, files) if extracted else write_zip(folder / f"{name}.zip", files)
+    )
 
 
 # --- Canvas --------------------------------------------------------------------------------

@@ -101,7 +101,13 @@ def test_autograder_zip_carries_its_own_engine_only(built, assignment):
     own = f"{engine}assignments/{assignment}/"
     assert {n for n in names if n.startswith(f"{engine}assignments/")} == {
         own + name
-        for name in (f"{assignment}.ipynb", "feedback.yaml", "checks.py", "mistakes.py", "standins.py")
+        for name in (
+            f"{assignment}.ipynb",
+            "feedback.yaml",
+            "checks.py",
+            "mistakes.py",
+            "standins.py",
+        )
     }
     for module in ("otter_engine", "otter_run", "grader", "sandbox", "execution/runner"):
         assert f"{engine}autograder/{module}.py" in names
@@ -145,7 +151,9 @@ def test_otter_check_works_in_the_student_folder(built, project, tmp_path):
     folder = tmp_path / "student"
     shutil.copytree(built["sgd_batch_size"].student_folder, folder)
     otter = [sys.executable, "-m", "otter", "check"]
-    blank = subprocess.run([*otter, "sgd_batch_size.ipynb"], cwd=folder, capture_output=True, text=True)
+    blank = subprocess.run(
+        [*otter, "sgd_batch_size.ipynb"], cwd=folder, capture_output=True, text=True
+    )
     assert "ZeroDivisionError" not in blank.stderr and "Test case failed" in blank.stdout
     nbformat.write(correct_notebook(project, "sgd_batch_size"), folder / "solved.ipynb")
     solved = subprocess.run([*otter, "solved.ipynb"], cwd=folder, capture_output=True, text=True)

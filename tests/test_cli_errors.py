@@ -204,10 +204,23 @@ def test_a_folder_graded_for_another_assignment_is_refused_and_kept(tmp_path, pr
     submissions.mkdir()
     nbformat.write(correct_notebook(project, "sgd_batch_size"), submissions / "ana.ipynb")
     out = tmp_path / "out"
-    assert cli.main(["grade", "sgd_batch_size", str(submissions), "--out", str(out), "--workers", "1"]) == 0
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "gradebook" not in p.name}
+    assert (
+        cli.main(["grade", "sgd_batch_size", str(submissions), "--out", str(out), "--workers", "1"])
+        == 0
+    )
+    before = {
+        p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "gradebook" not in p.name
+    }
     capsys.readouterr()
-    assert cli.main(["grade", "mlp_softmax", str(submissions), "--out", str(out), "--workers", "1"]) == 2
+    assert (
+        cli.main(["grade", "mlp_softmax", str(submissions), "--out", str(out), "--workers", "1"])
+        == 2
+    )
     error = capsys.readouterr().err.strip()
-    assert error == f"dlgrade: {out}: holds the grading of sgd_batch_size; grade mlp_softmax into another folder"
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "gradebook" not in p.name} == before
+    assert (
+        error
+        == f"dlgrade: {out}: holds the grading of sgd_batch_size; grade mlp_softmax into another folder"
+    )
+    assert {
+        p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "gradebook" not in p.name
+    } == before

@@ -11,7 +11,6 @@ from .test_gaming_common import SEEDS, passed, verdicts, with_reference
 GRADCHECK = ["backward_gradcheck"]
 
 
-
 # (A broken forward is not among them: Exercice 1's backward(W, x, y) runs a forward pass
 # itself, so a forward that raises makes that backward raise too.)
 MINICONV_BROKEN = {
@@ -118,7 +117,9 @@ def test_a_wrong_backward_with_a_wrong_loss_names_both():
 
 
 def test_a_wrong_backward_with_a_loss_that_raises_says_it_cannot_be_checked():
-    keys = gradcheck_keys("backprop_miniconv", WRONG_MINICONV_BACKWARD, MINICONV_BROKEN["loss_raises"])
+    keys = gradcheck_keys(
+        "backprop_miniconv", WRONG_MINICONV_BACKWARD, MINICONV_BROKEN["loss_raises"]
+    )
     assert keys[0] == "gradcheck_unverifiable"
 
 

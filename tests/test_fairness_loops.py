@@ -16,7 +16,6 @@ SGD_EPOCH = ["sgd_epoch_nb1", "sgd_epoch_nb2", "sgd_epoch_nb4", "sgd_epoch_lefto
 MLP_TRAIN = ["train_params", "train_history"]
 
 
-
 def loop_with_helper(assignment: str, loop: str, wrongs: dict[str, str], wrong: str | None) -> dict:
     """The reference with the student's ``loop``, and one wrong helper when ``wrong`` names one."""
     cells = [wrongs[wrong], loop] if wrong else [loop]

@@ -43,23 +43,30 @@ VARIANTS = {
     ),
     "tanh_applied_twice": (
         "mlp_softmax",
-        [MLP_BACKWARD.format(
-            slope='1 - np.tanh(cache["h"]) ** 2 if activation == "tanh" else (cache["h_tilde"] > 0)',
-            by="dy.sum(axis=0)", bh="dh.sum(axis=0)",
-        )],
+        [
+            MLP_BACKWARD.format(
+                slope='1 - np.tanh(cache["h"]) ** 2 if activation == "tanh" else (cache["h_tilde"] > 0)',
+                by="dy.sum(axis=0)",
+                bh="dh.sum(axis=0)",
+            )
+        ],
         {"backward_Wh", "backward_bh", "backward_gradcheck"},
         "tanh_derivative",
     ),
     "softmax_global_max": (
         "mlp_softmax",
-        ["def softmax(Z):\n    E = np.exp(Z - np.max(Z))\n    return E / E.sum(axis=1, keepdims=True)\n"],
+        [
+            "def softmax(Z):\n    E = np.exp(Z - np.max(Z))\n    return E / E.sum(axis=1, keepdims=True)\n"
+        ],
         {"softmax_large_logits"},
         "softmax_overflow",
     ),
     "sign_in_one_place": (
         "backprop_miniconv",
-        ["_right = backward\ndef backward(W, x, y):\n    g = _right(W, x, y)\n"
-         "    return np.array([g[0], g[1], -g[2], -g[3]])\n"],
+        [
+            "_right = backward\ndef backward(W, x, y):\n    g = _right(W, x, y)\n"
+            "    return np.array([g[0], g[1], -g[2], -g[3]])\n"
+        ],
         {"backward_dv1", "backward_dv2", "backward_gradcheck"},
         "error_sign",
     ),
@@ -71,7 +78,8 @@ VARIANTS = {
     ),
     "leftover_divided_by_batch_size": (
         "sgd_batch_size",
-        ["""
+        [
+            """
 def sgd_epoch(w0, X, Y, alpha, batch_size):
     w, n = w0, 0
     for start in range(0, len(X), batch_size):
@@ -79,7 +87,8 @@ def sgd_epoch(w0, X, Y, alpha, batch_size):
         w = w - alpha * np.sum(-xb * (yb - w * xb)) / batch_size
         n += 1
     return w, n
-"""],
+"""
+        ],
         {"sgd_epoch_leftover"},
         "leftover_batch_used",
     ),
@@ -120,7 +129,9 @@ def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
 @pytest.mark.parametrize("seed", SEEDS[:3])
 @pytest.mark.parametrize("name", W0_IN_PLACE)
 def test_w0_modified_in_place_costs_the_weights_check_only(name, seed):
-    found = verdicts("backprop_miniconv", with_reference("backprop_miniconv", W0_IN_PLACE[name]), seed)
+    found = verdicts(
+        "backprop_miniconv", with_reference("backprop_miniconv", W0_IN_PLACE[name]), seed
+    )
     failed = {c for c, v in found.items() if not v.passed}
     assert failed == {"train_weights"}
     verdict = found["train_weights"]

@@ -61,9 +61,7 @@ def test_the_interruption_reads_in_english_too(project, tmp_path):
     assert "stopped after" in message and "arrêté" not in message
 
 
-def test_a_cell_that_takes_the_alarm_for_itself_loses_only_its_own_interruption(
-    project, tmp_path
-):
+def test_a_cell_that_takes_the_alarm_for_itself_loses_only_its_own_interruption(project, tmp_path):
     """A notebook may use SIGALRM (a home-made timeout): its handler lives in its cells,
     and the grader's own comes back for every later cell and call."""
     takes_alarm = "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)"

@@ -59,7 +59,12 @@ def _catalogue_texts(lang: str) -> list[str]:
     texts = [t[lang] for table in (TEMPLATES, HINTS, SINGULAR, DIFFERENCES)
              for t in table.values() if lang in t]  # fmt: skip
     texts += list(PAGE_LABELS[lang].values())
-    texts += [t[lang] for a in ASSIGNMENTS for m in code(a).mistakes.values() for t in (m.title, m.explanation)]
+    texts += [
+        t[lang]
+        for a in ASSIGNMENTS
+        for m in code(a).mistakes.values()
+        for t in (m.title, m.explanation)
+    ]
     if lang == "fr":  # the texts frozen in findings, and the master's titles
         texts += [pattern.pattern for pattern, _ in FROZEN_FRENCH]
     else:
@@ -379,7 +384,9 @@ def test_a_finding_names_its_input_in_words_in_the_language_asked():
     loaded = code("sgd_batch_size")
     namespace = dict(vars(loaded.reference))
     namespace["batch_gradient"] = lambda w, xb, yb: 2 * loaded.reference.batch_gradient(w, xb, yb)
-    answers = run_plan(list(checks_for("sgd_batch_size")["batch_gradient_value"].calls), namespace, {})
+    answers = run_plan(
+        list(checks_for("sgd_batch_size")["batch_gradient_value"].calls), namespace, {}
+    )
     verdict = judge("sgd_batch_size", "batch_gradient_value", answers)
     french, english = (finding_parts(verdict.messages, lang) for lang in ("fr", "en"))
     assert french.input == "un batch de 1 exemple de l'énoncé (x = 1), w = 0.5"
@@ -394,7 +401,8 @@ def test_the_language_catalogues_have_the_same_keys_and_placeholders():
 
     folder = Path(messages_module.__file__).with_name("locale")
     french, english = (
-        yaml.safe_load((folder / f"{lang}.yaml").read_text(encoding="utf-8")) for lang in ("fr", "en")
+        yaml.safe_load((folder / f"{lang}.yaml").read_text(encoding="utf-8"))
+        for lang in ("fr", "en")
     )
     assert french.keys() == english.keys()
     for section in french:

@@ -118,8 +118,17 @@ def test_every_output_shows_the_same_final_grade(graded_results, tmp_path, manua
         f"{s},Nom{s},Prénom,{s}@example.org,u{s}\n" for s in expected), encoding="utf-8")  # fmt: skip
     out = tmp_path / "lms"
     for lms in ("canvas", "moodle", "blackboard", "gradescope"):
-        export(lms, folder, roster, out, item="TP2", lms_id="77", scale_to=scale_to, lang="en",
-               partial=True)  # some students have no hand grade: they count 0
+        export(
+            lms,
+            folder,
+            roster,
+            out,
+            item="TP2",
+            lms_id="77",
+            scale_to=scale_to,
+            lang="en",
+            partial=True,
+        )  # some students have no hand grade: they count 0
     canvas = table(out / "canvas_import.csv")
     assert canvas[1][5] == f"{scale_to or maximum:g}"
     assert {row[1]: float(row[5]) for row in canvas[2:]} == pytest.approx(lms_grades)

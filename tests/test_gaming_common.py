@@ -42,7 +42,9 @@ def verdicts(
     """Every check's verdict (or those of ``check_ids``) on what ``namespace`` answers."""
     ids = list(check_ids) if check_ids is not None else list(checks_for(assignment, seed))
     with np.errstate(all="ignore"):
-        answers = run_plan(plan_for(assignment, ids, seed=seed), namespace, code(assignment).standins)
+        answers = run_plan(
+            plan_for(assignment, ids, seed=seed), namespace, code(assignment).standins
+        )
     return {check_id: judge(assignment, check_id, answers, seed=seed) for check_id in ids}
 
 

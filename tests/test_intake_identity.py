@@ -138,7 +138,8 @@ def test_two_template_named_notebooks_claiming_one_student_are_both_left_ungrade
     (folder / "bob.ipynb").write_bytes(notebook_bytes())  # named by its file: it wins
     found, problems = collect([folder])
     assert sorted((s.student_id, Path(s.origin).name) for s in found) == [
-        ("bob", "bob.ipynb"), ("zoe", "sgd_batch_size-Copy1.ipynb")
+        ("bob", "bob.ipynb"),
+        ("zoe", "sgd_batch_size-Copy1.ipynb"),
     ]
 
 

@@ -283,11 +283,22 @@ def test_times_and_members_reach_the_results_and_the_gradebook(tmp_path, project
     gradebook = Gradebook.of_graded(tmp_path / "out")
     latest = {r["student_id"]: r for r in gradebook.latest_results("sgd_batch_size")}
     assert (latest["1001"]["submitted_at"], latest["1001"]["time_source"]) == (
-        "2026-01-03T09:30:00", "csv"
+        "2026-01-03T09:30:00",
+        "csv",
     )
     written = json.loads((tmp_path / "out" / "results" / "1001.json").read_text())
     assert written["submitted_at"] == "2026-01-03T09:30:00"
     gradebook.close()
+
+    # graded again from scratch (--regrade) without --times: the same notebooks keep
+    # the times they were given, Canvas's late flag included
+    regrade = Settings(workers=1, limits=FAST_LIMITS, regrade=True)
+    redone = grade_class("sgd_batch_size", [archive], tmp_path / "out", regrade,
+                         intake=Intake.read(groups=groups))  # fmt: skip
+    assert len(redone.graded) == 2
+    kept = {r.student_id: r for r in redone.graded}
+    assert (kept["1001"].submitted_at, kept["1001"].time_source) == ("2026-01-03T09:30:00", "csv")
+    assert kept["group:A"].late_flag is True
 
 
 def test_moodle_date_fixture_writes_what_the_parser_reads():
@@ -301,7 +312,9 @@ def test_moodle_date_fixture_writes_what_the_parser_reads():
 def test_a_times_file_saved_by_a_french_spreadsheet_is_read(tmp_path):
     """Semicolons and Windows-1252, as Excel saves a CSV in French."""
     path = tmp_path / "heures.csv"
-    path.write_bytes("student_id;submitted_at;remarque\nélève1;2026-11-20T10:00;à l'heure\n".encode("cp1252"))
+    path.write_bytes(
+        "student_id;submitted_at;remarque\nélève1;2026-11-20T10:00;à l'heure\n".encode("cp1252")
+    )
     assert read_times(path) == {"élève1": datetime(2026, 11, 20, 10, 0)}
 
 

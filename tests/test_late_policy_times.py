@@ -118,7 +118,9 @@ def test_a_time_zone_reads_naive_times_and_deadlines_with_daylight_saving(machin
     assert summer.lateness("s", datetime(2026, 6, 1, 22, 30, tzinfo=UTC)).late_by_hours == 0.52
     winter = LatePolicy(datetime(2026, 12, 1, 23, 59), 10, timezone="Europe/Paris")
     assert not winter.lateness("s", datetime(2026, 12, 1, 22, 30, tzinfo=UTC)).late
-    with pytest.raises(PolicyError, match=r"'Paris' is not a time zone name \(such as Europe/Paris\)"):
+    with pytest.raises(
+        PolicyError, match=r"'Paris' is not a time zone name \(such as Europe/Paris\)"
+    ):
         LatePolicy(DEADLINE, 10, timezone="Paris")
 
 

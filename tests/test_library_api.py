@@ -38,7 +38,10 @@ def test_grade_notebook_turns_a_broken_file_into_a_result_and_a_missing_one_into
 def test_grade_class_then_open_gradebook(tmp_path):
     submissions = tmp_path / "in"
     submissions.mkdir()
-    nbformat.write(correct_notebook(autograder.Project.default(), "sgd_batch_size"), submissions / "carol.ipynb")
+    nbformat.write(
+        correct_notebook(autograder.Project.default(), "sgd_batch_size"),
+        submissions / "carol.ipynb",
+    )
     settings = autograder.Settings(workers=1, limits=FAST_LIMITS)
     run = grade_class("sgd_batch_size", [submissions], tmp_path / "out", settings)
     assert [r.student_id for r in run.graded] == ["carol"]

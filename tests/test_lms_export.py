@@ -9,6 +9,7 @@ import json
 import pytest
 
 from autograder.class_run import grade_class
+from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.lms_export import RosterError, export
 from autograder.sample_class import write_sample_class
@@ -30,8 +31,12 @@ r2,Deux,Bob,b@example.org,b2,sgd004,b2,G3
 def graded(project, tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
     write_sample_class(folder / "class", "sgd_batch_size", project, size=4)
-    grade_class("sgd_batch_size", [folder / "class"], folder / "graded",
-                Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    run = grade_class("sgd_batch_size", [folder / "class"], folder / "graded",
+                      Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    gradebook = Gradebook.of_graded(folder / "graded")  # hand grading finished: 1 of 3 each
+    graded_ids = sorted(r.student_id for r in run.graded)
+    gradebook.record_manual("sgd_batch_size", "q4_conclusion", 3, [(s, 1, "") for s in graded_ids])
+    gradebook.close()
     (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
     return folder
 
@@ -45,7 +50,7 @@ def test_canvas_import(graded, tmp_path):
                     item="TP SGD", lms_id="4242")  # fmt: skip
     table = rows((tmp_path / "canvas_import.csv").read_text(encoding="utf-8"))
     assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "TP SGD (4242)"]
-    assert table[1] == ["    Points Possible", "", "", "", "", "8"]
+    assert table[1] == ["    Points Possible", "", "", "", "", "11"]  # 8 autograded, 3 by hand
     students = {row[1]: row for row in table[2:]}
     assert students["sgd001"][0] == "Dupont, Jean" and float(students["sgd001"][5]) >= 0
     assert "ghost" not in students  # no submission: left out, its Canvas grade kept
@@ -80,7 +85,7 @@ def test_blackboard_upload_is_fully_quoted_with_column_id(graded, tmp_path):
            lms_id="_123_1")  # fmt: skip
     text = (tmp_path / "blackboard_import.csv").read_text(encoding="utf-8")
     assert text.splitlines()[0] == (
-        '"Last Name","First Name","Username","TP SGD [Total Pts: 8 Score] |_123_1"'
+        '"Last Name","First Name","Username","TP SGD [Total Pts: 11 Score] |_123_1"'
     )
     assert all(line.startswith('"') and line.endswith('"') for line in text.splitlines())
 
@@ -98,7 +103,7 @@ def test_gradescope_results_per_submission(graded, tmp_path):
     }
     assert result["output_format"] == result["test_output_format"] == "text"
     assert {"name", "score", "max_score", "output", "visibility"} <= set(result["tests"][0])
-    assert sum(t["score"] for t in result["tests"]) == result["score"]
+    assert sum(t["score"] for t in result["tests"]) + 1 == result["score"]  # 1 by hand
 
 
 def test_a_roster_without_student_id_is_refused(graded, tmp_path):

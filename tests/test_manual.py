@@ -56,6 +56,11 @@ def test_round_trip_changes_totals_and_exports(graded):
     assert "Barème" in page and "Plus le batch est petit" in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     before = pd.read_csv(graded / "graded" / "grades.csv", dtype={"student_id": str})
+    roster = graded / "roster.csv"
+    roster.write_text("student_id,last_name,first_name\nsgd001,Dupont,Jean\n", encoding="utf-8")
+    with pytest.raises(UnfinishedHandGrading, match=r"q4_conclusion \(4 student\(s\)\)"):
+        export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1")
+    # (no hand grading yet: 8 of 11 points for everyone would reach the LMS as final)
     fill(table, {"sgd001": "2.5", "sgd002": "3"})
     gradebook = Gradebook.in_folder(graded / "graded")
     assert import_scores("sgd_batch_size", "q4_conclusion", table, gradebook) == 2
@@ -66,10 +71,9 @@ def test_round_trip_changes_totals_and_exports(graded):
     before = before.set_index("student_id")
     assert after.loc["sgd001", "q4_conclusion"] == 2.5
     assert after.loc["sgd001", "score"] == before.loc["sgd001", "score"] + 2.5
-    assert after.loc["sgd001", "max_score"] == before.loc["sgd001", "max_score"] + 3
+    # the question counts from the start: 3 of the 11 points are to be given by hand
+    assert after.loc["sgd001", "max_score"] == before.loc["sgd001", "max_score"] == 8 + 3
     assert pd.isna(after.loc["sgd003", "q4_conclusion"])
-    roster = graded / "roster.csv"
-    roster.write_text("student_id,last_name,first_name\nsgd001,Dupont,Jean\n", encoding="utf-8")
     with pytest.raises(UnfinishedHandGrading, match=r"q4_conclusion \(2 student\(s\)\)"):
         export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1")
     assert not (graded / "lms").exists()  # sgd003 and sgd004 would get 0 there
@@ -112,8 +116,11 @@ def test_a_comment_split_by_the_separator_is_refused_not_cut(graded):
     table.write_text("student_id;points;comment\nsgd001;2;Bien; mais la conclusion manque\n",
                      encoding="utf-8")  # fmt: skip
     gradebook = Gradebook.in_folder(graded / "graded")
-    with pytest.raises(ManualImportError, match=r"filled\.csv: row 2: more cells than the header "
-                       r"has columns \(a ';' in a comment\? put the comment in double quotes\)"):
+    with pytest.raises(
+        ManualImportError,
+        match=r"filled\.csv: row 2: more cells than the header "
+        r"has columns \(a ';' in a comment\? put the comment in double quotes\)",
+    ):
         import_scores("sgd_batch_size", "q4_conclusion", table, gradebook)
     assert gradebook.manual("sgd_batch_size").empty
 
@@ -152,7 +159,9 @@ def test_a_new_notebook_keeps_its_hand_grade_and_says_it_was_for_the_earlier_one
 def test_a_table_saved_by_a_french_spreadsheet_imports(graded):
     """Excel in French saves CSV with semicolons, decimal commas and Windows-1252."""
     table = graded / "filled.csv"
-    table.write_bytes("student_id;points;comment\nsgd001;2,5;très clair\nsgd002;;\n".encode("cp1252"))
+    table.write_bytes(
+        "student_id;points;comment\nsgd001;2,5;très clair\nsgd002;;\n".encode("cp1252")
+    )
     gradebook = Gradebook.in_folder(graded / "graded")
     assert import_scores("sgd_batch_size", "q4_conclusion", table, gradebook) == 1
     manual = gradebook.manual("sgd_batch_size").set_index("student_id")

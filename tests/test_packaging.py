@@ -64,9 +64,7 @@ def test_a_student_install_validates_and_checks_without_any_answer_key(wheel, pr
     home.mkdir()
     notebook = home / "tp.ipynb"
     nbformat.write(correct_notebook(project, "sgd_batch_size"), notebook)
-    environment = {
-        key: value for key, value in os.environ.items() if key not in ("DLGRADE_ROOT",)
-    }
+    environment = {key: value for key, value in os.environ.items() if key not in ("DLGRADE_ROOT",)}
     environment["PYTHONPATH"] = str(site)
 
     def dlgrade(*args: str) -> subprocess.CompletedProcess[str]:

@@ -109,7 +109,9 @@ def test_ctrl_c_stops_the_workers_and_a_rerun_completes(sample_class, tmp_path):
     assert len(graded) == 16 and graded["student_id"].is_unique
 
 
-def test_the_thread_executor_grades_in_the_sandboxes_started_for_it(sample_class, threaded, tmp_path):
+def test_the_thread_executor_grades_in_the_sandboxes_started_for_it(
+    sample_class, threaded, tmp_path
+):
     """`dlgrade grade` starts its workers' sandboxes before loading the grader: the
     executor grades in those (the same results), and closes them when done."""
     warm = started_sandboxes(FAST_LIMITS, SETTINGS.workers)

@@ -96,7 +96,9 @@ def test_without_bubblewrap_the_limits_still_hold():
         assert fine["status"] == "ok" and fine["output"].strip() == "0"
         looping = sandbox.run(["while True:\n    pass"])
         assert looping["status"] == "ok" and "TimeoutError" in looping["cell_errors"][0]["error"]
-        stubborn = "while True:\n    try:\n        time.sleep(9)\n    except BaseException:\n        pass"
+        stubborn = (
+            "while True:\n    try:\n        time.sleep(9)\n    except BaseException:\n        pass"
+        )
         assert sandbox.run(["import time", stubborn])["status"] == "timeout"
 
 

@@ -77,4 +77,6 @@ def test_check_names_the_cells_that_failed_and_where_a_run_stopped(project, tmp_
     nbformat.write(notebook_with(["x = 1", stubborn]), stuck)
     report = check(stuck, lang="en")
     assert not report.ok
-    assert "Stopped after 3 s, during cell 2 “import time”: look for an endless loop." in report.lines
+    assert (
+        "Stopped after 3 s, during cell 2 “import time”: look for an endless loop." in report.lines
+    )

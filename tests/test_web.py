@@ -131,8 +131,9 @@ def test_a_class_behind_one_address_signs_in_and_guesses_over_accounts_are_limit
     sprayer = TestClient(app, follow_redirects=False)
     token = csrf_of(sprayer.get("/login").text)
     codes = [
-        sprayer.post("/login", data={"login": f"student{i}", "password": "nope", "csrf": token})
-        .status_code
+        sprayer.post(
+            "/login", data={"login": f"student{i}", "password": "nope", "csrf": token}
+        ).status_code
         for i in range(65)
     ]
     assert set(codes[:60]) == {401} and codes[-1] == 429

@@ -12,9 +12,7 @@ from autograder.mistakes import Mistake, Variant, learning_rate_flipped
 
 
 def _sgd_step_ascent(original, live):
-    return {
-        "sgd_step": lambda params, grads, lr: {k: params[k] + lr * grads[k] for k in params}
-    }
+    return {"sgd_step": lambda params, grads, lr: {k: params[k] + lr * grads[k] for k in params}}
 
 
 def _loss_not_averaged(original, live):
@@ -143,7 +141,10 @@ def _softmax_shifted_by_global_max(original, live):
 MISTAKES = (
     Mistake(
         "gradient_ascent",
-        {"fr": "Montée de gradient au lieu d'une descente", "en": 'Gradient ascent instead of descent'},
+        {
+            "fr": "Montée de gradient au lieu d'une descente",
+            "en": "Gradient ascent instead of descent",
+        },
         {
             "fr": (
                 "La mise à jour ajoute le gradient (θ + lr·∇L) : c'est une montée de gradient. "
@@ -158,7 +159,7 @@ MISTAKES = (
     ),
     Mistake(
         "loss_not_averaged",
-        {"fr": 'Perte non divisée par n', "en": 'Loss not divided by n'},
+        {"fr": "Perte non divisée par n", "en": "Loss not divided by n"},
         {
             "fr": (
                 "La perte L est la moyenne des entropies croisées des n exemples, "
@@ -173,7 +174,7 @@ MISTAKES = (
     ),
     Mistake(
         "softmax_wrong_axis",
-        {"fr": 'SoftMax sur le mauvais axe', "en": 'SoftMax over the wrong axis'},
+        {"fr": "SoftMax sur le mauvais axe", "en": "SoftMax over the wrong axis"},
         {
             "fr": (
                 "La SoftMax est calculée par colonne : chaque ligne de Z est un exemple, et ses "
@@ -190,7 +191,7 @@ MISTAKES = (
     ),
     Mistake(
         "grad_logits_divided",
-        {"fr": 'grad_logits divisé par n', "en": 'grad_logits divided by n'},
+        {"fr": "grad_logits divisé par n", "en": "grad_logits divided by n"},
         {
             "fr": (
                 "grad_logits renvoie la dérivée de la perte de chaque exemple, ∂ℓᵢ/∂ỹᵢ = ŷᵢ − yᵢ, "
@@ -205,7 +206,7 @@ MISTAKES = (
     ),
     Mistake(
         "last_batch_dropped",
-        {"fr": 'Dernier mini-batch incomplet oublié', "en": 'Last, incomplete mini-batch dropped'},
+        {"fr": "Dernier mini-batch incomplet oublié", "en": "Last, incomplete mini-batch dropped"},
         {
             "fr": (
                 "Le dernier mini-batch, incomplet, est oublié. Les mini-batchs sont "
@@ -222,7 +223,7 @@ MISTAKES = (
     ),
     Mistake(
         "softmax_overflow",
-        {"fr": 'SoftMax qui déborde', "en": 'SoftMax overflow'},
+        {"fr": "SoftMax qui déborde", "en": "SoftMax overflow"},
         {
             "fr": (
                 "Le SoftMax déborde : exp(1000) vaut inf en float64, et inf/inf donne NaN. "
@@ -243,7 +244,7 @@ MISTAKES = (
     ),
     Mistake(
         "missing_batch_mean",
-        {"fr": 'Gradients non divisés par n', "en": 'Gradients not divided by n'},
+        {"fr": "Gradients non divisés par n", "en": "Gradients not divided by n"},
         {
             "fr": (
                 "Les gradients ne sont pas divisés par n. La perte L est une moyenne sur les n "
@@ -258,7 +259,10 @@ MISTAKES = (
     ),
     Mistake(
         "bias_not_summed",
-        {"fr": "Gradient d'un biais non sommé sur le batch", "en": 'Bias gradient not summed over the batch'},
+        {
+            "fr": "Gradient d'un biais non sommé sur le batch",
+            "en": "Bias gradient not summed over the batch",
+        },
         {
             "fr": (
                 "Le gradient d'un biais n'a pas été sommé sur les exemples du batch. Le biais est "
@@ -278,7 +282,7 @@ MISTAKES = (
     ),
     Mistake(
         "tanh_derivative",
-        {"fr": 'Dérivée de tanh fausse', "en": 'Wrong derivative of tanh'},
+        {"fr": "Dérivée de tanh fausse", "en": "Wrong derivative of tanh"},
         {
             "fr": (
                 "La dérivée de tanh est fausse : tanh'(z) = 1 − tanh²(z). Avec h = tanh(h̃), "

@@ -31,11 +31,10 @@ def _leftover_batch_used(divided_by_batch_size: bool) -> Variant:
     return variant
 
 
-
 MISTAKES = (
     Mistake(
         "error_sign",
-        {"fr": 'Signe inversé dans le gradient', "en": 'Sign flipped in the gradient'},
+        {"fr": "Signe inversé dans le gradient", "en": "Sign flipped in the gradient"},
         {
             "fr": (
                 "Le gradient a le mauvais signe. Pour ℓ = ½(y − wx)², ∂ℓ/∂w = −x(y − wx). "
@@ -50,7 +49,10 @@ MISTAKES = (
     ),
     Mistake(
         "sum_instead_of_mean",
-        {"fr": "Somme au lieu d'une moyenne sur le batch", "en": 'Sum instead of a mean over the batch'},
+        {
+            "fr": "Somme au lieu d'une moyenne sur le batch",
+            "en": "Sum instead of a mean over the batch",
+        },
         {
             "fr": (
                 "Le gradient du batch est une somme au lieu d'une moyenne : il manque la "
@@ -65,7 +67,10 @@ MISTAKES = (
     ),
     Mistake(
         "gradient_ascent",
-        {"fr": "Montée de gradient au lieu d'une descente", "en": 'Gradient ascent instead of descent'},
+        {
+            "fr": "Montée de gradient au lieu d'une descente",
+            "en": "Gradient ascent instead of descent",
+        },
         {
             "fr": (
                 "La mise à jour ajoute le gradient (w + α·G_b) : c'est une montée de gradient. "
@@ -80,7 +85,7 @@ MISTAKES = (
     ),
     Mistake(
         "leftover_batch_used",
-        {"fr": 'Dernier batch incomplet utilisé', "en": 'Last, incomplete batch used'},
+        {"fr": "Dernier batch incomplet utilisé", "en": "Last, incomplete batch used"},
         {
             "fr": (
                 "Le dernier batch incomplet a été utilisé. L'algorithme parcourt b = 0 … "

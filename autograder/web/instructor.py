@@ -196,7 +196,7 @@ def class_view(request: Request, name: str) -> dict:
     success = [
         (
             q,
-            sum(1 for r in table[q] if r == r and r >= maxima.get(q, 0)) / len(table)
+            sum(1 for r in table[q] if r is not None and r >= maxima.get(q, 0)) / len(table)
             if len(table)
             else 0.0,
         )

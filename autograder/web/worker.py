@@ -9,12 +9,10 @@ page are worth nothing on the next attempt.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
 
 from ..executors import DaskExecutor, Executor, LocalExecutor
 from ..gradebook import Gradebook
@@ -105,8 +103,9 @@ class GradingWorker:
         ]
         gradebook = Gradebook(self.config.url)
         try:
-            settings = json.loads(json.dumps(asdict(grader.settings)))
-            run_id = gradebook.start_run(name, grader.autograder_hash, {**settings, "web": True})
+            run_id = gradebook.start_run(
+                name, grader.autograder_hash, {**grader.run_record(), "web": True}
+            )
             attempt_of = {origin(row["id"]): row["id"] for row in rows}
             for result in self.executor.grade(grader, submissions):
                 gradebook.record(run_id, result)
