@@ -21,8 +21,8 @@ Who the student is, strongest first (``NAMED_BY``; the instructor's guide is
    (``name_12345_67890_tp.ipynb``, ``name_LATE_…``, ``anon_Ab3xY_67890_…``), the leftmost
    id winning (the LMS writes its own before the student's file name);
 3. the folder: notebooks of one folder or archive that share a file name (each student
-   kept the same name) are named by their folder at the level that tells most of them
-   apart (``alice/tp.ipynb``, ``L3/alice/rendu/tp.ipynb``: ``alice``);
+   kept the same name) are named by their folder at the level, among those all of them
+   have, that tells most of them apart (``alice/tp.ipynb``, ``L3/alice/rendu/tp.ipynb``: ``alice``);
 4. the file name (its stem);
 5. ``metadata.dlgrade.student_id`` of the notebook, read **only** when the file name is the
    assignment's own template name (``mlp_softmax.ipynb``, ``mlp_softmax (1).ipynb``,
@@ -571,7 +571,9 @@ def _named(
 def _folder_names(items: list[_Found]) -> dict[_Found, str]:
     """Notebooks of one scope that share a file name (each student kept the same name),
     each named by its folder at the level that tells most of them apart (the deeper one
-    on a tie: ``section/student/``); one with no folder at that level, by its deepest."""
+    on a tie: ``section/student/``). Only levels every one of them has count: what lies
+    deeper is inside a student's own folder, which names nobody else (``aaron/bob/``
+    is aaron's)."""
     by_file: dict[tuple[str, str], list[_Found]] = {}
     for item in items:
         if item.submission.named_by in ("file name", "metadata"):
@@ -580,12 +582,12 @@ def _folder_names(items: list[_Found]) -> dict[_Found, str]:
     names: dict[_Found, str] = {}
     for group in by_file.values():
         folders = [PurePosixPath(item.subject).parent.parts for item in group]
-        if len(set(folders)) < 2:
+        levels = range(min(map(len, folders)))
+        if len(set(folders)) < 2 or not levels:
             continue
-        levels = range(max(map(len, folders)))
-        level = max(levels, key=lambda i: (len({f[i] for f in folders if i < len(f)}), i))
+        level = max(levels, key=lambda i: (len({f[i] for f in folders}), i))
         for item, parts in zip(group, folders, strict=True):
-            student = clean_student_id(parts[min(level, len(parts) - 1)]) if parts else None
+            student = clean_student_id(parts[level])
             if student:
                 names[item] = student
     return names

@@ -155,6 +155,30 @@ def test_a_backslash_in_a_file_name_is_part_of_it_not_a_folder(tmp_path):
     assert next(s.origin for s in found if s.student_id == "bob") == str(folder / "bob.ipynb")
 
 
+def test_folders_inside_a_student_s_own_folder_name_nobody_else(tmp_path):
+    """aaron fills his own folder with folders named after classmates: they stay aaron's
+    (reported as his duplicates); bob and carol keep their own grades, and dave
+    and erin, who submitted nothing, get none."""
+    folder = tmp_path / "class"
+    for student in ("alice", "bob", "carol"):
+        (folder / student).mkdir(parents=True)
+        (folder / student / "tp.ipynb").write_bytes(notebook_bytes())
+    for victim in ("bob", "carol", "dave", "erin"):  # as many as the level above has
+        (folder / "aaron" / victim).mkdir(parents=True)
+        (folder / "aaron" / victim / "tp.ipynb").write_bytes(notebook_bytes())
+    found, problems = collect([folder])
+    graded = {s.student_id: s.origin for s in found}
+    assert sorted(graded) == ["aaron", "alice", "bob", "carol"]
+    assert graded["bob"] == str(folder / "bob" / "tp.ipynb")
+    assert all("aaron" in p.message for p in problems) and len(problems) == 4
+    # sections, then students: the level that tells most apart, as before
+    layout = tmp_path / "sections"
+    for section, student in (("L3", "zoe"), ("L3", "yann"), ("M1", "xavier")):
+        (layout / section / student / "rendu").mkdir(parents=True)
+        (layout / section / student / "rendu" / "tp.ipynb").write_bytes(notebook_bytes())
+    assert sorted(ids([layout]).values()) == ["xavier", "yann", "zoe"]
+
+
 def test_a_file_that_is_not_regular_is_one_line(tmp_path):
     folder = tmp_path / "loose"
     folder.mkdir()

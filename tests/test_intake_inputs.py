@@ -341,7 +341,8 @@ def test_a_class_with_every_hostile_input_is_graded_and_exits_0(tmp_path):
     grades = {r["student_id"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert set(grades) == {"1009", "deep", "sgd_batch_size"}
     assert grades["1009"]["status"] == "graded"
-    assert float(grades["1009"]["score"]) == float(grades["1009"]["max_score"])
+    hand = float(grades["1009"]["max_score"]) - 8  # q4_conclusion: to be graded by hand
+    assert (float(grades["1009"]["score"]), hand) == (8.0, 3.0)
     assert grades["deep"]["status"] == grades["sgd_batch_size"]["status"] == "invalid"
     lines = finished.stderr.splitlines()
     assert any(f"{inputs}/notes[/b].zip!bad_1002_2_tp.ipynb: unreadable" in line for line in lines)
