@@ -40,6 +40,12 @@ TEMPLATES = {
         "fr": "le JSON est imbriqué sur plus de {limit} niveaux",
         "en": "the JSON is nested more than {limit} levels deep",
     },
+    "too_many_values": {
+        "fr": "le JSON du notebook compte plus de {limit} valeurs (des sorties énormes ?) : "
+        "effacez les sorties (Kernel → Restart & Clear Output) et déposez-le de nouveau",
+        "en": "the notebook's JSON holds more than {limit} values (huge outputs?): clear the "
+        "outputs (Kernel → Restart & Clear Output) and submit it again",
+    },
     "too_many_cells": {
         "fr": "le notebook a {count} cellules, la limite est {limit}",
         "en": "the notebook has {count} cells, the limit is {limit}",
@@ -66,6 +72,10 @@ TEMPLATES = {
 MAX_DEPTH = 100  # levels of nested lists and objects, anywhere in the notebook
 MAX_CELLS = 2_000
 MAX_CODE_CHARS = 2 * 1024 * 1024  # all code cells together
+# JSON values (lists, objects, numbers, strings...) anywhere in the notebook: a million
+# is a hundred times a long notebook's, and stays near 100 MB once parsed, where 60 MB of
+# "{}" under the size cap would take 1.6 GB of the grader's memory
+MAX_VALUES = 1_000_000
 
 _JSON_STRING = re.compile(rb'"[^"]*"')  # once escaped backslashes and quotes are removed
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as int8
@@ -107,8 +117,11 @@ def read_notebook(content: bytes) -> dict:
         text = content.decode("utf-8-sig")  # a byte-order mark from a Windows editor is fine
     except UnicodeDecodeError:
         raise InvalidNotebook("not_utf8") from None
-    if _too_deep(content, MAX_DEPTH):
+    structure = _structure(content)
+    if _too_deep(structure, MAX_DEPTH):
         raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH))
+    if structure.count(b",") >= MAX_VALUES:  # n values of a list or object: n - 1 commas
+        raise InvalidNotebook("too_many_values", limit=f"{MAX_VALUES:,}".replace(",", " "))
     try:
         raw = json.loads(text)
     except RecursionError:  # only from a caller's own deep stack: _too_deep came first
@@ -189,13 +202,18 @@ def _current_format(raw: Any, text: str) -> dict:
     return notebook
 
 
-def _too_deep(data: bytes, limit: int) -> bool:
-    """Whether JSON ``data`` nests lists and objects more than ``limit`` deep, found before
-    parsing it (a parser recurses): strings removed, brackets counted with NumPy in chunks."""
+def _structure(data: bytes) -> bytes:
+    """JSON ``data`` without its strings: what is left tells its shape before parsing."""
+    unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return _JSON_STRING.sub(b"", unescaped)
+
+
+def _too_deep(structure: bytes, limit: int) -> bool:
+    """Whether JSON (its ``_structure``) nests lists and objects more than ``limit`` deep,
+    found before parsing it (a parser recurses): brackets counted with NumPy in chunks."""
     import numpy as np  # here: the command line sets NumPy's threads before it is loaded
 
-    unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")
-    steps = _JSON_STRING.sub(b"", unescaped).translate(_STEPS, _NOT_BRACKETS)
+    steps = structure.translate(_STEPS, _NOT_BRACKETS)
     depth = 0
     for start in range(0, len(steps), _CHUNK):
         chunk = np.frombuffer(steps[start : start + _CHUNK], np.int8)

@@ -101,8 +101,9 @@ def test_the_depth_found_before_parsing_is_the_real_depth():
         node = value(rng.randint(0, 8))
         data = json.dumps(node, ensure_ascii=rng.random() < 0.5).encode()
         depth = real_depth(node)
-        assert not notebook._too_deep(data, depth) and (
-            depth == 0 or notebook._too_deep(data, depth - 1)
+        structure = notebook._structure(data)
+        assert not notebook._too_deep(structure, depth) and (
+            depth == 0 or notebook._too_deep(structure, depth - 1)
         )
 
 
@@ -376,3 +377,21 @@ def test_a_symbolic_link_in_an_archive_is_named_as_such(tmp_path):
     [problem] = problems
     assert problem.origin == f"{archive}!bob_1002_2_tp.ipynb"
     assert problem.message == "symbolic link inside the archive: not followed"
+
+
+def test_outputs_of_millions_of_values_are_refused_before_parsing_large_honest_ones_pass():
+    """60 MB of ``{}`` would take over a gigabyte of the grader's memory once parsed; a
+    notebook with a megabyte plot and fifty thousand printed lines is a notebook."""
+    honest = json.loads(notebook_bytes("pass"))
+    honest["cells"][-1]["outputs"] = [
+        {"output_type": "display_data", "metadata": {},
+         "data": {"image/png": "iVBOR" + "A" * 1_000_000}},
+        {"output_type": "stream", "name": "stdout", "text": [f"{i}\n" for i in range(50_000)]},
+    ]  # fmt: skip
+    assert isinstance(only_invalid(json.dumps(honest).encode()), list)
+    flooded = json.loads(notebook_bytes("pass"))
+    flooded["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": []}]
+    text = json.dumps(flooded).replace('"text": []', '"text": [' + "{}," * 1_100_000 + "{}]")
+    result = only_invalid(text.encode())
+    assert isinstance(result, InvalidNotebook) and result.reason.key == "too_many_values"
+    assert "Clear Output" in result.render("fr")
