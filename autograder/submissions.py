@@ -36,8 +36,8 @@ member (``Submission.members``).
 Every id goes through ``clean_student_id``. When several submissions name the same
 student (or group) in one ``collect``, each is reported and one is kept
 (``DUPLICATE_RULE``): the strongest naming, then the latest submission time, then the
-LMS's own order (Canvas attachment id, the zip entry's date Moodle wrote), then the first
-by origin.
+LMS's own order (Canvas attachment id, Blackboard attempt date, the zip entry's date
+Moodle wrote), then the first by origin.
 
 ``submitted_at`` is only ever what the LMS or the instructor says (``time_source``):
 Canvas's late marker (a flag, ``late_flag``, no time), Gradescope's ``:created_at:``,
@@ -101,6 +101,9 @@ MOODLE_FILE = re.compile(
     r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_.", re.ASCII
 )
 GRADESCOPE_FOLDER = re.compile(r"^submission_\d+$", re.ASCII)
+# Blackboard's "Item_username_attempt_2026-12-02-09-00-00_file": the attempt's date orders
+# two attempts of one student (named by --id-pattern)
+BLACKBOARD_ATTEMPT = re.compile(r"_attempt_(\d{4}(?:-\d\d){5})(?:_|\.|$)", re.ASCII)
 GRADESCOPE_METADATA = "submission_metadata.yml"
 NBGRADER_FOLDER = "submitted"  # nbgrader's submitted/<student>/<assignment>/
 # How strongly a submission is tied to its student: the strongest wins a duplicate
@@ -128,7 +131,7 @@ class Submission:
     submitted_at: datetime | None = None  # only from the LMS or the instructor (time_source)
     refused: str | None = None  # why it cannot be graded (too large...): graded as invalid
     named_by: str = "file name"  # one of NAMED_BY
-    lms_order: int = 0  # Canvas attachment id (larger is newer); 0 when the LMS gives none
+    lms_order: int = 0  # Canvas attachment id, Blackboard attempt date: larger is newer
     loader: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
     digest: str = ""
     time_source: str | None = None  # one of TIME_SOURCES, or None when there is no time
@@ -553,9 +556,11 @@ def _named(
             match = intake.id_pattern.search(item.subject)
             student = clean_student_id(match["student"]) if match and match["student"] else None
             if student:
+                attempt = BLACKBOARD_ATTEMPT.search(PurePosixPath(item.subject).name)
                 submission = replace(
-                    submission, student_id=student, named_by="pattern", members=(), lms=None
-                )
+                    submission, student_id=student, named_by="pattern", members=(), lms=None,
+                    lms_order=int(re.sub(r"\D", "", attempt[1])) if attempt else 0,
+                )  # fmt: skip
             else:
                 problems.append(
                     Problem(

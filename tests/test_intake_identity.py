@@ -10,7 +10,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.submissions import MAX_ID_CHARS, clean_student_id, collect, identify
+from autograder.submissions import (
+    MAX_ID_CHARS,
+    Intake,
+    clean_student_id,
+    collect,
+    identify,
+)
 
 
 def notebook_bytes(claimed: str | None = None) -> bytes:
@@ -235,6 +241,33 @@ def test_moodle_duplicates_keep_the_newest_member(tmp_path):
     found, problems = collect([archive])
     assert [s.origin.split("!")[1] for s in found] == [folder + "z_old_name.ipynb"]
     assert len(problems) == 2
+
+
+def test_blackboard_attempts_keep_the_later_one_and_usernames_with_underscores(tmp_path):
+    """Blackboard names files Item_username_attempt_date_file; the documented pattern,
+    anchored on the item's name, keeps ``a_dupont`` whole, and the later attempt wins
+    whatever the zip's entry dates or the names' order."""
+    same = (2026, 12, 3, 8, 0, 0)
+    members = [
+        (zipfile.ZipInfo("TP2_zmartin_attempt_2026-12-02-09-00-00_tp.ipynb", same),
+         notebook_bytes()),
+        (zipfile.ZipInfo("TP2_zmartin_attempt_2026-12-01-10-00-00_tp2.ipynb", same),
+         notebook_bytes()),
+        (zipfile.ZipInfo("TP2_a_dupont_attempt_2026-12-01-10-00-00_tp.ipynb", same),
+         notebook_bytes()),
+        (zipfile.ZipInfo("TP2_dupont_attempt_2026-12-01-11-00-00_tp.ipynb", same),
+         notebook_bytes()),
+    ]  # fmt: skip
+    archive = write_zip(tmp_path / "gradebook_TP2.zip", members)
+    intake = Intake.read(id_pattern="^TP2_(?P<student>.+)_attempt_")
+    found, problems = collect([archive], intake)
+    graded = {s.student_id: s.origin.split("!")[1] for s in found}
+    assert graded == {
+        "zmartin": "TP2_zmartin_attempt_2026-12-02-09-00-00_tp.ipynb",
+        "a_dupont": "TP2_a_dupont_attempt_2026-12-01-10-00-00_tp.ipynb",
+        "dupont": "TP2_dupont_attempt_2026-12-01-11-00-00_tp.ipynb",
+    }
+    assert len(problems) == 2 and all("zmartin" in p.message for p in problems)
 
 
 def test_duplicates_without_lms_order_are_reported_and_kept_deterministically(tmp_path):
