@@ -20,11 +20,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import DlgradeError
 from .messages import localized, render, texts
 from .notebook import InvalidNotebook, cell_reference, parse, read_notebook
 from .sandbox import Limits, Sandbox
+
+if TYPE_CHECKING:
+    from .execution.plan import Answer
 
 LIMITS = Limits(wall_seconds=120, cpu_seconds=120)
 
@@ -146,21 +150,18 @@ def check(notebook: Path, lang: str = "fr") -> Report:
         t = texts("student", lang)
         from .execution.plan import Call, answers_from_json, plan_to_json
 
-        plan = [Call("public", "_dlgrade_public_tests")]
-        reply = sandbox.run([*cells, _public_tests_cell(tests)], json.dumps(plan_to_json(plan)))
+        cell, names = _public_tests_cell(tests)
+        plan = [Call(name, name) for name in names]  # one call each: a hanging test is one
+        reply = sandbox.run([*cells, cell], json.dumps(plan_to_json(plan)))
     answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
-    outcome = answers.get("public")
-    results = [
-        r for r in (outcome.value if outcome and outcome.ok and isinstance(outcome.value, list) else [])
-        if isinstance(r, dict)
-    ]  # fmt: skip
-    report = Report(ok=bool(results) and all(r.get("passed") for r in results))
+    results = [_public_result(names[name], answers.get(name), lang) for name in names]
+    report = Report(ok=bool(results) and all(r["passed"] for r in results))
     report.lines += _execution_lines(reply, lang)
     for result in results:
-        verdict = t["passed"] if result.get("passed") else t["failed"]
-        line = f"{result.get('question')} · {result.get('test')} : {verdict}"
-        report.lines.append(line + (f" — {result['message']}" if result.get("message") else ""))
-    passed = sum(bool(r.get("passed")) for r in results)
+        verdict = t["passed"] if result["passed"] else t["failed"]
+        line = f"{result['question']} · {result['test']} : {verdict}"
+        report.lines.append(line + (f" — {result['message']}" if result["message"] else ""))
+    passed = sum(r["passed"] for r in results)
     report.lines += [t["summary"].format(passed=passed, total=len(results)), t["reminder"]]
     return report
 
@@ -189,10 +190,11 @@ def _execution_lines(reply: dict, lang: str) -> list[str]:
     return lines
 
 
-def _public_tests_cell(tests: dict[str, str]) -> str:
-    """A cell defining ``_dlgrade_public_tests()``: it runs every public test function of
-    the notebook's otter metadata and returns one result per test."""
-    definitions, entries = [], []
+def _public_tests_cell(tests: dict[str, str]) -> tuple[str, dict[str, tuple[str, str]]]:
+    """A cell defining one function per public test of the notebook's otter metadata, each
+    returning its result (``_PUBLIC_TEST``); and each function's question and test."""
+    definitions: list[str] = []
+    names: dict[str, tuple[str, str]] = {}
     for question, source in sorted(tests.items()):
         try:
             body = ast.parse(source).body
@@ -200,19 +202,28 @@ def _public_tests_cell(tests: dict[str, str]) -> str:
             continue
         for node in body:
             if isinstance(node, ast.FunctionDef):
-                node.decorator_list = []
-                node.name = f"_dlgrade_{len(entries)}_{node.name}"
+                name, test = f"_dlgrade_{len(names)}", node.name
+                node.decorator_list, node.name = [], f"{name}_test"
                 definitions.append(ast.unparse(node))
-                entries.append((question, node.name))
-    return "\n\n".join([
-        *definitions,
-        "def _dlgrade_public_tests():\n"
-        "    results = []\n"
-        f"    for question, name in {entries!r}:\n"
-        "        try:\n"
-        "            globals()[name](globals())\n"
-        "            results.append({'question': question, 'test': name.split('_', 3)[3], 'passed': True, 'message': ''})\n"
-        "        except Exception as error:\n"
-        "            results.append({'question': question, 'test': name.split('_', 3)[3], 'passed': False, 'message': str(error)[:300]})\n"
-        "    return results",
-    ])  # fmt: skip
+                definitions.append(_PUBLIC_TEST.format(name=name, question=question, test=test))
+                names[name] = (question, test)
+    return "\n\n".join(definitions), names
+
+
+_PUBLIC_TEST = """def {name}():
+    result = {{'question': {question!r}, 'test': {test!r}, 'passed': True, 'message': ''}}
+    try:
+        {name}_test(globals())
+    except Exception as error:
+        result.update(passed=False, message=str(error)[:300])
+    return result"""
+
+
+def _public_result(test: tuple[str, str], outcome: Answer | None, lang: str) -> dict:
+    """One public test's result; a test stopped by its time, or by an error that is no
+    ``Exception``, failed with what stopped it (no outcome: the run ended before it)."""
+    value = outcome.value if outcome is not None and outcome.ok else None
+    if isinstance(value, dict) and {"passed", "message"} <= value.keys():
+        return {**value, "passed": value["passed"] is True, "message": str(value["message"])}
+    error = localized(outcome.error, lang) if outcome is not None else ""
+    return {"question": test[0], "test": test[1], "passed": False, "message": error}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -80,3 +81,25 @@ def test_check_names_the_cells_that_failed_and_where_a_run_stopped(project, tmp_
     assert (
         "Stopped after 3 s, during cell 2 “import time”: look for an endless loop." in report.lines
     )
+
+
+def test_a_public_test_that_hangs_fails_alone_and_says_why(project, tmp_path, monkeypatch):
+    """A function that never returns, called by one public test: that test fails with its
+    timeout, the others still run (before, the check said "0/0" and nothing else)."""
+    from autograder import student_tools
+    from autograder.sandbox import Limits
+
+    monkeypatch.setattr(student_tools, "LIMITS", Limits(wall_seconds=8, cpu_seconds=8))
+    notebook = correct_notebook(project, "sgd_batch_size")
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "def batch_gradient" in cell.source:
+            cell.source = re.sub(r"(def batch_gradient\(.*\n)", r"\1    while True:\n        pass\n",
+                                 cell.source)  # fmt: skip
+    path = tmp_path / "hangs.ipynb"
+    nbformat.write(notebook, path)
+    report = check(path)
+    failed = [line for line in report.lines if ": échoué" in line]
+    passed = [line for line in report.lines if ": réussi" in line]
+    assert not report.ok and passed
+    assert any("TimeoutError: arrêté après" in line for line in failed)
+    assert report.lines[-2] == f"{len(passed)}/{len(passed) + len(failed)} tests publics réussis."
