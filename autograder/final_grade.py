@@ -121,6 +121,11 @@ class ClassGrades:
         }
         return {question: count for question, count in missing.items() if count}
 
+    def started(self) -> dict[str, float]:
+        """The questions graded by hand for someone in the class, with their maximum: a
+        page shows the others as not graded yet, where a grade counts them 0."""
+        return {q: m for q, m in self.hand_max.items() if any(q in g for g in self.hand.values())}
+
     def owners(self) -> dict[str, str]:
         """Every student → the submission whose grade is theirs: their own, else their
         group's (a group's own id, such as ``group:A``, names no student)."""
@@ -149,7 +154,10 @@ def class_grades(
     if problem is not None and strict:
         raise problem
     untimed = set(problem.students) if problem else set()
-    hand, hand_max = hand_grades(gradebook, assignment)
+    hand, started = hand_grades(gradebook, assignment)
+    # the questions the master grades by hand count from the first run: not started, they
+    # are 0 of their points, and an export waits for them (``unfinished``)
+    hand_max = {**gradebook.hand_graded(assignment), **started}
     grades = {
         r["student_id"]: final_grade(
             r,

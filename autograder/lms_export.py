@@ -420,7 +420,7 @@ def feedback_markdown(
 
     result = next(r for r in grades.results if r["student_id"] == student)
     context = feedback_context(
-        result, grades.hand.get(student, {}), grades.hand_max, grades.policy, lang
+        result, grades.hand.get(student, {}), grades.started(), grades.policy, lang
     )
     if result["status"] == "graded":  # "Notebook graded." says nothing next to a grade
         context["status"] = ""

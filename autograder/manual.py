@@ -215,11 +215,10 @@ def hand_grades(
     gradebook: Gradebook, assignment: str
 ) -> tuple[dict[str, dict[str, tuple[float, float, str]]], dict[str, float]]:
     """The points and comments given by hand: ``{student: {question: (points, max_points,
-    comment)}}``, and the questions graded by hand with their maximum: those the master
-    asks for, and any graded for someone in the class (a student without points there
-    counts 0 of them, as in grades.csv, and an export waits for them)."""
+    comment)}}``, and the questions graded by hand for anyone in the class with their
+    maximum (a student without points there counts 0 of them, as in grades.csv)."""
     grades: dict[str, dict[str, tuple[float, float, str]]] = {}
-    maxima: dict[str, float] = gradebook.hand_graded(assignment)
+    maxima: dict[str, float] = {}
     for row in gradebook.manual(assignment).itertuples():
         comment = row.comment if isinstance(row.comment, str) else ""
         grades.setdefault(row.student_id, {})[row.question] = (

@@ -101,7 +101,7 @@ def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) ->
     for result in graded_class.results:
         stem = result_path(folder, result["student_id"]).stem
         grades = graded_class.hand.get(result["student_id"], {})
-        context = feedback_context(result, grades, graded_class.hand_max, graded_class.policy,
+        context = feedback_context(result, grades, graded_class.started(), graded_class.policy,
                                    lang, reveal)  # fmt: skip
         html = folder / f"{stem}.html"
         html.write_text(_environment.get_template("feedback.html.j2").render(context), "utf-8")
@@ -132,7 +132,8 @@ def feedback_context(
     )
     hand_graded = {q: HandGrade(*g) for q, g in grades.items()}
     questions = questions_feedback(result, assignment, lang, reveal, hand_graded, graded_by_hand)
-    grade = final_grade(result, grades, graded_by_hand, policy)
+    manual = {q.name: q.points for q in assignment.questions if q.manual} if assignment else {}
+    grade = final_grade(result, grades, {**manual, **graded_by_hand}, policy)  # as class_grades
     return {
         "result": result, "t": LABELS[lang], "lang": lang, "colon": COLON[lang],
         "final": grade.score, "max_total": grade.max_score, "late_note": grade.late_note(lang),
