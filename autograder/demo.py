@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .assignment import load_assignment
 from .build import build
 from .class_run import ClassRun, grade_class
 from .course import Project
@@ -36,14 +37,16 @@ def run_demo(
         if on_run:
             on_run(run)
         grades = run.grades
+        autograded = sum(q.points for q in load_assignment(name, project.root).autograded)
         rows.append(
             {
                 "assignment": name,
                 "students": len(grades),
                 **grades["status"].value_counts().to_dict(),
                 "mean score": round(grades["score"].mean(), 2),
-                "max score": grades["max_score"].max(),
-                "full marks": int((grades["score"] == grades["max_score"]).sum()),
+                "autograded": autograded,
+                "full marks": int((grades["score"] == autograded).sum()),
+                "by hand": grades["max_score"].max() - autograded,  # to give: `dlgrade manual`
             }
         )
     return pd.DataFrame(rows).fillna(0)
