@@ -196,7 +196,9 @@ def with_contract(template_text: str, name: str, project: Project) -> str:
     from .judging import plan_for
 
     notebook = nbformat.reads(template_text, as_version=4)
-    functions = sorted({call.function for call in plan_for(name, root=project.root)})
+    functions = sorted(
+        {call.function for call in plan_for(name, root=project.root) if not call.variable}
+    )
     notebook.metadata["dlgrade"] = {"assignment": name, "functions": functions}
     return nbformat.writes(notebook) + "\n"
 

@@ -30,9 +30,10 @@ from .compare import (
     compare,
     distinct_texts,
     is_float32,
+    kind,
     pick,
 )
-from .execution.plan import Answer, Call, Ref, Rng, modified_arguments
+from .execution.plan import Answer, Call, Ref, Rng, modified_arguments, unavailable
 from .messages import Later, Message, Translated, show
 
 Answers = Mapping[str, Answer]
@@ -73,7 +74,10 @@ def fail(*messages: Message) -> Verdict:
 
 
 def call_text(call: Call) -> str:
-    """How a call reads in feedback: ``backward(W, x, y)`` with its input values."""
+    """How a call reads in feedback: ``backward(W, x, y)`` with its input values (a
+    variable read: its name)."""
+    if call.variable:
+        return call.function
     shown = [_argument_text(a) for a in call.args]
     shown += [f"{k}={_argument_text(v)}" for k, v in call.kwargs.items()]
     text = f"{call.function}({', '.join(shown)})"
@@ -248,11 +252,7 @@ def training_loop(
     """
     choices = ((), *inline_choices(inlinable))
 
-    def judge(student: Answers, reference: Answers) -> Verdict:
-        mutation = in_place([*own, *standin], protected)(student, reference)
-        own_verdict = matches_reference(own, component, path, rtol=rtol)(student, reference)
-        if own_verdict.passed:
-            return mutation
+    def with_standins(student: Answers, reference: Answers) -> Verdict:
         for inlined in choices:
             if all(
                 _one_answer(
@@ -267,12 +267,92 @@ def training_loop(
                 ).passed
                 for call in standin
             ):
-                return mutation
-        replaced = sorted({name for call in standin for name in call.standins})
-        return fail(
-            *own_verdict.messages,
-            Message("loop_wrong_both_ways", {"functions": ", ".join(replaced)}),
+                return PASSED
+        return fail()
+
+    replaced = ", ".join(sorted({name for call in standin for name in call.standins}))
+    either = right_by_either_route(
+        matches_reference(own, component, path, rtol=rtol),
+        with_standins,
+        Message("loop_wrong_both_ways", {"functions": replaced}),
+    )
+    return all_of([either, in_place([*own, *standin], protected)])
+
+
+def right_by_either_route(
+    own: Judge, with_standins: Judge, wrong_both_ways: Message | None = None
+) -> Judge:
+    """Judge of a function that may call other contract functions: right if it passes
+    ``own`` (the student's own helpers) or ``with_standins`` (the helpers replaced by the
+    stand-ins, against the reference run with the same stand-ins). A mistake in a helper
+    then costs that helper's points only (CONTRACT.md); a function wrong both ways fails
+    with the messages of its own route (what the student's code gives), then
+    ``wrong_both_ways`` if given."""
+
+    def judge(student: Answers, reference: Answers) -> Verdict:
+        verdict = own(student, reference)
+        if verdict.passed or with_standins(student, reference).passed:
+            return PASSED
+        return fail(*verdict.messages, *((wrong_both_ways,) if wrong_both_ways else ()))
+
+    return judge
+
+
+def standin_twins(
+    calls: Sequence[Call],
+    standins: Mapping[str, str],
+    args: Callable[[Call], tuple] | None = None,
+) -> tuple[Call, ...]:
+    """``calls`` made again with ``standins`` replacing the helpers they may call (keys
+    ending in ``/standins``); ``args`` gives each twin other arguments, where the stand-ins
+    need inputs of their own to tell a right function from a wrong one."""
+    return tuple(
+        Call(
+            f"{call.key}/standins",
+            call.function,
+            args(call) if args else call.args,
+            call.kwargs,
+            standins,
+            about=call.about,
         )
+        for call in calls
+    )
+
+
+def variable(key: str, name: str, about: Translated | None = None) -> Call:
+    """A planned read of the notebook's variable ``name`` (a question answered by a value)."""
+    return Call(key, name, about=about, variable=True)
+
+
+def holds_results(
+    value: Call, entries: Mapping[str, Call], component: str, without: Judge
+) -> Judge:
+    """Judge of a variable (``value``, read with ``variable``) holding a dict of results of
+    the student's functions, one entry per key of ``entries`` (the call that computes it):
+    each entry equals the reference's answer to that call, or the student's own answer.
+    A mistake in the function is that function's: the variable built from it is right.
+
+    The variable is the notebook's, not the contract's: a notebook that does not define
+    it is judged by ``without`` (on the calls themselves)."""
+
+    def judge(student: Answers, reference: Answers) -> Verdict:
+        answer = student[value.key]
+        if not answer.ok:
+            return (
+                without(student, reference) if unavailable(answer.error) else raised(value, answer)
+            )
+        table = answer.value
+        expected = {key: reference[call.key].value for key, call in entries.items()}
+        if not isinstance(table, dict) or not expected.keys() <= table.keys():
+            shown = {"name": component, "expected": kind(expected), "obtained": kind(table)}
+            return fail(Message("wrong_kind_variable", shown))
+        for key, call in entries.items():
+            own = student[call.key]
+            message = compare(table[key], expected[key], f"{component}[{key}]")
+            if message is None or (own.ok and not compare(table[key], own.value, component)):
+                continue
+            return fail(message, Message("not_own_result", {"call": _later_call_text(call)}))
+        return PASSED
 
     return judge
 

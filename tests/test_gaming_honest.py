@@ -3,15 +3,17 @@ independent submissions, and each known mistake loses only its own points, still
 
 from __future__ import annotations
 
+import contextlib
 import json
 
+import nbformat
 import numpy as np
 import pytest
 
-from autograder.course import Project
+from autograder.course import Project, SampleMistake
 from autograder.execution.plan import plan_to_json
 from autograder.judging import SEEDED, checks_for, code, plan_for, reference_answers
-from autograder.sample_class import reference_source
+from autograder.sample_class import fill_template, master_answers, reference_source
 
 from .conftest import ASSIGNMENTS
 from .independent import INDEPENDENT
@@ -32,13 +34,28 @@ def test_reference_and_independent_submissions_earn_every_check(assignment, seed
 MISTAKES = [(a, m) for a in ASSIGNMENTS for m in code(a).samples]
 
 
+def sample_notebook_namespace(assignment: str, mutation: SampleMistake) -> dict:
+    """What the sample class's notebook with ``mutation`` leaves: the template filled with
+    the mistaken reference and the master's other answers (question 3's table, built
+    with the mistaken functions), otter's own cells left out."""
+    project = Project.default()
+    template = nbformat.read(project.template(assignment), as_version=4)
+    source = reference_source(assignment, project, mutation)
+    notebook = fill_template(template, source, master_answers(assignment, project))
+    namespace: dict = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "otter" not in cell.source and "grader." not in cell.source:
+            with contextlib.suppress(Exception), np.errstate(all="ignore"):
+                exec(cell.source, namespace)  # a cell that fails stops there, as in a kernel
+    return namespace
+
+
 @pytest.mark.parametrize("seed", DRAWN[:3])
 @pytest.mark.parametrize(
     ("assignment", "mutation"), MISTAKES, ids=[f"{a}:{m.mistake}" for a, m in MISTAKES]
 )
 def test_each_known_mistake_loses_only_its_checks_and_is_named(assignment, mutation, seed):
-    source = reference_source(assignment, Project.default(), mutation)
-    found = verdicts(assignment, namespace_of([source]), seed)
+    found = verdicts(assignment, sample_notebook_namespace(assignment, mutation), seed)
     failed = {check_id for check_id, verdict in found.items() if not verdict.passed}
     assert failed == set(mutation.affected_checks)
     assert any(found[c].misconception == mutation.mistake for c in failed)

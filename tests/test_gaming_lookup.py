@@ -55,6 +55,7 @@ def lookup_table(assignment: str, seed: int | None) -> dict[str, Any]:
             sorted(call.standins),
         ): answers[call.key].value
         for call in plan_for(assignment, seed=seed)
+        if not call.variable  # a notebook's variable (question 3's table) is no function
     }
 
 

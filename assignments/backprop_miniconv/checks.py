@@ -21,7 +21,9 @@ from autograder.checks import (
     changes_where_reference_changes,
     inline_choices,
     matches_reference,
+    right_by_either_route,
     same_decision,
+    standin_twins,
     training_loop,
     with_inlined,
 )
@@ -347,6 +349,23 @@ TRAIN_MISTAKES = (
 """Loop mistakes, and mistakes of a gradient the loop computes inline (a helper's own
 mistake is not the loop's: the stand-in route passes it)."""
 BACKWARD_MISTAKES = ("relu_derivative_missing", "error_sign", "weight_sharing_single_path")
+BACKWARD_STANDINS = {"forward": "miniconv_forward"}
+"""backward is also judged with the stand-in forward pass (a backward that calls a wrong
+forward is right if its chain rule is), on inputs of its own: see ``_standin_input``."""
+
+
+def _standin_input(call: Call) -> tuple:
+    """The arguments of ``call`` (W, x, y) with another x, on which the stand-in forward
+    pass's a1 = x1 − x2 and a2 = x3 − x2 have the signs the case has with the real one:
+    each H(a_k), each path of the shared weights, is then tested with the stand-in too."""
+    W, x, y = call.args
+    a1, a2 = W[0] * x[0] + W[1] * x[1], W[0] * x[1] + W[1] * x[2]
+    middle = float(x[1])
+    sides = [np.sign(a) or 1.0 for a in (a1, a2)]
+    standin_x = np.array(
+        [middle + sides[0] * (0.5 + abs(x[0])), middle, middle + sides[1] * (0.5 + abs(x[2]))]
+    )
+    return W, np.round(standin_x, 3), y
 
 
 def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
@@ -364,6 +383,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Call(f"{tag}backward/{i}", "backward", (W, x, y), about=_case_words(W, x, y))
         for i, (W, x, y) in enumerate(inputs.cases)
     )
+    backward_standins = standin_twins(backward, BACKWARD_STANDINS, _standin_input)
     kinks = tuple(
         tuple(
             Call(
@@ -406,13 +426,16 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         *(
             Check(
                 f"backward_{name}",
-                backward,
-                matches_reference(backward, GRADIENT_NAMES[k], (k,)),
+                (*backward, *backward_standins),
+                right_by_either_route(
+                    matches_reference(backward, GRADIENT_NAMES[k], (k,)),
+                    matches_reference(backward_standins, GRADIENT_NAMES[k], (k,)),
+                ),
                 BACKWARD_MISTAKES,
             )
             for k, name in enumerate(("dw1", "dw2", "dv1", "dv2"))
         ),
-        _gradient_check(backward[1:3], tag),
+        _gradient_check(backward[1:3], backward_standins, tag),
         Check(
             "backward_relu_at_zero",
             tuple(call for calls in kinks for call in calls),
@@ -503,9 +526,10 @@ def _training_words(t: Training) -> Translated:
     )
 
 
-def _gradient_check(backward: Sequence[Call], tag: str) -> Check:
+def _gradient_check(backward: Sequence[Call], standins: Sequence[Call], tag: str) -> Check:
     """The four gradients of two cases (one ReLU off, both on) against the student's own
-    forward and loss."""
+    forward and loss; or, for a backward that calls a wrong forward, every gradient right
+    with the stand-in forward pass (``standins``: the twins of the backward checks)."""
     calls, probes = [], []
     for gradient in backward:
         W, x, y = gradient.args
@@ -528,5 +552,8 @@ def _gradient_check(backward: Sequence[Call], tag: str) -> Check:
                     )
                 )
             probes.append(Probe(name, gradient, (k,), keys["+"], keys["-"]))
-    judge = agrees_with_finite_differences(probes, STEP, (), "forward + loss")
-    return Check("backward_gradcheck", (*calls, *backward), judge)
+    judge = right_by_either_route(
+        agrees_with_finite_differences(probes, STEP, (), "forward + loss"),
+        matches_reference(standins, "∇ℓ"),
+    )
+    return Check("backward_gradcheck", (*calls, *backward, *standins), judge)

@@ -1,6 +1,6 @@
 """Stand-ins of Exercice 1: simple known functions that replace the student's helpers while
-a training loop is judged (``autograder.checks.training_loop``); not the exercise's maths,
-except where the contract states a one-line formula."""
+a training loop, or a function calling them, is judged (``autograder.checks``); not the
+exercise's maths, except where the contract states a one-line formula."""
 
 import numpy as np
 

@@ -14,9 +14,13 @@ import numpy as np
 from autograder.checks import (
     Check,
     about,
+    holds_results,
     inline_choices,
     matches_reference,
+    right_by_either_route,
+    standin_twins,
     training_loop,
+    variable,
     with_inlined,
 )
 from autograder.execution.plan import Call
@@ -44,12 +48,12 @@ class Inputs:
     gradient: tuple[tuple[float, np.ndarray, np.ndarray], ...]  # (w, xb, yb)
     epoch: Epoch  # N a multiple of 4: no leftover for n_b = 1, 2, 4
     leftover: tuple[tuple[Epoch, int], ...]  # n_b that does not divide N
-    table: Epoch  # as ``epoch``, run with the student's own batch_gradient
+    table: Epoch  # as ``epoch``: question 3 of a notebook without a table
 
 
 _rng = np.random.default_rng(5)
 _RANDOM_BATCH = (-0.3, _rng.normal(size=6), _rng.normal(size=6))
-_SHEET = Epoch(W0, ALPHA, SHEET_X, SHEET_Y)
+SHEET_EPOCH = Epoch(W0, ALPHA, SHEET_X, SHEET_Y)
 
 FIXED = Inputs(
     predict=((0.5, 3.0), (2.5, np.array([1.0, -2.0, 0.5]))),
@@ -59,9 +63,9 @@ FIXED = Inputs(
         (1.7, SHEET_X, SHEET_Y),
         _RANDOM_BATCH,
     ),
-    epoch=_SHEET,
-    leftover=((_SHEET, 3), (Epoch(W0, ALPHA, _rng.normal(size=7), _rng.normal(size=7)), 3)),
-    table=_SHEET,
+    epoch=SHEET_EPOCH,
+    leftover=((SHEET_EPOCH, 3), (Epoch(W0, ALPHA, _rng.normal(size=7), _rng.normal(size=7)), 3)),
+    table=SHEET_EPOCH,
 )
 
 
@@ -104,6 +108,9 @@ def _epoch(rng: np.random.Generator, n: int) -> Epoch:
 # on the loop alone.
 EPOCH_STANDIN = {"batch_gradient": "epoch_batch_gradient", "predict": "epoch_predict"}
 EPOCH_INLINABLE = ("batch_gradient",)
+GRADIENT_STANDIN = {"predict": "epoch_predict"}
+"""batch_gradient is also judged with the stand-in predict: a wrong predict costs only its
+own points."""
 EPOCH_MISTAKES = ("gradient_ascent", "leftover_batch_used", "sum_instead_of_mean")
 """Loop mistakes, and the mistake of a gradient the loop computes inline (a wrong
 batch_gradient called by the loop is not the loop's mistake: the stand-in route passes it)."""
@@ -172,6 +179,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         )
         for i, (w, xb, yb) in enumerate(inputs.gradient)
     )
+    gradient_standins = standin_twins(gradient, GRADIENT_STANDIN)
 
     def epoch(key: str, e: Epoch, batch_size: int, standins=EPOCH_STANDIN) -> Call:
         return Call(
@@ -194,12 +202,30 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         judge = training_loop(own, standin, EPOCH_INLINABLE, component)
         return Check(check_id, (*standin, *own), judge, mistakes, inlined)
 
+    # Question 3's table: what the student's own sgd_epoch gives on the sheet's data (a
+    # mistake in sgd_epoch is charged there only), or the right values. A notebook without
+    # a table is judged on its sgd_epoch, as the table's question asks (on data drawn from
+    # the seed; a wrong batch_gradient costs only its own points there too).
+    table = variable(
+        f"{tag}table",
+        "table",
+        about("le dictionnaire table du notebook", "the notebook's dict table"),
+    )
+    sheet = epoch_check(
+        "sheet_table",
+        [(f"table/{n_b}", inputs.table, n_b) for n_b in BATCH_SIZES],
+        "(w, n_updates)",
+        ("gradient_ascent", "sum_instead_of_mean"),
+    )
+    entries = {str(n_b): epoch(f"table/sheet/{n_b}", SHEET_EPOCH, n_b, {}) for n_b in BATCH_SIZES}
     return [
         Check("predict_value", predict, matches_reference(predict, "ŷ = w·x")),
         Check(
             "batch_gradient_value",
-            gradient,
-            matches_reference(gradient, "G_b"),
+            (*gradient, *gradient_standins),
+            right_by_either_route(
+                matches_reference(gradient, "G_b"), matches_reference(gradient_standins, "G_b")
+            ),
             ("error_sign", "sum_instead_of_mean"),
         ),
         *(
@@ -217,12 +243,11 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             "(w, n_updates)",
             EPOCH_MISTAKES,
         ),
-        # The sheet's table, from the student's sgd_epoch: a wrong batch_gradient costs only
-        # its own points here too.
-        epoch_check(
-            "sheet_table",
-            [(f"table/{n_b}", inputs.table, n_b) for n_b in BATCH_SIZES],
-            "(w, n_updates)",
-            ("gradient_ascent", "sum_instead_of_mean"),
+        Check(
+            sheet.id,
+            (table, *entries.values(), *sheet.calls),
+            holds_results(table, entries, "table", without=sheet.judge),
+            sheet.misconceptions,
+            sheet.reference_calls,
         ),
     ]

@@ -67,6 +67,9 @@ class Call:
     standins: Mapping[str, str] = field(default_factory=dict)
     about: Any = field(default=None, compare=False)
     """The inputs in words, for feedback (``checks.about``); never sent to the sandbox."""
+    variable: bool = False
+    """Read the notebook's variable named ``function`` instead of calling it (a question
+    whose answer is a value, computed with the student's functions)."""
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ def plan_to_json(plan: list[Call]) -> list[dict[str, Any]]:
             "args": encode_args(tuple(c.args)),
             "kwargs": encode_args(dict(c.kwargs)),
             "standins": dict(c.standins),
+            "variable": c.variable,
         }
         for c in plan
     ]
@@ -244,6 +248,7 @@ def plan_from_json(data: list[dict[str, Any]]) -> list[Call]:
             args=decode_args(d["args"]),
             kwargs=decode_args(d["kwargs"]),
             standins=d["standins"],
+            variable=bool(d.get("variable", False)),
         )
         for d in data
     ]
@@ -310,6 +315,9 @@ def run_plan(
     """
     answers: dict[str, Answer] = {}
     for call in plan:
+        if call.variable:
+            answers[call.key] = _read(call.function, namespace, step)
+            continue
         function = namespace.get(call.function)
         if not callable(function):
             answers[call.key] = Answer(error=_not_callable(call.function, namespace))
@@ -332,6 +340,24 @@ def run_plan(
                 raise
             answers[call.key] = Answer(error=describe_exception(exc))
     return answers
+
+
+def _read(
+    name: str,
+    namespace: Mapping[str, Any],
+    step: Callable[[], contextlib.AbstractContextManager[Any]],
+) -> Answer:
+    """The value of the notebook's variable ``name``, as plain data (converted within the
+    time budget: the value is the student's object)."""
+    if name not in namespace:
+        return Answer(error=f"NameError: {name} is not defined")
+    try:
+        with step():
+            return Answer(from_plain(to_plain(namespace[name])))
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return Answer(error=describe_exception(exc))
 
 
 MAX_HELPER_CONTAINER = 256
