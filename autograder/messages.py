@@ -225,9 +225,16 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\((\d+) valeurs\)", r"(\1 values)"),
         (r"<résultat précédent>", "<previous result>"),
         (r"\(ligne (\d+)\)", r"(line \1)"),
+        (r"\(cellule (\d+), ligne (\d+)\)", r"(cell \1, line \2)"),
         (r"<cellule (\d+)>", r"<cell \1>"),
-        (r"arrêté après (\d+) s pour laisser du temps au reste du notebook",
-         r"stopped after \1 s to leave time for the rest of the notebook"),
+        (r"arrêté après (\d+) s, pour laisser du temps à la suite du notebook",
+         r"stopped after \1 s, to leave time for the rest of the notebook"),
+        (r"arrêté après (\d+) s : la limite de temps du notebook est atteinte",
+         r"stopped after \1 s: the notebook's time limit is reached"),
+        (r"pas lancé jusqu'au bout : les étapes précédentes \(cellules ou tests\) ont pris "
+         r"presque tout le temps du notebook",
+         "not run to the end: the steps before it (cells or tests) took almost all the "
+         "notebook's time"),
         (r"limite de taille atteinte \(elle vaut pour chaque fichier écrit et pour tout ce "
          r"que le notebook affiche\) : affichez ou écrivez moins",
          "size limit reached (it holds for each file written and for all the notebook "

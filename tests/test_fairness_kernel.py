@@ -125,12 +125,21 @@ def test_an_error_names_the_line_of_the_students_cell(project, tmp_path):
     notebook.cells += [
         nbformat.v4.new_code_cell("x = 1\nexit()"),
         nbformat.v4.new_code_cell("import numpy as np\n\nnp.linalg.inv(np.zeros((2, 2)))"),
+        nbformat.v4.new_code_cell("def half(x):\n    return x / 0"),
+        nbformat.v4.new_code_cell("y = 2\nhalf(y)"),
+        # the last definition counts: predict fails in the cell that defines it
+        nbformat.v4.new_code_cell("def predict(w, x):\n    w = float(w)\n    return half(w)"),
     ]
     _, results = grade_notebooks("sgd_batch_size", {"lines": notebook}, tmp_path)
     errors = [error["error"] for error in results["lines"].cell_errors]
-    assert len(errors) == 2
+    assert len(errors) == 3
     assert errors[0].startswith("SystemExit") and errors[0].endswith("(ligne 2)")
     assert errors[1].startswith("LinAlgError: Singular matrix") and errors[1].endswith("(ligne 3)")
+    # raised in the function's own cell, not on line 2 of the cell that calls it
+    defined_in = len([c for c in notebook.cells if c.cell_type == "code"]) - 2
+    assert errors[2].endswith(f"(cellule {defined_in}, ligne 2)"), errors[2]
+    failed = {t.name: t.feedback for t in results["lines"].tests if not t.passed}
+    assert f"(cellule {defined_in}, ligne 2)" in failed["predict_value"]
 
 
 def test_an_error_names_its_cell_by_its_first_line(project, tmp_path):

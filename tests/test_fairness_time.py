@@ -3,7 +3,14 @@ interrupts them, as a student interrupts a kernel, and grades the rest."""
 
 from __future__ import annotations
 
+import time
+
 import nbformat
+import pytest
+
+from autograder.execution.plan import Interrupted, describe_exception
+from autograder.execution.runner import TimeBudget
+from autograder.messages import Message, render
 
 from .conftest import correct_notebook, grade_notebooks
 
@@ -71,3 +78,25 @@ def test_a_cell_that_takes_the_alarm_for_itself_loses_only_its_own_interruption(
     result = results["alarm"]
     assert result.status == "graded" and result.score == result.max_score
     assert "cellule 4" in result.message and "TimeoutError" in result.message
+
+
+def test_an_interruption_says_whether_time_is_up_or_was_taken_before():
+    """Not "arrêté après 0 s pour laisser du temps au reste" in the last cell: the words
+    follow what happened."""
+
+    def interrupted(seconds: float, steps: int) -> str:
+        budget = TimeBudget(time.monotonic() + seconds, steps)
+        with pytest.raises(Interrupted) as caught, budget.step():
+            while True:
+                pass
+        return describe_exception(caught.value)
+
+    assert interrupted(1.6, 2).endswith(
+        "arrêté après 1 s, pour laisser du temps à la suite du notebook"
+    )
+    assert interrupted(1.2, 1).endswith("la limite de temps du notebook est atteinte")
+    starved = interrupted(0.2, 1)
+    assert "après 0 s" not in starved and "étapes précédentes" in starved
+    assert "notebook's time limit is reached" in render(
+        Message("raised", {"call": "f()", "error": interrupted(1.2, 1)}), "en"
+    )

@@ -292,12 +292,22 @@ class Interrupted(BaseException):
     kernel: the rest of the notebook is still run and graded. A ``BaseException``, so
     that an ``except Exception`` in a training loop does not swallow it."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, *, last: bool = False, starved: bool = False):
         super().__init__(seconds)
         self.seconds = seconds
+        self.last = last  # no step came after it: the notebook's time is up
+        self.starved = starved  # the steps before it had left it less than a second
 
     def __str__(self) -> str:
-        return f"arrêté après {self.seconds:.0f} s pour laisser du temps au reste du notebook"
+        if self.starved:
+            return (
+                "pas lancé jusqu'au bout : les étapes précédentes (cellules ou tests) ont pris "
+                "presque tout le temps du notebook"
+            )
+        seconds = f"{self.seconds:.0f}"
+        if self.last:
+            return f"arrêté après {seconds} s : la limite de temps du notebook est atteinte"
+        return f"arrêté après {seconds} s, pour laisser du temps à la suite du notebook"
 
 
 def run_plan(
@@ -417,16 +427,22 @@ CELL_FILE = "<cellule {}>"
 """The file name a cell's code is compiled under: the student's cell number, from 1."""
 
 
-def describe_exception(exc: BaseException) -> str:
+def describe_exception(exc: BaseException, cell: int | None = None) -> str:
     """``Type: message`` and the line of the notebook's own code where it was raised: the
     innermost frame in a cell, as the student looks for it (not NumPy's line inside
-    ``np.dot``, nor Python's behind ``exit()``)."""
+    ``np.dot``, nor Python's behind ``exit()``), with its cell unless it is ``cell`` (the
+    one being run: a function defined in cell 2 fails on its line 3 when cell 5 calls it)."""
+    prefix = CELL_FILE.split("{")[0]
     cells = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
-        if frame.filename.startswith(CELL_FILE.split("{")[0])
+        if frame.filename.startswith(prefix)
     ]
-    location = f" (ligne {cells[-1].lineno})" if cells else ""
+    location = ""
+    if cells:
+        number = cells[-1].filename[len(prefix) : -1]
+        where = "" if number == str(cell) else f"cellule {number}, "
+        location = f" ({where}ligne {cells[-1].lineno})"
     message = str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         message = FILE_LIMIT  # the plain "File too large" says nothing of a limit

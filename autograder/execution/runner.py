@@ -630,6 +630,11 @@ RESERVE_SECONDS = 1.0
 """At most this much is kept for each step still to come when one step runs long."""
 
 
+STARVED_SECONDS = 1.0
+"""A step given less than this was left almost nothing by the steps before it: its
+interruption says so, rather than "stopped after 0 s" (any other step runs a second at least)."""
+
+
 class TimeBudget:
     """Time for a sequence of steps (the cells, or the planned calls) that ends at ``end``.
 
@@ -650,8 +655,10 @@ class TimeBudget:
         started = time.monotonic()
         allowance = max(self.end - started - self.reserve * self.left, 0.01)
 
+        last, starved = self.left == 0, allowance < STARVED_SECONDS
+
         def interrupt(signum: int, frame: Any) -> None:
-            raise Interrupted(time.monotonic() - started)
+            raise Interrupted(time.monotonic() - started, last=last, starved=starved)
 
         # The handler is installed at each step, so that a cell that installs its own
         # loses only its own interruption. ``signal.signal`` would wrap handlers in enums,
@@ -680,7 +687,7 @@ def _run(job: Job, cells: list[str], workdir: str, standins: dict[str, Any]) -> 
             with budget.step():  # translating a cell takes its time too
                 exec(kernel.compiled(source, CELL_FILE.format(index + 1)), namespace)
         except BaseException as error:
-            cell_errors.append({"cell": index + 1, "error": describe_exception(error)})
+            cell_errors.append({"cell": index + 1, "error": describe_exception(error, index + 1)})
     if job.follow_up is not None:
         _keep_snapshot(job, namespace)
     calls = TimeBudget(job.deadline - ANSWER_MARGIN * wall, len(job.calls))
