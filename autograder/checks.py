@@ -587,7 +587,7 @@ def _probe_values(
             student[probe.gradient.key].value,
             reference[probe.gradient.key].value,
             probe.gradient_path,
-            probe.label,
+            _gradient_name(probe),
         )
         obtained, expected = float(obtained), float(expected)
     except Mismatch as mismatch:

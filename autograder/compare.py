@@ -384,6 +384,20 @@ def _wrong_kind(component: str, obtained: Any, expected: Any) -> Message:
 
 
 def _wrong_shape(component: str, obtained: np.ndarray, expected: np.ndarray) -> Message:
+    """Shapes, in the student's words where one side is a number: "()" says nothing."""
+    if expected.ndim == 0 or obtained.ndim == 0:
+
+        def words(array: np.ndarray) -> Message:
+            return (
+                Message("an_array_of_shape", {"shape": str(array.shape)})
+                if array.ndim
+                else Message("a_number")
+            )
+
+        return Message(
+            "wrong_kind",
+            {"component": component, "expected": words(expected), "obtained": words(obtained)},
+        )
     return Message(
         "wrong_shape",
         {"component": component, "expected": str(expected.shape), "obtained": str(obtained.shape)},

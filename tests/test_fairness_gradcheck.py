@@ -167,3 +167,32 @@ def test_a_backward_consistent_with_its_own_cache_keys_earns_the_gradient_check(
     for seed in SEEDS:
         found = passed("mlp_softmax", namespace, seed, [*GRADCHECK, "forward_cache"])
         assert found == set(GRADCHECK)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_transposed_gradient_fails_the_check_even_for_a_square_matrix(seed):
+    """The fixed inputs' Wy is 3 × 3: entries on the diagonal would let ∂L/∂Wyᵀ pass."""
+    transposed = """
+_right_backward = backward
+def backward(params, X, Y, cache, activation="tanh"):
+    grads = _right_backward(params, X, Y, cache, activation)
+    return {**grads, "Wy": grads["Wy"].T}
+"""
+    namespace = with_reference("mlp_softmax", transposed)
+    verdict = verdicts("mlp_softmax", namespace, seed, GRADCHECK)["backward_gradcheck"]
+    assert not verdict.passed
+    assert "∂L/∂Wy" in " ".join(m.render("fr") for m in verdict.messages)
+
+
+def test_a_shape_against_a_number_is_said_in_words():
+    """A loss returned per example: not "forme attendue (), forme obtenue (4,)"."""
+    per_example = """
+def loss_accuracy(Y_hat, Y):
+    L = -np.sum(Y * np.log(Y_hat), axis=1)
+    return L, float(np.mean(Y_hat.argmax(1) == Y.argmax(1)))
+"""
+    namespace = with_reference("mlp_softmax", per_example)
+    verdict = verdicts("mlp_softmax", namespace, None, ["loss_accuracy_values"])
+    text = verdict["loss_accuracy_values"].messages[0].render("fr")
+    assert "on attendait un nombre" in text and "un tableau de forme (4,)" in text
+    assert "()" not in text
