@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +91,7 @@ def validate(notebook: Path, assignment: str | None = None, lang: str = "fr") ->
     ]
     report.lines += [t["missing"].format(name=name) for name in missing] or [t["defined"]]
     report.ok = report.ok and not errors and not missing
-    report.lines.append(t["ready"] if report.ok else t["not_ready"])
+    report.lines.append(t["ready"].format(notebook=notebook) if report.ok else t["not_ready"])
     return report
 
 
@@ -150,7 +151,7 @@ def check(notebook: Path, lang: str = "fr") -> Report:
         t = texts("student", lang)
         from .execution.plan import Call, answers_from_json, plan_to_json
 
-        cell, names = _public_tests_cell(tests)
+        cell, names = _public_tests_cell(_in_notebook_order(tests, cells))
         plan = [Call(name, name) for name in names]  # one call each: a hanging test is one
         reply = sandbox.run([*cells, cell], json.dumps(plan_to_json(plan)))
     answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
@@ -190,12 +191,22 @@ def _execution_lines(reply: dict, lang: str) -> list[str]:
     return lines
 
 
+_CHECK_CELL = re.compile(r"""\.check\(\s*["']([^"']+)["']""")
+
+
+def _in_notebook_order(tests: dict[str, str], cells: list[str]) -> dict[str, str]:
+    """The public tests in the order of the notebook's ``grader.check("q…")`` cells (otter
+    sorts its metadata by name: q14 would come before p2), the others after them."""
+    order = [name for cell in cells for name in _CHECK_CELL.findall(cell) if name in tests]
+    return {name: tests[name] for name in dict.fromkeys([*order, *tests])}
+
+
 def _public_tests_cell(tests: dict[str, str]) -> tuple[str, dict[str, tuple[str, str]]]:
     """A cell defining one function per public test of the notebook's otter metadata, each
     returning its result (``_PUBLIC_TEST``); and each function's question and test."""
     definitions: list[str] = []
     names: dict[str, tuple[str, str]] = {}
-    for question, source in sorted(tests.items()):
+    for question, source in tests.items():
         try:
             body = ast.parse(source).body
         except (SyntaxError, TypeError, ValueError):  # metadata edited by hand: no such test

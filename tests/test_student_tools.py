@@ -23,7 +23,8 @@ def correct(project, tmp_path):
 
 def test_a_correct_notebook_is_ready(correct):
     report = validate(correct, "sgd_batch_size")
-    assert report.ok and report.lines[-1] == "Prêt à rendre."
+    assert report.ok and report.lines[-1].startswith("Prêt à rendre.")
+    assert report.lines[-1].endswith(f"dlgrade check {correct}")  # validate runs no test
 
 
 def test_missing_functions_and_failing_cells_are_named(tmp_path):
@@ -103,3 +104,12 @@ def test_a_public_test_that_hangs_fails_alone_and_says_why(project, tmp_path, mo
     assert not report.ok and passed
     assert any("TimeoutError: arrêté après" in line for line in failed)
     assert report.lines[-2] == f"{len(passed)}/{len(passed) + len(failed)} tests publics réussis."
+
+
+def test_check_lists_the_tests_in_the_notebooks_order(project):
+    """Otter's metadata sorts the tests by name (p2_… before q14_…): the report follows the
+    notebook, where questions 14 and 15 come before part 2."""
+    report = check(project.template("mlp_softmax"))
+    questions = [line.split(" · ")[0] for line in report.lines if " · " in line]
+    order = list(dict.fromkeys(questions))
+    assert order[:3] == ["q14_code", "q15_code", "p2_init"], order
