@@ -33,7 +33,15 @@ from .compare import (
     kind,
     pick,
 )
-from .execution.plan import Answer, Call, Ref, Rng, modified_arguments, unavailable
+from .execution.plan import (
+    UNREADABLE,
+    Answer,
+    Call,
+    Ref,
+    Rng,
+    modified_arguments,
+    unavailable,
+)
 from .messages import Later, Message, Translated, show
 
 Answers = Mapping[str, Answer]
@@ -124,9 +132,14 @@ def _argument_text(argument: object) -> str:
 
 
 def raised(call: Call | str, answer: Answer) -> Verdict:
-    """The verdict for a call that raised instead of answering."""
+    """The verdict for a call that raised instead of answering, or returned a value the
+    grader cannot read (``UNREADABLE``)."""
     text = call if isinstance(call, str) else _later_call_text(call)
-    return fail(Message("raised", {"call": text, "error": answer.error}))
+    error = answer.error or ""
+    if error.startswith(f"{UNREADABLE}: "):
+        reason = error.removeprefix(f"{UNREADABLE}: ")
+        return fail(Message("unreadable_answer", {"call": text, "reason": reason}))
+    return fail(Message("raised", {"call": text, "error": error}))
 
 
 def matches_reference(

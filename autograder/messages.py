@@ -235,6 +235,10 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"presque tout le temps du notebook",
          "not run to the end: the steps before it (cells or tests) took almost all the "
          "notebook's time"),
+        (r"un entier trop grand pour un float64", "an integer too large for a float64"),
+        (r"un tableau de (\d+) valeurs \(le correcteur en lit (\d+) au plus\)",
+         r"an array of \1 values (the grader reads \2 at most)"),
+        (r"des données imbriquées sur plus de (\d+) niveaux", r"data nested over \1 levels"),
         (r"limite de taille atteinte \(elle vaut pour chaque fichier écrit et pour tout ce "
          r"que le notebook affiche\) : affichez ou écrivez moins",
          "size limit reached (it holds for each file written and for all the notebook "

@@ -44,6 +44,7 @@ from autograder.messages import (
 from autograder.results import normalized
 
 from .conftest import ASSIGNMENTS
+from .test_gaming_common import verdicts, with_reference
 
 # --- the catalogues' words ---------------------------------------------------------------
 
@@ -425,3 +426,19 @@ def test_a_call_is_written_out_only_when_its_finding_is_read(monkeypatch):
     assert stored["params"]["call"] == "softmax([0., 1., 2.])" and len(written) == 1
     assert "softmax([0., 1., 2.])" in messages_module.render(message, "en")
     assert len(written) == 1  # written once, then kept
+
+
+@pytest.mark.parametrize(
+    ("returned", "said", "english"),
+    [
+        ("10**20000", "un entier trop grand pour un float64", "an integer too large"),
+        ("np.zeros(3_000_000)", "un tableau de 3000000 valeurs", "an array of 3000000 values"),
+    ],
+)
+def test_a_value_the_grader_cannot_read_is_not_called_an_error_raised(returned, said, english):
+    """The function returned: the feedback says its value cannot be read, and why."""
+    namespace = with_reference("sgd_batch_size", f"def predict(w, x):\n    return {returned}\n")
+    verdict = verdicts("sgd_batch_size", namespace, None, ["predict_value"])["predict_value"]
+    text = verdict.messages[0].render("fr")
+    assert "a levé" not in text and "ne peut pas lire" in text and said in text, text
+    assert english in verdict.messages[0].render("en")

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 MAX_ARRAY_ELEMENTS = 1_000_000
+"""Larger arrays in an answer are refused: no contract function returns that much."""
 ARRAY_DTYPE = np.dtype("<f8")
 """Arrays travel as the base64 of their little-endian float64 bytes: exact, and far
 cheaper to write and read than a JSON list of numbers (the 6,000 numbers of an
 mlp_softmax submission's answers took 8 ms each way as lists)."""
-"""Larger arrays in an answer are refused: no contract function returns that much."""
 MAX_DEPTH = 32
 """Deeper plain data is refused: contract answers nest a few levels at most."""
 
@@ -87,6 +87,15 @@ class Answer:
 # --- plain data ---------------------------------------------------------------------
 
 
+class UnreadableAnswer(ValueError):
+    """An answer that plain data cannot hold (too large a number or array): the call
+    returned, but its value cannot reach the grader."""
+
+
+UNREADABLE = "UnreadableAnswer"
+"""How the error of such an answer starts: feedback says the value, not the call, failed."""
+
+
 def to_plain(value: Any) -> Any:
     """Convert an answer to plain data, reading numbers through ``float()``.
 
@@ -100,7 +109,10 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, int | np.integer) and -(2**63) < value < 2**63:
         return int(value)  # sizes and counts stay integers (batch_size, n_updates...)
     if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise UnreadableAnswer("un entier trop grand pour un float64") from None
     if isinstance(value, dict):
         return {"__dict__": {str(k): to_plain(v) for k, v in value.items()}}
     if isinstance(value, tuple):
@@ -110,6 +122,10 @@ def to_plain(value: Any) -> Any:
             array = np.array(value, dtype=ARRAY_DTYPE)
         except (TypeError, ValueError):
             return [to_plain(v) for v in value]
+        if array.size > MAX_ARRAY_ELEMENTS:
+            raise UnreadableAnswer(
+                f"un tableau de {array.size} valeurs (le correcteur en lit {MAX_ARRAY_ELEMENTS} au plus)"
+            )
         data = base64.b64encode(array.tobytes()).decode("ascii")
         return {"__array__": {"shape": list(array.shape), "float64": data}}
     return {"__unsupported__": type(value).__name__}
@@ -341,7 +357,7 @@ def run_plan(
                 _standins_in(namespace, {n: standins[s] for n, s in call.standins.items()}),
             ):
                 value = function(*args, **kwargs)
-            answers[call.key] = Answer(from_plain(to_plain(value)))
+            answers[call.key] = _answer(value)
             changed = _modified(before, (args, kwargs))
             if changed:
                 answers[call.key + MODIFIED] = Answer(changed)
@@ -350,6 +366,17 @@ def run_plan(
                 raise
             answers[call.key] = Answer(error=describe_exception(exc))
     return answers
+
+
+def _answer(value: Any) -> Answer:
+    """What a call returned, as plain data: converted as soon as it is returned, so that a
+    later call cannot change it by mutating what it returned."""
+    try:
+        return Answer(from_plain(to_plain(value)))
+    except UnreadableAnswer as unreadable:
+        return Answer(error=f"{UNREADABLE}: {unreadable}")
+    except (ValueError, RecursionError):  # nested deeper than plain data may be
+        return Answer(error=f"{UNREADABLE}: des données imbriquées sur plus de {MAX_DEPTH} niveaux")
 
 
 def _read(
@@ -363,7 +390,7 @@ def _read(
         return Answer(error=f"NameError: {name} is not defined")
     try:
         with step():
-            return Answer(from_plain(to_plain(namespace[name])))
+            return _answer(namespace[name])
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
