@@ -36,6 +36,13 @@ TEMPLATES = {
         "fr": "le notebook ne contient aucune cellule de code",
         "en": "the notebook has no code cell",
     },
+    "unknown_cell_type": {
+        "fr": "la cellule {cell} a le type « {kind} », que Jupyter ne connaît pas (code, "
+        "markdown ou raw) : ouvrez le notebook dans Jupyter, refaites la cellule et "
+        "déposez-le de nouveau",
+        "en": "cell {cell} has the type “{kind}”, which Jupyter does not know (code, markdown "
+        "or raw): open the notebook in Jupyter, make the cell again and submit it again",
+    },
     "too_deep": {
         "fr": "le JSON est imbriqué sur plus de {limit} niveaux",
         "en": "the JSON is nested more than {limit} levels deep",
@@ -69,6 +76,8 @@ TEMPLATES = {
 }
 
 
+CELL_TYPES = ("code", "markdown", "raw")
+"""The cell types of nbformat 4: any other is a notebook Jupyter itself would not run."""
 MAX_DEPTH = 100  # levels of nested lists and objects, anywhere in the notebook
 MAX_CELLS = 2_000
 MAX_CODE_CHARS = 2 * 1024 * 1024  # all code cells together
@@ -144,6 +153,10 @@ def _parse(content: bytes, assignment: str | None) -> list[str]:
     found = otter.get("assignment_name")
     if assignment and isinstance(found, str) and found != assignment:
         raise InvalidNotebook("other_assignment", found=_shown(found), expected=assignment)
+    for number, cell in enumerate(cells, start=1):
+        if cell["cell_type"] not in CELL_TYPES:  # "Code": its code would go unrun, unseen
+            kind = cell["cell_type"] if isinstance(cell["cell_type"], str) else "?"
+            raise InvalidNotebook("unknown_cell_type", cell=str(number), kind=_shown(kind))
     code = [cell["source"] for cell in cells if cell["cell_type"] == "code"]
     if not code:
         raise InvalidNotebook("no_code")

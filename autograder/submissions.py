@@ -772,6 +772,7 @@ def _moment(value: object) -> datetime | None:
 
 
 _IGNORED_FOLDERS = {".ipynb_checkpoints", "__MACOSX"}
+NAMELESS = "a notebook with no name (.ipynb): whose it is cannot be told; not graded"
 
 
 def _walk(
@@ -789,13 +790,17 @@ def _walk(
                 if _IGNORED_FOLDERS & set(inside.parts):
                     continue  # Jupyter's autosaves, not what the student submitted
                 wanted = (
-                    child.suffix.lower() in (".ipynb", ".zip") or child.name == GRADESCOPE_METADATA
+                    child.suffix.lower() in (".ipynb", ".zip")
+                    or child.name == GRADESCOPE_METADATA
+                    or child.name.lower() == ".ipynb"
                 )
                 if wanted and (child.is_symlink() or not child.is_dir()):
                     below = (PurePosixPath(subject) / inside.as_posix()).as_posix()
                     yield from _walk(child, f"{name}/{inside.as_posix()}", below, scope)
                 elif child.is_file() and not child.is_symlink():
                     yield from _other(f"{name}/{inside.as_posix()}", str(child))
+        elif path.name.lower() == ".ipynb":
+            yield Problem(str(path), NAMELESS)
         elif not path.exists():
             yield Problem(str(path), "no such file or folder")
         elif not path.is_file():  # a FIFO or a device would block, or never end
@@ -894,6 +899,8 @@ def _read_member(
         return None
     if stat.S_ISLNK(member.external_attr >> 16):
         return Problem(origin, "symbolic link inside the archive: not followed")
+    if name.name.lower() == ".ipynb":
+        return Problem(origin, NAMELESS)
     if name.name == GRADESCOPE_METADATA:
         if member.file_size > MAX_METADATA_BYTES:
             return Problem(origin, f"Gradescope metadata over {MAX_METADATA_BYTES} bytes: not read")

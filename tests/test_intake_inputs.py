@@ -395,3 +395,29 @@ def test_outputs_of_millions_of_values_are_refused_before_parsing_large_honest_o
     result = only_invalid(text.encode())
     assert isinstance(result, InvalidNotebook) and result.reason.key == "too_many_values"
     assert "Clear Output" in result.render("fr")
+
+
+def test_a_notebook_with_no_name_is_a_problem_not_silence(tmp_path):
+    """A file named just ".ipynb" is a notebook whose student cannot be told: said, in a
+    folder, in an archive, or given alone (red-team review: it was skipped silently)."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / ".ipynb").write_bytes(notebook_bytes())
+    (folder / "alice.ipynb").write_bytes(notebook_bytes())
+    archive = write_zip(
+        tmp_path / "class.zip", {".ipynb": notebook_bytes(), "bob.ipynb": notebook_bytes()}
+    )
+    found, problems = collect([folder, archive, folder / ".ipynb"])
+    assert sorted(s.student_id for s in found) == ["alice", "bob"]
+    assert len(problems) == 3 and all("no name" in p.message for p in problems)
+
+
+def test_a_cell_of_a_type_jupyter_does_not_know_makes_the_notebook_invalid():
+    """ "cell_type": "Code" would leave the cell's code unrun, and the student unaware."""
+    data = json.loads(notebook_bytes("def predict(w, x):\n    return w * x"))
+    data["cells"].append({"cell_type": "Code", "metadata": {}, "source": "x = 2", "outputs": []})
+    with pytest.raises(InvalidNotebook) as invalid:
+        parse(json.dumps(data).encode())
+    assert invalid.value.reason.key == "unknown_cell_type"
+    assert "cellule 2" in invalid.value.render("fr") and "« Code »" in invalid.value.render("fr")
+    assert "cell 2" in invalid.value.render("en")
