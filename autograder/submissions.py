@@ -428,6 +428,7 @@ class _Gradescope:
 
     people: tuple[tuple[str, str | None], ...]  # (id, name) of each submitter
     created_at: datetime | None
+    origin: str  # the metadata file
 
 
 def collect(
@@ -463,6 +464,7 @@ def collect(
             else:
                 items.append(item)
         found += _named(items, gradescope, intake, problems)
+        problems += _gradescope_without_notebook(items, gradescope)
     found = [_mapped(s, intake, problems) for s in found]
     by_student: dict[str, list[Submission]] = {}
     for submission in sorted(found, key=lambda s: s.origin):
@@ -479,6 +481,23 @@ def collect(
     problems += _without_notebook(others, set(by_student), intake)
     problems += _times_without_notebook(found, intake)
     return sorted(kept, key=lambda s: s.origin), problems
+
+
+def _gradescope_without_notebook(
+    items: list[_Found], gradescope: Mapping[str, _Gradescope]
+) -> list[Problem]:
+    """One line per Gradescope submission whose folder holds no notebook (a ``.py``
+    export, a PDF): not graded, and the instructor should know."""
+    folders = {part for item in items for part in PurePosixPath(item.name).parts}
+    return [
+        Problem(
+            entry.origin,
+            f"{key} ({', '.join(person for person, _ in entry.people)}) holds no notebook "
+            "(.ipynb): not graded",
+        )
+        for key, entry in sorted(gradescope.items())
+        if entry.people and key not in folders
+    ]
 
 
 def _times_without_notebook(found: list[Submission], intake: Intake) -> list[Problem]:
@@ -757,7 +776,7 @@ def _read_gradescope(metadata: _Metadata, into: dict[str, _Gradescope]) -> list[
                     people.append(
                         (student, printable(name, 100) if isinstance(name, str) else None)
                     )
-        into[key] = _Gradescope(tuple(people), _moment(entry.get(":created_at")))
+        into[key] = _Gradescope(tuple(people), _moment(entry.get(":created_at")), metadata.origin)
     return []
 
 

@@ -257,6 +257,22 @@ def test_metadata_uploaded_by_a_student_names_nobody(tmp_path, extracted):
     ]
 
 
+@pytest.mark.parametrize("extracted", [False, True], ids=["zip", "extracted"])
+def test_a_gradescope_submission_without_a_notebook_is_reported(tmp_path, extracted):
+    """A student who uploaded only the .py export is told of, not left out silently."""
+    files = gradescope_export({
+        409194023: ([("Jean Dupont", "21001234", "jean@example.edu")],
+                    "2026-04-26 17:34:00.861687000 Z", {"tp.ipynb": notebook_bytes()}),
+        409194025: ([("Paul Roux", "21004444", "paul@example.edu")],
+                    "2026-04-26 18:00:00.000000000 Z", {"tp.py": b"x = 1\n"}),
+    })  # fmt: skip
+    found, problems = collect([write_download(tmp_path, "export", files, extracted)])
+    assert sorted(by_student(found)) == ["21001234"]
+    assert [p.message for p in problems] == [
+        "submission_409194025 (21004444) holds no notebook (.ipynb): not graded"
+    ]
+
+
 def test_a_file_named_exactly_by_the_id_wins_over_one_that_becomes_it(tmp_path):
     for name in ("alice.ipynb", "alice .ipynb", "alice\u00a0.ipynb", " alice.ipynb"):
         (tmp_path / name).write_bytes(notebook_bytes())
