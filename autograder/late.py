@@ -90,11 +90,13 @@ class LatePolicy:
             return ON_TIME
         deadline = self.extensions.get(student_id, self.deadline)
         zone = _zone(self.timezone) if self.timezone else self.deadline.tzinfo
-        hours = (_aware(submitted_at, zone) - _aware(deadline, zone)).total_seconds() / 3600
-        if hours <= 0:
+        seconds = (_aware(submitted_at, zone) - _aware(deadline, zone)).total_seconds()
+        if seconds <= 0 or seconds < _grace_seconds(deadline):
             return ON_TIME
+        hours = seconds / 3600
         units = math.ceil(hours / (24 if self.unit == "day" else 1))
-        return Lateness(round(hours, 2), min(units * self.percent_per_unit, self.cap_percent))
+        late_by = max(round(hours, 2), 0.01)  # a second late is late: never "0.0 h"
+        return Lateness(late_by, min(units * self.percent_per_unit, self.cap_percent))
 
     def save(self, folder: Path) -> Path:
         data = asdict(self)
@@ -103,6 +105,14 @@ class LatePolicy:
         path = folder / POLICY_FILE
         path.write_text(json.dumps(data, indent=1), encoding="utf-8")
         return path
+
+
+def _grace_seconds(deadline: datetime) -> float:
+    """A deadline written to the minute (23:59, no seconds) lasts until that minute ends,
+    as the LMSs store it (Canvas's 11:59 PM is 23:59:59): a submission at 23:59:30 is on
+    time, one at 00:00:00 is late, one at 00:10 is 11 minutes late. A deadline with
+    seconds is taken as written."""
+    return 0.0 if deadline.second or deadline.microsecond else 60.0
 
 
 def _aware(moment: datetime, zone: tzinfo | None) -> datetime:

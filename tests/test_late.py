@@ -26,6 +26,25 @@ def test_penalty_per_started_unit_with_a_cap(late_by, unit, percent):
     assert grade.score == pytest.approx(8.0 * (1 - percent / 100)) and grade.max_score == 11
 
 
+@pytest.mark.parametrize(
+    ("deadline", "submitted", "late"),
+    [
+        ("2026-12-01T23:59", "2026-12-01T23:59:59.5", False),  # Canvas's 11:59 PM is 23:59:59
+        ("2026-12-01T23:59", "2026-12-02T00:00:00", True),
+        ("2026-12-01T23:59:00", "2026-12-01T23:59:30", False),  # seconds 0: to the minute
+        ("2026-12-01T23:59:30", "2026-12-01T23:59:31", True),  # seconds given: as written
+        ("2026-12-01T23:59+01:00", "2026-12-01T22:59:45+00:00", False),
+    ],
+)
+def test_a_deadline_written_to_the_minute_includes_that_minute(deadline, submitted, late):
+    policy = LatePolicy(datetime.fromisoformat(deadline), 10)
+    lateness = policy.lateness("s", datetime.fromisoformat(submitted))
+    assert lateness.late is late
+    if late:  # counted from the deadline as written
+        seconds = (datetime.fromisoformat(submitted) - datetime.fromisoformat(deadline)).seconds
+        assert lateness.late_by_hours == max(round(seconds / 3600, 2), 0.01)
+
+
 def test_an_extension_moves_the_deadline(tmp_path):
     extensions = tmp_path / "extensions.csv"
     extensions.write_text("student_id,deadline\ns1,2026-12-05T12:00\n", encoding="utf-8")
