@@ -467,7 +467,12 @@ def _item_column(roster: Roster, pattern: re.Pattern, item: str | None,
     if len(chosen) == 1:
         return chosen[0]
     listed = ", ".join(m[0] for m in columns) or "none"
-    wanted = f"--lms-id {lms_id}" if lms_id else f"--item {item!r}" if item else "one item"
+    if not lms_id and not item:
+        found = f"{len(columns)} item columns ({listed})" if columns else "no item column"
+        raise RosterError(
+            f"{roster.path}: {found}; choose one with --lms-id (the number in the column name)"
+        )
+    wanted = f"--lms-id {lms_id}" if lms_id else f"--item {item!r}"
     raise RosterError(
         f"{roster.path}: {wanted} matches {len(chosen)} of its columns ({listed}); "
         "choose one with --lms-id (the number in the column name)"

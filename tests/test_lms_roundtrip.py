@@ -140,8 +140,8 @@ def test_canvas_item_is_chosen_by_name_or_refused_when_unclear(graded_results, t
     assert rows(tmp_path / "lms" / "canvas_import.csv")[0][5] == "TP2 Taille de batch (4813)"
     with pytest.raises(
         RosterError,
-        match=r"canvas_export\.csv: one item matches 2 of its "
-        r"columns \(TP1 Rétropropagation \(4812\), TP2 Taille de batch \(4813\)\)",
+        match=r"canvas_export\.csv: 2 item columns "
+        r"\(TP1 Rétropropagation \(4812\), TP2 Taille de batch \(4813\)\); choose one with",
     ):
         export("canvas", tmp_path / "graded", roster, tmp_path / "lms")  # fmt: skip
 
