@@ -78,17 +78,20 @@ def collect_answers(
     """Each student's answer; an unreadable notebook gives an empty answer, not a crash.
 
     ``ids`` (``graded_ids``) names each notebook as the grading did, whatever intake
-    options (worksheet, groups, id pattern) it used."""
+    options (worksheet, groups, id pattern) it used; a notebook the grading did not grade
+    (an older attempt, a duplicate it set aside) has no answer to give points to."""
     submissions, _ = collect(inputs)
-    answers = []
+    answers: dict[str, Answer] = {}
     for submission in submissions:
-        student = (ids.of(submission) if ids else None) or submission.student_id
+        student = ids.of(submission) if ids else submission.student_id
+        if student is None or student in answers:
+            continue
         try:
             text = answer_in(read_notebook(submission.read())["cells"], question.prompt)
         except Exception:  # a broken notebook has no answer to read
             text = ""
-        answers.append(Answer(student, text))
-    return sorted(answers, key=lambda a: a.student_id)
+        answers[student] = Answer(student, text)
+    return sorted(answers.values(), key=lambda a: a.student_id)
 
 
 @dataclass(frozen=True)

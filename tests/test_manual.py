@@ -167,3 +167,26 @@ def test_a_table_saved_by_a_french_spreadsheet_imports(graded):
     manual = gradebook.manual("sgd_batch_size").set_index("student_id")
     assert manual.loc["sgd001", "points"] == 2.5
     assert manual.loc["sgd001", "comment"] == "très clair"
+
+
+def test_export_with_graded_lists_only_the_notebooks_the_grading_graded(graded):
+    """A notebook the grading set aside (an older attempt dropped by --id-pattern, a
+    duplicate) gets no row: every row of the CSV imports (LMS review)."""
+    older = graded / "older"
+    older.mkdir()
+    notebook = nbformat.read(graded / "class" / "sgd002.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("# first attempt"))
+    nbformat.write(notebook, older / "sgd002_attempt1.ipynb")
+    _, table = export_question(
+        "sgd_batch_size", "q4_conclusion", [graded / "class", older], graded / "manual",
+        graded / "graded",
+    )  # fmt: skip
+    with table.open(newline="", encoding="utf-8") as file:
+        listed = [row["student_id"] for row in csv.DictReader(file)]
+    assert listed == ["sgd001", "sgd002", "sgd003", "sgd004"]
+    fill(table, dict.fromkeys(listed, "2"))
+    gradebook = Gradebook.of_graded(graded / "graded")
+    try:
+        assert import_scores("sgd_batch_size", "q4_conclusion", table, gradebook) == 4
+    finally:
+        gradebook.close()
