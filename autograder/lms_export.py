@@ -467,16 +467,19 @@ def _item_column(roster: Roster, pattern: re.Pattern, item: str | None,
     if len(chosen) == 1:
         return chosen[0]
     listed = ", ".join(m[0] for m in columns) or "none"
+    details = {"file": roster.path, "columns": listed}
     if not lms_id and not item:
         found = f"{len(columns)} item columns ({listed})" if columns else "no item column"
         raise RosterError(
-            f"{roster.path}: {found}; choose one with --lms-id (the number in the column name)"
-        )
+            f"{roster.path}: {found}; choose one with --lms-id (the number in the column name)",
+            "lms_item_choose", count=len(columns), **details,
+        )  # fmt: skip
     wanted = f"--lms-id {lms_id}" if lms_id else f"--item {item!r}"
     raise RosterError(
         f"{roster.path}: {wanted} matches {len(chosen)} of its columns ({listed}); "
-        "choose one with --lms-id (the number in the column name)"
-    )
+        "choose one with --lms-id (the number in the column name)",
+        "lms_item_unmatched", wanted=lms_id or item, count=len(chosen), **details,
+    )  # fmt: skip
 
 
 def _item(lms: str, roster: Roster, item: str | None, lms_id: str) -> tuple[str, float | None]:

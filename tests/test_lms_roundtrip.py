@@ -142,8 +142,9 @@ def test_canvas_item_is_chosen_by_name_or_refused_when_unclear(graded_results, t
         RosterError,
         match=r"canvas_export\.csv: 2 item columns "
         r"\(TP1 Rétropropagation \(4812\), TP2 Taille de batch \(4813\)\); choose one with",
-    ):
+    ) as unclear:
         export("canvas", tmp_path / "graded", roster, tmp_path / "lms")  # fmt: skip
+    assert unclear.value.reason == "lms_item_choose"  # the web says it with its form's words
 
 
 def test_blank_only_when_asked(graded_results, tmp_path):
