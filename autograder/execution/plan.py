@@ -341,10 +341,7 @@ def run_plan(
     """
     answers: dict[str, Answer] = {}
     for call in plan:
-        if call.variable:
-            answers[call.key] = _read(call.function, namespace, step)
-            continue
-        function = namespace.get(call.function)
+        function = _reading(call, namespace) if call.variable else namespace.get(call.function)
         if not callable(function):
             answers[call.key] = Answer(error=_not_callable(call.function, namespace))
             continue
@@ -379,22 +376,13 @@ def _answer(value: Any) -> Answer:
         return Answer(error=f"{UNREADABLE}: des données imbriquées sur plus de {MAX_DEPTH} niveaux")
 
 
-def _read(
-    name: str,
-    namespace: Mapping[str, Any],
-    step: Callable[[], contextlib.AbstractContextManager[Any]],
-) -> Answer:
-    """The value of the notebook's variable ``name``, as plain data (converted within the
-    time budget: the value is the student's object)."""
-    if name not in namespace:
-        return Answer(error=f"NameError: {name} is not defined")
-    try:
-        with step():
-            return _answer(namespace[name])
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        return Answer(error=describe_exception(exc))
+def _reading(call: Call, namespace: Mapping[str, Any]) -> Callable[[], Any] | None:
+    """A read of the notebook's variable as a call without arguments, answered as any
+    call is (None when the notebook has no such name: a ``NameError`` answer)."""
+    if call.function not in namespace:
+        return None
+    value = namespace[call.function]
+    return lambda: value
 
 
 MAX_HELPER_CONTAINER = 256
