@@ -65,6 +65,21 @@ def test_each_known_mistake_is_named_where_it_is_listed(assignment, mistake, see
         assert named, f"{mistake} is never named"
 
 
+def test_drawn_training_runs_of_the_reference_stay_bounded():
+    """A secret seed draws Exercice 1's training runs: a run on which the reference diverges
+    stops the whole grading run. Seed 10855, in this range, overflowed before the learning
+    rate was bounded."""
+    loaded = code("backprop_miniconv")
+    for seed in range(10_000, 11_000):
+        for run in loaded.checks.draw(np.random.default_rng(seed)).training:
+            with np.errstate(all="raise"):
+                _, losses = loaded.reference.train(
+                    run.X, run.Y, run.W0, run.alpha, np.random.default_rng(run.seed),
+                    max_iter=run.max_iter, tol=0.0,
+                )  # fmt: skip
+            assert max(losses) < 100, (seed, max(losses))
+
+
 def test_a_seeded_check_needs_the_answers_to_its_drawn_inputs():
     with pytest.raises(KeyError, match="seeded/"):
         judge("sgd_batch_size", "predict_value", reference_answers("sgd_batch_size"), seed=4)
