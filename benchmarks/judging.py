@@ -31,14 +31,15 @@ from autograder.submissions import collect
 
 
 class TimedSandbox(Sandbox):
-    """A sandbox that adds up the wall time of its runs."""
+    """A sandbox that adds up the wall time of its exchanges with the runner: a run, and a
+    follow-up (which ``Sandbox.open`` makes inside the grader's judging)."""
 
     seconds = 0.0
 
-    def run(self, cells: list[str], plan_json: str = "[]") -> dict[str, Any]:
+    def _exchange(self, message: bytes) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            return super().run(cells, plan_json)
+            return super()._exchange(message)
         finally:
             self.seconds += time.perf_counter() - started
 
