@@ -1,7 +1,7 @@
 """A mistake costs the points of the function that has it, and only those (CONTRACT.md,
 "Helpers or inline"): a right function that calls a wrong helper keeps its points (mlp
 forward calling softmax, miniconv backward calling forward, batch_gradient calling
-predict), and question 3's table earns its point when it holds what the student's own
+predict; the kink of ReLU included), and question 3's table earns its point when it holds what the student's own
 sgd_epoch returns. A function wrong itself still loses its points, whatever it calls."""
 
 from __future__ import annotations
@@ -66,6 +66,50 @@ def test_a_wrong_backward_loses_its_points_whatever_forward_it_calls(mistake, fo
     assert "backward_gradcheck" not in passed(
         "backprop_miniconv", namespace, seed, ["backward_gradcheck"]
     )
+
+
+MINICONV_FORWARD_WRONG_A = MINICONV_FORWARD_TYPO.replace(
+    "x1 * w1 + x2 * w2,", "x1 * w1 + x2 * w1 + 0.3,"
+).replace("o2 * v1", "o2 * v2")
+
+MINICONV_BACKWARD_BY_DIFFERENCES = """
+def backward(W, x, y):
+    W = np.asarray(W, dtype=float)
+    gradient = np.zeros(4)
+    for k in range(4):
+        step = np.zeros(4)
+        step[k] = 1e-6
+        plus, minus = forward(W + step, x)[0], forward(W - step, x)[0]
+        gradient[k] = (0.5 * (y - plus) ** 2 - 0.5 * (y - minus) ** 2) / 2e-6
+    return gradient
+"""
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_right_backward_keeps_the_kink_point_when_its_forward_misplaces_the_kink(seed):
+    """A forward whose a1 is wrong puts its kink elsewhere: the backward calling it is
+    judged at the kink with the stand-in forward, whose kink is where the inputs put it."""
+    namespace = with_reference(
+        "backprop_miniconv", MINICONV_FORWARD_WRONG_A, MINICONV_BACKWARD_CALLING_FORWARD
+    )
+    judged = ["forward_cache", "backward_relu_at_zero"]
+    assert passed("backprop_miniconv", namespace, seed, judged) == {"backward_relu_at_zero"}
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("forward", ["right", "wrong_a"])
+@pytest.mark.parametrize(
+    "backward",
+    [
+        MINICONV_BACKWARD_CALLING_FORWARD.replace('c["a1"] > 0', 'c["a1"] >= 0'),
+        MINICONV_BACKWARD_BY_DIFFERENCES,
+    ],
+    ids=["H(0)=1", "finite_differences"],
+)
+def test_a_wrong_gradient_at_the_kink_fails_whatever_forward_it_calls(backward, forward, seed):
+    cells = [MINICONV_FORWARD_WRONG_A, backward] if forward == "wrong_a" else [backward]
+    namespace = with_reference("backprop_miniconv", *cells)
+    assert not passed("backprop_miniconv", namespace, seed, ["backward_relu_at_zero"])
 
 
 MLP_SOFTMAX_COLUMNS = """

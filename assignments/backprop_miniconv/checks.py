@@ -372,6 +372,24 @@ def _standin_input(call: Call) -> tuple:
     return W, np.round(standin_x, 3), y
 
 
+def _standin_kink(kink: Kink, zero: int) -> tuple[tuple, tuple, tuple]:
+    """The arguments (W, x, y) below, at and above a kink of the stand-in forward pass
+    (a1 = x1 − x2, a2 = x3 − x2, each o_k at most 1), for a backward that calls forward:
+    its a_{zero+1} is −½, 0 and ½, the other a_k is ¾, and y exceeds every prediction it
+    can make by 1 at least, so that what H(a_k) changes is never small."""
+    W, x, *_ = kink
+    middle = float(x[1])
+    moving, other = (0, 2) if zero == 0 else (2, 0)
+    y = float(np.sum(np.abs(W[2:]))) + 1.0
+    cases = []
+    for shift in (-0.5, 0.0, 0.5):
+        standin_x = np.full(3, middle)
+        standin_x[other] += 0.75
+        standin_x[moving] += shift
+        cases.append((W, standin_x, y))
+    return tuple(cases)
+
+
 def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
     """The checks of Exercice 1 on ``inputs`` (``reference``: the loaded solution, for inputs
     computed from it); ``tag`` prefixes every call key."""
@@ -396,6 +414,15 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             for side, x in (("below", below), ("at", at), ("above", above))
         )
         for i, (W, at, below, above, y) in enumerate(inputs.kinks)
+    )
+    kink_calls = tuple(call for calls in kinks for call in calls)
+    standin_arguments = {
+        id(call): arguments
+        for calls, kink, zero in zip(kinks, inputs.kinks, (0, 1), strict=True)
+        for call, arguments in zip(calls, _standin_kink(kink, zero), strict=True)
+    }
+    standin_kink_calls = standin_twins(
+        kink_calls, BACKWARD_STANDINS, lambda call: standin_arguments[id(call)]
     )
     limits, plateaus, progress = (
         _stop_calls(stops, f"{tag}should_stop/{group}")
@@ -442,11 +469,16 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         _gradient_check(backward[1:3], backward_standins, tag),
         Check(
             "backward_relu_at_zero",
-            tuple(call for calls in kinks for call in calls),
-            changes_where_reference_changes(
-                [pair for below, at, above in kinks for pair in ((below, at), (below, above))],
-                "backward(W, x, y)",
-                rtol=KINK_RTOL,
+            (*kink_calls, *standin_kink_calls),
+            right_by_either_route(
+                changes_where_reference_changes(
+                    [pair for below, at, above in kinks for pair in ((below, at), (below, above))],
+                    "backward(W, x, y)",
+                    rtol=KINK_RTOL,
+                ),
+                # With the stand-in forward, the values themselves: its a_k do not depend on
+                # W, so a gradient by finite differences moves where the chain rule does.
+                matches_reference(standin_kink_calls, "backward(W, x, y)"),
             ),
             ("relu_derivative_missing", "relu_derivative_at_zero"),  # H(0) = 1 moves more: 2nd
         ),
