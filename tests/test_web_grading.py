@@ -110,6 +110,12 @@ def test_the_server_never_runs_a_submission_itself(app, tmp_path):
     assert app.state.store.attempt(attempt)["state"] == "done"
 
 
+def success_bars(client) -> str:
+    """The class page's success per question."""
+    page = client.get(f"/instructor/assignments/{ASSIGNMENT}").text
+    return re.search(r'<ul class="bars">(.*?)</ul>', page, re.S).group(1)
+
+
 def test_instructor_hand_grades_applies_late_policy_releases_and_exports(app, notebooks, project):
     store = app.state.store
     students = ["alice", "bob", "carol"]
@@ -130,6 +136,8 @@ def test_instructor_hand_grades_applies_late_policy_releases_and_exports(app, no
         del PASSWORDS["carol"]
     app.state.worker.grade_queued()
     prof = signed_in(app, "prof")
+    manual = sum(q.manual for q in load_assignment(ASSIGNMENT).questions)
+    assert success_bars(prof).count("pas encore notée") == manual  # not "0 %"
     page = prof.get(f"/instructor/assignments/{ASSIGNMENT}/manual/q1")
     assert "Corrigé et barème" in page.text and "alice" in page.text
     for points, login in zip(("2", "1,5", "0.5"), students, strict=True):
@@ -149,6 +157,8 @@ def test_instructor_hand_grades_applies_late_policy_releases_and_exports(app, no
         if question.manual and question.name != "q1":
             app.state.gradebook.record_manual(ASSIGNMENT, question.name, question.points,
                                               [(login, 0, "") for login in students])  # fmt: skip
+    bars = success_bars(prof)
+    assert "pas encore notée" not in bars and "33 %" in bars  # alice alone has q1's 2 points
     refused = post(prof, f"/instructor/assignments/{ASSIGNMENT}/manual/q1/save",
                    {"student": "alice", "points": "3"})  # fmt: skip
     assert refused.status_code == 400  # above the question's 2 points

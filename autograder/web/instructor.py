@@ -14,6 +14,7 @@ import threading
 import traceback
 import zipfile
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -149,6 +150,13 @@ async def links(request: Request) -> Response:
 # --- the class ------------------------------------------------------------------------
 
 
+def _full_marks_share(points: Iterable[float | None], full: float) -> float | None:
+    """The share of full marks among the students who have points on a question; None
+    while none has (a question graded by hand and not started is not 0 % success)."""
+    given = [p for p in points if p is not None and p == p]  # NaN: not graded yet
+    return sum(p >= full for p in given) / len(given) if given else None
+
+
 def class_view(request: Request, name: str) -> dict:
     """The class at a glance: one row per student (questions, total after the late
     penalty, status), success per question, frequent named mistakes, incidents."""
@@ -193,15 +201,7 @@ def class_view(request: Request, name: str) -> dict:
                 "late_note": grade.late_note(lang),
             }
         )
-    success = [
-        (
-            q,
-            sum(1 for r in table[q] if r is not None and r >= maxima.get(q, 0)) / len(table)
-            if len(table)
-            else 0.0,
-        )
-        for q in questions
-    ]
+    success = [(q, _full_marks_share(table[q], maxima.get(q, 0))) for q in questions]
     counted = Counter(
         m for r in results.values() for m in {t["misconception"] for t in r["tests"]} if m
     )
