@@ -197,8 +197,10 @@ def test_accounts_come_from_the_roster(app):
     prof = signed_in(app, "prof")
     roster = "student_id,first_name,last_name,email\nd01,Dana,Diaz,dana@example.org\n"
     imported = post(prof, "/instructor/students/roster",
-                    files={"roster": ("class.csv", roster.encode(), "text/csv")})  # fmt: skip
+                    files={"roster": ("class.csv", roster.encode(), "text/csv")},
+                    follow_redirects=True)  # fmt: skip
     assert imported.status_code == 200 and "1 compte(s)" in imported.text
+    assert [r.status_code for r in imported.history] == [303]  # a reload sends nothing again
     dana = app.state.store.user_by_login("dana@example.org")  # by email too
     assert (dana.login, dana.name, dana.role, dana.password_hash) == ("d01", "Dana Diaz",
                                                                      "student", None)  # fmt: skip

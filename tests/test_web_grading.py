@@ -269,8 +269,9 @@ def test_the_instructor_regrades_the_latest_attempts(app, notebooks):
         submit(alice, notebooks[name])
         app.state.worker.grade_queued()
     prof = signed_in(app, "prof")
-    response = post(prof, f"/instructor/assignments/{ASSIGNMENT}/regrade")
+    response = post(prof, f"/instructor/assignments/{ASSIGNMENT}/regrade", follow_redirects=True)
     assert response.status_code == 200 and "1 dépôt(s)" in response.text
+    assert [r.status_code for r in response.history] == [303]  # a reload queues nothing again
     assert app.state.store.queue_counts() == {"queued": 1, "done": 1}
     app.state.worker.grade_queued()
     latest = app.state.gradebook.latest_results(ASSIGNMENT)

@@ -74,7 +74,17 @@ def dashboard(request: Request) -> Response:
 
 @requires("instructor")
 def students(request: Request) -> Response:
-    return students_page(request)
+    count = _number_in_address(request, "imported")
+    return students_page(
+        request, message="" if count is None else text(request, "imported", n=count)
+    )
+
+
+def _number_in_address(request: Request, name: str) -> int | None:
+    """The number a form's redirection put in the address (how many were imported,
+    queued...), for the page's message; None if there is none."""
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def students_page(
@@ -121,7 +131,8 @@ async def import_roster(request: Request) -> Response:
             {column: row[column] for column in ROSTER_COLUMNS},
         )
         count += 1
-    return students_page(request, message=text(request, "imported", n=count))
+    # Redirected, so that reloading the page does not send the roster again.
+    return RedirectResponse(f"/instructor/students?imported={count}", 303)
 
 
 def make_link(request: Request, user_id: int) -> str:
@@ -233,8 +244,14 @@ def class_view(request: Request, name: str) -> dict:
 
 @requires("instructor")
 def class_page(request: Request) -> Response:
-    saved = "saved" in request.query_params
-    return class_response(request, message=text(request, "saved") if saved else "")
+    requeued = _number_in_address(request, "requeued")
+    if "saved" in request.query_params:
+        message = text(request, "saved")
+    elif requeued is not None:
+        message = text(request, "requeued", n=requeued)
+    else:
+        message = ""
+    return class_response(request, message=message)
 
 
 def class_response(
@@ -671,7 +688,8 @@ async def regrade(request: Request) -> Response:
     await checked_form(request)
     count = request.app.state.store.requeue_latest(name)
     request.app.state.worker.notify()
-    return class_response(request, message=text(request, "requeued", n=count))
+    # Redirected, so that reloading the page does not queue the class again.
+    return RedirectResponse(f"/instructor/assignments/{name}?requeued={count}", 303)
 
 
 @requires("instructor")
