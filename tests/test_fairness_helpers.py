@@ -1,6 +1,6 @@
 """A mistake costs the points of the function that has it, and only those (CONTRACT.md,
 "Helpers or inline"): a right function that calls a wrong helper keeps its points (mlp
-forward calling softmax, miniconv backward calling forward, batch_gradient calling
+forward calling softmax, mlp backward calling grad_logits, miniconv backward calling forward, batch_gradient calling
 predict; the kink of ReLU included), and question 3's table earns its point when it holds what the student's own
 sgd_epoch returns. A function wrong itself still loses its points, whatever it calls."""
 
@@ -144,6 +144,36 @@ def test_a_forward_with_its_own_wrong_softmax_loses_its_points(seed):
     found = verdicts("mlp_softmax", namespace, seed, MLP_FORWARD)
     assert not any(v.passed for v in found.values())
     assert {v.misconception for v in found.values()} == {"softmax_wrong_axis"}
+
+
+MLP_GRAD_LOGITS_SIGN = """
+def grad_logits(Y_hat, Y):
+    return np.asarray(Y, dtype=float) - np.asarray(Y_hat, dtype=float)
+"""
+MLP_BACKWARD_WITHOUT_MEAN = """
+def backward(params, X, Y, cache, activation="tanh"):
+    delta_y = grad_logits(cache["y_hat"], Y)
+    delta_h = (delta_y @ params["Wy"]) * activation_derivative(cache["h_tilde"], cache["h"], activation)
+    return {"Wy": delta_y.T @ cache["h"], "by": delta_y.sum(axis=0),
+            "Wh": delta_h.T @ X, "bh": delta_h.sum(axis=0)}
+"""
+MLP_GRADIENTS = ["backward_Wh", "backward_bh", "backward_Wy", "backward_by", "backward_gradcheck"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_right_backward_calling_a_wrong_grad_logits_keeps_its_points(seed):
+    """The template's backward starts from grad_logits: its sign error costs its own point."""
+    namespace = with_reference("mlp_softmax", MLP_GRAD_LOGITS_SIGN)
+    found = passed("mlp_softmax", namespace, seed, ["grad_logits_values", *MLP_GRADIENTS])
+    assert found == set(MLP_GRADIENTS)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("grad_logits", ["right", "sign"])
+def test_a_wrong_backward_loses_its_points_whatever_grad_logits_it_calls(grad_logits, seed):
+    cells = [MLP_GRAD_LOGITS_SIGN] if grad_logits == "sign" else []
+    namespace = with_reference("mlp_softmax", *cells, MLP_BACKWARD_WITHOUT_MEAN)
+    assert passed("mlp_softmax", namespace, seed, MLP_GRADIENTS) == set()
 
 
 SGD_PREDICT_SQUARED = "def predict(w, x):\n    return w * w * np.asarray(x, dtype=float)\n"

@@ -261,6 +261,9 @@ TRAIN_STANDINS = {
     "grad_logits": "mlp_grad_logits",
 }
 TRAIN_INLINABLE = ("forward", "backward")
+BACKWARD_STANDINS = {"grad_logits": "mlp_grad_logits"}
+"""backward is also judged with the stand-in ∂ℓ/∂ỹ (the contract's Ŷ − Y): a backward that
+calls a wrong grad_logits, as the template suggests it may, loses only grad_logits' point."""
 FORWARD_STANDINS = {"softmax": "mlp_softmax"}
 """forward is also judged with the stand-in SoftMax (the contract's formula; the forward
 pass's logits are moderate): a wrong softmax costs only its own points."""
@@ -381,6 +384,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         )
         for a in ("tanh", "relu")
     )
+    backward_standins = standin_twins(backward, BACKWARD_STANDINS)
     step = (
         Call(
             f"{tag}sgd_step/values",
@@ -464,13 +468,16 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         *(
             Check(
                 f"backward_{name}",
-                backward,
-                matches_reference(backward, f"∂L/∂{name}", (name,)),
+                (*backward, *backward_standins),
+                right_by_either_route(
+                    matches_reference(backward, f"∂L/∂{name}", (name,)),
+                    matches_reference(backward_standins, f"∂L/∂{name}", (name,)),
+                ),
                 BACKWARD_MISTAKES[name],
             )
             for name in PARAM_NAMES
         ),
-        _gradient_check(*inputs.gradcheck, reference, tag),
+        _gradient_check(*inputs.gradcheck, reference, backward_standins, tag),
         Check(
             "sgd_step_values",
             step,
@@ -504,9 +511,16 @@ def _probed_entries(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
 
 
 def _gradient_check(
-    params: Params, X: np.ndarray, Y: np.ndarray, reference: ModuleType, tag: str
+    params: Params,
+    X: np.ndarray,
+    Y: np.ndarray,
+    reference: ModuleType,
+    standins: Sequence[Call],
+    tag: str,
 ) -> Check:
-    """Two entries of each gradient against finite differences of the student's own functions."""
+    """Two entries of each gradient against finite differences of the student's own
+    functions; or, for a backward that calls a wrong grad_logits, every gradient right
+    with the stand-in ∂ℓ/∂ỹ (``standins``: the twins of the backward checks)."""
     own_forward = Call(
         f"{tag}gradcheck/forward",
         "forward",
@@ -571,5 +585,8 @@ def _gradient_check(
                     alternative,
                 )
             )
-    judge = agrees_with_finite_differences(probes, STEP, (0,), "forward + loss_accuracy")
-    return Check("backward_gradcheck", tuple(calls), judge)
+    judge = right_by_either_route(
+        agrees_with_finite_differences(probes, STEP, (0,), "forward + loss_accuracy"),
+        matches_reference(standins, "∇L"),
+    )
+    return Check("backward_gradcheck", (*calls, *standins), judge)
