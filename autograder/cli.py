@@ -462,6 +462,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "dlgrade: interrupted; what was graded is saved, run again to resume", file=sys.stderr
         )
         return 130
+    except BrokenPipeError:  # the reader of the output left (`| head`): stop quietly, as any tool
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing flushed at exit
+        return 141
     except Exception as error:  # a bug: one line for the user, the traceback in a log
         with tempfile.NamedTemporaryFile(
             "w", prefix="dlgrade-crash-", suffix=".log", delete=False

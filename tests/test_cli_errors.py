@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
+from autograder.course import Project
 
 
 @pytest.mark.parametrize(
@@ -81,6 +82,16 @@ def test_a_bug_is_one_line_and_a_log(monkeypatch, capsys, tmp_path):
     assert line.startswith("dlgrade: internal error (KeyError") and "Traceback" not in line
     log = line.rsplit("details in ", 1)[1]
     assert "Traceback" in Path(log).read_text()
+
+
+def test_output_read_in_part_stops_quietly(tmp_path):
+    """`dlgrade check notebook | head -1`: the reader leaves before the output is written
+    (here at once); no error, no log."""
+    template = Project.default().template("sgd_batch_size")
+    command = f"{sys.executable} -m autograder check {template} | true"
+    finished = subprocess.run(["bash", "-o", "pipefail", "-c", command],
+                              capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert finished.stderr == "" and finished.returncode == 141
 
 
 def _parser_running(function):
