@@ -98,9 +98,12 @@ def kind(value: Any) -> Message:
         return Message("a_dict", {"keys": ", ".join(sorted(value))})
     if isinstance(value, np.ndarray):
         return Message("an_array")
-    if isinstance(value, Unsupported):
-        return Message("an_object", {"type": value.type_name})
-    return Message("an_object", {"type": type(value).__name__})
+    name = value.type_name if isinstance(value, Unsupported) else type(value).__name__
+    if name == "ellipsis":  # the template's blank, `...`, left as it is
+        return Message("a_blank")
+    if name in ("function", "builtin_function_or_method", "method"):
+        return Message("a_function")
+    return Message("an_object", {"type": name})
 
 
 def pick(

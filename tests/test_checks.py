@@ -162,6 +162,19 @@ def test_comparison_messages_name_shape_kind_and_value():
     assert message.key == "wrong_value" and message.render("fr").startswith("∂ℓ/∂v1 est faux")
 
 
+def test_an_answer_no_plain_data_can_hold_is_named_by_its_own_type():
+    """Converted when returned, then again to be sent: the type said is still the student's."""
+    namespace = {"f": lambda: (x for x in ()), "g": lambda: print, "h": lambda: ...}
+    calls = [Call(name, name) for name in namespace]
+    answers = answers_from_json(answers_to_json(run_plan(calls, namespace, {})))
+    said = [compare(answers[c.key].value, 1.0, "y").render("fr") for c in calls]
+    assert said == [
+        "y : on attendait un nombre, la fonction a renvoyé un objet generator.",
+        "y : on attendait un nombre, la fonction a renvoyé une fonction (non appelée ?).",
+        "y : on attendait un nombre, la fonction a renvoyé « ... » (la case du modèle, pas encore remplie).",
+    ]
+
+
 def test_infinities_and_nans_are_judged_entry_by_entry():
     inf, nan = np.inf, np.nan
     assert compare(np.array([1.0, inf]), np.array([1.0, inf]), "g") is None

@@ -248,6 +248,10 @@ def test_without_a_table_question_3_is_judged_on_sgd_epoch(seed):
         ("table = {1: (2.0486, 4), 2: (2.28125, 2)}", ["table", "clés 1, 2, 4"]),
         ("table = {1: (2.0486, 4), 2: (2.28125, 2), 4: '(1.625, 1)'}", ["table[4]"]),
         ("table = [(2.0486, 4), (2.28125, 2), (1.625, 1)]", ["table", "un dictionnaire"]),
+        (
+            "table = {n_b: ... for n_b in (1, 2, 4)}",  # the template's line, not filled in
+            ["table[1]", "le notebook contient « ... » (la case du modèle"],
+        ),
     ],
 )
 def test_a_wrong_table_loses_question_3_and_says_what_is_wrong(table, said):

@@ -104,6 +104,10 @@ def to_plain(value: Any) -> Any:
     """
     if value is None or isinstance(value, str):
         return value
+    if isinstance(
+        value, Unsupported
+    ):  # converted already (``_answer``): its type stays the student's
+        return {"__unsupported__": value.type_name}
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer) and -(2**63) < value < 2**63:
