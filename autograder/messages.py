@@ -226,6 +226,8 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"<résultat précédent>", "<previous result>"),
         (r"\(ligne (\d+)\)", r"(line \1)"),
         (r"\(cellule (\d+), ligne (\d+)\)", r"(cell \1, line \2)"),
+        (r"cellule (\d+), ligne (\d+) dans ", r"cell \1, line \2 in "),  # an interrupted call
+        (r"cellule (\d+), ligne (\d+)", r"cell \1, line \2"),
         (r"<cellule (\d+)>", r"<cell \1>"),
         (r"arrêté après (\d+) s, pour laisser du temps à la suite du notebook",
          r"stopped after \1 s, to leave time for the rest of the notebook"),

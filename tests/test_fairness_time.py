@@ -3,12 +3,13 @@ interrupts them, as a student interrupts a kernel, and grades the rest."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import nbformat
 import pytest
 
-from autograder.execution.plan import Interrupted, describe_exception
+from autograder.execution.plan import CELL_FILE, Interrupted, describe_exception
 from autograder.execution.runner import TimeBudget
 from autograder.messages import Message, render
 
@@ -100,3 +101,23 @@ def test_an_interruption_says_whether_time_is_up_or_was_taken_before():
     assert "notebook's time limit is reached" in render(
         Message("raised", {"call": "f()", "error": interrupted(1.2, 1)}), "en"
     )
+
+
+def test_an_interrupted_loop_is_placed_in_the_function_that_runs_it():
+    """A loop that never ends in ``train``, interrupted while it runs ``forward``: the
+    place said goes from the loop to the helper, not to the helper's cell alone."""
+    cells = [
+        "def forward(x):\n    return 2 * x\n",
+        "def train(x):\n    while True:\n        x = forward(x) % 7\n",
+    ]
+    namespace: dict = {}
+    for index, source in enumerate(cells):
+        exec(compile(source, CELL_FILE.format(index + 1), "exec"), namespace)
+    budget = TimeBudget(time.monotonic() + 0.3, 1)
+    with pytest.raises(Interrupted) as caught, budget.step():
+        namespace["train"](1)
+    said = describe_exception(caught.value)
+    chain = r"\(cellule 2, ligne [23] dans train( → cellule 1, ligne [12] dans forward)?\)$"
+    assert re.search(chain, said)
+    english = render(Message("raised", {"call": "train(1)", "error": said}), "en")
+    assert re.search(r"\(cell 2, line [23] in train", english)

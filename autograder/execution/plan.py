@@ -458,7 +458,9 @@ def describe_exception(exc: BaseException, cell: int | None = None) -> str:
         if frame.filename.startswith(prefix)
     ]
     location = ""
-    if cells:
+    if isinstance(exc, Interrupted) and any(f.name != "<module>" for f in cells):
+        location = f" ({_call_chain(cells, len(prefix))})"
+    elif cells:
         number = cells[-1].filename[len(prefix) : -1]
         where = "" if number == str(cell) else f"cellule {number}, "
         location = f" ({where}ligne {cells[-1].lineno})"
@@ -469,6 +471,26 @@ def describe_exception(exc: BaseException, cell: int | None = None) -> str:
         message = message[:300] + "…"
     name = "TimeoutError" if isinstance(exc, Interrupted) else type(exc).__name__
     return f"{name}: {message}{location}"
+
+
+INTERRUPTED_FRAMES = 3
+
+
+def _call_chain(frames: list[traceback.FrameSummary], prefix: int) -> str:
+    """Where an interrupted run was, from the outermost function of the notebook to the
+    innermost (the last ``INTERRUPTED_FRAMES``, a recursion counted once): the loop that
+    never ends is rarely in the helper it was running at that instant."""
+    kept: list[traceback.FrameSummary] = []
+    for frame in frames:
+        if kept and (kept[-1].filename, kept[-1].name) == (frame.filename, frame.name):
+            kept[-1] = frame
+        else:
+            kept.append(frame)
+    return " → ".join(
+        f"cellule {f.filename[prefix:-1]}, ligne {f.lineno}"
+        + ("" if f.name == "<module>" else f" dans {f.name}")
+        for f in kept[-INTERRUPTED_FRAMES:]
+    )
 
 
 FILE_LIMIT = (
