@@ -149,13 +149,15 @@ def check(notebook: Path, lang: str = "fr") -> Report:
     tests = tests if isinstance(tests, dict) else {}
     with _started_sandbox() as sandbox:
         t = texts("student", lang)
-        from .execution.plan import Call, answers_from_json, plan_to_json
+        from .execution.plan import CELL_FILE, Call, answers_from_json, plan_to_json
 
-        cell, names = _public_tests_cell(_in_notebook_order(tests, cells))
+        file = CELL_FILE.format(len(cells) + 1)
+        cell, names = _public_tests_cell(_in_notebook_order(tests, cells), file)
         plan = [Call(name, name) for name in names]  # one call each: a hanging test is one
         reply = sandbox.run([*cells, cell], json.dumps(plan_to_json(plan)))
     answers = answers_from_json(reply["answers"]) if reply.get("answers") else {}
-    results = [_public_result(names[name], answers.get(name), lang) for name in names]
+    lines = cell.splitlines()
+    results = [_public_result(names[name], answers.get(name), lines, lang) for name in names]
     report = Report(ok=bool(results) and all(r["passed"] for r in results))
     report.lines += _execution_lines(reply, lang)
     for result in results:
@@ -201,9 +203,10 @@ def _in_notebook_order(tests: dict[str, str], cells: list[str]) -> dict[str, str
     return {name: tests[name] for name in dict.fromkeys([*order, *tests])}
 
 
-def _public_tests_cell(tests: dict[str, str]) -> tuple[str, dict[str, tuple[str, str]]]:
-    """A cell defining one function per public test of the notebook's otter metadata, each
-    returning its result (``_PUBLIC_TEST``); and each function's question and test."""
+def _public_tests_cell(tests: dict[str, str], file: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """A cell (its code named ``file``) defining one function per public test of the
+    notebook's otter metadata, each returning its result (``_PUBLIC_TEST``); and each
+    function's question and test."""
     definitions: list[str] = []
     names: dict[str, tuple[str, str]] = {}
     for question, source in tests.items():
@@ -216,25 +219,41 @@ def _public_tests_cell(tests: dict[str, str]) -> tuple[str, dict[str, tuple[str,
                 name, test = f"_dlgrade_{len(names)}", node.name
                 node.decorator_list, node.name = [], f"{name}_test"
                 definitions.append(ast.unparse(node))
-                definitions.append(_PUBLIC_TEST.format(name=name, question=question, test=test))
+                definitions.append(
+                    _PUBLIC_TEST.format(name=name, question=question, test=test, file=file)
+                )
                 names[name] = (question, test)
     return "\n\n".join(definitions), names
 
 
+# A failed test says its author's message; else the error with its type (a KeyError's
+# text alone is a bare 'table') and the line of the test where it failed.
 _PUBLIC_TEST = """def {name}():
-    result = {{'question': {question!r}, 'test': {test!r}, 'passed': True, 'message': ''}}
+    result = {{'question': {question!r}, 'test': {test!r}, 'passed': True, 'message': '', 'line': 0}}
     try:
         {name}_test(globals())
     except Exception as error:
-        result.update(passed=False, message=str(error)[:300])
+        authored = type(error) is AssertionError and str(error)
+        said = str(error) if type(error) is AssertionError else type(error).__name__ + ': ' + str(error)
+        lines = [f.lineno for f in __import__('traceback').extract_tb(error.__traceback__) if f.filename == {file!r}]
+        result.update(passed=False, message=said.strip()[:300], line=0 if authored or not lines else lines[-1])
     return result"""
 
 
-def _public_result(test: tuple[str, str], outcome: Answer | None, lang: str) -> dict:
+def _public_result(
+    test: tuple[str, str], outcome: Answer | None, cell: list[str], lang: str
+) -> dict:
     """One public test's result; a test stopped by its time, or by an error that is no
-    ``Exception``, failed with what stopped it (no outcome: the run ended before it)."""
+    ``Exception``, failed with what stopped it (no outcome: the run ended before it).
+    A failure without its author's message says the line of the test (in ``cell``, the
+    lines of the public tests' cell) that failed."""
     value = outcome.value if outcome is not None and outcome.ok else None
     if isinstance(value, dict) and {"passed", "message"} <= value.keys():
-        return {**value, "passed": value["passed"] is True, "message": str(value["message"])}
+        message, line = str(value["message"]), value.get("line")
+        if value["passed"] is not True and type(line) is int and 0 < line <= len(cell):
+            t = texts("student", lang)
+            where = t["test_line"].format(line=cell[line - 1].strip()[:200])
+            message = f"{message} ({where})" if message else where
+        return {**value, "passed": value["passed"] is True, "message": message}
     error = localized(outcome.error, lang) if outcome is not None else ""
     return {"question": test[0], "test": test[1], "passed": False, "message": error}

@@ -113,3 +113,22 @@ def test_check_lists_the_tests_in_the_notebooks_order(project):
     questions = [line.split(" · ")[0] for line in report.lines if " · " in line]
     order = list(dict.fromkeys(questions))
     assert order[:3] == ["q14_code", "q15_code", "p2_init"], order
+
+
+def test_a_failed_public_test_without_its_authors_words_says_the_error_and_the_line(
+    project, tmp_path
+):
+    """A test that fails on a KeyError says more than 'table'; a bare assert shows itself."""
+    path = tmp_path / "sgd_batch_size.ipynb"
+    notebook = nbformat.read(project.template("sgd_batch_size"), as_version=4)
+    notebook.metadata["otter"]["tests"] = {
+        "q_demo": "def test_keys(env):\n    assert env['tableau'] == 1\n\n"
+        "def test_bare(env):\n    assert 1 + 1 == 3\n",
+    }
+    nbformat.write(notebook, path)
+    lines = check(path).lines
+    assert (
+        "q_demo · test_keys : échoué — KeyError: 'tableau' (ligne du test : `assert env['tableau'] == 1`)"
+        in lines
+    )
+    assert "q_demo · test_bare : échoué — ligne du test : `assert 1 + 1 == 3`" in lines
