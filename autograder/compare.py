@@ -207,7 +207,10 @@ def compare(
         obtained, expected, rtol, unit, atol
     ):
         return None
-    expected = np.asarray(expected, dtype=np.float64)
+    try:
+        expected = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):  # a student's own answer, compared with what it holds
+        return _wrong_kind(component, obtained, expected)
     try:
         got = as_array(obtained, component, expected)
     except Mismatch as mismatch:

@@ -172,7 +172,7 @@ class Grader:
         status = {"ok": "graded"}.get(reply["status"], reply["status"])
         answers: dict[str, Answer] | None = None
         judged: dict[str, Verdict] = {}
-        incident = None
+        incident, incidents = None, []
         if reply.get("answers"):
             try:
                 answers = answers_from_json(reply["answers"])
@@ -183,7 +183,7 @@ class Grader:
                     status, answers = "rejected", None
                     incident = "reply rejected: answers to planned calls are missing"
                 else:
-                    answers, judged = self._with_loop_answers(answers, run)
+                    answers, judged = self._with_loop_answers(answers, run, incidents)
         errors = reply["cell_errors"]
         if status == "timeout":
             cell = cell_reference((reply.get("last_cell") or 0) + 1, reply.get("last_cell_start"))
@@ -209,27 +209,28 @@ class Grader:
         else:
             message = Message("status_graded")
         result = self._result(
-            submission, status, message, sandbox.isolation, answers, reply, judged
+            submission, status, message, sandbox.isolation, answers, reply, judged, incidents
         )
-        return replace(result, incident=incident)
+        return replace(result, incident="\n".join(filter(None, [incident, *incidents])) or None)
 
     def _with_loop_answers(
-        self, answers: dict[str, Answer], run: Run | None
+        self, answers: dict[str, Answer], run: Run | None, incidents: list[str]
     ) -> tuple[dict[str, Answer], dict[str, Verdict]]:
         """``answers`` completed with the calls that need the stand-ins: run only when a
         training loop fails with the notebook's own functions. With them, the verdicts of
-        the loop checks when these answers are final, so that no check is judged twice."""
+        the loop checks when these answers are final, so that no check is judged twice
+        (nor its incident, if its judge raised, kept twice)."""
         if run is None:
             return answers, {}
         pending = Answer(error="not run: the loop passed with the notebook's own functions")
         trial = {**answers, **dict.fromkeys(self.replaced_keys, pending)}
-        name = self.assignment.name
+        trial_incidents: list[str] = []
         verdicts = {
-            check: judge(name, check, trial, seed=self.seed, root=self.project.root)
-            for check in self.loop_checks
+            check: self._verdict(check, trial, trial_incidents) for check in self.loop_checks
         }
         if all(verdict.passed for verdict in verdicts.values()):
             run.finish()  # the runner ends the submission while the grader judges it
+            incidents += trial_incidents
             return trial, verdicts
         try:
             extra = answers_from_json(run.follow_up(self.standins)["answers"] or "{}")
@@ -243,6 +244,18 @@ class Grader:
         }
         return {**answers, **kept}, {}
 
+    def _verdict(self, check_id: str, answers: dict[str, Answer], incidents: list[str]) -> Verdict:
+        """One check's verdict. A judge that raises (a bug of the grader, on an answer
+        nobody foresaw) fails that check alone, saying so; its traceback goes to
+        ``incidents`` for the instructor. The other checks are judged as usual."""
+        try:
+            return judge(
+                self.assignment.name, check_id, answers, seed=self.seed, root=self.project.root
+            )
+        except Exception:
+            incidents.append(f"check {check_id}: {traceback.format_exc()}")
+            return Verdict(False, (Message("check_internal_error"),))
+
     def _result(
         self,
         submission: Submission,
@@ -252,8 +265,11 @@ class Grader:
         answers: dict[str, Answer] | None = None,
         reply: dict | None = None,
         judged: dict[str, Verdict] | None = None,
+        incidents: list[str] | None = None,
     ) -> SubmissionResult:
-        """The result of judging ``answers`` (each check not already in ``judged``)."""
+        """The result of judging ``answers`` (each check not already in ``judged``); the
+        tracebacks of judges that raised are added to ``incidents``."""
+        incidents = incidents if incidents is not None else []
         lang, reveal = self.settings.lang, self.reveal
         tests, questions = [], {}
         for question in self.assignment.autograded:
@@ -266,13 +282,7 @@ class Grader:
                 else:
                     verdict = judged.get(scored.id) if judged else None
                     if verdict is None:
-                        verdict = judge(
-                            self.assignment.name,
-                            scored.id,
-                            answers,
-                            seed=self.seed,
-                            root=self.project.root,
-                        )
+                        verdict = self._verdict(scored.id, answers, incidents)
                     score = scored.points if verdict.passed else 0.0
                     feedback = feedback_text(self.assignment.name, verdict, lang, reveal)
                     test = TestResult(scored.id, question.name, score, scored.points,

@@ -14,6 +14,7 @@ import zipfile
 import nbformat
 import pytest
 
+from autograder import grader as grader_module
 from autograder.class_run import grade_class
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
@@ -30,6 +31,7 @@ from .conftest import (
     notebook_with,
 )
 from .independent import INDEPENDENT
+from .test_gaming_common import verdicts, with_reference
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -265,3 +267,39 @@ def test_each_check_is_judged_once_per_submission(assignment, project, tmp_path,
     _, results = grade_notebooks(assignment, {"s": notebook}, tmp_path, workers=1)
     assert results["s"].score == results["s"].max_score
     assert sorted(judged) == sorted(test.name for test in results["s"].tests)
+
+
+def test_a_judge_that_raises_fails_its_own_check_only(project, tmp_path, monkeypatch):
+    """A grader bug on an answer nobody foresaw costs that check, says so, and leaves the
+    traceback to the instructor: the other checks are judged, the run goes on."""
+    real = grader_module.judge
+
+    def judge(assignment, check_id, answers, **options):
+        if check_id == "predict_value":
+            raise TypeError("an answer nobody foresaw")
+        return real(assignment, check_id, answers, **options)
+
+    monkeypatch.setattr(grader_module, "judge", judge)
+    notebook = correct_notebook(project, "sgd_batch_size")
+    _, results = grade_notebooks("sgd_batch_size", {"alice": notebook}, tmp_path, workers=1)
+    result = results["alice"]
+    failed = [t for t in result.tests if not t.passed]
+    assert result.status == "graded" and [t.name for t in failed] == ["predict_value"]
+    assert result.score == result.max_score - failed[0].max_score
+    assert failed[0].feedback.startswith("Ce test n'a pas pu être jugé")
+    assert "TypeError: an answer nobody foresaw" in result.incident
+
+
+@pytest.mark.parametrize("kind", ["complex(w)", "pd.Series([w])", "{w}", "Fraction(1, 3)"])
+def test_an_own_answer_of_any_type_leaves_the_table_judged(kind):
+    """sgd_epoch returning what no plain data holds: its checks fail, the table is judged."""
+    cell = (
+        "import pandas as pd\nfrom fractions import Fraction\n_right = sgd_epoch\n"
+        "def sgd_epoch(w0, X, Y, alpha, batch_size):\n"
+        "    w, n = _right(w0, X, Y, alpha, batch_size)\n"
+        f"    return {kind}, n\n"
+        "table = {n_b: sgd_epoch(0.5, SHEET_X, SHEET_Y, 0.1, n_b) for n_b in (1, 2, 4)}\n"
+    )
+    namespace = with_reference("sgd_batch_size", cell)
+    found = verdicts("sgd_batch_size", namespace, 11, ["sgd_epoch_nb1", "sheet_table"])
+    assert not any(verdict.passed for verdict in found.values())
