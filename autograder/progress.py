@@ -31,6 +31,7 @@ class ClassProgress:
             console=self.console,
         )
         self._task = self._bar.add_task(assignment, total=None)
+        self._unfinished: list[Text] = []  # one line per submission not graded to the end
 
     def __enter__(self) -> ClassProgress:
         self._bar.start()
@@ -44,6 +45,18 @@ class ClassProgress:
 
     def advance(self, result: SubmissionResult) -> None:
         self._bar.advance(self._task)
+        if result.status in ("error", "timeout", "memory"):
+            self._unfinished.append(
+                Text.assemble((result.status, "red"), f" {result.origin}: {result.message}")
+            )
+        elif result.incident:  # graded, but a check could not be judged
+            self._unfinished.append(
+                Text.assemble(
+                    ("incident", "red"),
+                    f" {result.origin}: a check could not be judged (the traceback is in "
+                    "its result's incident)",
+                )
+            )
 
     def summary(self, run: ClassRun) -> None:
         """Counts by status, score statistics, the most frequent named mistakes, problems."""
@@ -80,4 +93,6 @@ class ClassProgress:
             )
         for problem in run.problems:
             line = Text.assemble(("problem", "yellow"), f" {problem.origin}: {problem.message}")
+            self.console.print(line)
+        for line in self._unfinished:
             self.console.print(line)

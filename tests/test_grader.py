@@ -303,3 +303,21 @@ def test_an_own_answer_of_any_type_leaves_the_table_judged(kind):
     namespace = with_reference("sgd_batch_size", cell)
     found = verdicts("sgd_batch_size", namespace, 11, ["sgd_epoch_nb1", "sheet_table"])
     assert not any(verdict.passed for verdict in found.values())
+
+
+def test_cli_grade_names_each_notebook_not_graded_to_the_end(project, tmp_path):
+    """error, timeout, memory: one line each, naming the file and what happened."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    nbformat.write(correct_notebook(project, "sgd_batch_size"), folder / "alice.ipynb")
+    quits = notebook_with(["import os\nos._exit(3)"], "sgd_batch_size")
+    nbformat.write(quits, folder / "bob.ipynb")
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(folder),
+         "--out", str(tmp_path / "out"), "--workers", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stderr.split())  # rich wraps long lines
+    assert f"error {folder / 'bob.ipynb'}: Le notebook a interrompu sa propre exécution" in said
+    assert str(folder / "alice.ipynb") not in said
