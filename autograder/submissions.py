@@ -35,7 +35,8 @@ member (``Submission.members``).
 
 Every id goes through ``clean_student_id``. When several submissions name the same
 student (or group) in one ``collect``, each is reported and one is kept
-(``DUPLICATE_RULE``): the strongest naming, then the latest submission time, then the
+(``DUPLICATE_RULE``): the strongest naming, then a file named exactly ``<id>.ipynb``
+over one that becomes it once cleaned, then the latest submission time, then the
 LMS's own order (Canvas attachment id, Blackboard attempt date, the zip entry's date
 Moodle wrote), then the first by origin.
 
@@ -111,8 +112,8 @@ NAMED_BY = ("pattern", "lms", "folder", "file name", "metadata")
 # Where a submission time may come from (Submission.time_source); nothing else gives one
 TIME_SOURCES = ("canvas-flag", "gradescope", "moodle-worksheet", "csv", "file-dates", "server")
 DUPLICATE_RULE = (
-    "kept: the strongest naming, then the latest submission time, then the LMS's order, "
-    "then the first by origin"
+    "kept: the strongest naming, then a file named exactly <id>.ipynb, then the latest "
+    "submission time, then the LMS's order, then the first by origin"
 )
 
 
@@ -139,7 +140,7 @@ class Submission:
     members: tuple[str, ...] = ()  # whom the grade reaches; collect gives (student_id,) alone
     lms: str | None = None  # "canvas", "moodle", "gradescope" or "nbgrader" when it named it
     file_time: datetime | None = None  # the file's or zip entry's date: not a submission time
-    file_stem: str = ""  # the file's name without .ipynb, as the LMS or the folder gives it
+    file_name: str = ""  # the file's name, as the LMS or the folder gives it
 
     @property
     def sha256(self) -> str:
@@ -703,13 +704,14 @@ _GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
 
 def _preference(submission: Submission) -> tuple:
     """Sort key of one student's submissions: the first is graded (see DUPLICATE_RULE).
-    Among files named alike, one whose name is exactly the id comes before one that
-    only becomes it once cleaned (``alice .ipynb``, with a space, is not ``alice``)."""
+    Among files named alike, one named exactly ``<id>.ipynb`` comes before one that only
+    becomes it once cleaned (``alice .ipynb``, with a space, is not ``alice``; neither is
+    ``alice.IPYNB``, which would sort first by origin)."""
     lms = submission.named_by in ("pattern", "lms")
     entry = _seconds(submission.file_time) if lms else 0.0
     return (
         NAMED_BY.index(submission.named_by),
-        submission.file_stem != submission.student_id,
+        submission.file_name != f"{submission.student_id}.ipynb",
         -_seconds(submission.submitted_at),
         -submission.lms_order if lms else 0,
         -entry,
@@ -1002,7 +1004,7 @@ def identify(
         person = printable(person, 100) if person else None
         return Submission(
             student, origin, content, person, refused=refused, named_by=by, file_time=file_time,
-            file_stem=PurePosixPath(file).stem, **lms,
+            file_name=file, **lms,
         )  # fmt: skip
 
     folders = parts[:-1]

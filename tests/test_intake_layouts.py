@@ -274,7 +274,9 @@ def test_a_gradescope_submission_without_a_notebook_is_reported(tmp_path, extrac
 
 
 def test_a_file_named_exactly_by_the_id_wins_over_one_that_becomes_it(tmp_path):
-    for name in ("alice.ipynb", "alice .ipynb", "alice\u00a0.ipynb", " alice.ipynb"):
+    names = ("alice.ipynb", "alice .ipynb", "alice\u00a0.ipynb", " alice.ipynb", "alice.IPYNB",
+             "alice.Ipynb")  # fmt: skip
+    for name in names:
         (tmp_path / name).write_bytes(notebook_bytes())
     found, problems = collect([tmp_path])
     assert [s.origin for s in found] == [str(tmp_path / "alice.ipynb")]
