@@ -23,6 +23,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -368,9 +369,11 @@ def _identified(roster: Roster, person: pd.Series, columns: tuple[str, ...], wha
 
 def gradescope_results(result: dict, lang: str = "fr", feedback: str = "") -> dict:
     """One submission's results in Gradescope's autograder format (results.json): its
-    ``score`` (the final grade), ``feedback`` (the student's page, else the status) and each
-    check, rendered in ``lang``. A field of the wrong type (an old or damaged gradebook
-    row) is written empty, not raised."""
+    ``score`` (the final grade), ``feedback`` (the student's Markdown page, else the
+    status) and each check, rendered in ``lang``. The page goes as HTML, rendered here with
+    raw HTML off: as plain text Gradescope would show its Markdown escapes (``\\(``), and
+    the student's own text inside it stays text either way. A field of the wrong type (an
+    old or damaged gradebook row) is written empty, not raised."""
     tests = result.get("tests")
     tests = [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
     assignment = _assignment(result.get("assignment"))
@@ -378,8 +381,8 @@ def gradescope_results(result: dict, lang: str = "fr", feedback: str = "") -> di
     outputs = check_outputs({**result, "tests": tests}, assignment, lang, reveal)
     return {
         "score": _number(result.get("score")),
-        "output": feedback or status_text(result, lang),
-        "output_format": "text",  # feedback quotes the student's own errors: never markup
+        "output": _html.render(feedback) if feedback else escape(status_text(result, lang)),
+        "output_format": "html",
         "test_output_format": "text",
         "visibility": "visible",
         "tests": [

@@ -40,7 +40,11 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|<>&~])")
+_MARKDOWN_SPECIALS = re.compile(r"[\\`*\[\]#+|<>&~]|(?<![^\W_])_+|_+(?![^\W_])")
+"""What CommonMark (and GFM's tables and strike-through) could read as markup in a line
+of text: ``(`` ``)`` and ``!`` only count after a ``]``, which is escaped, and a run of
+``_`` between two letters or digits never opens emphasis, so ``init_params`` stays as it
+is (a plain-text comment field shows every backslash)."""
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -60,7 +64,9 @@ _environment.filters.update(
 def markdown_text(value: object) -> str:
     """A value shown as literal text in Markdown: no link, image, HTML or table break."""
     text = str(value).replace("\n", " ")
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text) if isinstance(value, str) else text
+    if not isinstance(value, str):
+        return text
+    return _MARKDOWN_SPECIALS.sub(lambda found: "".join("\\" + c for c in found[0]), text)
 
 
 _markdown = Environment(

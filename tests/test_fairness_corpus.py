@@ -36,6 +36,9 @@ CORPUS = Path(__file__).parent / "corpus"
 SEED = 20_260_101
 """The seed of the real grading run (fixed, so that a failure can be reproduced)."""
 SEEDS = (None, 3, 1234, 98_765)
+SLIPS = re.compile(r"\{\w+\}|\(écart -\)|\bNone\b|\bUnsupported\b|Traceback")
+"""What a feedback sentence never shows: a placeholder left unfilled, a gap with no
+value, Python's None, a type name of the grader's own, a traceback."""
 
 
 NAMED: dict[str, set[str]] = {
@@ -166,6 +169,8 @@ def test_corpus_notebook_is_graded_fairly(notebook, graded):
     assert unfair(notebook, failed, SEED) == []
     if notebook.wrong and notebook.stem not in NOT_DETECTED:
         assert failed, "a wrong function loses nothing"
+    slips = {t.name: t.feedback for t in result.tests if SLIPS.search(t.feedback)}
+    assert slips == {}, "feedback a student could not read as a sentence"
 
 
 @pytest.mark.parametrize("seed", SEEDS)

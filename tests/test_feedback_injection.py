@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import re
+
+from markdown_it import MarkdownIt
 
 from autograder.lms_export import gradescope_results
 from autograder.pages import markdown_text, write_feedback
@@ -23,12 +25,19 @@ def test_markdown_feedback_shows_the_payload_as_text(tmp_path):
     write_feedback(run.out)
     markdown = (run.out / "feedback" / "eve.md").read_text(encoding="utf-8")
     assert "evil.example" in markdown
-    assert "](" not in markdown and "<script>" not in markdown and "|a|" not in markdown
-    output = json.dumps(gradescope_results(results["eve"].to_json()))
-    assert '"output_format": "text"' in output
+    html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
+    assert "evil.example" in html and "alert(1)" in html
+    assert not re.search(r"<(img|a|script|table|del)\b", html)
+    gradescope = gradescope_results(results["eve"].to_json(), feedback=markdown)
+    assert gradescope["output_format"] == "html"
+    assert "evil.example" in gradescope["output"]
+    assert "<script>" not in gradescope["output"] and "<img" not in gradescope["output"]
+    assert "href" not in gradescope["output"] and "\\(" not in gradescope["output"]
 
 
 def test_markdown_text_escapes_only_what_markdown_reads():
-    assert markdown_text("q3_passe") == "q3\\_passe"
+    assert markdown_text("q3_passe (init_params)") == "q3_passe (init_params)"
+    assert markdown_text("_x_ __y a_") == "\\_x\\_ \\_\\_y a\\_"
+    assert markdown_text("2*3 [a](b) ![i](j)") == "2\\*3 \\[a\\](b) !\\[i\\](j)"
     assert markdown_text(1.5) == "1.5"
     assert markdown_text("<b>") == "\\<b\\>"

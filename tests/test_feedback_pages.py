@@ -225,7 +225,8 @@ def test_hand_graded_points_and_comments_appear_with_their_question(graded):
     other = visible(page(folder, "sgd002", "fr"))  # graded by hand for the class, not for it
     assert "Question 4 0 / 3 points · corrigée à la main" in other
     markdown = page(folder, "sgd001", "fr", "md")
-    assert "evil.example" in markdown and "](" not in markdown and "<b>" not in markdown
+    assert "evil.example" in markdown and "<b>" not in markdown
+    assert not re.search(r"(?<!\\)\](?=\()", markdown)  # no link: every "]" escaped
 
 
 def test_questions_not_graded_by_hand_yet_are_listed_once(graded):

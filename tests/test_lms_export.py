@@ -101,7 +101,8 @@ def test_gradescope_results_per_submission(graded, tmp_path):
         "visibility",
         "tests",
     }
-    assert result["output_format"] == result["test_output_format"] == "text"
+    assert (result["output_format"], result["test_output_format"]) == ("html", "text")
+    assert "<strong>" in result["output"] and "\\" not in result["output"]  # rendered
     assert {"name", "score", "max_score", "output", "visibility"} <= set(result["tests"][0])
     assert sum(t["score"] for t in result["tests"]) + 1 == result["score"]  # 1 by hand
 

@@ -183,15 +183,14 @@ def _init_judge(calls: Sequence[Call]) -> Judge:
             if not np.all(np.isfinite(weights)) or np.ptp(weights) == 0:
                 return fail(
                     Message(
-                        "wrong_value",
+                        "wrong_decision",
                         {
-                            "component": f"{name} (init_params)",
+                            "component": "init_params",
                             "expected": about(
-                                "des poids tirés au hasard, pas tous égaux",
-                                "random weights, not all equal",
+                                f"un {name} tiré au hasard, aux valeurs pas toutes égales",
+                                f"a random {name}, whose values are not all equal",
                             ),
-                            "obtained": str(weights.tolist())[:200],
-                            "gap": "-",
+                            "obtained": f"{name} = {str(weights.tolist())[:200]}",
                         },
                     )
                 )
