@@ -24,6 +24,7 @@ from .execution.plan import (
     plan_to_json,
     with_dependencies,
 )
+from .execution.protocol import MAX_RESULT_BYTES
 from .feedback import feedback_text, finding, reveal_for
 from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
@@ -193,6 +194,10 @@ class Grader:
         elif status == "rejected":
             status = "error"
             message = Message("status_rejected")
+        elif reply.get("too_large") and answers is None:
+            status = "error"
+            most = min(limits.output_bytes, MAX_RESULT_BYTES)
+            message = Message("status_too_large", {"megabytes": most // 2**20})
         elif status == "error" or answers is None:
             status = "error"
             message = Message("status_error", {"exit": reply.get("exit", "?")})

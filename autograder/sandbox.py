@@ -598,6 +598,7 @@ def validated_reply(header: bytes, result: bytes, output: bytes) -> dict[str, An
         "runner_memory_kb": _integer(data.get("runner_memory_kb")),
         "exit": _shortened(data.get("exit"), 200),
         "follow_up": data.get("follow_up") is True,
+        "too_large": events.get("too_large") is True or data.get("result_too_large") is True,
     }
 
 
@@ -620,7 +621,7 @@ def _events(result: bytes) -> dict[str, Any]:
     except (ValueError, RecursionError):
         return events
     if isinstance(final, dict):
-        events.update({k: final[k] for k in ("answers", "cell_errors") if k in final})
+        events.update({k: final[k] for k in ("answers", "cell_errors", "too_large") if k in final})
     return events
 
 

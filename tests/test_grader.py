@@ -321,3 +321,22 @@ def test_cli_grade_names_each_notebook_not_graded_to_the_end(project, tmp_path):
     said = " ".join(result.stderr.split())  # rich wraps long lines
     assert f"error {folder / 'bob.ipynb'}: Le notebook a interrompu sa propre exécution" in said
     assert str(folder / "alice.ipynb") not in said
+
+
+def test_answers_over_the_reply_limit_are_said_too_large_not_an_exit(project, tmp_path):
+    """A graded function returning an enormous object: the student reads why nothing was
+    graded (not "exit 0"), and a classmate in the same run keeps full marks."""
+    huge = correct_notebook(project, "sgd_batch_size")
+    huge.cells.append(
+        nbformat.v4.new_code_cell(
+            "def sgd_epoch(w0, X, Y, alpha, batch_size):\n"
+            "    return np.random.rand(999_999), np.random.rand(999_999)\n"
+        )
+    )
+    notebooks = {"alice": correct_notebook(project, "sgd_batch_size"), "bob": huge}
+    _, results = grade_notebooks("sgd_batch_size", notebooks, tmp_path)
+    assert results["alice"].score == results["alice"].max_score
+    assert results["bob"].status == "error"
+    assert results["bob"].message.startswith("Ce que renvoient les fonctions notées est trop"), (
+        results["bob"].message
+    )

@@ -410,6 +410,17 @@ def test_printing_past_the_output_limit_drops_the_rest_but_a_file_past_it_is_tol
     assert "print or write less" in localized(error["error"], "en")
 
 
+def test_answers_past_the_output_limit_come_back_as_too_large_not_as_nothing():
+    """The answers are the child's last file write: past the limit, a short line says so,
+    and the runner goes on with the next submission."""
+    cells = ["import numpy as np\ndef probe():\n    return np.ones(200_000)"]
+    with Sandbox(Limits(wall_seconds=20, cpu_seconds=20, output_bytes=2**20)) as sandbox:
+        reply = sandbox.run(cells, _plan("p"))
+        assert (reply["status"], reply["answers"], reply["too_large"]) == ("error", None, True)
+        small = sandbox.run(["def probe():\n    return [1.0]"], _plan("p"))
+    assert small["too_large"] is False and _value(small, "p") == [1.0]
+
+
 HOG = """import os, time
 for _ in range(30):
     if os.fork() == 0:

@@ -161,11 +161,12 @@ def _failure(error: BaseException) -> Reply:
 
 
 def _send(reply: Reply) -> None:
-    """Three frames: the header, the child's result, its output (the first bytes)."""
-    protocol.write_all(1, protocol.frame(json.dumps(reply.header).encode()))
-    result_size = _size(reply.result_fd) - reply.result_offset
+    """Three frames: the header, the child's result, its output (the first bytes). A
+    result over the limit goes empty, and the header says so."""
+    header, result_size = reply.header, _size(reply.result_fd) - reply.result_offset
     if result_size > protocol.MAX_RESULT_BYTES:
-        result_size = 0
+        header, result_size = {**header, "result_too_large": True}, 0
+    protocol.write_all(1, protocol.frame(json.dumps(header).encode()))
     _send_file(reply.result_fd, reply.result_offset, result_size)
     _send_file(reply.output_fd, 0, min(_size(reply.output_fd), protocol.OUTPUT_BYTES))
 
@@ -594,10 +595,16 @@ def _close_all_but(kept: set[int]) -> None:
 
 
 def _answer(result_fd: int, events: dict[str, Any]) -> None:
-    """The final line of the result file, after what the cells printed is flushed."""
+    """The final line of the result file, after what the cells printed is flushed. Answers
+    over the file-size limit give way to a line that says so, for the student to read."""
     _flush_output()
-    os.lseek(result_fd, 0, os.SEEK_END)
-    protocol.write_all(result_fd, json.dumps(events).encode() + b"\n")
+    end = os.lseek(result_fd, 0, os.SEEK_END)
+    try:
+        protocol.write_all(result_fd, json.dumps(events).encode() + b"\n")
+    except OSError:
+        os.ftruncate(result_fd, end)
+        os.lseek(result_fd, end, os.SEEK_SET)
+        protocol.write_all(result_fd, b'{"too_large": true}\n')
 
 
 def _link_font_list(folder: str) -> None:
@@ -693,7 +700,10 @@ def _run(job: Job, cells: list[str], workdir: str, standins: dict[str, Any]) -> 
     calls = TimeBudget(job.deadline - ANSWER_MARGIN * wall, len(job.calls))
     with np.errstate(all="ignore"):
         answers = run_plan(job.calls, namespace, standins, calls.step)
-    return {"answers": answers_to_json(answers), "cell_errors": cell_errors}
+    try:
+        return {"answers": answers_to_json(answers), "cell_errors": cell_errors}
+    except MemoryError:  # answers too large to encode within the memory limit
+        return {"too_large": True, "cell_errors": cell_errors}
 
 
 def _keep_snapshot(job: Job, namespace: dict[str, Any]) -> None:
