@@ -478,6 +478,26 @@ def status_text(result: Mapping[str, Any], lang: str) -> str:
     return str(result.get("message") or "")
 
 
+def needs_attention(result: Mapping[str, Any]) -> bool:
+    """Whether an instructor should look at a result: not graded to the end, or graded
+    with an incident (a check the grader could not judge, whose traceback it keeps)."""
+    return result.get("status") != "graded" or bool(result.get("incident"))
+
+
+def attention_text(result: Mapping[str, Any], lang: str) -> str:
+    """A result's line in an incidents list: its status, then the checks the grader could
+    not judge, if any (a graded result's status alone would not say what is wrong)."""
+    unjudged = [
+        str(test.get("name"))
+        for test in result.get("tests") or []
+        if any(m.get("key") == "check_internal_error" for m in test.get("messages") or [])
+    ]
+    text = status_text(result, lang)
+    if unjudged:
+        text += " " + PAGE_LABELS[lang]["unjudged"].format(checks=", ".join(unjudged))
+    return text
+
+
 def questions_feedback(
     result: Mapping[str, Any],
     assignment: Any | None,

@@ -20,9 +20,11 @@ from markupsafe import Markup, escape
 from .feedback import (
     HandGrade,
     assignment_title,
+    attention_text,
     joined_titles,
     load_settings,
     mistake,
+    needs_attention,
     question_title,
     questions_feedback,
     reveal_for,
@@ -189,7 +191,7 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
             for m in {t_["misconception"] for t_ in r["tests"] if t_["misconception"]}
         ).most_common(10)
     ]
-    incidents = [{**r, "message": status_text(r, lang)} for r in results if r["status"] != "graded"]
+    incidents = [{**r, "message": attention_text(r, lang)} for r in results if needs_attention(r)]
     late = [
         {"student_id": g.student_id, "note": g.late_note(lang)} for g in finals if g.lateness.late
     ]

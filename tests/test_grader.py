@@ -19,6 +19,7 @@ from autograder.class_run import grade_class
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.judging import code, judge
+from autograder.pages import write_report
 from autograder.results import SUMMARY
 from autograder.sample_class import write_sample_class
 
@@ -281,13 +282,17 @@ def test_a_judge_that_raises_fails_its_own_check_only(project, tmp_path, monkeyp
 
     monkeypatch.setattr(grader_module, "judge", judge)
     notebook = correct_notebook(project, "sgd_batch_size")
-    _, results = grade_notebooks("sgd_batch_size", {"alice": notebook}, tmp_path, workers=1)
+    run, results = grade_notebooks("sgd_batch_size", {"alice": notebook}, tmp_path, workers=1)
     result = results["alice"]
     failed = [t for t in result.tests if not t.passed]
     assert result.status == "graded" and [t.name for t in failed] == ["predict_value"]
     assert result.score == result.max_score - failed[0].max_score
     assert failed[0].feedback.startswith("Ce test n'a pas pu être jugé")
     assert "TypeError: an answer nobody foresaw" in result.incident
+    write_report(run.out)  # the class report lists it among the incidents, saying why
+    report = (run.out / "report.html").read_text(encoding="utf-8")
+    incidents = report.split('id="incidents"')[1].split("</table>")[0]
+    assert "alice" in incidents and "Non jugé" in incidents and "predict_value" in incidents
 
 
 @pytest.mark.parametrize("kind", ["complex(w)", "pd.Series([w])", "{w}", "Fraction(1, 3)"])

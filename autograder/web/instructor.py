@@ -29,7 +29,7 @@ from starlette.routing import Route
 from ..assignment import Question, load_assignment
 from ..class_run import grade_class
 from ..errors import DlgradeError
-from ..feedback import mistake, status_text
+from ..feedback import attention_text, mistake, needs_attention
 from ..final_grade import class_grades, grade_table
 from ..late import LatePolicy, load_policy
 from ..lms_export import LMS, ROSTER_COLUMNS, UnfinishedHandGrading, export, read_roster
@@ -221,11 +221,11 @@ def class_view(request: Request, name: str) -> dict:
         {
             "student": r["student_id"],
             "status": r["status"],
-            "text": status_text(r, lang),
+            "text": attention_text(r, lang),
             "incident": r.get("incident") or "",
         }
         for r in results.values()
-        if r["status"] != "graded"
+        if needs_attention(r)
     ]
     return {
         "questions": questions,
