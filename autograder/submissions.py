@@ -56,6 +56,7 @@ import re
 import stat
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -873,10 +874,13 @@ def _read_archive(path: Path) -> Iterator[_Found | _Metadata | Problem]:
                 f"{len(members)} members, more than {MAX_ARCHIVE_MEMBERS}: the rest is skipped",
             )
             members = members[:MAX_ARCHIVE_MEMBERS]
-        total = 0
+        total, seen = 0, Counter()
         for member in members:
             member.filename = _member_name(member)
+            seen[member.filename] += 1
             origin = f"{path}!{member.filename}"
+            if seen[member.filename] > 1:  # a zip may hold two members of one name
+                origin += f" (entry {seen[member.filename]} of that name)"
             try:
                 item = _read_member(archive, member, origin)
             except Exception as error:  # zlib.error, BadZipFile, EOFError, struct.error...

@@ -315,3 +315,17 @@ def test_jupyter_checkpoints_are_never_graded(tmp_path):
     )
     found, problems = collect([tmp_path / "class", archive])
     assert sorted(s.student_id for s in found) == ["12", "ana"] and problems == []
+
+
+def test_two_members_of_one_name_in_a_zip_are_told_apart_in_the_problem_lines(tmp_path):
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        archive = write_zip(
+            tmp_path / "class.zip",
+            [("bob.ipynb", notebook_bytes()), ("bob.ipynb", notebook_bytes("bob"))],
+        )
+    found, problems = collect([archive])
+    assert [s.origin for s in found] == [f"{archive}!bob.ipynb"]
+    assert sorted(p.origin for p in problems) == [
+        f"{archive}!bob.ipynb",
+        f"{archive}!bob.ipynb (entry 2 of that name)",
+    ]
