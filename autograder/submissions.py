@@ -482,7 +482,28 @@ def collect(
             problems.extend(_duplicates(student, group))
     problems += _without_notebook(others, set(by_student), intake)
     problems += _times_without_notebook(found, intake)
+    problems += filter(None, map(_mixed_scripts, kept))
     return sorted(kept, key=lambda s: s.origin), problems
+
+
+_LOOK_ALIKE_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK"}
+"""Alphabets with letters that print alike (Latin a, Cyrillic а, Greek α)."""
+
+
+def _mixed_scripts(submission: Submission) -> Problem | None:
+    """A line for an id that mixes look-alike alphabets (``аlice`` with a Cyrillic а): it
+    reads as a classmate's id in a table, so the instructor should see it. It is graded
+    under its own id, as it is spelled."""
+    student = submission.student_id
+    scripts = {unicodedata.name(c, "").split(" ")[0] for c in student if c.isalpha()}
+    mixed = " and ".join(s.title() for s in sorted(scripts & _LOOK_ALIKE_SCRIPTS))
+    if " and " not in mixed:
+        return None
+    return Problem(
+        submission.origin,
+        f"student id {student!r} mixes {mixed} letters: it may look like another student's "
+        "id (graded under this exact spelling)",
+    )
 
 
 def _gradescope_without_notebook(

@@ -329,3 +329,13 @@ def test_two_members_of_one_name_in_a_zip_are_told_apart_in_the_problem_lines(tm
         f"{archive}!bob.ipynb",
         f"{archive}!bob.ipynb (entry 2 of that name)",
     ]
+
+
+def test_an_id_mixing_look_alike_alphabets_is_graded_and_reported(tmp_path):
+    for name in ("alice", "\u0430lice", "Zoé", "Дмитрий"):  # the second starts with Cyrillic а
+        (tmp_path / f"{name}.ipynb").write_bytes(notebook_bytes())
+    found, problems = collect([tmp_path])
+    assert len(found) == 4
+    (problem,) = problems
+    assert problem.origin == str(tmp_path / "\u0430lice.ipynb")
+    assert "mixes Cyrillic and Latin letters" in problem.message
