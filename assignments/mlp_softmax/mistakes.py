@@ -226,7 +226,7 @@ MISTAKES = (
         {"fr": "SoftMax qui déborde", "en": "SoftMax overflow"},
         {
             "fr": (
-                "Le SoftMax déborde : exp(1000) vaut inf en float64, et inf/inf donne NaN. "
+                "La SoftMax déborde : exp(1000) vaut inf en float64, et inf/inf donne NaN. "
                 "SoftMax(z) = SoftMax(z − max(z)) : soustraire le maximum de chaque ligne avant "
                 "l'exponentielle ne change pas le résultat et évite le débordement. Le maximum "
                 "de chaque ligne, pas celui de tout le tableau : une ligne bien plus basse que "
