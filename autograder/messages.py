@@ -280,6 +280,35 @@ def localized(text: str, lang: str) -> str:
     return text
 
 
+_ERROR_GLOSSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (key, re.compile(pattern))
+    for key, pattern in (
+        ("undefined_name", r"^NameError: name '(?P<name>[^']{1,80})' is not defined"),
+        ("none_value", r"'NoneType' object is not|NoneType' and|and 'NoneType'|non-iterable NoneType"),
+        ("broadcast", r"operands could not be broadcast together"),
+        ("matmul", r"mismatch in its core dimension|shapes \(.*\) and \(.*\) not aligned"),
+        ("arguments", r"positional arguments? but \d+ (?:were|was) given|missing \d+ required|"
+                      r"unexpected keyword argument"),
+        ("missing_key", r"^KeyError: "),
+        ("index", r"^IndexError: "),
+        ("not_callable", r"object is not callable"),
+    )
+)  # fmt: skip
+"""Python errors a notebook often raises, whose English text says little to a student in
+a hurry: each gets a sentence of what it usually means (``gloss_<key>`` messages)."""
+
+
+def error_text(error: str, lang: str) -> str:
+    """A Python error raised by the student's code, in ``lang``, followed by what it
+    usually means in a notebook when it is a common one."""
+    text = localized(error, lang)
+    for key, pattern in _ERROR_GLOSSES:
+        if found := pattern.search(error):
+            gloss = render(Message(f"gloss_{key}", found.groupdict()), lang)
+            return f"{text} — {gloss}"
+    return text
+
+
 def _param_text(name: str, value: Any, lang: str, reveal: str) -> Any:
     if isinstance(value, Message):
         return render(value, lang, reveal)
@@ -287,6 +316,8 @@ def _param_text(name: str, value: Any, lang: str, reveal: str) -> Any:
         return value.text(lang)
     if isinstance(value, Later):
         value = str(value)
+    if isinstance(value, str) and name == "error":
+        return error_text(value, lang)
     if isinstance(value, str):
         return localized(component_label(value) if name == "component" else str(value), lang)
     return value

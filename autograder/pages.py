@@ -32,7 +32,7 @@ from .feedback import (
 )
 from .final_grade import final_grade, load_class
 from .late import LatePolicy
-from .messages import PAGE_LABELS, localized, number_text, points_text
+from .messages import PAGE_LABELS, error_text, number_text, points_text
 
 LABELS = PAGE_LABELS  # every label of the pages, in French and English: messages.PAGE_LABELS
 
@@ -59,7 +59,7 @@ def code_spans(value: object) -> Markup:
 
 
 _environment.filters.update(
-    num=number_text, pts=points_text, localized=localized, code_spans=code_spans
+    num=number_text, pts=points_text, error_text=error_text, code_spans=code_spans
 )
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DlgradeError
-from .messages import localized, render, texts
+from .messages import error_text, render, texts
 from .notebook import InvalidNotebook, cell_reference, parse, read_notebook
 from .sandbox import Limits, Sandbox
 
@@ -186,7 +186,7 @@ def _execution_lines(reply: dict, lang: str) -> list[str]:
     lines += [
         t["cell_error"].format(
             cell=render(cell_reference(error["cell"], error.get("start")), lang),
-            error=localized(error["error"], lang),
+            error=error_text(error["error"], lang),
         )
         for error in reply.get("cell_errors") or []
     ]
@@ -255,5 +255,5 @@ def _public_result(
             where = t["test_line"].format(line=cell[line - 1].strip()[:200])
             message = f"{message} ({where})" if message else where
         return {**value, "passed": value["passed"] is True, "message": message}
-    error = localized(outcome.error, lang) if outcome is not None else ""
+    error = error_text(outcome.error, lang) if outcome is not None else ""
     return {"question": test[0], "test": test[1], "passed": False, "message": error}

@@ -442,3 +442,29 @@ def test_a_value_the_grader_cannot_read_is_not_called_an_error_raised(returned, 
     text = verdict.messages[0].render("fr")
     assert "a levé" not in text and "ne peut pas lire" in text and said in text, text
     assert english in verdict.messages[0].render("en")
+
+
+@pytest.mark.parametrize(
+    ("cell", "french", "english"),
+    [
+        ("def forward(params, X, activation='tanh'):\n    return undefined_thing(X), {}",
+         "ne définit `undefined_thing`", "defines `undefined_thing`"),
+        ("def forward(params, X, activation='tanh'):\n    params['Wh'] @ X\n",
+         "une transposition manque", "is a transpose missing"),
+        ("def forward(params, X):\n    return _right(params, X)\n",
+         "n'a pas les paramètres du contrat", "does not have the contract's parameters"),
+        ("def forward(params, X, activation='tanh'):\n    cache = {}.get('h')\n    return cache['h']",
+         "une fonction sans `return` renvoie None", "a function without `return` returns None"),
+    ],
+)  # fmt: skip
+def test_a_common_python_error_is_followed_by_what_it_usually_means(cell, french, english):
+    namespace = with_reference("mlp_softmax", "_right = forward", cell)
+    (verdict,) = verdicts("mlp_softmax", namespace, 7, ["forward_output"]).values()
+    (message,) = verdict.messages
+    assert french in render(message, "fr") and english in render(message, "en")
+    assert render(message, "en").count(" — ") == 1
+
+
+def test_an_uncommon_error_is_left_as_python_says_it():
+    message = Message("raised", {"call": "f()", "error": "ValueError: math domain error"})
+    assert render(message, "fr") == "`f()` a levé une erreur : ValueError: math domain error"
