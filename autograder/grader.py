@@ -314,6 +314,7 @@ class Grader:
             cell_errors=(reply or {}).get("cell_errors") or [],
             output=(reply or {}).get("output") or "",
             named_by=submission.named_by,
+            lms=submission.lms,
             time_source=submission.time_source,
             late_flag=submission.late_flag,
             members=submission.members or (submission.student_id,),

@@ -22,6 +22,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -225,29 +226,35 @@ def _column(header: list[str], name: str) -> int | None:
 
 
 def join(
-    owners: dict[str, str], people: pd.DataFrame
+    owners: dict[str, str], people: pd.DataFrame, own_ids: Collection[str] = ()
 ) -> tuple[dict[int, str], set[int], RosterReport]:
     """Roster row → the graded submission that is theirs; the rows to leave alone
     (repeated, or matching an ambiguous id); and the report.
 
     ``owners`` maps every graded student (``ClassGrades.owners``) to the submission that
-    holds their grade. A graded id matches a roster row through any identity column
-    (student_id, username, email, SIS ids, name): exactly one row is a match, several rows
-    are ambiguous and reported, never guessed.
+    holds their grade. A graded id matches the row whose own id it is, else a row through
+    the other identity columns (username, email, SIS ids, name): one row is a match,
+    several rows are ambiguous and reported, never guessed. ``own_ids`` are ids in the
+    roster's own id space (a Canvas user id, from a Canvas file name): they match its own
+    id column only, never another student's SIS id.
     """
     report = RosterReport()
     counts = Counter(people["student_id"])
     report.duplicated = sorted(s for s, n in counts.items() if n > 1)
     first = ~people["student_id"].duplicated(keep="first")
-    rows_by_identity: dict[str, set[int]] = {}
+    by_own_id: dict[str, set[int]] = {}
+    by_other_id: dict[str, set[int]] = {}
     for index, row in people[first].iterrows():
-        for column in IDENTITY_COLUMNS:
+        by_own_id.setdefault(row["student_id"], set()).add(index)
+        for column in IDENTITY_COLUMNS[1:]:
             if row[column]:
-                rows_by_identity.setdefault(row[column], set()).add(index)
+                by_other_id.setdefault(row[column], set()).add(index)
     matched: dict[int, str] = {}
     untouched = set(people.index[~first])
     for graded_id in sorted(owners):
-        rows = rows_by_identity.get(graded_id, set())
+        rows = set(by_own_id.get(graded_id, ()))
+        if not rows and graded_id not in own_ids:
+            rows = set(by_other_id.get(graded_id, ()))
         if len(rows) > 1:
             report.ambiguous.append(graded_id)
             untouched |= rows
@@ -559,7 +566,9 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
             f"{file_max:g}; drop --scale-to or change the item's maximum in the LMS"
         )
     maximum = scale_to if scale_to is not None else file_max
-    matched, untouched, report = join(grades.owners(), roster.people)
+    named_by_canvas = {r["student_id"] for r in grades.results if r.get("lms") == "canvas"}
+    own_ids = named_by_canvas if roster.kind == "canvas" else set()
+    matched, untouched, report = join(grades.owners(), roster.people, own_ids)
     report.missing = missing
     top = max((g.max_score for g in grades.grades.values()), default=0.0)
     if maximum is not None and maximum != top:

@@ -49,6 +49,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -114,19 +115,30 @@ class WorksheetRow:
         match = _PARTICIPANT.search(self.identifier)
         return match[1] if match else ""
 
-    @property
-    def student_id(self) -> str:
-        """Who this is for dlgrade: the email address, else the ID number, else the name."""
-        return self.email or self.id_number or self.full_name
-
 
 class Worksheet(dict[str, WorksheetRow]):
     """The rows by participant id, with what writing the file back needs."""
 
-    def __init__(self, rows: dict[str, WorksheetRow], language: str, columns: tuple[str, ...]):
+    def __init__(
+        self,
+        rows: dict[str, WorksheetRow] | None = None,
+        language: str = "en",
+        columns: tuple[str, ...] = (),
+    ):
+        rows = rows or {}
         super().__init__(rows)
         self.language = language
         self.columns = columns
+        self._names = Counter(row.full_name for row in rows.values())
+
+    def student_id(self, row: WorksheetRow) -> str:
+        """Who a row is for dlgrade: the email address, else the ID number, else the full
+        name if no one else in the worksheet bears it, else the participant number (two
+        "Thomas Petit" are two students)."""
+        if row.email or row.id_number:
+            return row.email or row.id_number
+        unique = row.full_name and self._names[row.full_name] == 1
+        return row.full_name if unique else row.participant_id
 
 
 def read_worksheet(path: Path | str) -> Worksheet:

@@ -8,7 +8,7 @@ from typing import Any
 STATUSES = ("graded", "error", "timeout", "memory", "invalid")
 # What grades, late penalties and intake read of a result: a class's summaries stay small.
 SUMMARY = ("student_id", "assignment", "status", "score", "max_score", "questions", "origin",
-           "named_by", "submitted_at", "time_source", "late_flag", "members",
+           "named_by", "lms", "submitted_at", "time_source", "late_flag", "members",
            "submission_hash")  # fmt: skip
 
 
@@ -45,6 +45,7 @@ class SubmissionResult:
     output: str = ""
     incident: str | None = None  # the grader's own traceback: for the instructor only
     named_by: str = "file name"  # what gave the student's identity (submissions.NAMED_BY)
+    lms: str | None = None  # the LMS whose download named the student (Submission.lms)
     status_message: dict[str, Any] | None = None  # ``message`` as data, for any language
     time_source: str | None = None  # where submitted_at comes from (submissions.TIME_SOURCES)
     late_flag: bool = False  # the LMS itself marked the submission late (Canvas)
@@ -150,6 +151,7 @@ def normalized(data: Any) -> dict[str, Any]:
         if isinstance(data.get("time_source"), str)
         else None,
         "late_flag": data.get("late_flag") is True,
+        "lms": data.get("lms") if isinstance(data.get("lms"), str) else None,
         "members": [m for m in data.get("members") or [] if isinstance(m, str)]
         if isinstance(data.get("members"), list)
         else [],

@@ -67,7 +67,7 @@ from typing import BinaryIO
 import yaml
 
 from .errors import DlgradeError
-from .moodle_worksheet import WorksheetRow, read_worksheet
+from .moodle_worksheet import Worksheet, read_worksheet
 from .spreadsheet import delimiter, table_text
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -191,7 +191,7 @@ class Intake:
     times: Mapping[str, datetime] = field(default_factory=dict)  # --times: id -> time
     times_file: Path | None = None  # where ``times`` was read
     times_from_files: bool = False  # file and zip-entry dates vouched for by the instructor
-    worksheet: Mapping[str, WorksheetRow] = field(default_factory=dict)  # participant id -> row
+    worksheet: Worksheet = field(default_factory=Worksheet)  # participant id -> row
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # group -> members
 
     @classmethod
@@ -211,7 +211,7 @@ class Intake:
             times=read_times(times) if times else {},
             times_file=times,
             times_from_files=times_from_files,
-            worksheet=read_worksheet(moodle_worksheet) if moodle_worksheet else {},
+            worksheet=read_worksheet(moodle_worksheet) if moodle_worksheet else Worksheet(),
             groups=read_groups(groups) if groups else {},
         )
 
@@ -658,7 +658,7 @@ def _mapped(submission: Submission, intake: Intake, problems: list[Problem]) -> 
 
 
 def _from_worksheet(
-    submission: Submission, worksheet: Mapping[str, WorksheetRow], problems: list[Problem]
+    submission: Submission, worksheet: Worksheet, problems: list[Problem]
 ) -> Submission:
     """A Moodle submission named by its participant (or, for a group assignment, its
     group): the person's id and time, or the group's members, from the worksheet."""
@@ -677,7 +677,8 @@ def _from_worksheet(
             )
         )
         return submission
-    ids = tuple(dict.fromkeys(i for i in (clean_student_id(r.student_id) for r in rows) if i))
+    people = (clean_student_id(worksheet.student_id(row)) for row in rows)
+    ids = tuple(dict.fromkeys(person for person in people if person))
     times = [r.last_modified_submission for r in rows if r.last_modified_submission]
     first = rows[0]
     return replace(

@@ -389,6 +389,26 @@ def test_moodle_group_folders_reach_the_members_listed_in_the_worksheet(tmp_path
     assert students["group:Groupe_B"].submitted_at == datetime(2026, 1, 6, 8, 0)
 
 
+def test_two_moodle_participants_of_one_name_and_no_email_stay_two_students(tmp_path):
+    """Without email or ID number, a full name names a student only if it is unique in
+    the worksheet: the two Thomas Petit are their participant numbers, both graded."""
+    files = {
+        f"{moodle_folder('Thomas Petit', 6001)}/tp.ipynb": notebook_bytes("x = 1"),
+        f"{moodle_folder('Thomas Petit', 6002)}/tp.ipynb": notebook_bytes("x = 2"),
+        f"{moodle_folder('Ana Cruz', 6003)}/tp.ipynb": notebook_bytes(),
+    }
+    worksheet = write_worksheet(tmp_path / "notes.csv", [
+        (6001, "Thomas Petit", "", datetime(2026, 1, 5, 23, 10)),
+        (6002, "Thomas Petit", "", datetime(2026, 1, 5, 23, 20)),
+        (6003, "Ana Cruz", "", datetime(2026, 1, 5, 23, 30)),
+    ])  # fmt: skip
+    found, problems = collect(
+        [write_zip(tmp_path / "moodle.zip", files)], Intake.read(moodle_worksheet=worksheet)
+    )
+    assert sorted(by_student(found)) == ["6001", "6002", "Ana Cruz"] and problems == []
+    assert {s.student_name for s in found} == {"Thomas Petit", "Ana Cruz"}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("team,student\nA,1\n", "needs the columns group, student_id"),

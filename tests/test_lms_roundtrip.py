@@ -83,12 +83,14 @@ def graded_results(project, tmp_path_factory):
 
 
 def graded_as(folder: Path, graded_results, ids: list[str],
-              members: dict[str, tuple[str, ...]] | None = None) -> dict[str, float]:  # fmt: skip
+              members: dict[str, tuple[str, ...]] | None = None,
+              lms: str | None = None) -> dict[str, float]:  # fmt: skip
     """The class graded under the LMS's ids (the first with a hand grade of 3 and a
-    comment, the others 0: hand grading finished); returns each id's final grade out of 11."""
+    comment, the others 0: hand grading finished), named by ``lms``'s download if given;
+    returns each id's final grade out of 11."""
     gradebook = Gradebook.in_folder(folder)
     run = gradebook.start_run(ASSIGNMENT, "hash", {})
-    renamed = [replace(r, student_id=i, members=(members or {}).get(i, (i,)))
+    renamed = [replace(r, student_id=i, members=(members or {}).get(i, (i,)), lms=lms)
                for r, i in zip(graded_results, ids, strict=True)]  # fmt: skip
     gradebook.record(run, *renamed)
     others = "".join(f"{i},0,\n" for i in ids[1:])
@@ -130,6 +132,33 @@ def test_canvas_gradebook_export_is_the_roster_and_its_column_is_reused(
     report = (tmp_path / "lms" / "canvas_roster_report.txt").read_text(encoding="utf-8")
     assert "grades scaled from /11 to /20" in report
     assert "no submission (left out: its grade in the LMS is kept): 104" in report
+
+
+CANVAS_COLLIDING_IDS = """\
+Student,ID,SIS User ID,SIS Login ID,Section,TP2 Taille de batch (4813)
+    Points Possible,,,,,20.00
+"Dupont, Jean",101,E2026001,jdupont,Groupe A,
+"Petit, Luc",1040,1013,lpetit,Groupe B,8.00
+"""
+
+
+@pytest.mark.parametrize("sofia_has_a_row", [False, True])
+def test_a_canvas_user_id_never_lands_on_another_student_s_sis_id(
+    graded_results, tmp_path, sofia_has_a_row
+):
+    """Sofia's Canvas user id 1013 (from her Canvas file name) is Luc's SIS User ID: her
+    grade goes to her own row, or nowhere (reported), never to Luc's."""
+    grades = graded_as(tmp_path / "graded", graded_results, ["101", "1013", "1040"], lms="canvas")
+    sofia = '"Rossi, Sofia",1013,E2026013,srossi,Groupe B,\n' if sofia_has_a_row else ""
+    roster = tmp_path / "canvas_export.csv"
+    roster.write_text(CANVAS_COLLIDING_IDS + sofia, encoding="utf-8")
+    report = export("canvas", tmp_path / "graded", roster, tmp_path / "lms", lms_id="4813")
+    table = {row[1]: row for row in rows(tmp_path / "lms" / "canvas_import.csv")[2:]}
+    assert float(table["1040"][5]) == on_20(grades["1040"])  # Luc: his own grade
+    if sofia_has_a_row:
+        assert float(table["1013"][5]) == on_20(grades["1013"]) and report.ambiguous == []
+    else:
+        assert "1013" not in table and report.not_in_roster == ["1013"]
 
 
 def test_canvas_item_is_chosen_by_name_or_refused_when_unclear(graded_results, tmp_path):
