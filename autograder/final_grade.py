@@ -24,6 +24,7 @@ from .late import (
     LateTimesError,
     lateness_of,
     load_policy,
+    submitted_at,
     times_problem,
 )
 from .manual import hand_grades
@@ -195,14 +196,16 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
         write_grades(gradebook, load_assignment(assignment), graded / "grades.csv")
     finally:
         gradebook.close()
-    times = {r["student_id"]: r.get("submitted_at") for r in grades.results}
+    times = {r["student_id"]: submitted_at(r) for r in grades.results}
     late = sorted(
         (g for g in grades.grades.values() if g.lateness.late), key=lambda g: g.student_id
     )
     lines = [f"late policy saved: {saved}; {graded / 'grades.csv'} updated"]
+    lines.append(policy.deadline_line(t for t in times.values() if t))
     lines += [
-        f"{g.student_id}: submitted {times[g.student_id]}, {g.lateness.late_by_hours:g} h late, "
-        f"penalty {g.lateness.penalty_percent:g} % ({g.before_penalty:g} → {g.score:g})"
+        f"{g.student_id}: submitted {policy.shown(times[g.student_id])}, "
+        f"{g.lateness.late_by_hours:g} h late, penalty {g.lateness.penalty_percent:g} % "
+        f"({g.before_penalty:g} → {g.score:g})"
         for g in late
     ]
     lines.append(

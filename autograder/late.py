@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -98,6 +98,33 @@ class LatePolicy:
         late_by = max(round(hours, 2), 0.01)  # a second late is late: never "0.0 h"
         return Lateness(late_by, min(units * self.percent_per_unit, self.cap_percent))
 
+    def shown(self, moment: datetime) -> str:
+        """A time as the policy reads it: in its time zone (``timezone``, else the
+        deadline's offset, else this machine's)."""
+        zone = _zone(self.timezone) if self.timezone else self.deadline.tzinfo
+        return _aware(moment, zone).astimezone(zone).isoformat()
+
+    def deadline_line(self, submitted: Iterable[datetime]) -> str:
+        """The deadline as read, saying in which time zone; and a warning when the LMS's
+        times all carry another offset than the one the deadline was read in (a deadline
+        typed in Paris time, read on a server in UTC)."""
+        if self.timezone:
+            where = self.timezone
+        elif self.deadline.tzinfo:
+            where = "its own offset"
+        else:
+            where = "this machine's time zone: --timezone to choose"
+        line = f"deadline {self.shown(self.deadline)} ({where})"
+        deadline = _aware(self.deadline, _zone(self.timezone) if self.timezone else None)
+        offsets = {t.utcoffset() for t in submitted if t.tzinfo}
+        if offsets and deadline.utcoffset() not in offsets:
+            shown = ", ".join(sorted(_offset_text(o) for o in offsets if o is not None))
+            line += (
+                f"; the submission times carry {shown}, not the deadline's "
+                f"{_offset_text(deadline.utcoffset())}: check --timezone"
+            )
+        return line
+
     def save(self, folder: Path) -> Path:
         data = asdict(self)
         data["deadline"] = self.deadline.isoformat()
@@ -120,6 +147,12 @@ def _aware(moment: datetime, zone: tzinfo | None) -> datetime:
     if moment.tzinfo:
         return moment
     return moment.replace(tzinfo=zone) if zone else moment.astimezone()
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -54,3 +54,19 @@ def test_an_extension_moves_the_deadline(tmp_path):
     extensions.write_text("student_id,deadline\ns1,next tuesday\n", encoding="utf-8")
     with pytest.raises(PolicyError, match=r"extensions\.csv: row 2: 'next tuesday' is not a date"):
         read_extensions(extensions)
+
+
+def test_the_deadline_line_says_its_time_zone_and_warns_when_the_lms_differs():
+    paris = datetime.fromisoformat("2026-12-03T10:00+01:00")
+    named = LatePolicy(datetime(2026, 12, 1, 23, 59), 10, timezone="Europe/Paris")
+    assert named.deadline_line([paris]) == "deadline 2026-12-01T23:59:00+01:00 (Europe/Paris)"
+    assert (
+        named.shown(datetime.fromisoformat("2026-12-03T09:00+00:00")) == "2026-12-03T10:00:00+01:00"
+    )
+    utc = LatePolicy(datetime.fromisoformat("2026-12-01T23:59+00:00"), 10)
+    line = utc.deadline_line([paris, paris])
+    assert line.startswith("deadline 2026-12-01T23:59:00+00:00 (its own offset)")
+    assert line.endswith(
+        "the submission times carry +01:00, not the deadline's +00:00: check --timezone"
+    )
+    assert "check" not in utc.deadline_line([datetime.fromisoformat("2026-12-02T08:00+00:00")])
