@@ -217,10 +217,26 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
 
 def write_grades(gradebook: Gradebook, assignment: Assignment, path: Path) -> pd.DataFrame:
     """grades.csv from ``grade_table``, with the late policy saved beside it; ids that look
-    like formulas are neutralised."""
+    like formulas are neutralised. A group's grade also gets a row per member (who did not
+    submit alone), ``graded_as`` naming the group's submission: one row per student."""
     frame = grade_table(gradebook, assignment, load_policy(path.parent))
+    frame = _with_members(frame, gradebook.members(assignment.name))
     frame.assign(student_id=frame["student_id"].map(safe)).to_csv(path, index=False)
     return frame
+
+
+def _with_members(frame: pd.DataFrame, members: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    graded = set(frame["student_id"])
+    rows = [
+        {**row, "student_id": member, "graded_as": row["student_id"]}
+        for row in frame.to_dict("records")
+        for member in members.get(row["student_id"], ())
+        if member not in graded
+    ]
+    if not rows:
+        return frame
+    frame = pd.concat([frame.assign(graded_as=""), pd.DataFrame(rows)], ignore_index=True)
+    return frame.sort_values("student_id").reset_index(drop=True)
 
 
 def grade_table(

@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import nbformat
+import pandas as pd
 import pytest
 
 from autograder.gradebook import Gradebook
@@ -262,6 +263,11 @@ def test_times_and_members_reach_the_results_and_the_gradebook(tmp_path, project
     assert rows.loc["1001", "submitted_at"] == "2026-01-04T18:00:00"
     assert bool(rows.loc["group:A", "late_flag"]) and rows.loc["1001", "time_source"] == "csv"
     gradebook.close()
+    grades = pd.read_csv(tmp_path / "out" / "grades.csv", dtype=str, keep_default_na=False)
+    assert grades[["student_id", "graded_as"]].values.tolist() == [
+        ["1001", ""], ["1002", "group:A"], ["1003", "group:A"], ["group:A", ""]
+    ]  # one row per student: the group's grade reaches both members  # fmt: skip
+    assert len(set(grades.loc[grades["student_id"] != "1001", "score"])) == 1
 
     # the same notebooks again, with corrected times: nothing is graded again, and the
     # gradebook and results/ now hold the new time
