@@ -113,14 +113,14 @@ class ClassGrades:
     members: dict[str, tuple[str, ...]]  # submitter → whom the grade reaches (Gradebook.members)
     times_problem: LateTimesError | None = None  # why some students' lateness is unknown
 
-    def unfinished(self) -> dict[str, int]:
+    def unfinished(self) -> dict[str, list[str]]:
         """Questions graded by hand for some students and not yet for others: question →
-        how many still have no points there (they would count 0 in an export)."""
+        the students who still have no points there (they would count 0 in an export)."""
         missing = {
-            question: sum(question not in self.hand.get(s, {}) for s in self.grades)
+            question: sorted(s for s in self.grades if question not in self.hand.get(s, {}))
             for question in self.hand_max
         }
-        return {question: count for question, count in missing.items() if count}
+        return {question: students for question, students in missing.items() if students}
 
     def started(self) -> dict[str, float]:
         """The questions graded by hand for someone in the class, with their maximum: a

@@ -60,14 +60,22 @@ class UnfinishedHandGrading(DlgradeError):
     """An export while some students still lack points on a question graded by hand:
     they would get 0 there in the LMS. ``missing``: question → students without points."""
 
-    def __init__(self, assignment: str, missing: dict[str, int]):
-        listed = ", ".join(f"{q} ({n} student(s))" for q, n in sorted(missing.items()))
+    SHOWN = 5  # students named per question; the rest are counted
+
+    def __init__(self, assignment: str, missing: dict[str, list[str]]):
+        listed = ", ".join(f"{q} ({self._who(s)})" for q, s in sorted(missing.items()))
         super().__init__(
             f"{assignment}: hand grading is unfinished, these questions have no points yet "
             f"for some students: {listed}. Finish it (dlgrade manual import), or export "
             "anyway with --partial (they count 0)"
         )
         self.missing = missing
+
+    @classmethod
+    def _who(cls, students: list[str]) -> str:
+        named = ", ".join(students[: cls.SHOWN])
+        more = f" and {len(students) - cls.SHOWN} more" if len(students) > cls.SHOWN else ""
+        return f"{len(students)} student{'s' if len(students) > 1 else ''}: {named}{more}"
 
 
 @dataclass

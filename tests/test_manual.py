@@ -58,7 +58,9 @@ def test_round_trip_changes_totals_and_exports(graded):
     before = pd.read_csv(graded / "graded" / "grades.csv", dtype={"student_id": str})
     roster = graded / "roster.csv"
     roster.write_text("student_id,last_name,first_name\nsgd001,Dupont,Jean\n", encoding="utf-8")
-    with pytest.raises(UnfinishedHandGrading, match=r"q4_conclusion \(4 student\(s\)\)"):
+    with pytest.raises(
+        UnfinishedHandGrading, match=r"q4_conclusion \(4 students: sgd001, sgd002, sgd003, sgd004\)"
+    ):
         export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1")
     # (no hand grading yet: 8 of 11 points for everyone would reach the LMS as final)
     fill(table, {"sgd001": "2.5", "sgd002": "3"})
@@ -74,7 +76,9 @@ def test_round_trip_changes_totals_and_exports(graded):
     # the question counts from the start: 3 of the 11 points are to be given by hand
     assert after.loc["sgd001", "max_score"] == before.loc["sgd001", "max_score"] == 8 + 3
     assert pd.isna(after.loc["sgd003", "q4_conclusion"])
-    with pytest.raises(UnfinishedHandGrading, match=r"q4_conclusion \(2 student\(s\)\)"):
+    with pytest.raises(
+        UnfinishedHandGrading, match=r"q4_conclusion \(2 students: sgd003, sgd004\)"
+    ):
         export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1")
     assert not (graded / "lms").exists()  # sgd003 and sgd004 would get 0 there
     export("canvas", graded / "graded", roster, graded / "lms", item="TP", lms_id="1", partial=True)

@@ -567,8 +567,8 @@ def download_export(request: Request) -> Response:
         )
     except UnfinishedHandGrading as unfinished:
         shutil.rmtree(folder)
-        listed = ", ".join(f"{titles(request, name)[1].get(q, q)} ({n})"
-                           for q, n in sorted(unfinished.missing.items()))  # fmt: skip
+        listed = ", ".join(f"{titles(request, name)[1].get(q, q)} ({len(students)})"
+                           for q, students in sorted(unfinished.missing.items()))  # fmt: skip
         message = text(request, "hand_unfinished", questions=listed)
         return class_response(request, error=message, partial_export=lms)
     except DlgradeError as error:
