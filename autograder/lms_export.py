@@ -582,7 +582,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     if maximum is not None and maximum != top:
         report.notes.append(f"grades scaled from /{top:g} to /{maximum:g}")
     points = maximum if maximum is not None else top
-    name = item or grades_dir.resolve().name
+    name = item or grades.assignment
     feedback = {}
     if lms == "moodle":  # Moodle stores these comments as HTML: the page's Markdown, rendered
         feedback = {s: _html.render(feedback_markdown(grades, s, lang, maximum)).strip()
