@@ -421,6 +421,43 @@ def test_answers_past_the_output_limit_come_back_as_too_large_not_as_nothing():
     assert small["too_large"] is False and _value(small, "p") == [1.0]
 
 
+HOSTILE_ANSWERS = """import time
+class Slow(float):
+    def __float__(self):
+        time.sleep(60)
+class Endless(Exception):
+    def __str__(self):
+        while True:
+            pass
+def slow():
+    return Slow(1.0)
+def endless():
+    raise Endless()
+def interrupted():
+    raise KeyboardInterrupt
+def fine():
+    return [2.0]
+"""
+
+
+def test_a_return_value_or_an_error_that_never_converts_costs_its_own_call_only():
+    """What a call returns is converted, and what it raises is told, within that call's
+    share of the time: the calls after it are still answered. A KeyboardInterrupt raised
+    by the notebook is an answer too."""
+    names = ("slow", "endless", "interrupted", "fine")
+    plan = (
+        "[" + ", ".join(_plan(name)[1:-1].replace('"probe"', f'"{name}"') for name in names) + "]"
+    )
+    with Sandbox(Limits(wall_seconds=12, cpu_seconds=12)) as sandbox:
+        reply = sandbox.run([HOSTILE_ANSWERS], plan)
+    assert reply["status"] == "ok", reply
+    answers = answers_from_json(reply["answers"])
+    assert answers["fine"].value.tolist() == [2.0]
+    assert answers["slow"].error.startswith("TimeoutError")
+    assert answers["endless"].error.startswith("TimeoutError")
+    assert answers["interrupted"].error.startswith("KeyboardInterrupt")
+
+
 HOG = """import os, time
 for _ in range(30):
     if os.fork() == 0:

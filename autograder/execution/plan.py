@@ -339,9 +339,11 @@ def run_plan(
     """Call each planned function found in ``namespace``; an error is an answer too.
 
     Values are converted to plain data as soon as they are returned, so a later call
-    cannot change an earlier answer by mutating what it returned. Each call runs inside
-    ``step()`` (the sandbox's time budget: a call that hangs is ``Interrupted`` and the
-    following calls still run).
+    cannot change an earlier answer by mutating what it returned. Each call, the
+    conversion of what it returned and the text of what it raised run inside ``step()``
+    (the sandbox's time budget: a call, a ``__float__`` or an exception's ``__str__`` that
+    hangs is ``Interrupted``, and the following calls still run). Whatever the notebook
+    raises, ``KeyboardInterrupt`` and ``SystemExit`` included, is that call's answer.
     """
     answers: dict[str, Answer] = {}
     for call in plan:
@@ -353,18 +355,18 @@ def run_plan(
             args = [_resolve(a, answers) for a in call.args]
             kwargs = {k: _resolve(v, answers) for k, v in call.kwargs.items()}
             before = _copy((args, kwargs))
-            with (
-                step(),
-                _standins_in(namespace, {n: standins[s] for n, s in call.standins.items()}),
-            ):
-                value = function(*args, **kwargs)
-            answers[call.key] = _answer(value)
+            with step():
+                try:
+                    replaced = {n: standins[s] for n, s in call.standins.items()}
+                    with _standins_in(namespace, replaced):
+                        answer = _answer(function(*args, **kwargs))
+                except BaseException as exc:
+                    answer = Answer(error=describe_exception(exc))
+            answers[call.key] = answer
             changed = _modified(before, (args, kwargs))
             if changed:
                 answers[call.key + MODIFIED] = Answer(changed)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
+        except BaseException as exc:  # the step ran out while the error was being told
             answers[call.key] = Answer(error=describe_exception(exc))
     return answers
 
