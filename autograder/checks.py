@@ -419,6 +419,10 @@ def changes_where_reference_changes(
                 if got.shape != wanted.shape:
                     shapes = {"expected": str(wanted.shape), "obtained": str(got.shape)}
                     return fail(Message("wrong_shape", {"component": component, **shapes}))
+            for call, got in zip((before, after), obtained, strict=True):
+                if not np.all(np.isfinite(got)):  # NaN never equals itself: not a "change"
+                    shown = {"component": component, "obtained": show(got)}
+                    return fail(Message("not_finite", shown), on_input(call))
             scale = max(unit, *(float(np.max(np.abs(a), initial=0.0)) for a in expected))
             with np.errstate(invalid="ignore"):
                 moved = ~(np.abs(obtained[1] - obtained[0]) <= rtol * scale)  # NaN: moved

@@ -107,3 +107,10 @@ def test_a_backward_without_h_at_all_is_named_as_such_at_the_kink(seed):
 @pytest.mark.parametrize("value", ["np.zeros(4)", "np.full(4, np.nan)", "np.ones(4)"])
 def test_a_gradient_that_never_moves_earns_nothing_at_the_kink(value, seed):
     assert not kink_verdict(f"def backward(W, x, y):\n    return {value}\n", seed).passed
+
+
+def test_a_nan_gradient_at_the_kink_is_said_not_finite_not_changed():
+    """NaN never equals itself: the finding says NaN, never "[nan] here but [nan] there"."""
+    verdict = kink_verdict("def backward(W, x, y):\n    return np.full(4, np.nan)\n", None)
+    text = " ".join(render(m, "fr") for m in verdict.messages)
+    assert not verdict.passed and "contient NaN ou inf" in text and "voisine :" not in text
