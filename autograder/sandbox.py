@@ -10,6 +10,8 @@ so (``Sandbox.isolation``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -81,56 +83,73 @@ def bubblewrap() -> str | None:
     return shutil.which("bwrap")
 
 
-_FONT_BUILD = f"""
-import glob, os
-building = {protocol.FONT_CACHE!r} + "/building"
+_FONT_BUILD = """
+import glob, os, shutil, sys
+cache, building = sys.argv[1], sys.argv[2]
 os.environ["MPLCONFIGDIR"] = building
 os.nice(19)
 import matplotlib.font_manager
 for path in glob.glob(building + "/*.json"):
-    os.rename(path, os.path.join({protocol.FONT_CACHE!r}, os.path.basename(path)))
+    os.rename(path, os.path.join(cache, os.path.basename(path)))
+shutil.rmtree(building, ignore_errors=True)
 """
+FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "/usr/X11R6/lib/X11/fonts")
+"""The system's font folders, which the sandboxes see: a change in them calls for a new list."""
+
+
+def font_cache_root() -> Path:
+    """Where the sandboxes' font lists are kept between grading processes, as Matplotlib
+    keeps its own: ``$XDG_CACHE_HOME/dlgrade/fonts`` (``~/.cache`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, "dlgrade", "fonts")
+
+
+def _font_list_key() -> str:
+    """Names a list by what it depends on: the Python and the Matplotlib that build it, and
+    the font folders' modification times (one per folder: a font added or removed)."""
+    parts = [sys.executable, importlib.metadata.version("matplotlib")]
+    for top in FONT_FOLDERS:
+        for folder, _, _ in os.walk(top):
+            with contextlib.suppress(OSError):
+                parts.append(f"{folder} {os.stat(folder).st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 class SharedFontList:
-    """Matplotlib's font list, shared by the sandboxes of this grading process that are
-    open: built once, when the first opens, in a sandbox like the submissions' own (so it
-    names the fonts they see), at low priority while grading starts; removed when the last
-    closes. A plotting notebook then neither rebuilds it (a second each) nor waits for it,
-    and a class pays for it once, not once per worker. Each list appears whole (written
-    aside, then renamed); the folder of a grading process that was killed is removed by
-    the next one."""
+    """Matplotlib's font list for the sandboxes: a plotting notebook neither rebuilds it
+    (a second each) nor waits for it. Built once per machine and kept, as Matplotlib
+    keeps its own (``font_cache_root``; a new one when Matplotlib or the fonts change),
+    in a sandbox like the submissions' own so that it names the fonts they see, at low
+    priority while the first class starts grading. The sandboxes bind it read-only. A
+    list appears whole (written aside, then renamed); a build cut short, by the end of
+    its grading process or its death, leaves a partial folder the next build removes."""
 
-    PREFIX = "dlgrade-fonts-"
+    BUILDING = "building-"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._users = 0
-        self._folder: str | None = None
+        self._folder: Path | None = None
         self._builder: subprocess.Popen[bytes] | None = None
 
     def acquire(self, sandbox_arguments: list[str]) -> str | None:
-        """The folder to bind read-only at ``protocol.FONT_CACHE``; None without Matplotlib."""
+        """The folder to bind read-only at ``protocol.FONT_CACHE``; None without Matplotlib
+        or where no folder can hold the list."""
         with self._lock:
             if self._folder is None:
                 if importlib.util.find_spec("matplotlib") is None:
                     return None
-                self._sweep()
-                self._folder = tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-")
-                os.chmod(self._folder, 0o755)  # read by the submissions, as nobody
-                os.mkdir(os.path.join(self._folder, "building"))
-                command = [
-                    *sandbox_arguments, "--die-with-parent",
-                    "--bind", self._folder, protocol.FONT_CACHE,
-                    sys.executable, "-I", "-c", _FONT_BUILD,
-                ]  # fmt: skip
-                silent = subprocess.DEVNULL
-                self._builder = subprocess.Popen(
-                    command, stdin=silent, stdout=silent, stderr=silent, env={},
-                    start_new_session=True,
-                )  # fmt: skip
+                folder = font_cache_root() / _font_list_key()
+                try:
+                    folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+                    folder.chmod(0o755)  # read by the submissions, as nobody
+                    if not any(folder.glob("*.json")):
+                        self._builder = self._build(folder, sandbox_arguments)
+                except OSError:
+                    return None
+                self._folder = folder
             self._users += 1
-            return self._folder
+            return str(self._folder)
 
     def release(self) -> None:
         with self._lock:
@@ -140,14 +159,29 @@ class SharedFontList:
             if self._builder is not None:
                 _kill_tree(self._builder.pid)
                 self._builder.wait()
-            shutil.rmtree(self._folder, ignore_errors=True)
+                shutil.rmtree(self._folder / self._building, ignore_errors=True)
             self._folder = self._builder = None
 
-    def _sweep(self) -> None:
-        for folder in Path(tempfile.gettempdir()).glob(f"{self.PREFIX}*-*"):
-            owner = folder.name[len(self.PREFIX) :].split("-")[0]
-            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
-                shutil.rmtree(folder, ignore_errors=True)
+    @property
+    def _building(self) -> str:
+        return f"{self.BUILDING}{os.getpid()}"
+
+    def _build(self, folder: Path, sandbox_arguments: list[str]) -> subprocess.Popen[bytes]:
+        for partial in folder.glob(f"{self.BUILDING}*"):
+            owner = partial.name[len(self.BUILDING) :]
+            if not (owner.isdigit() and Path(f"/proc/{owner}").exists()):
+                shutil.rmtree(partial, ignore_errors=True)
+        (folder / self._building).mkdir(exist_ok=True)
+        silent = subprocess.DEVNULL
+        return subprocess.Popen(
+            [
+                *sandbox_arguments, "--die-with-parent",
+                "--bind", str(folder), protocol.FONT_CACHE,
+                sys.executable, "-I", "-c", _FONT_BUILD,
+                protocol.FONT_CACHE, f"{protocol.FONT_CACHE}/{self._building}",
+            ],
+            stdin=silent, stdout=silent, stderr=silent, env={}, start_new_session=True,
+        )  # fmt: skip
 
 
 _FONT_LIST = SharedFontList()

@@ -7,13 +7,13 @@ import os
 import platform
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from autograder import sandbox as sandbox_module
 from autograder.execution.plan import answers_from_json
 from autograder.messages import localized
 from autograder.sandbox import Limits, Sandbox, SandboxError, SharedFontList, bubblewrap
@@ -312,25 +312,38 @@ def test_a_submission_runs_in_a_cgroup_of_its_own():
     assert all(paths[name].endswith("/submission") for name in controllers), lines
 
 
-def test_the_shared_font_list_is_removed_with_the_last_sandbox_that_uses_it(tmp_path, monkeypatch):
-    """And the folder a killed grading process left (its owner gone) is swept."""
+def test_the_font_list_is_built_once_and_kept_for_the_next_grading_process(tmp_path, monkeypatch):
+    """Built by the first sandbox that needs it, shared by those open at once, and kept:
+    the next grading process binds it without building again. A partial build left by a
+    grading process that died is swept; one this process cuts short is removed."""
     pytest.importorskip("matplotlib")
     if bubblewrap() is None:
         pytest.skip("the font list is shared by bubblewrap sandboxes")
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr("autograder.sandbox._FONT_LIST", SharedFontList())  # this test's alone
-    orphan = tmp_path / f"{SharedFontList.PREFIX}999999999-x"
-    orphan.mkdir()
-    first, second = Sandbox(LIMITS), Sandbox(LIMITS)
-    first.start()
-    second.start()
-    folder = Path(first._fonts or "")
-    assert folder.parent == tmp_path and second._fonts == str(folder)
-    assert not orphan.exists()
-    first.close()
-    assert folder.is_dir()
-    second.close()
-    assert not folder.exists()
+    folder = sandbox_module.font_cache_root() / sandbox_module._font_list_key()
+    orphan = folder / f"{SharedFontList.BUILDING}999999999"
+    orphan.mkdir(parents=True)
+    with Sandbox(LIMITS) as first, Sandbox(LIMITS) as second:
+        first.start()
+        second.start()
+        assert first._fonts == second._fonts == str(folder)
+        assert not orphan.exists()
+        for _ in range(60):
+            if list(folder.glob("*.json")):
+                break
+            time.sleep(0.5)
+    assert list(folder.glob("*.json")) and not list(folder.glob(f"{SharedFontList.BUILDING}*"))
+    next_process = SharedFontList()
+    assert next_process.acquire(["bwrap"]) == str(folder) and next_process._builder is None
+    next_process.release()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other"))
+    cut_short = SharedFontList()
+    other = Path(cut_short.acquire(Sandbox(LIMITS)._bubblewrap_arguments()) or "")
+    assert cut_short._builder is not None and other.is_relative_to(tmp_path / "other")
+    cut_short.release()
+    assert not list(other.iterdir())
 
 
 KEYRING_PROBE = """import ctypes, os
