@@ -6,6 +6,7 @@ parses the notebook's JSON, sends the code to a sandbox, and reads back plain da
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -20,6 +21,7 @@ from .errors import DlgradeError
 from .execution.plan import (
     MODIFIED,
     Answer,
+    Call,
     answers_from_json,
     plan_to_json,
     with_dependencies,
@@ -36,6 +38,20 @@ from .submissions import Submission
 FRAMEWORK = Path(__file__).resolve().parent
 JUDGING_SOURCES = ("checks.py", "compare.py", "execution", "judging.py", "mistakes.py")
 """The framework's files that decide a score, besides the assignment's own."""
+
+
+ENDINGS_PER_FUNCTION = 3
+"""A function whose calls have ended the notebook's process this many times is not called
+again: the runs the notebook is given again stay few (three per function at most)."""
+MIN_RERUN_SECONDS = 1.0
+CALL_ENDED = (
+    "le notebook s'est arrêté net pendant cet appel ; ses autres appels ont été refaits sans lui"
+)
+CALL_NOT_MADE = "appel non fait : cette fonction a déjà arrêté net le notebook {count} fois"
+CALL_ENDED_MEMORY = (
+    "limite de mémoire ({megabytes} Mo) dépassée pendant cet appel ; "
+    "ses autres appels ont été refaits sans lui"
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,10 @@ class Grader:
         # calls are kept.
         own = [call for call in plan if not call.standins]
         replaced = [call for call in plan if call.standins]
+        self.plan = own
+        self.calls_of: dict[str, list[str]] = {}
+        for call in own:
+            self.calls_of.setdefault(call.function, []).append(call.key)
         self.plan_keys = {call.key for call in own}
         self.plan_json = json.dumps(plan_to_json(own))
         self.replaced_keys = {call.key for call in replaced}
@@ -145,10 +165,7 @@ class Grader:
         failure: SandboxError | None = None
         for _attempt in (1, 2):  # once more in a restarted sandbox if the runner failed
             try:
-                if not self.replaced_keys:
-                    return self._from_reply(submission, sandbox.run(cells, self.plan_json), sandbox)
-                with sandbox.open(cells, self.plan_json, follow_up=self.replaced_plan_json) as run:
-                    return self._from_reply(submission, run.reply, sandbox, run)
+                return self._executed(submission, cells, sandbox)
             except ReplyRejected as rejected:
                 result = self._result(
                     submission, "error", Message("status_rejected"), sandbox.isolation
@@ -159,6 +176,78 @@ class Grader:
         message = Message("status_grader_failure", {"error": str(failure)})
         return self._result(submission, "error", message, sandbox.isolation)
 
+    def _executed(
+        self,
+        submission: Submission,
+        cells: list[str],
+        sandbox: Sandbox,
+        ended: dict[str, Answer] | None = None,
+        spent: float = 0.0,
+    ) -> SubmissionResult:
+        """Run the cells and the plan in ``sandbox``, and judge the reply.
+
+        A planned call that ends the notebook's process (a crash, ``os._exit``, the memory
+        limit) is answered by what ended it, and the notebook is run again without that
+        call, in the time it has left: it costs the call's points, not the whole
+        notebook's (a recursion that overflows the C stack on the grader's larger
+        inputs, say). ``ended`` holds those answers; ``spent``, the runs' seconds so far.
+        """
+        ended = ended or {}
+        skip = [position for position, call in enumerate(self.plan) if call.key in ended]
+        plan = self._plan_without(ended)
+        seconds = self.settings.limits.wall_seconds - spent if ended else None
+        with contextlib.ExitStack() as stack:
+            run: Run | None = None
+            if self.replaced_keys:
+                follow_up = self.replaced_plan_json
+                run = stack.enter_context(
+                    sandbox.open(
+                        cells, self.plan_json, follow_up=follow_up, seconds=seconds, skip=skip
+                    )
+                )
+                reply = run.reply
+            else:
+                reply = sandbox.run(cells, self.plan_json, seconds=seconds, skip=skip)
+            spent += reply["seconds"] or self.settings.limits.wall_seconds
+            ending = self._ended(reply, plan, ended, spent)
+            if not ending:
+                return self._from_reply(submission, reply, sandbox, run, ended)
+        return self._executed(submission, cells, sandbox, {**ended, **ending}, spent)
+
+    def _plan_without(self, ended: dict[str, Answer]) -> list[Call]:
+        return [call for call in self.plan if call.key not in ended] if ended else self.plan
+
+    def _ended(
+        self, reply: dict, plan: list[Call], ended: dict[str, Answer], spent: float
+    ) -> dict[str, Answer]:
+        """The calls to leave out of a new run, answered: the planned call during which the
+        process ended without answers, or every call of its function once that function
+        has ended it ``ENDINGS_PER_FUNCTION`` times. None when the run's own status
+        stands: it answered, ran out of time, ended in its cells, or has too little time
+        left to run again."""
+        position = reply["last_call"]
+        if (
+            reply["answers"] is not None
+            or reply["too_large"]
+            or reply["status"] not in ("error", "memory")
+            or position is None
+            or not 0 <= position < len(plan)
+            or self.settings.limits.wall_seconds - spent < MIN_RERUN_SECONDS
+        ):
+            return {}
+        if reply["status"] == "memory":
+            megabytes = self.settings.limits.memory_bytes // 2**20
+            error = f"MemoryError: {CALL_ENDED_MEMORY.format(megabytes=megabytes)}"
+        else:
+            error = f"{reply['exit'] or 'exit'}: {CALL_ENDED}"
+        call = plan[position]
+        same = [other.key for other in plan if other.function == call.function]
+        endings = 1 + sum(key in ended for key in self.calls_of[call.function])
+        if endings < ENDINGS_PER_FUNCTION:
+            return {call.key: Answer(error=error)}
+        not_made = Answer(error=f"RuntimeError: {CALL_NOT_MADE.format(count=endings)}")
+        return {**dict.fromkeys(same, not_made), call.key: Answer(error=error)}
+
     def failed(
         self, submission: Submission, message: Message, *, incident: str | None = None
     ) -> SubmissionResult:
@@ -167,7 +256,12 @@ class Grader:
         return replace(result, incident=incident)
 
     def _from_reply(
-        self, submission: Submission, reply: dict, sandbox: Sandbox, run: Run | None = None
+        self,
+        submission: Submission,
+        reply: dict,
+        sandbox: Sandbox,
+        run: Run | None = None,
+        ended: dict[str, Answer] | None = None,
     ) -> SubmissionResult:
         limits = self.settings.limits
         status = {"ok": "graded"}.get(reply["status"], reply["status"])
@@ -180,13 +274,20 @@ class Grader:
             except ValueError as malformed:
                 status, answers, incident = "rejected", None, f"reply rejected: {malformed}"
             else:
+                answers |= ended or {}
                 if not self.plan_keys <= answers.keys():
                     status, answers = "rejected", None
                     incident = "reply rejected: answers to planned calls are missing"
                 else:
                     answers, judged = self._with_loop_answers(answers, run, incidents)
         errors = reply["cell_errors"]
-        if status == "timeout":
+        plan = self._plan_without(ended or {})
+        if status == "timeout" and reply["last_call"] in range(len(plan)):
+            function = plan[reply["last_call"]].function
+            message = Message(
+                "status_timeout_call", {"seconds": limits.wall_seconds, "function": function}
+            )
+        elif status == "timeout":
             cell = cell_reference((reply.get("last_cell") or 0) + 1, reply.get("last_cell_start"))
             message = Message("status_timeout", {"seconds": limits.wall_seconds, "cell": cell})
         elif status == "memory":

@@ -237,6 +237,14 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"presque tout le temps du notebook",
          "not run to the end: the steps before it (cells or tests) took almost all the "
          "notebook's time"),
+        (r"le notebook s'est arrêté net pendant cet appel ; ses autres appels ont été refaits "
+         r"sans lui", "the notebook stopped dead during this call; its other calls were made "
+         "again without it"),
+        (r"limite de mémoire \((\d+) Mo\) dépassée pendant cet appel ; ses autres appels ont été "
+         r"refaits sans lui", r"memory limit (\1 MB) exceeded during this call; its other calls "
+         r"were made again without it"),
+        (r"appel non fait : cette fonction a déjà arrêté net le notebook (\d+) fois",
+         r"call not made: this function has already stopped the notebook dead \1 times"),
         (r"un entier trop grand pour un float64", "an integer too large for a float64"),
         (r"un tableau de (\d+) valeurs \(le correcteur en lit (\d+) au plus\)",
          r"an array of \1 values (the grader reads \2 at most)"),
@@ -292,6 +300,7 @@ _ERROR_GLOSSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("missing_key", r"^KeyError: "),
         ("index", r"^IndexError: "),
         ("not_callable", r"object is not callable"),
+        ("crash", r"^signal SIG(?:SEGV|BUS|ABRT|ILL|FPE)\b"),
     )
 )  # fmt: skip
 """Python errors a notebook often raises, whose English text says little to a student in

@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -249,29 +249,45 @@ class Sandbox:
         self._stderr = None
 
     def run(
-        self, cells: list[str], plan_json: str = "[]", standins: str | None = None
+        self,
+        cells: list[str],
+        plan_json: str = "[]",
+        standins: str | None = None,
+        *,
+        seconds: float | None = None,
+        skip: Sequence[int] = (),
     ) -> dict[str, Any]:
         """Execute one submission; returns the runner's validated reply.
 
         ``plan_json`` is the plan already encoded (``json.dumps(plan_to_json(plan))``): a
         class shares one plan, sent to the runner once, not once per submission.
         ``standins`` is the source of the stand-ins the plan's calls use: sent with this
-        submission only, so that no other run's process ever holds it.
+        submission only, so that no other run's process ever holds it. ``seconds``, when
+        given, is less than the wall-clock limit: the time a notebook has left; ``skip``
+        lists the positions in the plan of calls not to make (they ended the notebook).
         Raises ``ReplyRejected`` when the reply breaks the protocol (the submission's
         fault), ``SandboxError`` when the runner itself stopped.
         """
         with self._lock:
-            return self._run(cells, plan_json, standins)
+            return self._run(cells, plan_json, standins, seconds=seconds, skip=skip)
 
     @contextlib.contextmanager
-    def open(self, cells: list[str], plan_json: str, *, follow_up: str) -> Iterator[Run]:
+    def open(
+        self,
+        cells: list[str],
+        plan_json: str,
+        *,
+        follow_up: str,
+        seconds: float | None = None,
+        skip: Sequence[int] = (),
+    ) -> Iterator[Run]:
         """Execute one submission as ``run`` does, and keep what its cells left for a
         follow-up plan (``follow_up``, encoded) that the grader may or may not need once
         it has judged the answers: ``Run.follow_up`` runs it without running the cells
         again. The sandbox serves nothing else until the block ends."""
         with self._lock:
             started = time.monotonic()
-            reply = self._run(cells, plan_json, follow_up=follow_up)
+            reply = self._run(cells, plan_json, follow_up=follow_up, seconds=seconds, skip=skip)
             run = Run(self, cells, follow_up, reply, time.monotonic() - started)
             try:
                 yield run
@@ -286,6 +302,7 @@ class Sandbox:
         *,
         follow_up: str | None = None,
         seconds: float | None = None,
+        skip: Sequence[int] = (),
     ) -> dict[str, Any]:
         process = self.start()
         assert process.stdin
@@ -302,6 +319,8 @@ class Sandbox:
             order["follow_up"] = self._plans[follow_up]
         if seconds is not None:
             order["seconds"] = seconds
+        if skip:
+            order["skip"] = list(skip)
         if plan_json not in self._with_standins:
             standins = None  # no process of this run may hold them
         request = {"cells": cells, "standins": standins}
@@ -626,6 +645,7 @@ def validated_reply(header: bytes, result: bytes, output: bytes) -> dict[str, An
         ],
         "cell_error_count": len(errors),
         "last_cell": _integer(events.get("cell")),
+        "last_call": _integer(events.get("call")),
         "output": output.decode("utf-8", errors="replace"),
         "seconds": _number(data.get("seconds")),
         "peak_memory_kb": _integer(data.get("peak_memory_kb")),
@@ -636,20 +656,21 @@ def validated_reply(header: bytes, result: bytes, output: bytes) -> dict[str, An
     }
 
 
-_CELL_STARTED = re.compile(rb"^cell (\d{1,9})$", re.MULTILINE)
-"""The child's lines before its answers: the cell it starts."""
+_STARTED = re.compile(rb"^(cell|call) (\d{1,9})$", re.MULTILINE)
+"""The child's lines before its answers: the cell, then the planned call, it starts."""
 
 
 def _events(result: bytes) -> dict[str, Any]:
-    """The child's final JSON line and the last cell it started; junk is ignored.
+    """The child's final JSON line, the last cell and the last planned call it started;
+    junk is ignored.
 
-    Only the last line is parsed as JSON, and the cells are matched by a bounded
+    Only the last line is parsed as JSON, and the markers are matched by a bounded
     pattern, so the cost stays linear whatever the submission wrote.
     """
     head, _, last = result.rstrip(b"\n").rpartition(b"\n")
     events: dict[str, Any] = {}
-    for started in _CELL_STARTED.finditer(head[-4096:] + b"\n" + last[:20]):
-        events["cell"] = int(started[1])
+    for started in _STARTED.finditer(head[-4096:] + b"\n" + last[:20]):
+        events[started[1].decode()] = int(started[2])
     try:
         final = json.loads(last)
     except (ValueError, RecursionError):

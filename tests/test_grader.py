@@ -345,3 +345,92 @@ def test_answers_over_the_reply_limit_are_said_too_large_not_an_exit(project, tm
     assert results["bob"].message.startswith("Ce que renvoient les fonctions notées est trop"), (
         results["bob"].message
     )
+
+
+CRASH_ON_BATCHES = (
+    "import ctypes\n"
+    "_batch_gradient = batch_gradient\n"
+    "def batch_gradient(w, xb, yb):\n"
+    "    if len(xb) == 2:\n"
+    "        ctypes.string_at(0)  # a C-level crash, as a stack overflow\n"
+    "    return _batch_gradient(w, xb, yb)\n"
+)
+EXIT_ON_THREE = (
+    "import os\n"
+    "_predict = predict\n"
+    "def predict(w, x):\n"
+    "    if np.ndim(x) == 0 and x == 3:\n"
+    "        os._exit(3)\n"
+    "    return _predict(w, x)\n"
+)
+
+
+def _runs_counted(monkeypatch) -> list:
+    """The calls each run of a notebook was told to skip, in the order of the runs."""
+    runs = []
+    real_run = grader_module.Sandbox._run
+
+    def counted(self, *args, **kwargs):
+        runs.append(list(kwargs.get("skip", ())))
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(grader_module.Sandbox, "_run", counted)
+    return runs
+
+
+def test_a_call_that_ends_the_notebook_costs_its_own_points_only(project, tmp_path, monkeypatch):
+    """A crash (SIGSEGV) or an ``os._exit`` inside a graded function ends the notebook's
+    process. The notebook is run again without that call: the call is answered by what
+    ended it, every other call is judged as usual, and a classmate keeps full marks."""
+    runs = _runs_counted(monkeypatch)
+    crashing = correct_notebook(project, "sgd_batch_size")
+    crashing.cells.append(nbformat.v4.new_code_cell(EXIT_ON_THREE))
+    notebooks = {"alice": correct_notebook(project, "sgd_batch_size"), "bob": crashing}
+    _, results = grade_notebooks("sgd_batch_size", notebooks, tmp_path)
+    alice, bob = results["alice"], results["bob"]
+    assert alice.score == alice.max_score
+    assert bob.status == "graded" and bob.incident is None
+    failed = {t.name: t.feedback for t in bob.tests if not t.passed}
+    assert list(failed) == ["predict_value"], failed
+    assert "exit 3: le notebook s'est arrêté net pendant cet appel" in failed["predict_value"]
+    assert bob.score == alice.score - 1
+    assert [skip for skip in runs if skip] == [[0]]  # bob's second run, without predict(…, 3)
+
+
+def test_a_function_that_keeps_ending_the_notebook_is_given_few_runs(project, tmp_path, monkeypatch):
+    """Each crash costs one more run of the notebook; after ENDINGS_PER_FUNCTION crashes
+    in one function, its other calls are not made, so the runs stay few. The functions
+    that do not crash keep their points; the crash is named with what it usually means."""
+    runs = _runs_counted(monkeypatch)
+    crashing = correct_notebook(project, "sgd_batch_size")
+    crashing.cells.append(nbformat.v4.new_code_cell(CRASH_ON_BATCHES))
+    _, results = grade_notebooks("sgd_batch_size", {"bob": crashing}, tmp_path)
+    bob = results["bob"]
+    assert bob.status == "graded"
+    assert len(runs) <= 1 + grader_module.ENDINGS_PER_FUNCTION * 2, runs  # batch_gradient, sgd_epoch
+    tests = {t.name: t for t in bob.tests}
+    assert tests["predict_value"].passed
+    said = " ".join(t.feedback for t in bob.tests if not t.passed)
+    assert "signal SIGSEGV: le notebook s'est arrêté net" in said
+    assert "souvent une récursion trop profonde" in said
+    assert "appel non fait : cette fonction a déjà arrêté net le notebook 3 fois" in said
+
+
+def test_a_call_that_outlasts_every_interruption_is_named_not_the_last_cell(project, tmp_path):
+    """A graded function that blocks the interruption and loops: the notebook runs out of
+    time during the hidden tests' calls, and the message names the function."""
+    stuck = correct_notebook(project, "sgd_batch_size")
+    stuck.cells.append(
+        nbformat.v4.new_code_cell(
+            "import signal\n"
+            "def batch_gradient(w, xb, yb):\n"
+            "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
+            "    while True:\n"
+            "        pass\n"
+        )
+    )
+    limits = grader_module.Limits(wall_seconds=3, cpu_seconds=3)
+    _, results = grade_notebooks("sgd_batch_size", {"bob": stuck}, tmp_path, limits=limits)
+    bob = results["bob"]
+    assert bob.status == "timeout"
+    assert "pendant un appel de `batch_gradient` par les tests cachés" in bob.message, bob.message

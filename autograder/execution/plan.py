@@ -335,6 +335,7 @@ def run_plan(
     namespace: MutableMapping[str, Any],
     standins: Mapping[str, Callable[..., Any]],
     step: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+    starting: Callable[[int], object] | None = None,
 ) -> dict[str, Answer]:
     """Call each planned function found in ``namespace``; an error is an answer too.
 
@@ -344,9 +345,13 @@ def run_plan(
     (the sandbox's time budget: a call, a ``__float__`` or an exception's ``__str__`` that
     hangs is ``Interrupted``, and the following calls still run). Whatever the notebook
     raises, ``KeyboardInterrupt`` and ``SystemExit`` included, is that call's answer.
+    ``starting`` is told each call's position before it runs: what ends the process
+    itself (a crash, ``os._exit``) is then known to have happened in that call.
     """
     answers: dict[str, Answer] = {}
-    for call in plan:
+    for position, call in enumerate(plan):
+        if starting is not None:
+            starting(position)
         function = _reading(call, namespace) if call.variable else namespace.get(call.function)
         if not callable(function):
             answers[call.key] = Answer(error=_not_callable(call.function, namespace))

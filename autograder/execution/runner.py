@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,6 +268,8 @@ class Supervision:
         started = time.monotonic()
         deadline = started + min(limits["wall_seconds"], order.get("seconds") or math.inf)
         plan = self.config.plans[str(order["plan_id"])]
+        skipped = order.get("skip") or []
+        plan = [call for position, call in enumerate(plan) if position not in skipped]
         follow_up = self.config.plans.get(str(order.get("follow_up")))
         if not snapshots:
             follow_up = None  # the snapshot could not be waited for: no snapshot
@@ -462,7 +464,7 @@ def _waiting_snapshot(pid: int | None) -> int | None:
 class Job:
     """What one child runs, and where it reads and writes."""
 
-    calls: list[Call]
+    calls: list[Call]  # the plan, less the calls the order skips
     follow_up: list[Call] | None  # keep a snapshot after the cells, for these calls
     folder: str  # the submission's folder: its private tmpfs is mounted there
     request_fd: int  # where the child reads its request (cells, stand-ins)
@@ -699,11 +701,17 @@ def _run(job: Job, cells: list[str], workdir: str, standins: dict[str, Any]) -> 
         _keep_snapshot(job, namespace)
     calls = TimeBudget(job.deadline - ANSWER_MARGIN * wall, len(job.calls))
     with np.errstate(all="ignore"):
-        answers = run_plan(job.calls, namespace, standins, calls.step)
+        answers = run_plan(job.calls, namespace, standins, calls.step, _marker(job.result_fd))
     try:
         return {"answers": answers_to_json(answers), "cell_errors": cell_errors}
     except MemoryError:  # answers too large to encode within the memory limit
         return {"too_large": True, "cell_errors": cell_errors}
+
+
+def _marker(result_fd: int) -> Callable[[int], object]:
+    """Writes ``call N`` before the plan's call N, as ``cell N`` before each cell: the
+    grader knows in which call a submission that ended without answers stopped."""
+    return lambda position: os.write(result_fd, b"call %d\n" % position)
 
 
 def _keep_snapshot(job: Job, namespace: dict[str, Any]) -> None:
