@@ -540,6 +540,27 @@ def _float(text: str, where: str) -> float:
     return value
 
 
+CANVAS_TEST_STUDENT = ("Student, Test", "Test Student")
+"""How Canvas names the student view's account in its gradebook export."""
+
+
+def _test_students(roster: Roster, matched: dict[int, str], report: RosterReport) -> set[int]:
+    """Canvas's test student rows without a submission: kept out of a ``missing`` policy
+    (a 0 for the teacher's own test account), and out of the report's missing students."""
+    people = roster.people
+    rows = {
+        index
+        for index, person in people.iterrows()
+        if index not in matched
+        and person["name"].strip() in CANVAS_TEST_STUDENT
+        and not person["sis_user_id"].strip()
+    }
+    ids = {people.loc[index, "student_id"] for index in rows}
+    report.no_submission = [s for s in report.no_submission if s not in ids]
+    report.notes += [f"Canvas's test student, no submission (left out): {s}" for s in sorted(ids)]
+    return rows
+
+
 def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
            item: str | None = None, lms_id: str = "", missing: str = "keep",
            scale_to: float | None = None, lang: str = "fr",
@@ -578,6 +599,8 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     own_ids = named_by_canvas if roster.kind == "canvas" else set()
     matched, untouched, report = join(grades.owners(), roster.people, own_ids)
     report.missing = missing
+    if roster.kind == "canvas" and missing != "keep":
+        untouched |= _test_students(roster, matched, report)
     top = max((g.max_score for g in grades.grades.values()), default=0.0)
     if maximum is not None and maximum != top:
         report.notes.append(f"grades scaled from /{top:g} to /{maximum:g}")

@@ -72,6 +72,28 @@ def test_missing_as_zero_or_blank_when_asked(graded, tmp_path, missing, cell):
     assert [row[1] for row in table[2:]].count("sgd002") == 1  # the repeated row too
 
 
+CANVAS_GRADEBOOK = """Student,ID,SIS User ID,SIS Login ID,Section,TP SGD (4242)
+    Points Possible,,,,,11
+"Dupont, Jean",sgd001,S001,jdupont,G1,
+"Fantome, Paul",ghost,S099,pfantome,G2,
+"Student, Test",99001,,c1a2b3,G1,
+"""
+
+
+@pytest.mark.parametrize("missing", ["zero", "blank"])
+def test_canvas_s_test_student_is_never_given_a_missing_grade(graded, tmp_path, missing):
+    """The student view's account in a Canvas gradebook export gets no 0 (or blank) for a
+    missing submission, and is not listed as a student without one."""
+    (tmp_path / "gradebook.csv").write_text(CANVAS_GRADEBOOK, encoding="utf-8")
+    report = export("canvas", graded / "graded", tmp_path / "gradebook.csv", tmp_path / "out",
+                    missing=missing)  # fmt: skip
+    table = rows((tmp_path / "out" / "canvas_import.csv").read_text(encoding="utf-8"))
+    cells = {row[1]: row[5] for row in table[2:]}
+    assert "99001" not in cells and "ghost" in cells and "sgd001" in cells
+    assert report.no_submission == ["ghost"]
+    assert "Canvas's test student, no submission (left out): 99001" in report.lines()
+
+
 def test_moodle_import_has_identifiers_grade_and_feedback(graded, tmp_path):
     export("moodle", graded / "graded", graded / "roster.csv", tmp_path, item="TP SGD")
     table = rows((tmp_path / "moodle_import.csv").read_text(encoding="utf-8"))
