@@ -136,29 +136,71 @@ def graded_ids(graded: Path, assignment: str) -> GradedIds:
     )
 
 
+@dataclass(frozen=True)
+class GivenPoints:
+    """Points already given by hand to one student for one question."""
+
+    points: float
+    comment: str
+    resubmitted: bool  # another notebook was graded for the student since they were given
+
+
+def given_points(graded: Path, assignment: str, question: str) -> dict[str, GivenPoints]:
+    """The points a graded folder holds for ``question``, by student, each told whether the
+    student handed in another notebook after they were imported."""
+    gradebook = Gradebook.of_graded(graded)
+    try:
+        manual, history = gradebook.manual(assignment), gradebook.submissions(assignment)
+    finally:
+        gradebook.close()
+    given = {}
+    for row in manual[manual["question"] == question].itertuples():
+        notebooks = history[history["student_id"] == row.student_id]
+        before = notebooks[notebooks["graded_at"] <= row.imported_at]["submission_hash"]
+        resubmitted = not notebooks.empty and (
+            before.empty or before.iloc[-1] != notebooks["submission_hash"].iloc[-1]
+        )
+        comment = row.comment if isinstance(row.comment, str) else ""
+        given[row.student_id] = GivenPoints(float(row.points), comment, resubmitted)
+    return given
+
+
 def export_question(
     assignment: str, question_name: str, inputs: list[Path], out: Path, graded: Path | None = None
 ) -> tuple[Path, Path]:
     """<question>.html to read and <question>.csv to fill, in ``out``; with ``graded``, the
-    students are named as in that graded folder, so that the filled CSV imports there."""
+    students are named as in that graded folder, so that the filled CSV imports there, and
+    the points already given there are filled in, but for a student who handed in another
+    notebook since: their old points are shown, to be given again or changed."""
     question = manual_question(assignment, question_name)
     ids = graded_ids(graded, assignment) if graded is not None else None
+    given = given_points(graded, assignment, question.name) if graded is not None else {}
     answers = collect_answers(assignment, question, inputs, ids)
     out.mkdir(parents=True, exist_ok=True)
     html = out / f"{assignment}-{question.name}.html"
     html.write_text(
         _environment.get_template("manual.html.j2").render(
-            assignment=assignment, question=question, answers=answers, lang="fr",
-            title=f"{assignment} — {question.name}",
+            assignment=assignment, question=question, answers=answers, given=given,
+            lang="fr", title=f"{assignment} — {question.name}",
         ),
         encoding="utf-8",
     )  # fmt: skip
     table = out / f"{assignment}-{question.name}.csv"
     with table.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["student_id", "points", "max_points", "comment"])
+        writer.writerow(["student_id", "points", "max_points", "comment", "note"])
         for answer in answers:
-            writer.writerow([safe(answer.student_id), "", f"{question.points:g}", ""])
+            known = given.get(answer.student_id)
+            points, comment, note = "", "", ""
+            if known is not None:
+                comment = safe(known.comment)
+                if known.resubmitted:
+                    note = f"new notebook since your {known.points:g} points: read it again"
+                else:
+                    points = f"{known.points:g}"
+            writer.writerow(
+                [safe(answer.student_id), points, f"{question.points:g}", comment, note]
+            )
     return html, table
 
 
@@ -209,7 +251,7 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
             raise ManualImportError(
                 f"{where}: points {raw} outside 0 … {question.points:g} for {question.name}"
             )
-        rows.append((student, points, (row.get("comment") or "").strip()))
+        rows.append((student, points, unsafe((row.get("comment") or "").strip())))
     gradebook.record_manual(assignment, question.name, question.points, rows)
     return len(rows)
 

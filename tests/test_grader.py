@@ -397,7 +397,9 @@ def test_a_call_that_ends_the_notebook_costs_its_own_points_only(project, tmp_pa
     assert [skip for skip in runs if skip] == [[0]]  # bob's second run, without predict(…, 3)
 
 
-def test_a_function_that_keeps_ending_the_notebook_is_given_few_runs(project, tmp_path, monkeypatch):
+def test_a_function_that_keeps_ending_the_notebook_is_given_few_runs(
+    project, tmp_path, monkeypatch
+):
     """Each crash costs one more run of the notebook; after ENDINGS_PER_FUNCTION crashes
     in one function, its other calls are not made, so the runs stay few. The functions
     that do not crash keep their points; the crash is named with what it usually means."""
@@ -407,7 +409,9 @@ def test_a_function_that_keeps_ending_the_notebook_is_given_few_runs(project, tm
     _, results = grade_notebooks("sgd_batch_size", {"bob": crashing}, tmp_path)
     bob = results["bob"]
     assert bob.status == "graded"
-    assert len(runs) <= 1 + grader_module.ENDINGS_PER_FUNCTION * 2, runs  # batch_gradient, sgd_epoch
+    assert len(runs) <= 1 + grader_module.ENDINGS_PER_FUNCTION * 2, (
+        runs
+    )  # batch_gradient, sgd_epoch
     tests = {t.name: t for t in bob.tests}
     assert tests["predict_value"].passed
     said = " ".join(t.feedback for t in bob.tests if not t.passed)

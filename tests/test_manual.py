@@ -194,3 +194,47 @@ def test_export_with_graded_lists_only_the_notebooks_the_grading_graded(graded):
         assert import_scores("sgd_batch_size", "q4_conclusion", table, gradebook) == 4
     finally:
         gradebook.close()
+
+
+def test_a_second_export_fills_in_the_points_given_but_not_for_a_new_notebook(graded):
+    """After an import, the next export shows each student's points and comment, ready to
+    import again unchanged; a student who handed in another notebook since gets the old
+    points in a note instead, so the new answer is read before points are given again."""
+    export_again = (
+        "sgd_batch_size", "q4_conclusion", [graded / "class"], graded / "manual", graded / "graded"
+    )  # fmt: skip
+    _, table = export_question(*export_again)
+    with table.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        row["points"], row["comment"] = "2", "- justification incomplète"
+    with table.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    gradebook = Gradebook.of_graded(graded / "graded")
+    try:
+        assert import_scores("sgd_batch_size", "q4_conclusion", table, gradebook) == 4
+    finally:
+        gradebook.close()
+    notebook = nbformat.read(graded / "class" / "sgd002.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("# corrected after the deadline"))
+    nbformat.write(notebook, graded / "class" / "sgd002.ipynb")
+    grade_class("sgd_batch_size", [graded / "class"], graded / "graded",
+                Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    html, table = export_question(*export_again)
+    with table.open(newline="", encoding="utf-8") as file:
+        rows = {row["student_id"]: row for row in csv.DictReader(file)}
+    assert rows["sgd001"]["points"] == "2" and rows["sgd001"]["note"] == ""
+    assert rows["sgd001"]["comment"] == "'- justification incomplète"  # no formula
+    assert rows["sgd002"]["points"] == ""
+    assert rows["sgd002"]["note"] == "new notebook since your 2 points: read it again"
+    page = html.read_text(encoding="utf-8")
+    assert "déjà noté : 2 / 3" in page and "nouveau notebook depuis vos 2 points" in page
+    gradebook = Gradebook.of_graded(graded / "graded")
+    try:
+        assert import_scores("sgd_batch_size", "q4_conclusion", table, gradebook) == 3
+        comments = set(gradebook.manual("sgd_batch_size")["comment"])
+    finally:
+        gradebook.close()
+    assert comments == {"- justification incomplète"}  # read back as it was written
