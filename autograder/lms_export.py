@@ -500,6 +500,12 @@ def _item_column(roster: Roster, pattern: re.Pattern, item: str | None,
     )  # fmt: skip
 
 
+LMS_FILES = {"canvas": "Canvas's gradebook export",
+             "blackboard": "Blackboard's Grade Center download",
+             "moodle-worksheet": "Moodle's grading worksheet"}  # fmt: skip
+LMS_OF_FILE = {"canvas": "canvas", "blackboard": "blackboard", "moodle-worksheet": "moodle"}
+
+
 def _item(lms: str, roster: Roster, item: str | None, lms_id: str) -> tuple[str, float | None]:
     """The item's column header as the LMS file names it ("" when it must be made up),
     and its maximum when the file says it."""
@@ -518,6 +524,14 @@ def _item(lms: str, roster: Roster, item: str | None, lms_id: str) -> tuple[str,
         column = _column(roster.header, "max_grade")
         values = sorted({row[column].strip() for row in roster.rows} - {""})
         return "", _float(values[0], f"{where}: {roster.header[column]}") if values else None
+    if lms in ("canvas", "blackboard") and not lms_id and roster.kind in LMS_FILES:
+        raise RosterError(
+            f"{where}: this is {LMS_FILES[roster.kind]}, not {lms.title()}'s; export with "
+            f"--lms {LMS_OF_FILE[roster.kind]}, or give {lms.title()}'s own export of the "
+            "grades as --roster",
+            "roster_other_lms", file=roster.path, lms=lms.title(),
+            found=LMS_OF_FILE[roster.kind].title(),
+        )  # fmt: skip
     if lms in ("canvas", "blackboard") and not lms_id:
         raise RosterError(
             f"{lms}: without the item's id, {lms.title()} would create a new "

@@ -184,7 +184,7 @@ def test_blank_only_when_asked(graded_results, tmp_path):
                  "--roster", str(roster), "--out", str(tmp_path / "lms"), "--lms-id", "4813",
                  "--blank-missing"]) == 0  # fmt: skip
     cells = {row[1]: row[5] for row in rows(tmp_path / "lms" / "canvas_import.csv")[2:]}
-    assert cells["104"] == cells["999"] == ""
+    assert cells["104"] == "" and "999" not in cells  # Canvas's test student: left alone
 
 
 @pytest.mark.parametrize("saved", ["csv", "xls"])
@@ -216,6 +216,22 @@ def test_no_item_id_no_file(graded_results, tmp_path, capsys, lms):
                  str(roster), "--out", str(tmp_path / "lms")]) == 2  # fmt: skip
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "give --lms-id" in err and "would create a new" in err
+    assert not (tmp_path / "lms").exists()
+
+
+def test_another_lms_s_file_as_roster_is_named_for_what_it_is(graded_results, tmp_path, capsys):
+    """Blackboard's Grade Center download given to a Canvas export: the one line says
+    which LMS the file comes from, not only that an id is missing."""
+    graded_as(tmp_path / "graded", graded_results, ["jdupont", "lmartin", "zpetit"])
+    roster = tmp_path / "gc_download.xls"
+    roster.write_text("\n".join("\t".join(r) for r in BLACKBOARD_DOWNLOAD), encoding="utf-16")
+    assert main(["export", "--lms", "canvas", "--graded", str(tmp_path / "graded"), "--roster",
+                 str(roster), "--out", str(tmp_path / "lms")]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"dlgrade: {roster}: this is Blackboard's Grade Center download, not Canvas's; export "
+        "with --lms blackboard, or give Canvas's own export of the grades as --roster"
+    )
     assert not (tmp_path / "lms").exists()
 
 
