@@ -105,13 +105,12 @@ class Grader:
         own = [call for call in plan if not call.standins]
         replaced = [call for call in plan if call.standins]
         self.plan = own
-        self.calls_of: dict[str, list[str]] = {}
-        for call in own:
-            self.calls_of.setdefault(call.function, []).append(call.key)
         self.plan_keys = {call.key for call in own}
         self.plan_json = json.dumps(plan_to_json(own))
         self.replaced_keys = {call.key for call in replaced}
-        self.replaced_plan_json = json.dumps(plan_to_json(with_dependencies(replaced, own)))
+        self.replaced_plan = with_dependencies(replaced, own)
+        self.replaced_plan_json = json.dumps(plan_to_json(self.replaced_plan))
+        self._function_of = {call.key: call.function for call in [*own, *self.replaced_plan]}
         self.standins = self.project.code(name).standins_source
         self.loop_checks = [
             check.id
@@ -237,16 +236,17 @@ class Grader:
             return {}
         if reply["status"] == "memory":
             megabytes = self.settings.limits.memory_bytes // 2**20
-            error = f"MemoryError: {CALL_ENDED_MEMORY.format(megabytes=megabytes)}"
+            cause, text = "MemoryError", CALL_ENDED_MEMORY.format(megabytes=megabytes)
         else:
-            error = f"{reply['exit'] or 'exit'}: {CALL_ENDED}"
+            cause, text = reply["exit"] or "exit", CALL_ENDED
         call = plan[position]
         same = [other.key for other in plan if other.function == call.function]
-        endings = 1 + sum(key in ended for key in self.calls_of[call.function])
+        endings = 1 + sum(self._function_of[key] == call.function for key in ended)
+        ending = Answer(error=f"{cause}: {text}")
         if endings < ENDINGS_PER_FUNCTION:
-            return {call.key: Answer(error=error)}
-        not_made = Answer(error=f"RuntimeError: {CALL_NOT_MADE.format(count=endings)}")
-        return {**dict.fromkeys(same, not_made), call.key: Answer(error=error)}
+            return {call.key: ending}
+        not_made = Answer(error=f"{cause}: {CALL_NOT_MADE.format(count=endings)}")
+        return {**dict.fromkeys(same, not_made), call.key: ending}
 
     def failed(
         self, submission: Submission, message: Message, *, incident: str | None = None
@@ -339,7 +339,7 @@ class Grader:
             incidents += trial_incidents
             return trial, verdicts
         try:
-            extra = answers_from_json(run.follow_up(self.standins)["answers"] or "{}")
+            extra = self._follow_up_answers(run)
         except (SandboxError, ValueError) as error:
             failed = Answer(error=f"RuntimeError: the run with stand-ins failed ({error})")
             return {**answers, **dict.fromkeys(self.replaced_keys, failed)}, {}
@@ -349,6 +349,19 @@ class Grader:
             k + MODIFIED: extra[k + MODIFIED] for k in self.replaced_keys if k + MODIFIED in extra
         }
         return {**answers, **kept}, {}
+
+    def _follow_up_answers(self, run: Run) -> dict[str, Answer]:
+        """The follow-up's answers; a call of it that ends the process is answered by that
+        and left out of a new run, as in ``_executed``."""
+        ended: dict[str, Answer] = {}
+        while True:
+            skip = [i for i, call in enumerate(self.replaced_plan) if call.key in ended]
+            plan = [call for call in self.replaced_plan if call.key not in ended]
+            reply = run.follow_up(self.standins, skip=skip)
+            more = self._ended(reply, plan, ended, run.seconds)
+            if not more:
+                return {**answers_from_json(reply["answers"] or "{}"), **ended}
+            ended |= more
 
     def _verdict(self, check_id: str, answers: dict[str, Answer], incidents: list[str]) -> Verdict:
         """One check's verdict. A judge that raises (a bug of the grader, on an answer

@@ -542,22 +542,28 @@ class Run:
         self.cells = cells
         self.follow_up_json = follow_up
         self.reply = reply
-        self.seconds = seconds  # what the first run took, as the grader saw it
+        self.seconds = seconds  # what its runs took so far, as the grader saw it
         self._held = bool(reply.get("follow_up"))
 
-    def follow_up(self, standins: str | None) -> dict[str, Any]:
+    def follow_up(self, standins: str | None, *, skip: Sequence[int] = ()) -> dict[str, Any]:
         """Run the follow-up plan with ``standins`` (the source of the stand-ins it uses)
-        from the state the cells left, or, without a snapshot, after running the cells
-        again, with what the first run left of its time (``protocol.FOLLOW_UP_SHARE``).
-        Raises as ``Sandbox.run`` does."""
-        if self._held:
+        from the state the cells left, or, without a snapshot (or once it is used), after
+        running the cells again, with what the runs before left of the time
+        (``protocol.FOLLOW_UP_SHARE``); ``skip`` as for ``Sandbox.run``. Raises as
+        ``Sandbox.run`` does."""
+        if self._held and not skip:
             self._held = False
             word = protocol.frame(json.dumps({"standins": standins}).encode())
-            return self.sandbox._exchange(protocol.FOLLOW_UP + word)
-        budget = (1 + protocol.FOLLOW_UP_SHARE) * self.sandbox.limits.wall_seconds - self.seconds
-        return self.sandbox._run(
-            self.cells, self.follow_up_json, standins, seconds=max(budget, FOLLOW_UP_FLOOR)
-        )
+            reply = self.sandbox._exchange(protocol.FOLLOW_UP + word)
+        else:
+            self.finish()
+            wall = self.sandbox.limits.wall_seconds
+            budget = max((1 + protocol.FOLLOW_UP_SHARE) * wall - self.seconds, FOLLOW_UP_FLOOR)
+            reply = self.sandbox._run(
+                self.cells, self.follow_up_json, standins, seconds=budget, skip=skip
+            )
+        self.seconds += reply["seconds"] or 0.0
+        return reply
 
     def finish(self) -> None:
         """Let the runner end the submission, if it is waiting for the grader's word."""

@@ -734,7 +734,9 @@ def _keep_snapshot(job: Job, namespace: dict[str, Any]) -> None:
             standins = _standins(word["standins"])
             calls = TimeBudget(end, len(job.follow_up or ()))
             with np.errstate(all="ignore"):
-                answers = run_plan(job.follow_up or [], namespace, standins, calls.step)
+                answers = run_plan(
+                    job.follow_up or [], namespace, standins, calls.step, _marker(job.result_fd)
+                )
             _answer(job.result_fd, {"answers": answers_to_json(answers), "cell_errors": []})
         except BaseException:
             with contextlib.suppress(BaseException):
