@@ -351,6 +351,20 @@ def test_uploads_are_limited_in_size_and_must_be_notebooks(app, config):
     assert app.state.store.queue_counts() == {}
 
 
+def test_a_notebook_the_grader_would_refuse_is_refused_at_upload_not_counted(app, project):
+    """Another assignment's notebook (a slip of the file picker) is refused with the
+    grader's own reason before it becomes an attempt: no attempt is spent, and the
+    student's graded attempt stays the one that counts."""
+    alice = signed_in(app, "alice")
+    other = notebook_bytes(correct_notebook(project, "sgd_batch_size"))
+    refused = submit(alice, other)
+    assert refused.status_code == 400
+    said = " ".join(refused.text.split())
+    assert "ne compte pas comme un dépôt" in said and "sgd_batch_size" in said
+    assert app.state.store.attempts_of(app.state.store.user_by_login("alice").id) == []
+    assert submit(alice, notebook_bytes(correct_notebook(project, ASSIGNMENT))).status_code == 303
+
+
 def graded(app) -> None:
     """Every attempt marked graded, as the worker would (this app runs no worker)."""
     from sqlalchemy import update

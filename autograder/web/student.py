@@ -7,7 +7,6 @@ same 404 as for an attempt that does not exist.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from starlette.exceptions import HTTPException
@@ -19,6 +18,7 @@ from ..assignment import load_assignment
 from ..feedback import assignment_title, load_settings, question_title, status_text
 from ..late import load_policy
 from ..manual import hand_grades
+from ..notebook import InvalidNotebook, parse
 from ..pages import feedback_context
 from ..results import normalized
 from .auth import requires
@@ -143,13 +143,15 @@ def template(request: Request) -> Response:
     return FileResponse(path, media_type="application/x-ipynb+json", filename=f"{name}.ipynb")
 
 
-def _is_notebook(content: bytes) -> bool:
-    """A JSON notebook with a list of cells; its code is never looked at here."""
+def _not_gradable(request: Request, content: bytes, assignment: str) -> str | None:
+    """Why the grader could not grade this file (not a notebook, another assignment's...),
+    said before it becomes an attempt: a slip of the file picker costs no attempt and
+    never replaces a graded one. Its code is never run here."""
     try:
-        data = json.loads(content)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(data, dict) and isinstance(data.get("cells"), list)
+        parse(content, assignment)
+    except InvalidNotebook as invalid:
+        return text(request, "not_gradable", reason=invalid.render(language(request)))
+    return None
 
 
 @requires("student")
@@ -177,8 +179,8 @@ async def submit(request: Request) -> Response:
         error = text(request, "slow_down")
     elif len(content) > limit:
         error = text(request, "too_large", mb=limit // 2**20)
-    elif not _is_notebook(content):
-        error = text(request, "not_a_notebook")
+    else:
+        error = _not_gradable(request, content, name)
     if error:
         return assignment_page(request, error)
     file_name = str(getattr(upload, "filename", "") or f"{name}.ipynb")[:200]
