@@ -171,6 +171,24 @@ def test_one_time_link_sets_a_password_once(app):
                       ).status_code == 404  # fmt: skip
 
 
+def test_choosing_a_password_spends_every_older_link_of_the_account(app):
+    """Two links made for one student (sent twice, or made again): once a password is
+    chosen through one, the other no longer opens, so an older mail cannot take the
+    account over."""
+    prof = signed_in(app, "prof")
+    dora = app.state.store.add_user("dora", "student", "Dora")
+    first, second = (
+        re.search(r"http://testserver(/link/[\w-]+)",
+                  post(prof, "/instructor/students/links", {"user": str(dora.id)}).text).group(1)
+        for _ in range(2)
+    )  # fmt: skip
+    visitor = signed_in(app, None)
+    token = csrf_of(visitor.get(second).text)
+    chosen = {"password": "doras-password", "repeat": "doras-password", "csrf": token}
+    assert visitor.post(second, data=chosen).status_code == 303
+    assert signed_in(app, None).get(first).status_code == 404
+
+
 def test_the_first_instructor_comes_from_the_command_line(app, config):
     from datetime import timedelta
 

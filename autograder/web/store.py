@@ -240,18 +240,25 @@ class Store:
         return self.user(row["user_id"]) if row else None
 
     def use_link(self, token: str) -> bool:
-        """Mark a link used; False if it was used (or expired) meanwhile: once only."""
+        """Mark a link used, and every other link of its account still unused (an older
+        mail, a link made twice: none may choose the password again); False if it was
+        used (or expired) meanwhile: once only."""
         with self.engine.begin() as connection:
+            mine = login_links.c.token_hash == token_hash(token)
             done = connection.execute(
                 update(login_links)
-                .where(
-                    login_links.c.token_hash == token_hash(token),
-                    login_links.c.used_at.is_(None),
-                    login_links.c.expires_at > now(),
-                )
+                .where(mine, login_links.c.used_at.is_(None), login_links.c.expires_at > now())
                 .values(used_at=now())
             )
-            return done.rowcount == 1
+            if done.rowcount != 1:
+                return False
+            owner = select(login_links.c.user_id).where(mine).scalar_subquery()
+            connection.execute(
+                update(login_links)
+                .where(login_links.c.user_id == owner, login_links.c.used_at.is_(None))
+                .values(used_at=now())
+            )
+            return True
 
     # --- assignments ------------------------------------------------------------------
 
