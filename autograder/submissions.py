@@ -22,7 +22,8 @@ Who the student is, strongest first (``NAMED_BY``; the instructor's guide is
    id winning (the LMS writes its own before the student's file name);
 3. the folder: notebooks of one folder or archive that share a file name (each student
    kept the same name) are named by their folder at the level, among those all of them
-   have, that tells most of them apart (``alice/tp.ipynb``, ``L3/alice/rendu/tp.ipynb``: ``alice``);
+   have, that tells most of them apart (``alice/tp.ipynb``, ``L3/alice/rendu/tp.ipynb``: ``alice``),
+   a level where one name sits in several folders (``rendu``) being inside theirs;
 4. the file name (its stem);
 5. ``metadata.dlgrade.student_id`` of the notebook, read **only** when the file name is the
    assignment's own template name (``mlp_softmax.ipynb``, ``mlp_softmax (1).ipynb``,
@@ -620,7 +621,9 @@ def _folder_names(items: list[_Found]) -> dict[_Found, str]:
     each named by its folder at the level that tells most of them apart (the deeper one
     on a tie: ``section/student/``). Only levels every one of them has count: what lies
     deeper is inside a student's own folder, which names nobody else (``aaron/bob/``
-    is aaron's)."""
+    is aaron's). A level where one name sits in several folders (``alice/rendu/``,
+    ``bob/rendu/``) is inside the students' folders, not theirs: sub-folders in one
+    student's folder cannot make it the level that names the class."""
     by_file: dict[tuple[str, str], list[_Found]] = {}
     for item in items:
         if item.submission.named_by in ("file name", "metadata"):
@@ -632,12 +635,19 @@ def _folder_names(items: list[_Found]) -> dict[_Found, str]:
         levels = range(min(map(len, folders)))
         if len(set(folders)) < 2 or not levels:
             continue
-        level = max(levels, key=lambda i: (len({f[i] for f in folders}), i))
+        naming = [i for i in levels if _one_folder_per_name(folders, i)] or list(levels)
+        level = max(naming, key=lambda i: (len({f[i] for f in folders}), i))
         for item, parts in zip(group, folders, strict=True):
             student = clean_student_id(parts[level])
             if student:
                 names[item] = student
     return names
+
+
+def _one_folder_per_name(folders: list[tuple[str, ...]], level: int) -> bool:
+    """Whether each name at ``level`` is found in one parent folder only."""
+    parents: dict[str, tuple[str, ...]] = {}
+    return all(parents.setdefault(f[level], f[:level]) == f[:level] for f in folders)
 
 
 def _mapped(submission: Submission, intake: Intake, problems: list[Problem]) -> Submission:

@@ -185,6 +185,24 @@ def test_folders_inside_a_student_s_own_folder_name_nobody_else(tmp_path):
     assert sorted(ids([layout]).values()) == ["xavier", "yann", "zoe"]
 
 
+def test_sub_folders_in_one_student_s_folder_cannot_rename_the_class(tmp_path):
+    """``L3/<student>/rendu/tp.ipynb``: a student who puts more sub-folders with a notebook
+    in their own folder than the class has students does not make the sub-folders' level
+    the one that names everyone (every classmate would be ``rendu``, all but one dropped)."""
+    for source in ("folder", "zip"):
+        tree = {f"L3/{s}/rendu/tp.ipynb": notebook_bytes() for s in ("alice", "bob", "carol")}
+        tree |= {f"L3/mallory/v{i}/tp.ipynb": notebook_bytes() for i in range(1, 6)}
+        given = write_zip(tmp_path / "class.zip", list(tree.items()))
+        if source == "folder":
+            given = tmp_path / "class"
+            for name, content in tree.items():
+                (given / name).parent.mkdir(parents=True, exist_ok=True)
+                (given / name).write_bytes(content)
+        found, problems = collect([given])
+        assert sorted(s.student_id for s in found) == ["alice", "bob", "carol", "mallory"]
+        assert len(problems) == 5 and all("/mallory/" in p.origin for p in problems)
+
+
 def test_a_file_that_is_not_regular_is_one_line(tmp_path):
     folder = tmp_path / "loose"
     folder.mkdir()
