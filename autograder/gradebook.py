@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from .errors import DlgradeError
-from .results import SUMMARY, SubmissionResult, normalized
+from .results import GRADER_FAILURE, SUMMARY, SubmissionResult, normalized
 
 if TYPE_CHECKING:
     from .submissions import Submission
@@ -172,6 +172,11 @@ def _forget_same_content(connection: Connection, results: Iterable[SubmissionRes
         connection.execute(delete(submissions).where(submissions.c.id.in_(stale)))
 
 
+def _grader_failure(result: Any) -> bool:
+    message = result.get("status_message") if isinstance(result, dict) else None
+    return isinstance(message, dict) and message.get("key") == GRADER_FAILURE
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -236,13 +241,22 @@ class Gradebook:
             connection.execute(update(runs).where(runs.c.id == run_id).values(finished_at=_now()))
 
     def graded_keys(self, assignment: str, autograder_hash: str) -> set[tuple[str, str]]:
-        """(student, submission hash) pairs already graded with this autograder."""
-        query = select(submissions.c.student_id, submissions.c.submission_hash).where(
+        """(student, submission hash) pairs already graded with this autograder. A result
+        of the grader's own failure (a sandbox that would not start) grades nothing: the
+        next run grades that notebook again."""
+        columns = (submissions.c.student_id, submissions.c.submission_hash)
+        mine = (
             submissions.c.assignment == assignment,
             submissions.c.autograder_hash == autograder_hash,
         )
+        errors = submissions.c.status == "error"
         with self.engine.connect() as connection:
-            return {(row.student_id, row.submission_hash) for row in connection.execute(query)}
+            keys = {
+                tuple(row) for row in connection.execute(select(*columns).where(*mine, ~errors))
+            }
+            failed = connection.execute(select(*columns, submissions.c.result).where(*mine, errors))
+            keys |= {(row[0], row[1]) for row in failed if not _grader_failure(row.result)}
+        return keys
 
     def record(self, run_id: int, *results: SubmissionResult) -> None:
         """Store results in one transaction, each replacing a previous grading of the very

@@ -31,7 +31,7 @@ from .feedback import feedback_text, finding, reveal_for
 from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
 from .notebook import InvalidNotebook, cell_reference, parse
-from .results import SubmissionResult, TestResult
+from .results import GRADER_FAILURE, SubmissionResult, TestResult
 from .sandbox import Limits, ReplyRejected, Run, Sandbox, SandboxError, default_workers
 from .submissions import Submission
 
@@ -172,7 +172,7 @@ class Grader:
                 return replace(result, incident=f"reply rejected: {rejected}")
             except SandboxError as error:
                 failure = error
-        message = Message("status_grader_failure", {"error": str(failure)})
+        message = Message(GRADER_FAILURE, {"error": str(failure)})
         return self._result(submission, "error", message, sandbox.isolation)
 
     def _executed(

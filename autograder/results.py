@@ -12,6 +12,11 @@ SUMMARY = ("student_id", "assignment", "status", "score", "max_score", "question
            "submission_hash")  # fmt: skip
 
 
+GRADER_FAILURE = "status_grader_failure"
+"""The message of a result the grader itself failed to produce (its sandbox would not
+start): no grade, and the next run grades the notebook again."""
+
+
 @dataclass(frozen=True)
 class TestResult:
     name: str

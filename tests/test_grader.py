@@ -439,3 +439,22 @@ def test_a_call_that_outlasts_every_interruption_is_named_not_the_last_cell(proj
     bob = results["bob"]
     assert bob.status == "timeout"
     assert "pendant un appel de `batch_gradient` par les tests cachés" in bob.message, bob.message
+
+
+def test_a_run_whose_sandbox_would_not_start_is_graded_again_by_the_next(project, tmp_path,
+                                                                         monkeypatch):  # fmt: skip
+    """The grader's own failure (a sandbox that cannot start) gives no grade to keep: the
+    same command, once the sandbox works, grades those notebooks instead of skipping them
+    as already graded."""
+    notebooks = {"alice": correct_notebook(project, "sgd_batch_size")}
+
+    def broken(self, *args, **kwargs):
+        raise grader_module.SandboxError("bwrap: setting up uid map: Permission denied")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(grader_module.Sandbox, "_run", broken)
+        _, results = grade_notebooks("sgd_batch_size", notebooks, tmp_path)
+    assert results["alice"].status == "error"
+    _, results = grade_notebooks("sgd_batch_size", notebooks, tmp_path)
+    assert results["alice"].status == "graded"
+    assert results["alice"].score == results["alice"].max_score
