@@ -221,7 +221,7 @@ class Grader:
     ) -> dict[str, Answer]:
         """The calls to leave out of a new run, answered: the planned call during which the
         process ended without answers, or every call of its function once that function
-        has ended it ``ENDINGS_PER_FUNCTION`` times. None when the run's own status
+        has ended it ``ENDINGS_PER_FUNCTION`` times. Empty when the run's own status
         stands: it answered, ran out of time, ended in its cells, or has too little time
         left to run again."""
         position = reply["last_call"]
