@@ -32,7 +32,15 @@ from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
 from .notebook import InvalidNotebook, cell_reference, parse
 from .results import GRADER_FAILURE, SubmissionResult, TestResult
-from .sandbox import Limits, ReplyRejected, Run, Sandbox, SandboxError, default_workers
+from .sandbox import (
+    Limits,
+    ReplyRejected,
+    Run,
+    Sandbox,
+    SandboxError,
+    default_workers,
+    isolation_required,
+)
 from .submissions import Submission
 
 FRAMEWORK = Path(__file__).resolve().parent
@@ -60,7 +68,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     lang: str = "fr"
     regrade: bool = False
-    isolate: bool = True
+    isolate: bool = field(default_factory=isolation_required)
+    """Refuse to grade without bubblewrap, unless ``DLGRADE_ISOLATION=limits-only``."""
     seed: int | None = None
     """Seed of the hidden inputs; None draws a secret one for each grading run, so values
     copied from a feedback page are worth nothing on the next submission."""

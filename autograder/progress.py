@@ -89,7 +89,8 @@ class ClassProgress:
         )
         if run.isolation == "limits-only":
             self.console.print(
-                "[bold red]WARNING: bubblewrap is missing; submissions ran without a sandbox[/]"
+                "[bold red]WARNING: graded without bubblewrap (DLGRADE_ISOLATION=limits-only): "
+                "submissions could read solutions/ and each other's notebooks[/]"
             )
         for problem in run.problems:
             line = Text.assemble(("problem", "yellow"), f" {problem.origin}: {problem.message}")

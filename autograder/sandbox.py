@@ -23,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -63,6 +62,20 @@ class Limits:
 
 class SandboxError(DlgradeError, RuntimeError):
     """The runner itself failed (not the submission): it is restarted for the next one."""
+
+
+class IsolationUnavailable(DlgradeError):
+    """Bubblewrap is missing: a submission could read the reference solutions and the
+    classmates' notebooks, so nothing is graded unless the instructor asks for it."""
+
+
+ISOLATION_VARIABLE = "DLGRADE_ISOLATION"
+"""Set to ``limits-only`` to grade without bubblewrap: resource limits only."""
+
+
+def isolation_required() -> bool:
+    """False only when the instructor chose, in ``DLGRADE_ISOLATION``, to grade unisolated."""
+    return os.environ.get(ISOLATION_VARIABLE, "") != "limits-only"
 
 
 class ReplyRejected(SandboxError):
@@ -232,13 +245,13 @@ class Sandbox:
     ):
         self.limits = limits or Limits()
         self.font_list = font_list
-        self.isolation = "bubblewrap" if isolate and bubblewrap() else "limits-only"
-        if isolate and self.isolation != "bubblewrap":
-            warnings.warn(
-                "bubblewrap (bwrap) is not installed: submissions run with resource limits "
-                "only, without filesystem, network or process isolation",
-                stacklevel=2,
+        if isolate and not bubblewrap():
+            raise IsolationUnavailable(
+                "bubblewrap (bwrap) is not installed: without it a submission could read "
+                "solutions/ and the other notebooks; install it (apt install bubblewrap), or "
+                f"set {ISOLATION_VARIABLE}=limits-only to grade with resource limits only"
             )
+        self.isolation = "bubblewrap" if isolate else "limits-only"
         self._process: subprocess.Popen[bytes] | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._cgroup: WorkerCgroup | None = None
@@ -515,7 +528,7 @@ class Sandbox:
 def started_sandboxes(limits: Limits, count: int) -> list[Sandbox]:
     """``count`` sandboxes whose runners start now, each importing NumPy in its own process
     while the caller goes on loading the grader."""
-    sandboxes = [Sandbox(limits) for _ in range(count)]
+    sandboxes = [Sandbox(limits, isolate=isolation_required()) for _ in range(count)]
     try:
         for sandbox in sandboxes:
             sandbox.start()

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from .errors import DlgradeError
 from .messages import error_text, render, texts
 from .notebook import InvalidNotebook, cell_reference, parse, read_notebook
-from .sandbox import Limits, Sandbox
+from .sandbox import Limits, Sandbox, bubblewrap
 
 if TYPE_CHECKING:
     from .execution.plan import Answer
@@ -44,7 +44,8 @@ class Report:
 def _started_sandbox() -> Iterator[Sandbox]:
     """A sandbox for one notebook, its runner started at once (without the font list a
     class's sandboxes build), before the caller reads its sentences and imports NumPy."""
-    with Sandbox(LIMITS, font_list=False) as sandbox:
+    # A student's own machine holds no answers to hide: bubblewrap if it has it.
+    with Sandbox(LIMITS, isolate=bubblewrap() is not None, font_list=False) as sandbox:
         sandbox.start()
         yield sandbox
 

@@ -235,3 +235,13 @@ def test_a_folder_graded_for_another_assignment_is_refused_and_kept(tmp_path, pr
     assert {
         p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "gradebook" not in p.name
     } == before
+
+
+def test_grading_without_bubblewrap_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("autograder.sandbox.bubblewrap", lambda: None)
+    monkeypatch.delenv("DLGRADE_ISOLATION", raising=False)
+    out = tmp_path / "out"
+    assert cli.main(["grade", "sgd_batch_size", str(tmp_path), "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("dlgrade: bubblewrap (bwrap) is not installed") and "\n" not in error
+    assert "DLGRADE_ISOLATION=limits-only" in error and not out.exists()

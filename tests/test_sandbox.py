@@ -16,7 +16,16 @@ import pytest
 from autograder import sandbox as sandbox_module
 from autograder.execution.plan import answers_from_json
 from autograder.messages import localized
-from autograder.sandbox import Limits, Sandbox, SandboxError, SharedFontList, bubblewrap
+from autograder.grader import Settings
+from autograder.sandbox import (
+    IsolationUnavailable,
+    Limits,
+    Sandbox,
+    SandboxError,
+    SharedFontList,
+    bubblewrap,
+    started_sandboxes,
+)
 from autograder.seccomp import CLONE_NEWUSER, sandbox_filter
 
 LIMITS = Limits(wall_seconds=5, cpu_seconds=5)
@@ -102,10 +111,23 @@ def test_without_bubblewrap_the_limits_still_hold():
         assert sandbox.run(["import time", stubborn])["status"] == "timeout"
 
 
-def test_a_missing_bubblewrap_is_loud(monkeypatch):
+def test_without_bubblewrap_nothing_is_graded_unless_the_instructor_says_so(monkeypatch):
+    """Unisolated, a submission can read solutions/ and its classmates' notebooks: the
+    grader refuses, and only DLGRADE_ISOLATION=limits-only makes it grade anyway."""
     monkeypatch.setattr("autograder.sandbox.bubblewrap", lambda: None)
-    with pytest.warns(UserWarning, match="bubblewrap"), Sandbox(LIMITS) as sandbox:
-        assert sandbox.isolation == "limits-only"
+    monkeypatch.delenv("DLGRADE_ISOLATION", raising=False)
+    with pytest.raises(IsolationUnavailable, match="DLGRADE_ISOLATION=limits-only"):
+        Sandbox(LIMITS)
+    with pytest.raises(IsolationUnavailable):
+        started_sandboxes(LIMITS, 2)
+    assert Settings().isolate
+    monkeypatch.setenv("DLGRADE_ISOLATION", "limits-only")
+    assert not Settings().isolate
+    sandboxes = started_sandboxes(LIMITS, 1)
+    try:
+        assert sandboxes[0].isolation == "limits-only"
+    finally:
+        sandboxes[0].close()
 
 
 def test_a_submission_sees_the_whole_python_of_the_grader():
