@@ -15,8 +15,8 @@ import pytest
 
 from autograder import sandbox as sandbox_module
 from autograder.execution.plan import answers_from_json
-from autograder.messages import localized
 from autograder.grader import Settings
+from autograder.messages import localized
 from autograder.sandbox import (
     IsolationUnavailable,
     Limits,
