@@ -7,6 +7,7 @@ shared by the other ``test_web_*`` modules. Grading is left to the test
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -435,6 +436,50 @@ def test_uploads_are_rate_limited_per_student(app, project):
         codes.append(submit(alice, notebook).status_code)
         graded(app)
     assert codes == [303, 303, 400]
+
+
+def test_a_late_submission_says_its_penalty_and_replaces_an_on_time_one_only_knowingly(
+    app, config, project
+):
+    """Only the latest submission counts: after the deadline, the page gives the penalty
+    a submission received now would get, and one that would replace an on-time attempt
+    needs a ticked box; without it nothing is stored and no attempt is spent."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from autograder.late import LatePolicy
+    from autograder.web.store import attempts, now
+
+    store = app.state.store
+    alice, bob = signed_in(app, "alice"), signed_in(app, "bob")
+    notebook = notebook_bytes(correct_notebook(project, ASSIGNMENT))
+    assert submit(alice, notebook).status_code == 303
+    graded(app)
+    with store.engine.begin() as connection:  # alice handed in two hours ago
+        connection.execute(update(attempts).values(received_at=now() - timedelta(hours=2)))
+    deadline = now() - timedelta(hours=1)
+    store.save_settings(AssignmentSettings(ASSIGNMENT, deadline=deadline))
+    LatePolicy(deadline, 10.0, cap_percent=50.0).save(config.graded(ASSIGNMENT))
+
+    page = html.unescape(" ".join(alice.get(f"/assignments/{ASSIGNMENT}").text.split()))
+    assert "pénalisé de 10 % s'il est reçu maintenant" in page
+    assert "était à l'heure" in page and 'name="replace_on_time"' in page
+    refused = submit(alice, notebook)
+    assert refused.status_code == 400 and "cochez la case" in refused.text
+    assert len(store.attempts_of(store.user_by_login("alice").id)) == 1
+    confirmed = post(
+        alice,
+        f"/assignments/{ASSIGNMENT}/submit",
+        {"replace_on_time": "yes"},
+        files={"notebook": ("mine.ipynb", notebook, "application/x-ipynb+json")},
+    )
+    assert confirmed.status_code == 303
+    assert len(store.attempts_of(store.user_by_login("alice").id)) == 2
+
+    bob_page = " ".join(bob.get(f"/assignments/{ASSIGNMENT}").text.split())
+    assert "pénalisé de 10 %" in bob_page and 'name="replace_on_time"' not in bob_page
+    assert submit(bob, notebook).status_code == 303  # nothing on time to give up
 
 
 def test_assignments_open_and_close_on_their_dates(app, project):

@@ -7,6 +7,7 @@ same 404 as for an attempt that does not exist.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from starlette.exceptions import HTTPException
@@ -16,7 +17,7 @@ from starlette.routing import Route
 
 from ..assignment import load_assignment
 from ..feedback import assignment_title, load_settings, question_title, status_text
-from ..late import load_policy
+from ..late import ON_TIME, Lateness, load_policy
 from ..manual import hand_grades
 from ..notebook import InvalidNotebook, parse
 from ..pages import feedback_context
@@ -50,6 +51,33 @@ def deadline_for(request: Request, settings: AssignmentSettings, login: str) -> 
     policy = load_policy(request.app.state.config.graded(settings.name))
     extension = policy.extensions.get(login) if policy else None
     return extension or settings.deadline
+
+
+@dataclass(frozen=True)
+class LateNotice:
+    """What a submission received now would cost: its penalty, and the on-time attempt
+    it would replace for the grade (only the latest submission counts)."""
+
+    penalty_percent: float
+    replaces: datetime | None
+
+
+def late_notice(
+    request: Request, settings: AssignmentSettings, login: str, tried: list[dict], at: datetime
+) -> LateNotice | None:
+    """None while a submission would still be on time (grace and extension included)."""
+    policy = load_policy(request.app.state.config.graded(settings.name))
+    deadline = deadline_for(request, settings, login)
+
+    def lateness(moment: datetime) -> Lateness:
+        if policy is not None:
+            return policy.lateness(login, moment)
+        return Lateness(0.01, 0.0) if deadline is not None and moment > deadline else ON_TIME
+
+    if not lateness(at).late:
+        return None
+    on_time = [a["received_at"] for a in tried if not lateness(a["received_at"]).late]
+    return LateNotice(lateness(at).penalty_percent, max(on_time, default=None))
 
 
 def policy_text(request: Request, settings: AssignmentSettings) -> str:
@@ -125,7 +153,7 @@ def assignment_page(request: Request, error: str = "") -> Response:
         now=moment,
         open=settings.is_open(moment),
         wait=wait if wait > moment else None,
-        late=deadline is not None and moment > deadline,
+        late=late_notice(request, settings, user.login, tried, moment),
         policy=policy_text(request, settings),
         error=error,
         max_mb=state.config.max_upload_bytes // 2**20,
@@ -166,7 +194,8 @@ async def submit(request: Request) -> Response:
     upload = form.get("notebook")
     limit = state.config.max_upload_bytes
     content = await upload.read(limit + 1) if hasattr(upload, "read") else b""
-    previous = [a["received_at"] for a in state.store.attempts_of(user.id, name)]
+    attempts = state.store.attempts_of(user.id, name)
+    previous = [a["received_at"] for a in attempts]
     in_flight = any(a["state"] != "done" for a in state.store.attempts_of(user.id))
     error = None
     if not settings.is_open(received):
@@ -179,6 +208,10 @@ async def submit(request: Request) -> Response:
         error = text(request, "slow_down")
     elif len(content) > limit:
         error = text(request, "too_large", mb=limit // 2**20)
+    elif (late := late_notice(request, settings, user.login, attempts, received)) and (
+        late.replaces and form.get("replace_on_time") != "yes"
+    ):  # an on-time grade is given up only knowingly
+        error = text(request, "late_confirm_missing")
     else:
         error = _not_gradable(request, content, name)
     if error:
