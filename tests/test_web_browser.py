@@ -137,7 +137,23 @@ def test_an_instructor_hand_grades_sets_a_late_policy_releases_and_exports(
     page.locator("body").click(position={"x": 5, "y": 5})  # out of the fields
     page.keyboard.press("k")  # back to bob
     playwright.expect(page.locator("h2")).to_contain_text("bob")
-    assert page.input_value("input[name=points]") == "1.5"
+    assert page.input_value("input[name=points]") == "1,5"
+    outside = {"x": 5, "y": 5}
+    page.fill("input[name=points]", "5")  # above q1's 2 points: said, kept, not left
+    playwright.expect(page.locator("#save-state")).to_have_text("modifié, pas encore enregistré")
+    page.locator("body").click(position=outside)
+    playwright.expect(page.locator("#save-state.ko")).to_have_text(
+        "non enregistré : entre 0 et 2 points"
+    )
+    page.locator("body").click(position=outside)
+    page.keyboard.press("j")
+    page.wait_for_timeout(300)
+    playwright.expect(page.locator("h2")).to_contain_text("bob")
+    page.fill("input[name=points]", "1,75")  # a French decimal comma
+    page.keyboard.press("Control+Enter")
+    playwright.expect(page.locator("h2")).to_contain_text("carol")
+    hand = app.state.gradebook.manual(ASSIGNMENT)
+    assert dict(zip(hand["student_id"], hand["points"], strict=True))["bob"] == 1.75
 
     page.goto(f"{server}/instructor/assignments/{ASSIGNMENT}")
     page.fill("input[name=deadline]", (now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))

@@ -163,7 +163,7 @@ def test_instructor_hand_grades_applies_late_policy_releases_and_exports(app, no
                    {"student": "alice", "points": "3"})  # fmt: skip
     assert refused.status_code == 400  # above the question's 2 points
     bob_page = prof.get(f"/instructor/assignments/{ASSIGNMENT}/manual/q1?student=bob").text
-    assert 'value="1.5"' in bob_page and "&lt;b&gt;bob&lt;/b&gt;" in bob_page
+    assert 'value="1,5"' in bob_page and "&lt;b&gt;bob&lt;/b&gt;" in bob_page
 
     deadline = now() - timedelta(hours=30)
     settings = {

@@ -69,25 +69,51 @@ function sortable(table) {
 }
 
 // Hand grading: saved as you go (points or comment changed), j / k to move, Ctrl+Enter to
-// save and go to the next student.
+// save and go to the next student. Points take a decimal comma or point. What is typed and
+// not saved says so, and the page is not left until it is saved or its error is shown.
 function handGrading(form) {
   const state = document.getElementById("save-state");
+  const points = form.elements.points;
+  let unsaved = false;
+  const show = (ok, text) => { state.textContent = text; state.className = ok ? "ok" : "ko"; };
+  const checkPoints = () => {
+    const typed = points.value.trim().replace(",", ".");
+    const value = Number(typed);
+    const fits = /^\d+(\.\d*)?$|^\.\d+$/.test(typed) && value <= Number(points.dataset.max);
+    points.setCustomValidity(fits ? "" : state.dataset.range);
+    points.setAttribute("aria-invalid", String(!fits));
+  };
   const save = async () => {
-    if (!form.reportValidity()) return false;
-    const response = await fetch(form.action, {
-      method: "POST", body: new FormData(form),
-      headers: { "X-CSRF-Token": csrf(), Accept: "application/json" },
-    });
-    const ok = response.ok && (await response.json()).saved;
-    state.textContent = ok ? state.dataset.saved : state.dataset.error;
-    state.className = ok ? "ok" : "ko";
+    checkPoints();
+    if (!form.reportValidity()) { show(false, state.dataset.invalid); return false; }
+    let ok = false;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST", body: new FormData(form),
+        headers: { "X-CSRF-Token": csrf(), Accept: "application/json" },
+      });
+      ok = response.ok && (await response.json()).saved;
+    } catch (error) { /* the server cannot be reached: said below */ }
+    show(ok, ok ? state.dataset.saved : state.dataset.error);
+    unsaved = !ok;
     return ok;
   };
+  const leave = async (href) => { if (!unsaved || await save()) location.href = href; };
+  form.addEventListener("input", () => {
+    unsaved = true;
+    points.setCustomValidity("");
+    show(false, state.dataset.unsaved);
+  });
   form.addEventListener("change", save);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (await save() && form.dataset.next) location.href = form.dataset.next;
   });
+  document.querySelectorAll("a[data-key]").forEach((link) => link.addEventListener("click", (event) => {
+    event.preventDefault();
+    leave(link.href);
+  }));
+  window.addEventListener("beforeunload", (event) => { if (unsaved) event.preventDefault(); });
   document.addEventListener("keydown", async (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
@@ -96,7 +122,7 @@ function handGrading(form) {
     }
     if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
     const link = document.querySelector(`[data-key="${event.key}"]`);
-    if (link) location.href = link.href;
+    if (link) leave(link.href);
   });
 }
 
