@@ -74,7 +74,9 @@ from .spreadsheet import delimiter, table_text
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
-MAX_ARCHIVE_MEMBERS = 10_000
+MAX_ARCHIVE_NOTEBOOKS = 20_000
+"""Notebooks read from one archive; other members cost little and are not counted, so a
+student's folder of junk files cannot push the classmates after it out of the archive."""
 MAX_DIRECTORY_BYTES = 16 * 1024 * 1024  # a zip's central directory, read before any member
 MAX_METADATA_BYTES = 16 * 1024 * 1024  # Gradescope's submission_metadata.yml
 MAX_ID_CHARS = 64
@@ -899,20 +901,20 @@ def _read_archive(path: Path) -> Iterator[_Found | _Metadata | Problem]:
         yield Problem(str(path), f"unreadable zip archive ({type(error).__name__}: {error})")
         return
     with archive:
-        members = archive.infolist()
-        if len(members) > MAX_ARCHIVE_MEMBERS:
-            yield Problem(
-                str(path),
-                f"{len(members)} members, more than {MAX_ARCHIVE_MEMBERS}: the rest is skipped",
-            )
-            members = members[:MAX_ARCHIVE_MEMBERS]
-        total, seen = 0, Counter()
-        for member in members:
+        total = notebooks = 0
+        seen: Counter[str] = Counter()
+        over: list[str] = []  # notebooks past the limit
+        for member in archive.infolist():
             member.filename = _member_name(member)
             seen[member.filename] += 1
             origin = f"{path}!{member.filename}"
             if seen[member.filename] > 1:  # a zip may hold two members of one name
                 origin += f" (entry {seen[member.filename]} of that name)"
+            if member.filename.lower().endswith(".ipynb"):
+                notebooks += 1
+                if notebooks > MAX_ARCHIVE_NOTEBOOKS:
+                    over.append(member.filename)
+                    continue
             try:
                 item = _read_member(archive, member, origin)
             except Exception as error:  # zlib.error, BadZipFile, EOFError, struct.error...
@@ -929,6 +931,13 @@ def _read_archive(path: Path) -> Iterator[_Found | _Metadata | Problem]:
                 item = _Found(name, name, str(path), item)
             if item is not None:
                 yield item
+        if over:
+            named = ", ".join(over[:5]) + (", …" if len(over) > 5 else "")
+            yield Problem(
+                str(path),
+                f"{notebooks} notebooks, more than {MAX_ARCHIVE_NOTEBOOKS} per archive: "
+                f"the last {len(over)} not read ({named}); split the archive",
+            )
 
 
 def _member_name(member: zipfile.ZipInfo) -> str:
@@ -950,6 +959,8 @@ def _read_member(
     """One archive member as a submission, Gradescope metadata, a problem, or None when it
     is none of these."""
     name = PurePosixPath(member.filename.replace("\\", "/"))
+    if name.is_absolute() or ".." in name.parts or re.match(r"[A-Za-z]:", name.as_posix()):
+        return Problem(origin, "path outside the archive (absolute, or with '..'): not read")
     if name.suffix.lower() == ".zip":
         return Problem(origin, "archive inside an archive: not opened")
     if member.is_dir() or _IGNORED_FOLDERS & set(name.parts):

@@ -256,14 +256,36 @@ def test_other_broken_members_and_archives_are_problems(tmp_path):
     assert "unreadable zip archive" in by_origin[str(bad_name)]
 
 
-def test_members_per_archive_are_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(submissions, "MAX_ARCHIVE_MEMBERS", 5)
-    archive = write_zip(
-        tmp_path / "many.zip", {f"s_{i}_{i}_tp.ipynb": notebook_bytes() for i in range(1, 9)}
-    )
+def test_notebooks_per_archive_are_bounded_and_the_skipped_ones_named(tmp_path, monkeypatch):
+    """Only notebooks count toward the limit: one student's folder of junk files cannot
+    push the classmates after it out of the archive; notebooks past it are named."""
+    monkeypatch.setattr(submissions, "MAX_ARCHIVE_NOTEBOOKS", 5)
+    members = {f"Junk Student_1_assignsubmission_file/f{i}.txt": b"x" for i in range(50)}
+    members |= {f"s_{i}_{i}_tp.ipynb": notebook_bytes() for i in range(1, 9)}
+    found, problems = collect([write_zip(tmp_path / "many.zip", members)])
+    assert sorted(s.student_id for s in found) == ["1", "2", "3", "4", "5"]
+    over = [p.message for p in problems if "per archive" in p.message]
+    assert over == [
+        "8 notebooks, more than 5 per archive: the last 3 not read "
+        "(s_6_6_tp.ipynb, s_7_7_tp.ipynb, s_8_8_tp.ipynb); split the archive"
+    ]
+
+
+def test_archive_members_outside_the_archive_are_refused_not_ranked(tmp_path):
+    """A member named '../x/...' or '/x/...' would otherwise rank before the real one."""
+    forged = "../../tmp/Alice Smith_1234_assignsubmission_file/tp.ipynb"
+    members = {
+        forged: notebook_bytes(),
+        "/abs/Alice Smith_1234_assignsubmission_file/tp.ipynb": notebook_bytes(),
+        "Alice Smith_1234_assignsubmission_file/tp.ipynb": notebook_bytes(),
+    }
+    archive = write_zip(tmp_path / "moodle.zip", members)
     found, problems = collect([archive])
-    assert len(found) == 5
-    assert [p.message for p in problems] == ["8 members, more than 5: the rest is skipped"]
+    assert [s.origin for s in found] == [
+        f"{archive}!Alice Smith_1234_assignsubmission_file/tp.ipynb"
+    ]
+    refused = sorted(p.origin.split("!")[1] for p in problems if "outside the archive" in p.message)
+    assert refused == sorted([forged, "/abs/Alice Smith_1234_assignsubmission_file/tp.ipynb"])
 
 
 def test_a_huge_zip_directory_is_refused_before_it_is_loaded(tmp_path, monkeypatch):
