@@ -468,7 +468,7 @@ def collect(
                 problems.extend(_read_gradescope(item, gradescope))
             else:
                 items.append(item)
-        found += _named(items, gradescope, intake, problems)
+        found += _canvas_readings_checked(_named(items, gradescope, intake, problems), problems)
         problems += _gradescope_without_notebook(items, gradescope)
     found = [_mapped(s, intake, problems) for s in found]
     by_student: dict[str, list[Submission]] = {}
@@ -487,6 +487,80 @@ def collect(
     problems += _times_without_notebook(found, intake)
     problems += filter(None, map(_mixed_scripts, kept))
     return sorted(kept, key=lambda s: s.origin), problems
+
+
+_CANVAS_TAIL = re.compile(
+    r"_(?:(?P<late>(?i:late))_)?(?P<id>\d+)_(?P<attachment>\d+)_(?P<file>.+)$", re.ASCII
+)
+
+
+def _canvas_readings(file: str) -> list[re.Match[str]]:
+    """Every way to split a Canvas file name into name, ids and the student's own file name:
+    a name part with ``_<digits>_<digits>_`` in it (``x_1001_99999_mallory_1002_502_tp``)
+    reads as several students."""
+    return [
+        match
+        for at, char in enumerate(file)
+        if char == "_" and at > 0 and (match := _CANVAS_TAIL.match(file, at))
+    ]
+
+
+def _name_part(reading: re.Match[str]) -> str:
+    return reading.string[: reading.start()]
+
+
+def _canvas_readings_checked(found: list[Submission], problems: list[Problem]) -> list[Submission]:
+    """Canvas names read as the students they can only be. Canvas gives one user id one
+    name part, so a reading whose id another file of the download gives another name is
+    not this file's: a name part forged with digits cannot take a classmate's id. The
+    first reading left is kept (a line says so when it is not the first of all)."""
+    readings = {
+        id(s): parsed
+        for s in found
+        if s.lms == "canvas" and s.named_by == "lms"
+        and (parsed := _canvas_readings(s.file_name))
+        and parsed[0]["id"] == s.student_id  # not an anonymous name ("anon_Ab3xY_...")
+    }  # fmt: skip
+    names: dict[str, set[str]] = {}  # the name part each user id has in unambiguous files
+    for only in (r[0] for r in readings.values() if len(r) == 1):
+        names.setdefault(only["id"], set()).add(_name_part(only))
+    checked = []
+    for submission in found:
+        choices = readings.get(id(submission), [])
+        if len(choices) < 2:
+            checked.append(submission)
+            continue
+        fitting = [m for m in choices if names.get(m["id"], {_name_part(m)}) == {_name_part(m)}]
+        chosen = (fitting or choices)[0]
+        if not fitting:
+            problems.append(
+                Problem(
+                    submission.origin,
+                    f"Canvas name that can be read as several students "
+                    f"({', '.join(m['id'] for m in choices)}), each with files under another "
+                    f"name: graded as {chosen['id']}, its first reading; check it",
+                )
+            )
+        elif chosen["id"] != submission.student_id:
+            problems.append(
+                Problem(
+                    submission.origin,
+                    f"Canvas name that can also be read as student {submission.student_id}, "
+                    f"whose other files carry another name: graded as {chosen['id']}",
+                )
+            )
+        if chosen["id"] != submission.student_id:
+            late = chosen["late"] is not None
+            submission = replace(
+                submission,
+                student_id=chosen["id"],
+                student_name=printable(_name_part(chosen), 100),
+                lms_order=int(chosen["attachment"][:18]),
+                late_flag=late,
+                time_source="canvas-flag" if late else None,
+            )
+        checked.append(submission)
+    return checked
 
 
 _LOOK_ALIKE_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK"}

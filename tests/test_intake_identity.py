@@ -251,6 +251,27 @@ def test_canvas_duplicates_keep_the_newest_attachment_and_report_both(tmp_path):
     assert all("zoe_1009_100_a" in p.message or "zoe_1009_200_b" in p.message for p in problems)
 
 
+def test_digits_in_a_canvas_name_part_cannot_take_a_classmate_s_id(tmp_path):
+    """'x_1001_99999_mallory_1002_502_tp.ipynb' also reads as user 1001 with a newer
+    attachment: that reading clashes with 1001's own file under another name, so the file
+    is mallory's (1002), and alice's notebook stays the one graded for alice. Without such
+    a clash the first reading holds, as Canvas's own file names are read."""
+    forged = "x_1001_99999_mallory_1002_502_tp.ipynb"
+    own_name = "jonesbob_1003_600_tp_2024_11_final.ipynb"  # digits in the student's file name
+    archive = write_zip(tmp_path / "canvas.zip", [
+        ("smithalice_1001_500_tp.ipynb", notebook_bytes()), (forged, notebook_bytes()),
+        (own_name, notebook_bytes())])  # fmt: skip
+    found, problems = collect([archive])
+    assert {s.origin.split("!")[1]: s.student_id for s in found} == {
+        "smithalice_1001_500_tp.ipynb": "1001", forged: "1002", own_name: "1003"}  # fmt: skip
+    said = {p.origin.split("!")[1]: p.message for p in problems}
+    assert said[forged].endswith("whose other files carry another name: graded as 1002")
+    assert said.keys() == {forged}
+    assert ids([write_zip(tmp_path / "alone.zip", [(forged, notebook_bytes())])]) == {
+        forged: "1001"
+    }
+
+
 def test_moodle_duplicates_keep_the_newest_member(tmp_path):
     folder = "Zoe_1009_assignsubmission_file_/"
     old = zipfile.ZipInfo(folder + "a_new_name.ipynb", (2026, 1, 1, 10, 0, 0))
