@@ -2,8 +2,8 @@
 
 Nothing here raises on a hostile input: an unreadable file, archive or member becomes a
 ``Problem`` naming it, and the run goes on. Archives are read member by member in memory,
-never extracted: no path in a zip can write anywhere. Sizes, member counts and the zip's
-own directory are capped before reading, and the bytes actually read are capped too (a
+never extracted: no path in a zip can write anywhere, and a member named outside the
+archive is refused. Sizes, notebook counts and the zip's own directory are capped before reading, and the bytes actually read are capped too (a
 zip's declared sizes can lie). Every origin and message is printable text (control
 characters and undecodable bytes escaped, length bounded). Only the instructor's own
 option files (``Intake.read``) raise, with one line naming the file and the row.
@@ -19,7 +19,8 @@ Who the student is, strongest first (``NAMED_BY``; the instructor's guide is
    ``submitted/<student>/<assignment>/`` by its student. Else the file name: a
    flattened Moodle name (``Name_1234_assignsubmission_file_tp.ipynb``) or a Canvas name
    (``name_12345_67890_tp.ipynb``, ``name_LATE_…``, ``anon_Ab3xY_67890_…``), the leftmost
-   id winning (the LMS writes its own before the student's file name);
+   id winning (the LMS writes its own before the student's file name), unless that id's
+   other files in the download carry another name part (a name forged with digits);
 3. the folder: notebooks of one folder or archive that share a file name (each student
    kept the same name) are named by their folder at the level, among those all of them
    have, that tells most of them apart (``alice/tp.ipynb``, ``L3/alice/rendu/tp.ipynb``: ``alice``),
