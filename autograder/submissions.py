@@ -780,11 +780,12 @@ def _from_worksheet(
 
 def _grouped(submission: Submission, groups: Mapping[str, tuple[str, ...]]) -> Submission:
     """The submission of a member, or one named after a group (Canvas and Moodle write the
-    group's name), made the group's: its id is the group's and it reaches every member."""
+    group's name; a folder or a file, ``g1.ipynb``, may bear it), made the group's: its id
+    is the group's and it reaches every member."""
     people = {submission.student_id, *submission.members}
-    name = _key(submission.student_name or "")
+    names = {_key(submission.student_name or ""), _key(submission.student_id)} - {""}
     for group, members in groups.items():
-        if people & set(members) or (name and _key(group) == name):
+        if people & set(members) or _key(group) in names:
             return replace(submission, student_id=group_id(group), members=members)
     return submission
 

@@ -370,6 +370,25 @@ def test_groups_csv_makes_a_member_s_canvas_submission_the_group_s(tmp_path):
     assert len(problems) == 2  # both members' notebooks reported
 
 
+def test_a_notebook_or_folder_named_after_a_group_is_the_group_s(tmp_path):
+    """'g1.ipynb' is group g1's submission, not a student called g1's; next to a member's
+    own notebook, one is kept and both are reported."""
+    listed = tmp_path / "groups.csv"
+    listed.write_text("group,student_id\ng1,alice\ng1,bob\n")
+    groups = read_groups(listed)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "g1.ipynb").write_bytes(notebook_bytes())
+    found, problems = collect([alone], Intake(groups=groups))
+    assert [(s.student_id, s.members) for s in found] == [("group:g1", ("alice", "bob"))]
+    both = tmp_path / "both"
+    both.mkdir()
+    (both / "G1.ipynb").write_bytes(notebook_bytes())
+    (both / "alice.ipynb").write_bytes(notebook_bytes())
+    found, problems = collect([both], Intake(groups=groups))
+    assert [s.student_id for s in found] == ["group:g1"] and len(problems) == 2
+
+
 def test_moodle_group_folders_reach_the_members_listed_in_the_worksheet(tmp_path):
     files = {
         f"{moodle_folder('Groupe A', 17)}/tp.ipynb": notebook_bytes(),
