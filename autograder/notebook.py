@@ -149,10 +149,11 @@ def _parse(content: bytes, assignment: str | None) -> list[str]:
     kernel = _kernel_language(metadata)
     if kernel and kernel != "python":
         raise InvalidNotebook("not_python", kernel=_shown(kernel))
-    otter = metadata.get("otter") if isinstance(metadata.get("otter"), dict) else {}
-    found = otter.get("assignment_name")
-    if assignment and isinstance(found, str) and found != assignment:
-        raise InvalidNotebook("other_assignment", found=_shown(found), expected=assignment)
+    for section, key in (("otter", "assignment_name"), ("dlgrade", "assignment")):
+        tags = metadata.get(section) if isinstance(metadata.get(section), dict) else {}
+        found = tags.get(key)  # each template names its assignment in both places
+        if assignment and isinstance(found, str) and found != assignment:
+            raise InvalidNotebook("other_assignment", found=_shown(found), expected=assignment)
     for number, cell in enumerate(cells, start=1):
         if cell["cell_type"] not in CELL_TYPES:  # "Code": its code would go unrun, unseen
             kind = cell["cell_type"] if isinstance(cell["cell_type"], str) else "?"

@@ -48,6 +48,19 @@ def test_a_notebook_of_another_assignment_is_refused(project, tmp_path):
     assert result.returncode == 2 and "mlp_softmax" in result.stderr
 
 
+def test_a_notebook_naming_another_assignment_in_either_tag_is_refused_by_the_grader(project):
+    """Templates name their assignment for otter and for dlgrade: a notebook whose tags
+    disagree with the assignment graded is refused, whichever tag it is."""
+    from autograder.notebook import InvalidNotebook, parse
+
+    notebook = nbformat.read(project.template("sgd_batch_size"), as_version=4)
+    assert parse(nbformat.writes(notebook).encode(), "sgd_batch_size")
+    notebook.metadata["dlgrade"]["assignment"] = "backprop_miniconv"
+    with pytest.raises(InvalidNotebook) as refused:
+        parse(nbformat.writes(notebook).encode(), "sgd_batch_size")
+    assert refused.value.reason.key == "other_assignment"
+
+
 def test_check_runs_the_public_tests(correct, project):
     assert check(correct).ok
     blank = check(project.template("sgd_batch_size"))
