@@ -30,7 +30,7 @@ from .execution.protocol import MAX_RESULT_BYTES
 from .feedback import feedback_text, finding, reveal_for
 from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
-from .notebook import InvalidNotebook, cell_reference, parse
+from .notebook import InvalidNotebook, cell_reference, cell_start, parse
 from .results import GRADER_FAILURE, SubmissionResult, TestResult
 from .sandbox import (
     Limits,
@@ -60,6 +60,26 @@ CALL_ENDED_MEMORY = (
     "limite de mémoire ({megabytes} Mo) dépassée pendant cet appel ; "
     "ses autres appels ont été refaits sans lui"
 )
+LEFT_OUT_CELLS = 3
+"""Cells that ended the notebook's process, left out of the runs that follow; a fourth
+ends the notebook's grading as it is."""
+CELL_ENDED = (
+    "le notebook s'est arrêté net dans cette cellule ; il a été exécuté à nouveau sans elle"
+)
+CELL_ENDED_MEMORY = (
+    "limite de mémoire ({megabytes} Mo) dépassée dans cette cellule ; "
+    "le notebook a été exécuté à nouveau sans elle"
+)
+
+
+@dataclass(frozen=True)
+class Reruns:
+    """What the earlier runs of one submission left out, and the seconds they took: a
+    planned call or a cell that ended the notebook's process costs itself only."""
+
+    calls: dict[str, Answer] = field(default_factory=dict)  # answered by what ended them
+    cells: dict[int, str] = field(default_factory=dict)  # index → what ended the process
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +110,23 @@ def autograder_hash(assignment: Assignment, project: Project) -> str:
         digest.update(path.relative_to(base).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _with_left_out(reply: dict, left_out: dict[int, str], cells: list[str]) -> dict:
+    """The reply of a run without the cells in ``left_out``, each listed among its cell
+    errors with what ended the process in it."""
+    if not left_out:
+        return reply
+    added = [
+        {"cell": index + 1, "error": error, "start": cell_start(cells[index])}
+        for index, error in left_out.items()
+    ]
+    errors = sorted([*added, *reply["cell_errors"]], key=lambda error: error["cell"])
+    return {
+        **reply,
+        "cell_errors": errors,
+        "cell_error_count": reply["cell_error_count"] + len(added),
+    }
 
 
 class Grader:
@@ -185,42 +222,43 @@ class Grader:
         return self._result(submission, "error", message, sandbox.isolation)
 
     def _executed(
-        self,
-        submission: Submission,
-        cells: list[str],
-        sandbox: Sandbox,
-        ended: dict[str, Answer] | None = None,
-        spent: float = 0.0,
+        self, submission: Submission, cells: list[str], sandbox: Sandbox, reruns: Reruns = Reruns()
     ) -> SubmissionResult:
         """Run the cells and the plan in ``sandbox``, and judge the reply.
 
-        A planned call that ends the notebook's process (a crash, ``os._exit``, the memory
-        limit) is answered by what ended it, and the notebook is run again without that
-        call, in the time it has left: it costs the call's points, not the whole
-        notebook's (a recursion that overflows the C stack on the grader's larger
-        inputs, say). ``ended`` holds those answers; ``spent``, the runs' seconds so far.
+        A planned call or a cell that ends the notebook's process (a crash, ``os._exit``,
+        closing the grader's pipe, the memory limit) is answered by what ended it, and
+        the notebook runs again without it, in the time it has left: it costs that call's
+        or cell's points, not the whole notebook's (a recursion that overflows the C stack
+        on the grader's larger inputs, a last exploration cell that crashes).
         """
-        ended = ended or {}
+        ended = reruns.calls
         skip = [position for position, call in enumerate(self.plan) if call.key in ended]
         plan = self._plan_without(ended)
-        seconds = self.settings.limits.wall_seconds - spent if ended else None
+        wall = self.settings.limits.wall_seconds
+        seconds = wall - reruns.seconds if ended or reruns.cells else None
+        run_cells = ["pass" if i in reruns.cells else code for i, code in enumerate(cells)]
         with contextlib.ExitStack() as stack:
             run: Run | None = None
             if self.replaced_keys:
                 follow_up = self.replaced_plan_json
                 run = stack.enter_context(
                     sandbox.open(
-                        cells, self.plan_json, follow_up=follow_up, seconds=seconds, skip=skip
+                        run_cells, self.plan_json, follow_up=follow_up, seconds=seconds, skip=skip
                     )
                 )
                 reply = run.reply
             else:
-                reply = sandbox.run(cells, self.plan_json, seconds=seconds, skip=skip)
-            spent += reply["seconds"] or self.settings.limits.wall_seconds
-            ending = self._ended(reply, plan, ended, spent)
-            if not ending:
+                reply = sandbox.run(run_cells, self.plan_json, seconds=seconds, skip=skip)
+            spent = reruns.seconds + (reply["seconds"] or wall)
+            if ending := self._ended(reply, plan, ended, spent):
+                reruns = replace(reruns, calls={**ended, **ending}, seconds=spent)
+            elif left_out := self._ended_cell(reply, reruns, spent, len(cells)):
+                reruns = replace(reruns, cells={**reruns.cells, **left_out}, seconds=spent)
+            else:
+                reply = _with_left_out(reply, reruns.cells, cells)
                 return self._from_reply(submission, reply, sandbox, run, ended)
-        return self._executed(submission, cells, sandbox, {**ended, **ending}, spent)
+        return self._executed(submission, cells, sandbox, reruns)
 
     def _plan_without(self, ended: dict[str, Answer]) -> list[Call]:
         return [call for call in self.plan if call.key not in ended] if ended else self.plan
@@ -256,6 +294,28 @@ class Grader:
             return {call.key: ending}
         not_made = Answer(error=f"{cause}: {CALL_NOT_MADE.format(count=endings)}")
         return {**dict.fromkeys(same, not_made), call.key: ending}
+
+    def _ended_cell(self, reply: dict, reruns: Reruns, spent: float, count: int) -> dict[int, str]:
+        """The cell to leave out of a new run, with what ended the process in it; empty
+        when the run's status stands (it answered, ran out of time, ended in a call, has
+        left out ``LEFT_OUT_CELLS`` cells already, or too little time is left)."""
+        position = reply["last_cell"]
+        if (
+            reply["answers"] is not None
+            or reply["too_large"]
+            or reply["status"] not in ("error", "memory")
+            or reply["last_call"] is not None
+            or position is None
+            or not 0 <= position < count
+            or position in reruns.cells
+            or len(reruns.cells) >= LEFT_OUT_CELLS
+            or self.settings.limits.wall_seconds - spent < MIN_RERUN_SECONDS
+        ):
+            return {}
+        if reply["status"] == "memory":
+            megabytes = self.settings.limits.memory_bytes // 2**20
+            return {position: f"MemoryError: {CELL_ENDED_MEMORY.format(megabytes=megabytes)}"}
+        return {position: f"{reply['exit'] or 'exit'}: {CELL_ENDED}"}
 
     def failed(
         self, submission: Submission, message: Message, *, incident: str | None = None

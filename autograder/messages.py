@@ -243,6 +243,11 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"limite de mémoire \((\d+) Mo\) dépassée pendant cet appel ; ses autres appels ont été "
          r"refaits sans lui", r"memory limit (\1 MB) exceeded during this call; its other calls "
          r"were made again without it"),
+        (r"le notebook s'est arrêté net dans cette cellule ; il a été exécuté à nouveau sans "
+         r"elle", "the notebook stopped dead in this cell; it was run again without it"),
+        (r"limite de mémoire \((\d+) Mo\) dépassée dans cette cellule ; le notebook a été "
+         r"exécuté à nouveau sans elle", r"memory limit (\1 MB) exceeded in this cell; the "
+         r"notebook was run again without it"),
         (r"appel non fait : cette fonction a déjà arrêté net le notebook (\d+) fois",
          r"call not made: this function has already stopped the notebook dead \1 times"),
         (r"un entier trop grand pour un float64", "an integer too large for a float64"),

@@ -25,6 +25,7 @@ SOLUTION_TAG = "otter_assign_solution_cell"
 class SampleStudent:
     student_id: str
     kind: str  # "correct", a misconception id, "blank", "syntax_error", "not_json", "exits"
+    # ("exits": its first cell ends the process; it is left out, the rest graded)
     path: Path
 
 

@@ -19,6 +19,7 @@ from autograder.class_run import grade_class
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.judging import code, judge
+from autograder.messages import from_data, render
 from autograder.pages import write_report
 from autograder.results import SUMMARY
 from autograder.sample_class import write_sample_class
@@ -63,8 +64,9 @@ def test_sample_class_scores(sample_run):
             assert result.score == 0 and result.status == "graded"
         elif student.kind == "not_json":
             assert result.status == "invalid" and "JSON" in result.message
-        elif student.kind == "exits":
-            assert result.status == "error" and result.score == 0
+        elif student.kind == "exits":  # its first cell ends the process: left out
+            assert result.status == "graded" and result.score == result.max_score
+            assert "cellule 1 « import os », exit 0" in result.message
         elif student.kind == "syntax_error":
             assert "SyntaxError" in result.message and result.score < result.max_score
 
@@ -208,7 +210,8 @@ def test_lms_archives_give_identities(project, tmp_path):
     run = grade_class("sgd_batch_size", [canvas, moodle], tmp_path / "out",
                       Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
     ids = {r.student_id: r for r in run.graded}
-    assert {"12345", "23456", "4321", "escape"} == set(ids)
+    assert {"12345", "23456", "4321"} == set(ids)  # '../../evil/...' is refused, not graded
+    assert any("outside the archive" in p.message for p in run.problems)
     assert (
         ids["12345"].student_name == "dupontjean" and ids["12345"].score == ids["12345"].max_score
     )
@@ -315,7 +318,10 @@ def test_cli_grade_names_each_notebook_not_graded_to_the_end(project, tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
     nbformat.write(correct_notebook(project, "sgd_batch_size"), folder / "alice.ipynb")
-    quits = notebook_with(["import os\nos._exit(3)"], "sgd_batch_size")
+    # each cell ends the process: past LEFT_OUT_CELLS left out, the notebook ends as it is
+    quits = notebook_with(
+        ["import os\nos._exit(3)"] * (grader_module.LEFT_OUT_CELLS + 1), "sgd_batch_size"
+    )
     nbformat.write(quits, folder / "bob.ipynb")
     result = subprocess.run(
         [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(folder),
@@ -419,6 +425,31 @@ def test_a_function_that_keeps_ending_the_notebook_is_given_few_runs(
     )
     assert "souvent une récursion trop profonde" in said
     assert {t.name for t in bob.tests if not t.passed} == {"batch_gradient_value"}
+
+
+@pytest.mark.parametrize(
+    "ending, cause",
+    [
+        ("import ctypes\nctypes.string_at(0)", "signal SIGSEGV"),
+        ("import os\nos._exit(0)", "exit 0"),
+        ("import os\nos.closerange(3, 64)\nprint('fini')", "exit"),
+    ],
+)
+def test_a_cell_that_ends_the_notebook_costs_that_cell_only(project, tmp_path, ending, cause):
+    """A last exploration cell that crashes, exits or closes the grader's pipe ended the
+    whole notebook: 0 points, no cell named. The notebook now runs again without that
+    cell, which is named among the cell errors with what ended it, and keeps its points."""
+    notebook = correct_notebook(project, "sgd_batch_size")
+    notebook.cells.append(nbformat.v4.new_code_cell(f"# exploration\n{ending}"))
+    _, results = grade_notebooks("sgd_batch_size", {"bob": notebook}, tmp_path)
+    bob = results["bob"]
+    assert bob.status == "graded" and bob.score == bob.max_score, bob.message
+    cells = sum(cell.cell_type == "code" for cell in notebook.cells)
+    said = bob.message
+    assert f"cellule {cells}" in said.lower() and cause in said, said
+    assert "le notebook s'est arrêté net dans cette cellule" in said
+    english = render(from_data(bob.status_message), "en")
+    assert "the notebook stopped dead in this cell" in english
 
 
 def test_a_call_that_outlasts_every_interruption_is_named_not_the_last_cell(project, tmp_path):

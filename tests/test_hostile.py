@@ -171,7 +171,7 @@ def test_the_run_completes_and_honest_work_is_untouched(hostile_run, project, tm
         ("sleeps_in_c", "graded", "TimeoutError"),
         ("swallows_interruptions", "timeout", "limite de temps"),
         ("eats_memory", "memory", "limite de mémoire"),
-        ("os_exit", "error", "interrompu"),
+        ("os_exit", "graded", "arrêté net dans cette cellule"),  # its only cell, left out
         ("exits", "graded", "SystemExit"),
         ("prints_gigabytes", "graded", "TimeoutError"),  # printing never fails, as in Jupyter
         ("fills_the_disk", "graded", "No space left on device"),

@@ -121,7 +121,7 @@ def test_every_submission_is_recorded_and_honest_grades_are_untouched(attacked_r
 @pytest.mark.parametrize(
     ("name", "status", "words"),
     [
-        ("missing_keys", "error", "interrompu"),
+        ("missing_keys", "graded", "arrêté net dans cette cellule"),  # the cell is left out
         ("number_for_string", "error", "invalide"),
         ("cell_errors_not_a_list", "error", "invalide"),
         ("answers_missing_calls", "error", "invalide"),
