@@ -64,11 +64,20 @@ _environment.filters.update(
 
 
 def markdown_text(value: object) -> str:
-    """A value shown as literal text in Markdown: no link, image, HTML or table break."""
+    """A value shown as literal text in Markdown: no link, image, HTML or table break. Its
+    `code` spans stay code spans (inert: CommonMark shows their content as it is), as
+    ``code_spans`` shows them in HTML."""
     text = str(value).replace("\n", " ")
     if not isinstance(value, str):
         return text
-    return _MARKDOWN_SPECIALS.sub(lambda found: "".join("\\" + c for c in found[0]), text)
+    return "".join(  # split: text, code, text, code, ..., text
+        f"`{part}`" if index % 2 else _MARKDOWN_SPECIALS.sub(_escaped, part)
+        for index, part in enumerate(_CODE_SPAN.split(text))
+    )
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return "".join("\\" + c for c in found[0])
 
 
 _markdown = Environment(

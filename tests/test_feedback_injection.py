@@ -41,3 +41,19 @@ def test_markdown_text_escapes_only_what_markdown_reads():
     assert markdown_text("2*3 [a](b) ![i](j)") == "2\\*3 \\[a\\](b) !\\[i\\](j)"
     assert markdown_text(1.5) == "1.5"
     assert markdown_text("<b>") == "\\<b\\>"
+
+
+def test_code_spans_stay_code_in_markdown_and_stay_inert():
+    """`predict(0.5, 3)` reads as code in an LMS comment, as on the HTML page; what is
+    inside a span is shown as written, and an unpaired backtick is text."""
+    from markdown_it import MarkdownIt
+
+    said = markdown_text(
+        "`predict(0.5, 3)` a levé une erreur <b> et `<img src=x onerror=alert(1)>` `x"
+    )
+    assert said == (
+        "`predict(0.5, 3)` a levé une erreur \\<b\\> et `<img src=x onerror=alert(1)>` \\`x"
+    )
+    html = MarkdownIt("commonmark", {"html": False}).render(said)
+    assert "<code>predict(0.5, 3)</code>" in html and "<img" not in html
+    assert "<code>&lt;img src=x onerror=alert(1)&gt;</code>" in html and "`x" in html
