@@ -28,7 +28,7 @@ from .late import (
     times_problem,
 )
 from .manual import hand_grades
-from .messages import Message, number_text, render
+from .messages import Message, duration_text, number_text, render
 from .spreadsheet import safe
 
 
@@ -73,11 +73,15 @@ class FinalGrade:
         if not self.lateness.late:
             return ""
         before = replace(self, lateness=ON_TIME).scaled(maximum)
-        note = Message("late_penalty", {"hours": number_text(self.lateness.late_by_hours, lang),
-                                        "percent": number_text(self.lateness.penalty_percent, lang),
-                                        "before": number_text(before, lang),
-                                        "after": number_text(self.scaled(maximum), lang)})  # fmt: skip
-        return render(note, lang)
+        late = {"late": duration_text(self.lateness.late_by_hours, lang),
+                "percent": number_text(self.lateness.penalty_percent, lang)}  # fmt: skip
+        if not before:  # nothing to take away: no "0 → 0"
+            return render(Message("late_penalty_nothing", late), lang)
+        grades = {
+            "before": number_text(before, lang),
+            "after": number_text(self.scaled(maximum), lang),
+        }
+        return render(Message("late_penalty", {**late, **grades}), lang)
 
 
 def final_grade(

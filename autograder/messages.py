@@ -155,6 +155,18 @@ def points_text(value: float, lang: str = "fr") -> str:
     return f"{number_text(value, lang)} {'point' if singular else 'points'}"
 
 
+def duration_text(hours: float, lang: str = "fr") -> str:
+    """A lateness as a student reads it: ``12 min``, ``3 h 20 min``, ``2 j 4 h`` (English
+    ``2 d 4 h``); never less than a minute, since a second late is late."""
+    minutes = max(1, round(hours * 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    whole_hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} {'j' if lang == 'fr' else 'd'}"] if days else []
+    parts += [f"{whole_hours} h"] if whole_hours else []
+    parts += [f"{minutes} min"] if minutes and not days else []
+    return " ".join(parts)
+
+
 class Shown(str):
     """The text ``show`` gives for a number or an array, keeping the value itself: a page
     can then show only the entries of an array that differ from the expected ones."""

@@ -70,3 +70,19 @@ def test_the_deadline_line_says_its_time_zone_and_warns_when_the_lms_differs():
         "the submission times carry +01:00, not the deadline's +00:00: check --timezone"
     )
     assert "check" not in utc.deadline_line([datetime.fromisoformat("2026-12-02T08:00+00:00")])
+
+
+def test_the_late_note_reads_in_minutes_hours_and_days_and_skips_nothing_to_take():
+    """A student reads "1 min" or "2 j 4 h", not "0,02 h"; a zero loses nothing, so its
+    note gives no "note 0 → 0"."""
+    from autograder.final_grade import FinalGrade
+    from autograder.late import Lateness
+
+    def note(hours: float, autograded: float, lang: str = "fr") -> str:
+        grade = FinalGrade("s", "graded", autograded, 10.0, {}, 0.0, Lateness(hours, 10.0))
+        return grade.late_note(lang)
+
+    assert note(0.02, 8.0) == "Rendu avec 1 min de retard : pénalité de 10 %, note 8 → 7,2."
+    assert note(3.34, 8.0, "en") == "Submitted 3 h 20 min late: 10 % penalty, score 8 → 7.2."
+    assert note(52.2, 8.0).startswith("Rendu avec 2 j 4 h de retard")
+    assert note(5.0, 0.0) == "Rendu avec 5 h de retard (pénalité de 10 %)."
