@@ -59,6 +59,11 @@ def test_a_student_reads_the_named_mistake_then_resubmits(app, notebooks):
     assert attempts[0]["score"] == attempts[0]["max_score"] > attempts[1]["score"]
     listing = alice.get(f"/assignments/{ASSIGNMENT}").text
     assert f"/attempts/{first}" in listing and f"/attempts/{second}" in listing
+    rows = re.findall(r"<tr><td><a href=\"/attempts/(\d+)\">.*?</tr>", listing, re.S)
+    assert rows == [str(second), str(first)]
+    older = listing.split(f'href="/attempts/{first}"')[1].split("</tr>")[0]
+    assert "ne compte plus pour la note" in older  # the older one's checks alone, said so
+    assert "ne compte plus" not in listing.split(f'href="/attempts/{second}"')[1].split("</tr>")[0]
     english = post(alice, "/language", {"lang": "en", "next": f"/attempts/{first}"})
     assert english.headers["location"] == f"/attempts/{first}"
     assert mistake("relu_derivative_missing", ASSIGNMENT, "en").title in alice.get(

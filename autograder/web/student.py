@@ -283,8 +283,9 @@ def with_grades(request: Request, name: str, attempts: list[dict]) -> list[dict]
         if result["submission_hash"] == counted:
             context = feedback_page_context(request, result)
             attempt["grade"] = (context["final"], context["max_total"])
-        else:
+        else:  # its hidden checks alone: said so next to the grade
             attempt["grade"] = (result["score"], result["max_score"])
+            attempt["superseded"] = True
     return attempts
 
 
