@@ -364,7 +364,9 @@ def test_uploads_are_limited_in_size_and_must_be_notebooks(app, config):
     huge = b"{" + b" " * (config.max_upload_bytes + 2**20) + b"}"
     refused = submit(alice, huge)
     assert refused.status_code == 413
-    assert "dépasse la taille permise" in refused.text and 'action="/logout"' in refused.text
+    said = html.unescape(" ".join(refused.text.split()))
+    assert "Ce notebook dépasse 4 Mo : rien n'a été déposé" in said and "Clear Output" in said
+    assert f'href="/assignments/{ASSIGNMENT}">Retour' in said and 'action="/logout"' in said
     assert submit(alice, b"print('not json')").status_code == 400
     assert submit(alice, json.dumps({"cells": 3}).encode()).status_code == 400
     assert app.state.store.queue_counts() == {}

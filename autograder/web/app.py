@@ -97,7 +97,19 @@ async def _error(request: Request, error: Exception) -> Response:
     )
     if error.status_code == 403 and error.detail == "CSRF":
         key = "stale_form"
-    return page(request, "error.html.j2", error.status_code, key=key, code=error.status_code)
+    back = "/"
+    if error.status_code == 413 and request.url.path.endswith("/submit"):
+        key, back = "notebook_too_large", request.url.path.removesuffix("/submit")
+    mb = request.app.state.config.max_upload_bytes // 2**20
+    return page(
+        request,
+        "error.html.j2",
+        error.status_code,
+        key=key,
+        code=error.status_code,
+        mb=mb,
+        back=back,
+    )
 
 
 async def _crash(request: Request, error: Exception) -> Response:
