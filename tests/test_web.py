@@ -478,6 +478,8 @@ def test_a_late_submission_says_its_penalty_and_replaces_an_on_time_one_only_kno
     )
     assert confirmed.status_code == 303
     assert len(store.attempts_of(store.user_by_login("alice").id)) == 2
+    graded(app)  # her on-time attempt is replaced already: a third is not asked about
+    assert 'name="replace_on_time"' not in alice.get(f"/assignments/{ASSIGNMENT}").text
 
     bob_page = " ".join(bob.get(f"/assignments/{ASSIGNMENT}").text.split())
     assert "pénalisé de 10 %" in bob_page and 'name="replace_on_time"' not in bob_page

@@ -56,7 +56,8 @@ def deadline_for(request: Request, settings: AssignmentSettings, login: str) -> 
 @dataclass(frozen=True)
 class LateNotice:
     """What a submission received now would cost: its penalty, and the on-time attempt
-    it would replace for the grade (only the latest submission counts)."""
+    it would replace for the grade (only the latest submission counts: an on-time one
+    that a late one already replaced is not asked about again)."""
 
     penalty_percent: float
     replaces: datetime | None
@@ -76,8 +77,9 @@ def late_notice(
 
     if not lateness(at).late:
         return None
-    on_time = [a["received_at"] for a in tried if not lateness(a["received_at"]).late]
-    return LateNotice(lateness(at).penalty_percent, max(on_time, default=None))
+    latest = max((a["received_at"] for a in tried), default=None)
+    on_time = latest if latest is not None and not lateness(latest).late else None
+    return LateNotice(lateness(at).penalty_percent, on_time)
 
 
 def policy_text(request: Request, settings: AssignmentSettings) -> str:
