@@ -222,7 +222,11 @@ class Grader:
         return self._result(submission, "error", message, sandbox.isolation)
 
     def _executed(
-        self, submission: Submission, cells: list[str], sandbox: Sandbox, reruns: Reruns = Reruns()
+        self,
+        submission: Submission,
+        cells: list[str],
+        sandbox: Sandbox,
+        reruns: Reruns | None = None,
     ) -> SubmissionResult:
         """Run the cells and the plan in ``sandbox``, and judge the reply.
 
@@ -232,6 +236,7 @@ class Grader:
         or cell's points, not the whole notebook's (a recursion that overflows the C stack
         on the grader's larger inputs, a last exploration cell that crashes).
         """
+        reruns = reruns or Reruns()
         ended = reruns.calls
         skip = [position for position, call in enumerate(self.plan) if call.key in ended]
         plan = self._plan_without(ended)
