@@ -268,59 +268,62 @@ class Grader:
     def _plan_without(self, ended: dict[str, Answer]) -> list[Call]:
         return [call for call in self.plan if call.key not in ended] if ended else self.plan
 
+    def _cause_of_ending(
+        self, reply: dict, spent: float, in_call: str, in_memory: str
+    ) -> tuple[str, str] | None:
+        """What ended the process without answers, and the sentence that says so:
+        ``in_call`` (or ``in_memory`` for the memory limit); None when the run's own status stands: it answered, ran
+        out of time, or too little time is left to run it again."""
+        if (
+            reply["answers"] is not None
+            or reply["too_large"]
+            or reply["status"] not in ("error", "memory")
+            or self.settings.limits.wall_seconds - spent < MIN_RERUN_SECONDS
+        ):
+            return None
+        if reply["status"] == "memory":
+            megabytes = self.settings.limits.memory_bytes // 2**20
+            return "MemoryError", in_memory.format(megabytes=megabytes)
+        return reply["exit"] or "exit", in_call
+
     def _ended(
         self, reply: dict, plan: list[Call], ended: dict[str, Answer], spent: float
     ) -> dict[str, Answer]:
         """The calls to leave out of a new run, answered: the planned call during which the
         process ended without answers, or every call of its function once that function
         has ended it ``ENDINGS_PER_FUNCTION`` times. Empty when the run's own status
-        stands: it answered, ran out of time, ended in its cells, or has too little time
-        left to run again."""
+        stands (``_cause_of_ending``) or it ended in its cells."""
         position = reply["last_call"]
-        if (
-            reply["answers"] is not None
-            or reply["too_large"]
-            or reply["status"] not in ("error", "memory")
-            or position is None
-            or not 0 <= position < len(plan)
-            or self.settings.limits.wall_seconds - spent < MIN_RERUN_SECONDS
-        ):
+        if position is None or not 0 <= position < len(plan):
             return {}
-        if reply["status"] == "memory":
-            megabytes = self.settings.limits.memory_bytes // 2**20
-            cause, text = "MemoryError", CALL_ENDED_MEMORY.format(megabytes=megabytes)
-        else:
-            cause, text = reply["exit"] or "exit", CALL_ENDED
+        ending = self._cause_of_ending(reply, spent, CALL_ENDED, CALL_ENDED_MEMORY)
+        if ending is None:
+            return {}
+        cause, text = ending
         call = plan[position]
         same = [other.key for other in plan if other.function == call.function]
         endings = 1 + sum(self._function_of[key] == call.function for key in ended)
-        ending = Answer(error=f"{cause}: {text}")
+        answer = Answer(error=f"{cause}: {text}")
         if endings < ENDINGS_PER_FUNCTION:
-            return {call.key: ending}
+            return {call.key: answer}
         not_made = Answer(error=f"{cause}: {CALL_NOT_MADE.format(count=endings)}")
-        return {**dict.fromkeys(same, not_made), call.key: ending}
+        return {**dict.fromkeys(same, not_made), call.key: answer}
 
     def _ended_cell(self, reply: dict, reruns: Reruns, spent: float, count: int) -> dict[int, str]:
         """The cell to leave out of a new run, with what ended the process in it; empty
-        when the run's status stands (it answered, ran out of time, ended in a call, has
-        left out ``LEFT_OUT_CELLS`` cells already, or too little time is left)."""
+        when the run's status stands (``_cause_of_ending``), it ended in a call, or
+        ``LEFT_OUT_CELLS`` cells are left out already."""
         position = reply["last_cell"]
         if (
-            reply["answers"] is not None
-            or reply["too_large"]
-            or reply["status"] not in ("error", "memory")
-            or reply["last_call"] is not None
+            reply["last_call"] is not None
             or position is None
             or not 0 <= position < count
             or position in reruns.cells
             or len(reruns.cells) >= LEFT_OUT_CELLS
-            or self.settings.limits.wall_seconds - spent < MIN_RERUN_SECONDS
         ):
             return {}
-        if reply["status"] == "memory":
-            megabytes = self.settings.limits.memory_bytes // 2**20
-            return {position: f"MemoryError: {CELL_ENDED_MEMORY.format(megabytes=megabytes)}"}
-        return {position: f"{reply['exit'] or 'exit'}: {CELL_ENDED}"}
+        ending = self._cause_of_ending(reply, spent, CELL_ENDED, CELL_ENDED_MEMORY)
+        return {position: ": ".join(ending)} if ending else {}
 
     def failed(
         self, submission: Submission, message: Message, *, incident: str | None = None
