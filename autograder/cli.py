@@ -205,9 +205,6 @@ def _manual(args: argparse.Namespace) -> int:
 def _student(args: argparse.Namespace) -> int:
     from .student_tools import check, validate
 
-    if not Path(args.notebook).is_file():
-        raise DlgradeError(f"{args.notebook}: no such notebook")
-
     report = (
         validate(args.notebook, args.assignment, args.lang)
         if args.command == "validate"

@@ -41,7 +41,7 @@ from .sandbox import (
     default_workers,
     isolation_required,
 )
-from .submissions import Submission
+from .submissions import MAX_NOTEBOOK_BYTES, Submission
 
 FRAMEWORK = Path(__file__).resolve().parent
 JUDGING_SOURCES = ("checks.py", "compare.py", "execution", "judging.py", "mistakes.py")
@@ -189,8 +189,10 @@ class Grader:
 
     def _grade(self, submission: Submission, sandbox: Sandbox) -> SubmissionResult:
         try:
-            if submission.refused:
-                raise InvalidNotebook("refused", reason=submission.refused)
+            if submission.oversize:
+                megabytes = -(-submission.oversize // 2**20)  # rounded up: over the limit reads so
+                limit = MAX_NOTEBOOK_BYTES // 2**20
+                raise InvalidNotebook("too_large", size=str(megabytes), limit=str(limit))
             cells = parse(submission.read(), self.assignment.name)
         except InvalidNotebook as invalid:
             file = Path(submission.origin.split("!")[-1]).name

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 from .errors import DlgradeError
 from .messages import Message
 
 TEMPLATES = {
+    "no_file": {
+        "fr": "aucun fichier de ce nom",
+        "en": "no file of that name",
+    },
+    "a_folder": {
+        "fr": "c'est un dossier, pas un notebook",
+        "en": "this is a folder, not a notebook",
+    },
     "not_utf8": {
         "fr": "le fichier n'est pas du texte UTF-8",
         "en": "the file is not UTF-8 text",
@@ -23,6 +32,16 @@ TEMPLATES = {
     "not_json": {
         "fr": "le fichier n'est pas un JSON valide ({detail})",
         "en": "the file is not valid JSON ({detail})",
+    },
+    "number_too_long": {
+        "fr": "le JSON contient un nombre de plus de {limit} chiffres",
+        "en": "the JSON holds a number of more than {limit} digits",
+    },
+    "old_format": {
+        "fr": "ce notebook est à l'ancien format {version}, qui n'a pas pu être converti "
+        "({detail}) : ouvrez-le dans Jupyter, enregistrez-le et déposez-le de nouveau",
+        "en": "this notebook is in the old format {version}, which could not be converted "
+        "({detail}): open it in Jupyter, save it and submit it again",
     },
     "not_notebook": {
         "fr": "ce JSON n'est pas un notebook Jupyter ({detail})",
@@ -65,9 +84,12 @@ TEMPLATES = {
         "fr": "le notebook n'a pas pu être lu ({detail})",
         "en": "the notebook could not be read ({detail})",
     },
-    "refused": {
-        "fr": "refusé avant lecture ({reason})",
-        "en": "refused before reading ({reason})",
+    "too_large": {
+        "fr": "le notebook fait {size} Mo, au-delà de la limite de {limit} Mo : ce sont presque "
+        "toujours ses sorties ; effacez-les (Kernel → Restart & Clear Output) et déposez-le de "
+        "nouveau",
+        "en": "the notebook is {size} MB, over the limit of {limit} MB: its outputs are almost "
+        "always the cause; clear them (Kernel → Restart & Clear Output) and submit it again",
     },
     "other_assignment": {
         "fr": "ce notebook est celui du devoir {found}, pas de {expected}",
@@ -136,6 +158,9 @@ def read_notebook(content: bytes) -> dict:
     except RecursionError:  # only from a caller's own deep stack: _too_deep came first
         raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH)) from None
     except ValueError as error:
+        if "integer string conversion" in str(error):  # Python's cap on digits, not bad JSON
+            limit = str(sys.get_int_max_str_digits())
+            raise InvalidNotebook("number_too_long", limit=limit) from None
         raise InvalidNotebook("not_json", detail=str(error)[:120]) from None
     return _current_format(raw, text)
 
@@ -207,6 +232,10 @@ def _current_format(raw: Any, text: str) -> dict:
         except RecursionError:
             raise InvalidNotebook("too_deep", limit=str(MAX_DEPTH)) from None
         except Exception as error:  # nbformat raises many kinds of errors on bad input
+            version = raw.get("nbformat")
+            if isinstance(version, int) and not isinstance(version, bool) and 1 <= version < 4:
+                detail = type(error).__name__
+                raise InvalidNotebook("old_format", version=str(version), detail=detail) from None
             raise InvalidNotebook("not_notebook", detail=type(error).__name__) from None
     cells = notebook.get("cells")
     if not isinstance(cells, list) or not all(

@@ -32,14 +32,13 @@ from .notebook import InvalidNotebook, parse
 from .reaper import become_subreaper, kill_descendants
 from .results import SubmissionResult
 from .sandbox import Limits, Sandbox, bubblewrap
-from .submissions import Submission
+from .submissions import MAX_NOTEBOOK_BYTES, Submission
 
 ISOLATION_VARIABLE = "DLGRADE_OTTER_ISOLATION"
 MODES = ("auto", "bubblewrap", "unprivileged", "limits-only")
 """``auto`` (default): bubblewrap, else ``nobody`` as root, else refuse; ``limits-only`` grades
 as the current user with no probe, to try a zip on a laptop, never for real students."""
 PUBLIC_TESTS_FILE = "public_tests.json"
-MAX_SUBMISSION_BYTES = 64 * 1024 * 1024
 REPORT_VERSION = 1
 
 
@@ -93,10 +92,9 @@ def grade(project: Project, assignment: str, path: Path, lang: str, mode: str) -
 def read_submission(path: Path) -> Submission:
     """The submission's bytes, read at most once and bounded in size."""
     with path.open("rb") as file:
-        content = file.read(MAX_SUBMISSION_BYTES + 1)
-    if len(content) > MAX_SUBMISSION_BYTES:
-        reason = f"notebook too large (limit {MAX_SUBMISSION_BYTES} bytes)"
-        return Submission("submission", path.name, b"", refused=reason)
+        content = file.read(MAX_NOTEBOOK_BYTES + 1)
+    if len(content) > MAX_NOTEBOOK_BYTES:
+        return Submission("submission", path.name, b"", oversize=path.stat().st_size)
     return Submission("submission", path.name, content)
 
 

@@ -133,6 +133,10 @@ def _readable(notebook: Path, lang: str) -> Iterator[None]:
         yield
     except InvalidNotebook as invalid:
         raise UnreadableNotebook(notebook, invalid, lang) from None
+    except IsADirectoryError:
+        raise UnreadableNotebook(notebook, InvalidNotebook("a_folder"), lang) from None
+    except FileNotFoundError:
+        raise UnreadableNotebook(notebook, InvalidNotebook("no_file"), lang) from None
 
 
 def _otter_metadata(data: dict) -> dict:

@@ -135,7 +135,7 @@ class Submission:
     content: bytes = field(repr=False)
     student_name: str | None = None
     submitted_at: datetime | None = None  # only from the LMS or the instructor (time_source)
-    refused: str | None = None  # why it cannot be graded (too large...): graded as invalid
+    oversize: int | None = None  # bytes of a notebook over MAX_NOTEBOOK_BYTES: graded invalid
     named_by: str = "file name"  # one of NAMED_BY
     lms_order: int = 0  # Canvas attachment id, Blackboard attempt date: larger is newer
     loader: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
@@ -168,7 +168,7 @@ class Submission:
 
 def _lazy(submission: Submission, loader: Callable[[], bytes]) -> Submission:
     """``submission`` without its bytes in memory: hashed now, read again when graded."""
-    if submission.refused:
+    if submission.oversize:
         return submission
     digest = hashlib.sha256(submission.content).hexdigest()
     return replace(submission, content=b"", loader=loader, digest=digest)
@@ -1104,8 +1104,7 @@ def _directory_size(file: BinaryIO) -> int | None:
 
 def _too_large(name: str, origin: str, size: int, stamp: datetime | None) -> Submission:
     """A notebook over the size limit: kept as a submission, to be graded ``invalid``."""
-    reason = f"notebook too large ({size} bytes, limit {MAX_NOTEBOOK_BYTES})"
-    return identify(name, origin, b"", stamp, refused=reason)
+    return identify(name, origin, b"", stamp, oversize=size)
 
 
 def identify(
@@ -1113,7 +1112,7 @@ def identify(
     origin: str,
     content: bytes,
     file_time: datetime | None = None,
-    refused: str | None = None,
+    oversize: int | None = None,
 ) -> Submission:
     """Who submitted this notebook, from its own path alone. ``name`` is its path as the
     LMS archive or the folder gives it (``Name_1234_assignsubmission_file/tp.ipynb``); the
@@ -1126,7 +1125,7 @@ def identify(
     def make(student: str, by: str, person: str | None = None, **lms: object) -> Submission:
         person = printable(person, 100) if person else None
         return Submission(
-            student, origin, content, person, refused=refused, named_by=by, file_time=file_time,
+            student, origin, content, person, oversize=oversize, named_by=by, file_time=file_time,
             file_name=file, **lms,
         )  # fmt: skip
 

@@ -43,6 +43,8 @@ STUDENT_FILES = {
     "not_json": (b"print('hello')", "n'est pas un JSON valide"),
     "not_utf8": ('{"cells": "é"}'.encode("latin-1"), "n'est pas du texte UTF-8"),
     "a_list": (b"[1, 2, 3]", "n'est pas un notebook Jupyter"),
+    "old_format": (b'{"nbformat": 3, "worksheets": [{"cells": 5}]}', "l'ancien format 3"),
+    "long_number": (b'{"cells": [], "n": ' + b"7" * 100_001 + b"}", "plus de 4300 chiffres"),
     "bad_tests": (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {"otter": {"tests": '
                   b'{"q1": 7, "q2": "def ("}}}, "cells": [{"cell_type": "code", '
                   b'"source": "x = 1", "metadata": {}, "outputs": [], "execution_count": null}]}',
@@ -70,6 +72,28 @@ def test_a_student_command_on_a_broken_notebook_is_one_line_naming_it(tmp_path, 
     assert finished.returncode != 0 and finished.stdout == ""
     lines = finished.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"dlgrade: {path} : ") and said in lines[0]
+
+
+@pytest.mark.parametrize("command", ["validate", "check"])
+@pytest.mark.parametrize(
+    ("lang", "folder_said", "missing_said"),
+    [("fr", "c'est un dossier, pas un notebook", "aucun fichier de ce nom"),
+     ("en", "this is a folder, not a notebook", "no file of that name")],
+)  # fmt: skip
+def test_a_folder_or_a_missing_file_is_named_in_the_student_s_language(
+    tmp_path, command, lang, folder_said, missing_said
+):
+    (tmp_path / "tp.ipynb").mkdir()
+    for path, said in (
+        (tmp_path / "tp.ipynb", folder_said),
+        (tmp_path / "nope.ipynb", missing_said),
+    ):
+        argv = [sys.executable, "-m", "autograder", command, str(path), "--lang", lang]
+        finished = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path)
+        assert finished.returncode == 2 and finished.stdout == ""
+        assert finished.stderr.strip().splitlines() == [
+            f"dlgrade: {path}{' :' if lang == 'fr' else ':'} {said}"
+        ]
 
 
 def test_a_bug_is_one_line_and_a_log(monkeypatch, capsys, tmp_path):

@@ -113,7 +113,7 @@ def test_an_old_format_notebook_nested_deep_is_invalid(depth):
     text = json.dumps(raw).replace('"cells": []', '"cells": ' + "[" * depth + "]" * depth)
     result = only_invalid(text.encode())
     assert isinstance(result, InvalidNotebook)
-    assert result.reason.key == ("too_deep" if depth > MAX_DEPTH else "not_notebook")
+    assert result.reason.key == ("too_deep" if depth > MAX_DEPTH else "old_format")
 
 
 @pytest.mark.parametrize(
@@ -350,6 +350,8 @@ def test_a_class_with_every_hostile_input_is_graded_and_exits_0(tmp_path):
     write_zip(inputs / "canvas.zip", {"zoe_1009_7_tp.ipynb": HONEST_BYTES})
     (inputs / "deep.ipynb").write_bytes(nested(100_000))
     (inputs / "sgd_batch_size.ipynb").write_bytes(nested(100_000))  # metadata read: deep too
+    with (inputs / "huge.ipynb").open("wb") as huge:  # sparse: no disk used
+        huge.truncate(submissions.MAX_NOTEBOOK_BYTES + 1)
     claim = json.loads(notebook_bytes("pass"))
     claim["metadata"]["dlgrade"] = {"student_id": "1009"}
     (inputs / "notes[" / "sgd_batch_size (1).ipynb").write_text(json.dumps(claim))
@@ -362,11 +364,13 @@ def test_a_class_with_every_hostile_input_is_graded_and_exits_0(tmp_path):
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
     assert finished.returncode == 0, finished.stderr[-2000:]
     grades = {r["student_id"]: r for r in csv.DictReader((out / "grades.csv").open())}
-    assert set(grades) == {"1009", "deep", "sgd_batch_size"}
+    assert set(grades) == {"1009", "deep", "sgd_batch_size", "huge"}
     assert grades["1009"]["status"] == "graded"
     hand = float(grades["1009"]["max_score"]) - 8  # q4_conclusion: to be graded by hand
     assert (float(grades["1009"]["score"]), hand) == (8.0, 3.0)
-    assert grades["deep"]["status"] == grades["sgd_batch_size"]["status"] == "invalid"
+    assert {grades[s]["status"] for s in ("deep", "sgd_batch_size", "huge")} == {"invalid"}
+    refusal = (out / "results" / "huge.json").read_text(encoding="utf-8")
+    assert "le notebook fait 65 Mo, au-delà de la limite de 64 Mo" in refusal
     lines = finished.stderr.splitlines()
     assert any(f"{inputs}/notes[/b].zip!bad_1002_2_tp.ipynb: unreadable" in line for line in lines)
     assert sum("second notebook" in line and "1009" in line for line in lines) == 2
