@@ -452,6 +452,7 @@ def collect(
     for path in map(Path, paths):
         items: list[_Found] = []
         gradescope: dict[str, _Gradescope] = {}
+        metadata: list[str] = []
         for item in _walk(path, path.name, "", str(path)):
             if isinstance(item, Problem):
                 problems.append(item)
@@ -466,11 +467,14 @@ def collect(
                     )
                 )
             elif isinstance(item, _Metadata):
-                problems.extend(_read_gradescope(item, gradescope))
+                unread = _read_gradescope(item, gradescope)
+                problems += unread
+                metadata += [] if unread else [item.origin]
             else:
                 items.append(item)
         found += _canvas_readings_checked(_named(items, gradescope, intake, problems), problems)
         problems += _gradescope_without_notebook(items, gradescope)
+        problems += _gradescope_without_submitter(items, gradescope, metadata)
     found = [_mapped(s, intake, problems) for s in found]
     by_student: dict[str, list[Submission]] = {}
     for submission in sorted(found, key=lambda s: s.origin):
@@ -599,6 +603,28 @@ def _gradescope_without_notebook(
         for key, entry in sorted(gradescope.items())
         if entry.people and key not in folders
     ]
+
+
+def _gradescope_without_submitter(
+    items: list[_Found], gradescope: Mapping[str, _Gradescope], metadata: list[str]
+) -> list[Problem]:
+    """One line per notebook in a ``submission_<id>`` folder that the export's metadata
+    names no submitter for: it is named by its file or folder, which the instructor should
+    check, since Gradescope's own names are not there."""
+    if not metadata:
+        return []  # folders named like Gradescope's, with no export: nothing to match
+    problems = []
+    for item in items:
+        keys = [p for p in PurePosixPath(item.name).parts if GRADESCOPE_FOLDER.match(p)]
+        if keys and not any(key in gradescope and gradescope[key].people for key in keys):
+            problems.append(
+                Problem(
+                    item.submission.origin,
+                    f"{keys[-1]} has no submitter in {', '.join(metadata)}: named from its "
+                    "file or folder name; check whose it is",
+                )
+            )
+    return problems
 
 
 def _times_without_notebook(found: list[Submission], intake: Intake) -> list[Problem]:
@@ -807,10 +833,7 @@ def _in_a_submission(origin: str, argument: Path) -> bool:
             parts = Path(origin).relative_to(argument).parts[:-1]
         except ValueError:
             parts = ()
-    return any(_GRADESCOPE_FOLDER.fullmatch(part) for part in parts)
-
-
-_GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
+    return any(GRADESCOPE_FOLDER.match(part) for part in parts)
 
 
 def _preference(submission: Submission) -> tuple:

@@ -273,6 +273,20 @@ def test_a_gradescope_submission_without_a_notebook_is_reported(tmp_path, extrac
     ]
 
 
+@pytest.mark.parametrize("extracted", [False, True], ids=["zip", "extracted"])
+def test_a_gradescope_submission_the_metadata_does_not_name_is_reported(tmp_path, extracted):
+    files = gradescope_class()
+    metadata = "assignment_9100_export/submission_metadata.yml"
+    files[metadata] = b"submission_409194023:\n  :submitters: []\nsubmission_1: {}\n"
+    found, problems = collect([write_download(tmp_path, "export", files, extracted)])
+    assert sorted(by_student(found)) == ["submission_409194023", "submission_409194024"]
+    assert sorted(p.message for p in problems) == [
+        f"submission_{number} has no submitter in {tmp_path / 'export'}{'' if extracted else '.zip!'}"
+        f"{'/' if extracted else ''}{metadata}: named from its file or folder name; check whose it is"
+        for number in (409194023, 409194024)
+    ]
+
+
 def test_a_file_named_exactly_by_the_id_wins_over_one_that_becomes_it(tmp_path):
     names = ("alice.ipynb", "alice .ipynb", "alice\u00a0.ipynb", " alice.ipynb", "alice.IPYNB",
              "alice.Ipynb")  # fmt: skip
