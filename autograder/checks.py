@@ -264,8 +264,14 @@ def training_loop(
     a loop wrong both ways fails, and the feedback says it is wrong both ways.
     """
     choices = ((), *inline_choices(inlinable))
+    replaced = ", ".join(sorted({name for call in standin for name in call.standins}))
 
     def with_standins(student: Answers, reference: Answers) -> Verdict:
+        stopped = next((student[c.key] for c in standin if not student[c.key].ok), None)
+        if stopped is not None:  # no value to compare: the loop is not shown to be wrong
+            return fail(
+                Message("loop_fails_with_standins", {"functions": replaced, "error": stopped.error})
+            )
         for inlined in choices:
             if all(
                 _one_answer(
@@ -283,7 +289,6 @@ def training_loop(
                 return PASSED
         return fail()
 
-    replaced = ", ".join(sorted({name for call in standin for name in call.standins}))
     either = right_by_either_route(
         matches_reference(own, component, path, rtol=rtol),
         with_standins,
@@ -299,14 +304,18 @@ def right_by_either_route(
     ``own`` (the student's own helpers) or ``with_standins`` (the helpers replaced by the
     stand-ins, against the reference run with the same stand-ins). A mistake in a helper
     then costs that helper's points only (CONTRACT.md); a function wrong both ways fails
-    with the messages of its own route (what the student's code gives), then
-    ``wrong_both_ways`` if given."""
+    with the messages of its own route (what the student's code gives), then, if
+    ``wrong_both_ways`` is given, the stand-in route's own messages or else that one."""
 
     def judge(student: Answers, reference: Answers) -> Verdict:
         verdict = own(student, reference)
-        if verdict.passed or with_standins(student, reference).passed:
+        if verdict.passed:
             return PASSED
-        return fail(*verdict.messages, *((wrong_both_ways,) if wrong_both_ways else ()))
+        standins = with_standins(student, reference)
+        if standins.passed:
+            return PASSED
+        why = (standins.messages or (wrong_both_ways,)) if wrong_both_ways else ()
+        return fail(*verdict.messages, *why)
 
     return judge
 

@@ -240,6 +240,36 @@ def test_a_loop_wrong_both_ways_says_so_with_the_sheets_values():
     assert "attendu 2.0486" in text and "-0.39" not in text
 
 
+def test_a_loop_that_stops_with_the_stand_ins_is_not_called_wrong():
+    """A backward returning more than the contract (its loss too), with a wrong sign, and a
+    loop unpacking it: the loop stops with the stand-ins, so the feedback gives the error
+    and the likely cause, not "the error is in the loop itself"."""
+    code = """
+_right_backward = backward
+def backward(W, x, y):
+    return -_right_backward(W, x, y), loss(y, forward(W, x)[0])
+
+def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+    W, losses = np.array(W0, dtype=float), []
+    while not should_stop(losses, max_iter, tol):
+        i = rng.integers(len(X))
+        g, current = backward(W, X[i], Y[i])
+        losses.append(current)
+        W = W - alpha * g
+    return W, losses
+"""
+    found = verdicts(
+        "backprop_miniconv", with_reference("backprop_miniconv", code), None, MINICONV_TRAIN
+    )
+    failed = [v for v in found.values() if not v.passed]
+    assert failed
+    for verdict in failed:
+        assert verdict.messages[-1].key == "loop_fails_with_standins"
+        text = verdict.messages[-1].render("fr")
+        assert "ValueError" in text and "backward" in text and "signatures" in text
+        assert "loop_wrong_both_ways" not in [m.key for m in verdict.messages]
+
+
 # --- TP1 ----------------------------------------------------------------------------------
 
 MLP_LOOPS = {
