@@ -40,13 +40,19 @@ class Mistake:
         return self.title.get(lang) or self.title["fr"]
 
 
-def negated(name: str) -> Variant:
-    """The reference's ``name`` with its result's sign flipped (a gradient of the wrong sign)."""
+def scaled(name: str, factor: float) -> Variant:
+    """The reference's ``name`` with its result multiplied by ``factor`` (a gradient twice
+    too large: the gradient of a loss without its ½)."""
 
     def variant(original, live):
-        return {name: lambda *args, **kwargs: -original[name](*args, **kwargs)}
+        return {name: lambda *args, **kwargs: factor * original[name](*args, **kwargs)}
 
     return variant
+
+
+def negated(name: str) -> Variant:
+    """The reference's ``name`` with its result's sign flipped (a gradient of the wrong sign)."""
+    return scaled(name, -1.0)
 
 
 def learning_rate_flipped(

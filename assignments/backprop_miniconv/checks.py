@@ -352,7 +352,9 @@ TRAIN_MISTAKES = (
 )
 """Loop mistakes, and mistakes of a gradient the loop computes inline (a helper's own
 mistake is not the loop's: the stand-in route passes it)."""
-BACKWARD_MISTAKES = ("relu_derivative_missing", "error_sign", "weight_sharing_single_path")
+BACKWARD_MISTAKES = (
+    "relu_derivative_missing", "error_sign", "weight_sharing_single_path", "gradient_without_half",
+)  # fmt: skip
 BACKWARD_STANDINS = {"forward": "miniconv_forward"}
 """backward is also judged with the stand-in forward pass (a backward that calls a wrong
 forward is right if its chain rule is), on inputs of its own: see ``_standin_input``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.mistakes import Mistake, Variant, learning_rate_flipped, negated
+from autograder.mistakes import Mistake, Variant, learning_rate_flipped, negated, scaled
 
 
 def _single_path_backward(keep: str) -> Variant:
@@ -177,6 +177,28 @@ MISTAKES = (
             ),
         },
         (negated("backward"),),
+    ),
+    Mistake(
+        "gradient_without_half",
+        {
+            "fr": "Gradient de (y − ŷ)², sans le ½ de la perte",
+            "en": "Gradient of (y − ŷ)², without the loss's ½",
+        },
+        {
+            "fr": (
+                "Votre gradient vaut exactement le double de celui attendu, sur chaque "
+                "composante : c'est le gradient de (y − ŷ)², pas celui de ℓ = ½ (y − ŷ)². Avec "
+                "le ½, ∂ℓ/∂ŷ = −e (e = y − ŷ), et non −2e : le 2 de la dérivée du carré "
+                "s'annule avec le ½. Si votre fonction loss oublie aussi le ½, corrigez les deux."
+            ),
+            "en": (
+                "Your gradient is exactly twice the expected one, in every component: it is the "
+                "gradient of (y − ŷ)², not of ℓ = ½ (y − ŷ)². With the ½, ∂ℓ/∂ŷ = −e "
+                "(e = y − ŷ), not −2e: the 2 from the square's derivative cancels the ½. If "
+                "your loss function also drops the ½, fix both."
+            ),
+        },
+        (scaled("backward", 2.0),),
     ),
     Mistake(
         "weight_sharing_single_path",
