@@ -323,11 +323,9 @@ def blackboard_csv(roster: Roster, export: Export, column: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(["Last Name", "First Name", "Username", column])
-    for index, person in roster.people.iterrows():
-        if (grade := export.cell(index)) is not None:
-            _identified(roster, person, ("username",), "Username")
-            writer.writerow([safe(person["last_name"]), safe(person["first_name"]),
-                             safe(person["username"]), grade])  # fmt: skip
+    for _, person, grade in _identified(roster, export, ("username",), "Username"):
+        writer.writerow([safe(person["last_name"]), safe(person["first_name"]),
+                         safe(person["username"]), grade])  # fmt: skip
     return out.getvalue()
 
 
@@ -337,13 +335,13 @@ def moodle_csv(roster: Roster, export: Export, item: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["Email address", "Username", "ID number", item, f"{item} (feedback)"])
-    for index, person in roster.people.iterrows():
-        if (grade := export.cell(index)) is not None:
-            _identified(roster, person, ("email", "username", "sis_user_id"),
-                        "email, username or ID number")  # fmt: skip
-            text = export.feedback.get(export.matched.get(index, ""), "")
-            writer.writerow([safe(person["email"]), safe(person["username"]),
-                             safe(person["sis_user_id"]), grade, safe(text)])  # fmt: skip
+    identifiers = ("email", "username", "sis_user_id")
+    for index, person, grade in _identified(
+        roster, export, identifiers, "email, username or ID number"
+    ):
+        text = export.feedback.get(export.matched.get(index, ""), "")
+        writer.writerow([safe(person["email"]), safe(person["username"]),
+                         safe(person["sis_user_id"]), grade, safe(text)])  # fmt: skip
     return out.getvalue()
 
 
@@ -370,16 +368,30 @@ def moodle_worksheet(roster: Roster, export: Export) -> str:
     return out.getvalue()
 
 
-def _identified(roster: Roster, person: pd.Series, columns: tuple[str, ...], what: str) -> None:
-    """Refuse a row the LMS could not match to anyone."""
-    if not any(person[c] for c in columns):
+def _identified(
+    roster: Roster, export: Export, columns: tuple[str, ...], what: str
+) -> list[tuple[int, pd.Series, str]]:
+    """The roster's rows that get a grade (index, row, grade); refused, naming every such
+    row, when some have none of ``columns``: the LMS could not match them to anyone."""
+    graded = [
+        (index, person, grade)
+        for index, person in roster.people.iterrows()
+        if (grade := export.cell(index)) is not None
+    ]
+    unknown = [person for _, person, _ in graded if not any(person[c] for c in columns)]
+    if unknown:
+        rows = ", ".join(f"row {p['line']} (student {p['student_id']})" for p in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        students = ", ".join(p["student_id"] for p in unknown[:10])
         raise RosterError(
-            f"{roster.path}: row {person['line']} (student {person['student_id']}) has no "
-            f"{what}, so the LMS cannot tell who it is; add it to the roster",
+            f"{roster.path}: {rows}{more} {'have' if len(unknown) > 1 else 'has'} no {what}, "
+            f"so the LMS cannot tell who {'they are' if len(unknown) > 1 else 'it is'}; "
+            "add it to the roster",
             "roster_unidentified",
-            student=person["student_id"],
+            student=students + (f" (+{len(unknown) - 10})" if more else ""),
             what=what,
         )
+    return graded
 
 
 def gradescope_results(result: dict, lang: str = "fr", feedback: str = "") -> dict:

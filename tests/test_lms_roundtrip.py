@@ -267,13 +267,15 @@ def test_moodle_grading_worksheet_goes_back_in_its_own_language(graded_results, 
 def test_moodle_refuses_a_student_it_cannot_identify(graded_results, tmp_path, capsys):
     graded_as(tmp_path / "graded", graded_results, ["sgd001", "sgd002", "sgd003"])
     roster = tmp_path / "roster.csv"
-    roster.write_text("student_id,email,username\nsgd001,jean@example.org,\nsgd002,,\n", "utf-8")
+    roster.write_text(
+        "student_id,email,username\nsgd001,jean@example.org,\nsgd002,,\nsgd003,,\n", "utf-8"
+    )
     assert main(["export", "--lms", "moodle", "--graded", str(tmp_path / "graded"), "--roster",
                  str(roster), "--out", str(tmp_path / "lms")]) == 2  # fmt: skip
     err = capsys.readouterr().err.strip()
-    assert err == (
-        f"dlgrade: {roster}: row 3 (student sgd002) has no email, username or ID number, "
-        "so the LMS cannot tell who it is; add it to the roster"
+    assert err == (  # every such student, not the first only
+        f"dlgrade: {roster}: row 3 (student sgd002), row 4 (student sgd003) have no email, "
+        "username or ID number, so the LMS cannot tell who they are; add it to the roster"
     )
     assert not (tmp_path / "lms").exists()
 
