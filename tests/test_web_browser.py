@@ -156,14 +156,22 @@ def test_an_instructor_hand_grades_sets_a_late_policy_releases_and_exports(
     assert dict(zip(hand["student_id"], hand["points"], strict=True))["bob"] == 1.75
 
     page.goto(f"{server}/instructor/assignments/{ASSIGNMENT}")
-    page.fill("input[name=deadline]", (now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    deadline = (now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    page.fill("input[name=deadline]", deadline)
+    page.fill("input[name=closes_at]", (now() - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"))
+    page.click("#settings ~ form button[type=submit]")
+    page.wait_for_load_state()  # refused: the reason beside the form, focused, dates kept
+    assert page.evaluate("document.activeElement.id") == "form-error"
+    assert page.input_value("input[name=deadline]") == deadline
+    page.fill("input[name=closes_at]", "")
     page.fill("input[name=lms_id]", "777")
     page.check("input[name=released]")
-    page.click("#settings + form button[type=submit]")
+    page.click("#settings ~ form button[type=submit]")
     page.wait_for_url(re.compile(r"saved=1"))
     page.fill("input[name=percent]", "10")
-    page.click("#late + form button[type=submit]")
-    page.wait_for_url(re.compile(r"saved=1"))
+    page.click("#late ~ form button[type=submit]")
+    page.wait_for_url(re.compile(r"saved=late"))
+    assert "10 % de pénalité par jour commencé" in page.locator("p.flash.ok").inner_text()
     page.click("#class-table th:has-text('Total')")  # sortable
     assert page.locator("#class-table tbody tr").count() == 3
     for question in load_assignment(ASSIGNMENT).questions:  # the others by hand: 0 each

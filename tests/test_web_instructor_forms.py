@@ -79,6 +79,38 @@ def test_extensions_are_for_known_students_after_the_deadline_and_can_be_removed
     assert over.status_code == 400 and "Pourcentage invalide" in alert(over)
 
 
+def test_a_refused_form_says_why_beside_it_and_keeps_what_was_typed(app):
+    prof = signed_in(app, "prof")
+    typed = {"deadline": moment(24), "closes_at": moment(1), "per_day": "3", "lms_id": "x9"}
+    refused = post(prof, f"{CLASS}/settings", typed).text
+    said = refused.index('id="form-error"')
+    assert refused.index('<h2 id="settings">') < said < refused.index(f'action="{CLASS}/settings"')
+    assert refused.count('role="alert"') == 1  # beside the form, not also at the top
+    for field, value in typed.items():
+        assert f'name="{field}" value="{value}"' in refused, field
+    post(prof, f"{CLASS}/settings", {"deadline": moment(-2), "instant_feedback": "on"})
+    no_date = post(prof, f"{CLASS}/late", {"student": "alice", "extension": ""})
+    assert no_date.status_code == 400
+    assert alert(no_date) == "Indiquez la date limite de la prolongation."
+    assert 'name="student" list="known-students" autocomplete="off" required value="alice"' in (
+        no_date.text
+    )
+    over = post(prof, f"{CLASS}/late", {"percent": "150", "unit": "hour", "cap": "30"}).text
+    assert 'name="percent" value="150"' in over and 'value="hour" selected' in over
+    assert 'name="cap" value="30"' in over
+
+
+def test_saving_the_late_policy_says_what_it_now_is(app):
+    prof = signed_in(app, "prof")
+    post(prof, f"{CLASS}/settings", {"deadline": moment(-2), "instant_feedback": "on"})
+    saved = post(prof, f"{CLASS}/late", {"percent": "12,5", "unit": "day", "cap": "50"})
+    page = prof.get(saved.headers["location"]).text
+    assert "Enregistré : 12,5 % de pénalité par jour commencé de retard, au plus 50 %" in page
+    emptied = post(prof, f"{CLASS}/late", {"percent": "", "unit": "day", "cap": ""})
+    assert load_policy(app.state.config.graded(ASSIGNMENT)).percent_per_unit == 0
+    assert "Enregistré : aucune pénalité de retard" in prof.get(emptied.headers["location"]).text
+
+
 def test_a_file_that_is_not_a_zip_is_refused_and_not_kept(app):
     prof = signed_in(app, "prof")
     files = {"archive": ("notes.pdf", b"%PDF-1.7 not a zip", "application/pdf")}

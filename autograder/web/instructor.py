@@ -14,7 +14,7 @@ import threading
 import traceback
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -245,7 +245,10 @@ def class_view(request: Request, name: str) -> dict:
 @requires("instructor")
 def class_page(request: Request) -> Response:
     requeued = _number_in_address(request, "requeued")
-    if "saved" in request.query_params:
+    policy = load_policy(request.app.state.config.graded(assignment_name(request)))
+    if request.query_params.get("saved") == "late" and policy is not None:
+        message = _policy_text(request, policy)
+    elif "saved" in request.query_params:
         message = text(request, "saved")
     elif requeued is not None:
         message = text(request, "requeued", n=requeued)
@@ -254,19 +257,49 @@ def class_page(request: Request) -> Response:
     return class_response(request, message=message)
 
 
+@dataclass(frozen=True)
+class FailedForm:
+    """A form of the class page that was refused: which one (``settings``, ``late``,
+    ``extension``), why, and what was typed, shown again in it rather than lost."""
+
+    form: str
+    error: str
+    typed: Mapping[str, str]
+
+
+def _policy_text(request: Request, policy: LatePolicy) -> str:
+    """What the late policy now is, said after it is saved (an emptied form included)."""
+    if not policy.percent_per_unit:
+        return text(request, "late_saved_none", extensions=len(policy.extensions))
+    lang = language(request)
+    return text(
+        request,
+        "late_saved",
+        percent=number_text(policy.percent_per_unit, lang),
+        unit=text(request, policy.unit),
+        cap=number_text(policy.cap_percent, lang),
+        extensions=len(policy.extensions),
+    )
+
+
 def class_response(
-    request: Request, message: str = "", error: str = "", partial_export: str = ""
+    request: Request,
+    message: str = "",
+    error: str = "",
+    partial_export: str = "",
+    failed: FailedForm | None = None,
 ) -> Response:
     name = assignment_name(request)
     state = request.app.state
     return page(
         request,
         "class.html.j2",
-        400 if error else 200,
+        400 if error or failed else 200,
         name=name,
         settings=state.store.settings(name),
         message=message,
         error=error,
+        failed=failed,
         partial_export=partial_export,
         lms=LMS,
         runs=[r for r in state.runs.values() if r.assignment == name],
@@ -346,13 +379,18 @@ async def save_settings(request: Request) -> Response:
     try:
         settings = _settings(request, name, form)
     except FormError as error:
-        return class_response(request, error=error.text(request))
+        return class_response(request, failed=_failed("settings", error.text(request), form))
     state = request.app.state
     state.store.save_settings(settings)
     policy = load_policy(state.config.graded(name))
     if policy is not None and settings.deadline and policy.deadline != settings.deadline:
         replace(policy, deadline=settings.deadline).save(state.config.graded(name))
     return RedirectResponse(f"/instructor/assignments/{name}?saved=1", 303)
+
+
+def _failed(which: str, error: str, form) -> FailedForm:
+    typed = {key: value for key, value in form.items() if isinstance(value, str)}
+    return FailedForm(which, error, typed)
 
 
 def _known_students(request: Request, name: str) -> set[str]:
@@ -375,7 +413,9 @@ def _late_policy(request: Request, name: str, form, deadline: datetime) -> LateP
         if student not in _known_students(request, name):
             raise FormError("unknown_student", login=student)
         until = _date(request, form, "extension", "deadline")
-        if until is None or until <= deadline:
+        if until is None:
+            raise FormError("extension_date_missing")
+        if until <= deadline:
             raise FormError("extension_after_deadline")
         return replace(policy, extensions={**policy.extensions, student: until})
     unit = str(form.get("unit") or policy.unit)
@@ -383,9 +423,9 @@ def _late_policy(request: Request, name: str, form, deadline: datetime) -> LateP
         raise FormError("bad_value", field=text(request, "per_unit"))
     return replace(
         policy,
-        percent_per_unit=_percent(request, form, "percent", "percent", policy.percent_per_unit),
+        percent_per_unit=_percent(request, form, "percent", "percent", 0.0),  # emptied: none
         unit=unit,
-        cap_percent=_percent(request, form, "cap", "cap", policy.cap_percent),
+        cap_percent=_percent(request, form, "cap", "cap", 100.0),
         # Here file dates come only from an archive whose instructor said they are the
         # submission times (the grading run's ``file_dates`` box): they are vouched for.
         accept_file_dates=True,
@@ -399,14 +439,15 @@ async def save_late_policy(request: Request) -> Response:
     form = await checked_form(request)
     state = request.app.state
     deadline = state.store.settings(name).deadline
+    which = "extension" if "student" in form else "late"
     if deadline is None:
-        return class_response(request, error=text(request, "needs_deadline"))
+        return class_response(request, failed=_failed(which, text(request, "needs_deadline"), form))
     try:
         policy = _late_policy(request, name, form, deadline)
     except FormError as error:
-        return class_response(request, error=error.text(request))
+        return class_response(request, failed=_failed(which, error.text(request), form))
     policy.save(state.config.graded(name))
-    return RedirectResponse(f"/instructor/assignments/{name}?saved=1#late", 303)
+    return RedirectResponse(f"/instructor/assignments/{name}?saved=late#late", 303)
 
 
 @requires("instructor")

@@ -145,4 +145,6 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("table.sortable").forEach(sortable);
   const form = document.getElementById("hand-grade");
   if (form) handGrading(form);
+  const refusal = document.getElementById("form-error");  // beside its form, far down the page
+  if (refusal) refusal.focus();
 });
