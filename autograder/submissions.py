@@ -28,12 +28,14 @@ Who the student is, strongest first (``NAMED_BY``; the instructor's guide is
 4. the file name (its stem);
 5. ``metadata.dlgrade.student_id`` of the notebook, read **only** when the file name is the
    assignment's own template name (``mlp_softmax.ipynb``, ``mlp_softmax (1).ipynb``,
-   ``mlp_softmax-Copy1.ipynb``), which names nobody. Anywhere else the claim is ignored.
+   ``mlp_softmax-Copy1.ipynb``), which names nobody. Anywhere else the claim is ignored;
+6. a group's name (``Intake``, below).
 
 Then what the instructor passes maps ids (``Intake``): a Moodle grading worksheet turns
 participant ids into people (and Moodle group folders into their members), a groups CSV
 turns a member's or a group's submission into the group's, whose grade reaches every
-member (``Submission.members``).
+member (``Submission.members``). A submission that is a group's by its name only (6.,
+``"group name"``) comes after a member's own: a name is what a student may choose.
 
 Every id goes through ``clean_student_id``. When several submissions name the same
 student (or group) in one ``collect``, each is reported and one is kept
@@ -113,7 +115,7 @@ BLACKBOARD_ATTEMPT = re.compile(r"_attempt_(\d{4}(?:-\d\d){5})(?:_|\.|$)", re.AS
 GRADESCOPE_METADATA = "submission_metadata.yml"
 NBGRADER_FOLDER = "submitted"  # nbgrader's submitted/<student>/<assignment>/
 # How strongly a submission is tied to its student: the strongest wins a duplicate
-NAMED_BY = ("pattern", "lms", "folder", "file name", "metadata")
+NAMED_BY = ("pattern", "lms", "folder", "file name", "metadata", "group name")
 # Where a submission time may come from (Submission.time_source); nothing else gives one
 TIME_SOURCES = ("canvas-flag", "gradescope", "moodle-worksheet", "csv", "file-dates", "server")
 DUPLICATE_RULE = (
@@ -775,11 +777,15 @@ def _from_worksheet(
 ) -> Submission:
     """A Moodle submission named by its participant (or, for a group assignment, its
     group): the person's id and time, or the group's members, from the worksheet."""
-    team = [
-        row for row in worksheet.values()
-        if row.group and _key(row.group) == _key(submission.student_name or "")
-    ]  # fmt: skip
     row = worksheet.get(submission.student_id)
+    named = _key(submission.student_name or "")
+    # A team's folder is "<group name>_<group id>"; a person's "<full name>_<participant>":
+    # a student whose full name reads as a group's still has a person's folder.
+    own_folder = row is not None and _key(row.full_name or "") == named
+    team = [
+        other for other in worksheet.values()
+        if other.group and _key(other.group) == named and not own_folder
+    ]  # fmt: skip
     rows = team or ([row] if row else [])
     if not rows:
         problems.append(
@@ -805,14 +811,24 @@ def _from_worksheet(
 
 
 def _grouped(submission: Submission, groups: Mapping[str, tuple[str, ...]]) -> Submission:
-    """The submission of a member, or one named after a group (Canvas and Moodle write the
-    group's name; a folder or a file, ``g1.ipynb``, may bear it), made the group's: its id
-    is the group's and it reaches every member."""
+    """The submission of a member, or one named after a group (a Moodle team's folder,
+    ``g1.ipynb``), made the group's: its id is the group's and it reaches every member.
+
+    A name is what a student may choose, so it counts for less than an id: a Canvas file,
+    whose name always carries its submitter's user id, is a group's only by that id; a
+    notebook matched by its name only is named by ``"group name"``, the weakest naming, so
+    a member's own notebook comes first (``DUPLICATE_RULE``)."""
     people = {submission.student_id, *submission.members}
     names = {_key(submission.student_name or ""), _key(submission.student_id)} - {""}
+    by_name = not (submission.lms == "canvas" and submission.named_by == "lms")
     for group, members in groups.items():
-        if people & set(members) or _key(group) in names:
+        if people & set(members):
             return replace(submission, student_id=group_id(group), members=members)
+    for group, members in groups.items():
+        if by_name and _key(group) in names:
+            return replace(
+                submission, student_id=group_id(group), members=members, named_by="group name"
+            )
     return submission
 
 

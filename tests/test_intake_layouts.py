@@ -422,6 +422,45 @@ def test_moodle_group_folders_reach_the_members_listed_in_the_worksheet(tmp_path
     assert students["group:Groupe_B"].submitted_at == datetime(2026, 1, 6, 8, 0)
 
 
+def test_a_student_whose_name_reads_as_a_group_s_never_replaces_its_notebook(tmp_path):
+    """Mallory, in no group, names herself "Groupe A" and submits after Bob, a member:
+    Bob's notebook stays the group's, in Canvas, Moodle with a groups CSV, and Moodle with
+    its worksheet (which says Mallory is in no group)."""
+    listed = tmp_path / "groups.csv"
+    early, late = (2026, 11, 30, 10, 0, 0), (2026, 11, 30, 11, 0, 0)
+    canvas = write_zip(tmp_path / "canvas.zip", {
+        canvas_name("Martin, Bob", 1001, 501, "tp.ipynb"): notebook_bytes("bob"),
+        canvas_name("Groupe A", 1002, 99999, "tp.ipynb"): notebook_bytes("mallory"),
+    })  # fmt: skip
+    listed.write_text("group,student_id\nGroupe A,1001\nGroupe A,1003\n")
+    found, _ = collect([canvas], Intake(groups=read_groups(listed)))
+    students = by_student(found)
+    assert sorted(students) == ["1002", "group:Groupe A"]
+    assert students["group:Groupe A"].origin.endswith("_1001_501_tp.ipynb")
+    moodle = write_zip(tmp_path / "moodle.zip", {
+        f"{moodle_folder('Bob Martin', 4321)}/tp.ipynb": (notebook_bytes("bob"), early),
+        f"{moodle_folder('Groupe A', 4322)}/tp.ipynb": (notebook_bytes("mallory"), late),
+    })  # fmt: skip
+    listed.write_text("group,student_id\nGroupe A,4321\nGroupe A,4323\n")
+    found, problems = collect([moodle], Intake(groups=read_groups(listed)))
+    kept = by_student(found)["group:Groupe A"]
+    assert "Bob Martin_4321" in kept.origin and any("Groupe A_4322" in p.message for p in problems)
+    worksheet = write_worksheet(tmp_path / "notes.csv", [
+        (4321, "Bob Martin", "bob@example.edu", None),
+        (4323, "Carol Petit", "carol@example.edu", None),
+        (4322, "Groupe A", "mallory@example.edu", None),
+    ], groups={4321: "Groupe A", 4323: "Groupe A"})  # fmt: skip
+    team = write_zip(tmp_path / "team.zip", {
+        f"{moodle_folder('Groupe A', 17)}/tp.ipynb": (notebook_bytes("bob"), early),
+        f"{moodle_folder('Groupe A', 4322)}/tp.ipynb": (notebook_bytes("mallory"), late),
+    })  # fmt: skip
+    found, _ = collect([team], Intake.read(moodle_worksheet=worksheet))
+    students = by_student(found)
+    assert sorted(students) == ["group:Groupe A", "mallory@example.edu"]
+    assert "Groupe A_17" in students["group:Groupe A"].origin
+    assert students["group:Groupe A"].members == ("bob@example.edu", "carol@example.edu")
+
+
 def test_two_moodle_participants_of_one_name_and_no_email_stay_two_students(tmp_path):
     """Without email or ID number, a full name names a student only if it is unique in
     the worksheet: the two Thomas Petit are their participant numbers, both graded."""
