@@ -115,7 +115,7 @@ BLACKBOARD_ATTEMPT = re.compile(r"_attempt_(\d{4}(?:-\d\d){5})(?:_|\.|$)", re.AS
 GRADESCOPE_METADATA = "submission_metadata.yml"
 NBGRADER_FOLDER = "submitted"  # nbgrader's submitted/<student>/<assignment>/
 # How strongly a submission is tied to its student: the strongest wins a duplicate
-NAMED_BY = ("pattern", "lms", "folder", "file name", "metadata", "group name")
+NAMED_BY = ("pattern", "lms", "ambiguous lms", "folder", "file name", "metadata", "group name")
 # Where a submission time may come from (Submission.time_source); nothing else gives one
 TIME_SOURCES = ("canvas-flag", "gradescope", "moodle-worksheet", "csv", "file-dates", "server")
 DUPLICATE_RULE = (
@@ -520,7 +520,8 @@ def _canvas_readings_checked(found: list[Submission], problems: list[Problem]) -
     """Canvas names read as the students they can only be. Canvas gives one user id one
     name part, so a reading whose id another file of the download gives another name is
     not this file's: a name part forged with digits cannot take a classmate's id. The
-    first reading left is kept (a line says so when it is not the first of all)."""
+    first reading left is kept (a line says so when it is not the first of all), named by
+    ``"ambiguous lms"``: a file its student has that reads one way only comes first."""
     readings = {
         id(s): parsed
         for s in found
@@ -566,6 +567,8 @@ def _canvas_readings_checked(found: list[Submission], problems: list[Problem]) -
                 late_flag=late,
                 time_source="canvas-flag" if late else None,
             )
+        if len({m["id"] for m in choices}) > 1:  # weaker than a name read as one user only
+            submission = replace(submission, named_by="ambiguous lms")
         checked.append(submission)
     return checked
 
@@ -820,7 +823,7 @@ def _grouped(submission: Submission, groups: Mapping[str, tuple[str, ...]]) -> S
     a member's own notebook comes first (``DUPLICATE_RULE``)."""
     people = {submission.student_id, *submission.members}
     names = {_key(submission.student_name or ""), _key(submission.student_id)} - {""}
-    by_name = not (submission.lms == "canvas" and submission.named_by == "lms")
+    by_name = submission.lms != "canvas"
     for group, members in groups.items():
         if people & set(members):
             return replace(submission, student_id=group_id(group), members=members)
@@ -857,7 +860,7 @@ def _preference(submission: Submission) -> tuple:
     Among files named alike, one named exactly ``<id>.ipynb`` comes before one that only
     becomes it once cleaned (``alice .ipynb``, with a space, is not ``alice``; neither is
     ``alice.IPYNB``, which would sort first by origin)."""
-    lms = submission.named_by in ("pattern", "lms")
+    lms = submission.named_by in ("pattern", "lms", "ambiguous lms")
     entry = _seconds(submission.file_time) if lms else 0.0
     return (
         NAMED_BY.index(submission.named_by),

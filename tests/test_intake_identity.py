@@ -272,6 +272,20 @@ def test_digits_in_a_canvas_name_part_cannot_take_a_classmate_s_id(tmp_path):
     }
 
 
+def test_a_canvas_name_read_two_ways_never_replaces_a_file_read_one_way(tmp_path):
+    """Mallory's sortable name copies Bob's ('bob_1001_99999_mallory'): her file also reads
+    as Bob's, with a newer attachment id. Bob's own file, which reads one way only, stays
+    the one graded for him; hers is reported."""
+    forged = "bob_1001_99999_mallory_1002_502_tp.ipynb"
+    archive = write_zip(tmp_path / "canvas.zip", [
+        ("bob_1001_501_tp.ipynb", notebook_bytes()), (forged, notebook_bytes())])  # fmt: skip
+    found, problems = collect([archive])
+    assert [(s.student_id, s.origin.split("!")[1]) for s in found] == [
+        ("1001", "bob_1001_501_tp.ipynb")
+    ]
+    assert any(forged in p.message and "second notebook" in p.message for p in problems)
+
+
 def test_moodle_duplicates_keep_the_newest_member(tmp_path):
     folder = "Zoe_1009_assignsubmission_file_/"
     old = zipfile.ZipInfo(folder + "a_new_name.ipynb", (2026, 1, 1, 10, 0, 0))
