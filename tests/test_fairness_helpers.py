@@ -176,6 +176,33 @@ def test_a_wrong_backward_loses_its_points_whatever_grad_logits_it_calls(grad_lo
     assert passed("mlp_softmax", namespace, seed, MLP_GRADIENTS) == set()
 
 
+MLP_CACHE_WITH_ITS_OWN_KEY = """
+_contract_forward = forward
+
+def forward(params, X, activation="tanh"):
+    Y_hat, cache = _contract_forward(params, X, activation)
+    h = cache["h"]
+    cache["slope"] = 1 - h ** 2 if activation == "tanh" else (cache["h_tilde"] > 0).astype(float)
+    return Y_hat, cache
+
+def backward(params, X, Y, cache, activation="tanh"):
+    dy = (cache["y_hat"] - Y) / len(X)
+    dh = (dy @ params["Wy"]) * cache["slope"]
+    return {"Wy": dy.T @ cache["h"], "by": dy.sum(axis=0), "Wh": dh.T @ X, "bh": dh.sum(axis=0)}
+"""
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_backward_reading_what_its_own_forward_adds_to_the_cache_keeps_its_points(seed):
+    """The contract names the keys a cache has, not all it may have: a backward reading a
+    key its own forward adds is right, though the reference's cache lacks that key."""
+    namespace = with_reference("mlp_softmax", MLP_CACHE_WITH_ITS_OWN_KEY)
+    assert passed("mlp_softmax", namespace, seed, MLP_GRADIENTS) == set(MLP_GRADIENTS)
+    wrong = MLP_CACHE_WITH_ITS_OWN_KEY.replace('cache["slope"]\n', "1.0\n")
+    assert passed("mlp_softmax", with_reference("mlp_softmax", wrong), seed, MLP_GRADIENTS) == {
+        "backward_Wy", "backward_by"}  # fmt: skip
+
+
 SGD_PREDICT_SQUARED = "def predict(w, x):\n    return w * w * np.asarray(x, dtype=float)\n"
 
 SGD_GRADIENT_CALLING_PREDICT = """

@@ -297,6 +297,16 @@ def _batch_words(X: np.ndarray, activation: str, *, cache: bool = False) -> Tran
     return about(fr, en)
 
 
+def _own_cache_words(X: np.ndarray, activation: str) -> Translated:
+    fr = (
+        f"un batch de {_examples(len(X), 'fr')} (X de forme {X.shape}), activation "
+        f"{activation}, avec le cache de votre propre passe avant"
+    )
+    en = (f"a batch of {_examples(len(X), 'en')} (X of shape {X.shape}), activation "
+          f"{activation}, with the cache of your own forward pass")  # fmt: skip
+    return about(fr, en)
+
+
 def _logits_words(Z: np.ndarray) -> Translated:
     shape = f"{Z.shape[0]} × {Z.shape[1]}"
     largest = float(np.max(np.abs(Z)))
@@ -388,6 +398,24 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         for a in ("tanh", "relu")
     )
     backward_standins = standin_twins(backward, BACKWARD_STANDINS)
+    # The same gradients from the cache of the student's own forward pass: a backward may
+    # read what its own forward keeps beyond the contract's keys (CONTRACT.md names the
+    # keys a cache has, not all it may have); with a right forward, they are the same.
+    own_caches = tuple(
+        Call(f"{tag}backward/{a}/forward", "forward", (params, X), {"activation": a},
+             about=_batch_words(X, a))
+        for a in ("tanh", "relu")
+    )  # fmt: skip
+    backward_own_cache = tuple(
+        Call(
+            f"{tag}backward/{a}/own_cache",
+            "backward",
+            (params, X, Y, Ref(forward.key, (1,))),
+            {"activation": a},
+            about=_own_cache_words(X, a),
+        )
+        for a, forward in zip(("tanh", "relu"), own_caches, strict=True)
+    )
     step = (
         Call(
             f"{tag}sgd_step/values",
@@ -471,9 +499,12 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         *(
             Check(
                 f"backward_{name}",
-                (*backward, *backward_standins),
+                (*backward, *own_caches, *backward_own_cache, *backward_standins),
                 right_by_either_route(
-                    matches_reference(backward, f"∂L/∂{name}", (name,)),
+                    right_by_either_route(
+                        matches_reference(backward, f"∂L/∂{name}", (name,)),
+                        matches_reference(backward_own_cache, f"∂L/∂{name}", (name,)),
+                    ),
                     matches_reference(backward_standins, f"∂L/∂{name}", (name,)),
                 ),
                 BACKWARD_MISTAKES[name],
