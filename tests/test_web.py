@@ -343,6 +343,18 @@ def test_access_control_on_every_route(app, alice_graded):
                     assert "alice" not in response.text.lower(), where
 
 
+def test_any_attempt_number_in_an_address_is_404_not_an_error(app, alice_graded):
+    """Numbers past SQLite's integers, or digits Python reads but the address does not
+    mean (``1_0``, Arabic digits): not found, never a server error."""
+    clients = {who: signed_in(app, who) for who in ("alice", "prof")}
+    odd = [str(2**63), "9" * 40, f"{alice_graded}_0", "\u0661", "-1", "0x1", f" {alice_graded}"]
+    for who, client in clients.items():
+        for value in odd:
+            for suffix in ("", "/status"):
+                response = client.get(f"/attempts/{value}{suffix}")
+                assert response.status_code == 404, (who, value, suffix, response.status_code)
+
+
 def test_every_post_needs_the_csrf_token(app):
     clients = {who: signed_in(app, who) for who in ("alice", "prof")}
     for method, path in routes(app):

@@ -226,11 +226,10 @@ async def submit(request: Request) -> Response:
 
 def owned_attempt(request: Request) -> dict:
     """The attempt in the URL, if it is the visitor's own (or the visitor teaches)."""
-    try:
-        attempt_id = int(request.path_params["attempt_id"])
-    except ValueError:
-        raise HTTPException(404) from None
-    found = request.app.state.store.attempt(attempt_id)
+    text = request.path_params["attempt_id"]
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):  # an id SQLite can hold
+        raise HTTPException(404)
+    found = request.app.state.store.attempt(int(text))
     user: User = request.state.user
     if found is None or not (user.is_instructor or found["user_id"] == user.id):
         raise HTTPException(404)
