@@ -216,6 +216,15 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
         f"{len(late)} late submission(s) of {len(grades.results)}; run dlgrade feedback and "
         "dlgrade report again to show it on the pages"
     )
+    graded_people = {
+        str(p) for r in grades.results for p in (r["student_id"], *(r.get("members") or ()))
+    }
+    unknown = sorted(set(policy.extensions) - graded_people)
+    if unknown:
+        lines.append(
+            f"extensions for no graded student or group member: {', '.join(unknown)} (no "
+            "notebook yet, or an id that is not the one grades.csv uses: check them)"
+        )
     return lines
 
 

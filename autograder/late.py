@@ -83,12 +83,16 @@ class LatePolicy:
         if self.timezone is not None:
             _zone(self.timezone)
 
-    def lateness(self, student_id: str, submitted_at: datetime | None) -> Lateness:
+    def lateness(
+        self, student_id: str, submitted_at: datetime | None, members: Iterable[str] = ()
+    ) -> Lateness:
         """How late a submission is, and its penalty; no timestamp means not late
-        (``times_problem`` decides beforehand whether a missing time is acceptable)."""
+        (``times_problem`` decides beforehand whether a missing time is acceptable). A
+        group's submission has the latest extension of the group or any of its members."""
         if submitted_at is None:
             return ON_TIME
-        deadline = self.extensions.get(student_id, self.deadline)
+        extended = [self.extensions[p] for p in (student_id, *members) if p in self.extensions]
+        deadline = max(extended, default=self.deadline)
         zone = _zone(self.timezone) if self.timezone else self.deadline.tzinfo
         seconds = (_aware(submitted_at, zone) - _aware(deadline, zone)).total_seconds()
         if seconds <= 0 or seconds < _grace_seconds(deadline):
@@ -354,4 +358,6 @@ def lateness_of(result: Mapping[str, Any], policy: LatePolicy | None) -> Latenes
     """One result's lateness under ``policy`` (on time without a policy)."""
     if policy is None:
         return ON_TIME
-    return policy.lateness(str(result.get("student_id")), submitted_at(result))
+    members = result.get("members")
+    members = [str(m) for m in members] if isinstance(members, list | tuple) else []
+    return policy.lateness(str(result.get("student_id")), submitted_at(result), members)

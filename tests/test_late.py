@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from autograder.final_grade import FinalGrade
-from autograder.late import LatePolicy, PolicyError, read_extensions
+from autograder.late import LatePolicy, PolicyError, lateness_of, read_extensions
 
 DEADLINE = datetime(2026, 12, 1, 23, 59)
 
@@ -54,6 +54,19 @@ def test_an_extension_moves_the_deadline(tmp_path):
     extensions.write_text("student_id,deadline\ns1,next tuesday\n", encoding="utf-8")
     with pytest.raises(PolicyError, match=r"extensions\.csv: row 2: 'next tuesday' is not a date"):
         read_extensions(extensions)
+
+
+def test_an_extension_of_the_group_or_any_member_reaches_the_group_s_submission():
+    two_days = (DEADLINE + timedelta(days=2)).isoformat()
+    group = {"student_id": "group:G1", "members": ["alice", "bob"], "submitted_at": two_days}
+    for extended in ("bob", "alice", "group:G1"):
+        policy = LatePolicy(DEADLINE, 10, extensions={extended: DEADLINE + timedelta(days=3)})
+        assert not lateness_of(group, policy).late, extended
+    other = LatePolicy(DEADLINE, 10, extensions={"carol": DEADLINE + timedelta(days=3)})
+    assert lateness_of(group, other).penalty_percent == 20
+    both = LatePolicy(DEADLINE, 10, extensions={"alice": DEADLINE + timedelta(days=1),
+                                                "bob": DEADLINE + timedelta(days=3)})  # fmt: skip
+    assert not lateness_of(group, both).late  # the latest of them
 
 
 def test_the_deadline_line_says_its_time_zone_and_warns_when_the_lms_differs():

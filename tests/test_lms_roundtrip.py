@@ -380,6 +380,18 @@ def test_the_whole_moodle_cycle_through_the_command_line(project, tmp_path, caps
     printed = capsys.readouterr().out
     assert "zoe.petit@example.org: submitted 2026-12-02T08:03:00" in printed
     assert "1 late submission(s) of 3" in printed
+    extensions = tmp_path / "extensions.csv"  # a typo, and a Moodle participant number
+    extensions.write_text("student_id,deadline\nzoe.petti@example.org,2026-12-03T12:00\n"
+                          "4567,2026-12-03T12:00\n", "utf-8")  # fmt: skip
+    assert main(["late-policy", "--graded", str(out), "--deadline", "1 décembre 2026 23h59",
+                 "--percent-per-day", "10", "--extensions", str(extensions)]) == 0  # fmt: skip
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "extensions for no graded student or group member: 4567, zoe.petti@example.org (no "
+        "notebook yet, or an id that is not the one grades.csv uses: check them)"
+    )
+    assert main(["late-policy", "--graded", str(out), "--deadline", "1 décembre 2026 23h59",
+                 "--percent-per-day", "10"]) == 0  # fmt: skip
+    capsys.readouterr()
     assert main(["export", "--lms", "moodle", "--graded", str(out), "--roster", str(worksheet),
                  "--out", str(tmp_path / "lms")]) == 0  # fmt: skip
     with (out / "grades.csv").open(encoding="utf-8") as file:
