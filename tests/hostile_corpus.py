@@ -133,7 +133,7 @@ CASES = [
         "name": "ir", "language": "R", "display_name": "R"})), "invalid: R", "rkernel"),
     Case("non-UTF-8 bytes", _write("latin1.ipynb", HONEST_BYTES.replace(b"def", "dé".encode("latin-1"))),
          "invalid: UTF-8", "latin1"),
-    Case("200 MB notebook", _sparse("huge.ipynb", 200 * 1024 * 1024), "invalid: too large", "huge"),
+    Case("200 MB notebook", _sparse("huge.ipynb", 200 * 1024 * 1024), "invalid: 200 Mo, au-delà de la limite de 64 Mo", "huge"),
     Case("huge and hostile outputs", _write("outputs.ipynb", _huge_outputs()), "full marks", "outputs"),
     Case("another assignment", _write("other.ipynb", _notebook(SGD, otter={"assignment_name": "mlp_softmax"})),
          "invalid: mlp_softmax", "other"),
