@@ -105,7 +105,8 @@ def test_saving_the_late_policy_says_what_it_now_is(app):
     post(prof, f"{CLASS}/settings", {"deadline": moment(-2), "instant_feedback": "on"})
     saved = post(prof, f"{CLASS}/late", {"percent": "12,5", "unit": "day", "cap": "50"})
     page = prof.get(saved.headers["location"]).text
-    assert "Enregistré : 12,5 % de pénalité par jour commencé de retard, au plus 50 %" in page
+    said = page.index("Enregistré : 12,5 % de pénalité par jour commencé de retard, au plus 50 %")
+    assert page.index('<h2 id="late">') < said < page.index(f'action="{CLASS}/late"')  # beside it
     emptied = post(prof, f"{CLASS}/late", {"percent": "", "unit": "day", "cap": ""})
     assert load_policy(app.state.config.graded(ASSIGNMENT)).percent_per_unit == 0
     assert "Enregistré : aucune pénalité de retard" in prof.get(emptied.headers["location"]).text

@@ -247,8 +247,8 @@ def class_page(request: Request) -> Response:
     requeued = _number_in_address(request, "requeued")
     policy = load_policy(request.app.state.config.graded(assignment_name(request)))
     if request.query_params.get("saved") == "late" and policy is not None:
-        message = _policy_text(request, policy)
-    elif "saved" in request.query_params:
+        return class_response(request, late_saved=_policy_text(request, policy))
+    if "saved" in request.query_params:
         message = text(request, "saved")
     elif requeued is not None:
         message = text(request, "requeued", n=requeued)
@@ -288,6 +288,7 @@ def class_response(
     error: str = "",
     partial_export: str = "",
     failed: FailedForm | None = None,
+    late_saved: str = "",
 ) -> Response:
     name = assignment_name(request)
     state = request.app.state
@@ -300,6 +301,7 @@ def class_response(
         message=message,
         error=error,
         failed=failed,
+        late_saved=late_saved,
         partial_export=partial_export,
         lms=LMS,
         runs=[r for r in state.runs.values() if r.assignment == name],
