@@ -287,23 +287,20 @@ def _examples(n: int, lang: str) -> str:
     return f"{n} {word}{'s' if n > 1 else ''}"
 
 
-def _batch_words(X: np.ndarray, activation: str, *, cache: bool = False) -> Translated:
+CACHE_WORDS = {
+    "reference": (", avec le cache de la passe avant de référence",
+                  ", with the cache of the reference forward pass"),
+    "own": (", avec le cache de votre propre passe avant", ", with the cache of your own forward pass"),
+}  # fmt: skip
+"""How a backward call's inputs name the cache it is given."""
+
+
+def _batch_words(X: np.ndarray, activation: str, *, cache: str | None = None) -> Translated:
     n = len(X)
     fr = f"un batch de {_examples(n, 'fr')} (X de forme {X.shape}), activation {activation}"
     en = f"a batch of {_examples(n, 'en')} (X of shape {X.shape}), activation {activation}"
     if cache:
-        fr += ", avec le cache de la passe avant de référence"
-        en += ", with the cache of the reference forward pass"
-    return about(fr, en)
-
-
-def _own_cache_words(X: np.ndarray, activation: str) -> Translated:
-    fr = (
-        f"un batch de {_examples(len(X), 'fr')} (X de forme {X.shape}), activation "
-        f"{activation}, avec le cache de votre propre passe avant"
-    )
-    en = (f"a batch of {_examples(len(X), 'en')} (X of shape {X.shape}), activation "
-          f"{activation}, with the cache of your own forward pass")  # fmt: skip
+        fr, en = fr + CACHE_WORDS[cache][0], en + CACHE_WORDS[cache][1]
     return about(fr, en)
 
 
@@ -393,7 +390,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             "backward",
             (params, X, Y, _reference_cache(reference, params, X, a)),
             {"activation": a},
-            about=_batch_words(X, a, cache=True),
+            about=_batch_words(X, a, cache="reference"),
         )
         for a in ("tanh", "relu")
     )
@@ -412,7 +409,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             "backward",
             (params, X, Y, Ref(forward.key, (1,))),
             {"activation": a},
-            about=_own_cache_words(X, a),
+            about=_batch_words(X, a, cache="own"),
         )
         for a, forward in zip(("tanh", "relu"), own_caches, strict=True)
     )
@@ -567,12 +564,7 @@ def _gradient_check(
         "backward",
         (params, X, Y, Ref(own_forward.key, (1,))),
         {"activation": "tanh"},
-        about=about(
-            f"un batch de {_examples(len(X), 'fr')}, activation tanh, avec le cache de votre "
-            "propre passe avant",
-            f"a batch of {_examples(len(X), 'en')}, activation tanh, with the cache of your "
-            "own forward pass",
-        ),
+        about=_batch_words(X, "tanh", cache="own"),
     )
     # The same gradient from the reference's cache: right there, it is right, whatever the
     # student's own forward pass puts in its cache.
@@ -581,7 +573,7 @@ def _gradient_check(
         "backward",
         (params, X, Y, _reference_cache(reference, params, X, "tanh")),
         {"activation": "tanh"},
-        about=_batch_words(X, "tanh", cache=True),
+        about=_batch_words(X, "tanh", cache="reference"),
     )
     calls, probes = [own_forward, gradient, alternative], []
     for name in PARAM_NAMES:
