@@ -88,15 +88,24 @@ class LatePolicy:
     ) -> Lateness:
         """How late a submission is, and its penalty; no timestamp means not late
         (``times_problem`` decides beforehand whether a missing time is acceptable). A
-        group's submission has the latest extension of the group or any of its members."""
+        group's submission has the latest extension of the group or any of its members.
+
+        A deadline written to the minute (23:59, no seconds) lasts until that minute ends
+        and lateness counts from its last second, as the LMSs store it (Canvas's 11:59 PM
+        is 23:59:59): 23:59:59.5 is on time, 00:00:00 a second late, 00:10 ten minutes
+        late, the next day's 23:59:30 less than a day late. A deadline with seconds is
+        taken as written."""
         if submitted_at is None:
             return ON_TIME
         extended = [self.extensions[p] for p in (student_id, *members) if p in self.extensions]
         deadline = max(extended, default=self.deadline)
         zone = _zone(self.timezone) if self.timezone else self.deadline.tzinfo
         seconds = (_aware(submitted_at, zone) - _aware(deadline, zone)).total_seconds()
-        if seconds <= 0 or seconds < _grace_seconds(deadline):
+        to_the_minute = not (deadline.second or deadline.microsecond)
+        if seconds <= 0 or (to_the_minute and seconds < 60):
             return ON_TIME
+        if to_the_minute:
+            seconds -= 59  # counted from the minute's last second, as the LMSs store it
         hours = seconds / 3600
         units = math.ceil(hours / (24 if self.unit == "day" else 1))
         late_by = max(round(hours, 2), 0.01)  # a second late is late: never "0.0 h"
@@ -136,14 +145,6 @@ class LatePolicy:
         path = folder / POLICY_FILE
         path.write_text(json.dumps(data, indent=1), encoding="utf-8")
         return path
-
-
-def _grace_seconds(deadline: datetime) -> float:
-    """A deadline written to the minute (23:59, no seconds) lasts until that minute ends,
-    as the LMSs store it (Canvas's 11:59 PM is 23:59:59): a submission at 23:59:30 is on
-    time, one at 00:00:00 is late, one at 00:10 is 11 minutes late. A deadline with
-    seconds is taken as written."""
-    return 0.0 if deadline.second or deadline.microsecond else 60.0
 
 
 def _aware(moment: datetime, zone: tzinfo | None) -> datetime:

@@ -40,9 +40,34 @@ def test_a_deadline_written_to_the_minute_includes_that_minute(deadline, submitt
     policy = LatePolicy(datetime.fromisoformat(deadline), 10)
     lateness = policy.lateness("s", datetime.fromisoformat(submitted))
     assert lateness.late is late
-    if late:  # counted from the deadline as written
-        seconds = (datetime.fromisoformat(submitted) - datetime.fromisoformat(deadline)).seconds
+    if late:  # counted from the deadline's last second: 23:59:59 for a deadline to the minute
+        end = datetime.fromisoformat(deadline)
+        end += timedelta(seconds=0 if end.second else 59)
+        seconds = (datetime.fromisoformat(submitted) - end).total_seconds()
         assert lateness.late_by_hours == max(round(seconds / 3600, 2), 0.01)
+
+
+@pytest.mark.parametrize(
+    ("submitted", "hours", "days", "started_hours"),
+    [
+        ("2026-12-02T00:00:00", 0.01, 1, 1),  # a second late
+        ("2026-12-02T00:10:00", 0.17, 1, 1),  # ten minutes and a second
+        ("2026-12-02T23:59:30", 23.99, 1, 24),  # 23 h 59 min 31 s: not yet a second day
+        ("2026-12-02T23:59:59", 24.0, 1, 24),  # exactly one day after 23:59:59
+        ("2026-12-03T00:00:00", 24.0, 2, 25),  # a second into the second day
+    ],
+)
+def test_late_days_start_at_the_deadline_minute_s_last_second(
+    submitted, hours, days, started_hours
+):
+    """Canvas's 11:59 PM is 23:59:59: each day and hour of lateness starts there, not at
+    23:59:00, or every boundary would come 59 seconds early."""
+    deadline, moment = datetime.fromisoformat("2026-12-01T23:59"), datetime.fromisoformat(submitted)
+    lateness = LatePolicy(deadline, 10).lateness("s", moment)
+    assert (lateness.late_by_hours, lateness.penalty_percent) == (hours, 10 * days)
+    assert LatePolicy(deadline, 1, unit="hour").lateness("s", moment).penalty_percent == (
+        started_hours
+    )
 
 
 def test_an_extension_moves_the_deadline(tmp_path):

@@ -108,14 +108,14 @@ def test_times_without_an_offset_are_read_in_the_deadlines_offset(machine_in_tok
     policy = LatePolicy(parse_moment("2025-12-01T23:59+01:00", "--deadline"), 10)
     assert not policy.lateness("jean", datetime(2025, 12, 1, 23, 30)).late
     assert not policy.lateness("paul", datetime(2025, 12, 1, 23, 58, 59)).late
-    assert policy.lateness("marie", datetime(2025, 12, 2, 0, 10)).late_by_hours == 0.18
+    assert policy.lateness("marie", datetime(2025, 12, 2, 0, 10)).late_by_hours == 0.17  # from 23:59:59
 
 
 def test_a_time_zone_reads_naive_times_and_deadlines_with_daylight_saving(machine_in_tokyo):
     summer = LatePolicy(datetime(2026, 6, 1, 23, 59), 10, timezone="Europe/Paris")
     assert not summer.lateness("s", datetime(2026, 6, 1, 23, 30)).late  # a worksheet's
     assert not summer.lateness("s", datetime(2026, 6, 1, 21, 30, tzinfo=UTC)).late  # 23:30 there
-    assert summer.lateness("s", datetime(2026, 6, 1, 22, 30, tzinfo=UTC)).late_by_hours == 0.52
+    assert summer.lateness("s", datetime(2026, 6, 1, 22, 30, tzinfo=UTC)).late_by_hours == 0.5
     winter = LatePolicy(datetime(2026, 12, 1, 23, 59), 10, timezone="Europe/Paris")
     assert not winter.lateness("s", datetime(2026, 12, 1, 22, 30, tzinfo=UTC)).late
     with pytest.raises(
@@ -133,7 +133,7 @@ def test_the_time_zone_is_saved_with_the_policy(tmp_path, capsys):
                "--percent-per-day", "10", "--timezone", "Europe/Paris"]  # fmt: skip
     assert main(command) == 0
     out = capsys.readouterr().out
-    assert "jean" not in out and "marie: submitted 2025-12-02T00:10:00+01:00, 0.18 h late" in out
+    assert "jean" not in out and "marie: submitted 2025-12-02T00:10:00+01:00, 0.17 h late" in out
     assert load_policy(folder).timezone == "Europe/Paris"
     assert main([*command[:-1], "Mars/Olympus"]) == 2
     assert capsys.readouterr().err.strip() == (
@@ -181,14 +181,14 @@ def test_file_dates_pass_only_when_the_instructor_vouches_for_them():
 def test_late_policy_prints_who_is_late_and_updates_grades(tmp_path, capsys):
     folder = graded_folder(tmp_path / "graded", {
         "ana": at("2026-12-01T23:00:00+00:00"),
-        "bob": at("2026-12-02T11:59:00+00:00"),  # 12 h late: one started day
+        "bob": at("2026-12-02T11:59:00+00:00"),  # 11 h 59 min late: one started day
         "cid": at("2026-12-05T00:30:00+01:00", "moodle-worksheet"),  # 71.5 h: 3 days, capped
     })  # fmt: skip
     assert main(late_policy(folder, "--cap", "25")) == 0
     out = capsys.readouterr().out
     assert "ana" not in out
-    assert "bob: submitted 2026-12-02T11:59:00+00:00, 12 h late, penalty 10 % (8 → 7.2)" in out
-    assert "cid: submitted 2026-12-04T23:30:00+00:00, 71.52 h late, penalty 25 % (8 → 6)" in out
+    assert "bob: submitted 2026-12-02T11:59:00+00:00, 11.98 h late, penalty 10 % (8 → 7.2)" in out
+    assert "cid: submitted 2026-12-04T23:30:00+00:00, 71.5 h late, penalty 25 % (8 → 6)" in out
     assert "2 late submission(s) of 3" in out
     grades = pd.read_csv(folder / "grades.csv", dtype={"student_id": str}).set_index("student_id")
     assert grades["score"].to_dict() == {"ana": 8.0, "bob": 7.2, "cid": 6.0}
