@@ -20,11 +20,19 @@ from .course import Project
 from .errors import DlgradeError
 from .executors import Executor, LocalExecutor
 from .final_grade import write_grades
-from .gradebook import GRADED_RECORD, Gradebook, graded_settings
+from .gradebook import GRADED_RECORD, Gradebook, graded_settings, intake_fields
 from .grader import Grader, Settings
+from .late import POLICY_FILE, LateTimesError, load_policy, times_problem
 from .manual import hand_grades
 from .results import SubmissionResult
-from .submissions import NAMED_BY, Intake, Problem, Submission, collect, student_file_name
+from .submissions import (
+    NAMED_BY,
+    Intake,
+    Problem,
+    Submission,
+    collect,
+    student_file_name,
+)
 
 
 @dataclass
@@ -40,6 +48,7 @@ class ClassRun:
     graded_count: int = 0
     skipped: int = 0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the run read the class
     isolation: str = ""
     mistakes: Counter[str] = field(default_factory=Counter)
 
@@ -75,6 +84,8 @@ def grade_class(
     grades.csv, results/ and the gradebook. Submissions are read one at a time when
     graded; with ``keep_results=False`` each result is forgotten once stored."""
     check_output_folder(name, out)
+    earlier = graded_settings(out).get("intake")
+    intake, notes = (intake or Intake()).with_earlier(earlier if isinstance(earlier, dict) else {})
     settings = settings or Settings()
     grader = Grader(name, settings, project)
     # What the set-up built (plans, reference answers, catalogues) lives as long as the
@@ -82,12 +93,18 @@ def grade_class(
     gc.freeze()
     found, problems = collect(inputs, intake)
     gradebook = Gradebook(gradebook_url) if gradebook_url else Gradebook.in_folder(out)
-    run = ClassRun(name, out, problems=problems)
+    run = ClassRun(name, out, problems=problems, notes=notes)
     done = set() if settings.regrade else gradebook.graded_keys(name, grader.autograder_hash)
+    previous = {r["student_id"]: r for r in gradebook.latest_results(name, detail=False)}
+    try:
+        _check_times_for_policy(gradebook, name, out, found, previous)
+    except DlgradeError:
+        gradebook.close()
+        raise
     todo = _with_known_times(
         gradebook, name, [s for s in found if (s.student_id, s.sha256) not in done]
     )
-    run.problems += _replacements(gradebook, name, todo)
+    run.problems += _replacements(gradebook, name, todo, previous) + _renamed(previous, found)
     run.skipped = len(found) - len(todo)
     (out / "results").mkdir(parents=True, exist_ok=True)
     for stored in gradebook.update_intake(name, grader.autograder_hash, found):
@@ -97,6 +114,7 @@ def grade_class(
         "gradebook": gradebook_url,
         "lang": settings.lang,
         "limits": asdict(settings.limits),
+        "intake": dict(intake.identity),
     }
     (out / GRADED_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
     run_id = gradebook.start_run(name, grader.autograder_hash, grader.run_record())
@@ -131,6 +149,58 @@ def _with_known_times(gradebook: Gradebook, name: str, todo: list[Submission]) -
             submission = replace(submission, submitted_at=stored[0], time_source=stored[1])
         kept.append(submission)
     return kept
+
+
+def _check_times_for_policy(
+    gradebook: Gradebook,
+    name: str,
+    out: Path,
+    found: list[Submission],
+    previous: dict[str, dict],
+) -> None:
+    """With a late policy saved in ``out``, refuse a run whose class would have times no
+    penalty can be computed from (a new notebook without one, say), before it stores
+    anything: the folder stays as it was, and every command still reads it."""
+    policy = load_policy(out)
+    if policy is None:
+        return
+    rows = dict(previous)
+    for submission in _with_known_times(gradebook, name, found):
+        student = submission.student_id
+        rows[student] = {
+            **rows.get(student, {}),
+            "student_id": student,
+            **intake_fields(submission),
+        }
+    problem = times_problem(rows.values(), policy)
+    if problem is not None:
+        raise LateTimesError(
+            f"{out} has a late policy ({POLICY_FILE}), and {problem}; nothing was graded",
+            problem.reason,
+            **problem.details,
+        )
+
+
+def _renamed(previous: dict[str, dict], found: list[Submission]) -> list[Problem]:
+    """A notebook graded under another id in an earlier run, whose id this run does not
+    find: the intake changed (another worksheet, groups file or id pattern), and the
+    earlier id's grade, still in the gradebook, would be exported beside the new one."""
+    ids = {s.student_id for s in found}
+    earlier: dict[str, list[str]] = {}
+    for student, result in previous.items():
+        if student not in ids:
+            earlier.setdefault(result["submission_hash"], []).append(student)
+    return [
+        Problem(
+            submission.origin,
+            f"graded as {', '.join(earlier[submission.sha256])} in an earlier run of this folder, "
+            f"now as {submission.student_id}: both grades are in grades.csv and would both be "
+            "exported. If the ids changed (another --moodle-worksheet, --groups or "
+            "--id-pattern), grade the class into a new folder",
+        )
+        for submission in found
+        if submission.sha256 in earlier
+    ]
 
 
 def check_output_folder(name: str, out: Path) -> None:
@@ -169,12 +239,13 @@ class _Batch:
         self.pending, self.since = [], time.monotonic()
 
 
-def _replacements(gradebook: Gradebook, name: str, todo: list[Submission]) -> list[Problem]:
+def _replacements(
+    gradebook: Gradebook, name: str, todo: list[Submission], previous: dict[str, dict]
+) -> list[Problem]:
     """What a new notebook replaces, said rather than done in silence: the grade of a
     notebook named more strongly (an LMS submission replaced by a bare file name...), and
     hand-graded points given to the notebook it replaces, which it keeps until the
     instructor grades the new one."""
-    previous = {r["student_id"]: r for r in gradebook.latest_results(name, detail=False)}
     hand_graded, _ = hand_grades(gradebook, name)
     problems = []
     for submission in todo:

@@ -375,7 +375,7 @@ class Gradebook:
                     & (submissions.c.submission_hash == submission.sha256)
                     & (submissions.c.autograder_hash == autograder_hash)
                 )
-                given = _intake_fields(submission)
+                given = intake_fields(submission)
                 for row in connection.execute(
                     select(submissions.c.id, submissions.c.result).where(key)
                 ):
@@ -467,7 +467,7 @@ class Gradebook:
 _TIME_FIELDS = ("submitted_at", "time_source", "late_flag")
 
 
-def _intake_fields(submission: Submission) -> dict[str, Any]:
+def intake_fields(submission: Submission) -> dict[str, Any]:
     """The fields of a stored result that intake decides, as ``SubmissionResult`` has them."""
     moment = submission.submitted_at
     return {

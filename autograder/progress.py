@@ -92,6 +92,8 @@ class ClassProgress:
                 "[bold red]WARNING: graded without bubblewrap (DLGRADE_ISOLATION=limits-only): "
                 "submissions could read solutions/ and each other's notebooks[/]"
             )
+        for note in run.notes:
+            self.console.print(Text.assemble(("note", "cyan"), f" {note}"))
         for problem in run.problems:
             line = Text.assemble(("problem", "yellow"), f" {problem.origin}: {problem.message}")
             self.console.print(line)

@@ -199,6 +199,7 @@ class Intake:
     times_from_files: bool = False  # file and zip-entry dates vouched for by the instructor
     worksheet: Worksheet = field(default_factory=Worksheet)  # participant id -> row
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # group -> members
+    identity: Mapping[str, str] = field(default_factory=dict)  # IDENTITY_OPTIONS given
 
     @classmethod
     def read(
@@ -212,6 +213,7 @@ class Intake:
     ) -> Intake:
         """The intake the ``grade`` options describe; a bad option is one IntakeError (or
         WorksheetError) line naming it."""
+        given = {"id_pattern": id_pattern, "moodle_worksheet": moodle_worksheet, "groups": groups}
         return cls(
             id_pattern=compile_id_pattern(id_pattern) if id_pattern is not None else None,
             times=read_times(times) if times else {},
@@ -219,7 +221,43 @@ class Intake:
             times_from_files=times_from_files,
             worksheet=read_worksheet(moodle_worksheet) if moodle_worksheet else Worksheet(),
             groups=read_groups(groups) if groups else {},
+            identity={
+                option: value if option == "id_pattern" else str(Path(value).absolute())
+                for option, value in given.items()
+                if value is not None
+            },
         )
+
+    def with_earlier(self, recorded: Mapping[str, str]) -> tuple[Intake, list[str]]:
+        """This intake completed by the options that say who is who (``IDENTITY_OPTIONS``)
+        given to an earlier run of the same folder and not to this one, read again: a
+        forgotten ``--groups`` or ``--moodle-worksheet`` would give the same notebooks
+        other ids (a group split, a class counted twice). Also the lines saying so."""
+        intake, notes = self, []
+        for option, (flag, attribute) in IDENTITY_OPTIONS.items():
+            value = recorded.get(option)
+            if option in self.identity or not isinstance(value, str):
+                continue
+            try:
+                earlier = Intake.read(**{option: value if option == "id_pattern" else Path(value)})
+            except DlgradeError as error:
+                raise IntakeError(
+                    f"{flag} {value} was given to an earlier run of this folder and cannot be "
+                    f"read now ({error}): give {flag} again, or grade into a new folder"
+                ) from None
+            identity = {**intake.identity, option: value}
+            intake = replace(intake, **{attribute: getattr(earlier, attribute)}, identity=identity)
+            notes.append(f"{flag} not given: {value}, given to an earlier run, is used again")
+        return intake, notes
+
+
+IDENTITY_OPTIONS = {
+    "id_pattern": ("--id-pattern", "id_pattern"),
+    "groups": ("--groups", "groups"),
+    "moodle_worksheet": ("--moodle-worksheet", "worksheet"),
+}
+"""The intake options that decide students' ids, a folder keeps from run to run: by
+``Intake.read``'s keyword, their flag and the field they fill."""
 
 
 def compile_id_pattern(text: str) -> re.Pattern[str]:

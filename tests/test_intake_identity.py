@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.errors import DlgradeError
 from autograder.submissions import (
     MAX_ID_CHARS,
     Intake,
@@ -392,3 +393,87 @@ def test_an_id_mixing_look_alike_alphabets_is_graded_and_reported(tmp_path):
     (problem,) = problems
     assert problem.origin == str(tmp_path / "\u0430lice.ipynb")
     assert "mixes Cyrillic and Latin letters" in problem.message
+
+
+# --- a folder keeps who is who from run to run -------------------------------------------
+
+
+def _grade(archive: Path, out: Path, **options) -> object:
+    from autograder.class_run import grade_class
+    from autograder.grader import Settings
+
+    from .conftest import FAST_LIMITS
+
+    settings = Settings(workers=1, limits=FAST_LIMITS)
+    return grade_class("sgd_batch_size", [archive], out, settings, intake=Intake.read(**options))
+
+
+def _graded_ids(out: Path) -> list[str]:
+    import pandas as pd
+
+    return sorted(pd.read_csv(out / "grades.csv", dtype=str)["student_id"])
+
+
+def test_a_re_run_without_the_groups_or_the_worksheet_keeps_the_ids_of_the_first(tmp_path):
+    """Forgetting --groups or --moodle-worksheet when a late notebook comes in must not
+    split a group or count the class twice under participant numbers: the options given
+    to the folder's earlier run are read again, and the run says so."""
+    from .lms_layouts import moodle_folder, write_worksheet
+
+    archive = write_zip(tmp_path / "moodle.zip", [
+        (f"{moodle_folder('Jean Dupont', 4321)}/tp.ipynb", notebook_bytes()),
+        (f"{moodle_folder('Zoé Martin', 4322)}/tp.ipynb", notebook_bytes("zoe")),
+    ])  # fmt: skip
+    worksheet = write_worksheet(tmp_path / "notes.csv", [
+        (4321, "Jean Dupont", "jean@example.edu", None),
+        (4322, "Zoé Martin", "zoe@example.edu", None),
+    ])  # fmt: skip
+    groups = tmp_path / "groups.csv"
+    groups.write_text("group,student_id\nA,jean@example.edu\nA,ana@example.edu\n")
+    out = tmp_path / "out"
+    first = _grade(archive, out, moodle_worksheet=worksheet, groups=groups)
+    expected = ["ana@example.edu", "group:A", "jean@example.edu", "zoe@example.edu"]
+    assert _graded_ids(out) == expected and first.notes == []
+
+    again = _grade(archive, out)  # both forgotten
+    assert _graded_ids(out) == expected
+    assert (again.graded_count, again.skipped) == (0, 2)
+    assert again.notes == [
+        f"--groups not given: {groups}, given to an earlier run, is used again",
+        f"--moodle-worksheet not given: {worksheet}, given to an earlier run, is used again",
+    ]
+
+    # a file given replaces the one recorded: a group's new member is read from it
+    groups.rename(tmp_path / "groups-v1.csv")
+    renewed = tmp_path / "groups-v2.csv"
+    renewed.write_text("group,student_id\nA,jean@example.edu\nA,leo@example.edu\n")
+    _grade(archive, out, groups=renewed)
+    assert "leo@example.edu" in _graded_ids(out)
+
+    # the recorded file gone, nothing is graded and the line says what to give
+    renewed.unlink()
+    with pytest.raises(DlgradeError) as error:
+        _grade(archive, out)
+    assert str(error.value).startswith(f"--groups {renewed} was given to an earlier run")
+    assert "give --groups again, or grade into a new folder" in str(error.value)
+
+
+def test_a_notebook_graded_before_under_another_id_is_named(tmp_path):
+    """Ids changed on purpose (another --id-pattern) leave the earlier ids' grades in the
+    gradebook: each notebook graded before under an id this run does not find says so."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "tp-s1.ipynb").write_bytes(notebook_bytes())
+    (folder / "tp-s2.ipynb").write_bytes(notebook_bytes("s2"))
+    out = tmp_path / "out"
+    _grade(folder, out)
+    assert _graded_ids(out) == ["tp-s1", "tp-s2"]
+    run = _grade(folder, out, id_pattern=r"tp-(?P<student>\w+)")
+    messages = sorted((Path(p.origin).name, p.message) for p in run.problems)
+    assert [name for name, _ in messages] == ["tp-s1.ipynb", "tp-s2.ipynb"]
+    assert messages[0][1].startswith(
+        "graded as tp-s1 in an earlier run of this folder, now as s1: both grades are in "
+        "grades.csv and would both be exported"
+    )
+    # said again by every run while both grades are there
+    assert len(_grade(folder, out, id_pattern=r"tp-(?P<student>\w+)").problems) == 2

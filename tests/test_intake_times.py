@@ -348,3 +348,37 @@ def test_times_for_students_without_a_notebook_are_reported(tmp_path):
     assert [(p.origin, p.message) for p in problems] == [
         (str(times), "times for students without a notebook: alcie")
     ]
+
+
+def test_a_run_whose_times_the_saved_policy_cannot_use_stores_nothing(tmp_path, capsys):
+    """A late notebook without a time, brought into a folder with a late policy, is
+    refused before anything is graded: the folder stays as it was and every command
+    still reads it (before, the results were stored first and the folder then refused
+    every command)."""
+    from autograder.cli import main
+
+    from .conftest import FAST_LIMITS
+
+    times = tmp_path / "times.csv"
+    times.write_text("student_id,submitted_at\n1001,2026-12-01T20:00\n1002,2026-12-02T10:00\n")
+    out = tmp_path / "out"
+    grade = ["grade", "sgd_batch_size", "--out", str(out), "--workers", "1",
+             "--timeout", str(FAST_LIMITS.wall_seconds)]  # fmt: skip
+    class_zip = canvas_zip(tmp_path)
+    assert main([*grade, str(class_zip), "--times", str(times)]) == 0
+    late = ["late-policy", "--graded", str(out), "--deadline", "2026-12-01T23:59",
+            "--percent-per-day", "10"]  # fmt: skip
+    assert main(late) == 0
+    capsys.readouterr()
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    newcomer = write_zip(tmp_path / "late.zip", {
+        canvas_name("Petit, Leo", 1003, 503, "tp.ipynb", late=True): (notebook_bytes("y=2"), BUILT),
+    })  # fmt: skip
+    assert main([*grade, str(class_zip), str(newcomer)]) == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith(f"dlgrade: {out} has a late policy (late_policy.json), and Canvas ")
+    assert "marks 1003 late but gives no time" in line and line.endswith("; nothing was graded")
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert main(["feedback", "--graded", str(out)]) == 0
