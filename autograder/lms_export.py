@@ -86,6 +86,7 @@ class RosterReport:
     no_submission: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
+    shared_rows: list[str] = field(default_factory=list)  # one row, several graded students
     missing: str = "keep"
     notes: list[str] = field(default_factory=list)
 
@@ -98,7 +99,9 @@ class RosterReport:
             *(f"in the roster, no submission ({fate}): {s}" for s in self.no_submission),
             *(f"repeated in the roster (first row used): {s}" for s in self.duplicated),
             *(f"matches several roster rows (not exported): {s}" for s in self.ambiguous),
-        ]
+            *(f"one roster row, several graded students (not exported): {s}"
+              for s in self.shared_rows),
+        ]  # fmt: skip
 
 
 @dataclass
@@ -111,6 +114,7 @@ class Roster:
     header: list[str]
     rows: list[list[str]]
     points_possible: list[str] = field(default_factory=list)  # Canvas's row under the header
+    groups: dict[str, list[str]] = field(default_factory=dict)  # Moodle's: group → names
 
 
 def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -223,7 +227,11 @@ def _worksheet_roster(path: Path, header: list[str], rows: list[list[str]]) -> R
                        "name": person.full_name, "email": person.email,
                        "sis_user_id": person.id_number, "line": line})  # fmt: skip
     frame = pd.DataFrame(people, columns=[*ROSTER_COLUMNS, "line"])
-    return Roster(path, "moodle-worksheet", frame, header, rows)
+    roster = Roster(path, "moodle-worksheet", frame, header, rows)
+    for person in sheet.values():
+        if person.group:
+            roster.groups.setdefault(person.group, []).append(person.full_name)
+    return roster
 
 
 def _column(header: list[str], name: str) -> int | None:
@@ -258,6 +266,7 @@ def join(
             if row[column]:
                 by_other_id.setdefault(row[column], set()).add(index)
     matched: dict[int, str] = {}
+    claims: dict[int, list[str]] = {}  # roster row → the graded ids that match it
     untouched = set(people.index[~first])
     for graded_id in sorted(owners):
         rows = set(by_own_id.get(graded_id, ()))
@@ -269,7 +278,13 @@ def join(
         elif not rows:
             report.not_in_roster.append(graded_id)
         else:
-            matched[rows.pop()] = owners[graded_id]
+            claims.setdefault(rows.pop(), []).append(graded_id)
+    for row, graded_ids in claims.items():
+        if len({owners[g] for g in graded_ids}) == 1:
+            matched[row] = owners[graded_ids[0]]
+        else:  # two grades for one person (ids changed between runs): neither is guessed
+            report.shared_rows.append(f"{people.loc[row, 'student_id']} ({', '.join(graded_ids)})")
+            untouched.add(row)
     untouched -= set(matched)
     alone = [i for i in people.index if i not in matched and i not in untouched]
     report.no_submission = sorted(people.loc[alone, "student_id"])
@@ -587,6 +602,36 @@ def _test_students(roster: Roster, matched: dict[int, str], report: RosterReport
     return rows
 
 
+def _refuse_groups_graded_as_people(
+    roster: Roster, grades: ClassGrades, report: RosterReport
+) -> None:
+    """A Moodle group's folder graded without the worksheet is a student named by the
+    group's number: its members would silently get nothing."""
+    results = {r["student_id"]: r for r in grades.results}
+    for graded_id in report.not_in_roster:
+        result = results.get(graded_id, {})
+        group = result.get("student_name")
+        if result.get("lms") == "moodle" and group in roster.groups:
+            members = ", ".join(roster.groups[group])
+            raise RosterError(
+                f"{roster.path}: {graded_id} is the Moodle group {group!r} ({members}), graded "
+                "as one student because the class was graded without --moodle-worksheet: its "
+                "members would get no grade. Grade the class into a new folder with "
+                f"--moodle-worksheet {roster.path}"
+            )
+
+
+def _not_graded(grades: ClassGrades, exported: set[str], maximum: float | None) -> list[str]:
+    """Exported submissions whose notebook could not be graded (unreadable, another
+    assignment's, stopped): their 0 usually wants a look before it reaches the LMS."""
+    return [
+        f"exported as {grades.grades[r['student_id']].scaled(maximum):g}, its notebook not graded "
+        f"({r['status']}: {r.get('message') or 'no reason recorded'}): {r['student_id']}"
+        for r in sorted(grades.results, key=lambda r: r["student_id"])
+        if r["student_id"] in exported and r["status"] != "graded"
+    ]
+
+
 def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
            item: str | None = None, lms_id: str = "", missing: str = "keep",
            scale_to: float | None = None, lang: str = "fr",
@@ -601,10 +646,10 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     if lms not in LMS or missing not in MISSING:
         raise ValueError(f"unknown LMS {lms!r} or missing-policy {missing!r}")
     grades = load_class(grades_dir, assignment)
-    unfinished = grades.unfinished()
-    if unfinished and not partial:
-        raise UnfinishedHandGrading(grades.assignment, unfinished)
+    unfinished = grades.unfinished() if not partial else {}
     if lms == "gradescope":
+        if unfinished:
+            raise UnfinishedHandGrading(grades.assignment, unfinished)
         out.mkdir(parents=True, exist_ok=True)
         write_gradescope(grades, out, lang, scale_to)
         return RosterReport()
@@ -625,12 +670,16 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     own_ids = named_by_canvas if roster.kind == "canvas" else set()
     matched, untouched, report = join(grades.owners(), roster.people, own_ids)
     report.missing = missing
+    _refuse_groups_graded_as_people(roster, grades, report)
+    if unfinished:  # after who is who: "grade 17 by hand" must not hide a lost group
+        raise UnfinishedHandGrading(grades.assignment, unfinished)
     if roster.kind == "canvas" and missing != "keep":
         untouched |= _test_students(roster, matched, report)
     top = max((g.max_score for g in grades.grades.values()), default=0.0)
     if maximum is not None and maximum != top:
         report.notes.append(f"grades scaled from /{top:g} to /{maximum:g}")
     points = maximum if maximum is not None else top
+    report.notes += _not_graded(grades, set(matched.values()), maximum)
     name = item or grades.assignment
     feedback = {}
     if lms == "moodle":  # Moodle stores these comments as HTML: the page's Markdown, rendered

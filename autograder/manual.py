@@ -215,6 +215,7 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
     """Validate every row, then store them all in one transaction; returns the rows stored."""
     question = manual_question(assignment, question_name)
     known = set(gradebook.latest(assignment)["student_id"])
+    members = gradebook.members(assignment)
     try:
         text = table_text(filled.read_bytes())
     except OSError as error:
@@ -232,6 +233,12 @@ def import_scores(assignment: str, question_name: str, filled: Path, gradebook: 
             raise ManualImportError(
                 f"{where}: more cells than the header has columns (a {separator!r} in a "
                 "comment? put the comment in double quotes)"
+            )
+        group = next((s for s, people in members.items() if student in people), None)
+        if student not in known and group is not None:
+            raise ManualImportError(
+                f"{where}: {student!r} is graded as {group} (a group's submission): give the "
+                f"points on {group}'s row, which reaches every member"
             )
         if student not in known:
             raise ManualImportError(

@@ -111,3 +111,22 @@ def test_a_quoted_id_is_not_taken_for_another_student(tmp_path):
     with pytest.raises(ManualImportError, match='unknown student "\'bob"'):
         import_scores(ASSIGNMENT, "q4_conclusion", filled, gradebook)
     gradebook.close()
+
+
+def test_a_group_member_s_row_in_a_hand_grading_table_names_the_group(tmp_path):
+    """grades.csv has a row for each member of a group (``graded_as``): a hand-grading
+    table filled from it is told where the points go, not that the student is unknown."""
+    gradebook = Gradebook.in_folder(tmp_path / "graded")
+    run = gradebook.start_run(ASSIGNMENT, "hash", {})
+    gradebook.record(run, results.SubmissionResult(
+        "group:A", ASSIGNMENT, "graded", "", 1.0, 8.0, "sha", "hash", "a.ipynb", "bwrap",
+        members=("1011", "1012")))  # fmt: skip
+    gradebook.finish_run(run)
+    filled = manual_csv(tmp_path / "filled.csv", {"1012": "2"})
+    with pytest.raises(ManualImportError) as error:
+        import_scores(ASSIGNMENT, "q4_conclusion", filled, gradebook)
+    gradebook.close()
+    assert str(error.value) == (
+        f"{filled}: row 2: '1012' is graded as group:A (a group's submission): give the "
+        "points on group:A's row, which reaches every member"
+    )

@@ -148,3 +148,83 @@ def test_a_binary_file_given_as_roster_is_one_line(graded, tmp_path):
 @pytest.mark.parametrize("cell", ["=1+1", "+A1", "-2+3", "@SUM(A1)"])
 def test_formulas_are_neutralised(cell):
     assert safe(cell) == "'" + cell and safe("Dupont") == "Dupont"
+
+
+# --- what the export must not do in silence ------------------------------------------------
+
+
+@pytest.fixture
+def moodle_class(tmp_path):
+    """A Moodle download with a person, a group's folder and an unreadable notebook, and
+    its grading worksheet (a group assignment: the Groupe column)."""
+    from .lms_layouts import moodle_folder, notebook_bytes, write_worksheet, write_zip
+
+    archive = write_zip(tmp_path / "moodle.zip", {
+        f"{moodle_folder('Jean Dupont', 4321)}/tp.ipynb": notebook_bytes(),
+        f"{moodle_folder('Groupe A', 17)}/tp.ipynb": notebook_bytes("y = 2"),
+        f"{moodle_folder('Paul Roux', 4324)}/tp.ipynb": b'{"cells": [',
+    })  # fmt: skip
+    worksheet = write_worksheet(tmp_path / "worksheet.csv", [
+        (4321, "Jean Dupont", "jean@example.edu", None),
+        (4322, "Léa Bernard", "lea@example.edu", None),
+        (4323, "Hugo Petit", "hugo@example.edu", None),
+        (4324, "Paul Roux", "paul@example.edu", None),
+    ], language="fr", groups={4322: "Groupe A", 4323: "Groupe A"})  # fmt: skip
+    return archive, worksheet
+
+
+def _grade_moodle(archive, out, worksheet=None):
+    from autograder.submissions import Intake
+
+    intake = Intake.read(moodle_worksheet=worksheet) if worksheet else Intake()
+    settings = Settings(workers=1, limits=FAST_LIMITS)
+    grade_class("sgd_batch_size", [archive], out, settings, intake=intake)
+
+
+def test_a_moodle_group_graded_without_the_worksheet_is_refused_at_export(moodle_class, tmp_path):
+    """Graded without the worksheet, the group's folder is a student "17": its members
+    would silently get nothing. The export has the worksheet, so it knows the group."""
+    archive, worksheet = moodle_class
+    _grade_moodle(archive, tmp_path / "out")
+    with pytest.raises(RosterError) as error:  # before the hand-grading check: not "grade 17"
+        export("moodle", tmp_path / "out", worksheet, tmp_path / "lms")
+    assert str(error.value).startswith(
+        f"{worksheet}: 17 is the Moodle group 'Groupe A' (Léa Bernard, Hugo Petit), graded as "
+        "one student because the class was graded without --moodle-worksheet"
+    )
+    assert not (tmp_path / "lms").exists()
+
+    _grade_moodle(archive, tmp_path / "again", worksheet)  # as the line says
+    report = export("moodle", tmp_path / "again", worksheet, tmp_path / "lms", partial=True)
+    sheet = rows((tmp_path / "lms" / "moodle_worksheet.csv").read_text(encoding="utf-8"))
+    grade = {row[0]: row[sheet[0].index("Note")] for row in sheet[1:]}
+    assert grade["Participant 4322"] == grade["Participant 4323"] == grade["Participant 4321"]
+    assert grade["Participant 4321"] not in ("", "100,00")
+    # the unreadable notebook's 0 is said, with the reason, not sent in silence
+    [note] = [line for line in report.lines() if "not graded" in line]
+    assert note.startswith("exported as 0, its notebook not graded (invalid: ")
+    assert note.endswith("): paul@example.edu") and "JSON" in note
+
+
+def test_a_roster_row_two_graded_ids_match_is_left_alone(moodle_class, tmp_path):
+    """Graded once by participant number and once by email (the worksheet given to the
+    second run only), Jean has two grades in the folder: the export writes neither and
+    says so, rather than the one that happens to come last."""
+    _, worksheet = moodle_class
+    from .lms_layouts import moodle_folder, notebook_bytes, write_zip
+
+    archive = write_zip(tmp_path / "jean.zip", {
+        f"{moodle_folder('Jean Dupont', 4321)}/tp.ipynb": notebook_bytes(),
+    })  # fmt: skip
+    out = tmp_path / "out"
+    _grade_moodle(archive, out)
+    (out / "graded.json").unlink()  # as a folder graded before intake was recorded
+    _grade_moodle(archive, out, worksheet)
+    report = export("moodle", out, worksheet, tmp_path / "lms", partial=True)
+    assert (
+        "one roster row, several graded students (not exported): 4321 "
+        "(4321, jean@example.edu)" in report.lines()
+    )
+    sheet = rows((tmp_path / "lms" / "moodle_worksheet.csv").read_text(encoding="utf-8"))
+    grade = {row[0]: row[sheet[0].index("Note")] for row in sheet[1:]}
+    assert grade["Participant 4321"] == ""  # as it was
