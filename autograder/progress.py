@@ -16,6 +16,7 @@ from rich.text import Text
 
 from .class_run import ClassRun
 from .results import STATUSES, SubmissionResult
+from .submissions import GROUP_PREFIX
 
 
 class ClassProgress:
@@ -60,11 +61,18 @@ class ClassProgress:
 
     def summary(self, run: ClassRun) -> None:
         """Counts by status, score statistics, the most frequent named mistakes, problems."""
-        grades = run.grades
+        rows = run.grades
+        # grades.csv has a row per student; a group's members point at its submission's row
+        graded_as = rows.get("graded_as")
+        grades = rows if graded_as is None else rows[graded_as.fillna("") == ""]
+        people = len(rows) - sum(s.startswith(GROUP_PREFIX) for s in grades["student_id"])
         counts = Counter(grades["status"])
         # A line of its own: a table's title is wrapped to the table's narrow width.
         self.console.print(
-            Text(f"{run.assignment}: {len(grades)} student(s) in {run.out / 'grades.csv'}")
+            Text(
+                f"{run.assignment}: {len(grades)} submission(s) for {people} student(s) in "
+                f"{run.out / 'grades.csv'}"
+            )
         )
         table = Table()
         table.add_column("status")

@@ -433,9 +433,13 @@ def template_name() -> re.Pattern[str]:
     return re.compile(rf"^(?:{names})(?:-Copy\d*| ?\(\d+\))?$", re.IGNORECASE)
 
 
+GROUP_PREFIX = "group:"
+
+
 def group_id(name: str) -> str:
-    """The student id of a group's submission: ``group:`` and the group's name."""
-    return clean_student_id(f"group:{name}") or "group:"
+    """The student id of a group's submission: ``group:`` and the group's name (an id
+    that names no student)."""
+    return clean_student_id(f"{GROUP_PREFIX}{name}") or GROUP_PREFIX
 
 
 @dataclass(frozen=True)

@@ -339,6 +339,25 @@ def test_hostile_file_names_are_collected_printable_and_printed_literally(tmp_pa
     assert "\x1b" not in printed and "\x07" not in printed
 
 
+def test_the_summary_counts_a_group_s_submission_once_and_its_members_as_students(tmp_path):
+    """grades.csv has a row per student, a group's members pointing at its row: the run's
+    summary counts submissions as the class report does, and says how many students."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "grades.csv").write_text(
+        "student_id,assignment,score,max_score,status,graded_as\n"
+        "1001,tp,2.0,8.0,graded,\n"
+        "1011,tp,6.0,8.0,graded,group:A\n"
+        "1012,tp,6.0,8.0,graded,group:A\n"
+        "group:A,tp,6.0,8.0,graded,\n"
+    )
+    console = Console(file=io.StringIO(), record=True, width=400, color_system=None)
+    ClassProgress("tp", console).summary(ClassRun("tp", out))
+    printed = console.export_text()
+    assert f"tp: 2 submission(s) for 3 student(s) in {out / 'grades.csv'}" in printed
+    assert "score: mean 4.00, median 4.00, min 2.00, max 6.00 / 8" in printed
+
+
 # --- the whole class run ----------------------------------------------------------------
 
 
