@@ -24,6 +24,7 @@ from .gradebook import GRADED_RECORD, Gradebook, graded_settings, intake_fields
 from .grader import Grader, Settings
 from .late import POLICY_FILE, LateTimesError, load_policy, times_problem
 from .manual import hand_grades
+from .pages import outdated_pages
 from .results import SubmissionResult
 from .submissions import (
     NAMED_BY,
@@ -105,9 +106,20 @@ def grade_class(
         gradebook, name, [s for s in found if (s.student_id, s.sha256) not in done]
     )
     run.problems += _replacements(gradebook, name, todo, previous) + _renamed(previous, found)
+    regraded = sum(
+        previous.get(s.student_id, {}).get("submission_hash") == s.sha256
+        and previous[s.student_id].get("autograder_hash") != grader.autograder_hash
+        for s in todo
+    )
+    if regraded and not settings.regrade:
+        run.notes.append(
+            f"{regraded} notebook(s) graded again: the assignment's checks, reference or the "
+            "grader changed since they were graded"
+        )
     run.skipped = len(found) - len(todo)
     (out / "results").mkdir(parents=True, exist_ok=True)
-    for stored in gradebook.update_intake(name, grader.autograder_hash, found):
+    updated = gradebook.update_intake(name, grader.autograder_hash, found)
+    for stored in updated:
         _write_json(result_path(out, stored["student_id"]), stored)  # new times, groups...
     record = {
         "assignment": name,
@@ -133,6 +145,8 @@ def grade_class(
         batch.flush()
         write_grades(gradebook, grader.assignment, out / "grades.csv")
         gradebook.close()
+    outdated = outdated_pages(out) if run.graded_count or updated else None
+    run.notes += [outdated] if outdated else []
     return run
 
 

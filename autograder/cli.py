@@ -185,6 +185,7 @@ def _manual(args: argparse.Namespace) -> int:
     from .final_grade import write_grades
     from .gradebook import Gradebook
     from .manual import export_question, import_scores
+    from .pages import outdated_pages
 
     if args.action == "export":
         html, table = export_question(
@@ -199,6 +200,9 @@ def _manual(args: argparse.Namespace) -> int:
     finally:
         gradebook.close()
     print(f"{count} score(s) imported for {args.question}; {args.graded / 'grades.csv'} updated")
+    outdated = outdated_pages(args.graded)
+    if outdated:
+        print(outdated)
     return 0
 
 

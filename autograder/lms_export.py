@@ -621,6 +621,28 @@ def _refuse_groups_graded_as_people(
             )
 
 
+def _graded_with_earlier_checks(grades: ClassGrades) -> list[str]:
+    """Students graded before the assignment's checks, reference or the grader changed:
+    their grades are not what grading them now would give (a fixed check, new points)."""
+    from .course import Project
+    from .grader import autograder_hash
+
+    try:
+        project = Project.default()
+        current = autograder_hash(load_assignment(grades.assignment, project.root), project)
+    except (DlgradeError, OSError):  # the course is not here: nothing to compare with
+        return []
+    stale = [r["student_id"] for r in grades.results if r.get("autograder_hash") != current]
+    if not stale:
+        return []
+    more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
+    return [
+        f"graded before {grades.assignment}'s checks, reference or the grader changed: "
+        f"{', '.join(stale[:5])}{more}; grade the class again (dlgrade grade, same --out) to "
+        "apply them"
+    ]
+
+
 def _not_graded(grades: ClassGrades, exported: set[str], maximum: float | None) -> list[str]:
     """Exported submissions whose notebook could not be graded (unreadable, another
     assignment's, stopped): their 0 usually wants a look before it reaches the LMS."""
@@ -679,6 +701,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     if maximum is not None and maximum != top:
         report.notes.append(f"grades scaled from /{top:g} to /{maximum:g}")
     points = maximum if maximum is not None else top
+    report.notes += _graded_with_earlier_checks(grades)
     report.notes += _not_graded(grades, set(matched.values()), maximum)
     name = item or grades.assignment
     feedback = {}

@@ -102,6 +102,19 @@ def _assignment(name: str):
         return None
 
 
+def outdated_pages(graded: Path) -> str | None:
+    """The line to print when a folder's grades change (a new notebook graded, hand points
+    imported) and its pages, written before, still show the old ones; None without pages.
+    For Canvas and Blackboard, the pages are the students' only feedback."""
+    written = [p.name for p in (graded / "feedback", graded / "report.html") if p.exists()]
+    if not written:
+        return None
+    return (
+        f"{' and '.join(written)} in {graded} show the grades as they were before: run "
+        "dlgrade feedback and dlgrade report again"
+    )
+
+
 def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) -> list[Path]:
     """feedback/<student>.html and .md for every student of a graded folder, in ``lang``.
 

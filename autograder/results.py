@@ -9,7 +9,7 @@ STATUSES = ("graded", "error", "timeout", "memory", "invalid")
 # What grades, late penalties and intake read of a result: a class's summaries stay small.
 SUMMARY = ("student_id", "assignment", "status", "score", "max_score", "questions", "origin",
            "named_by", "lms", "submitted_at", "time_source", "late_flag", "members",
-           "submission_hash")  # fmt: skip
+           "submission_hash", "autograder_hash")  # fmt: skip
 
 
 GRADER_FAILURE = "status_grader_failure"

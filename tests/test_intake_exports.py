@@ -130,3 +130,17 @@ def test_a_group_member_s_row_in_a_hand_grading_table_names_the_group(tmp_path):
         f"{filled}: row 2: '1012' is graded as group:A (a group's submission): give the "
         "points on group:A's row, which reaches every member"
     )
+
+
+def test_an_export_says_which_grades_predate_the_assignment_s_checks(tmp_path):
+    """A folder graded before a check was fixed exports its old grades; the report says
+    whose, so the instructor grades again before the LMS gets them."""
+    graded = graded_folder(tmp_path / "graded", [f"s{i}" for i in range(7)])
+    roster = tmp_path / "roster.csv"
+    people = "".join(f"s{i},s{i}@example.edu\n" for i in range(7))
+    roster.write_text("student_id,email\n" + people, encoding="utf-8")
+    report = export("moodle", graded, roster, tmp_path / "lms", partial=True)
+    assert (
+        "graded before sgd_batch_size's checks, reference or the grader changed: s0, s1, s2, "
+        "s3, s4 and 2 more; grade the class again (dlgrade grade, same --out) to apply them"
+    ) in report.lines()

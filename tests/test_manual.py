@@ -238,3 +238,49 @@ def test_a_second_export_fills_in_the_points_given_but_not_for_a_new_notebook(gr
     finally:
         gradebook.close()
     assert comments == {"- justification incomplète"}  # read back as it was written
+
+
+def test_pages_written_before_new_grades_are_said_to_be_outdated(graded, capsys):
+    """feedback/ and report.html show the grades of when they were written: after hand
+    points are imported or a new notebook is graded, the commands say so."""
+    from autograder.cli import main
+
+    folder = graded / "graded"
+    table = graded / "filled.csv"
+    table.write_text("student_id,points\nsgd001,1\n", encoding="utf-8")
+    command = ["manual", "import", "sgd_batch_size", "q4_conclusion", str(table),
+               "--graded", str(folder)]  # fmt: skip
+    assert main(command) == 0
+    assert "show the grades as they were before" not in capsys.readouterr().out  # no pages yet
+    assert main(["feedback", "--graded", str(folder)]) == 0
+    assert main(["report", "--graded", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(command) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"feedback and report.html in {folder} show the grades as they were before: run "
+        "dlgrade feedback and dlgrade report again"
+    )
+    first = sorted((graded / "class").glob("*.ipynb"))[0]
+    (graded / "class" / "late.ipynb").write_bytes(first.read_bytes() + b" ")
+    run = grade_class("sgd_batch_size", [graded / "class"], folder,
+                      Settings(workers=1, limits=FAST_LIMITS))  # fmt: skip
+    assert run.graded_count == 1 and run.notes[-1].startswith("feedback and report.html in ")
+
+
+def test_a_run_says_why_it_grades_again_what_was_graded(graded):
+    """Notebooks graded before the checks changed are graded again, and the run says why
+    rather than only "graded now: N"."""
+    import sqlite3
+
+    with sqlite3.connect(graded / "graded" / "gradebook.sqlite") as connection:
+        connection.execute(
+            "UPDATE submissions SET autograder_hash = 'before', "
+            "result = json_set(result, '$.autograder_hash', 'before')"
+        )
+    run = grade_class("sgd_batch_size", [graded / "class"], graded / "graded",
+                      Settings(workers=2, limits=FAST_LIMITS))  # fmt: skip
+    assert run.skipped == 0 and run.graded_count > 0
+    assert run.notes == [
+        f"{run.graded_count} notebook(s) graded again: the assignment's checks, reference or "
+        "the grader changed since they were graded"
+    ]
