@@ -397,10 +397,17 @@ def all_of(judges: Sequence[Judge]) -> Judge:
 
 
 def changes_where_reference_changes(
-    pairs: Sequence[tuple[Call, Call]], component: str, *, rtol: float = RTOL, unit: float = UNIT
+    pairs: Sequence[tuple[Call, Call]],
+    component: str,
+    *,
+    rtol: float = RTOL,
+    unit: float = UNIT,
+    entries: Sequence[int] | None = None,
 ) -> Judge:
     """Judge: from the first call of each pair to the second, the student's answer keeps
-    every entry the reference keeps, and changes if the reference's changes.
+    every entry the reference keeps, and changes if the reference's changes. ``entries``
+    (of the flattened answer; None: all) are those the rule is about: an entry it does
+    not govern, wrong by a mistake its own check counts, must not cost points here too.
 
     For a rule the contract fixes between neighbouring inputs (at a ReLU input of exactly
     0 the gradient is the one just below it, H(0) = 0, and it changes once the neuron is
@@ -433,9 +440,13 @@ def changes_where_reference_changes(
                     shown = {"component": component, "obtained": show(got)}
                     return fail(Message("not_finite", shown), on_input(call))
             scale = max(unit, *(float(np.max(np.abs(a), initial=0.0)) for a in expected))
+            got, wanted = (
+                [a.reshape(-1)[list(entries)] for a in answers] if entries is not None else answers
+                for answers in (obtained, expected)
+            )
             with np.errstate(invalid="ignore"):
-                moved = ~(np.abs(obtained[1] - obtained[0]) <= rtol * scale)  # NaN: moved
-                should_move = np.abs(expected[1] - expected[0]) > rtol * scale
+                moved = ~(np.abs(got[1] - got[0]) <= rtol * scale)  # NaN: moved
+                should_move = np.abs(wanted[1] - wanted[0]) > rtol * scale
             if np.any(moved & ~should_move):
                 key = "no_change_expected"
             elif np.any(should_move) and not np.any(moved):

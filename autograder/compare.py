@@ -193,6 +193,7 @@ def compare(
     as the smallest absolute tolerance)."""
     if isinstance(expected, tuple | dict):
         keys = range(len(expected)) if isinstance(expected, tuple) else expected
+        found = None
         for key in keys:
             label = f"{component}[{key!r}]" if isinstance(key, str) else f"{component}[{key}]"
             try:
@@ -200,9 +201,16 @@ def compare(
             except Mismatch as mismatch:
                 return mismatch.message
             message = compare(o, e, label, rtol=rtol, unit=unit, atol=atol)
-            if message:
-                return message
-        return None
+            if message and isinstance(expected, dict):
+                return message  # a model's parameters: one tells enough, all would flood
+            if message:  # every entry of a tuple: (w, n_updates) wrong both ways points at
+                # the loop's bound, where w alone does not
+                found = (
+                    message
+                    if found is None
+                    else Message("also_wrong", {"first": found, "then": message})
+                )
+        return found
     if _close_numbers(obtained, expected, rtol, unit, atol) or _close_arrays(
         obtained, expected, rtol, unit, atol
     ):

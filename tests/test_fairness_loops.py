@@ -5,6 +5,8 @@ only a loop wrong both ways loses the loop's points, with feedback that says so.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from autograder.judging import checks_for
@@ -238,6 +240,30 @@ def test_a_loop_wrong_both_ways_says_so_with_the_sheets_values():
     assert "loop_wrong_both_ways" in keys
     text = "\n".join(m.render("fr") for m in verdict.messages)
     assert "attendu 2.0486" in text and "-0.39" not in text
+
+
+def test_a_loop_one_batch_short_is_told_both_its_weight_and_its_update_count():
+    """``range(n_updates - 1)``: w alone says only "wrong"; the count, 3 for 4, points at
+    the loop's bound. Every wrong entry of the answer is named, and the loop message
+    names nothing the sheet's loop does not have (no random draws in Exercice 2)."""
+    short = """
+def sgd_epoch(w0, X, Y, alpha, batch_size):
+    w, n_updates = float(w0), 0
+    for b in range(len(X) // batch_size - 1):
+        xb, yb = X[b * batch_size:(b + 1) * batch_size], Y[b * batch_size:(b + 1) * batch_size]
+        w = w - alpha * np.mean(-xb * (yb - w * xb))
+        n_updates += 1
+    return w, n_updates
+"""
+    namespace = with_reference("sgd_batch_size", short)
+    verdict = verdicts("sgd_batch_size", namespace, None, ["sgd_epoch_nb2"])["sgd_epoch_nb2"]
+    text = "\n".join(m.render("fr") for m in verdict.messages)
+    assert not verdict.passed
+    assert "w est faux" in text
+    [(expected, obtained)] = re.findall(r"n_updates est faux : attendu (\d+), obtenu (\d+)", text)
+    assert int(obtained) == int(expected) - 1 and "tirages" not in text
+    english = "\n".join(m.render("en") for m in verdict.messages)
+    assert "n_updates is wrong" in english and "draws" not in english
 
 
 def test_a_loop_that_stops_with_the_stand_ins_is_not_called_wrong():

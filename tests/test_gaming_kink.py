@@ -37,6 +37,16 @@ def backward(W, x, y):
     return np.concatenate([np.correlate(x, d, mode="valid"), -e * o])
 """,
     "sign_error": "_right = backward\ndef backward(W, x, y):\n    return -_right(W, x, y)\n",
+    # ∂v_k from a_k, not o_k: H(0) is right, the ∂v checks count the mistake, not the kink
+    "dv_from_pre_activation": """
+def backward(W, x, y):
+    W, x = np.asarray(W, float), np.asarray(x, float)
+    a = np.array([W[0] * x[0] + W[1] * x[1], W[0] * x[1] + W[1] * x[2]])
+    o = np.maximum(a, 0)
+    e = y - o @ W[2:]
+    d = -e * W[2:] * (a > 0)
+    return np.array([d[0] * x[0] + d[1] * x[1], d[0] * x[1] + d[1] * x[2], -e * a[0], -e * a[1]])
+""",
 }
 
 H_NOT_ZERO = {
