@@ -412,7 +412,8 @@ def _wrong_shape(component: str, obtained: np.ndarray, expected: np.ndarray) -> 
             "wrong_kind",
             {"component": component, "expected": words(expected), "obtained": words(obtained)},
         )
+    transposed = expected.ndim == 2 and obtained.shape == expected.shape[::-1]
     return Message(
-        "wrong_shape",
+        "wrong_shape_transposed" if transposed else "wrong_shape",
         {"component": component, "expected": str(expected.shape), "obtained": str(obtained.shape)},
     )

@@ -332,7 +332,10 @@ def differences(message: Message, lang: str) -> tuple[str, list[str], str] | Non
     component = localized(component_label(str(message.params.get("component", ""))), lang)
     factor = _common_factor(wanted, got)
     note = ""
-    if factor == -1:
+    square = wanted.ndim == 2 and wanted.shape[0] == wanted.shape[1]
+    if square and np.allclose(got.T, wanted, rtol=1e-6, atol=1e-9):
+        note = PAGE_LABELS[lang]["all_values_transposed"]
+    elif factor == -1:
         note = PAGE_LABELS[lang]["all_values_opposite"]
     elif factor is not None:
         note = PAGE_LABELS[lang]["all_values_times"].format(factor=number_text(factor, lang))

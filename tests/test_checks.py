@@ -235,3 +235,23 @@ def test_a_call_that_changes_a_list_argument_in_place_is_recorded():
     assert modified_arguments(answers, "appends") == (0,)
     assert modified_arguments(answers, "edits") == (0,)
     assert modified_arguments(answers, "reads") == ()
+
+
+def test_a_transposed_matrix_is_said_to_be_one_whatever_its_shape():
+    """∂L/∂Wy computed as hᵀ·δ instead of δᵀ·h: of another shape, or of the same shape when
+    the matrix is square, the feedback says "transposée", not only which entries differ."""
+    from autograder.feedback import differences
+
+    wanted = np.arange(12.0).reshape(3, 4)
+    message = compare(wanted.T, wanted, "∂L/∂Wy")
+    assert message.key == "wrong_shape_transposed"
+    assert "la transposée : lignes et colonnes sont échangées" in message.render("fr")
+    assert "that of the transpose" in message.render("en")
+    assert compare(np.zeros((3, 5)), wanted, "∂L/∂Wy").key == "wrong_shape"
+    square = np.arange(9.0).reshape(3, 3)
+    _, _, note = differences(compare(square.T, square, "∂L/∂Wy"), "fr")
+    assert (
+        note == "Votre tableau est la transposée du tableau attendu (lignes et colonnes échangées)."
+    )
+    _, _, note = differences(compare(square * 2, square, "∂L/∂Wy"), "fr")
+    assert "transposée" not in note and "2 fois" in note
