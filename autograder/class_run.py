@@ -96,15 +96,14 @@ def grade_class(
     gradebook = Gradebook(gradebook_url) if gradebook_url else Gradebook.in_folder(out)
     run = ClassRun(name, out, problems=problems, notes=notes)
     done = set() if settings.regrade else gradebook.graded_keys(name, grader.autograder_hash)
+    found = _with_known_times(gradebook, name, found)
     previous = {r["student_id"]: r for r in gradebook.latest_results(name, detail=False)}
     try:
-        _check_times_for_policy(gradebook, name, out, found, previous)
+        _check_times_for_policy(out, found, previous)
     except DlgradeError:
         gradebook.close()
         raise
-    todo = _with_known_times(
-        gradebook, name, [s for s in found if (s.student_id, s.sha256) not in done]
-    )
+    todo = [s for s in found if (s.student_id, s.sha256) not in done]
     run.problems += _replacements(gradebook, name, todo, previous) + _renamed(previous, found)
     regraded = sum(
         previous.get(s.student_id, {}).get("submission_hash") == s.sha256
@@ -150,14 +149,14 @@ def grade_class(
     return run
 
 
-def _with_known_times(gradebook: Gradebook, name: str, todo: list[Submission]) -> list[Submission]:
+def _with_known_times(gradebook: Gradebook, name: str, found: list[Submission]) -> list[Submission]:
     """Submissions the intake gives no time, with the one stored when they were graded
     before: a forgotten ``--times`` erases nothing."""
-    if all(s.submitted_at for s in todo):
-        return todo
+    if all(s.submitted_at for s in found):
+        return found
     known = gradebook.known_times(name)
     kept = []
-    for submission in todo:
+    for submission in found:
         stored = known.get((submission.student_id, submission.sha256))
         if submission.submitted_at is None and stored:
             submission = replace(submission, submitted_at=stored[0], time_source=stored[1])
@@ -165,13 +164,7 @@ def _with_known_times(gradebook: Gradebook, name: str, todo: list[Submission]) -
     return kept
 
 
-def _check_times_for_policy(
-    gradebook: Gradebook,
-    name: str,
-    out: Path,
-    found: list[Submission],
-    previous: dict[str, dict],
-) -> None:
+def _check_times_for_policy(out: Path, found: list[Submission], previous: dict[str, dict]) -> None:
     """With a late policy saved in ``out``, refuse a run whose class would have times no
     penalty can be computed from (a new notebook without one, say), before it stores
     anything: the folder stays as it was, and every command still reads it."""
@@ -179,7 +172,7 @@ def _check_times_for_policy(
     if policy is None:
         return
     rows = dict(previous)
-    for submission in _with_known_times(gradebook, name, found):
+    for submission in found:
         student = submission.student_id
         rows[student] = {
             **rows.get(student, {}),
