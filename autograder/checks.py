@@ -34,6 +34,7 @@ from .compare import (
     pick,
 )
 from .execution.plan import (
+    INTERRUPTED,
     UNREADABLE,
     Answer,
     Call,
@@ -391,6 +392,23 @@ def all_of(judges: Sequence[Judge]) -> Judge:
             verdict = one(student, reference)
             if not verdict.passed:
                 return verdict
+        return PASSED
+
+    return judge
+
+
+def in_time(calls: Sequence[Call], slower_way: Translated) -> Judge:
+    """Judge: every call ended within its own ``seconds``. For inputs so large that the
+    intended method answers in milliseconds and ``slower_way`` (how a student gets the
+    answer without the mathematics, such as a gradient by finite differences) takes far
+    longer than that limit. Only the time is judged here: the values are other checks'."""
+
+    def judge(student: Answers, reference: Answers) -> Verdict:
+        for call in calls:
+            if (student[call.key].error or "").startswith(f"{INTERRUPTED}: "):
+                fields = {"call": call.function, "seconds": f"{call.seconds:g}",
+                          "input": call.about or call_text(call), "slower_way": slower_way}  # fmt: skip
+                return fail(Message("too_slow_for_its_size", fields))
         return PASSED
 
     return judge

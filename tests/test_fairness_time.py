@@ -121,3 +121,22 @@ def test_an_interrupted_loop_is_placed_in_the_function_that_runs_it():
     assert re.search(chain, said)
     english = render(Message("raised", {"call": "train(1)", "error": said}), "en")
     assert re.search(r"\(cell 2, line [23] in train", english)
+
+
+def test_a_call_with_a_limit_of_its_own_stops_there_and_leaves_the_rest_its_time():
+    """``Call.seconds``: the call stops at its own limit, told as such (neither the
+    notebook's time being up nor starved), and the steps after it keep their budget."""
+    budget = TimeBudget(time.monotonic() + 30, 3)
+    started = time.monotonic()
+    with pytest.raises(Interrupted) as caught, budget.step(0.3):
+        while True:
+            pass
+    assert 0.25 < time.monotonic() - started < 1.0
+    assert not caught.value.last and not caught.value.starved
+    with budget.step():  # the next step's alarm is the plan's, far away
+        time.sleep(0.4)
+    last = TimeBudget(time.monotonic() + 0.3, 1)
+    with pytest.raises(Interrupted) as caught, last.step(5.0):  # a limit past the budget's end
+        while True:
+            pass
+    assert caught.value.last  # the notebook's time is up, and the student is told so

@@ -21,8 +21,10 @@ from autograder.checks import (
     Verdict,
     about,
     agrees_with_finite_differences,
+    all_of,
     call_text,
     fail,
+    in_time,
     inline_choices,
     matches_reference,
     raised,
@@ -37,6 +39,18 @@ from autograder.messages import Message, Translated
 
 PARAM_NAMES = ("Wh", "bh", "Wy", "by")
 STEP = 1e-6
+SCALE = (256, 128, 10, 128)
+"""(nx, nh, ny, n) of the network backward is also called on: 34,186 parameters. On one
+core of the grading machine, a backward pass takes 0.2 ms there, one written with
+Python loops over every example and weight 0.2 s, and a gradient by finite differences
+(two forward passes per parameter) 13 s: ``SCALE_SECONDS`` lies between."""
+SCALE_SECONDS = 3.0
+SLOWER_WAY = about(
+    "un gradient par différences finies y demande deux passes avant par paramètre "
+    "(68 372), là où la rétropropagation n'en fait qu'une en arrière",
+    "a gradient by finite differences takes two forward passes per parameter there "
+    "(68,372), where backpropagation makes a single backward one",
+)
 
 
 def _params(rng: np.random.Generator, nx: int, nh: int, ny: int) -> dict[str, np.ndarray]:
@@ -64,6 +78,7 @@ class Inputs:
     probabilities: tuple[np.ndarray, np.ndarray]  # (Y_hat, Y)
     saturated: tuple[np.ndarray, np.ndarray]  # (Y_hat, Y), Y_hat holding exact 0s and 1s
     backward: tuple[Params, np.ndarray, np.ndarray]  # (params, X, Y)
+    scale: tuple[Params, np.ndarray, np.ndarray] | None  # (params, X, Y) of SCALE; fixed only
     gradcheck: tuple[Params, np.ndarray, np.ndarray]  # (params, X, Y)
     step: tuple[Params, Params, float]  # (params, grads, lr)
     training: tuple[Params, np.ndarray, np.ndarray, float, int, int, int]
@@ -81,6 +96,7 @@ def _fixed_inputs() -> Inputs:
         np.eye(3)[[0, 1, 1, 0]],
     )
     gradcheck_rng = np.random.default_rng(99)
+    scale_rng = np.random.default_rng(256)
     return Inputs(
         init=(3, 5, 2, 0, 1),
         logits=(rng.normal(scale=3.0, size=(5, 4)), np.zeros((2, 3))),
@@ -94,6 +110,7 @@ def _fixed_inputs() -> Inputs:
         probabilities=probabilities,
         saturated=(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), np.eye(3)[[0, 2]]),
         backward=backward,
+        scale=(_params(scale_rng, *SCALE[:3]), *_batch(scale_rng, SCALE[3], SCALE[0], SCALE[2])),
         gradcheck=(_params(gradcheck_rng, 2, 3, 3), *_batch(gradcheck_rng, 4, 2, 3)),
         step=(forward_params, _params(np.random.default_rng(4), 3, 4, 3), 0.3),
         # 10 examples in batches of 4: 4, 4, 2 (np.array_split would make 4, 3, 3)
@@ -135,6 +152,7 @@ def draw(rng: np.random.Generator) -> Inputs:
         probabilities=_probabilities(rng, size(3, 8), ny),
         saturated=_saturated(rng, size(3, 6), ny),
         backward=(_params(rng, nx, nh, ny), *_batch(rng, size(4, 8), nx, ny)),
+        scale=None,  # the fixed inputs' is enough: only its time is judged
         gradcheck=(_params(rng, nx, nh, ny), *_batch(rng, size(3, 6), nx, ny)),
         step=(params, _params(rng, nx, nh, ny), round(float(rng.uniform(0.01, 0.5)), 3)),
         training=training(),
@@ -295,10 +313,16 @@ CACHE_WORDS = {
 """How a backward call's inputs name the cache it is given."""
 
 
-def _batch_words(X: np.ndarray, activation: str, *, cache: str | None = None) -> Translated:
+def _batch_words(
+    X: np.ndarray, activation: str, *, cache: str | None = None, network: Params | None = None
+) -> Translated:
     n = len(X)
     fr = f"un batch de {_examples(n, 'fr')} (X de forme {X.shape}), activation {activation}"
     en = f"a batch of {_examples(n, 'en')} (X of shape {X.shape}), activation {activation}"
+    if network:
+        count = sum(value.size for value in network.values())
+        fr = f"un réseau de {count:,} paramètres".replace(",", " ") + ", " + fr
+        en = f"a network of {count:,} parameters, " + en
     if cache:
         fr, en = fr + CACHE_WORDS[cache][0], en + CACHE_WORDS[cache][1]
     return about(fr, en)
@@ -395,6 +419,15 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         for a in ("tanh", "relu")
     )
     backward_standins = standin_twins(backward, BACKWARD_STANDINS)
+    scale: tuple[Call, ...] = ()
+    if inputs.scale:
+        network, network_x, network_y = inputs.scale
+        cache = _reference_cache(reference, network, network_x, "tanh")
+        words = _batch_words(network_x, "tanh", cache="reference", network=network)
+        scale = (
+            Call(f"{tag}backward/scale", "backward", (network, network_x, network_y, cache),
+                 {"activation": "tanh"}, about=words, seconds=SCALE_SECONDS, timed_only=True),
+        )  # fmt: skip
     # The same gradients from the cache of the student's own forward pass: a backward may
     # read what its own forward keeps beyond the contract's keys (CONTRACT.md names the
     # keys a cache has, not all it may have); with a right forward, they are the same.
@@ -496,19 +529,25 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         *(
             Check(
                 f"backward_{name}",
-                (*backward, *own_caches, *backward_own_cache, *backward_standins),
-                right_by_either_route(
-                    right_by_either_route(
-                        matches_reference(backward, f"∂L/∂{name}", (name,)),
-                        matches_reference(backward_own_cache, f"∂L/∂{name}", (name,)),
-                    ),
-                    matches_reference(backward_standins, f"∂L/∂{name}", (name,)),
+                (*backward, *own_caches, *backward_own_cache, *backward_standins, *scale),
+                all_of(
+                    [
+                        # a gradient that is not backpropagated, whatever its values, earns nothing
+                        in_time(scale, SLOWER_WAY),
+                        right_by_either_route(
+                            right_by_either_route(
+                                matches_reference(backward, f"∂L/∂{name}", (name,)),
+                                matches_reference(backward_own_cache, f"∂L/∂{name}", (name,)),
+                            ),
+                            matches_reference(backward_standins, f"∂L/∂{name}", (name,)),
+                        ),
+                    ]
                 ),
                 BACKWARD_MISTAKES[name],
             )
             for name in PARAM_NAMES
         ),
-        _gradient_check(*inputs.gradcheck, reference, backward_standins, tag),
+        _gradient_check(*inputs.gradcheck, reference, backward_standins, scale, tag),
         Check(
             "sgd_step_values",
             step,
@@ -547,11 +586,13 @@ def _gradient_check(
     Y: np.ndarray,
     reference: ModuleType,
     standins: Sequence[Call],
+    scale: Sequence[Call],
     tag: str,
 ) -> Check:
     """Two entries of each gradient against finite differences of the student's own
     functions; or, for a backward that calls a wrong grad_logits, every gradient right
-    with the stand-in ∂ℓ/∂ỹ (``standins``: the twins of the backward checks)."""
+    with the stand-in ∂ℓ/∂ỹ (``standins``: the twins of the backward checks). Either way,
+    backward must end in time on the ``scale`` network."""
     own_forward = Call(
         f"{tag}gradcheck/forward",
         "forward",
@@ -611,8 +652,11 @@ def _gradient_check(
                     alternative,
                 )
             )
-    judge = right_by_either_route(
-        agrees_with_finite_differences(probes, STEP, (0,), "forward + loss_accuracy"),
-        matches_reference(standins, "∇L"),
-    )
-    return Check("backward_gradcheck", (*calls, *standins), judge)
+    judge = all_of([
+        in_time(scale, SLOWER_WAY),  # finite differences agree with themselves
+        right_by_either_route(
+            agrees_with_finite_differences(probes, STEP, (0,), "forward + loss_accuracy"),
+            matches_reference(standins, "∇L"),
+        ),
+    ])  # fmt: skip
+    return Check("backward_gradcheck", (*calls, *standins, *scale), judge)

@@ -70,6 +70,12 @@ class Call:
     variable: bool = False
     """Read the notebook's variable named ``function`` instead of calling it (a question
     whose answer is a value, computed with the student's functions)."""
+    seconds: float | None = None
+    """At most this long, whatever time the plan has left: a call on an input so large that
+    only the intended method of computing its answer ends in time (``checks.in_time``)."""
+    timed_only: bool = False
+    """Only how the call ended is sent back, not its value, nor whether it modified its
+    arguments: a call judged on its time, whose large answer no judge reads."""
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,8 @@ def plan_to_json(plan: list[Call]) -> list[dict[str, Any]]:
             "kwargs": encode_args(dict(c.kwargs)),
             "standins": dict(c.standins),
             "variable": c.variable,
+            "seconds": c.seconds,
+            "timed_only": c.timed_only,
         }
         for c in plan
     ]
@@ -269,6 +277,8 @@ def plan_from_json(data: list[dict[str, Any]]) -> list[Call]:
             kwargs=decode_args(d["kwargs"]),
             standins=d["standins"],
             variable=bool(d.get("variable", False)),
+            seconds=d.get("seconds"),
+            timed_only=bool(d.get("timed_only", False)),
         )
         for d in data
     ]
@@ -307,6 +317,10 @@ def answers_from_json(text: str | bytes) -> dict[str, Answer]:
 # --- running a plan ------------------------------------------------------------------
 
 
+INTERRUPTED = "TimeoutError"
+"""How an answer's error names an ``Interrupted`` call."""
+
+
 class Interrupted(BaseException):
     """A cell or a call stopped by the runner's time budget, as a student interrupts a
     kernel: the rest of the notebook is still run and graded. A ``BaseException``, so
@@ -334,7 +348,7 @@ def run_plan(
     plan: list[Call],
     namespace: MutableMapping[str, Any],
     standins: Mapping[str, Callable[..., Any]],
-    step: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+    step: Callable[[float | None], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
     starting: Callable[[int], object] | None = None,
 ) -> dict[str, Answer]:
     """Call each planned function found in ``namespace``; an error is an answer too.
@@ -342,8 +356,9 @@ def run_plan(
     Values are converted to plain data as soon as they are returned, so a later call
     cannot change an earlier answer by mutating what it returned. Each call, the
     conversion of what it returned and the text of what it raised run inside ``step()``
-    (the sandbox's time budget: a call, a ``__float__`` or an exception's ``__str__`` that
-    hangs is ``Interrupted``, and the following calls still run). Whatever the notebook
+    (the sandbox's time budget, given the call's own ``seconds``: a call, a ``__float__``
+    or an exception's ``__str__`` that hangs is ``Interrupted``, and the following calls
+    still run). Whatever the notebook
     raises, ``KeyboardInterrupt`` and ``SystemExit`` included, is that call's answer.
     ``starting`` is told each call's position before it runs: what ends the process
     itself (a crash, ``os._exit``) is then known to have happened in that call.
@@ -359,16 +374,17 @@ def run_plan(
         try:
             args = [_resolve(a, answers) for a in call.args]
             kwargs = {k: _resolve(v, answers) for k, v in call.kwargs.items()}
-            before = _copy((args, kwargs))
-            with step():
+            before = None if call.timed_only else _copy((args, kwargs))
+            with step(call.seconds):
                 try:
                     replaced = {n: standins[s] for n, s in call.standins.items()}
                     with _standins_in(namespace, replaced):
-                        answer = _answer(function(*args, **kwargs))
+                        value = function(*args, **kwargs)
+                        answer = Answer() if call.timed_only else _answer(value)
                 except BaseException as exc:
                     answer = Answer(error=describe_exception(exc))
             answers[call.key] = answer
-            changed = _modified(before, (args, kwargs))
+            changed = before and _modified(before, (args, kwargs))
             if changed:
                 answers[call.key + MODIFIED] = Answer(changed)
         except BaseException as exc:  # the step ran out while the error was being told
@@ -476,7 +492,7 @@ def describe_exception(exc: BaseException, cell: int | None = None) -> str:
         message = FILE_LIMIT  # the plain "File too large" says nothing of a limit
     if len(message) > 300:
         message = message[:300] + "…"
-    name = "TimeoutError" if isinstance(exc, Interrupted) else type(exc).__name__
+    name = INTERRUPTED if isinstance(exc, Interrupted) else type(exc).__name__
     return f"{name}: {message}{location}"
 
 

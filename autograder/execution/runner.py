@@ -659,12 +659,15 @@ class TimeBudget:
         self.reserve = min(RESERVE_SECONDS, 0.25 * max(end - time.monotonic(), 0.0) / max(steps, 1))
 
     @contextlib.contextmanager
-    def step(self) -> Iterator[None]:
+    def step(self, seconds: float | None = None) -> Iterator[None]:
+        """One step, within what is left but the reserve, and within ``seconds`` if given."""
         self.left -= 1
         started = time.monotonic()
         allowance = max(self.end - started - self.reserve * self.left, 0.01)
-
-        last, starved = self.left == 0, allowance < STARVED_SECONDS
+        capped = False
+        if seconds is not None and seconds < allowance:  # the call's own limit, not the plan's
+            allowance, capped = seconds, True
+        last, starved = not capped and self.left == 0, not capped and allowance < STARVED_SECONDS
 
         def interrupt(signum: int, frame: Any) -> None:
             raise Interrupted(time.monotonic() - started, last=last, starved=starved)

@@ -1,0 +1,90 @@
+"""A gradient obtained without the mathematics (finite differences of the student's own
+forward pass and loss) earns no backpropagation point, however close its values; a
+backward pass written in any style, slow Python loops included, keeps them all."""
+
+from __future__ import annotations
+
+import nbformat
+
+from .conftest import correct_notebook, grade_notebooks
+
+FINITE_DIFFERENCES = """
+def backward(params, X, Y, cache, activation="tanh"):
+    grads = {}
+    for name, value in params.items():
+        grad = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            kept = value[index]
+            value[index] = kept + 1e-6
+            up = loss_accuracy(forward(params, X, activation)[0], Y)[0]
+            value[index] = kept - 1e-6
+            down = loss_accuracy(forward(params, X, activation)[0], Y)[0]
+            value[index] = kept
+            grad[index] = (up - down) / 2e-6
+        grads[name] = grad
+    return grads
+"""
+
+PYTHON_LOOPS = """
+def backward(params, X, Y, cache, activation="tanh"):
+    n = len(X)
+    Wy, Xl, Yl = params["Wy"].tolist(), np.asarray(X).tolist(), np.asarray(Y).tolist()
+    y_hat, h, h_tilde = (cache[k].tolist() for k in ("y_hat", "h", "h_tilde"))
+    nh, nx, ny = len(h[0]), len(Xl[0]), len(Yl[0])
+    dy = [[(y_hat[i][k] - Yl[i][k]) / n for k in range(ny)] for i in range(n)]
+    dh = []
+    for i in range(n):
+        row = []
+        for j in range(nh):
+            back = sum(dy[i][k] * Wy[k][j] for k in range(ny))
+            slope = 1 - h[i][j] ** 2 if activation == "tanh" else float(h_tilde[i][j] > 0)
+            row.append(back * slope)
+        dh.append(row)
+    return {
+        "Wh": np.array([[sum(dh[i][j] * Xl[i][m] for i in range(n)) for m in range(nx)]
+                        for j in range(nh)]),
+        "bh": np.array([sum(dh[i][j] for i in range(n)) for j in range(nh)]),
+        "Wy": np.array([[sum(dy[i][k] * h[i][j] for i in range(n)) for j in range(nh)]
+                        for k in range(ny)]),
+        "by": np.array([sum(dy[i][k] for i in range(n)) for k in range(ny)]),
+    }
+"""
+
+
+def with_backward(project, source: str) -> nbformat.NotebookNode:
+    notebook = correct_notebook(project, "mlp_softmax")
+    notebook.cells.append(nbformat.v4.new_code_cell(source))  # the last definition counts
+    return notebook
+
+
+def backward_tests(result) -> dict:
+    return {t.name: t for t in result.tests if t.name.startswith("backward_")}
+
+
+def test_a_gradient_by_finite_differences_earns_no_backpropagation_point(project, tmp_path):
+    notebooks = {
+        "correct": correct_notebook(project, "mlp_softmax"),
+        "finite_differences": with_backward(project, FINITE_DIFFERENCES),
+        "python_loops": with_backward(project, PYTHON_LOOPS),
+    }
+    _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path)
+    for honest in ("correct", "python_loops"):
+        assert all(t.passed for t in backward_tests(results[honest]).values()), honest
+    cheat = results["finite_differences"]
+    tests = backward_tests(cheat)
+    assert tests and not any(t.passed for t in tests.values())
+    assert all(t.messages[0]["key"] == "too_slow_for_its_size" for t in tests.values())
+    said = tests["backward_Wh"].feedback
+    assert "34 186 paramètres" in said and "différences finies" in said
+    # what its backward does not compute is all it loses
+    others = {t.name: t.passed for t in cheat.tests if not t.name.startswith("backward_")}
+    correct = {t.name: t.passed for t in results["correct"].tests}
+    assert others == {name: correct[name] for name in others}
+
+
+def test_the_finite_difference_finding_reads_in_english(project, tmp_path):
+    notebooks = {"finite_differences": with_backward(project, FINITE_DIFFERENCES)}
+    _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path, lang="en")
+    said = backward_tests(results["finite_differences"])["backward_by"].feedback
+    assert "did not finish within 3 s" in said and "34,186 parameters" in said
+    assert "finite differences" in said and "différences" not in said
