@@ -108,7 +108,10 @@ def _fixed_inputs() -> Inputs:
         ),
         forward=(forward_params, forward_x),
         probabilities=probabilities,
-        saturated=(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), np.eye(3)[[0, 2]]),
+        saturated=(
+            np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.0, 0.5]]),
+            np.eye(3)[[0, 2, 0]],
+        ),
         backward=backward,
         scale=(_params(scale_rng, *SCALE[:3]), *_batch(scale_rng, SCALE[3], SCALE[0], SCALE[2])),
         gradcheck=(_params(gradcheck_rng, 2, 3, 3), *_batch(gradcheck_rng, 4, 2, 3)),
@@ -170,16 +173,19 @@ def _probabilities(rng: np.random.Generator, n: int, ny: int) -> tuple[np.ndarra
 
 def _saturated(rng: np.random.Generator, n: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows with exact 0s: one-hot on the label, or spread over the label and a few others.
-    The label's probability is never 0, so the loss stays finite with any floor."""
+    The label's probability is never 0, so the loss stays finite with any floor. The first
+    row is always spread: with one-hot rows only, the loss is 0, and a loss averaged over
+    the wrong axis (or not at all) would pass, for some seeds only."""
     y_hat, y = _probabilities(rng, n, ny)
     labels = y.argmax(axis=1)
     for row, label in enumerate(labels):
         zeroed = rng.random(ny) < 0.5
+        if row == 0:
+            zeroed[(label + 1) % ny] = False
+        elif rng.random() < 0.5:
+            zeroed[:] = True  # one-hot
         zeroed[label] = False
         y_hat[row, zeroed] = 0.0
-        if rng.random() < 0.5:
-            y_hat[row] = 0.0
-            y_hat[row, label] = 1.0
     return y_hat / y_hat.sum(axis=1, keepdims=True), y
 
 
