@@ -20,7 +20,9 @@ from .submissions import GROUP_PREFIX
 
 
 class ClassProgress:
-    """A rich progress bar fed by ``grade_class``'s callbacks."""
+    """A rich progress bar fed by ``grade_class``'s callbacks. It appears once grading
+    starts (``start``): a run refused before, for a missing file or a wrong option, prints
+    its one line alone, not under an empty bar."""
 
     def __init__(self, assignment: str, console: Console | None = None):
         self.console = console or Console(stderr=True)
@@ -35,7 +37,6 @@ class ClassProgress:
         self._unfinished: list[Text] = []  # one line per submission not graded to the end
 
     def __enter__(self) -> ClassProgress:
-        self._bar.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -43,6 +44,7 @@ class ClassProgress:
 
     def start(self, total: int) -> None:
         self._bar.update(self._task, total=total)
+        self._bar.start()
 
     def advance(self, result: SubmissionResult) -> None:
         self._bar.advance(self._task)

@@ -269,3 +269,26 @@ def test_grading_without_bubblewrap_is_refused_in_one_line(tmp_path, monkeypatch
     error = capsys.readouterr().err.strip()
     assert error.startswith("dlgrade: bubblewrap (bwrap) is not installed") and "\n" not in error
     assert "DLGRADE_ISOLATION=limits-only" in error and not out.exists()
+
+
+def test_a_run_refused_once_its_class_is_read_prints_its_line_alone(tmp_path, project, capsys):
+    """The progress bar appears when grading starts: a refusal after the class is read
+    (here, the groups file of the earlier run is gone) is one line, under no empty bar."""
+    import nbformat
+
+    from .conftest import correct_notebook
+
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    nbformat.write(correct_notebook(project, "sgd_batch_size"), submissions / "ana.ipynb")
+    groups = tmp_path / "groups.csv"
+    groups.write_text("group,student_id\nA,ana\nA,bob\n", encoding="utf-8")
+    grade = ["grade", "sgd_batch_size", str(submissions), "--out", str(tmp_path / "out"),
+             "--workers", "1"]  # fmt: skip
+    assert cli.main([*grade, "--groups", str(groups)]) == 0
+    capsys.readouterr()
+    groups.unlink()
+    assert cli.main(grade) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"dlgrade: --groups {groups} was given to an earlier run")
+    assert len(error.splitlines()) == 1 and "━" not in error
