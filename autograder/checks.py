@@ -402,6 +402,8 @@ def in_time(calls: Sequence[Call], slower_way: Translated) -> Judge:
     intended method answers in milliseconds and ``slower_way`` (how a student gets the
     answer without the mathematics, such as a gradient by finite differences) takes far
     longer than that limit. Only the time is judged here: the values are other checks'."""
+    if any(call.seconds is None for call in calls):
+        raise ValueError("in_time judges calls given a time limit: Call(..., seconds=...)")
 
     def judge(student: Answers, reference: Answers) -> Verdict:
         for call in calls:

@@ -255,3 +255,19 @@ def test_a_transposed_matrix_is_said_to_be_one_whatever_its_shape():
     )
     _, _, note = differences(compare(square * 2, square, "∂L/∂Wy"), "fr")
     assert "transposée" not in note and "2 fois" in note
+
+
+def test_a_time_judge_takes_only_calls_given_a_time_limit():
+    """``in_time`` on a call without ``seconds`` is a mistake of the assignment's author,
+    said when its checks are built, not a check that can never fail."""
+    from autograder.checks import about, in_time
+    from autograder.execution.plan import Answer, Call
+
+    words = about("lent", "slow")
+    with pytest.raises(ValueError, match="seconds"):
+        in_time([Call("big", "backward")], words)
+    judge = in_time([Call("big", "backward", seconds=2.0)], words)
+    assert judge({"big": Answer()}, {}).passed
+    stopped = judge({"big": Answer(error="TimeoutError: arrêté après 2 s")}, {})
+    assert not stopped.passed and stopped.messages[0].key == "too_slow_for_its_size"
+    assert judge({"big": Answer(error="ValueError: shapes")}, {}).passed  # the value checks' to count

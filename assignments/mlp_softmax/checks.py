@@ -45,11 +45,12 @@ core of the grading machine, a backward pass takes 0.2 ms there, one written wit
 Python loops over every example and weight 0.2 s, and a gradient by finite differences
 (two forward passes per parameter) 13 s: ``SCALE_SECONDS`` lies between."""
 SCALE_SECONDS = 3.0
+_PASSES = 2 * (SCALE[1] * SCALE[0] + SCALE[1] + SCALE[2] * SCALE[1] + SCALE[2])
 SLOWER_WAY = about(
     "un gradient par différences finies y demande deux passes avant par paramètre "
-    "(68 372), là où la rétropropagation n'en fait qu'une en arrière",
+    f"({_PASSES:_}), là où la rétropropagation n'en fait qu'une en arrière".replace("_", " "),
     "a gradient by finite differences takes two forward passes per parameter there "
-    "(68,372), where backpropagation makes a single backward one",
+    f"({_PASSES:,}), where backpropagation makes a single backward one",
 )
 
 
