@@ -270,4 +270,6 @@ def test_a_time_judge_takes_only_calls_given_a_time_limit():
     assert judge({"big": Answer()}, {}).passed
     stopped = judge({"big": Answer(error="TimeoutError: arrêté après 2 s")}, {})
     assert not stopped.passed and stopped.messages[0].key == "too_slow_for_its_size"
-    assert judge({"big": Answer(error="ValueError: shapes")}, {}).passed  # the value checks' to count
+    assert judge(
+        {"big": Answer(error="ValueError: shapes")}, {}
+    ).passed  # the value checks' to count
