@@ -384,7 +384,7 @@ def run_plan(
                 except BaseException as exc:
                     answer = Answer(error=describe_exception(exc))
             answers[call.key] = answer
-            changed = before and _modified(before, (args, kwargs))
+            changed = () if before is None else _modified(before, (args, kwargs))
             if changed:
                 answers[call.key + MODIFIED] = Answer(changed)
         except BaseException as exc:  # the step ran out while the error was being told
