@@ -13,8 +13,9 @@ only if both pass, so answers copied from an earlier feedback earn nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -41,6 +42,7 @@ from .execution.plan import (
     Ref,
     Rng,
     modified_arguments,
+    sample_positions,
     unavailable,
 )
 from .messages import Later, Message, Translated, show
@@ -196,6 +198,32 @@ def _one_answer(
     return PASSED
 
 
+def matches_sample(
+    calls: Sequence[Call], component: str, path: Sequence[int | str], shape: tuple[int, ...]
+) -> Judge:
+    """``matches_reference`` for calls whose answers are sampled (``Call.sample``): the
+    ``path`` part is an array of ``shape``, and a wrong value names the entries of that
+    array the sample holds, not their places in the sample."""
+    plain = [matches_reference((call,), component, path) for call in calls]
+
+    def judge(student: Answers, reference: Answers) -> Verdict:
+        for call, one in zip(calls, plain, strict=True):
+            verdict = one(student, reference)
+            if not verdict.passed:
+                sampled = {
+                    "sampled_from": "×".join(map(str, shape)),
+                    "sampled_at": " ".join(map(str, sample_positions(call.sample, math.prod(shape)))),
+                }  # fmt: skip
+                messages = tuple(
+                    Message(m.key, {**m.params, **sampled}) if m.key.startswith("wrong_value") else m
+                    for m in verdict.messages
+                )  # fmt: skip
+                return replace(verdict, messages=messages)
+        return PASSED
+
+    return judge
+
+
 def in_place(calls: Sequence[Call], protected: Mapping[int | str, str] | None) -> Judge:
     """Judge: no call modified in place an argument the contract protects (unless the
     reference modified it too: a wrong variant that does, when a mistake is named)."""
@@ -330,13 +358,11 @@ def standin_twins(
     ending in ``/standins``); ``args`` gives each twin other arguments, where the stand-ins
     need inputs of their own to tell a right function from a wrong one."""
     return tuple(
-        Call(
-            f"{call.key}/standins",
-            call.function,
-            args(call) if args else call.args,
-            call.kwargs,
-            standins,
-            about=call.about,
+        replace(
+            call,
+            key=f"{call.key}/standins",
+            args=args(call) if args else call.args,
+            standins=standins,
         )
         for call in calls
     )

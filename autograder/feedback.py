@@ -14,6 +14,7 @@ reveals is set per assignment in ``assignments/<name>/feedback.yaml`` (``REVEALS
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -351,10 +352,12 @@ def differences(message: Message, lang: str) -> tuple[str, list[str], str] | Non
     differing = np.flatnonzero(wrong.ravel())
     order = np.argsort(-gaps[differing], kind="stable")
     largest = sorted(differing[order][:MAX_SHOWN_DIFFERENCES])
+    entries = _sampled_entries(message, wanted.size)
     shown = []
     for flat in largest:
         index = np.unravel_index(flat, wanted.shape)
-        where = f"{component}[{', '.join(str(int(i)) for i in index)}]"
+        named = entries[flat] if entries else index
+        where = f"{component}[{', '.join(str(int(i)) for i in named)}]"
         shown.append(
             DIFFERENCES["differ_at"][lang].format(
                 where=where, expected=_number(wanted[index]), obtained=_number(got[index])
@@ -362,11 +365,24 @@ def differences(message: Message, lang: str) -> tuple[str, list[str], str] | Non
         )
     if count > len(shown):
         shown.append(DIFFERENCES["differ_more"][lang].format(count=count - len(shown)))
-    key = "differ_one" if count == 1 else "differ_many"
+    key = ("differ_one" if count == 1 else "differ_many") + ("_sampled" if entries else "")
     head = DIFFERENCES[key][lang].format(
         component=component, count=count, size=wanted.size, gap=message.params.get("gap", "?")
     )
     return head, shown, note
+
+
+def _sampled_entries(message: Message, size: int) -> list[tuple[int, ...]] | None:
+    """The indices, in the whole array, of a sampled answer's values (``checks.matches_sample``
+    says which entries and of what shape); None for a whole answer."""
+    shape, positions = message.params.get("sampled_from"), message.params.get("sampled_at")
+    if not (isinstance(shape, str) and isinstance(positions, str)):
+        return None
+    dims = tuple(int(n) for n in shape.split("×"))
+    flat = [int(p) for p in positions.split()]
+    if len(flat) != size or any(not 0 <= p < math.prod(dims) for p in flat):
+        return None
+    return [tuple(int(i) for i in np.unravel_index(p, dims)) for p in flat]
 
 
 def _number(value: float) -> str:

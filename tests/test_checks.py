@@ -10,7 +10,9 @@ import pytest
 
 from autograder.compare import compare
 from autograder.execution.plan import (
+    MODIFIED,
     Call,
+    Shifted,
     Unsupported,
     answers_from_json,
     answers_to_json,
@@ -141,6 +143,39 @@ def test_plan_survives_json():
     plan = plan_for("mlp_softmax")
     again = plan_from_json(json.loads(json.dumps(plan_to_json(plan))))
     assert [c.key for c in again] == [c.key for c in plan]
+
+
+def test_a_sampled_call_sends_back_the_same_entries_whatever_form_its_arrays_take():
+    """``Call.sample`` keeps the entries at its positions (modulo each array's size, once
+    each, in order) of every array in the answer, given as an array or as nested lists."""
+    weights = np.arange(12.0).reshape(3, 4)
+    namespace = {
+        "arrays": lambda: {"W": weights, "b": np.array([5.0, 6.0]), "t": (np.arange(5.0),)},
+        "lists": lambda: {"W": weights.tolist(), "b": [5.0, 6.0], "t": (list(range(5)),)},
+    }
+    plan = [Call(name, name, sample=(13, 3, 7)) for name in namespace]
+    answers = answers_from_json(answers_to_json(run_plan(plan, namespace, {})))
+    for name in namespace:
+        value = answers[name].value
+        assert value["W"].tolist() == [1.0, 3.0, 7.0], name  # 13 % 12 = 1
+        assert value["b"].tolist() == [6.0] and value["t"][0].tolist() == [2.0, 3.0], name
+
+
+def test_a_shifted_argument_moves_one_entry_of_a_copy():
+    base = {"W": np.zeros((2, 2)), "b": np.ones(2)}
+    shifted = Shifted(base, "W", (1, 0), 0.5)
+    call = Call("moved", "read", (shifted,), sample=(0, 1, 2, 3), watched=False)
+    (again,) = plan_from_json(json.loads(json.dumps(plan_to_json([call]))))
+    assert again.sample == (0, 1, 2, 3) and not again.watched
+
+    def read(params):
+        params["b"][0] = 9.0  # modified in place: not looked for in an unwatched call
+        return params
+
+    answers = run_plan([again], {"read": read}, {})
+    assert answers["moved"].value["W"].tolist() == [0.0, 0.0, 0.5, 0.0]
+    assert "moved" + MODIFIED not in answers
+    assert not base["W"].any() and base["b"].tolist() == [1.0, 1.0]
 
 
 def test_errors_are_answers_not_crashes():

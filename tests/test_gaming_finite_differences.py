@@ -4,6 +4,8 @@ backward pass written in any style, slow Python loops included, keeps them all."
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 
 from .conftest import correct_notebook, grade_notebooks
@@ -22,6 +24,44 @@ def backward(params, X, Y, cache, activation="tanh"):
             value[index] = kept
             grad[index] = (up - down) / 2e-6
         grads[name] = grad
+    return grads
+"""
+
+SIZE_AWARE = FINITE_DIFFERENCES.replace(
+    "    grads = {}\n",
+    "    grads = {}\n"
+    "    if sum(np.size(v) for v in params.values()) > 2000:  # too many to differentiate\n"
+    "        return {k: np.zeros_like(v) for k, v in params.items()}\n",
+)
+
+SIZE_AWARE_NOISE = SIZE_AWARE.replace(
+    "np.zeros_like(v)", "np.random.default_rng(0).normal(size=v.shape) * 1e-3"
+)
+
+SCALAR_LOOPS = """
+def backward(params, X, Y, cache, activation="tanh"):
+    n = len(X)
+    Wy, h, y_hat = params["Wy"], cache["h"], cache["y_hat"]
+    ny, nh = Wy.shape
+    nx = len(X[0])
+    grads = {k: np.zeros(v.shape) for k, v in params.items()}
+    for i in range(n):
+        for k in range(ny):
+            d = (y_hat[i][k] - Y[i][k]) / n
+            grads["by"][k] += d
+            for j in range(nh):
+                grads["Wy"][k][j] += d * h[i][j]
+        for j in range(nh):
+            s = 0.0
+            for k in range(ny):
+                s += (y_hat[i][k] - Y[i][k]) / n * Wy[k][j]
+            if activation == "tanh":
+                s = s * (1 - h[i][j] ** 2)
+            elif cache["h_tilde"][i][j] <= 0:
+                s = 0.0
+            grads["bh"][j] += s
+            for m in range(nx):
+                grads["Wh"][j][m] += s * X[i][m]
     return grads
 """
 
@@ -66,16 +106,17 @@ def test_a_gradient_by_finite_differences_earns_no_backpropagation_point(project
         "correct": correct_notebook(project, "mlp_softmax"),
         "finite_differences": with_backward(project, FINITE_DIFFERENCES),
         "python_loops": with_backward(project, PYTHON_LOOPS),
+        "scalar_loops": with_backward(project, SCALAR_LOOPS),
     }
     _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path)
-    for honest in ("correct", "python_loops"):
+    for honest in ("correct", "python_loops", "scalar_loops"):
         assert all(t.passed for t in backward_tests(results[honest]).values()), honest
     cheat = results["finite_differences"]
     tests = backward_tests(cheat)
     assert tests and not any(t.passed for t in tests.values())
     assert all(t.messages[0]["key"] == "too_slow_for_its_size" for t in tests.values())
     said = tests["backward_Wh"].feedback
-    assert "34 186 paramètres" in said and "différences finies" in said
+    assert "132 490 paramètres" in said and "différences finies" in said
     # what its backward does not compute is all it loses
     others = {t.name: t.passed for t in cheat.tests if not t.name.startswith("backward_")}
     correct = {t.name: t.passed for t in results["correct"].tests}
@@ -86,5 +127,23 @@ def test_the_finite_difference_finding_reads_in_english(project, tmp_path):
     notebooks = {"finite_differences": with_backward(project, FINITE_DIFFERENCES)}
     _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path, lang="en")
     said = backward_tests(results["finite_differences"])["backward_by"].feedback
-    assert "did not finish within 3 s" in said and "34,186 parameters" in said
+    assert "did not finish within 5 s" in said and "132,490 parameters" in said
     assert "finite differences" in said and "différences" not in said
+
+
+def test_a_backward_that_answers_large_networks_with_anything_fast_earns_nothing(project, tmp_path):
+    """Finite differences where the network is small, zeros or noise where it is large:
+    the large network's gradient is compared too, on a sample of its entries."""
+    notebooks = {
+        "zeros": with_backward(project, SIZE_AWARE),
+        "noise": with_backward(project, SIZE_AWARE_NOISE),
+    }
+    _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path)
+    for name, result in results.items():
+        tests = backward_tests(result)
+        assert tests and not any(t.passed for t in tests.values()), name
+        said = tests["backward_Wh"].feedback
+        assert "132 490 paramètres" in said and "valeurs tirées au hasard" in said, said
+        assert re.search(r"∂L/∂Wh\[\d+, \d+\] : attendu", said), said  # its place in Wh
+        gradcheck = tests["backward_gradcheck"].feedback
+        assert "132 490 paramètres" in gradcheck and "forward + loss_accuracy" in gradcheck

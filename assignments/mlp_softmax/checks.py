@@ -6,8 +6,9 @@ from a seed (with random sizes too).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 import numpy as np
@@ -27,6 +28,7 @@ from autograder.checks import (
     in_time,
     inline_choices,
     matches_reference,
+    matches_sample,
     raised,
     right_by_either_route,
     standin_twins,
@@ -34,17 +36,23 @@ from autograder.checks import (
     with_inlined,
 )
 from autograder.compare import RTOL_LOG_GUARD, kind
-from autograder.execution.plan import Call, Ref, Rng
+from autograder.execution.plan import Call, Ref, Rng, Shifted, sample_positions
 from autograder.messages import Message, Translated
 
 PARAM_NAMES = ("Wh", "bh", "Wy", "by")
 STEP = 1e-6
-SCALE = (256, 128, 10, 128)
-"""(nx, nh, ny, n) of the network backward is also called on: 34,186 parameters. On one
+SCALE = (1024, 128, 10, 8)
+"""(nx, nh, ny, n) of the network backward is also called on: 132,490 parameters. On one
 core of the grading machine, a backward pass takes 0.2 ms there, one written with
-Python loops over every example and weight 0.2 s, and a gradient by finite differences
-(two forward passes per parameter) 13 s: ``SCALE_SECONDS`` lies between."""
-SCALE_SECONDS = 3.0
+scalar Python loops over every example and weight 0.4 s, and a gradient by finite
+differences 17 s with one lean forward pass per parameter (33 s with two, through the
+reference's functions): ``SCALE_SECONDS`` lies between. Finite differences cost a
+forward pass, itself proportional to the parameters, per parameter; backpropagation
+a pass: the wide input layer and the small batch make that gap wide."""
+SCALE_SECONDS = 5.0
+SCALE_SAMPLE = 32
+"""Entries of each gradient sent back from that call and compared with the reference's:
+a backward that answers large inputs with anything fast (zeros, noise) fails there."""
 _PASSES = 2 * (SCALE[1] * SCALE[0] + SCALE[1] + SCALE[2] * SCALE[1] + SCALE[2])
 SLOWER_WAY = about(
     "un gradient par différences finies y demande deux passes avant par paramètre "
@@ -63,6 +71,13 @@ def _params(rng: np.random.Generator, nx: int, nh: int, ny: int) -> dict[str, np
     }
 
 
+def _scale_network(rng: np.random.Generator, nx: int, nh: int, ny: int) -> dict[str, np.ndarray]:
+    """Weights scaled by 1/√(fan-in), as an initialisation would: the hidden units of a
+    wide layer are not saturated, so every entry of every gradient is far from 0."""
+    params = _params(rng, nx, nh, ny)
+    return {**params, "Wh": params["Wh"] / np.sqrt(nx), "Wy": params["Wy"] / np.sqrt(nh)}
+
+
 def _batch(rng: np.random.Generator, n: int, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(n, nx)), np.eye(ny)[rng.integers(ny, size=n)]
 
@@ -79,7 +94,8 @@ class Inputs:
     probabilities: tuple[np.ndarray, np.ndarray]  # (Y_hat, Y)
     saturated: tuple[np.ndarray, np.ndarray]  # (Y_hat, Y), Y_hat holding exact 0s and 1s
     backward: tuple[Params, np.ndarray, np.ndarray]  # (params, X, Y)
-    scale: tuple[Params, np.ndarray, np.ndarray] | None  # (params, X, Y) of SCALE; fixed only
+    scale: tuple[Params, np.ndarray, np.ndarray, tuple[int, ...]] | None
+    # (params, X, Y, sampled positions) of SCALE; fixed inputs only
     gradcheck: tuple[Params, np.ndarray, np.ndarray]  # (params, X, Y)
     step: tuple[Params, Params, float]  # (params, grads, lr)
     training: tuple[Params, np.ndarray, np.ndarray, float, int, int, int]
@@ -114,7 +130,11 @@ def _fixed_inputs() -> Inputs:
             np.eye(3)[[0, 2, 0]],
         ),
         backward=backward,
-        scale=(_params(scale_rng, *SCALE[:3]), *_batch(scale_rng, SCALE[3], SCALE[0], SCALE[2])),
+        scale=(
+            _scale_network(scale_rng, *SCALE[:3]),
+            *_batch(scale_rng, SCALE[3], SCALE[0], SCALE[2]),
+            tuple(int(p) for p in scale_rng.integers(2**31, size=SCALE_SAMPLE)),
+        ),
         gradcheck=(_params(gradcheck_rng, 2, 3, 3), *_batch(gradcheck_rng, 4, 2, 3)),
         step=(forward_params, _params(np.random.default_rng(4), 3, 4, 3), 0.3),
         # 10 examples in batches of 4: 4, 4, 2 (np.array_split would make 4, 3, 3)
@@ -156,7 +176,7 @@ def draw(rng: np.random.Generator) -> Inputs:
         probabilities=_probabilities(rng, size(3, 8), ny),
         saturated=_saturated(rng, size(3, 6), ny),
         backward=(_params(rng, nx, nh, ny), *_batch(rng, size(4, 8), nx, ny)),
-        scale=None,  # the fixed inputs' is enough: only its time is judged
+        scale=None,  # the fixed inputs' is enough: its sizes are not the point
         gradcheck=(_params(rng, nx, nh, ny), *_batch(rng, size(3, 6), nx, ny)),
         step=(params, _params(rng, nx, nh, ny), round(float(rng.uniform(0.01, 0.5)), 3)),
         training=training(),
@@ -426,15 +446,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         for a in ("tanh", "relu")
     )
     backward_standins = standin_twins(backward, BACKWARD_STANDINS)
-    scale: tuple[Call, ...] = ()
-    if inputs.scale:
-        network, network_x, network_y = inputs.scale
-        cache = _reference_cache(reference, network, network_x, "tanh")
-        words = _batch_words(network_x, "tanh", cache="reference", network=network)
-        scale = (
-            Call(f"{tag}backward/scale", "backward", (network, network_x, network_y, cache),
-                 {"activation": "tanh"}, about=words, seconds=SCALE_SECONDS, timed_only=True),
-        )  # fmt: skip
+    scale = _AtScale.build(inputs.scale, reference, tag) if inputs.scale else None
     # The same gradients from the cache of the student's own forward pass: a backward may
     # read what its own forward keeps beyond the contract's keys (CONTRACT.md names the
     # keys a cache has, not all it may have); with a right forward, they are the same.
@@ -536,18 +548,19 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         *(
             Check(
                 f"backward_{name}",
-                (*backward, *own_caches, *backward_own_cache, *backward_standins, *scale),
+                (
+                    *backward,
+                    *own_caches,
+                    *backward_own_cache,
+                    *backward_standins,
+                    *(scale.calls if scale else ()),
+                ),
                 all_of(
                     [
                         # a gradient that is not backpropagated, whatever its values, earns nothing
-                        in_time(scale, SLOWER_WAY),
-                        right_by_either_route(
-                            right_by_either_route(
-                                matches_reference(backward, f"∂L/∂{name}", (name,)),
-                                matches_reference(backward_own_cache, f"∂L/∂{name}", (name,)),
-                            ),
-                            matches_reference(backward_standins, f"∂L/∂{name}", (name,)),
-                        ),
+                        *([scale.in_time] if scale else []),
+                        _backward_values(backward, backward_own_cache, backward_standins, name),
+                        *([scale.values(name)] if scale else []),
                     ]
                 ),
                 BACKWARD_MISTAKES[name],
@@ -578,6 +591,25 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
     ]
 
 
+def _backward_values(
+    reference_cache: Sequence[Call],
+    own_cache: Sequence[Call],
+    standins: Sequence[Call],
+    name: str,
+    matches: Callable[[Sequence[Call], str, tuple[str]], Judge] = matches_reference,
+) -> Judge:
+    """Judge of one gradient: the reference's, from the reference's cache or from the
+    student's own; or, for a backward that calls a wrong grad_logits, with the stand-in."""
+    component = f"∂L/∂{name}"
+    return right_by_either_route(
+        right_by_either_route(
+            matches(reference_cache, component, (name,)),
+            matches(own_cache, component, (name,)),
+        ),
+        matches(standins, component, (name,)),
+    )
+
+
 def _probed_entries(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     """Two entries of a parameter whose gradient is checked by finite differences: at two
     ends of a vector; in a matrix, at opposite corners off its diagonal, so that a gradient
@@ -587,83 +619,154 @@ def _probed_entries(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     return list(dict.fromkeys([tuple(0 for _ in shape), tuple(n - 1 for n in shape)]))
 
 
+def _probes(
+    params: Params,
+    X: np.ndarray,
+    Y: np.ndarray,
+    gradients: tuple[Call, Call],
+    entries: Sequence[tuple[str, tuple[int, ...], tuple[int | str, ...]]],
+    prefix: str,
+) -> tuple[list[Call], list[Probe]]:
+    """Finite-difference probes of the gradient ``gradients`` (from the student's own cache,
+    then from the reference's) at ``entries`` (parameter, index, path of that entry in
+    the gradient's answer): each the loss of the student's own forward pass at θ ± STEP,
+    watched for changes in place when the gradient is."""
+    calls, probes = [], []
+    words, watched = _batch_words(X, "tanh"), gradients[0].watched
+    for name, index, path in entries:
+        keys = {}
+        for sign, label in ((1, "+"), (-1, "-")):
+            shifted = Shifted(params, name, index, sign * STEP)
+            at = f"{prefix}/{name}{list(index)}{label}"
+            keys[label] = f"{at}/loss"
+            calls += [
+                Call(
+                    f"{at}/forward",
+                    "forward",
+                    (shifted, X),
+                    {"activation": "tanh"},
+                    about=words,
+                    watched=watched,
+                ),
+                Call(keys[label], "loss_accuracy", (Ref(f"{at}/forward", (0,)), Y), about=words),
+            ]
+        probes.append(Probe(f"∂L/∂{name}{list(index)}", gradients[0], path, keys["+"], keys["-"],
+                            gradients[1]))  # fmt: skip
+    return calls, probes
+
+
+def _backward_pair(
+    params: Params,
+    X: np.ndarray,
+    Y: np.ndarray,
+    reference: ModuleType,
+    key: str,
+    *,
+    seconds: float | None = None,
+    sample: tuple[int, ...] = (),
+) -> tuple[Call, Call, Call]:
+    """The student's forward pass, backward from its cache, and backward from the
+    reference's cache (right there, the gradient is right whatever the student's forward
+    pass puts in its own cache). A backward given ``seconds`` is told with its network's
+    size: its time is judged for that size. A network so large that its gradients are
+    sampled is not copied to watch for changes in place either (no judge reads them)."""
+    network = params if seconds else None
+    watched = not sample
+    own_forward = Call(f"{key}/forward", "forward", (params, X), {"activation": "tanh"},
+                       about=_batch_words(X, "tanh"), watched=watched)  # fmt: skip
+    own_cache = Call(
+        f"{key}/backward",
+        "backward",
+        (params, X, Y, Ref(own_forward.key, (1,))),
+        {"activation": "tanh"},
+        about=_batch_words(X, "tanh", cache="own", network=network),
+        seconds=seconds,
+        sample=sample,
+        watched=watched,
+    )
+    reference_cache = replace(
+        own_cache,
+        key=f"{key}/backward_reference_cache",
+        args=(params, X, Y, _reference_cache(reference, params, X, "tanh")),
+        about=_batch_words(X, "tanh", cache="reference", network=network),
+    )
+    return own_forward, own_cache, reference_cache
+
+
+@dataclass(frozen=True)
+class _AtScale:
+    """``backward`` on the ``SCALE`` network, where only backpropagation ends in time:
+    from the reference's cache, from the student's own and with the stand-ins, each
+    sampled; and a probe of its gradient by finite differences of the student's own
+    forward pass and loss at a sampled entry of ``Wh``: finite differences that skip
+    ``Wh``, its largest part, are the only ones fast enough there."""
+
+    timed: tuple[Call, ...]
+    calls: tuple[Call, ...]
+    probes: tuple[Probe, ...]
+    shapes: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def build(cls, scale: tuple, reference: ModuleType, tag: str) -> _AtScale:
+        params, X, Y, sample = scale
+        own_forward, own_cache, reference_cache = _backward_pair(
+            params, X, Y, reference, f"{tag}scale", seconds=SCALE_SECONDS, sample=sample
+        )
+        (standins,) = standin_twins((reference_cache,), BACKWARD_STANDINS)
+        first = sample_positions(sample, params["Wh"].size)[0]  # ("Wh", 0) in the answer
+        entries = [
+            ("Wh", tuple(int(i) for i in np.unravel_index(first, params["Wh"].shape)), ("Wh", 0))
+        ]
+        probe_calls, probes = _probes(
+            params, X, Y, (own_cache, reference_cache), entries, f"{tag}scale/gradcheck"
+        )
+        timed = (reference_cache, own_cache, standins)
+        shapes = {name: value.shape for name, value in params.items()}
+        return cls(timed, (own_forward, *timed, *probe_calls), tuple(probes), shapes)
+
+    @property
+    def in_time(self) -> Judge:
+        return in_time(self.timed, SLOWER_WAY)
+
+    def values(self, name: str) -> Judge:
+        reference_cache, own_cache, standins = self.timed
+        matches = functools.partial(matches_sample, shape=self.shapes[name])
+        return _backward_values((reference_cache,), (own_cache,), (standins,), name, matches)
+
+    def gradient_check(self) -> Judge:
+        return right_by_either_route(
+            agrees_with_finite_differences(self.probes, STEP, (0,), "forward + loss_accuracy"),
+            matches_reference(self.timed[2:], "∇L"),
+        )
+
+
 def _gradient_check(
     params: Params,
     X: np.ndarray,
     Y: np.ndarray,
     reference: ModuleType,
     standins: Sequence[Call],
-    scale: Sequence[Call],
+    scale: _AtScale | None,
     tag: str,
 ) -> Check:
     """Two entries of each gradient against finite differences of the student's own
     functions; or, for a backward that calls a wrong grad_logits, every gradient right
-    with the stand-in ∂ℓ/∂ỹ (``standins``: the twins of the backward checks). Either way,
-    backward must end in time on the ``scale`` network."""
-    own_forward = Call(
-        f"{tag}gradcheck/forward",
-        "forward",
-        (params, X),
-        {"activation": "tanh"},
-        about=_batch_words(X, "tanh"),
-    )
-    gradient = Call(
-        f"{tag}gradcheck/backward",
-        "backward",
-        (params, X, Y, Ref(own_forward.key, (1,))),
-        {"activation": "tanh"},
-        about=_batch_words(X, "tanh", cache="own"),
-    )
-    # The same gradient from the reference's cache: right there, it is right, whatever the
-    # student's own forward pass puts in its cache.
-    alternative = Call(
-        f"{tag}gradcheck/backward_reference_cache",
-        "backward",
-        (params, X, Y, _reference_cache(reference, params, X, "tanh")),
-        {"activation": "tanh"},
-        about=_batch_words(X, "tanh", cache="reference"),
-    )
-    calls, probes = [own_forward, gradient, alternative], []
-    for name in PARAM_NAMES:
-        for index in _probed_entries(params[name].shape):
-            keys = {}
-            for sign, label in ((1, "+"), (-1, "-")):
-                shifted = {k: v.copy() for k, v in params.items()}
-                shifted[name][index] += sign * STEP
-                prefix = f"{tag}gradcheck/{name}{list(index)}{label}"
-                keys[label] = f"{prefix}/loss"
-                calls.append(
-                    Call(
-                        f"{prefix}/forward",
-                        "forward",
-                        (shifted, X),
-                        {"activation": "tanh"},
-                        about=own_forward.about,
-                    )
-                )
-                calls.append(
-                    Call(
-                        keys[label],
-                        "loss_accuracy",
-                        (Ref(f"{prefix}/forward", (0,)), Y),
-                        about=own_forward.about,
-                    )
-                )
-            probes.append(
-                Probe(
-                    f"∂L/∂{name}{list(index)}",
-                    gradient,
-                    (name, *index),
-                    keys["+"],
-                    keys["-"],
-                    alternative,
-                )
-            )
+    with the stand-in ∂ℓ/∂ỹ (``standins``: the twins of the backward checks). The same
+    on the ``scale`` network, where backward must also end in time."""
+    own_forward, gradient, alternative = _backward_pair(params, X, Y, reference, f"{tag}gradcheck")
+    entries = [
+        (name, index, (name, *index))
+        for name in PARAM_NAMES
+        for index in _probed_entries(params[name].shape)
+    ]
+    probe_calls, probes = _probes(params, X, Y, (gradient, alternative), entries, f"{tag}gradcheck")
     judge = all_of([
-        in_time(scale, SLOWER_WAY),  # finite differences agree with themselves
+        *([scale.in_time] if scale else []),  # finite differences agree with themselves
         right_by_either_route(
             agrees_with_finite_differences(probes, STEP, (0,), "forward + loss_accuracy"),
             matches_reference(standins, "∇L"),
         ),
+        *([scale.gradient_check()] if scale else []),
     ])  # fmt: skip
-    return Check("backward_gradcheck", (*calls, *standins, *scale), judge)
+    calls = (own_forward, gradient, alternative, *probe_calls, *standins)
+    return Check("backward_gradcheck", (*calls, *(scale.calls if scale else ())), judge)

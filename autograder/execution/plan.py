@@ -52,6 +52,18 @@ class Rng:
 
 
 @dataclass(frozen=True)
+class Shifted:
+    """An argument that is ``base`` (a dict of arrays) with one entry moved by ``step``:
+    ``base[name][index] += step``, built in the sandbox, so that a finite-difference probe
+    of a large network sends the network once, not once per probe."""
+
+    base: Mapping[str, Any]
+    name: str
+    index: tuple[int, ...]
+    step: float
+
+
+@dataclass(frozen=True)
 class Call:
     """One call ``function(*args, **kwargs)`` of a student function.
 
@@ -73,9 +85,15 @@ class Call:
     seconds: float | None = None
     """At most this long, whatever time the plan has left: a call on an input so large that
     only the intended method of computing its answer ends in time (``checks.in_time``)."""
-    timed_only: bool = False
-    """Only how the call ended is sent back, not its value, nor whether it modified its
-    arguments: a call judged on its time, whose large answer no judge reads."""
+    sample: tuple[int, ...] = ()
+    """If given, only these entries of each array the call returns are sent back (flat
+    positions, modulo the array's size): a call on an input so large that its whole answer
+    would cost more to send and judge than the call itself. Its reference answer is
+    sampled alike."""
+    watched: bool = True
+    """Whether the arguments the call modifies in place are recorded (``modified_arguments``):
+    each is copied before the call and compared after it. Off for a call on large inputs
+    whose in-place changes no judge reads."""
 
 
 @dataclass(frozen=True)
@@ -204,7 +222,10 @@ class Unsupported:
 
 
 def encode_args(value: Any) -> Any:
-    """Plain data for plan arguments, keeping ``Ref`` and ``Rng`` markers."""
+    """Plain data for plan arguments, keeping ``Ref``, ``Rng`` and ``Shifted`` markers."""
+    if isinstance(value, Shifted):
+        return {"__shifted__": {"base": encode_args(dict(value.base)), "name": value.name,
+                                "index": list(value.index), "step": value.step}}  # fmt: skip
     if isinstance(value, Ref):
         return {"__ref__": {"key": value.key, "path": list(value.path)}}
     if isinstance(value, Rng):
@@ -226,6 +247,9 @@ def decode_args(data: Any) -> Any:
             return Ref(content["key"], tuple(content["path"]))
         if tag == "__rng__":
             return Rng(int(content))
+        if tag == "__shifted__":
+            base = decode_args(content["base"])
+            return Shifted(base, content["name"], tuple(content["index"]), content["step"])
         if tag == "__tuple__":
             return tuple(decode_args(v) for v in content)
         if tag == "__list__":
@@ -262,7 +286,8 @@ def plan_to_json(plan: list[Call]) -> list[dict[str, Any]]:
             "standins": dict(c.standins),
             "variable": c.variable,
             "seconds": c.seconds,
-            "timed_only": c.timed_only,
+            "sample": list(c.sample),
+            "watched": c.watched,
         }
         for c in plan
     ]
@@ -278,7 +303,8 @@ def plan_from_json(data: list[dict[str, Any]]) -> list[Call]:
             standins=d["standins"],
             variable=bool(d.get("variable", False)),
             seconds=d.get("seconds"),
-            timed_only=bool(d.get("timed_only", False)),
+            sample=tuple(d.get("sample", ())),
+            watched=bool(d.get("watched", True)),
         )
         for d in data
     ]
@@ -374,13 +400,13 @@ def run_plan(
         try:
             args = [_resolve(a, answers) for a in call.args]
             kwargs = {k: _resolve(v, answers) for k, v in call.kwargs.items()}
-            before = None if call.timed_only else _copy((args, kwargs))
+            before = _copy((args, kwargs)) if call.watched else None
             with step(call.seconds):
                 try:
                     replaced = {n: standins[s] for n, s in call.standins.items()}
                     with _standins_in(namespace, replaced):
                         value = function(*args, **kwargs)
-                        answer = Answer() if call.timed_only else _answer(value)
+                        answer = _answer(_sampled(value, call.sample) if call.sample else value)
                 except BaseException as exc:
                     answer = Answer(error=describe_exception(exc))
             answers[call.key] = answer
@@ -401,6 +427,29 @@ def _answer(value: Any) -> Answer:
         return Answer(error=f"{UNREADABLE}: {unreadable}")
     except (ValueError, RecursionError):  # nested deeper than plain data may be
         return Answer(error=f"{UNREADABLE}: des données imbriquées sur plus de {MAX_DEPTH} niveaux")
+
+
+def sample_positions(sample: tuple[int, ...], size: int) -> np.ndarray:
+    """The flat positions ``Call.sample`` keeps of an array of ``size`` entries: taken
+    modulo the size, once each, in increasing order."""
+    return np.unique(np.asarray(sample, dtype=np.int64) % size)
+
+
+def _sampled(value: Any, positions: tuple[int, ...]) -> Any:
+    """The entries at ``positions`` (flat, modulo the size) of each array in ``value``;
+    what is not an array, a dict or a sequence of them stays as it is."""
+    if isinstance(value, dict):
+        return {k: _sampled(v, positions) for k, v in value.items()}
+    if isinstance(value, np.ndarray | list):  # read as ``to_plain`` reads it
+        try:
+            flat = np.asarray(value, dtype=ARRAY_DTYPE).ravel()
+        except (TypeError, ValueError):
+            pass
+        else:
+            return flat[sample_positions(positions, flat.size)] if flat.size else flat
+    if isinstance(value, tuple | list):
+        return type(value)(_sampled(v, positions) for v in value)
+    return value
 
 
 def _reading(call: Call, namespace: Mapping[str, Any]) -> Callable[[], Any] | None:
@@ -554,6 +603,10 @@ def _resolve(arg: Any, answers: Mapping[str, Answer]) -> Any:
         for step in arg.path:
             value = value[step]
         return _copy(value)
+    if isinstance(arg, Shifted):
+        shifted = _copy(dict(arg.base))
+        shifted[arg.name][arg.index] += arg.step
+        return shifted
     return _copy(arg)
 
 
