@@ -269,6 +269,47 @@ def inline_choices(names: Sequence[str]) -> tuple[tuple[str, ...], ...]:
     )
 
 
+def rng_twins(call: Call, other_seed: int) -> tuple[Call, Call]:
+    """``call`` made again with the same seeded ``rng``, and with a generator seeded
+    ``other_seed``: what ``naming_stray_draws`` reads to tell where a loop draws from."""
+    reseeded = tuple(Rng(other_seed) if isinstance(a, Rng) else a for a in call.args)
+    return (
+        replace(call, key=f"{call.key}/again"),
+        replace(call, key=f"{call.key}/reseeded", args=reseeded),
+    )
+
+
+def naming_stray_draws(judge: Judge, call: Call, twins: tuple[Call, Call]) -> Judge:
+    """``judge``, whose failure also names a loop that does not draw only from the ``rng``
+    it is given (CONTRACT.md): ``call`` and its twin with the same seed give two results
+    (it draws from ``np.random`` or a generator of its own without a seed), or its twin
+    with another seed gives the same result where the reference's changes (it ignores
+    ``rng``). Either way its values are wrong on every input: "the loop differs" would
+    not tell the student why."""
+    again, reseeded = twins
+
+    def judged(student: Answers, reference: Answers) -> Verdict:
+        verdict = judge(student, reference)
+        if verdict.passed:
+            return verdict
+        first, same, other = (student[c.key] for c in (call, again, reseeded))
+        finding = None
+        if first.ok and same.ok and not agrees(first.value, same.value):
+            finding = Message("draws_elsewhere", {"function": call.function})
+        elif (
+            first.ok
+            and other.ok
+            and agrees(first.value, other.value)
+            and not agrees(reference[call.key].value, reference[reseeded.key].value)
+        ):
+            finding = Message("ignores_rng", {"function": call.function})
+        if finding is None:
+            return verdict
+        return replace(verdict, messages=(finding, *verdict.messages))
+
+    return judged
+
+
 def training_loop(
     own: Sequence[Call],
     standin: Sequence[Call],

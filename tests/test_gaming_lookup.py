@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 
-from autograder.execution.plan import Answer, Ref, Rng, to_plain
-from autograder.judging import checks_for, code, plan_for, reference_answers
+from autograder.execution.plan import Answer, Ref, Rng, Shifted, run_plan, to_plain
+from autograder.judging import checks_for, code, plan_for
 
 from .conftest import ASSIGNMENTS
-from .test_gaming_common import DRAWN, passed
+from .test_gaming_common import DRAWN, passed, with_reference
 
 
 def fingerprint(function: str, args: tuple, kwargs: dict, replaced: list[str]) -> str:
@@ -40,13 +41,19 @@ def _resolved(argument: Any, answers: dict[str, Answer]) -> Any:
         for step in argument.path:
             value = value[step]
         return value
+    if isinstance(argument, Shifted):
+        shifted = {name: np.array(value) for name, value in argument.base.items()}
+        shifted[argument.name][argument.index] += argument.step
+        return shifted
     return argument
 
 
 def lookup_table(assignment: str, seed: int | None) -> dict[str, Any]:
     """Every answer of the reference to the plan graded with ``seed``, keyed by its inputs:
-    all a student could learn from that grading's feedback, and more."""
-    answers = reference_answers(assignment, seed)
+    all a student could learn from that grading's feedback, and more (the whole of the
+    answers the grader only samples)."""
+    plan = [replace(call, sample=()) for call in plan_for(assignment, seed=seed)]
+    answers = run_plan(plan, with_reference(assignment), code(assignment).standins)
     return {
         fingerprint(
             call.function,
@@ -54,7 +61,7 @@ def lookup_table(assignment: str, seed: int | None) -> dict[str, Any]:
             {k: _resolved(v, answers) for k, v in call.kwargs.items()},
             sorted(call.standins),
         ): answers[call.key].value
-        for call in plan_for(assignment, seed=seed)
+        for call in plan
         if not call.variable  # a notebook's variable (question 3's table) is no function
     }
 

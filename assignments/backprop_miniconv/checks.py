@@ -21,7 +21,9 @@ from autograder.checks import (
     changes_where_reference_changes,
     inline_choices,
     matches_reference,
+    naming_stray_draws,
     right_by_either_route,
+    rng_twins,
     same_decision,
     standin_twins,
     training_loop,
@@ -452,6 +454,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
     inlined = tuple(
         with_inlined(call, names) for call in train for names in inline_choices(TRAIN_INLINABLE)
     )
+    twins = rng_twins(train[0], (inputs.training[0].seed + 1) % 2**31)
     return [
         Check("forward_output", forward, matches_reference(forward, "ŷ", (0,))),
         Check("forward_cache", forward, matches_reference(forward, "cache", (1,))),
@@ -497,15 +500,21 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Check("should_stop_progress", progress, same_decision(progress, "should_stop")),
         Check(
             "train_weights",
-            (*train, *own_train),
-            training_loop(own_train, train, TRAIN_INLINABLE, "W", (0,), protected={2: "W0"}),
+            (*train, *own_train, *twins),
+            naming_stray_draws(
+                training_loop(own_train, train, TRAIN_INLINABLE, "W", (0,), protected={2: "W0"}),
+                train[0],
+                twins,
+            ),
             (*TRAIN_MISTAKES, "w0_modified_in_place"),
             inlined,
         ),
         Check(
             "train_losses",
-            (*train, *own_train),
-            training_loop(own_train, train, TRAIN_INLINABLE, "losses", (1,)),
+            (*train, *own_train, *twins),
+            naming_stray_draws(
+                training_loop(own_train, train, TRAIN_INLINABLE, "losses", (1,)), train[0], twins
+            ),
             TRAIN_MISTAKES,
             inlined,
         ),

@@ -29,8 +29,10 @@ from autograder.checks import (
     inline_choices,
     matches_reference,
     matches_sample,
+    naming_stray_draws,
     raised,
     right_by_either_route,
+    rng_twins,
     standin_twins,
     training_loop,
     with_inlined,
@@ -501,6 +503,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
     inlined = tuple(
         with_inlined(call, names) for call in train for names in inline_choices(TRAIN_INLINABLE)
     )
+    twins = rng_twins(train[0], (train_seed + 1) % 2**31)
     return [
         Check("init_params", init, _init_judge(init)),
         Check(
@@ -576,15 +579,23 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         ),
         Check(
             "train_params",
-            (*train, *own_train),
-            training_loop(own_train, train, TRAIN_INLINABLE, "train", (0,)),
+            (*train, *own_train, *twins),
+            naming_stray_draws(
+                training_loop(own_train, train, TRAIN_INLINABLE, "train", (0,)), train[0], twins
+            ),
             TRAIN_MISTAKES,
             inlined,
         ),
         Check(
             "train_history",
-            (*train, *own_train),
-            training_loop(own_train, train, TRAIN_INLINABLE, "history", (1,), rtol=RTOL_LOG_GUARD),
+            (*train, *own_train, *twins),
+            naming_stray_draws(
+                training_loop(
+                    own_train, train, TRAIN_INLINABLE, "history", (1,), rtol=RTOL_LOG_GUARD
+                ),
+                train[0],
+                twins,
+            ),
             TRAIN_MISTAKES,
             inlined,
         ),
