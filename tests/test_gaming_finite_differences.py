@@ -38,6 +38,64 @@ SIZE_AWARE_NOISE = SIZE_AWARE.replace(
     "np.zeros_like(v)", "np.random.default_rng(0).normal(size=v.shape) * 1e-3"
 )
 
+SIZE_AWARE_PER_PARAMETER = FINITE_DIFFERENCES.replace(
+    "        grad = np.zeros_like(value)\n",
+    "        grad = np.zeros_like(value)\n"
+    "        if value.size > 1000:  # only the parameters small enough to differentiate in time\n"
+    "            grads[name] = grad\n"
+    "            continue\n",
+)
+
+UNTIL_TIME_RUNS_OUT = """
+import time
+
+def backward(params, X, Y, cache, activation="tanh"):
+    started, grads = time.perf_counter(), {}
+    for name in ("by", "bh", "Wy", "Wh"):  # the small parameters first
+        value = params[name]
+        grads[name] = grad = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            if time.perf_counter() - started > 1.0:
+                return grads  # whatever is left stays 0
+            kept = value[index]
+            value[index] = kept + 1e-6
+            up = loss_accuracy(forward(params, X, activation)[0], Y)[0]
+            value[index] = kept - 1e-6
+            down = loss_accuracy(forward(params, X, activation)[0], Y)[0]
+            value[index] = kept
+            grad[index] = (up - down) / 2e-6
+    return grads
+"""
+
+BY_ITS_FORMULA = """
+def backward(params, X, Y, cache, activation="tanh"):
+    n, nx = len(X), len(X[0])
+    Wy, h, y_hat = params["Wy"], cache["h"], cache["y_hat"]
+    ny, nh = len(Wy), len(Wy[0])
+
+    def slope(i, j):
+        if activation == "tanh":
+            return 1 - h[i][j] ** 2
+        return 1.0 if cache["h_tilde"][i][j] > 0 else 0.0
+
+    grads = {k: np.zeros(np.shape(v)) for k, v in params.items()}
+    for j in range(nh):
+        for m in range(nx):  # each partial derivative by its own formula
+            total = 0.0
+            for i in range(n):
+                for k in range(ny):
+                    total += (y_hat[i][k] - Y[i][k]) * Wy[k][j] * slope(i, j) * X[i][m]
+            grads["Wh"][j][m] = total / n
+        grads["bh"][j] = sum(
+            (y_hat[i][k] - Y[i][k]) * Wy[k][j] * slope(i, j) for i in range(n) for k in range(ny)
+        ) / n
+    for k in range(ny):
+        for j in range(nh):
+            grads["Wy"][k][j] = sum((y_hat[i][k] - Y[i][k]) * h[i][j] for i in range(n)) / n
+        grads["by"][k] = sum(y_hat[i][k] - Y[i][k] for i in range(n)) / n
+    return grads
+"""
+
 SCALAR_LOOPS = """
 def backward(params, X, Y, cache, activation="tanh"):
     n = len(X)
@@ -107,16 +165,17 @@ def test_a_gradient_by_finite_differences_earns_no_backpropagation_point(project
         "finite_differences": with_backward(project, FINITE_DIFFERENCES),
         "python_loops": with_backward(project, PYTHON_LOOPS),
         "scalar_loops": with_backward(project, SCALAR_LOOPS),
+        "by_its_formula": with_backward(project, BY_ITS_FORMULA),
     }
     _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path)
-    for honest in ("correct", "python_loops", "scalar_loops"):
+    for honest in ("correct", "python_loops", "scalar_loops", "by_its_formula"):
         assert all(t.passed for t in backward_tests(results[honest]).values()), honest
     cheat = results["finite_differences"]
     tests = backward_tests(cheat)
     assert tests and not any(t.passed for t in tests.values())
     assert all(t.messages[0]["key"] == "too_slow_for_its_size" for t in tests.values())
     said = tests["backward_Wh"].feedback
-    assert "132 490 paramètres" in said and "différences finies" in said
+    assert "131 458 paramètres" in said and "différences finies" in said
     # what its backward does not compute is all it loses
     others = {t.name: t.passed for t in cheat.tests if not t.name.startswith("backward_")}
     correct = {t.name: t.passed for t in results["correct"].tests}
@@ -127,7 +186,7 @@ def test_the_finite_difference_finding_reads_in_english(project, tmp_path):
     notebooks = {"finite_differences": with_backward(project, FINITE_DIFFERENCES)}
     _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path, lang="en")
     said = backward_tests(results["finite_differences"])["backward_by"].feedback
-    assert "did not finish within 5 s" in said and "132,490 parameters" in said
+    assert "did not finish within 5 s" in said and "131,458 parameters" in said
     assert "finite differences" in said and "différences" not in said
 
 
@@ -137,13 +196,18 @@ def test_a_backward_that_answers_large_networks_with_anything_fast_earns_nothing
     notebooks = {
         "zeros": with_backward(project, SIZE_AWARE),
         "noise": with_backward(project, SIZE_AWARE_NOISE),
+        "per_parameter": with_backward(project, SIZE_AWARE_PER_PARAMETER),
+        "until_time_runs_out": with_backward(project, UNTIL_TIME_RUNS_OUT),
     }
     _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path)
     for name, result in results.items():
         tests = backward_tests(result)
         assert tests and not any(t.passed for t in tests.values()), name
         said = tests["backward_Wh"].feedback
-        assert "132 490 paramètres" in said and "valeurs tirées au hasard" in said, said
+        assert "131 458 paramètres" in said and "valeurs tirées au hasard" in said, said
         assert re.search(r"∂L/∂Wh\[\d+, \d+\] : attendu", said), said  # its place in Wh
         gradcheck = tests["backward_gradcheck"].feedback
-        assert "132 490 paramètres" in gradcheck and "forward + loss_accuracy" in gradcheck
+        assert "131 458 paramètres" in gradcheck and "forward + loss_accuracy" in gradcheck
+    # the gradients it does differentiate in time, right there too, are lost with ∂L/∂Wh
+    said = backward_tests(results["per_parameter"])["backward_by"].feedback
+    assert "∂L/∂Wh" in said and "131 458 paramètres" in said, said

@@ -43,14 +43,15 @@ from autograder.messages import Message, Translated
 
 PARAM_NAMES = ("Wh", "bh", "Wy", "by")
 STEP = 1e-6
-SCALE = (1024, 128, 10, 8)
-"""(nx, nh, ny, n) of the network backward is also called on: 132,490 parameters. On one
+SCALE = (1024, 128, 2, 8)
+"""(nx, nh, ny, n) of the network backward is also called on: 131,458 parameters. On one
 core of the grading machine, a backward pass takes 0.2 ms there, one written with
-scalar Python loops over every example and weight 0.4 s, and a gradient by finite
-differences 17 s with one lean forward pass per parameter (33 s with two, through the
-reference's functions): ``SCALE_SECONDS`` lies between. Finite differences cost a
-forward pass, itself proportional to the parameters, per parameter; backpropagation
-a pass: the wide input layer and the small batch make that gap wide."""
+scalar Python loops over every example and weight 0.2 s, one that writes each partial
+derivative by its formula (loops over examples and outputs inside the loops over
+weights) 1.9 s, and a gradient by finite differences 16 s with one lean forward pass per
+parameter: ``SCALE_SECONDS`` lies between. Finite differences cost a forward pass,
+itself proportional to the parameters, per parameter; backpropagation a pass: the wide
+input layer, the small batch and the two outputs make that gap wide."""
 SCALE_SECONDS = 5.0
 SCALE_SAMPLE = 32
 """Entries of each gradient sent back from that call and compared with the reference's:
@@ -478,6 +479,11 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             ),
         ),
     )
+    small = {
+        name: _backward_values(backward, backward_own_cache, backward_standins, name)
+        for name in PARAM_NAMES
+    }
+    small_calls = (*backward, *own_caches, *backward_own_cache, *backward_standins)
     *train_args, train_seed = inputs.training
     train = tuple(
         Call(
@@ -551,26 +557,22 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         *(
             Check(
                 f"backward_{name}",
-                (
-                    *backward,
-                    *own_caches,
-                    *backward_own_cache,
-                    *backward_standins,
-                    *(scale.calls if scale else ()),
-                ),
+                (*small_calls, *(scale.calls if scale else ())),
                 all_of(
                     [
                         # a gradient that is not backpropagated, whatever its values, earns nothing
                         *([scale.in_time] if scale else []),
-                        _backward_values(backward, backward_own_cache, backward_standins, name),
-                        *([scale.values(name)] if scale else []),
+                        small[name],
+                        *([scale.values({name: small[name], **small})] if scale else []),
                     ]
                 ),
                 BACKWARD_MISTAKES[name],
             )
             for name in PARAM_NAMES
         ),
-        _gradient_check(*inputs.gradcheck, reference, backward_standins, scale, tag),
+        _gradient_check(
+            *inputs.gradcheck, reference, backward_standins, scale, (small, small_calls), tag
+        ),
         Check(
             "sgd_step_values",
             step,
@@ -724,10 +726,12 @@ class _AtScale:
             params, X, Y, reference, f"{tag}scale", seconds=SCALE_SECONDS, sample=sample
         )
         (standins,) = standin_twins((reference_cache,), BACKWARD_STANDINS)
-        first = sample_positions(sample, params["Wh"].size)[0]  # ("Wh", 0) in the answer
-        entries = [
-            ("Wh", tuple(int(i) for i in np.unravel_index(first, params["Wh"].shape)), ("Wh", 0))
-        ]
+        # the first position drawn, wherever it lies in Wh: a loop that differentiates Wh in
+        # order until its time runs out has seldom reached it
+        kept = sample_positions(sample, params["Wh"].size)
+        probed = int(np.searchsorted(kept, sample[0] % params["Wh"].size))
+        index = tuple(int(i) for i in np.unravel_index(kept[probed], params["Wh"].shape))
+        entries = [("Wh", index, ("Wh", probed))]
         probe_calls, probes = _probes(
             params, X, Y, (own_cache, reference_cache), entries, f"{tag}scale/gradcheck"
         )
@@ -739,10 +743,29 @@ class _AtScale:
     def in_time(self) -> Judge:
         return in_time(self.timed, SLOWER_WAY)
 
-    def values(self, name: str) -> Judge:
+    def values(self, small: dict[str, Judge]) -> Judge:
+        """Judge: no gradient right on the small inputs (``small``'s judges, by name, the
+        check's own first) is wrong on this network. A backward that differentiates small
+        networks numerically, and answers this one with anything fast for the parameters
+        it cannot differentiate in time, betrays itself on one gradient and loses them all;
+        a gradient wrong everywhere costs its own check only."""
         reference_cache, own_cache, standins = self.timed
-        matches = functools.partial(matches_sample, shape=self.shapes[name])
-        return _backward_values((reference_cache,), (own_cache,), (standins,), name, matches)
+        large = {
+            name: _backward_values(
+                (reference_cache,), (own_cache,), (standins,), name,
+                functools.partial(matches_sample, shape=self.shapes[name]),
+            )
+            for name in small
+        }  # fmt: skip
+
+        def judge(student: Answers, reference: Answers) -> Verdict:
+            for name, judged in large.items():
+                verdict = judged(student, reference)
+                if not verdict.passed and small[name](student, reference).passed:
+                    return verdict
+            return PASSED
+
+        return judge
 
     def gradient_check(self) -> Judge:
         return right_by_either_route(
@@ -758,12 +781,14 @@ def _gradient_check(
     reference: ModuleType,
     standins: Sequence[Call],
     scale: _AtScale | None,
+    small: tuple[dict[str, Judge], tuple[Call, ...]],
     tag: str,
 ) -> Check:
     """Two entries of each gradient against finite differences of the student's own
     functions; or, for a backward that calls a wrong grad_logits, every gradient right
     with the stand-in ∂ℓ/∂ỹ (``standins``: the twins of the backward checks). The same
-    on the ``scale`` network, where backward must also end in time."""
+    on the ``scale`` network, where backward must also end in time, and give every
+    gradient that ``small`` (the backward checks' judges, and their calls) finds right."""
     own_forward, gradient, alternative = _backward_pair(params, X, Y, reference, f"{tag}gradcheck")
     entries = [
         (name, index, (name, *index))
@@ -777,7 +802,9 @@ def _gradient_check(
             agrees_with_finite_differences(probes, STEP, (0,), "forward + loss_accuracy"),
             matches_reference(standins, "∇L"),
         ),
-        *([scale.gradient_check()] if scale else []),
+        *([scale.gradient_check(), scale.values(small[0])] if scale else []),
     ])  # fmt: skip
     calls = (own_forward, gradient, alternative, *probe_calls, *standins)
-    return Check("backward_gradcheck", (*calls, *(scale.calls if scale else ())), judge)
+    if scale:
+        calls = (*calls, *small[1], *scale.calls)
+    return Check("backward_gradcheck", calls, judge)
