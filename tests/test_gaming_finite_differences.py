@@ -46,26 +46,18 @@ SIZE_AWARE_PER_PARAMETER = FINITE_DIFFERENCES.replace(
     "            continue\n",
 )
 
-UNTIL_TIME_RUNS_OUT = """
-import time
-
-def backward(params, X, Y, cache, activation="tanh"):
-    started, grads = time.perf_counter(), {}
-    for name in ("by", "bh", "Wy", "Wh"):  # the small parameters first
-        value = params[name]
-        grads[name] = grad = np.zeros_like(value)
-        for index in np.ndindex(value.shape):
-            if time.perf_counter() - started > 1.0:
-                return grads  # whatever is left stays 0
-            kept = value[index]
-            value[index] = kept + 1e-6
-            up = loss_accuracy(forward(params, X, activation)[0], Y)[0]
-            value[index] = kept - 1e-6
-            down = loss_accuracy(forward(params, X, activation)[0], Y)[0]
-            value[index] = kept
-            grad[index] = (up - down) / 2e-6
-    return grads
-"""
+UNTIL_TIME_RUNS_OUT = "import time\n" + FINITE_DIFFERENCES.replace(
+    "    grads = {}\n    for name, value in params.items():\n        grad = np.zeros_like(value)\n",
+    "    started, grads = time.perf_counter(), {}\n"
+    "    for name in ('by', 'bh', 'Wy', 'Wh'):  # the small parameters first\n"
+    "        value = params[name]\n"
+    "        grads[name] = grad = np.zeros_like(value)\n",
+).replace(
+    "        for index in np.ndindex(value.shape):\n",
+    "        for index in np.ndindex(value.shape):\n"
+    "            if time.perf_counter() - started > 1.0:\n"
+    "                return grads  # whatever is left stays 0\n",
+)
 
 BY_ITS_FORMULA = """
 def backward(params, X, Y, cache, activation="tanh"):
