@@ -449,7 +449,6 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         for a in ("tanh", "relu")
     )
     backward_standins = standin_twins(backward, BACKWARD_STANDINS)
-    scale = _AtScale.build(inputs.scale, reference, tag) if inputs.scale else None
     # The same gradients from the cache of the student's own forward pass: a backward may
     # read what its own forward keeps beyond the contract's keys (CONTRACT.md names the
     # keys a cache has, not all it may have); with a right forward, they are the same.
@@ -484,6 +483,9 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         for name in PARAM_NAMES
     }
     small_calls = (*backward, *own_caches, *backward_own_cache, *backward_standins)
+    scale = (
+        _AtScale.build(inputs.scale, reference, (small, small_calls), tag) if inputs.scale else None
+    )
     *train_args, train_seed = inputs.training
     train = tuple(
         Call(
@@ -557,22 +559,20 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         *(
             Check(
                 f"backward_{name}",
-                (*small_calls, *(scale.calls if scale else ())),
+                scale.calls if scale else small_calls,
                 all_of(
                     [
                         # a gradient that is not backpropagated, whatever its values, earns nothing
                         *([scale.in_time] if scale else []),
                         small[name],
-                        *([scale.values({name: small[name], **small})] if scale else []),
+                        *([scale.values(first=name)] if scale else []),
                     ]
                 ),
                 BACKWARD_MISTAKES[name],
             )
             for name in PARAM_NAMES
         ),
-        _gradient_check(
-            *inputs.gradcheck, reference, backward_standins, scale, (small, small_calls), tag
-        ),
+        _gradient_check(*inputs.gradcheck, reference, backward_standins, scale, tag),
         Check(
             "sgd_step_values",
             step,
@@ -718,9 +718,14 @@ class _AtScale:
     calls: tuple[Call, ...]
     probes: tuple[Probe, ...]
     shapes: dict[str, tuple[int, ...]]
+    small: dict[str, Judge]
+    """The backward checks' judges on the small inputs, by name (their calls are in
+    ``calls``): what a gradient right there must stay on this network."""
 
     @classmethod
-    def build(cls, scale: tuple, reference: ModuleType, tag: str) -> _AtScale:
+    def build(
+        cls, scale: tuple, reference: ModuleType, small: tuple[dict[str, Judge], tuple], tag: str
+    ) -> _AtScale:
         params, X, Y, sample = scale
         own_forward, own_cache, reference_cache = _backward_pair(
             params, X, Y, reference, f"{tag}scale", seconds=SCALE_SECONDS, sample=sample
@@ -737,15 +742,17 @@ class _AtScale:
         )
         timed = (reference_cache, own_cache, standins)
         shapes = {name: value.shape for name, value in params.items()}
-        return cls(timed, (own_forward, *timed, *probe_calls), tuple(probes), shapes)
+        judges, small_calls = small
+        calls = (*small_calls, own_forward, *timed, *probe_calls)
+        return cls(timed, calls, tuple(probes), shapes, judges)
 
     @property
     def in_time(self) -> Judge:
         return in_time(self.timed, SLOWER_WAY)
 
-    def values(self, small: dict[str, Judge]) -> Judge:
-        """Judge: no gradient right on the small inputs (``small``'s judges, by name, the
-        check's own first) is wrong on this network. A backward that differentiates small
+    def values(self, first: str | None = None) -> Judge:
+        """Judge: no gradient right on the small inputs is wrong on this network (``first``'s
+        told first, if it is). A backward that differentiates small
         networks numerically, and answers this one with anything fast for the parameters
         it cannot differentiate in time, betrays itself on one gradient and loses them all;
         a gradient wrong everywhere costs its own check only."""
@@ -755,23 +762,28 @@ class _AtScale:
                 (reference_cache,), (own_cache,), (standins,), name,
                 functools.partial(matches_sample, shape=self.shapes[name]),
             )
-            for name in small
+            for name in sorted(self.small, key=lambda name: name != first)
         }  # fmt: skip
 
         def judge(student: Answers, reference: Answers) -> Verdict:
             for name, judged in large.items():
                 verdict = judged(student, reference)
-                if not verdict.passed and small[name](student, reference).passed:
+                if not verdict.passed and self.small[name](student, reference).passed:
                     return verdict
             return PASSED
 
         return judge
 
     def gradient_check(self) -> Judge:
-        return right_by_either_route(
-            agrees_with_finite_differences(self.probes, STEP, (0,), "forward + loss_accuracy"),
-            matches_reference(self.timed[2:], "∇L"),
-        )
+        """Judge: the probe agrees with the student's own functions (or every gradient is
+        right with the stand-in), and no gradient is right on small inputs only."""
+        return all_of([
+            right_by_either_route(
+                agrees_with_finite_differences(self.probes, STEP, (0,), "forward + loss_accuracy"),
+                matches_reference(self.timed[2:], "∇L"),
+            ),
+            self.values(),
+        ])  # fmt: skip
 
 
 def _gradient_check(
@@ -781,14 +793,13 @@ def _gradient_check(
     reference: ModuleType,
     standins: Sequence[Call],
     scale: _AtScale | None,
-    small: tuple[dict[str, Judge], tuple[Call, ...]],
     tag: str,
 ) -> Check:
     """Two entries of each gradient against finite differences of the student's own
     functions; or, for a backward that calls a wrong grad_logits, every gradient right
     with the stand-in ∂ℓ/∂ỹ (``standins``: the twins of the backward checks). The same
     on the ``scale`` network, where backward must also end in time, and give every
-    gradient that ``small`` (the backward checks' judges, and their calls) finds right."""
+    gradient that the backward checks find right on the small inputs."""
     own_forward, gradient, alternative = _backward_pair(params, X, Y, reference, f"{tag}gradcheck")
     entries = [
         (name, index, (name, *index))
@@ -802,9 +813,7 @@ def _gradient_check(
             agrees_with_finite_differences(probes, STEP, (0,), "forward + loss_accuracy"),
             matches_reference(standins, "∇L"),
         ),
-        *([scale.gradient_check(), scale.values(small[0])] if scale else []),
+        *([scale.gradient_check()] if scale else []),
     ])  # fmt: skip
     calls = (own_forward, gradient, alternative, *probe_calls, *standins)
-    if scale:
-        calls = (*calls, *small[1], *scale.calls)
-    return Check("backward_gradcheck", calls, judge)
+    return Check("backward_gradcheck", (*calls, *(scale.calls if scale else ())), judge)
