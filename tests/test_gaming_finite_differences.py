@@ -203,3 +203,59 @@ def test_a_backward_that_answers_large_networks_with_anything_fast_earns_nothing
     # the gradients it does differentiate in time, right there too, are lost with ∂L/∂Wh
     said = backward_tests(results["per_parameter"])["backward_by"].feedback
     assert "∂L/∂Wh" in said and "131 458 paramètres" in said, said
+
+
+LATE_BUT_RIGHT = """
+import signal, time
+_right_backward, _late = backward, []
+
+def backward(params, X, Y, cache, activation="tanh"):
+    if sum(np.size(v) for v in params.values()) > 2000 and not _late:
+        SILENCE
+        _late.append(time.sleep(6))  # as long as finite differences, once: the rest is remembered
+    return _right_backward(params, X, Y, cache, activation)
+"""
+
+SILENCING = {
+    "disarmed": "signal.setitimer(signal.ITIMER_REAL, 0)",
+    "ignored": "signal.signal(signal.SIGALRM, signal.SIG_IGN)",
+    "blocked": "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})",
+    "clock_stopped": "time.monotonic = lambda: 0.0; signal.setitimer = lambda *a: (0.0, 0.0)\n"
+    "        signal.alarm(0); signal.setitimer(signal.ITIMER_REAL, 0)",
+}
+
+
+def test_a_call_that_silences_its_time_limit_and_ends_late_earns_nothing(project, tmp_path):
+    """However the alarm is silenced, a call that ends after its own limit is not kept:
+    its values, right as they are, came from the slower way."""
+    notebooks = {
+        name: with_backward(project, LATE_BUT_RIGHT.replace("SILENCE", silence))
+        for name, silence in SILENCING.items()
+    }
+    _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path)
+    for name, result in results.items():
+        tests = backward_tests(result)
+        assert tests and not any(t.passed for t in tests.values()), name
+        assert tests["backward_Wh"].messages[0]["key"] == "too_slow_for_its_size", name
+
+
+SLOW_FORWARD_ON_LARGE_NETWORKS = """
+import time
+_right_forward = forward
+
+def forward(params, X, activation="tanh"):
+    if sum(np.size(v) for v in params.values()) > 2000:
+        time.sleep(6)  # as long as finite differences of the logits, kept for backward
+    return _right_forward(params, X, activation)
+"""
+
+
+def test_the_forward_pass_on_the_large_network_has_its_limit_too(project, tmp_path):
+    """Work done in an untimed forward pass would be free for the timed backward (a
+    Jacobian of the logits by finite differences makes any backward fast)."""
+    notebooks = {"slow_forward": with_backward(project, SLOW_FORWARD_ON_LARGE_NETWORKS)}
+    _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path)
+    gradcheck = backward_tests(results["slow_forward"])["backward_gradcheck"]
+    assert not gradcheck.passed
+    said = gradcheck.feedback
+    assert "`forward` n'a pas fini en 5 s" in said and "131 458 paramètres" in said, said

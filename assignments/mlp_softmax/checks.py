@@ -643,9 +643,10 @@ def _probes(
     """Finite-difference probes of the gradient ``gradients`` (from the student's own cache,
     then from the reference's) at ``entries`` (parameter, index, path of that entry in
     the gradient's answer): each the loss of the student's own forward pass at θ ± STEP,
-    watched for changes in place when the gradient is."""
+    watched for changes in place, and limited in time, when the gradient is."""
     calls, probes = [], []
-    words, watched = _batch_words(X, "tanh"), gradients[0].watched
+    watched, seconds = gradients[0].watched, gradients[0].seconds
+    words = _batch_words(X, "tanh", network=params if seconds else None)
     for name, index, path in entries:
         keys = {}
         for sign, label in ((1, "+"), (-1, "-")):
@@ -659,6 +660,7 @@ def _probes(
                     (shifted, X),
                     {"activation": "tanh"},
                     about=words,
+                    seconds=seconds,
                     watched=watched,
                 ),
                 Call(keys[label], "loss_accuracy", (Ref(f"{at}/forward", (0,)), Y), about=words),
@@ -686,7 +688,8 @@ def _backward_pair(
     network = params if seconds else None
     watched = not sample
     own_forward = Call(f"{key}/forward", "forward", (params, X), {"activation": "tanh"},
-                       about=_batch_words(X, "tanh"), watched=watched)  # fmt: skip
+                       about=_batch_words(X, "tanh", network=network), seconds=seconds,
+                       watched=watched)  # fmt: skip
     own_cache = Call(
         f"{key}/backward",
         "backward",
@@ -748,7 +751,9 @@ class _AtScale:
 
     @property
     def in_time(self) -> Judge:
-        return in_time(self.timed, SLOWER_WAY)
+        """Judge: every call on this network ended in time, the student's forward passes
+        included (work done in an untimed call would be free for the timed ones)."""
+        return in_time([call for call in self.calls if call.seconds], SLOWER_WAY)
 
     def values(self, first: str | None = None) -> Judge:
         """Judge: no gradient right on the small inputs is wrong on this network (``first``'s

@@ -644,25 +644,33 @@ STARVED_SECONDS = 1.0
 interruption says so, rather than "stopped after 0 s" (any other step runs a second at least)."""
 
 
+_now = time.monotonic
+_setitimer = signal.setitimer
+"""The budget's clock and alarm, taken before any notebook runs: a notebook that
+replaces ``time.monotonic`` or ``signal.setitimer`` moves neither."""
+
+
 class TimeBudget:
     """Time for a sequence of steps (the cells, or the planned calls) that ends at ``end``.
 
     A step may use all of it but a reserve for each step still to come, then it is
     ``Interrupted`` (SIGALRM), as a student interrupts a kernel: a demo cell that never
-    ends, or a training loop that never stops, costs its own points only. A submission
-    that disarms the alarm still meets the server's hard limit.
+    ends, or a training loop that never stops, costs its own points only. A step that
+    disarms, blocks or ignores the alarm and ends late is ``Interrupted`` all the same
+    when it ends: its answer is not kept, so a call's own limit cannot be escaped. One
+    that never ends meets the server's hard limit.
     """
 
     def __init__(self, end: float, steps: int):
         self.end = end
         self.left = steps
-        self.reserve = min(RESERVE_SECONDS, 0.25 * max(end - time.monotonic(), 0.0) / max(steps, 1))
+        self.reserve = min(RESERVE_SECONDS, 0.25 * max(end - _now(), 0.0) / max(steps, 1))
 
     @contextlib.contextmanager
     def step(self, seconds: float | None = None) -> Iterator[None]:
         """One step, within what is left but the reserve, and within ``seconds`` if given."""
         self.left -= 1
-        started = time.monotonic()
+        started = _now()
         allowance = max(self.end - started - self.reserve * self.left, 0.01)
         capped = False
         if seconds is not None and seconds < allowance:  # the call's own limit, not the plan's
@@ -670,17 +678,20 @@ class TimeBudget:
         last, starved = not capped and self.left == 0, not capped and allowance < STARVED_SECONDS
 
         def interrupt(signum: int, frame: Any) -> None:
-            raise Interrupted(time.monotonic() - started, last=last, starved=starved)
+            raise Interrupted(_now() - started, last=last, starved=starved)
 
         # The handler is installed at each step, so that a cell that installs its own
         # loses only its own interruption. ``signal.signal`` would wrap handlers in enums,
         # 10 µs a step (70 steps a submission): the C function does not.
         previous = _signal.signal(signal.SIGALRM, interrupt)
-        signal.setitimer(signal.ITIMER_REAL, allowance)
+        _setitimer(signal.ITIMER_REAL, allowance)
         try:
             yield
+            elapsed = _now() - started
+            if elapsed > allowance:  # the alarm did not ring: the step silenced it
+                raise Interrupted(elapsed, last=last, starved=starved)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _setitimer(signal.ITIMER_REAL, 0)
             _signal.signal(signal.SIGALRM, previous)
 
 
@@ -689,7 +700,7 @@ def _run(job: Job, cells: list[str], workdir: str, standins: dict[str, Any]) -> 
     np.random.seed(int.from_bytes(os.urandom(4), "little"))  # as fresh as a new kernel's
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     kernel.prepare(namespace, workdir)
-    started = time.monotonic()
+    started = _now()
     wall = job.deadline - started
     budget = TimeBudget(started + CELLS_SHARE * wall, len(cells))
     cell_errors = []
@@ -733,7 +744,7 @@ def _keep_snapshot(job: Job, namespace: dict[str, Any]) -> None:
             os.setpgid(0, 0)  # out of the child's group, which dies with the child
             os.close(job.announce_fd)
             word = json.loads(protocol.read_frame(job.go_fd, MAX_REQUEST_BYTES))
-            end = time.monotonic() + (protocol.FOLLOW_UP_SHARE - ANSWER_MARGIN) * job.wall_seconds
+            end = _now() + (protocol.FOLLOW_UP_SHARE - ANSWER_MARGIN) * job.wall_seconds
             standins = _standins(word["standins"])
             calls = TimeBudget(end, len(job.follow_up or ()))
             with np.errstate(all="ignore"):
