@@ -27,6 +27,16 @@ def backward(params, X, Y, cache, activation="tanh"):
 """
 RIGHT_SLOPE = '1 - cache["h"] ** 2 if activation == "tanh" else (cache["h_tilde"] > 0)'
 
+EVERY_EPOCH = {
+    "sgd_epoch_nb1",
+    "sgd_epoch_nb2",
+    "sgd_epoch_nb4",
+    "sgd_epoch_leftover",
+    "sheet_table",
+}
+"""An epoch loop wrong for any batch size, next to the reference's table of results: the
+table is then not what the notebook's own loop gives."""
+
 VARIANTS = {
     # (assignment, cells, failed checks, named mistake)
     "bias_averaged": (
@@ -108,6 +118,39 @@ def sgd_epoch(w0, X, Y, alpha, batch_size):
         ],
         {"sgd_epoch_leftover"},
         "leftover_batch_used",
+    ),
+    "last_batch_skipped_by_a_while_loop": (
+        "sgd_batch_size",
+        [
+            """
+def sgd_epoch(w0, X, Y, alpha, batch_size):
+    w, b = w0, 0
+    while b < len(X) // batch_size - 1:  # b = 0, ..., [N/n_b] - 1, read as a bound left out
+        w -= alpha * batch_gradient(w, X[b * batch_size:(b + 1) * batch_size],
+                                    Y[b * batch_size:(b + 1) * batch_size])
+        b += 1
+    return w, b
+"""
+        ],
+        EVERY_EPOCH,
+        "last_batch_skipped",
+    ),
+    "sheet_indices_kept_one_based": (
+        "sgd_batch_size",
+        [
+            """
+def sgd_epoch(w0, X, Y, alpha, batch_size):
+    w, count = w0, 0
+    for b in range(len(X) // batch_size):
+        rows = [i for i in range(b * batch_size + 1, (b + 1) * batch_size + 1) if i < len(X)]
+        xb, yb = np.array(X)[rows], np.array(Y)[rows]
+        w = w - alpha * np.mean(-xb * (yb - w * xb))
+        count += 1
+    return w, count
+"""
+        ],
+        EVERY_EPOCH,
+        "one_based_batches",
     ),
 }
 

@@ -111,7 +111,13 @@ EPOCH_INLINABLE = ("batch_gradient",)
 GRADIENT_STANDIN = {"predict": "epoch_predict"}
 """batch_gradient is also judged with the stand-in predict: a wrong predict costs only its
 own points."""
-EPOCH_MISTAKES = ("gradient_ascent", "leftover_batch_used", "sum_instead_of_mean")
+EPOCH_MISTAKES = (
+    "gradient_ascent",
+    "leftover_batch_used",
+    "last_batch_skipped",
+    "one_based_batches",
+    "sum_instead_of_mean",
+)
 """Loop mistakes, and the mistake of a gradient the loop computes inline (a wrong
 batch_gradient called by the loop is not the loop's mistake: the stand-in route passes it)."""
 

@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
 from autograder.mistakes import Mistake, Variant, learning_rate_flipped, negated
 
 
@@ -29,6 +34,34 @@ def _leftover_batch_used(divided_by_batch_size: bool) -> Variant:
         return {"sgd_epoch": sgd_epoch}
 
     return variant
+
+
+def _batches_taken(batches: Callable[[int, int], Iterable[slice]]) -> Variant:
+    """An epoch over the ``batches(N, n_b)`` a loop takes (each one update, as the sheet's),
+    with the batch gradient of the namespace it runs in."""
+
+    def variant(original, live):
+        def sgd_epoch(w0, X, Y, alpha, batch_size):
+            X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+            w, n_updates = float(w0), 0
+            for batch in batches(len(X), batch_size):
+                with warnings.catch_warnings():  # the mean of an empty batch is NaN, quietly
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    w = w - alpha * live["batch_gradient"](w, X[batch], Y[batch])
+                n_updates += 1
+            return w, n_updates
+
+        return {"sgd_epoch": sgd_epoch}
+
+    return variant
+
+
+def _last_batch_skipped(n: int, batch_size: int) -> Iterable[slice]:
+    return (slice(b * batch_size, (b + 1) * batch_size) for b in range(n // batch_size - 1))
+
+
+def _one_based(n: int, batch_size: int) -> Iterable[slice]:
+    return (slice(b * batch_size + 1, (b + 1) * batch_size + 1) for b in range(n // batch_size))
 
 
 MISTAKES = (
@@ -97,5 +130,44 @@ MISTAKES = (
             ),
         },
         (_leftover_batch_used(False), _leftover_batch_used(True)),
+    ),
+    Mistake(
+        "last_batch_skipped",
+        {"fr": "Dernier batch oublié", "en": "Last batch left out"},
+        {
+            "fr": (
+                "La boucle s'arrête un batch trop tôt. L'énoncé parcourt b = 0, …, ⌊N/n_b⌋ − 1, "
+                "cette dernière valeur comprise : cela fait ⌊N/n_b⌋ batchs. En Python, "
+                "range(N // n_b) les donne tous ; range(N // n_b - 1) s'arrête avant le "
+                "dernier (n_updates a alors un de moins)."
+            ),
+            "en": (
+                "The loop stops one batch early. The sheet runs b = 0, …, ⌊N/n_b⌋ − 1, that "
+                "last value included: ⌊N/n_b⌋ batches. In Python, range(N // n_b) gives them "
+                "all; range(N // n_b - 1) stops before the last one (n_updates is then one short)."
+            ),
+        },
+        (_batches_taken(_last_batch_skipped),),
+    ),
+    Mistake(
+        "one_based_batches",
+        {"fr": "Batchs décalés d'un exemple", "en": "Batches shifted by one example"},
+        {
+            "fr": (
+                "Chaque batch commence un exemple trop loin. L'énoncé numérote les exemples "
+                "de 1 à N : le batch b va de l'exemple b·n_b + 1 à l'exemple (b + 1)·n_b. "
+                "Python les numérote de 0 à N − 1 : ce batch est X[b * n_b:(b + 1) * n_b]. "
+                "Décalée d'un cran, la boucle ne voit jamais le premier exemple et son dernier "
+                "batch en a un de moins (vide si n_b = 1 : la moyenne d'un batch vide est NaN)."
+            ),
+            "en": (
+                "Each batch starts one example too far. The sheet numbers the examples from 1 "
+                "to N: batch b runs from example b·n_b + 1 to example (b + 1)·n_b. Python numbers "
+                "them from 0 to N − 1: that batch is X[b * n_b:(b + 1) * n_b]. Shifted by one, "
+                "the loop never sees the first example and its last batch has one fewer (empty "
+                "if n_b = 1: the mean of an empty batch is NaN)."
+            ),
+        },
+        (_batches_taken(_one_based),),
     ),
 )
