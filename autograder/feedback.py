@@ -226,9 +226,13 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?…:;" else text + "."
 
 
-def finding_parts(messages: Sequence[Message], lang: str, reveal: str = "values") -> Finding:
+def finding_parts(
+    messages: Sequence[Message], lang: str, reveal: str = "values", said: set[str] | None = None
+) -> Finding:
     """One failed check, said for a student: what is wrong, on which input, by how much.
-    A long array is shown by the entries that differ; a long call is shortened."""
+    A long array is shown by the entries that differ; a long call is shortened. A remark
+    in ``said`` (what the same page already told, under the same question) is not
+    repeated after what is wrong; the remarks made here are added to it."""
     found = Finding("")
     texts = []
     for message in messages:
@@ -256,6 +260,10 @@ def finding_parts(messages: Sequence[Message], lang: str, reveal: str = "values"
                 texts.append(head)
                 continue
         texts.append(render(message, lang, reveal))
+    if said is not None:
+        remarks = texts[1:]
+        texts = texts[:1] + [text for text in remarks if text not in said]
+        said.update(remarks)
     found.text = " ".join(_sentence(text) for text in texts)
     return found
 
@@ -473,13 +481,16 @@ def _known_mistake(assignment: str, misconception: str) -> KnownMistake | None:
         return None
 
 
-def check_finding(test: Mapping[str, Any], lang: str, reveal: str) -> Finding:
-    """A stored check's finding in ``lang``; a result stored before findings were data
-    gives its rendered ``feedback`` (without the mistake, which the page names above)."""
+def check_finding(
+    test: Mapping[str, Any], lang: str, reveal: str, said: set[str] | None = None
+) -> Finding:
+    """A stored check's finding in ``lang`` (``said``: as ``finding_parts``); a result
+    stored before findings were data gives its rendered ``feedback`` (without the
+    mistake, which the page names above)."""
     try:
         messages = [from_data(data) for data in test.get("messages") or []]
         if messages:
-            return finding_parts(messages, lang, reveal)
+            return finding_parts(messages, lang, reveal, said)
     except (ValueError, KeyError, IndexError, TypeError):
         pass
     lines = str(test.get("feedback") or "").splitlines()
@@ -583,7 +594,7 @@ def _autograded(
     score = points.get("score", sum(t["score"] for t in tests))
     max_score = points.get("max_score", sum(t["max_score"] for t in tests))
     view = QuestionFeedback(name, title, False, score, max_score)
-    seen_mistakes = set()
+    seen_mistakes, said = set(), set()
     for test in tests:
         if test["passed"]:
             continue
@@ -592,7 +603,7 @@ def _autograded(
             view.mistakes.append(mistake(test["misconception"], result["assignment"], lang))
         if _not_run(test):
             continue  # the status at the top of the page says why nothing was graded
-        found = check_finding(test, lang, reveal)
+        found = check_finding(test, lang, reveal, said)
         found.points = test["max_score"] - test["score"]
         same = next((f for f in view.findings if f.plain(lang) == found.plain(lang)), None)
         if same:

@@ -468,3 +468,26 @@ def test_a_common_python_error_is_followed_by_what_it_usually_means(cell, french
 def test_an_uncommon_error_is_left_as_python_says_it():
     message = Message("raised", {"call": "f()", "error": "ValueError: math domain error"})
     assert render(message, "fr") == "`f()` a levé une erreur : ValueError: math domain error"
+
+
+def test_a_remark_shared_by_a_question_s_findings_is_said_once():
+    """A loop wrong on four inputs is wrong in the same way on each: the page says why
+    once, under the first finding, and each finding still says what is wrong."""
+    remark = Message("loop_wrong_both_ways", {"functions": "batch_gradient, predict"})
+    findings = [
+        [Message("not_finite", {"component": "w", "obtained": "nan"}), remark],
+        [Message("not_finite", {"component": "n_updates", "obtained": "inf"}), remark],
+        [remark],  # nothing else to say: the remark is what is wrong
+    ]
+    said: set[str] = set()
+    texts = [finding_parts(messages, "fr", said=said).text for messages in findings]
+    told = render(remark, "fr")
+    assert told in texts[0] and texts[0].startswith("w contient NaN")
+    assert told not in texts[1] and texts[1].startswith("n_updates contient NaN")
+    assert texts[2] == _sentence_of(told)
+    alone = finding_parts(findings[1], "fr").text  # without a page around it: all of it
+    assert told in alone
+
+
+def _sentence_of(text: str) -> str:
+    return text if text.endswith((".", ":", ";", "!", "?", "…")) else text + "."
