@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -67,6 +68,22 @@ class ClassRun:
         return pd.read_csv(self.out / "grades.csv", dtype={"student_id": str})
 
 
+def _files_only(earlier: Any, problems: list[Problem], found: list[Submission]) -> dict[str, str]:
+    """Student → the files they sent, for the students the LMS shows without a notebook,
+    this run's and earlier runs' (unless they have sent one since): the export tells them
+    from those who sent nothing."""
+    kept = (
+        {k: v for k, v in earlier.items() if isinstance(v, str)}
+        if isinstance(earlier, dict)
+        else {}
+    )
+    kept.update(p.files_only for p in problems if p.files_only)
+    with_notebook = {person for s in found for person in (s.student_id, *s.members)}
+    return {
+        student: files for student, files in sorted(kept.items()) if student not in with_notebook
+    }
+
+
 def grade_class(
     name: str,
     inputs: Iterable[str | Path],
@@ -85,7 +102,8 @@ def grade_class(
     grades.csv, results/ and the gradebook. Submissions are read one at a time when
     graded; with ``keep_results=False`` each result is forgotten once stored."""
     check_output_folder(name, out)
-    earlier = graded_settings(out).get("intake")
+    recorded = graded_settings(out)
+    earlier = recorded.get("intake")
     intake, notes = (intake or Intake()).with_earlier(earlier if isinstance(earlier, dict) else {})
     settings = settings or Settings()
     grader = Grader(name, settings, project)
@@ -126,6 +144,7 @@ def grade_class(
         "lang": settings.lang,
         "limits": asdict(settings.limits),
         "intake": dict(intake.identity),
+        "files_only": _files_only(recorded.get("files_only"), problems, found),
     }
     (out / GRADED_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
     run_id = gradebook.start_run(name, grader.autograder_hash, grader.run_record())

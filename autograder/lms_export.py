@@ -22,10 +22,11 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from markdown_it import MarkdownIt
@@ -34,6 +35,7 @@ from .assignment import load_assignment
 from .errors import DlgradeError
 from .feedback import check_outputs, reveal_for, status_text
 from .final_grade import ClassGrades, load_class
+from .gradebook import graded_settings
 from .moodle_worksheet import HEADERS, read_worksheet
 from .spreadsheet import delimiter, safe, table_text
 from .submissions import student_file_name
@@ -84,6 +86,7 @@ class RosterReport:
 
     not_in_roster: list[str] = field(default_factory=list)
     no_submission: list[str] = field(default_factory=list)
+    files_only: list[str] = field(default_factory=list)  # sent files, none a notebook
     duplicated: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
     shared_rows: list[str] = field(default_factory=list)  # one row, several graded students
@@ -97,6 +100,8 @@ class RosterReport:
             *self.notes,
             *(f"graded but not in the roster (not exported): {s}" for s in self.not_in_roster),
             *(f"in the roster, no submission ({fate}): {s}" for s in self.no_submission),
+            *(f"in the roster, sent no notebook ({fate}; look at what they sent): {s}"
+              for s in self.files_only),
             *(f"repeated in the roster (first row used): {s}" for s in self.duplicated),
             *(f"matches several roster rows (not exported): {s}" for s in self.ambiguous),
             *(f"one roster row, several graded students (not exported): {s}"
@@ -654,6 +659,27 @@ def _not_graded(grades: ClassGrades, exported: set[str], maximum: float | None) 
     ]
 
 
+def _tell_files_only(
+    report: RosterReport, people: pd.DataFrame, recorded: Mapping[str, Any], assignment: str
+) -> None:
+    """Move out of ``no_submission`` the roster's students whose LMS files held no notebook
+    (``graded.json``'s ``files_only``, matched by any of their ids): a PDF sent instead of
+    the notebook is a case for the instructor, not an empty submission."""
+    sent = recorded.get("files_only") if recorded.get("assignment") == assignment else None
+    if not isinstance(sent, dict) or not sent:
+        return
+    first = people.drop_duplicates("student_id").set_index("student_id")
+    alone = []
+    for student in report.no_submission:
+        ids = [first.loc[student, column] for column in IDENTITY_COLUMNS[1:]]
+        files = next((sent[i] for i in (student, *ids) if i and i in sent), None)
+        if files is None:
+            alone.append(student)
+        else:
+            report.files_only.append(f"{student} ({files})")
+    report.no_submission = alone
+
+
 def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
            item: str | None = None, lms_id: str = "", missing: str = "keep",
            scale_to: float | None = None, lang: str = "fr",
@@ -701,6 +727,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     if maximum is not None and maximum != top:
         report.notes.append(f"grades scaled from /{top:g} to /{maximum:g}")
     points = maximum if maximum is not None else top
+    _tell_files_only(report, roster.people, graded_settings(grades_dir), grades.assignment)
     report.notes += _graded_with_earlier_checks(grades)
     report.notes += _not_graded(grades, set(matched.values()), maximum)
     name = item or grades.assignment

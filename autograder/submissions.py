@@ -182,6 +182,9 @@ class Problem:
 
     origin: str
     message: str
+    files_only: tuple[str, str] | None = None
+    """(student, the files they sent) when the LMS shows a student whose files hold no
+    notebook: the export tells them apart from the students who sent nothing."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "origin", printable(self.origin))
@@ -708,14 +711,17 @@ def _without_notebook(others: list[_Other], graded: set[str], intake: Intake) ->
         student = _mapped(other.student, intake, []).student_id
         if student not in graded:
             files.setdefault(student, []).append(other)
-    return [
-        Problem(
-            mine[0].student.origin,
-            f"student {student} submitted no notebook (.ipynb), only "
-            f"{', '.join(sorted({o.file for o in mine})[:5])}: not graded",
+    problems = []
+    for student, mine in sorted(files.items()):
+        sent = ", ".join(sorted({o.file for o in mine})[:5])
+        problems.append(
+            Problem(
+                mine[0].student.origin,
+                f"student {student} submitted no notebook (.ipynb), only {sent}: not graded",
+                (student, printable(sent, 200)),
+            )
         )
-        for student, mine in sorted(files.items())
-    ]
+    return problems
 
 
 def _named(

@@ -16,6 +16,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.class_run import grade_class
@@ -27,7 +28,8 @@ from autograder.manual import import_scores
 from autograder.moodle_worksheet import read_worksheet
 from autograder.sample_class import write_sample_class
 
-from .conftest import FAST_LIMITS
+from .conftest import FAST_LIMITS, correct_notebook
+from .lms_layouts import canvas_name
 
 ASSIGNMENT = "sgd_batch_size"
 COMMENT = "Bonne intuition sur le bruit du gradient"
@@ -406,3 +408,34 @@ def test_the_whole_moodle_cycle_through_the_command_line(project, tmp_path, caps
     # the penalty's grades on the item's scale, as the grade above them: "→ 12,27", not "→ 6,75"
     assert f"→ {sent['zoe.petit@example.org'][4]}." in sent["zoe.petit@example.org"][9]
     assert "pénalité" not in sent["jean.dupont@example.org"][9]
+
+
+def test_a_student_who_sent_only_a_pdf_is_not_told_as_sending_nothing(project, tmp_path):
+    """Canvas shows An's files, none of them a notebook: the export says so apart from
+    the students who sent nothing, since the instructor has a file to look at."""
+    download = tmp_path / "submissions"
+    download.mkdir()
+    nbformat.write(correct_notebook(project, ASSIGNMENT),
+                   download / canvas_name("Dupont, Jean", 101, 5001, "tp2.ipynb"))  # fmt: skip
+    (download / canvas_name("Nguyen, An", 104, 5002, "rapport.pdf")).write_bytes(b"%PDF-1.4")
+    graded = tmp_path / "graded"
+    run = grade_class(ASSIGNMENT, [download], graded, Settings(limits=FAST_LIMITS))
+    assert [p.message for p in run.problems] == [
+        "student 104 submitted no notebook (.ipynb), only nguyenan_104_5002_rapport.pdf: not graded"
+    ]
+    roster = tmp_path / "canvas_export.csv"
+    roster.write_text(CANVAS_EXPORT, encoding="utf-8")
+    report = export(
+        "canvas", graded, roster, tmp_path / "lms", lms_id="4813", missing="zero", partial=True
+    )
+    lines = report.lines()
+    assert "in the roster, sent no notebook (exported as 0; look at what they sent): 104 " \
+           "(nguyenan_104_5002_rapport.pdf)" in lines  # fmt: skip
+    assert "in the roster, no submission (exported as 0): 105" in lines
+    assert not any(line.endswith(": 104") for line in lines)
+    # once An sends a notebook, the next run forgets the PDF
+    nbformat.write(correct_notebook(project, ASSIGNMENT),
+                   download / canvas_name("Nguyen, An", 104, 5003, "tp2.ipynb"))  # fmt: skip
+    grade_class(ASSIGNMENT, [download], graded, Settings(limits=FAST_LIMITS))
+    lines = export("canvas", graded, roster, tmp_path / "lms", lms_id="4813", partial=True).lines()
+    assert not any("104" in line for line in lines)
