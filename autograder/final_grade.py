@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +213,7 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
         f"({g.before_penalty:g} → {g.score:g})"
         for g in late
     ]
+    lines += _saved_by_extensions(grades, policy, times)
     lines.append(
         f"{len(late)} late submission(s) of {len(grades.results)}; run dlgrade feedback and "
         "dlgrade report again to show it on the pages"
@@ -225,6 +227,26 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
             f"extensions for no graded student or group member: {', '.join(unknown)} (no "
             "notebook yet, or an id that is not the one grades.csv uses: check them)"
         )
+    return lines
+
+
+def _saved_by_extensions(
+    grades: ClassGrades, policy: LatePolicy, times: Mapping[str, datetime | None]
+) -> list[str]:
+    """One line per submission after the deadline that an extension keeps on time: the
+    instructor sees that each extension was read, and for whom."""
+    without = replace(policy, extensions={})
+    lines = []
+    for result in sorted(grades.results, key=lambda r: r["student_id"]):
+        student, when = result["student_id"], times[result["student_id"]]
+        members = [str(m) for m in result.get("members") or ()]
+        extension = policy.extension_for(student, members)
+        saved = not grades.grades[student].lateness.late
+        if when and extension and saved and without.lateness(student, when, members).late:
+            lines.append(
+                f"{student}: submitted {policy.shown(when)}, after the deadline, on time by "
+                f"the extension until {policy.shown(extension)}"
+            )
     return lines
 
 

@@ -97,8 +97,7 @@ class LatePolicy:
         taken as written."""
         if submitted_at is None:
             return ON_TIME
-        extended = [self.extensions[p] for p in (student_id, *members) if p in self.extensions]
-        deadline = max(extended, default=self.deadline)
+        deadline = self.extension_for(student_id, members) or self.deadline
         zone = _zone(self.timezone) if self.timezone else self.deadline.tzinfo
         seconds = (_aware(submitted_at, zone) - _aware(deadline, zone)).total_seconds()
         to_the_minute = not (deadline.second or deadline.microsecond)
@@ -110,6 +109,11 @@ class LatePolicy:
         units = math.ceil(hours / (24 if self.unit == "day" else 1))
         late_by = max(round(hours, 2), 0.01)  # a second late is late: never "0.0 h"
         return Lateness(late_by, min(units * self.percent_per_unit, self.cap_percent))
+
+    def extension_for(self, student_id: str, members: Iterable[str] = ()) -> datetime | None:
+        """The latest extension of the student, or of the group and its members."""
+        extended = [self.extensions[p] for p in (student_id, *members) if p in self.extensions]
+        return max(extended, default=None)
 
     def shown(self, moment: datetime) -> str:
         """A time as the policy reads it: in its time zone (``timezone``, else the

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -382,12 +383,18 @@ def test_the_whole_moodle_cycle_through_the_command_line(project, tmp_path, caps
     printed = capsys.readouterr().out
     assert "zoe.petit@example.org: submitted 2026-12-02T08:03:00" in printed
     assert "1 late submission(s) of 3" in printed
-    extensions = tmp_path / "extensions.csv"  # a typo, and a Moodle participant number
-    extensions.write_text("student_id,deadline\nzoe.petti@example.org,2026-12-03T12:00\n"
-                          "4567,2026-12-03T12:00\n", "utf-8")  # fmt: skip
+    extensions = tmp_path / "extensions.csv"  # Zoé's, a typo, and a Moodle participant number
+    extensions.write_text("student_id,deadline\nzoe.petit@example.org,2026-12-03T12:00\n"
+                          "zoe.petti@example.org,2026-12-03T12:00\n4567,2026-12-03T12:00\n",
+                          "utf-8")  # fmt: skip
     assert main(["late-policy", "--graded", str(out), "--deadline", "1 décembre 2026 23h59",
                  "--percent-per-day", "10", "--extensions", str(extensions)]) == 0  # fmt: skip
-    assert capsys.readouterr().out.splitlines()[-1] == (
+    printed = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"zoe\.petit@example\.org: submitted 2026-12-02T08:03:00\S*, after the "
+                        r"deadline, on time by the extension until 2026-12-03T12:00:00\S*",
+                        printed[2]), printed  # fmt: skip
+    assert printed[3].startswith("0 late submission(s) of 3")
+    assert printed[-1] == (
         "extensions for no graded student or group member: 4567, zoe.petti@example.org (no "
         "notebook yet, or an id that is not the one grades.csv uses: check them)"
     )
