@@ -350,9 +350,20 @@ def times_problem(
             students=untimed,
         )
     if untimed:
+        unflagged = all(
+            r.get("lms") == "canvas" and r.get("late_flag") is not True
+            for r in results
+            if submitted_at(r) is None
+        )
+        hint = (
+            " (Canvas did not mark their files LATE: if Canvas's due date is your deadline, "
+            "a time at the deadline keeps them on time)"
+            if unflagged
+            else ""
+        )
         return LateTimesError(
             f"no submission time for {named(untimed)}, while other students have one: "
-            f"{HOW_TO_GIVE_TIMES}, with a row for every student",
+            f"{HOW_TO_GIVE_TIMES}, with a row for every student{hint}",
             "times_some_missing",
             students=untimed,
         )

@@ -163,6 +163,12 @@ def stored(**fields) -> dict:
          r"no submission time for bob, while other students have one: .*times CSV", {"bob"}),
         ([stored(student_id="ana"), stored(student_id="bob")],
          r"no submission time is known for any student", {"ana", "bob"}),
+        ([stored(student_id="ana", lms="canvas", late_flag=True, submitted_at="2026-12-02T10:00:00",
+                 time_source="csv"),
+          stored(student_id="bob", lms="canvas", time_source="canvas-flag")],
+         r"no submission time for bob, .*every student \(Canvas did not mark their files LATE: "
+         r"if Canvas's due date is your deadline, a time at the deadline keeps them on time\)$",
+         {"bob"}),
     ],
 )  # fmt: skip
 def test_untrustworthy_times_are_refused(class_, message, untimed):
