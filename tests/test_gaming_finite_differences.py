@@ -7,8 +7,13 @@ from __future__ import annotations
 import re
 
 import nbformat
+import numpy as np
+
+from autograder.judging import checks_for
 
 from .conftest import correct_notebook, grade_notebooks
+from .test_gaming_common import DRAWN, passed
+from .test_gaming_gradcheck import reference as reference_namespace
 
 FINITE_DIFFERENCES = """
 def backward(params, X, Y, cache, activation="tanh"):
@@ -259,3 +264,48 @@ def test_the_forward_pass_on_the_large_network_has_its_limit_too(project, tmp_pa
     assert not gradcheck.passed
     said = gradcheck.feedback
     assert "`forward` n'a pas fini en 5 s" in said and "131 458 paramètres" in said, said
+
+
+def _sampled(seed: int) -> tuple[int, ...]:
+    (sample,) = {c.sample for check in checks_for("mlp_softmax", seed).values()
+                 for c in check.calls if c.sample}  # fmt: skip
+    return sample
+
+
+def _differentiating_only(positions: tuple[int, ...]) -> dict:
+    """A notebook whose backward differentiates numerically every parameter of a small
+    network, and on a large one only the entries at ``positions`` (as feedback may have
+    named them): zeros elsewhere."""
+    namespace = reference_namespace("mlp_softmax")
+    forward, loss = namespace["forward"], namespace["loss_accuracy"]
+
+    def backward(params, X, Y, cache, activation="tanh"):
+        large = sum(np.size(v) for v in params.values()) > 2000
+        grads = {}
+        for name, value in params.items():
+            grads[name] = grad = np.zeros(value.shape)
+            chosen = np.unique(np.asarray(positions) % value.size) if large else range(value.size)
+            for flat in chosen:
+                index = np.unravel_index(flat, value.shape)
+                shifted = {k: np.array(v, dtype=float) for k, v in params.items()}
+                shifted[name][index] += 1e-6
+                up = loss(forward(shifted, X, activation)[0], Y)[0]
+                shifted[name][index] -= 2e-6
+                down = loss(forward(shifted, X, activation)[0], Y)[0]
+                grad[index] = (up - down) / 2e-6
+        return grads
+
+    namespace["backward"] = backward
+    return namespace
+
+
+def test_the_entries_a_run_samples_are_drawn_for_that_run_alone():
+    """Feedback names some of the large network's sampled entries; a backward that
+    differentiates those alone (zeros elsewhere) in time passes that run only."""
+    assert all(not c.sample for check in checks_for("mlp_softmax").values() for c in check.calls)
+    first, second = DRAWN[:2]
+    assert _sampled(first) != _sampled(second)
+    leaked = _differentiating_only(_sampled(first))
+    backward_checks = [c for c in checks_for("mlp_softmax") if c.startswith("backward_")]
+    assert set(backward_checks) <= passed("mlp_softmax", leaked, first)  # the leak, if fixed
+    assert not set(backward_checks) & passed("mlp_softmax", leaked, second)

@@ -98,7 +98,7 @@ class Inputs:
     saturated: tuple[np.ndarray, np.ndarray]  # (Y_hat, Y), Y_hat holding exact 0s and 1s
     backward: tuple[Params, np.ndarray, np.ndarray]  # (params, X, Y)
     scale: tuple[Params, np.ndarray, np.ndarray, tuple[int, ...]] | None
-    # (params, X, Y, sampled positions) of SCALE; fixed inputs only
+    # (params, X, Y, sampled positions) of SCALE; drawn inputs only
     gradcheck: tuple[Params, np.ndarray, np.ndarray]  # (params, X, Y)
     step: tuple[Params, Params, float]  # (params, grads, lr)
     training: tuple[Params, np.ndarray, np.ndarray, float, int, int, int]
@@ -116,7 +116,6 @@ def _fixed_inputs() -> Inputs:
         np.eye(3)[[0, 1, 1, 0]],
     )
     gradcheck_rng = np.random.default_rng(99)
-    scale_rng = np.random.default_rng(256)
     return Inputs(
         init=(3, 5, 2, 0, 1),
         logits=(rng.normal(scale=3.0, size=(5, 4)), np.zeros((2, 3))),
@@ -133,11 +132,7 @@ def _fixed_inputs() -> Inputs:
             np.eye(3)[[0, 2, 0]],
         ),
         backward=backward,
-        scale=(
-            _scale_network(scale_rng, *SCALE[:3]),
-            *_batch(scale_rng, SCALE[3], SCALE[0], SCALE[2]),
-            tuple(int(p) for p in scale_rng.integers(2**31, size=SCALE_SAMPLE)),
-        ),
+        scale=None,  # drawn for each grading run: the entries it samples must stay secret
         gradcheck=(_params(gradcheck_rng, 2, 3, 3), *_batch(gradcheck_rng, 4, 2, 3)),
         step=(forward_params, _params(np.random.default_rng(4), 3, 4, 3), 0.3),
         # 10 examples in batches of 4: 4, 4, 2 (np.array_split would make 4, 3, 3)
@@ -168,7 +163,7 @@ def draw(rng: np.random.Generator) -> Inputs:
         rate = round(float(rng.uniform(0.05, 0.3)), 3)
         return (params, batch_x, batch_y, rate, batch, size(2, 4), int(rng.integers(2**31)))
 
-    return Inputs(
+    inputs = Inputs(
         init=(nx, nh, ny, seed, (seed + 1 + int(rng.integers(2**30))) % 2**31),
         logits=(rng.normal(scale=3.0, size=(size(2, 6), ny)), np.full((2, ny), rng.normal())),
         large_logits=(
@@ -179,10 +174,22 @@ def draw(rng: np.random.Generator) -> Inputs:
         probabilities=_probabilities(rng, size(3, 8), ny),
         saturated=_saturated(rng, size(3, 6), ny),
         backward=(_params(rng, nx, nh, ny), *_batch(rng, size(4, 8), nx, ny)),
-        scale=None,  # the fixed inputs' is enough: its sizes are not the point
+        scale=None,
         gradcheck=(_params(rng, nx, nh, ny), *_batch(rng, size(3, 6), nx, ny)),
         step=(params, _params(rng, nx, nh, ny), round(float(rng.uniform(0.01, 0.5)), 3)),
         training=training(),
+    )
+    return replace(inputs, scale=_scale(np.random.default_rng(int(rng.integers(2**31)))))
+
+
+def _scale(rng: np.random.Generator) -> tuple[Params, np.ndarray, np.ndarray, tuple[int, ...]]:
+    """The ``SCALE`` network, a batch and the positions its gradients are sampled at, all
+    drawn for each grading run: feedback names some of these positions, and a student who
+    knew them all could differentiate numerically there alone, in time."""
+    return (
+        _scale_network(rng, *SCALE[:3]),
+        *_batch(rng, SCALE[3], SCALE[0], SCALE[2]),
+        tuple(int(p) for p in rng.integers(2**31, size=SCALE_SAMPLE)),
     )
 
 
@@ -734,10 +741,13 @@ class _AtScale:
             params, X, Y, reference, f"{tag}scale", seconds=SCALE_SECONDS, sample=sample
         )
         (standins,) = standin_twins((reference_cache,), BACKWARD_STANDINS)
-        # the first position drawn, wherever it lies in Wh: a loop that differentiates Wh in
-        # order until its time runs out has seldom reached it
+        # of the sampled entries of ∂L/∂Wh, the steepest: the network is drawn, and an entry
+        # drawn blindly may be so flat that no forward pass differs there; a position drawn,
+        # wherever it lies in Wh, which a loop differentiating Wh in order seldom reaches
         kept = sample_positions(sample, params["Wh"].size)
-        probed = int(np.searchsorted(kept, sample[0] % params["Wh"].size))
+        cache = _reference_cache(reference, params, X, "tanh")
+        slopes = np.abs(reference.backward(params, X, Y, cache, "tanh")["Wh"].ravel()[kept])
+        probed = int(np.argmax(slopes))
         index = tuple(int(i) for i in np.unravel_index(kept[probed], params["Wh"].shape))
         entries = [("Wh", index, ("Wh", probed))]
         probe_calls, probes = _probes(
