@@ -555,7 +555,9 @@ def _losses_words(stop: Stop) -> Translated:
     """The loss sequence given to should_stop, by its shape."""
     losses, n = stop.losses, len(stop.losses)
     limits = f"max_iter = {stop.max_iter:g}, tol = {stop.tol:g}"
-    flat = next((k for k in range(n) if len(set(losses[k:])) == 1), n)
+    flat = n - 1 if n else 0  # where the trailing run of equal losses starts
+    while flat > 0 and losses[flat - 1] == losses[-1]:
+        flat -= 1
     if n == 0:
         fr, en = "une liste de pertes vide", "an empty list of losses"
     elif flat == 0:
