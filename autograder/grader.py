@@ -158,12 +158,14 @@ class Grader:
         self.replaced_plan_json = json.dumps(plan_to_json(self.replaced_plan))
         self._function_of = {call.key: call.function for call in [*own, *self.replaced_plan]}
         self.standins = self.project.code(name).standins_source
-        self.loop_checks = [
-            check.id
+        # Each training-loop check, with the stand-in calls it judges: a follow-up runs
+        # those of the loop checks that fail with the notebook's own functions, no more.
+        self.loop_checks = {
+            check.id: keys
             for check in checks_for(name, self.seed, root=root).values()
             if check.id in self.assignment.check_ids
-            and self.replaced_keys & {call.key for call in check.calls}
-        ]
+            and (keys := self.replaced_keys & {call.key for call in check.calls})
+        }
         reference_answers(name, self.seed, root=root)
 
     def run_record(self) -> dict:
@@ -417,25 +419,40 @@ class Grader:
             run.finish()  # the runner ends the submission while the grader judges it
             incidents += trial_incidents
             return trial, verdicts
+        needed = set().union(
+            *(self.loop_checks[check] for check, verdict in verdicts.items() if not verdict.passed)
+        )
+        # A loop check that passed and shares no call with a failing one keeps its verdict:
+        # its answers stay the trial's.
+        unchanged = {
+            check: verdict
+            for check, verdict in verdicts.items()
+            if verdict.passed and not self.loop_checks[check] & needed
+        }
         try:
-            extra = self._follow_up_answers(run)
+            extra = self._follow_up_answers(run, needed)
         except (SandboxError, ValueError) as error:
             failed = Answer(error=f"RuntimeError: the run with stand-ins failed ({error})")
-            return {**answers, **dict.fromkeys(self.replaced_keys, failed)}, {}
+            return {**trial, **dict.fromkeys(needed, failed)}, unchanged
         unfinished = Answer(error="RuntimeError: the run with stand-ins did not finish")
-        kept = {k: extra.get(k, unfinished) for k in self.replaced_keys}
-        kept |= {
-            k + MODIFIED: extra[k + MODIFIED] for k in self.replaced_keys if k + MODIFIED in extra
-        }
-        return {**answers, **kept}, {}
+        kept = {k: extra.get(k, unfinished) for k in needed}
+        kept |= {k + MODIFIED: extra[k + MODIFIED] for k in needed if k + MODIFIED in extra}
+        return {**trial, **kept}, unchanged
 
-    def _follow_up_answers(self, run: Run) -> dict[str, Answer]:
-        """The follow-up's answers; a call of it that ends the process is answered by that
-        and left out of a new run, as in ``_executed``."""
+    def _follow_up_answers(self, run: Run, needed: set[str]) -> dict[str, Answer]:
+        """The follow-up's answers to the ``needed`` calls (with the calls whose answers
+        they take as inputs); a call of it that ends the process is answered by that and
+        left out of a new run, as in ``_executed``."""
+        wanted = [call for call in self.replaced_plan if call.key in needed]
+        running = {call.key for call in with_dependencies(wanted, self.replaced_plan)}
         ended: dict[str, Answer] = {}
         while True:
-            skip = [i for i, call in enumerate(self.replaced_plan) if call.key in ended]
-            plan = [call for call in self.replaced_plan if call.key not in ended]
+            skip = [
+                i
+                for i, call in enumerate(self.replaced_plan)
+                if call.key in ended or call.key not in running
+            ]
+            plan = [call for i, call in enumerate(self.replaced_plan) if i not in skip]
             reply = run.follow_up(self.standins, skip=skip)
             more = self._ended(reply, plan, ended, run.seconds)
             if not more:

@@ -564,9 +564,9 @@ class Run:
         running the cells again, with what the runs before left of the time
         (``protocol.FOLLOW_UP_SHARE``); ``skip`` as for ``Sandbox.run``. Raises as
         ``Sandbox.run`` does."""
-        if self._held and not skip:
+        if self._held:
             self._held = False
-            word = protocol.frame(json.dumps({"standins": standins}).encode())
+            word = protocol.frame(json.dumps({"standins": standins, "skip": list(skip)}).encode())
             reply = self.sandbox._exchange(protocol.FOLLOW_UP + word)
         else:
             self.finish()

@@ -489,3 +489,55 @@ def test_a_run_whose_sandbox_would_not_start_is_graded_again_by_the_next(project
     _, results = grade_notebooks("sgd_batch_size", notebooks, tmp_path)
     assert results["alice"].status == "graded"
     assert results["alice"].score == results["alice"].max_score
+
+
+LEFTOVER_USED = (
+    "def sgd_epoch(w0, X, Y, alpha, batch_size):\n"
+    "    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)\n"
+    "    w, starts = float(w0), range(0, len(X), batch_size)\n"
+    "    for start in starts:  # the last, shorter batch is used too\n"
+    "        w = w - alpha * batch_gradient(w, X[start:start + batch_size], Y[start:start + batch_size])\n"
+    "    return w, len(starts)\n"
+)
+
+
+def test_the_run_with_stand_ins_makes_only_the_calls_of_the_loops_that_failed(
+    project, tmp_path, monkeypatch
+):
+    """A wrong ``sgd_epoch`` beside a right ``batch_gradient``: the follow-up runs the
+    stand-in calls of the epoch checks, not those of ``batch_gradient``'s, and the grade and
+    every word of feedback are those of a follow-up that makes every stand-in call."""
+    made: list[set[str]] = []
+    real_follow_up = grader_module.Run.follow_up
+
+    def follow_up(self, standins, *, skip=()):
+        reply = real_follow_up(self, standins, skip=skip)
+        made.append(set(json.loads(reply["answers"] or "{}")))
+        return reply
+
+    monkeypatch.setattr(grader_module.Run, "follow_up", follow_up)
+    notebook = correct_notebook(project, "sgd_batch_size")
+    notebook.cells.append(nbformat.v4.new_code_cell(LEFTOVER_USED))
+    _, selective = grade_notebooks(
+        "sgd_batch_size", {"s": notebook}, tmp_path / "a", workers=1, seed=7
+    )
+    [keys] = made
+    assert any(key.startswith("sgd_epoch/") for key in keys)
+    assert not any(key.startswith(("batch_gradient/", "seeded/batch_gradient/")) for key in keys)
+
+    made.clear()  # the same notebook, each loop check claiming every stand-in call
+    real_init = grader_module.Grader.__init__
+
+    def claiming_all(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        self.loop_checks = dict.fromkeys(self.loop_checks, self.replaced_keys)
+
+    monkeypatch.setattr(grader_module.Grader, "__init__", claiming_all)
+    _, full = grade_notebooks("sgd_batch_size", {"s": notebook}, tmp_path / "b", workers=1, seed=7)
+    [every] = made
+    assert keys < every
+    one, other = selective["s"], full["s"]
+    assert 0 < one.score < one.max_score and one.score == other.score
+    assert [(t.name, t.passed, t.feedback, t.misconception) for t in one.tests] == [
+        (t.name, t.passed, t.feedback, t.misconception) for t in other.tests
+    ]

@@ -746,11 +746,11 @@ def _keep_snapshot(job: Job, namespace: dict[str, Any]) -> None:
             word = json.loads(protocol.read_frame(job.go_fd, MAX_REQUEST_BYTES))
             end = _now() + (protocol.FOLLOW_UP_SHARE - ANSWER_MARGIN) * job.wall_seconds
             standins = _standins(word["standins"])
-            calls = TimeBudget(end, len(job.follow_up or ()))
+            skipped = set(word.get("skip") or ())
+            plan = [call for i, call in enumerate(job.follow_up or ()) if i not in skipped]
+            calls = TimeBudget(end, len(plan))
             with np.errstate(all="ignore"):
-                answers = run_plan(
-                    job.follow_up or [], namespace, standins, calls.step, _marker(job.result_fd)
-                )
+                answers = run_plan(plan, namespace, standins, calls.step, _marker(job.result_fd))
             _answer(job.result_fd, {"answers": answers_to_json(answers), "cell_errors": []})
         except BaseException:
             with contextlib.suppress(BaseException):
