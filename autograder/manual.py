@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .assignment import Question, load_assignment
+from .course import Project
 from .errors import DlgradeError
 from .gradebook import Gradebook
 from .notebook import read_notebook
@@ -81,6 +82,7 @@ def collect_answers(
     options (worksheet, groups, id pattern) it used; a notebook the grading did not grade
     (an older attempt, a duplicate it set aside) has no answer to give points to."""
     submissions, _ = collect(inputs)
+    unanswered = _template_answer(assignment, question)
     answers: dict[str, Answer] = {}
     for submission in submissions:
         student = ids.of(submission) if ids else submission.student_id
@@ -90,8 +92,18 @@ def collect_answers(
             text = answer_in(read_notebook(submission.read())["cells"], question.prompt)
         except Exception:  # a broken notebook has no answer to read
             text = ""
-        answers[student] = Answer(student, text)
+        answers[student] = Answer(student, "" if text.strip() == unanswered else text)
     return sorted(answers.values(), key=lambda a: a.student_id)
+
+
+def _template_answer(assignment: str, question: Question) -> str:
+    """What the student template holds where the answer goes (its invitation to answer):
+    a notebook that still holds it did not answer. Empty without a template."""
+    try:
+        cells = read_notebook(Project.default().template(assignment).read_bytes())["cells"]
+    except (OSError, ValueError):
+        return ""
+    return answer_in(cells, question.prompt).strip()
 
 
 @dataclass(frozen=True)
@@ -198,6 +210,8 @@ def export_question(
                     note = f"new notebook since your {known.points:g} points: read it again"
                 else:
                     points = f"{known.points:g}"
+            if not answer.text.strip() and not note:
+                note = "no answer in the notebook"
             writer.writerow(
                 [safe(answer.student_id), points, f"{question.points:g}", comment, note]
             )

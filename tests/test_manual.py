@@ -284,3 +284,36 @@ def test_a_run_says_why_it_grades_again_what_was_graded(graded):
         f"{run.graded_count} notebook(s) graded again: the assignment's checks, reference or "
         "the grader changed since they were graded"
     ]
+
+
+def test_an_answer_left_as_the_template_wrote_it_is_no_answer(project, graded):
+    """The student template invites an answer in the answer cell; a notebook that still
+    holds that invitation, whatever the spaces around it, did not answer: the page and
+    the CSV say so, where an answer is shown as written."""
+    template = nbformat.read(project.template("sgd_batch_size"), as_version=4)
+    invitation = next(
+        c.source for c in template.cells if "otter_answer_cell" in c.metadata.get("tags", [])
+    )
+    assert invitation.strip()
+    for student, text in (("sgd002", invitation), ("sgd003", f"\n  {invitation}  \n")):
+        path = graded / "class" / f"{student}.ipynb"
+        notebook = nbformat.read(path, as_version=4)
+        cell = next(c for c in notebook.cells if "otter_answer_cell" in c.metadata.get("tags", []))
+        cell.source = text
+        nbformat.write(notebook, path)
+    html, table = export_question(
+        "sgd_batch_size", "q4_conclusion", [graded / "class"], graded / "manual"
+    )
+    page = html.read_text(encoding="utf-8")
+    shown = {
+        student: page.split(f'id="answer-{student}"')[1].split("</div>")[0]
+        for student in ("sgd001", "sgd002", "sgd003")
+    }
+    assert "Plus le batch est petit" in shown["sgd001"]
+    assert all("(pas de réponse)" in shown[student] for student in ("sgd002", "sgd003"))
+    assert invitation.strip() not in page
+    with table.open(newline="", encoding="utf-8") as file:
+        notes = {row["student_id"]: row["note"] for row in csv.DictReader(file)}
+    assert (
+        notes["sgd001"] == "" and notes["sgd002"] == notes["sgd003"] == "no answer in the notebook"
+    )
