@@ -41,6 +41,7 @@ class ManualImportError(DlgradeError, ValueError):
 class Answer:
     student_id: str
     text: str
+    name: str | None = None  # as the LMS's file names give it: Canvas ids are bare numbers
 
 
 def manual_question(assignment: str, name: str) -> Question:
@@ -82,23 +83,30 @@ def collect_answers(
     options (worksheet, groups, id pattern) it used; a notebook the grading did not grade
     (an older attempt, a duplicate it set aside) has no answer to give points to."""
     submissions, _ = collect(inputs)
-    unanswered = _template_answer(assignment, question)
+    unanswered = template_answer(assignment, question)
     answers: dict[str, Answer] = {}
     for submission in submissions:
         student = ids.of(submission) if ids else submission.student_id
         if student is None or student in answers:
             continue
         try:
-            text = answer_in(read_notebook(submission.read())["cells"], question.prompt)
+            text = student_answer(read_notebook(submission.read())["cells"], question, unanswered)
         except Exception:  # a broken notebook has no answer to read
             text = ""
-        answers[student] = Answer(student, "" if text.strip() == unanswered else text)
+        answers[student] = Answer(student, text, submission.student_name)
     return sorted(answers.values(), key=lambda a: a.student_id)
 
 
-def _template_answer(assignment: str, question: Question) -> str:
-    """What the student template holds where the answer goes (its invitation to answer):
-    a notebook that still holds it did not answer. Empty without a template."""
+def student_answer(cells: list[dict], question: Question, unanswered: str) -> str:
+    """A student's answer in their notebook's ``cells``; empty when the answer cell still
+    holds ``unanswered``, what the student template put there (``template_answer``)."""
+    text = answer_in(cells, question.prompt)
+    return "" if text.strip() == unanswered else text
+
+
+def template_answer(assignment: str, question: Question) -> str:
+    """What the student template holds where the answer to ``question`` goes (its
+    invitation to answer); empty without a template."""
     try:
         cells = read_notebook(Project.default().template(assignment).read_bytes())["cells"]
     except (OSError, ValueError):
@@ -200,7 +208,7 @@ def export_question(
     table = out / f"{assignment}-{question.name}.csv"
     with table.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["student_id", "points", "max_points", "comment", "note"])
+        writer.writerow(["student_id", "name", "points", "max_points", "comment", "note"])
         for answer in answers:
             known = given.get(answer.student_id)
             points, comment, note = "", "", ""
@@ -213,8 +221,9 @@ def export_question(
             if not answer.text.strip() and not note:
                 note = "no answer in the notebook"
             writer.writerow(
-                [safe(answer.student_id), points, f"{question.points:g}", comment, note]
-            )
+                [safe(answer.student_id), safe(answer.name or ""), points,
+                 f"{question.points:g}", comment, note]
+            )  # fmt: skip
     return html, table
 
 

@@ -317,3 +317,18 @@ def test_an_answer_left_as_the_template_wrote_it_is_no_answer(project, graded):
     assert (
         notes["sgd001"] == "" and notes["sgd002"] == notes["sgd003"] == "no answer in the notebook"
     )
+
+
+def test_each_answer_carries_the_name_the_lms_gave_its_file(graded):
+    """Canvas names a student by a number: the page and the CSV give the name its file
+    name carries beside it, and the CSV, name column included, imports as before."""
+    canvas = graded / "canvas"
+    canvas.mkdir()
+    (canvas / "nguyenan_1001_5002_sgd_batch_size.ipynb").write_bytes(
+        (graded / "class" / "sgd001.ipynb").read_bytes()
+    )
+    html, table = export_question("sgd_batch_size", "q4_conclusion", [canvas], graded / "manual")
+    with table.open(newline="", encoding="utf-8") as file:
+        [row] = list(csv.DictReader(file))
+    assert (row["student_id"], row["name"]) == ("1001", "nguyenan")
+    assert "<strong>1001</strong> (nguyenan)" in html.read_text(encoding="utf-8")

@@ -33,7 +33,13 @@ from ..feedback import attention_text, mistake, needs_attention
 from ..final_grade import class_grades, grade_table
 from ..late import LatePolicy, load_policy
 from ..lms_export import LMS, ROSTER_COLUMNS, UnfinishedHandGrading, export, read_roster
-from ..manual import answer_in, collect_answers, hand_grades, manual_question
+from ..manual import (
+    collect_answers,
+    hand_grades,
+    manual_question,
+    student_answer,
+    template_answer,
+)
 from ..messages import number_text
 from ..notebook import read_notebook
 from ..submissions import Intake, clean_student_id
@@ -497,7 +503,7 @@ def answer(request: Request, name: str, question: Question, result: dict) -> tup
     except Exception:  # an unreadable notebook has no answer to show
         return "", ""
     code = "\n\n".join(c["source"] for c in cells if c["cell_type"] == "code")
-    return answer_in(cells, question.prompt), code
+    return student_answer(cells, question, template_answer(name, question)), code
 
 
 @requires("instructor")
