@@ -142,6 +142,11 @@ class ClassGrades:
                     owners.setdefault(member, submitter)
         return owners
 
+    def sharers(self, submitter: str) -> list[str]:
+        """The students, other than its submitter, whose grade is this submission's: a
+        group's members (a member graded on their own keeps their own)."""
+        return sorted(s for s, owner in self.owners().items() if owner == submitter != s)
+
 
 def class_grades(
     gradebook: Gradebook,

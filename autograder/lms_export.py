@@ -470,8 +470,9 @@ def feedback_markdown(
 
     result = next(r for r in grades.results if r["student_id"] == student)
     context = feedback_context(
-        result, grades.hand.get(student, {}), grades.started(), grades.policy, lang
-    )
+        result, grades.hand.get(student, {}), grades.started(), grades.policy, lang,
+        shared_with=grades.sharers(student),
+    )  # fmt: skip
     if result["status"] == "graded":  # "Notebook graded." says nothing next to a grade
         context["status"] = ""
     if maximum is not None:

@@ -12,6 +12,7 @@ import io
 import re
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -33,6 +34,7 @@ from .feedback import (
 from .final_grade import final_grade, load_class
 from .late import LatePolicy
 from .messages import PAGE_LABELS, error_text, number_text, points_text
+from .submissions import GROUP_PREFIX
 
 LABELS = PAGE_LABELS  # every label of the pages, in French and English: messages.PAGE_LABELS
 
@@ -116,7 +118,8 @@ def outdated_pages(graded: Path) -> str | None:
 
 
 def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) -> list[Path]:
-    """feedback/<student>.html and .md for every student of a graded folder, in ``lang``.
+    """feedback/<student>.html and .md for every student of a graded folder, in ``lang``:
+    a group's page is written once under the group's id and once under each member's.
 
     ``reveal`` (``hints`` or ``values``) defaults to the assignment's setting for graded
     submissions (``feedback.yaml``). Hand-graded points and comments come from the
@@ -129,14 +132,20 @@ def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) ->
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for result in graded_class.results:
-        stem = result_path(folder, result["student_id"]).stem
-        grades = graded_class.hand.get(result["student_id"], {})
+        submitter = result["student_id"]
+        grades = graded_class.hand.get(submitter, {})
+        group = graded_class.sharers(submitter)
         context = feedback_context(result, grades, graded_class.started(), graded_class.policy,
-                                   lang, reveal)  # fmt: skip
-        html = folder / f"{stem}.html"
-        html.write_text(_environment.get_template("feedback.html.j2").render(context), "utf-8")
-        (folder / f"{stem}.md").write_text(render_markdown(context), "utf-8")
-        written.append(html)
+                                   lang, reveal, shared_with=group)  # fmt: skip
+        # the submission's page, then one per member: an LMS (Canvas, Blackboard) takes a
+        # page per student, and a member should not have to know the group's file name
+        for reader in (submitter, *group):
+            stem = result_path(folder, reader).stem
+            page = {**context, "reader": reader, "title": f"{result['assignment']} — {reader}"}
+            html = folder / f"{stem}.html"
+            html.write_text(_environment.get_template("feedback.html.j2").render(page), "utf-8")
+            (folder / f"{stem}.md").write_text(render_markdown(page), "utf-8")
+            written.append(html)
     return written
 
 
@@ -147,11 +156,13 @@ def feedback_context(
     policy: LatePolicy | None,
     lang: str = "fr",
     reveal: str | None = None,
+    shared_with: Sequence[str] = (),
 ) -> dict:
     """What ``feedback.html.j2`` and ``feedback.md.j2`` show of one normalized result:
     one student's page, for ``write_feedback`` and the web application alike. ``grades``
     are this student's hand grades and ``graded_by_hand`` the class's hand-graded questions
-    with their maximum (``manual.hand_grades``)."""
+    with their maximum (``manual.hand_grades``); ``shared_with``, the group's members
+    whose grade this is (``ClassGrades.sharers``)."""
     assignment = _assignment(result["assignment"])
     master = assignment.master if assignment is not None else None
     reveal = reveal or reveal_for(master, "graded")
@@ -173,6 +184,9 @@ def feedback_context(
         "all_passed": result["status"] == "graded"
         and all(q.state == "ok" for q in questions if not q.manual),
         "title": f"{result['assignment']} — {result['student_id']}",
+        "group_note": LABELS[lang]["group_grade"].format(
+            group=result["student_id"].removeprefix(GROUP_PREFIX), members=", ".join(shared_with)
+        ) if shared_with else "",
     }  # fmt: skip
 
 

@@ -123,3 +123,34 @@ def test_feedback_pages_fit_a_phone_and_a_desktop(graded, tmp_path, student, wid
     dom = dump_dom(probe)
     assert float(re.search(r'data-width="([\d.]+)"', dom).group(1)) <= width
     assert "Retour de correction" in dom and "3 b. Passe arrière" in dom
+
+
+def test_each_group_member_gets_the_group_page_under_their_own_id(tmp_path):
+    """Canvas and Blackboard take a page per student: a member must find their page by
+    their own id, with the group's grade and who shares it."""
+    from autograder.submissions import Intake
+
+    from .lms_layouts import notebook_bytes, write_tree
+
+    submissions = write_tree(tmp_path / "class", {
+        "alice.ipynb": notebook_bytes("def predict(w, x):\n    return w * x"),
+        "carol.ipynb": notebook_bytes(),
+    })  # fmt: skip
+    groups = tmp_path / "groups.csv"
+    groups.write_text("group,student_id\nG1,alice\nG1,bob\n", encoding="utf-8")
+    graded = tmp_path / "graded"
+    grade_class("sgd_batch_size", [submissions], graded, Settings(workers=1, limits=FAST_LIMITS),
+                intake=Intake.read(groups=groups))  # fmt: skip
+    write_feedback(graded)
+
+    pages = {p.name for p in (graded / "feedback").glob("*.md")}
+    assert {"alice.md", "bob.md", "carol.md"} <= pages
+    group_page = next(p for p in pages if p.startswith("group_g1"))
+    shared = (graded / "feedback" / group_page).read_text(encoding="utf-8")
+    for member in ("alice", "bob"):
+        page = (graded / "feedback" / f"{member}.md").read_text(encoding="utf-8")
+        assert page == shared  # the same grade, feedback and note
+        assert "Note du groupe G1, la même pour chacun de ses membres : alice, bob." in page
+        html = (graded / "feedback" / f"{member}.html").read_text(encoding="utf-8")
+        assert f"<strong>{member}</strong>" in html
+    assert "groupe" not in (graded / "feedback" / "carol.md").read_text(encoding="utf-8")
