@@ -38,7 +38,7 @@ from .final_grade import ClassGrades, load_class
 from .gradebook import graded_settings
 from .moodle_worksheet import HEADERS, read_worksheet
 from .spreadsheet import delimiter, safe, table_text
-from .submissions import student_file_name
+from .submissions import GRADESCOPE_FOLDER, student_file_name
 
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
 MISSING = ("keep", "blank", "zero")  # a roster entry without a submission: left out, "", 0
@@ -487,25 +487,58 @@ def write_gradescope(
     grades: ClassGrades, out: Path, lang: str = "fr", maximum: float | None = None
 ) -> None:
     """``out/gradescope/<folder>/results.json`` per submission, and
-    ``gradescope_folders.csv`` (student_id, folder). The folder is
+    ``gradescope_folders.csv`` (student_id, folder, submission). A notebook from
+    Gradescope's own export keeps its submission's folder name (``submission_304``), the id
+    Gradescope's API needs to take the result back; any other is in
     ``student_file_name(student_id)``: an id such as ``zz/zoe``, ``..`` or ``Zoe`` gets its
     own folder inside ``gradescope/``, never another student's, never outside."""
     rows = []
+    names = _gradescope_folders(grades.results)
     for result in grades.results:
         student = result["student_id"]
+        submission = gradescope_submission(result)
+        name = names[student]
         score = grades.grades[student].scaled(maximum)
         text = feedback_markdown(grades, student, lang, maximum)
-        folder = out / "gradescope" / student_file_name(student)
+        folder = out / "gradescope" / name
         folder.mkdir(parents=True, exist_ok=True)
         data = gradescope_results({**result, "score": score}, lang, text)
         (folder / "results.json").write_text(
             json.dumps(data, ensure_ascii=False, indent=1), "utf-8", errors="backslashreplace"
         )
-        rows.append([safe(student), folder.name])
+        rows.append([safe(student), folder.name, submission or ""])
     with (out / "gradescope_folders.csv").open(
         "w", newline="", encoding="utf-8", errors="backslashreplace"
     ) as file:
-        csv.writer(file, lineterminator="\n").writerows([["student_id", "folder"], *rows])
+        csv.writer(file, lineterminator="\n").writerows(
+            [["student_id", "folder", "submission"], *rows]
+        )
+
+
+def _gradescope_folders(results: list[dict[str, Any]]) -> dict[str, str]:
+    """Each student's folder name: Gradescope's own submission names first, then
+    ``student_file_name``, its hashed form where a submission's name took it."""
+    names: dict[str, str] = {}
+    for result in results:
+        submission = gradescope_submission(result)
+        if submission and submission not in names.values():
+            names[result["student_id"]] = submission
+    taken = set(names.values())
+    for result in results:
+        student = result["student_id"]
+        if student not in names:
+            name = student_file_name(student)
+            names[student] = name if name not in taken else student_file_name(f"{name} ")
+    return names
+
+
+def gradescope_submission(result: Mapping[str, Any]) -> str | None:
+    """Gradescope's name of the submission a result grades (``submission_304``), read
+    from where Gradescope's export put its notebook; None for any other notebook."""
+    if result.get("lms") != "gradescope":
+        return None
+    parts = re.split(r"[/\\]", str(result.get("origin") or ""))
+    return next((part for part in reversed(parts) if GRADESCOPE_FOLDER.match(part)), None)
 
 
 def _item_column(roster: Roster, pattern: re.Pattern, item: str | None,

@@ -62,6 +62,42 @@ def test_gradescope_export_gives_each_student_its_own_folder_inside(tmp_path):
     assert folders["zoe"] == "zoe"
 
 
+def test_gradescope_export_keeps_the_submission_folders_gradescope_gave(tmp_path):
+    """Gradescope's API takes a result back by its submission id: a notebook from its
+    export keeps the folder name it came in (``submission_304``); others, their id."""
+    gradebook = Gradebook.in_folder(tmp_path / "graded")
+    run = gradebook.start_run(ASSIGNMENT, "hash", {})
+    origins = {  # a Gradescope download, a folder named like one by chance, a plain file
+        "21001011": ("gradescope", "dl.zip/assignment_9_export/submission_304/tp.ipynb"),
+        "21001012": ("gradescope", "dl.zip/assignment_9_export/submission_305/tp.ipynb"),
+        "submission_999": (None, "class/submission_999/tp.ipynb"),
+        "submission_304": (None, "class/submission_304.ipynb"),
+        "zoe": (None, "class/zoe.ipynb"),
+    }
+    for score, (student, (lms, origin)) in enumerate(origins.items()):
+        gradebook.record(run, results.SubmissionResult(
+            student, ASSIGNMENT, "graded", "", float(score), 10.0, f"sha-{score}", "hash",
+            origin, "bwrap", lms=lms))  # fmt: skip
+    gradebook.finish_run(run)
+    gradebook.close()
+    export("gradescope", tmp_path / "graded", None, tmp_path / "lms", item="TP")
+    with (tmp_path / "lms" / "gradescope_folders.csv").open(encoding="utf-8") as file:
+        rows = {
+            row["student_id"]: (row["folder"], row["submission"]) for row in csv.DictReader(file)
+        }
+    assert rows == {
+        "21001011": ("submission_304", "submission_304"),
+        "21001012": ("submission_305", "submission_305"),
+        "submission_999": ("submission_999", ""),
+        "zoe": ("zoe", ""),
+        "submission_304": (student_file_name("submission_304 "), ""),
+    }
+    sent = json.loads(
+        (tmp_path / "lms" / "gradescope" / "submission_305" / "results.json").read_text()
+    )
+    assert sent["score"] == 1.0
+
+
 def manual_csv(path: Path, points: dict[str, str]) -> Path:
     """The CSV a teacher fills: ids written by ``safe``, as ``export_question`` writes them."""
     with path.open("w", newline="", encoding="utf-8") as file:
