@@ -39,7 +39,7 @@ member (``Submission.members``). A submission that is a group's by its name only
 
 Every id goes through ``clean_student_id``. When several submissions name the same
 student (or group) in one ``collect``, each is reported and one is kept
-(``DUPLICATE_RULE``): the strongest naming, then a file named exactly ``<id>.ipynb``
+(``_preference``): the strongest naming, then a file named exactly ``<id>.ipynb``
 over one that becomes it once cleaned, then the latest submission time, then the
 LMS's own order (Canvas attachment id, Blackboard attempt date, the zip entry's date
 Moodle wrote), then the first by origin.
@@ -118,10 +118,6 @@ NBGRADER_FOLDER = "submitted"  # nbgrader's submitted/<student>/<assignment>/
 NAMED_BY = ("pattern", "lms", "ambiguous lms", "folder", "file name", "metadata", "group name")
 # Where a submission time may come from (Submission.time_source); nothing else gives one
 TIME_SOURCES = ("canvas-flag", "gradescope", "moodle-worksheet", "csv", "file-dates", "server")
-DUPLICATE_RULE = (
-    "kept: the strongest naming, then a file named exactly <id>.ipynb, then the latest "
-    "submission time, then the LMS's order, then the first by origin"
-)
 
 
 class IntakeError(DlgradeError):
@@ -490,7 +486,7 @@ def collect(
     """Every notebook found in ``paths`` (sorted by origin), and the problems met.
 
     Several notebooks for one student are all reported, each naming the others; the one
-    kept follows ``DUPLICATE_RULE``.
+    kept follows ``_preference``.
     """
     intake = intake or Intake()
     found: list[Submission] = []
@@ -868,7 +864,7 @@ def _grouped(submission: Submission, groups: Mapping[str, tuple[str, ...]]) -> S
     A name is what a student may choose, so it counts for less than an id: a Canvas file,
     whose name always carries its submitter's user id, is a group's only by that id; a
     notebook matched by its name only is named by ``"group name"``, the weakest naming, so
-    a member's own notebook comes first (``DUPLICATE_RULE``)."""
+    a member's own notebook comes first (``_preference``)."""
     people = {submission.student_id, *submission.members}
     names = {_key(submission.student_name or ""), _key(submission.student_id)} - {""}
     by_name = submission.lms != "canvas"
@@ -904,7 +900,7 @@ def _in_a_submission(origin: str, argument: Path) -> bool:
 
 
 def _preference(submission: Submission) -> tuple:
-    """Sort key of one student's submissions: the first is graded (see DUPLICATE_RULE).
+    """Sort key of one student's submissions: the first is graded.
     Among files named alike, one named exactly ``<id>.ipynb`` comes before one that only
     becomes it once cleaned (``alice .ipynb``, with a space, is not ``alice``; neither is
     ``alice.IPYNB``, which would sort first by origin)."""
@@ -927,18 +923,43 @@ def _seconds(moment: datetime | None) -> float:
 
 
 def _duplicates(student: str, group: list[Submission]) -> Iterator[Problem]:
+    """A line for each notebook of one student: the one graded names those that are not,
+    and each of those names the graded one, with the rule that chose between them."""
     kept, others = group[0], group[1:]
-    names = ", ".join(s.origin for s in others)
     yield Problem(
         kept.origin,
-        f"student {student} has a second notebook, not graded: {names} ({DUPLICATE_RULE})",
+        f"student {student} has a second notebook, not graded: "
+        + "; ".join(f"{other.origin} ({_why_kept(kept, other)})" for other in others),
     )
     for other in others:
         yield Problem(
             other.origin,
             f"second notebook for student {student}, not graded; graded: {kept.origin} "
-            f"({DUPLICATE_RULE})",
+            f"({_why_kept(kept, other)})",
         )
+
+
+_NAMINGS = {
+    "pattern": "--id-pattern", "lms": "the LMS", "ambiguous lms": "an LMS name read two ways",
+    "folder": "its folder", "file name": "its file name", "metadata": "its metadata",
+    "group name": "a group's name",
+}  # fmt: skip
+
+
+def _why_kept(kept: Submission, other: Submission) -> str:
+    """The rule of ``_preference`` that put ``kept`` before ``other``, in a few words."""
+    order = "newer Canvas attachment" if kept.lms == "canvas" else "later attempt in the LMS"
+    reasons = (
+        f"kept: named by {_NAMINGS[kept.named_by]}, the other by {_NAMINGS[other.named_by]}",
+        f"kept: named exactly {kept.student_id}.ipynb",
+        f"kept: submitted later ({kept.submitted_at and kept.submitted_at.isoformat()})",
+        f"kept: the {order}",
+        "kept: the later file date in the LMS's download",
+    )
+    for reason, first, second in zip(reasons, _preference(kept), _preference(other), strict=True):
+        if first != second:
+            return reason
+    return "kept: the first by path, nothing else told them apart"
 
 
 def _claims(student: str, group: list[Submission]) -> Iterator[Problem]:

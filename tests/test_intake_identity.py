@@ -334,6 +334,8 @@ def test_duplicates_without_lms_order_are_reported_and_kept_deterministically(tm
     for found, problems in runs:
         assert [s.origin for s in found] == [str(tmp_path / "a" / "bob.ipynb")]
         assert len(problems) == 2 and all("second notebook" in p.message for p in problems)
+        assert all(p.message.endswith("(kept: the first by path, nothing else told them apart)")
+                   for p in problems)  # fmt: skip
     assert runs[0][1] == runs[1][1]
 
 
@@ -477,3 +479,24 @@ def test_a_notebook_graded_before_under_another_id_is_named(tmp_path):
     )
     # said again by every run while both grades are there
     assert len(_grade(folder, out, id_pattern=r"tp-(?P<student>\w+)").problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("kept", "other", "rule"),
+    [  # (member kept, member not graded, the words of the rule that chose)
+        ("bob_1001_502_tp.ipynb", "bob_1001_501_tp.ipynb", "kept: the newer Canvas attachment"),
+        ("bob_1001_501_tp.ipynb", "1001.ipynb", "kept: named by the LMS, the other by its file name"),
+        ("alice.ipynb", "alice .ipynb", "kept: named exactly alice.ipynb"),
+    ],
+)  # fmt: skip
+def test_each_duplicate_line_names_the_rule_that_chose(tmp_path, kept, other, rule):
+    """An instructor reading the list must see why a notebook was kept, in a few words,
+    on the line of each notebook of the pair."""
+    archive = write_zip(
+        tmp_path / "class.zip", [(other, notebook_bytes()), (kept, notebook_bytes("y"))]
+    )
+    found, problems = collect([archive])
+    assert [s.origin for s in found] == [f"{archive}!{kept}"]
+    assert [p.origin for p in problems] == [f"{archive}!{kept}", f"{archive}!{other}"]
+    for problem in problems:
+        assert problem.message.endswith(f"({rule})") and "then" not in problem.message
