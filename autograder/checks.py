@@ -24,6 +24,7 @@ from .compare import (
     FD_RTOL,
     RTOL,
     RTOL_FLOAT32,
+    RTOL_LOG_GUARD,
     UNIT,
     Mismatch,
     agrees,
@@ -583,8 +584,8 @@ def same_decision(calls: Sequence[Call], component: str) -> Judge:
 
 @dataclass(frozen=True)
 class Probe:
-    """One partial derivative: an entry of a gradient answer, and the keys of the two
-    losses, at θ + h and θ − h, computed with the student's own functions.
+    """One partial derivative: an entry of a gradient answer, and the keys of the
+    losses at θ + h, θ − h and θ, computed with the student's own functions.
 
     ``alternative``, if given, is the same gradient computed from the reference's cache
     (TP1's ``backward`` takes a cache): equal to the reference there, the gradient is
@@ -596,7 +597,11 @@ class Probe:
     gradient_path: tuple[int | str, ...]
     plus: str
     minus: str
+    base: str
+    """The key of the loss at θ itself, by the same functions, called before the probes."""
     alternative: Call | None = None
+    generic: bool = False
+    """θ has no structure (``generic``): a loss right there must be right around it."""
 
 
 MIN_SLOPE_IN_ATOL = 100.0
@@ -645,7 +650,8 @@ def agrees_with_finite_differences(
             values = _probe_values(probe, student, reference, loss_path, functions)
             if isinstance(values, Verdict):
                 return values
-            high, low, obtained, expected = values
+            losses, obtained, expected = values
+            high, low, _ = losses[0]
             numeric = (high - low) / (2 * step)
             if compare(obtained, numeric, probe.label, rtol=rtol, unit=0.0, atol=atol):
                 return _inconsistent(
@@ -657,6 +663,10 @@ def agrees_with_finite_differences(
                     (high, low, numeric),
                     (obtained, expected),
                 )
+            if _made_up(probe, losses, step, (rtol, atol)):
+                reason = Message("losses_not_a_function", {"functions": functions})
+                return _gradient_failure(probe, "gradcheck_unverifiable", obtained, expected,
+                                         functions, {"reason": reason})  # fmt: skip
             noise = NOISE_IN_EPS * np.finfo(np.float64).eps * max(abs(high), abs(low))
             informative |= abs(high - low) > noise and abs(numeric) >= MIN_SLOPE_IN_ATOL * atol
         if unconfirmed and not informative:
@@ -707,9 +717,9 @@ def _gradient_name(probe: Probe) -> str:
 
 def _probe_values(
     probe: Probe, student: Answers, reference: Answers, loss_path: tuple, functions: str
-) -> tuple[float, float, float, float] | Verdict:
-    """The student's two losses (finite floats), gradient entry and the reference's entry
-    of one probe, or the verdict that says why the losses cannot vouch for the gradient."""
+) -> tuple[tuple[tuple[float, float, float], tuple[float, float, float]], float, float] | Verdict:
+    """The losses of one probe (``_losses``), the student's gradient entry and the
+    reference's, or the verdict that says why the losses cannot vouch for the gradient."""
     try:
         obtained, expected = pick(
             student[probe.gradient.key].value,
@@ -728,33 +738,69 @@ def _probe_values(
             Message("not_finite", {"component": probe.label, "obtained": show(obtained)}),
             on_input(probe.gradient),
         )
-    plus, minus = student[probe.plus], student[probe.minus]
-    reason: Message | None = None
-    for answer in (plus, minus):
-        if not answer.ok:
-            reason = Message("raised", {"call": functions, "error": answer.error})
-            break
-    if reason is None:
-        try:
-            high, _ = pick(plus.value, reference[probe.plus].value, loss_path, functions)
-            low, _ = pick(minus.value, reference[probe.minus].value, loss_path, functions)
-            high, low = float(high), float(low)
-        except Mismatch as mismatch:
-            reason = mismatch.message
-        except (TypeError, ValueError, OverflowError) as error:
-            reason = Message("raised", {"call": functions, "error": str(error)})
-        else:
-            if not (np.isfinite(high) and np.isfinite(low)):
-                reason = Message(
-                    "not_finite", {"component": functions, "obtained": show([high, low])}
-                )
-            elif is_float32([high, low]):
-                return _gradient_failure(probe, "gradcheck_float32", obtained, expected, functions)
-    if reason is not None:
+    losses = _losses(probe, student, reference, loss_path, functions)
+    if isinstance(losses, Message):
         return _gradient_failure(
-            probe, "gradcheck_unverifiable", obtained, expected, functions, {"reason": reason}
+            probe, "gradcheck_unverifiable", obtained, expected, functions, {"reason": losses}
         )
-    return high, low, obtained, expected
+    if is_float32(losses[0][:2]):
+        return _gradient_failure(probe, "gradcheck_float32", obtained, expected, functions)
+    return losses, obtained, expected
+
+
+def _losses(
+    probe: Probe, student: Answers, reference: Answers, loss_path: tuple, functions: str
+) -> tuple[tuple[float, float, float], tuple[float, float, float]] | Message:
+    """The student's and the reference's finite losses at θ + h, θ − h and θ, or why the
+    student's cannot be read."""
+    theirs, ours = [], []
+    for key in (probe.plus, probe.minus, probe.base):
+        answer = student[key]
+        if not answer.ok:
+            return Message("raised", {"call": functions, "error": answer.error})
+        try:
+            value, expected = pick(answer.value, reference[key].value, loss_path, functions)
+            theirs.append(float(value))
+            ours.append(float(expected))
+        except Mismatch as mismatch:
+            return mismatch.message
+        except (TypeError, ValueError, OverflowError) as error:
+            return Message("raised", {"call": functions, "error": str(error)})
+    if not np.all(np.isfinite(theirs)):
+        return Message("not_finite", {"component": functions, "obtained": show(theirs)})
+    return (theirs[0], theirs[1], theirs[2]), (ours[0], ours[1], ours[2])
+
+
+def _made_up(
+    probe: Probe,
+    losses: tuple[tuple[float, float, float], tuple[float, float, float]],
+    step: float,
+    tolerance: tuple[float, float],
+) -> bool:
+    """Whether losses at θ + h, θ − h and θ cannot come from one function of the
+    parameters. Any smooth function's mean of the first two is its value at θ, up to h²
+    times its curvature. And at a ``generic`` θ, a loss right there (within what the loss
+    checks accept) is right around it: a wrong formula equals the right one only where
+    its error vanishes, at a zero weight or two weights of one size. Losses made up for
+    the probes, bent to agree with any gradient, fail one or the other."""
+    (high, low, base), (right_high, right_low, right_base) = losses
+    off_centre = abs((high + low) / 2 - base) > SELF_CONSISTENCY * max(abs(base), UNIT)
+    slope, right_slope = (high - low) / (2 * step), (right_high - right_low) / (2 * step)
+    right_here = probe.generic and _relative_gap(base, right_base) <= RTOL_LOG_GUARD
+    rtol, atol = tolerance
+    return off_centre or (right_here and abs(slope - right_slope) > atol + rtol * abs(right_slope))
+
+
+def generic(*arrays: np.ndarray) -> bool:
+    """Whether parameters have no entry 0 and no two entries of one size: drawn at
+    random, no student's wrong formula can then be right at them by chance."""
+    sizes = np.abs(np.concatenate([np.ravel(a) for a in arrays]).astype(float))
+    return bool(np.all(sizes > 0) and len(np.unique(sizes)) == len(sizes))
+
+
+SELF_CONSISTENCY = 1e-8
+"""Relative gap allowed between a loss at θ and the mean of its values at θ ± h: h²
+times the loss's curvature, and rounding, stay orders of magnitude below it for h = 1e-6."""
 
 
 def _gradient_failure(

@@ -4,6 +4,7 @@ negligible), yet still reward a consistent student and a correct gradient."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -188,3 +189,103 @@ def test_a_consistent_student_with_a_wrong_forward_earns_the_gradient_check(name
     found = passed(assignment, make(), seed)
     assert "backward_gradcheck" in found
     assert "forward_output" not in found
+
+
+def _flat(params: Any) -> np.ndarray:
+    if isinstance(params, dict):
+        return np.concatenate([np.ravel(np.asarray(params[name], float)) for name in PARAMS])
+    return np.ravel(np.asarray(params, float))
+
+
+def _made_up(params: Any) -> np.ndarray:
+    """A gradient of made-up numbers, the same each time for the same parameters."""
+    flat = _flat(params)
+    return np.random.default_rng(abs(hash(flat.tobytes())) % 2**32).normal(size=flat.size)
+
+
+@dataclass
+class _Seen:
+    params: Any
+    flat: np.ndarray
+    forward_args: tuple
+    forward_kwargs: dict
+    output: Any = None
+    base: _Seen | None = None  # a probe: the parameters it moved one coordinate away from
+
+
+def forged(assignment: str, anchor: str) -> dict[str, Any]:
+    """``backward`` answers made-up numbers; ``forward`` and the loss recognise a probe
+    (parameters one coordinate away from parameters seen before) and give it the loss of
+    a straight line whose slope is those numbers, drawn through the loss at the
+    parameters first seen (``anchor="base"``) or at the first probe of each pair
+    (``"probe"``): finite differences then agree with any gradient."""
+    forward_name, loss_name = (
+        ("forward", "loss") if assignment == "backprop_miniconv" else ("forward", "loss_accuracy")
+    )
+    namespace = reference(assignment)
+    honest_forward, honest_loss = namespace[forward_name], namespace[loss_name]
+    seen: list[_Seen] = []
+    bent: list[_Seen | None] = [None]
+
+    def forward(params, *args, **kwargs):
+        flat = _flat(params)
+        near = [
+            other for other in seen
+            if other.flat.size == flat.size and np.count_nonzero(flat != other.flat) == 1
+            and np.abs(flat - other.flat).max() < 1e-3
+        ]  # fmt: skip
+        point = _Seen(params, flat, args, kwargs)
+        bent[0] = None
+        if near and anchor == "base":
+            bent[0], point.base = near[0], near[0]
+        elif near:
+            probes = [other for other in near if other.base is not None]
+            point.base = probes[0].base if probes else near[0]
+            bent[0] = probes[0] if probes else None
+        seen.append(point)
+        answer = honest_forward(params, *args, **kwargs)
+        point.output = answer[0]  # the loss bends only what this call answered
+        return answer
+
+    def loss(*args):
+        honest = honest_loss(*args)
+        y_hat = args[1] if assignment == "backprop_miniconv" else args[0]
+        if bent[0] is None or not np.array_equal(y_hat, seen[-1].output):
+            return honest
+        start, point = bent[0], seen[-1]
+        at_start = honest_forward(start.params, *start.forward_args, **start.forward_kwargs)[0]
+        if assignment == "backprop_miniconv":
+            return honest_loss(args[0], at_start) + _made_up(point.base.params) @ (
+                point.flat - start.flat
+            )
+        value, accuracy = honest_loss(at_start, args[1])
+        return value + _made_up(point.base.params) @ (point.flat - start.flat), accuracy
+
+    def backward(params, *args, **kwargs):
+        numbers = _made_up(params)
+        if assignment == "backprop_miniconv":
+            return numbers
+        sizes = np.cumsum([np.size(params[name]) for name in PARAMS])[:-1]
+        return {
+            name: part.reshape(np.shape(params[name]))
+            for name, part in zip(PARAMS, np.split(numbers, sizes), strict=True)
+        }
+
+    namespace.update({forward_name: forward, loss_name: loss, "backward": backward})
+    return namespace
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("anchor", ["base", "probe"])
+@pytest.mark.parametrize("assignment", ["backprop_miniconv", "mlp_softmax"])
+def test_losses_bent_to_agree_with_a_made_up_gradient_earn_nothing(assignment, anchor, seed):
+    """A stateful forward pass and loss that make finite differences agree with any
+    gradient: right wherever the checks call them except at the probes. The losses at
+    θ − h, θ and θ + h then come from no single function, and the check says so."""
+    verdict = verdicts(assignment, forged(assignment, anchor), seed, GRADCHECK)
+    assert not verdict["backward_gradcheck"].passed
+    said = verdict["backward_gradcheck"].messages[0].render("en")
+    assert "cannot come from one function of the parameters" in said, said
+    honest = passed(assignment, reference(assignment), seed)
+    kept = {name for name in honest if name.startswith(("forward", "loss"))}
+    assert kept and kept <= passed(assignment, forged(assignment, anchor), seed)

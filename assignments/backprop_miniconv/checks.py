@@ -19,6 +19,7 @@ from autograder.checks import (
     about,
     agrees_with_finite_differences,
     changes_where_reference_changes,
+    generic,
     inline_choices,
     matches_reference,
     naming_stray_draws,
@@ -586,6 +587,12 @@ def _gradient_check(backward: Sequence[Call], standins: Sequence[Call], tag: str
     for gradient in backward:
         W, x, y = gradient.args
         case = gradient.key.rsplit("/", 1)[-1]
+        at = f"{tag}gradcheck/{case}/base"  # the loss at W, which the probes must agree with
+        base = f"{at}/loss"
+        calls += [
+            Call(f"{at}/forward", "forward", (W, x), about=gradient.about),
+            Call(base, "loss", (y, Ref(f"{at}/forward", (0,))), about=gradient.about),
+        ]
         for k, name in enumerate(GRADIENT_NAMES):
             keys = {}
             for sign, label in ((1, "+"), (-1, "-")):
@@ -603,7 +610,8 @@ def _gradient_check(backward: Sequence[Call], standins: Sequence[Call], tag: str
                         about=gradient.about,
                     )
                 )
-            probes.append(Probe(name, gradient, (k,), keys["+"], keys["-"]))
+            probes.append(Probe(name, gradient, (k,), keys["+"], keys["-"], base,
+                                generic=generic(W)))  # fmt: skip
     judge = right_by_either_route(
         agrees_with_finite_differences(probes, STEP, (), "forward + loss"),
         matches_reference(standins, "∇ℓ"),

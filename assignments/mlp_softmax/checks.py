@@ -25,6 +25,7 @@ from autograder.checks import (
     all_of,
     call_text,
     fail,
+    generic,
     in_time,
     inline_choices,
     matches_reference,
@@ -646,14 +647,18 @@ def _probes(
     gradients: tuple[Call, Call],
     entries: Sequence[tuple[str, tuple[int, ...], tuple[int | str, ...]]],
     prefix: str,
+    own_forward: Call,
 ) -> tuple[list[Call], list[Probe]]:
     """Finite-difference probes of the gradient ``gradients`` (from the student's own cache,
     then from the reference's) at ``entries`` (parameter, index, path of that entry in
     the gradient's answer): each the loss of the student's own forward pass at θ ± STEP,
-    watched for changes in place, and limited in time, when the gradient is."""
-    calls, probes = [], []
+    watched for changes in place, and limited in time, when the gradient is; first, the
+    loss at θ of ``own_forward``'s answer, which the probes must agree with."""
     watched, seconds = gradients[0].watched, gradients[0].seconds
     words = _batch_words(X, "tanh", network=params if seconds else None)
+    base = Call(f"{prefix}/loss", "loss_accuracy", (Ref(own_forward.key, (0,)), Y), about=words)
+    calls, probes = [base], []
+    plain = generic(*params.values())
     for name, index, path in entries:
         keys = {}
         for sign, label in ((1, "+"), (-1, "-")):
@@ -673,7 +678,7 @@ def _probes(
                 Call(keys[label], "loss_accuracy", (Ref(f"{at}/forward", (0,)), Y), about=words),
             ]
         probes.append(Probe(f"∂L/∂{name}{list(index)}", gradients[0], path, keys["+"], keys["-"],
-                            gradients[1]))  # fmt: skip
+                            base.key, gradients[1], plain))  # fmt: skip
     return calls, probes
 
 
@@ -751,8 +756,9 @@ class _AtScale:
         index = tuple(int(i) for i in np.unravel_index(kept[probed], params["Wh"].shape))
         entries = [("Wh", index, ("Wh", probed))]
         probe_calls, probes = _probes(
-            params, X, Y, (own_cache, reference_cache), entries, f"{tag}scale/gradcheck"
-        )
+            params, X, Y, (own_cache, reference_cache), entries, f"{tag}scale/gradcheck",
+            own_forward,
+        )  # fmt: skip
         timed = (reference_cache, own_cache, standins)
         shapes = {name: value.shape for name, value in params.items()}
         judges, small_calls = small
@@ -821,7 +827,9 @@ def _gradient_check(
         for name in PARAM_NAMES
         for index in _probed_entries(params[name].shape)
     ]
-    probe_calls, probes = _probes(params, X, Y, (gradient, alternative), entries, f"{tag}gradcheck")
+    probe_calls, probes = _probes(
+        params, X, Y, (gradient, alternative), entries, f"{tag}gradcheck", own_forward
+    )
     judge = all_of([
         *([scale.in_time] if scale else []),  # finite differences agree with themselves
         right_by_either_route(
