@@ -237,6 +237,7 @@ FROZEN_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\((\d+) valeurs\)", r"(\1 values)"),
         (r"<résultat précédent>", "<previous result>"),
         (r"\(ligne (\d+)\)", r"(line \1)"),
+        (r"\(ligne (\d+) dans ", r"(line \1 in "),
         (r"\(cellule (\d+), ligne (\d+)\)", r"(cell \1, line \2)"),
         (r"cellule (\d+), ligne (\d+) dans ", r"cell \1, line \2 in "),  # an interrupted call
         (r"cellule (\d+), ligne (\d+)", r"cell \1, line \2"),

@@ -137,9 +137,9 @@ def test_an_error_names_the_line_of_the_students_cell(project, tmp_path):
     assert errors[1].startswith("LinAlgError: Singular matrix") and errors[1].endswith("(ligne 3)")
     # raised in the function's own cell, not on line 2 of the cell that calls it
     defined_in = len([c for c in notebook.cells if c.cell_type == "code"]) - 2
-    assert errors[2].endswith(f"(cellule {defined_in}, ligne 2)"), errors[2]
+    assert errors[2].endswith(f"(cellule {defined_in}, ligne 2 dans half)"), errors[2]
     failed = {t.name: t.feedback for t in results["lines"].tests if not t.passed}
-    assert f"(cellule {defined_in}, ligne 2)" in failed["predict_value"]
+    assert f"(cellule {defined_in}, ligne 2 dans half)" in failed["predict_value"]
 
 
 def test_an_error_names_its_cell_by_its_first_line(project, tmp_path):

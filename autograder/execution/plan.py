@@ -522,7 +522,8 @@ def describe_exception(exc: BaseException, cell: int | None = None) -> str:
     """``Type: message`` and the line of the notebook's own code where it was raised: the
     innermost frame in a cell, as the student looks for it (not NumPy's line inside
     ``np.dot``, nor Python's behind ``exit()``), with its cell unless it is ``cell`` (the
-    one being run: a function defined in cell 2 fails on its line 3 when cell 5 calls it)."""
+    one being run: a function defined in cell 2 fails on its line 3 when cell 5 calls it)
+    and its function's name, which finds it whatever the cells are numbered by."""
     prefix = CELL_FILE.split("{")[0]
     cells = [
         frame
@@ -535,7 +536,8 @@ def describe_exception(exc: BaseException, cell: int | None = None) -> str:
     elif cells:
         number = cells[-1].filename[len(prefix) : -1]
         where = "" if number == str(cell) else f"cellule {number}, "
-        location = f" ({where}ligne {cells[-1].lineno})"
+        inside = "" if cells[-1].name == "<module>" else f" dans {cells[-1].name}"
+        location = f" ({where}ligne {cells[-1].lineno}{inside})"
     message = str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         message = FILE_LIMIT  # the plain "File too large" says nothing of a limit
