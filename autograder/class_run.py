@@ -29,6 +29,7 @@ from .pages import outdated_pages
 from .results import SubmissionResult
 from .submissions import (
     NAMED_BY,
+    NAMINGS,
     Intake,
     Problem,
     Submission,
@@ -121,8 +122,11 @@ def grade_class(
     except DlgradeError:
         gradebook.close()
         raise
-    todo = [s for s in found if (s.student_id, s.sha256) not in done]
-    run.problems += _replacements(gradebook, name, todo, previous) + _renamed(previous, found)
+    todo, weaker = _named_as_surely(
+        [s for s in found if (s.student_id, s.sha256) not in done], previous
+    )
+    run.problems += weaker + _replacements(gradebook, name, todo, previous)
+    run.problems += _renamed(previous, found)
     regraded = sum(
         previous.get(s.student_id, {}).get("submission_hash") == s.sha256
         and previous[s.student_id].get("autograder_hash") != grader.autograder_hash
@@ -265,27 +269,42 @@ class _Batch:
         self.pending, self.since = [], time.monotonic()
 
 
+def _named_as_surely(
+    todo: list[Submission], previous: dict[str, dict]
+) -> tuple[list[Submission], list[Problem]]:
+    """The notebooks to grade, and a line for each left out: one named less surely than
+    the one an earlier run graded for that student. Across runs as within one, a file's
+    name or a notebook's own metadata never replaces an LMS submission (intake.md)."""
+    kept, problems = [], []
+    for submission in todo:
+        before = previous.get(submission.student_id, {})
+        earlier = before.get("named_by")
+        if earlier in NAMED_BY and NAMED_BY.index(submission.named_by) > NAMED_BY.index(earlier):
+            problems.append(
+                Problem(
+                    submission.origin,
+                    f"not graded: student {submission.student_id} has a grade from a notebook "
+                    f"named by {NAMINGS[earlier]} in an earlier run ({before['origin']}), and "
+                    f"this one is named by {NAMINGS[submission.named_by]} only; to grade it "
+                    "anyway, name it with --id-pattern",
+                )
+            )
+        else:
+            kept.append(submission)
+    return kept, problems
+
+
 def _replacements(
     gradebook: Gradebook, name: str, todo: list[Submission], previous: dict[str, dict]
 ) -> list[Problem]:
-    """What a new notebook replaces, said rather than done in silence: the grade of a
-    notebook named more strongly (an LMS submission replaced by a bare file name...), and
-    hand-graded points given to the notebook it replaces, which it keeps until the
-    instructor grades the new one."""
+    """What a new notebook replaces, said rather than done in silence: hand-graded points
+    given to the notebook it replaces, which it keeps until the instructor grades the new
+    one."""
     hand_graded, _ = hand_grades(gradebook, name)
     problems = []
     for submission in todo:
         student = submission.student_id
         before = previous.get(student, {})
-        named_by = before.get("named_by")
-        if named_by in NAMED_BY and NAMED_BY.index(submission.named_by) > NAMED_BY.index(named_by):
-            problems.append(
-                Problem(
-                    submission.origin,
-                    f"replaces the grade of student {student}, named by the {named_by} in an "
-                    f"earlier run ({before['origin']})",
-                )
-            )
         changed = before.get("submission_hash") not in (None, submission.sha256)
         if changed and student in hand_graded:
             questions = ", ".join(sorted(hand_graded[student]))

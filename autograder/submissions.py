@@ -116,6 +116,11 @@ GRADESCOPE_METADATA = "submission_metadata.yml"
 NBGRADER_FOLDER = "submitted"  # nbgrader's submitted/<student>/<assignment>/
 # How strongly a submission is tied to its student: the strongest wins a duplicate
 NAMED_BY = ("pattern", "lms", "ambiguous lms", "folder", "file name", "metadata", "group name")
+NAMINGS = {  # NAMED_BY in words
+    "pattern": "--id-pattern", "lms": "the LMS", "ambiguous lms": "an LMS name read two ways",
+    "folder": "its folder", "file name": "its file name", "metadata": "its metadata",
+    "group name": "a group's name",
+}  # fmt: skip
 # Where a submission time may come from (Submission.time_source); nothing else gives one
 TIME_SOURCES = ("canvas-flag", "gradescope", "moodle-worksheet", "csv", "file-dates", "server")
 
@@ -939,18 +944,11 @@ def _duplicates(student: str, group: list[Submission]) -> Iterator[Problem]:
         )
 
 
-_NAMINGS = {
-    "pattern": "--id-pattern", "lms": "the LMS", "ambiguous lms": "an LMS name read two ways",
-    "folder": "its folder", "file name": "its file name", "metadata": "its metadata",
-    "group name": "a group's name",
-}  # fmt: skip
-
-
 def _why_kept(kept: Submission, other: Submission) -> str:
     """The rule of ``_preference`` that put ``kept`` before ``other``, in a few words."""
     order = "newer Canvas attachment" if kept.lms == "canvas" else "later attempt in the LMS"
     reasons = (
-        f"kept: named by {_NAMINGS[kept.named_by]}, the other by {_NAMINGS[other.named_by]}",
+        f"kept: named by {NAMINGS[kept.named_by]}, the other by {NAMINGS[other.named_by]}",
         f"kept: named exactly {kept.student_id}.ipynb",
         f"kept: submitted later ({kept.submitted_at and kept.submitted_at.isoformat()})",
         f"kept: the {order}",

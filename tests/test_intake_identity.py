@@ -339,23 +339,39 @@ def test_duplicates_without_lms_order_are_reported_and_kept_deterministically(tm
     assert runs[0][1] == runs[1][1]
 
 
-def test_a_bare_file_replacing_an_lms_grade_in_a_later_run_is_reported(tmp_path, project):
+@pytest.mark.parametrize("claim", ["file name", "metadata"])
+def test_a_notebook_named_less_surely_never_replaces_an_earlier_grade(tmp_path, project, claim):
+    """A later run into the same folder follows the rule of one run: a bare file name, or
+    a template-named notebook whose metadata claims a classmate, never replaces the grade
+    of a notebook the LMS named; it is left out, with a line saying why."""
+    import csv
+
     from autograder.class_run import grade_class
     from autograder.grader import Settings
 
     from .conftest import FAST_LIMITS, correct_notebook
 
     honest = nbformat.writes(correct_notebook(project, "sgd_batch_size")).encode()
-    blank = project.template("sgd_batch_size").read_bytes()
+    blank = nbformat.read(project.template("sgd_batch_size"), as_version=4)
     canvas = write_zip(tmp_path / "canvas.zip", [("zoe_1009_77_sgd.ipynb", honest)])
     loose = tmp_path / "loose"
     loose.mkdir()
-    (loose / "1009.ipynb").write_bytes(blank)
+    if claim == "metadata":
+        blank.metadata["dlgrade"] = {**blank.metadata.get("dlgrade", {}), "student_id": "1009"}
+    target = loose / ("1009.ipynb" if claim == "file name" else "sgd_batch_size.ipynb")
+    nbformat.write(blank, target)
     settings = Settings(workers=1, limits=FAST_LIMITS)
     first = grade_class("sgd_batch_size", [canvas], tmp_path / "out", settings)
     assert first.problems == []
     second = grade_class("sgd_batch_size", [loose], tmp_path / "out", settings)
-    assert any("replaces the grade of student 1009" in p.message for p in second.problems)
+    [said] = [p for p in second.problems if "1009" in p.message]
+    assert said.origin == str(target) and said.message.startswith("not graded: student 1009 ")
+    assert f"named by {'its file name' if claim == 'file name' else 'its metadata'} only" in (
+        said.message
+    )
+    with (tmp_path / "out" / "grades.csv").open(encoding="utf-8") as file:
+        [row] = [r for r in csv.DictReader(file) if r["student_id"] == "1009"]
+    assert float(row["q1_gradient"]) == 3.0 and row["status"] == "graded"
 
 
 def test_jupyter_checkpoints_are_never_graded(tmp_path):
