@@ -559,3 +559,65 @@ def test_every_text_of_the_pages_exists_in_french_and_english():
             re.findall(r"\btx\.(\w+)", path.read_text(encoding="utf-8"))}  # fmt: skip
     assert used and used <= french.keys()
     assert not used & set(dir(dict))  # tx.keys would be the dict's method, not a text
+
+
+class _HeldExecutor:
+    """Grades at once, except a notebook holding the word ``hold``: that one runs until
+    ``release``, as a notebook looping until its time limit would."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+
+    def grade(self, grader, submissions):
+        from autograder.results import SubmissionResult
+
+        for submission in submissions:
+            if b"hold" in submission.content:
+                self.release.wait(60)
+            yield SubmissionResult(
+                submission.student_id, ASSIGNMENT, "graded", "", 1.0, 8.0, submission.sha256,
+                grader.autograder_hash, submission.origin, "none",
+            )  # fmt: skip
+
+
+def test_a_notebook_running_until_its_time_limit_holds_up_no_one_else(tmp_path, project):
+    """With two workers, an attempt queued while another runs to its limit is graded at
+    once on the free one (red team 13: a classmate waited the whole minute)."""
+    import time
+
+    config = WebConfig(
+        data_dir=tmp_path / "course", settings=Settings(workers=2, limits=FAST_LIMITS)
+    )
+    executor = _HeldExecutor()
+    app = create_app(config, executor=executor, grade_in_background=False)
+    for login in ("alice", "bob"):
+        user = app.state.store.add_user(login, "student", login.title(), f"{login}@example.org")
+        app.state.store.set_password(user.id, hash_password(PASSWORDS[login]))
+    alice, bob = signed_in(app, "alice"), signed_in(app, "bob")
+    right = correct_notebook(project, ASSIGNMENT)
+    held = nbformat.from_dict(right)
+    held.cells.append(nbformat.v4.new_markdown_cell("hold"))
+
+    def state(client, attempt):
+        return client.get(f"/attempts/{attempt}/status").json()["state"]
+
+    def wait_for(condition) -> bool:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not condition():
+            time.sleep(0.05)
+        return condition()
+
+    app.state.worker.start()
+    try:
+        slow = attempt_id(submit(alice, notebook_bytes(held)))
+        assert wait_for(lambda: state(alice, slow) == "running")
+        fast = attempt_id(submit(bob, notebook_bytes(right)))
+        assert wait_for(lambda: state(bob, fast) == "done")
+        assert state(alice, slow) == "running"
+        executor.release.set()
+        assert wait_for(lambda: state(alice, slow) == "done")
+    finally:
+        executor.release.set()
+        app.state.worker.stop()

@@ -357,6 +357,18 @@ class Store:
             )
             return done.rowcount
 
+    def requeue(self, attempt_ids: list[int]) -> None:
+        """Attempts a failed batch claimed and did not grade go back to the queue; those
+        it graded stay done."""
+        if not attempt_ids:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(attempts)
+                .where(attempts.c.id.in_(attempt_ids), attempts.c.state == "running")
+                .values(state="queued")
+            )
+
     def finish_attempt(self, attempt_id: int, result: dict[str, Any]) -> None:
         with self.engine.begin() as connection:
             connection.execute(

@@ -1,10 +1,12 @@
 """The background grading worker: queued attempts go through the library's executors.
 
-The web server never reads a submission as code: a thread takes the queued attempts from
-the database a batch at a time and hands them to an ``executors`` executor (local warm
-sandboxes, or a Dask cluster), exactly as ``dlgrade grade`` does. Each batch gets a new
-``Grader``, so a new secret seed for the hidden inputs: values copied from one feedback
-page are worth nothing on the next attempt.
+The web server never reads a submission as code: threads take the queued attempts from
+the database a few at a time and hand them to an ``executors`` executor (local warm
+sandboxes, or a Dask cluster), exactly as ``dlgrade grade`` does. There is one thread, or
+lane, per worker, each grading with one sandbox: an attempt that runs until its time
+limit holds up its own lane only, and an attempt queued meanwhile goes to a free one.
+Each batch gets a new ``Grader``, so a new secret seed for the hidden inputs: values
+copied from one feedback page are worth nothing on the next attempt.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..executors import DaskExecutor, Executor, LocalExecutor
 from ..gradebook import Gradebook
@@ -36,59 +39,79 @@ def attempt_of(origin_text: str) -> int | None:
     return int(match[1]) if match else None
 
 
+LANE_BATCH = 2
+"""Attempts a lane claims at once: few, so that a slow one delays few others, yet a
+queue before a deadline does not pay a grader's start for every attempt."""
+
+
 class GradingWorker:
-    """One thread draining the attempt queue; ``notify`` after queueing wakes it."""
+    """One lane (thread) per worker draining the attempt queue; ``notify`` after queueing
+    wakes them."""
 
     def __init__(self, config: WebConfig, store: Store, executor: Executor | None = None):
         self.config, self.store = config, store
         self.executor = executor or (
             DaskExecutor(config.scheduler) if config.scheduler else LocalExecutor()
         )
+        self.lanes = max(1, config.settings.workers)
+        self.settings = replace(config.settings, workers=1)  # a lane grades with one sandbox
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.batch_size = 4 * max(1, config.settings.workers)
+        self._claim = threading.Lock()  # one lane claims at a time: no attempt twice
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         self.store.requeue_running()
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="dlgrade-grading", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"dlgrade-grading-{lane}", daemon=True)
+            for lane in range(self.lanes)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=120)
+        for thread in self._threads:
+            thread.join(timeout=120)
 
     def notify(self) -> None:
         self._wake.set()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.clear()
             try:
                 graded = self.grade_queued()
             except Exception:  # the database or the cluster is down: try again soon
                 log.exception("grading batch failed; its attempts go back to the queue")
-                self.store.requeue_running()
                 self._stop.wait(5)
                 continue
             if not graded:
                 self._wake.wait(2)
+                self._wake.clear()
 
     def grade_queued(self, on_graded: Callable[[int], None] | None = None) -> int:
-        """Grade one batch of queued attempts; returns how many were graded."""
-        rows = self.store.claim_queued(self.batch_size)
+        """Grade a few queued attempts (``LANE_BATCH``); returns how many were graded.
+        Those claimed but not graded when it fails go back to the queue."""
+        with self._claim:
+            rows = self.store.claim_queued(LANE_BATCH)
+        try:
+            self._grade_claimed(rows, on_graded)
+        except Exception:
+            self.store.requeue([row["id"] for row in rows])
+            raise
+        return len(rows)
+
+    def _grade_claimed(self, rows: list[dict], on_graded: Callable[[int], None] | None) -> None:
         by_assignment: dict[str, list[dict]] = {}
         for row in rows:
             by_assignment.setdefault(row["assignment"], []).append(row)
         for name, batch in by_assignment.items():
             self._grade(name, batch, on_graded)
-        return len(rows)
 
     def _grade(self, name: str, rows: list[dict], on_graded: Callable[[int], None] | None) -> None:
-        grader = Grader(name, self.config.settings, self.config.project)
+        grader = Grader(name, self.settings, self.config.project)
         submissions = [
             Submission(
                 student_id=row["login"],
