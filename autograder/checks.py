@@ -72,6 +72,9 @@ class Check:
     ``reference_calls`` are answered by the reference (and the catalogue's wrong
     variants) only, never asked of the student: the reference run with other stand-ins,
     against which a training loop that computes some quantities inline is judged.
+    ``follows`` marks a check that fails whenever its question's other checks do (a
+    gradient check fails with any wrong gradient): it names no mistake of its own, and a
+    mistake named by the others answers for it (``mistakes.counted_once``).
     """
 
     id: str
@@ -79,6 +82,7 @@ class Check:
     judge: Judge
     misconceptions: tuple[str, ...] = field(default=())
     reference_calls: tuple[Call, ...] = field(default=())
+    follows: bool = False
 
 
 def fail(*messages: Message) -> Verdict:

@@ -42,6 +42,7 @@ from .messages import (
     number_text,
     points_text,
     render,
+    score_text,
     to_data,
     written,
 )
@@ -423,6 +424,7 @@ class NamedMistake:
     id: str
     title: str
     explanation: str
+    counted_once: str = ""  # what it costs the question, when counted once (mistakes.counted_once)
 
 
 @dataclass
@@ -594,13 +596,20 @@ def _autograded(
     score = points.get("score", sum(t["score"] for t in tests))
     max_score = points.get("max_score", sum(t["max_score"] for t in tests))
     view = QuestionFeedback(name, title, False, score, max_score)
+    failed = [test for test in tests if not test["passed"]]
+    # partly kept points: the question's one known mistake was counted once
+    once = any(0 < test["score"] < test["max_score"] for test in failed)
     seen_mistakes, said = set(), set()
-    for test in tests:
-        if test["passed"]:
-            continue
+    for test in failed:
         if test.get("misconception") and test["misconception"] not in seen_mistakes:
             seen_mistakes.add(test["misconception"])
-            view.mistakes.append(mistake(test["misconception"], result["assignment"], lang))
+            named = mistake(test["misconception"], result["assignment"], lang)
+            if once:
+                cost = sum(t["max_score"] - t["score"] for t in failed)
+                named.counted_once = PAGE_LABELS[lang]["counted_once"].format(
+                    points=points_text(round(cost, 6), lang)
+                )
+            view.mistakes.append(named)
         if _not_run(test):
             continue  # the status at the top of the page says why nothing was graded
         found = check_finding(test, lang, reveal, said)
@@ -669,7 +678,7 @@ def summary_text(questions: Sequence[QuestionFeedback], lang: str) -> str:
         if question.state != "ko":
             continue
         score = (
-            f"{number_text(question.score or 0.0, lang)} / {points_text(question.max_score, lang)}"
+            f"{score_text(question.score or 0.0, lang)} / {points_text(question.max_score, lang)}"
         )
         named = ", ".join(m.title for m in question.mistakes)
         parts.append(f"{question.title}{colon}{score}{f' ({named})' if named else ''}")

@@ -29,7 +29,7 @@ from .late import (
     times_problem,
 )
 from .manual import hand_grades
-from .messages import Message, duration_text, number_text, render
+from .messages import Message, duration_text, number_text, render, score_text
 from .spreadsheet import safe
 
 
@@ -79,8 +79,8 @@ class FinalGrade:
         if not before:  # nothing to take away: no "0 → 0"
             return render(Message("late_penalty_nothing", late), lang)
         grades = {
-            "before": number_text(before, lang),
-            "after": number_text(self.scaled(maximum), lang),
+            "before": score_text(before, lang),
+            "after": score_text(self.scaled(maximum), lang),
         }
         return render(Message("late_penalty", {**late, **grades}), lang)
 

@@ -28,8 +28,9 @@ from .execution.plan import (
 )
 from .execution.protocol import MAX_RESULT_BYTES
 from .feedback import feedback_text, finding, reveal_for
-from .judging import checks_for, judge, plan_for, reference_answers
+from .judging import checks_for, code, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
+from .mistakes import Failure, counted_once
 from .notebook import InvalidNotebook, cell_reference, cell_start, parse
 from .results import GRADER_FAILURE, SubmissionResult, TestResult
 from .sandbox import (
@@ -459,6 +460,23 @@ class Grader:
                 return {**answers_from_json(reply["answers"] or "{}"), **ended}
             ended |= more
 
+    def _one_mistake_counted_once(self, tests: list[TestResult]) -> list[TestResult]:
+        """A question's tests, with the points its known mistake's cost gives back when
+        that one mistake is all that is wrong there (``mistakes.counted_once``)."""
+        checks = checks_for(self.assignment.name, root=self.project.root)
+        failures = [
+            Failure(t.max_score - t.score, t.misconception, checks[t.name].follows)
+            for t in tests
+            if not t.passed
+        ]
+        costs = {
+            m.id: m.cost for m in code(self.assignment.name, self.project.root).mistakes.values()
+        }
+        kept = counted_once(failures, costs) if failures else None
+        if kept is None:
+            return tests
+        return [t if t.passed else replace(t, score=t.max_score * kept) for t in tests]
+
     def _verdict(self, check_id: str, answers: dict[str, Answer], incidents: list[str]) -> Verdict:
         """One check's verdict. A judge that raises (a bug of the grader, on an answer
         nobody foresaw) fails that check alone, saying so; its traceback goes to
@@ -488,7 +506,7 @@ class Grader:
         lang, reveal = self.settings.lang, self.reveal
         tests, questions = [], {}
         for question in self.assignment.autograded:
-            earned = 0.0
+            asked = []
             for scored in question.checks:
                 if answers is None:
                     not_run = Message("not_run", {"reason": message})
@@ -503,15 +521,16 @@ class Grader:
                     test = TestResult(scored.id, question.name, score, scored.points,
                                       verdict.passed, feedback, verdict.misconception,
                                       finding(verdict))  # fmt: skip
-                earned += test.score
-                tests.append(test)
-            questions[question.name] = (earned, question.points)
+                asked.append(test)
+            asked = self._one_mistake_counted_once(asked)
+            tests += asked
+            questions[question.name] = (round(sum(t.score for t in asked), 9), question.points)
         return SubmissionResult(
             student_id=submission.student_id,
             assignment=self.assignment.name,
             status=status,
             message=render(message, lang),
-            score=sum(t.score for t in tests),
+            score=sum(earned for earned, _ in questions.values()),
             max_score=sum(q.points for q in self.assignment.autograded),
             submission_hash=submission.sha256,
             autograder_hash=self.autograder_hash,

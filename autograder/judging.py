@@ -112,6 +112,7 @@ def _joined(fixed: Check, drawn: Check) -> Check:
         all_of([fixed.judge, drawn.judge]),
         fixed.misconceptions,
         fixed.reference_calls + drawn.reference_calls,
+        fixed.follows,
     )
 
 

@@ -149,10 +149,16 @@ def number_text(value: float, lang: str = "fr") -> str:
     return text.replace(".", ",") if lang == "fr" else text
 
 
+def score_text(value: float, lang: str = "fr") -> str:
+    """A score or a number of points, to the hundredth: ``4,67`` (a mistake counted once
+    may leave a third of a point)."""
+    return number_text(round(value, 2), lang)
+
+
 def points_text(value: float, lang: str = "fr") -> str:
     """``1 point``, ``2 points``; French keeps the singular below 2 (``1,5 point``)."""
     singular = abs(value) < 2 if lang == "fr" else value == 1
-    return f"{number_text(value, lang)} {'point' if singular else 'points'}"
+    return f"{score_text(value, lang)} {'point' if singular else 'points'}"
 
 
 def duration_text(hours: float, lang: str = "fr") -> str:

@@ -6,6 +6,11 @@ and each check names the ones it may reveal. When a check fails, the grader runs
 check's calls on each wrong variant; if the student's answers agree with one, the
 feedback names the mistake and explains it (``judging.matching_mistake``).
 
+A mistake may also say what it costs at most in one question (``Mistake.cost``, a rubric's
+line): a misconception that makes every component of a question fail (a forgotten 1/n
+scales all four gradients) is then counted once, not once per component
+(``counted_once``).
+
 A variant is a function ``variant(original, live)`` that returns the functions the
 mistake changes. ``original`` holds the reference's functions; ``live`` is the namespace
 the variant runs in, where the grader's stand-ins may be swapped in during one call: a
@@ -14,7 +19,7 @@ variant that calls another contract function should read it from ``live``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,19 +30,47 @@ Variant = Callable[[Mapping[str, Any], Namespace], dict[str, Callable[..., Any]]
 @dataclass(frozen=True)
 class Mistake:
     """A known mistake: ``title`` and ``explanation`` in each language (``{"fr": …,
-    "en": …}``), and the wrong variants that make it (several when students write the
-    same mistake in several ways)."""
+    "en": …}``), the wrong variants that make it (several when students write the
+    same mistake in several ways), and ``cost``: the most points it costs in one question
+    when nothing else is wrong there (None: what its failed checks are worth)."""
 
     id: str
     title: Mapping[str, str]
     explanation: Mapping[str, str]
     variants: tuple[Variant, ...]
+    cost: float | None = None
 
     def explain(self, lang: str = "fr") -> str:
         return self.explanation.get(lang) or self.explanation["fr"]
 
     def name(self, lang: str = "fr") -> str:
         return self.title.get(lang) or self.title["fr"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed check of a question, as ``counted_once`` weighs it."""
+
+    points: float  # what the check is worth
+    mistake: str | None  # the known mistake its answers match
+    follows: bool  # it fails whenever the question's other checks do (a gradient check)
+
+
+def counted_once(failures: Sequence[Failure], costs: Mapping[str, float | None]) -> float | None:
+    """The share of each failed check's points a question gives back, or None.
+
+    When one known mistake explains every failure of the question (each failed check
+    matches it, or is a check like the gradient check that fails with the others) and
+    those checks are worth more than the mistake's ``cost``, the question loses the cost
+    only, spread over the failed checks in proportion to their points."""
+    named = {failure.mistake for failure in failures if failure.mistake}
+    if len(named) != 1 or any(not f.mistake and not f.follows for f in failures):
+        return None
+    cost = costs.get(named.pop())
+    lost = sum(failure.points for failure in failures)
+    if cost is None or lost <= cost:
+        return None
+    return 1.0 - cost / lost
 
 
 def scaled(name: str, factor: float) -> Variant:

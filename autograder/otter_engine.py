@@ -238,5 +238,8 @@ def build_report(
         "isolation": isolation,
         "score": result.score,
         "max_score": result.max_score,
-        "questions": [{"name": name, "tests": tests} for name, tests in questions.items()],
+        "questions": [
+            {"name": name, "tests": tests, "score": result.questions.get(name, (None,))[0]}
+            for name, tests in questions.items()
+        ],
     }

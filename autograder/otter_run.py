@@ -168,5 +168,8 @@ def as_test_files(report: dict[str, Any]) -> list[ExceptionTestFile]:
             question["name"], f"tests/{question['name']}.py", cases, all_or_nothing=False
         )
         test_file.test_case_results = outcomes
+        if isinstance(question.get("score"), int | float):
+            # the engine's score: a known mistake counted once gives back part of its checks
+            test_file.update_score(question["score"])
         files.append(test_file)
     return files

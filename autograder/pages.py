@@ -33,7 +33,7 @@ from .feedback import (
 )
 from .final_grade import final_grade, load_class
 from .late import LatePolicy
-from .messages import PAGE_LABELS, error_text, number_text, points_text
+from .messages import PAGE_LABELS, error_text, points_text, score_text
 from .submissions import GROUP_PREFIX
 
 LABELS = PAGE_LABELS  # every label of the pages, in French and English: messages.PAGE_LABELS
@@ -61,7 +61,7 @@ def code_spans(value: object) -> Markup:
 
 
 _environment.filters.update(
-    num=number_text, pts=points_text, error_text=error_text, code_spans=code_spans
+    num=score_text, pts=points_text, error_text=error_text, code_spans=code_spans
 )
 
 
@@ -89,7 +89,7 @@ _markdown = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_markdown.filters.update(num=number_text, pts=points_text)
+_markdown.filters.update(num=score_text, pts=points_text)
 COLON = {"fr": " : ", "en": ": "}
 
 

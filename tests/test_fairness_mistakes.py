@@ -63,6 +63,31 @@ VARIANTS = {
         {"backward_Wh", "backward_bh", "backward_gradcheck"},
         "tanh_derivative",
     ),
+    "relu_derivative_one_at_zero": (
+        "mlp_softmax",
+        [
+            MLP_BACKWARD.format(
+                slope='1 - cache["h"] ** 2 if activation == "tanh" else (cache["h_tilde"] >= 0)',
+                by="dy.sum(axis=0)",
+                bh="dh.sum(axis=0)",
+            )
+        ],
+        {"backward_bh"},
+        "relu_derivative_at_zero",
+    ),
+    "relu_derivative_half_at_zero": (
+        "mlp_softmax",
+        [
+            MLP_BACKWARD.format(
+                slope='1 - cache["h"] ** 2 if activation == "tanh" '
+                'else np.heaviside(cache["h_tilde"], 0.5)',
+                by="dy.sum(axis=0)",
+                bh="dh.sum(axis=0)",
+            )
+        ],
+        {"backward_bh"},
+        "relu_derivative_at_zero",
+    ),
     "softmax_global_max": (
         "mlp_softmax",
         [

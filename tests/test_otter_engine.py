@@ -83,6 +83,8 @@ def test_the_report_becomes_otter_scores():
     }  # fmt: skip
     (test_file,) = as_test_files(report)
     assert (test_file.name, test_file.score, test_file.possible) == ("q1", 2.0, 3.0)
+    report["questions"][0]["score"] = 2.5  # a mistake counted once gave back half a point
+    assert as_test_files(report)[0].score == 2.5
     assert not test_file.passed_all_public
     assert "AssertionError: shape" in test_file.summary(public_only=True)
     assert "no" not in test_file.summary(public_only=True)

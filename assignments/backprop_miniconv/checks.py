@@ -616,4 +616,4 @@ def _gradient_check(backward: Sequence[Call], standins: Sequence[Call], tag: str
         agrees_with_finite_differences(probes, STEP, (), "forward + loss"),
         matches_reference(standins, "∇ℓ"),
     )
-    return Check("backward_gradcheck", (*calls, *backward, *standins), judge)
+    return Check("backward_gradcheck", (*calls, *backward, *standins), judge, follows=True)

@@ -127,6 +127,7 @@ MISTAKES = (
             (lambda original, live: {"relu_derivative": lambda a: 1.0}),
             _relu_instead_of_derivative,
         ),
+        cost=2,
     ),
     Mistake(
         "relu_derivative_at_zero",
@@ -177,6 +178,7 @@ MISTAKES = (
             ),
         },
         (negated("backward"),),
+        cost=2,
     ),
     Mistake(
         "gradient_without_half",
@@ -199,6 +201,7 @@ MISTAKES = (
             ),
         },
         (scaled("backward", 2.0),),
+        cost=2,
     ),
     Mistake(
         "weight_sharing_single_path",
@@ -220,6 +223,7 @@ MISTAKES = (
             ),
         },
         tuple(_single_path_backward(keep) for keep in ("a1", "a2", "first_use")),
+        cost=2,
     ),
     Mistake(
         "gradient_ascent",
@@ -326,5 +330,6 @@ MISTAKES = (
             ),
         },
         (_modifies_weights_in_place,),
+        cost=1,
     ),
 )

@@ -86,6 +86,19 @@ def _batch(rng: np.random.Generator, n: int, nx: int, ny: int) -> tuple[np.ndarr
     return rng.normal(size=(n, nx)), np.eye(ny)[rng.integers(ny, size=n)]
 
 
+def _with_a_kink(
+    params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The same batch with one ReLU input exactly 0 (h̃ = 0 for the first example and the
+    first hidden unit: a zero example, a zero bias), where the derivative 𝟙(h̃ > 0) is 0
+    and a derivative written h̃ >= 0 is 1. Any order of summation gives this 0 exactly."""
+    X = X.copy()
+    X[0] = 0.0
+    bh = params["bh"].copy()
+    bh[0] = 0.0
+    return {**params, "bh": bh}, X, Y
+
+
 Params = dict[str, np.ndarray]
 
 
@@ -111,7 +124,7 @@ def _fixed_inputs() -> Inputs:
     # Forward and backward use different inputs: the cache given to backward reveals
     # nothing about the forward pass the student is graded on.
     forward_params, (forward_x, _) = _params(rng, 3, 4, 3), _batch(rng, 6, 3, 3)
-    backward = (_params(rng, 3, 5, 4), *_batch(rng, 7, 3, 4))
+    backward = _with_a_kink(_params(rng, 3, 5, 4), *_batch(rng, 7, 3, 4))
     probabilities = (
         np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25], [0.05, 0.05, 0.9]]),
         np.eye(3)[[0, 1, 1, 0]],
@@ -174,7 +187,7 @@ def draw(rng: np.random.Generator) -> Inputs:
         forward=(params, _batch(rng, size(4, 8), nx, ny)[0]),
         probabilities=_probabilities(rng, size(3, 8), ny),
         saturated=_saturated(rng, size(3, 6), ny),
-        backward=(_params(rng, nx, nh, ny), *_batch(rng, size(4, 8), nx, ny)),
+        backward=_with_a_kink(_params(rng, nx, nh, ny), *_batch(rng, size(4, 8), nx, ny)),
         scale=None,
         gradcheck=(_params(rng, nx, nh, ny), *_batch(rng, size(3, 6), nx, ny)),
         step=(params, _params(rng, nx, nh, ny), round(float(rng.uniform(0.01, 0.5)), 3)),
@@ -301,7 +314,7 @@ def _structure(params, expected) -> Message | None:
 
 BACKWARD_MISTAKES = {
     "Wh": ("missing_batch_mean", "tanh_derivative"),
-    "bh": ("missing_batch_mean", "bias_not_summed", "tanh_derivative"),
+    "bh": ("missing_batch_mean", "bias_not_summed", "tanh_derivative", "relu_derivative_at_zero"),
     "Wy": ("missing_batch_mean",),
     "by": ("missing_batch_mean", "bias_not_summed"),
 }
@@ -839,4 +852,6 @@ def _gradient_check(
         *([scale.gradient_check()] if scale else []),
     ])  # fmt: skip
     calls = (own_forward, gradient, alternative, *probe_calls, *standins)
-    return Check("backward_gradcheck", (*calls, *(scale.calls if scale else ())), judge)
+    return Check(
+        "backward_gradcheck", (*calls, *(scale.calls if scale else ())), judge, follows=True
+    )

@@ -125,6 +125,21 @@ TANH_DERIVATIVES: tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], ...] = (
 )
 
 
+def _relu_derivative(at_zero: float) -> Variant:
+    """ReLU's derivative worth ``at_zero`` where h̃ is exactly 0 instead of 0 (h̃ >= 0 gives
+    1, np.heaviside(h̃, 0.5) gives ½)."""
+
+    def variant(original, live):
+        def activation_derivative(h_tilde, h, activation):
+            if activation == "relu":
+                return np.heaviside(np.asarray(h_tilde, dtype=np.float64), at_zero)
+            return original["activation_derivative"](h_tilde, h, activation)
+
+        return {"activation_derivative": activation_derivative}
+
+    return variant
+
+
 def _softmax_shifted_by_global_max(original, live):
     """The maximum of the whole array subtracted, not each row's: a row far below the
     others underflows to 0/0."""
@@ -171,6 +186,7 @@ MISTAKES = (
             ),
         },
         (_loss_not_averaged,),
+        cost=1,
     ),
     Mistake(
         "softmax_wrong_axis",
@@ -220,6 +236,7 @@ MISTAKES = (
             ),
         },
         (_last_batch_dropped,),
+        cost=1,
     ),
     Mistake(
         "softmax_overflow",
@@ -256,6 +273,7 @@ MISTAKES = (
             ),
         },
         (_batch_sum,),
+        cost=2,
     ),
     Mistake(
         "bias_not_summed",
@@ -279,6 +297,7 @@ MISTAKES = (
             ),
         },
         tuple(_bias_reduced(reduce) for reduce in BIAS_REDUCTIONS),
+        cost=2,
     ),
     Mistake(
         "tanh_derivative",
@@ -296,5 +315,28 @@ MISTAKES = (
             ),
         },
         tuple(_tanh_derivative(wrong) for wrong in TANH_DERIVATIVES),
+        cost=3,
+    ),
+    Mistake(
+        "relu_derivative_at_zero",
+        {
+            "fr": "Dérivée de ReLU fausse en 0",
+            "en": "Wrong derivative of ReLU at 0",
+        },
+        {
+            "fr": (
+                "Là où h̃ vaut exactement 0, votre dérivée de ReLU vaut 1 (ou ½) au lieu de 0 : "
+                "c'est ce que donne h̃ >= 0 au lieu de h̃ > 0, ou np.heaviside(h̃, 0.5). La "
+                "dérivée de ReLU est 𝟙(h̃ > 0) : en 0, l'unité cachée est éteinte et ne transmet "
+                "aucun gradient. Un exemple nul avec un biais nul donne ce cas, il n'est pas rare."
+            ),
+            "en": (
+                "Where h̃ is exactly 0, your ReLU derivative is 1 (or ½) instead of 0: that is "
+                "what h̃ >= 0 instead of h̃ > 0 gives, or np.heaviside(h̃, 0.5). ReLU's "
+                "derivative is 𝟙(h̃ > 0): at 0 the hidden unit is off and passes no gradient "
+                "back. A zero example with a zero bias gives this case; it is not rare."
+            ),
+        },
+        (_relu_derivative(1.0), _relu_derivative(0.5)),
     ),
 )

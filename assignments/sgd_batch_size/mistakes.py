@@ -79,6 +79,7 @@ MISTAKES = (
             ),
         },
         (negated("batch_gradient"),),
+        cost=1,
     ),
     Mistake(
         "sum_instead_of_mean",
@@ -97,6 +98,7 @@ MISTAKES = (
             ),
         },
         (_summed_batch_gradient,),
+        cost=1,
     ),
     Mistake(
         "gradient_ascent",
@@ -130,6 +132,7 @@ MISTAKES = (
             ),
         },
         (_leftover_batch_used(False), _leftover_batch_used(True)),
+        cost=1,
     ),
     Mistake(
         "last_batch_skipped",
@@ -148,6 +151,7 @@ MISTAKES = (
             ),
         },
         (_batches_taken(_last_batch_skipped),),
+        cost=1,
     ),
     Mistake(
         "one_based_batches",
@@ -169,5 +173,6 @@ MISTAKES = (
             ),
         },
         (_batches_taken(_one_based),),
+        cost=2,
     ),
 )

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..errors import DlgradeError
-from ..messages import error_text, number_text, points_text, texts
+from ..messages import error_text, points_text, score_text, texts
 from ..pages import code_spans
 from .security import CSRF_FIELD, csrf_token
 
@@ -33,7 +33,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.filters.update(
-    num=number_text, pts=points_text, error_text=error_text, code_spans=code_spans
+    num=score_text, pts=points_text, error_text=error_text, code_spans=code_spans
 )
 
 # Raw HTML is off: a student's <script>, <img onerror> or <iframe> is shown as text, and
