@@ -90,6 +90,7 @@ class RosterReport:
     duplicated: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
     shared_rows: list[str] = field(default_factory=list)  # one row, several graded students
+    held: list[str] = field(default_factory=list)  # no submission, a grade or EX in the LMS
     missing: str = "keep"
     notes: list[str] = field(default_factory=list)
 
@@ -100,6 +101,8 @@ class RosterReport:
             *self.notes,
             *(f"graded but not in the roster (not exported): {s}" for s in self.not_in_roster),
             *(f"in the roster, no submission ({fate}): {s}" for s in self.no_submission),
+            *(f"in the roster, no submission, and the LMS already holds this (left as it is): {s}"
+              for s in self.held),
             *(f"in the roster, sent no notebook ({fate}; look at what they sent): {s}"
               for s in self.files_only),
             *(f"repeated in the roster (first row used): {s}" for s in self.duplicated),
@@ -314,6 +317,40 @@ class Export:
         if index in self.untouched:
             return None
         return {"keep": None, "blank": "", "zero": "0"}[self.missing]
+
+
+EMPTY_GRADES = ("", "-")  # what an LMS file shows for "no grade yet" (Moodle: "-")
+
+
+def _held_in_lms(roster: Roster, column: str) -> dict[int, str]:
+    """Roster row → what the LMS file already holds in the item's column (a grade typed
+    in the LMS, "EX" for an excused student), for the rows where it holds something."""
+    if roster.kind == "moodle-worksheet":
+        where = _column(roster.header, "grade")
+    else:
+        where = roster.header.index(column) if column in roster.header else None
+    if where is None:
+        return {}
+    return {
+        index: row[where].strip()
+        for index, row in enumerate(roster.rows)
+        if where < len(row) and row[where].strip() not in EMPTY_GRADES
+    }
+
+
+def _leave_what_the_lms_holds(
+    roster: Roster, column: str, matched: dict[int, str], untouched: set[int], report: RosterReport
+) -> set[int]:
+    """The rows without a submission where the LMS already holds something (an excusal, a
+    grade typed in the LMS, one given to a PDF): --missing-as-zero and --blank-missing
+    never overwrite those; the report names them apart."""
+    held = {i: v for i, v in _held_in_lms(roster, column).items()
+            if i not in matched and i not in untouched}  # fmt: skip
+    ids = {roster.people.loc[i, "student_id"]: v for i, v in held.items()}
+    report.held = [f"{student} ({value})" for student, value in sorted(ids.items())]
+    report.no_submission = [s for s in report.no_submission if s not in ids]
+    report.files_only = [f for f in report.files_only if f.split(" (", 1)[0] not in ids]
+    return set(held)
 
 
 def _points(value: float) -> str:
@@ -762,6 +799,8 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
         report.notes.append(f"grades scaled from /{top:g} to /{maximum:g}")
     points = maximum if maximum is not None else top
     _tell_files_only(report, roster.people, graded_settings(grades_dir), grades.assignment)
+    if missing != "keep":
+        untouched |= _leave_what_the_lms_holds(roster, column, matched, untouched, report)
     report.notes += _graded_with_earlier_checks(grades)
     report.notes += _not_graded(grades, set(matched.values()), maximum)
     name = item or grades.assignment

@@ -469,11 +469,16 @@ class _Metadata:
 
 @dataclass(frozen=True)
 class _Other:
-    """A file the LMS names as a student's that is not a notebook (``tp.py``, a PDF...): if
-    that student has no notebook at all, the instructor is told."""
+    """A file that is not a notebook (``tp.py``, a PDF...): if the LMS's naming or
+    ``--id-pattern`` says whose it is and that student has no notebook at all, the
+    instructor is told."""
 
-    student: Submission  # who the LMS says it is, without content
-    file: str
+    student: Submission  # who its path names, without content
+    subject: str  # its path as ``--id-pattern`` reads it
+
+    @property
+    def file(self) -> str:
+        return PurePosixPath(self.subject).name
 
 
 @dataclass(frozen=True)
@@ -695,24 +700,35 @@ def _times_without_notebook(found: list[Submission], intake: Intake) -> list[Pro
     ]
 
 
-def _other(name: str, origin: str) -> Iterator[_Other]:
-    """The file as an ``_Other`` if the LMS's naming says whose it is (nothing otherwise:
-    a README next to the class's folders names nobody)."""
-    student = identify(name, origin, b"")
-    if student.named_by == "lms":
-        yield _Other(student, PurePosixPath(name).name)
+def _other(name: str, origin: str, subject: str | None = None) -> Iterator[_Other]:
+    """The file as an ``_Other`` (``subject``: its path as ``--id-pattern`` reads it)."""
+    yield _Other(identify(name, origin, b""), subject or name)
+
+
+def _owner(other: _Other, intake: Intake) -> str | None:
+    """Whose the file is, by ``--id-pattern`` or the LMS's naming; None for a file that
+    names nobody (a README next to the class's folders)."""
+    if intake.id_pattern is not None:
+        match = intake.id_pattern.search(other.subject)
+        student = clean_student_id(match["student"]) if match and match["student"] else None
+        if student:
+            return student
+    if other.student.named_by == "lms":
+        return _mapped(other.student, intake, []).student_id
+    return None
 
 
 def _without_notebook(others: list[_Other], graded: set[str], intake: Intake) -> list[Problem]:
     """One line per student the LMS shows with files but no notebook: not graded, and the
-    instructor should know why (a ``.py`` export, a PDF, a notebook inside a folder
-    compressed as .rar...)."""
+    instructor should know why (a ``.py`` export, a PDF, a zip inside the LMS's zip...)."""
     files: dict[str, list[_Other]] = {}
-    for other in others:
-        student = _mapped(other.student, intake, []).student_id
-        if student not in graded:
-            files.setdefault(student, []).append(other)
     problems = []
+    for other in others:
+        student = _owner(other, intake)
+        if student is None and other.file.lower().endswith(".zip"):
+            problems.append(Problem(other.student.origin, "archive inside an archive: not opened"))
+        elif student is not None and student not in graded:
+            files.setdefault(student, []).append(other)
     for student, mine in sorted(files.items()):
         sent = ", ".join(sorted({o.file for o in mine})[:5])
         problems.append(
@@ -1039,7 +1055,8 @@ def _walk(
                     below = (PurePosixPath(subject) / inside.as_posix()).as_posix()
                     yield from _walk(child, f"{name}/{inside.as_posix()}", below, scope)
                 elif child.is_file() and not child.is_symlink():
-                    yield from _other(f"{name}/{inside.as_posix()}", str(child))
+                    below = (PurePosixPath(subject) / inside.as_posix()).as_posix()
+                    yield from _other(f"{name}/{inside.as_posix()}", str(child), below)
         elif path.name.lower() == ".ipynb":
             yield Problem(str(path), NAMELESS)
         elif not path.exists():
@@ -1147,7 +1164,8 @@ def _read_member(
     if name.is_absolute() or ".." in name.parts or re.match(r"[A-Za-z]:", name.as_posix()):
         return Problem(origin, "path outside the archive (absolute, or with '..'): not read")
     if name.suffix.lower() == ".zip":
-        return Problem(origin, "archive inside an archive: not opened")
+        # not opened; whose it is, the class's intake tells (a student who sent only a zip)
+        return next(_other(name.as_posix(), origin))
     if member.is_dir() or _IGNORED_FOLDERS & set(name.parts):
         return None
     if stat.S_ISLNK(member.external_attr >> 16):

@@ -187,7 +187,41 @@ def test_blank_only_when_asked(graded_results, tmp_path):
                  "--roster", str(roster), "--out", str(tmp_path / "lms"), "--lms-id", "4813",
                  "--blank-missing"]) == 0  # fmt: skip
     cells = {row[1]: row[5] for row in rows(tmp_path / "lms" / "canvas_import.csv")[2:]}
-    assert cells["104"] == "" and "999" not in cells  # Canvas's test student: left alone
+    assert cells["105"] == "" and "999" not in cells  # Canvas's test student: left alone
+    assert "104" not in cells  # 12.00 given in Canvas: never erased
+
+
+@pytest.mark.parametrize("missing", ["zero", "blank"])
+@pytest.mark.parametrize(("lms", "held"), [("canvas", "EX"), ("canvas", "9.50"),
+                                           ("moodle", "14,00")])  # fmt: skip
+def test_an_excusal_or_a_grade_already_in_the_lms_is_never_overwritten(
+    graded_results, tmp_path, lms, held, missing
+):
+    """A student without a submission whom the LMS holds as excused, or graded by hand
+    there, keeps that: the import file leaves the row alone and the report says why."""
+    if lms == "canvas":
+        graded_as(tmp_path / "graded", graded_results, ["101", "102", "103"])
+        roster = tmp_path / "canvas_export.csv"
+        roster.write_text(CANVAS_EXPORT.replace("9.00,12.00,", f"9.00,{held},"), "utf-8")
+        report = export(lms, tmp_path / "graded", roster, tmp_path / "lms", lms_id="4813",
+                        missing=missing, partial=True)  # fmt: skip
+        cells = {row[1]: row[5] for row in rows(tmp_path / "lms" / "canvas_import.csv")[2:]}
+        assert "104" not in cells and cells["105"] == ("0" if missing == "zero" else "")
+        student = "104"
+    else:
+        graded_as(tmp_path / "graded", graded_results, ["1201", "1203", "9999"])
+        roster = tmp_path / "worksheet.csv"
+        roster.write_text(WORKSHEET["fr"].replace('"12,00"', f'"{held}"'), encoding="utf-8")
+        report = export(lms, tmp_path / "graded", roster, tmp_path / "lms", missing=missing,
+                        partial=True)  # fmt: skip
+        sent = rows(tmp_path / "lms" / "moodle_worksheet.csv")
+        assert sent[4] == rows(roster)[4]  # An's row exactly as Moodle gave it
+        assert sent[2][4] == ("0" if missing == "zero" else "")  # Léa: nothing anywhere
+        student = "1204"
+    lines = report.lines()
+    assert (f"in the roster, no submission, and the LMS already holds this (left as it is): "
+            f"{student} ({held})") in lines  # fmt: skip
+    assert not any(line.endswith(f": {student}") for line in lines)
 
 
 @pytest.mark.parametrize("saved", ["csv", "xls"])
@@ -431,7 +465,7 @@ def test_a_student_who_sent_only_a_pdf_is_not_told_as_sending_nothing(project, t
         "student 104 submitted no notebook (.ipynb), only nguyenan_104_5002_rapport.pdf: not graded"
     ]
     roster = tmp_path / "canvas_export.csv"
-    roster.write_text(CANVAS_EXPORT, encoding="utf-8")
+    roster.write_text(CANVAS_EXPORT.replace("9.00,12.00,", "9.00,,"), encoding="utf-8")
     report = export(
         "canvas", graded, roster, tmp_path / "lms", lms_id="4813", missing="zero", partial=True
     )
@@ -446,3 +480,38 @@ def test_a_student_who_sent_only_a_pdf_is_not_told_as_sending_nothing(project, t
     grade_class(ASSIGNMENT, [download], graded, Settings(limits=FAST_LIMITS))
     lines = export("canvas", graded, roster, tmp_path / "lms", lms_id="4813", partial=True).lines()
     assert not any("104" in line for line in lines)
+
+
+def test_a_zip_in_the_lms_download_or_a_pdf_named_by_id_pattern_counts_as_sent(project, tmp_path):
+    """Files the LMS attributes to a student but that hold no notebook put that student
+    among those who sent something, however they were named: a zip inside Canvas's zip,
+    a PDF in a Blackboard download read with --id-pattern."""
+    import zipfile
+
+    from autograder.submissions import Intake
+
+    download = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(download, "w") as archive:
+        archive.writestr(canvas_name("Dupont, Jean", 101, 5001, "tp2.ipynb"),
+                         nbformat.writes(correct_notebook(project, ASSIGNMENT)))  # fmt: skip
+        archive.writestr(canvas_name("Nguyen, An", 104, 5002, "tp2.zip"), b"PK\x05\x06" + bytes(18))
+    run = grade_class(ASSIGNMENT, [download], tmp_path / "canvas", Settings(limits=FAST_LIMITS))
+    assert [p.message for p in run.problems] == [
+        "student 104 submitted no notebook (.ipynb), only nguyenan_104_5002_tp2.zip: not graded"
+    ]
+
+    blackboard = tmp_path / "blackboard"
+    blackboard.mkdir()
+    stamp = "attempt_2026-12-01-10-00-00"
+    nbformat.write(correct_notebook(project, ASSIGNMENT),
+                   blackboard / f"TP2_jdupont_{stamp}_tp2.ipynb")  # fmt: skip
+    (blackboard / f"TP2_epetit_{stamp}_tp2.pdf").write_bytes(b"%PDF-1.4")
+    (blackboard / f"TP2_epetit_{stamp}.txt").write_text("Name: Emma Petit (epetit)\n", "utf-8")
+    intake = Intake.read(id_pattern=r"^TP2_(?P<student>[^_]+)_attempt_")
+    run = grade_class(ASSIGNMENT, [blackboard], tmp_path / "bb", Settings(limits=FAST_LIMITS),
+                      intake=intake)  # fmt: skip
+    assert [p.message for p in run.problems] == [
+        f"student epetit submitted no notebook (.ipynb), only TP2_epetit_{stamp}.txt, "
+        f"TP2_epetit_{stamp}_tp2.pdf: not graded"
+    ]
+    assert [r.student_id for r in run.graded] == ["jdupont"]
