@@ -161,6 +161,7 @@ def _export(args: argparse.Namespace) -> int:
         scale_to=args.scale_to,
         lang=_graded_lang(args),
         partial=args.partial,
+        earlier_checks=args.earlier_checks,
     )
     for line in report.lines():
         print(line, file=sys.stderr)
@@ -341,6 +342,11 @@ def parser() -> argparse.ArgumentParser:
         "--partial",
         action="store_true",
         help="export while hand grading is unfinished (missing points count 0)",
+    )
+    command.add_argument(
+        "--earlier-checks",
+        action="store_true",
+        help="export grades given before the checks last changed, as they are",
     )
     command.set_defaults(run=_export)
 

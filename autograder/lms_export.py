@@ -697,9 +697,31 @@ def _refuse_groups_graded_as_people(
             )
 
 
-def _graded_with_earlier_checks(grades: ClassGrades) -> list[str]:
-    """Students graded before the assignment's checks, reference or the grader changed:
-    their grades are not what grading them now would give (a fixed check, new points)."""
+class GradedWithEarlierChecks(DlgradeError):
+    """An export of grades given before the assignment's checks, reference or grader
+    changed: they are not what grading the same notebooks now gives (a fixed check, new
+    points). The message names the students and the files to grade again."""
+
+    SHOWN = 5
+
+    def __init__(self, assignment: str, stale: list[Mapping[str, Any]]):
+        students = [r["student_id"] for r in stale]
+        more = f" and {len(students) - self.SHOWN} more" if len(students) > self.SHOWN else ""
+        sources = sorted({str(r.get("origin") or "?").split("!", 1)[0] for r in stale})
+        files = ", ".join(sources[: self.SHOWN]) + (
+            f" and {len(sources) - self.SHOWN} more" if len(sources) > self.SHOWN else ""
+        )
+        super().__init__(
+            f"{assignment}: {len(students)} grade(s) were given before its checks, reference "
+            f"or the grader changed: {', '.join(students[: self.SHOWN])}{more}. Grade again "
+            f"the files they came from ({files}) into the same --out, or export these grades "
+            "as they are with --earlier-checks"
+        )
+        self.students = students
+
+
+def _graded_with_earlier_checks(grades: ClassGrades) -> list[Mapping[str, Any]]:
+    """The results given before the assignment's checks, reference or the grader changed."""
     from .course import Project
     from .grader import autograder_hash
 
@@ -708,15 +730,7 @@ def _graded_with_earlier_checks(grades: ClassGrades) -> list[str]:
         current = autograder_hash(load_assignment(grades.assignment, project.root), project)
     except (DlgradeError, OSError):  # the course is not here: nothing to compare with
         return []
-    stale = [r["student_id"] for r in grades.results if r.get("autograder_hash") != current]
-    if not stale:
-        return []
-    more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
-    return [
-        f"graded before {grades.assignment}'s checks, reference or the grader changed: "
-        f"{', '.join(stale[:5])}{more}; grade the class again (dlgrade grade, same --out) to "
-        "apply them"
-    ]
+    return [r for r in grades.results if r.get("autograder_hash") != current]
 
 
 def _not_graded(grades: ClassGrades, exported: set[str], maximum: float | None) -> list[str]:
@@ -754,17 +768,22 @@ def _tell_files_only(
 def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
            item: str | None = None, lms_id: str = "", missing: str = "keep",
            scale_to: float | None = None, lang: str = "fr",
-           assignment: str | None = None, partial: bool = False) -> RosterReport:  # fmt: skip
+           assignment: str | None = None, partial: bool = False,
+           earlier_checks: bool = False) -> RosterReport:  # fmt: skip
     """Write the import file of ``lms`` from a graded folder, feedback texts in ``lang``.
 
     ``missing`` says what a roster entry without a submission gets (``MISSING``); grades
     are on the scale of ``scale_to``, else of the item's maximum read in the LMS file.
     ``assignment`` is needed when the gradebook holds several; by default, the one graded
-    last. Unfinished hand grading is refused (``UnfinishedHandGrading``) unless ``partial``.
+    last. Unfinished hand grading is refused (``UnfinishedHandGrading``) unless ``partial``;
+    grades given with earlier checks (``GradedWithEarlierChecks``) unless ``earlier_checks``.
     """
     if lms not in LMS or missing not in MISSING:
         raise ValueError(f"unknown LMS {lms!r} or missing-policy {missing!r}")
     grades = load_class(grades_dir, assignment)
+    stale = _graded_with_earlier_checks(grades)
+    if stale and not earlier_checks:
+        raise GradedWithEarlierChecks(grades.assignment, stale)
     unfinished = grades.unfinished() if not partial else {}
     if lms == "gradescope":
         if unfinished:
@@ -801,7 +820,11 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     _tell_files_only(report, roster.people, graded_settings(grades_dir), grades.assignment)
     if missing != "keep":
         untouched |= _leave_what_the_lms_holds(roster, column, matched, untouched, report)
-    report.notes += _graded_with_earlier_checks(grades)
+    if stale:
+        report.notes.append(
+            "exported as they are (--earlier-checks), graded before the checks changed: "
+            + ", ".join(r["student_id"] for r in stale)
+        )
     report.notes += _not_graded(grades, set(matched.values()), maximum)
     name = item or grades.assignment
     feedback = {}

@@ -10,26 +10,30 @@ from pathlib import Path
 import pytest
 
 from autograder import results
+from autograder.cli import main
 from autograder.gradebook import Gradebook
 from autograder.lms_export import export
 from autograder.manual import ManualImportError, export_question, import_scores
 from autograder.spreadsheet import safe, unsafe
 from autograder.submissions import student_file_name
 
+from .conftest import current_hash
+
 ASSIGNMENT = "sgd_batch_size"
 IDS = ["zoe", "Zoe", "zz/zoe", "..", ".", "../zoe", "zoe~0", "'bob", "bob", "''bob", "=bob",
        "'=bob", "-x", "é", "a" * 300]  # fmt: skip
 
 
-def graded_folder(folder: Path, students: list[str]) -> Path:
-    """A gradebook where student number i scored i points (no sandbox needed)."""
+def graded_folder(folder: Path, students: list[str], autograder: str | None = None) -> Path:
+    """A gradebook where student number i scored i points (no sandbox needed), graded by
+    the current checks unless ``autograder`` names other ones."""
     gradebook = Gradebook.in_folder(folder)
     run = gradebook.start_run(ASSIGNMENT, "hash", {})
     for score, student in enumerate(students):
         test = results.TestResult("check", "q1", float(score), 1000.0, False, "", None)
         gradebook.record(run, results.SubmissionResult(
-            student, ASSIGNMENT, "graded", "", float(score), 1000.0, f"sha-{score}", "hash",
-            f"{student}.ipynb", "bwrap", tests=[test]))  # fmt: skip
+            student, ASSIGNMENT, "graded", "", float(score), 1000.0, f"sha-{score}",
+            autograder or current_hash(ASSIGNMENT), f"{student}.ipynb", "bwrap", tests=[test]))  # fmt: skip
     gradebook.finish_run(run)
     gradebook.close()
     return folder
@@ -76,7 +80,7 @@ def test_gradescope_export_keeps_the_submission_folders_gradescope_gave(tmp_path
     }
     for score, (student, (lms, origin)) in enumerate(origins.items()):
         gradebook.record(run, results.SubmissionResult(
-            student, ASSIGNMENT, "graded", "", float(score), 10.0, f"sha-{score}", "hash",
+            student, ASSIGNMENT, "graded", "", float(score), 10.0, f"sha-{score}", current_hash(ASSIGNMENT),
             origin, "bwrap", lms=lms))  # fmt: skip
     gradebook.finish_run(run)
     gradebook.close()
@@ -155,7 +159,7 @@ def test_a_group_member_s_row_in_a_hand_grading_table_names_the_group(tmp_path):
     gradebook = Gradebook.in_folder(tmp_path / "graded")
     run = gradebook.start_run(ASSIGNMENT, "hash", {})
     gradebook.record(run, results.SubmissionResult(
-        "group:A", ASSIGNMENT, "graded", "", 1.0, 8.0, "sha", "hash", "a.ipynb", "bwrap",
+        "group:A", ASSIGNMENT, "graded", "", 1.0, 8.0, "sha", current_hash(ASSIGNMENT), "a.ipynb", "bwrap",
         members=("1011", "1012")))  # fmt: skip
     gradebook.finish_run(run)
     filled = manual_csv(tmp_path / "filled.csv", {"1012": "2"})
@@ -168,15 +172,28 @@ def test_a_group_member_s_row_in_a_hand_grading_table_names_the_group(tmp_path):
     )
 
 
-def test_an_export_says_which_grades_predate_the_assignment_s_checks(tmp_path):
-    """A folder graded before a check was fixed exports its old grades; the report says
-    whose, so the instructor grades again before the LMS gets them."""
-    graded = graded_folder(tmp_path / "graded", [f"s{i}" for i in range(7)])
+def test_grades_given_before_the_checks_changed_are_not_exported_unless_asked(tmp_path, capsys):
+    """A folder graded before a check was fixed would send old grades to the LMS: the
+    export refuses, naming whose and the files to grade again; --earlier-checks sends
+    them as they are and the report says so."""
+    graded = graded_folder(tmp_path / "graded", [f"s{i}" for i in range(7)], "earlier")
     roster = tmp_path / "roster.csv"
     people = "".join(f"s{i},s{i}@example.edu\n" for i in range(7))
     roster.write_text("student_id,email\n" + people, encoding="utf-8")
-    report = export("moodle", graded, roster, tmp_path / "lms", partial=True)
+    command = ["export", "--lms", "moodle", "--graded", str(graded), "--roster", str(roster),
+               "--out", str(tmp_path / "lms"), "--partial"]  # fmt: skip
+    assert main(command) != 0
+    said = capsys.readouterr().err.strip()
+    assert said == (
+        "dlgrade: sgd_batch_size: 7 grade(s) were given before its checks, reference or the "
+        "grader changed: s0, s1, s2, s3, s4 and 2 more. Grade again the files they came from "
+        "(s0.ipynb, s1.ipynb, s2.ipynb, s3.ipynb, s4.ipynb and 2 more) into the same --out, "
+        "or export these grades as they are with --earlier-checks"
+    )
+    assert not (tmp_path / "lms").exists()
+    assert main([*command, "--earlier-checks"]) == 0
     assert (
-        "graded before sgd_batch_size's checks, reference or the grader changed: s0, s1, s2, "
-        "s3, s4 and 2 more; grade the class again (dlgrade grade, same --out) to apply them"
-    ) in report.lines()
+        "exported as they are (--earlier-checks), graded before the checks changed: "
+        "s0, s1, s2, s3, s4, s5, s6"
+    ) in capsys.readouterr().err
+    assert (tmp_path / "lms" / "moodle_import.csv").exists()

@@ -23,6 +23,7 @@ from autograder.submissions import (
     read_groups,
 )
 
+from .conftest import current_hash
 from .lms_layouts import (
     canvas_name,
     gradescope_export,
@@ -501,7 +502,7 @@ def test_a_bad_groups_file_is_one_line_naming_it(tmp_path, text, message):
 
 def result(student: str, members: tuple[str, ...] = (), **times) -> results.SubmissionResult:
     return results.SubmissionResult(
-        student, "sgd_batch_size", "graded", "", 1.0, 2.0, f"sha-{student}", "hash",
+        student, "sgd_batch_size", "graded", "", 1.0, 2.0, f"sha-{student}", current_hash("sgd_batch_size"),
         f"{student}.ipynb", "bwrap", members=members, **times)  # fmt: skip
 
 

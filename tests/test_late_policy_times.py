@@ -27,6 +27,8 @@ from autograder.late import (
     times_problem,
 )
 
+from .conftest import current_hash
+
 ASSIGNMENT = "sgd_batch_size"
 DEADLINE = datetime(2026, 12, 1, 23, 59)
 
@@ -38,7 +40,7 @@ def graded_folder(folder: Path, students: dict[str, dict]) -> Path:
     for number, (student, times) in enumerate(students.items()):
         test = results.TestResult("check", "q1", 8.0, 8.0, True, "", None)
         gradebook.record(run, results.SubmissionResult(
-            student, ASSIGNMENT, "graded", "", 8.0, 8.0, f"sha-{number}", "hash",
+            student, ASSIGNMENT, "graded", "", 8.0, 8.0, f"sha-{number}", current_hash(ASSIGNMENT),
             f"{student}.ipynb", "bwrap", tests=[test], **times))  # fmt: skip
     gradebook.close()
     return folder
