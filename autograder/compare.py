@@ -192,6 +192,9 @@ def compare(
     tolerance described in the module's notes (``atol``, if given, replaces ``rtol·unit``
     as the smallest absolute tolerance)."""
     if isinstance(expected, tuple | dict):
+        if not expected and not (isinstance(obtained, tuple | list | dict) and not obtained):
+            # nothing to compare entry by entry: only an empty container is the same
+            return _wrong_kind(component, obtained, expected)
         keys = range(len(expected)) if isinstance(expected, tuple) else expected
         found = None
         for key in keys:

@@ -287,3 +287,13 @@ def test_a_wrong_table_loses_question_3_and_says_what_is_wrong(table, said):
     assert not verdict.passed
     text = " ".join(m.render("fr") for m in verdict.messages)
     assert all(part in text for part in said), text
+
+
+@pytest.mark.parametrize("empty", ["()", "[]", "{}"])
+def test_an_empty_result_of_sgd_epoch_makes_no_table_its_own(empty):
+    """A table is the notebook's own results only when it holds them: an sgd_epoch that
+    returns an empty container leaves nothing for a table of zeros to agree with."""
+    broken = f"def sgd_epoch(w0, X, Y, alpha, batch_size):\n    return {empty}\n"
+    zeros = "table = {n_b: (0, 0) for n_b in (1, 2, 4)}"
+    namespace = with_reference("sgd_batch_size", broken, zeros)
+    assert passed("sgd_batch_size", namespace, SEEDS[1], ["sheet_table"]) == set()
