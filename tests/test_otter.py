@@ -56,7 +56,8 @@ def test_only_the_backward_pass_wrong_loses_only_its_points(built, project, tmp_
     scores = otter_run(built["backprop_miniconv"].autograder_zip, notebook, tmp_path / "o")
     assert scores == {
         "q3_passe_avant": 3,
-        "q3_passe_arriere": 1,  # H(0) = 0 is still applied: the kink check
+        # the sign of e fails every component: counted once, at its rubric cost
+        "q3_passe_arriere": 6 - code("backprop_miniconv").mistakes["error_sign"].cost,
         "q4_critere": 3,
         "q5_entrainement": 3,
     }
