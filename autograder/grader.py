@@ -28,7 +28,7 @@ from .execution.plan import (
 )
 from .execution.protocol import MAX_RESULT_BYTES
 from .feedback import feedback_text, finding, reveal_for
-from .judging import checks_for, code, judge, plan_for, reference_answers
+from .judging import checks_for, judge, plan_for, reference_answers
 from .messages import LANGUAGES, Message, Translated, render, to_data
 from .mistakes import Failure, counted_once
 from .notebook import InvalidNotebook, cell_reference, cell_start, parse
@@ -159,6 +159,9 @@ class Grader:
         self.replaced_plan_json = json.dumps(plan_to_json(self.replaced_plan))
         self._function_of = {call.key: call.function for call in [*own, *self.replaced_plan]}
         self.standins = self.project.code(name).standins_source
+        # what counting a known mistake once needs (``_one_mistake_counted_once``)
+        self._costs = {m.id: m.cost for m in self.project.code(name).mistakes.values()}
+        self._follows = {c.id for c in checks_for(name, root=root).values() if c.follows}
         # Each training-loop check, with the stand-in calls it judges: a follow-up runs
         # those of the loop checks that fail with the notebook's own functions, no more.
         self.loop_checks = {
@@ -463,16 +466,12 @@ class Grader:
     def _one_mistake_counted_once(self, tests: list[TestResult]) -> list[TestResult]:
         """A question's tests, with the points its known mistake's cost gives back when
         that one mistake is all that is wrong there (``mistakes.counted_once``)."""
-        checks = checks_for(self.assignment.name, root=self.project.root)
         failures = [
-            Failure(t.max_score - t.score, t.misconception, checks[t.name].follows)
+            Failure(t.max_score - t.score, t.misconception, t.name in self._follows)
             for t in tests
             if not t.passed
         ]
-        costs = {
-            m.id: m.cost for m in code(self.assignment.name, self.project.root).mistakes.values()
-        }
-        kept = counted_once(failures, costs) if failures else None
+        kept = counted_once(failures, self._costs) if failures else None
         if kept is None:
             return tests
         return [t if t.passed else replace(t, score=t.max_score * kept) for t in tests]
