@@ -202,11 +202,12 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
     try:
         assignment = gradebook.assignment()
         grades = class_grades(gradebook, assignment, policy, detail=False)
+        times = {r["student_id"]: submitted_at(r) for r in grades.results}
+        policy.check_time_zone(t for t in times.values() if t)
         saved = policy.save(graded)
         write_grades(gradebook, load_assignment(assignment), graded / "grades.csv")
     finally:
         gradebook.close()
-    times = {r["student_id"]: submitted_at(r) for r in grades.results}
     late = sorted(
         (g for g in grades.grades.values() if g.lateness.late), key=lambda g: g.student_id
     )

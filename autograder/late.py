@@ -121,10 +121,27 @@ class LatePolicy:
         zone = _zone(self.timezone) if self.timezone else self.deadline.tzinfo
         return _aware(moment, zone).astimezone(zone).isoformat()
 
+    def check_time_zone(self, submitted: Iterable[datetime]) -> None:
+        """Refuse a deadline that only this machine's time zone places when the LMS says
+        where its times are, at another offset: a deadline typed in Paris time, read on a
+        server in UTC, would move every student's lateness by an hour, silently."""
+        if self.timezone or self.deadline.tzinfo:
+            return
+        machine = _offset_text(_aware(self.deadline, None).utcoffset())
+        offsets = sorted({_offset_text(t.utcoffset()) for t in submitted if t.tzinfo})
+        if offsets and offsets != [machine]:
+            raise PolicyError(
+                f"the deadline {self.deadline.isoformat(timespec='minutes')} has no time zone "
+                f"and this machine is at {machine}, but the submission times carry "
+                f"{', '.join(offsets)}: give --timezone (such as Europe/Paris), or the "
+                f"deadline with its offset ({self.deadline.isoformat(timespec='minutes')}"
+                f"{offsets[0]})"
+            )
+
     def deadline_line(self, submitted: Iterable[datetime]) -> str:
         """The deadline as read, saying in which time zone; and a warning when the LMS's
-        times all carry another offset than the one the deadline was read in (a deadline
-        typed in Paris time, read on a server in UTC)."""
+        times all carry another offset than the one written in the deadline (an offset
+        typed by mistake). A time zone by name reads every time rightly: no warning."""
         if self.timezone:
             where = self.timezone
         elif self.deadline.tzinfo:
@@ -132,7 +149,9 @@ class LatePolicy:
         else:
             where = "this machine's time zone: --timezone to choose"
         line = f"deadline {self.shown(self.deadline)} ({where})"
-        deadline = _aware(self.deadline, _zone(self.timezone) if self.timezone else None)
+        if self.timezone:
+            return line
+        deadline = _aware(self.deadline, None)
         offsets = {t.utcoffset() for t in submitted if t.tzinfo}
         if offsets and deadline.utcoffset() not in offsets:
             shown = ", ".join(sorted(_offset_text(o) for o in offsets if o is not None))

@@ -144,6 +144,52 @@ def test_the_time_zone_is_saved_with_the_policy(tmp_path, capsys):
     )
 
 
+@pytest.fixture
+def machine_in_utc(monkeypatch):
+    """A grading server on UTC, for a course in Paris."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_deadline_only_this_machine_places_is_refused_when_the_lms_says_otherwise(
+    tmp_path, capsys, machine_in_utc
+):
+    """Gradescope's times carry the course's +01:00; a deadline typed without an offset on
+    a UTC server would be an hour off: 10 minutes late would be on time."""
+    folder = graded_folder(tmp_path / "graded", {
+        "aicha": at("2026-12-02T00:10:00+01:00", "gradescope"),
+        "jean": at("2026-12-01T23:30:00+01:00", "gradescope"),
+    })  # fmt: skip
+    command = ["late-policy", "--graded", str(folder), "--deadline", "2026-12-01T23:59",
+               "--percent-per-day", "10"]  # fmt: skip
+    assert main(command) == 2
+    assert capsys.readouterr().err.strip() == (
+        "dlgrade: the deadline 2026-12-01T23:59 has no time zone and this machine is at "
+        "+00:00, but the submission times carry +01:00: give --timezone (such as "
+        "Europe/Paris), or the deadline with its offset (2026-12-01T23:59+01:00)"
+    )
+    assert load_policy(folder) is None  # nothing saved, grades.csv untouched
+    assert not (folder / "grades.csv").exists()
+    for fixed in (["--timezone", "Europe/Paris"], ["--deadline", "2026-12-01T23:59+01:00"]):
+        assert main([*command, *fixed]) == 0
+        out = capsys.readouterr().out
+        assert "aicha: submitted 2026-12-02T00:10:00+01:00, 0.17 h late, penalty 10 %" in out
+        assert "jean" not in out and "check --timezone" not in out
+
+
+def test_times_in_utc_read_with_a_named_time_zone_raise_no_warning(machine_in_utc):
+    policy = LatePolicy(datetime(2026, 12, 1, 23, 59), 10, timezone="Europe/Paris")
+    canvas = [datetime(2026, 12, 1, 22, 30, tzinfo=UTC)]
+    policy.check_time_zone(canvas)
+    assert policy.deadline_line(canvas) == "deadline 2026-12-01T23:59:00+01:00 (Europe/Paris)"
+    naive = LatePolicy(datetime(2026, 12, 1, 23, 59), 10)
+    naive.check_time_zone(canvas)  # the machine's offset: what the deadline was read in
+    naive.check_time_zone([datetime(2026, 12, 1, 23, 30)])  # a worksheet's: no offset at all
+
+
 def stored(**fields) -> dict:
     return results.normalized({"student_id": "s", **fields})
 
