@@ -111,7 +111,7 @@ def grade_class(
     # What the set-up built (plans, reference answers, catalogues) lives as long as the
     # run: the collector need not walk it again every few hundred results.
     gc.freeze()
-    found, problems = collect(inputs, intake)
+    found, problems = collect(inputs, intake, to_grade=True)
     gradebook = Gradebook(gradebook_url) if gradebook_url else Gradebook.in_folder(out)
     run = ClassRun(name, out, problems=problems, notes=notes)
     done = set() if settings.regrade else gradebook.graded_keys(name, grader.autograder_hash)

@@ -808,6 +808,13 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     own_ids = named_by_canvas if roster.kind == "canvas" else set()
     matched, untouched, report = join(grades.owners(), roster.people, own_ids)
     report.missing = missing
+    if grades.results and not matched and not report.ambiguous and not report.shared_rows:
+        raise RosterError(
+            f"{roster.path}: not one of the {len(report.not_in_roster)} graded students is in "
+            f"it (graded: {', '.join(report.not_in_roster[:3])}…; the roster's: "
+            f"{', '.join(roster.people['student_id'][:3])}…): give the roster of this course, "
+            "or grade again with the LMS's ids (--id-pattern, docs/intake.md)"
+        )
     _refuse_groups_graded_as_people(roster, grades, report)
     if unfinished:  # after who is who: "grade 17 by hand" must not hide a lost group
         raise UnfinishedHandGrading(grades.assignment, unfinished)

@@ -56,6 +56,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import stat
 import unicodedata
@@ -112,6 +113,7 @@ GRADESCOPE_FOLDER = re.compile(r"^submission_\d+$", re.ASCII)
 # Blackboard's "Item_username_attempt_2026-12-02-09-00-00_file": the attempt's date orders
 # two attempts of one student (named by --id-pattern)
 BLACKBOARD_ATTEMPT = re.compile(r"_attempt_(\d{4}(?:-\d\d){5})(?:_|\.|$)", re.ASCII)
+BLACKBOARD_NAME = re.compile(r"^(?P<head>.+)_attempt_\d{4}(?:-\d\d){5}_.", re.ASCII)
 GRADESCOPE_METADATA = "submission_metadata.yml"
 NBGRADER_FOLDER = "submitted"  # nbgrader's submitted/<student>/<assignment>/
 # How strongly a submission is tied to its student: the strongest wins a duplicate
@@ -491,12 +493,13 @@ class _Gradescope:
 
 
 def collect(
-    paths: Iterable[str | Path], intake: Intake | None = None
+    paths: Iterable[str | Path], intake: Intake | None = None, *, to_grade: bool = False
 ) -> tuple[list[Submission], list[Problem]]:
     """Every notebook found in ``paths`` (sorted by origin), and the problems met.
 
     Several notebooks for one student are all reported, each naming the others; the one
-    kept follows ``_preference``.
+    kept follows ``_preference``. ``to_grade``: the ids will be grades' ids, so a download
+    whose naming only an option reads (Blackboard's, without ``--id-pattern``) is refused.
     """
     intake = intake or Intake()
     found: list[Submission] = []
@@ -525,6 +528,8 @@ def collect(
                 metadata += [] if unread else [item.origin]
             else:
                 items.append(item)
+        if to_grade and intake.id_pattern is None:
+            _refuse_blackboard_without_pattern(path, items)
         found += _canvas_readings_checked(_named(items, gradescope, intake, problems), problems)
         problems += _gradescope_without_notebook(items, gradescope)
         problems += _gradescope_without_submitter(items, gradescope, metadata)
@@ -550,6 +555,26 @@ def collect(
 _CANVAS_TAIL = re.compile(
     r"_(?:(?P<late>(?i:late))_)?(?P<id>\d+)_(?P<attachment>\d+)_(?P<file>.+)$", re.ASCII
 )
+
+
+def _refuse_blackboard_without_pattern(path: Path, items: list[_Found]) -> None:
+    """A Blackboard download names nobody by the usual rules: its file names are
+    ``Item_username_attempt_date_file``, and only the item's name, which the instructor
+    knows, tells where a username (which may hold ``_``) begins. Graded as they are, every
+    attempt would be a student of its own: refused, with the pattern to give."""
+    names = [PurePosixPath(item.subject).name for item in items]
+    heads = [BLACKBOARD_NAME.match(n) for n in names if n]
+    if not heads or not all(heads) or any(i.submission.named_by == "lms" for i in items):
+        return
+    common = os.path.commonprefix([h["head"] for h in heads if h])
+    item = common[: common.rfind("_")] if "_" in common else "ITEM"
+    literal = re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", item)  # spaces kept readable
+    raise IntakeError(
+        f"{printable(str(path))}: a Blackboard download (files named "
+        f"Item_username_attempt_date_file): give --id-pattern "
+        f"'^{literal}_(?P<student>.+)_attempt_', with the column's name as it begins the "
+        f"file names in place of {item!r} if that is not it"
+    )
 
 
 def _canvas_readings(file: str) -> list[re.Match[str]]:

@@ -324,6 +324,30 @@ def test_blackboard_attempts_keep_the_later_one_and_usernames_with_underscores(t
     assert len(problems) == 2 and all("zmartin" in p.message for p in problems)
 
 
+def test_a_blackboard_download_without_its_pattern_is_refused_before_grading(tmp_path, capsys):
+    """Without --id-pattern, each attempt would be a student named by its whole file name:
+    the run is refused, with the pattern to give, the item's name read from the files."""
+    from autograder.cli import main
+
+    members = [(f"TP2 (L3)_{who}_attempt_2026-12-0{day}-09-00-00_rendu tp.ipynb", notebook_bytes())
+               for who, day in (("a_dupont", 1), ("zmartin", 2))]  # fmt: skip
+    archive = write_zip(tmp_path / "gradebook_TP2.zip", members)
+    out = tmp_path / "graded"
+    assert main(["grade", "sgd_batch_size", str(archive), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"dlgrade: {archive}: a Blackboard download (files named "
+        "Item_username_attempt_date_file): give --id-pattern "
+        r"'^TP2 \(L3\)_(?P<student>.+)_attempt_', with the column's name as it begins the "
+        "file names in place of 'TP2 (L3)' if that is not it"
+    )
+    assert not (out / "grades.csv").exists()
+    suggested = r"^TP2 \(L3\)_(?P<student>.+)_attempt_"
+    found, _ = collect([archive], Intake.read(id_pattern=suggested), to_grade=True)
+    assert sorted(s.student_id for s in found) == ["a_dupont", "zmartin"]
+    found, _ = collect([archive])  # hand grading reads answers, named as graded: no refusal
+    assert len(found) == 2
+
+
 def test_duplicates_without_lms_order_are_reported_and_kept_deterministically(tmp_path):
     for folder, stamp in (("a", 2_000_000_000), ("b", 1_000_000_000)):
         path = tmp_path / folder / "bob.ipynb"

@@ -375,6 +375,29 @@ def test_export_mistakes_are_one_line_and_write_nothing(graded_results, tmp_path
     assert not (tmp_path / "lms").exists() and not (tmp_path / "not-graded").exists()
 
 
+def test_a_roster_that_names_none_of_the_graded_students_is_refused(
+    graded_results, tmp_path, capsys
+):
+    """Graded under ids the LMS does not know (a Blackboard attempt's whole file name), an
+    export would write a file of headers only, and report success."""
+    graded_as(tmp_path / "graded", graded_results,
+              ["TP2_jdupont_attempt_1", "TP2_lmartin_attempt_1", "TP2_zpetit_attempt_1"])  # fmt: skip
+    roster = tmp_path / "gc_download.csv"
+    text = io.StringIO()
+    csv.writer(text, quoting=csv.QUOTE_ALL).writerows(BLACKBOARD_DOWNLOAD)
+    roster.write_text(text.getvalue(), encoding="utf-8")
+    assert main(["export", "--lms", "blackboard", "--graded", str(tmp_path / "graded"),
+                 "--roster", str(roster), "--out", str(tmp_path / "lms"),
+                 "--lms-id", "1344"]) == 2  # fmt: skip
+    assert capsys.readouterr().err.strip() == (
+        f"dlgrade: {roster}: not one of the 3 graded students is in it (graded: "
+        "TP2_jdupont_attempt_1, TP2_lmartin_attempt_1, TP2_zpetit_attempt_1…; the roster's: "
+        "jdupont, lmartin, zpetit…): give the roster of this course, or grade again with the "
+        "LMS's ids (--id-pattern, docs/intake.md)"
+    )
+    assert not (tmp_path / "lms").exists()
+
+
 @pytest.mark.parametrize("identical", [False, True], ids=["distinct", "identical"])
 def test_the_whole_moodle_cycle_through_the_command_line(project, tmp_path, capsys, identical):
     """Download → grade (with the worksheet's people and times) → hand-grade → late
