@@ -566,7 +566,7 @@ def _refuse_blackboard_without_pattern(path: Path, items: list[_Found]) -> None:
     heads = [BLACKBOARD_NAME.match(n) for n in names if n]
     if not heads or not all(heads) or any(i.submission.named_by == "lms" for i in items):
         return
-    common = os.path.commonprefix([h["head"] for h in heads if h])
+    common = os.path.commonprefix([h["head"] for h in heads if h])  # noqa: RUF071 (text, not paths)
     item = common[: common.rfind("_")] if "_" in common else "ITEM"
     literal = re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", item)  # spaces kept readable
     raise IntakeError(
