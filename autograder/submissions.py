@@ -776,6 +776,7 @@ def _named(
     tells: Gradescope's metadata, shared file names, the instructor's pattern."""
     folders = _folder_names(items)
     named = []
+    unmatched: list[tuple[_Found, Submission]] = []
     for item in items:
         submission = item.submission
         entry = next(
@@ -803,15 +804,36 @@ def _named(
                     lms_order=int(re.sub(r"\D", "", attempt[1])) if attempt else 0,
                 )  # fmt: skip
             else:
-                problems.append(
-                    Problem(
-                        submission.origin,
-                        f"{item.subject} does not match --id-pattern: named "
-                        f"{submission.student_id} by the usual rules",
-                    )
-                )
+                unmatched.append((item, submission))
         named.append(submission)
+    problems += _not_matching_pattern(unmatched)
     return named
+
+
+def _not_matching_pattern(unmatched: list[tuple[_Found, Submission]]) -> list[Problem]:
+    """The notebooks ``--id-pattern`` does not name: one line for one, else one line for
+    them all (a pattern kept from an appeal's run meets a whole LMS download), so that the
+    other problems of the run are not buried."""
+    if not unmatched:
+        return []
+    if len(unmatched) == 1:
+        ((item, submission),) = unmatched
+        return [
+            Problem(
+                submission.origin,
+                f"{item.subject} does not match --id-pattern: named {submission.student_id} "
+                "by the usual rules",
+            )
+        ]
+    shown = ", ".join(f"{i.subject} → {s.student_id}" for i, s in unmatched[:3])
+    more = f" and {len(unmatched) - 3} more" if len(unmatched) > 3 else ""
+    return [
+        Problem(
+            unmatched[0][0].scope,
+            f"{len(unmatched)} notebooks do not match --id-pattern, named by the usual rules: "
+            f"{shown}{more}",
+        )
+    ]
 
 
 def _folder_names(items: list[_Found]) -> dict[_Found, str]:

@@ -341,6 +341,22 @@ def test_id_pattern_names_any_other_layout(tmp_path):
     assert "does not match --id-pattern" in problems[0].message
 
 
+def test_notebooks_the_id_pattern_does_not_name_are_told_in_one_line(tmp_path):
+    """A pattern kept from an appeal's run meets a whole Canvas download: one line, not one
+    per student, so the run's other problems stay visible."""
+    folder = write_tree(tmp_path / "canvas", {
+        f"nom{n}_{1000 + n}_{7000 + n}_tp2.ipynb": notebook_bytes() for n in range(5)})  # fmt: skip
+    intake = Intake(id_pattern=compile_id_pattern(r"^(?P<student>\d+)\.ipynb$"))
+    found, problems = collect([folder], intake)
+    assert sorted(s.student_id for s in found) == [str(1000 + n) for n in range(5)]
+    assert [(p.origin, p.message) for p in problems] == [(
+        str(folder),
+        "5 notebooks do not match --id-pattern, named by the usual rules: "
+        "nom0_1000_7000_tp2.ipynb → 1000, nom1_1001_7001_tp2.ipynb → 1001, "
+        "nom2_1002_7002_tp2.ipynb → 1002 and 2 more",
+    )]  # fmt: skip
+
+
 def test_id_pattern_reads_the_path_inside_the_archive(tmp_path):
     archive = write_zip(tmp_path / "tp.zip", {
         "L3/21001234/tp.ipynb": notebook_bytes(), "L3/21005678/tp.ipynb": notebook_bytes()})  # fmt: skip
