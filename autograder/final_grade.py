@@ -215,7 +215,8 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
     lines.append(policy.deadline_line(t for t in times.values() if t))
     lines += [
         f"{g.student_id}: submitted {policy.shown(times[g.student_id])}, "
-        f"{g.lateness.late_by_hours:g} h late, penalty {g.lateness.penalty_percent:g} % "
+        f"{duration_text(g.lateness.late_by_hours, 'en')} late, penalty "
+        f"{g.lateness.penalty_percent:g} % "
         f"({g.before_penalty:g} → {g.score:g})"
         for g in late
     ]

@@ -105,9 +105,10 @@ class LatePolicy:
             return ON_TIME
         if to_the_minute:
             seconds -= 59  # counted from the minute's last second, as the LMSs store it
-        hours = seconds / 3600
-        units = math.ceil(hours / (24 if self.unit == "day" else 1))
-        late_by = max(round(hours, 2), 0.01)  # a second late is late: never "0.0 h"
+        units = math.ceil(seconds / (86400 if self.unit == "day" else 3600))
+        # in started minutes, as units are counted: "10 h 1 min" for 11 started hours,
+        # never a "10 h" that would look overcharged; a second late is a minute late
+        late_by = math.ceil(seconds / 60) / 60
         return Lateness(late_by, min(units * self.percent_per_unit, self.cap_percent))
 
     def extension_for(self, student_id: str, members: Iterable[str] = ()) -> datetime | None:

@@ -162,14 +162,15 @@ def points_text(value: float, lang: str = "fr") -> str:
 
 
 def duration_text(hours: float, lang: str = "fr") -> str:
-    """A lateness as a student reads it: ``12 min``, ``3 h 20 min``, ``2 j 4 h`` (English
-    ``2 d 4 h``); never less than a minute, since a second late is late."""
-    minutes = max(1, round(hours * 60))
+    """A lateness as a student reads it: ``12 min``, ``3 h 20 min``, ``2 j 4 h 1 min``
+    (English ``2 d 4 h 1 min``), to the minute: a penalty counts every started day or
+    hour, so a rounded-down delay would look overcharged. Never less than a minute."""
+    minutes = max(1, math.ceil(round(hours * 60, 6)))
     days, minutes = divmod(minutes, 24 * 60)
     whole_hours, minutes = divmod(minutes, 60)
     parts = [f"{days} {'j' if lang == 'fr' else 'd'}"] if days else []
     parts += [f"{whole_hours} h"] if whole_hours else []
-    parts += [f"{minutes} min"] if minutes and not days else []
+    parts += [f"{minutes} min"] if minutes else []
     return " ".join(parts)
 
 

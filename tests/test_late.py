@@ -3,12 +3,14 @@ reaching every output: test_final_grade; true times only: test_late_policy_times
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 import pytest
 
 from autograder.final_grade import FinalGrade
 from autograder.late import LatePolicy, PolicyError, lateness_of, read_extensions
+from autograder.messages import duration_text
 
 DEADLINE = datetime(2026, 12, 1, 23, 59)
 
@@ -44,27 +46,30 @@ def test_a_deadline_written_to_the_minute_includes_that_minute(deadline, submitt
         end = datetime.fromisoformat(deadline)
         end += timedelta(seconds=0 if end.second else 59)
         seconds = (datetime.fromisoformat(submitted) - end).total_seconds()
-        assert lateness.late_by_hours == max(round(seconds / 3600, 2), 0.01)
+        assert lateness.late_by_hours == math.ceil(seconds / 60) / 60  # started minutes
 
 
 @pytest.mark.parametrize(
-    ("submitted", "hours", "days", "started_hours"),
+    ("submitted", "shown", "days", "started_hours"),
     [
-        ("2026-12-02T00:00:00", 0.01, 1, 1),  # a second late
-        ("2026-12-02T00:10:00", 0.17, 1, 1),  # ten minutes and a second
-        ("2026-12-02T23:59:30", 23.99, 1, 24),  # 23 h 59 min 31 s: not yet a second day
-        ("2026-12-02T23:59:59", 24.0, 1, 24),  # exactly one day after 23:59:59
-        ("2026-12-03T00:00:00", 24.0, 2, 25),  # a second into the second day
+        ("2026-12-02T00:00:00", "1 min", 1, 1),  # a second late
+        ("2026-12-02T00:10:00", "11 min", 1, 1),  # ten minutes and a second
+        ("2026-12-02T10:00:00", "10 h 1 min", 1, 11),  # ten hours and a second
+        ("2026-12-02T23:59:30", "1 j", 1, 24),  # 23 h 59 min 31 s: not yet a second day
+        ("2026-12-02T23:59:59", "1 j", 1, 24),  # exactly one day after 23:59:59
+        ("2026-12-03T00:00:00", "1 j 1 min", 2, 25),  # a second into the second day
     ],
 )
 def test_late_days_start_at_the_deadline_minute_s_last_second(
-    submitted, hours, days, started_hours
+    submitted, shown, days, started_hours
 ):
     """Canvas's 11:59 PM is 23:59:59: each day and hour of lateness starts there, not at
-    23:59:00, or every boundary would come 59 seconds early."""
+    23:59:00, or every boundary would come 59 seconds early. The delay shown is in started
+    minutes: it never reads as fewer days or hours than the penalty counts."""
     deadline, moment = datetime.fromisoformat("2026-12-01T23:59"), datetime.fromisoformat(submitted)
     lateness = LatePolicy(deadline, 10).lateness("s", moment)
-    assert (lateness.late_by_hours, lateness.penalty_percent) == (hours, 10 * days)
+    assert lateness.penalty_percent == 10 * days
+    assert duration_text(lateness.late_by_hours) == shown
     assert LatePolicy(deadline, 1, unit="hour").lateness("s", moment).penalty_percent == (
         started_hours
     )
@@ -111,7 +116,7 @@ def test_the_deadline_line_says_its_time_zone_and_warns_when_the_lms_differs():
 
 
 def test_the_late_note_reads_in_minutes_hours_and_days_and_skips_nothing_to_take():
-    """A student reads "1 min" or "2 j 4 h", not "0,02 h"; a zero loses nothing, so its
+    """A student reads "1 min" or "2 j 4 h 12 min", not "0,02 h"; a zero loses nothing, so its
     note gives no "note 0 → 0"."""
     from autograder.final_grade import FinalGrade
     from autograder.late import Lateness
@@ -120,7 +125,7 @@ def test_the_late_note_reads_in_minutes_hours_and_days_and_skips_nothing_to_take
         grade = FinalGrade("s", "graded", autograded, 10.0, {}, 0.0, Lateness(hours, 10.0))
         return grade.late_note(lang)
 
-    assert note(0.02, 8.0) == "Rendu avec 1 min de retard : pénalité de 10 %, note 8 → 7,2."
-    assert note(3.34, 8.0, "en") == "Submitted 3 h 20 min late: 10 % penalty, score 8 → 7.2."
-    assert note(52.2, 8.0).startswith("Rendu avec 2 j 4 h de retard")
+    assert note(1 / 60, 8.0) == "Rendu avec 1 min de retard : pénalité de 10 %, note 8 → 7,2."
+    assert note(3 + 20 / 60, 8.0, "en") == "Submitted 3 h 20 min late: 10 % penalty, score 8 → 7.2."
+    assert note(52.2, 8.0).startswith("Rendu avec 2 j 4 h 12 min de retard")
     assert note(5.0, 0.0) == "Rendu avec 5 h de retard (pénalité de 10 %)."

@@ -111,14 +111,14 @@ def test_times_without_an_offset_are_read_in_the_deadlines_offset(machine_in_tok
     assert not policy.lateness("jean", datetime(2025, 12, 1, 23, 30)).late
     assert not policy.lateness("paul", datetime(2025, 12, 1, 23, 58, 59)).late
     marie = policy.lateness("marie", datetime(2025, 12, 2, 0, 10))
-    assert marie.late_by_hours == 0.17  # 10 min 1 s: from 23:59:59
+    assert marie.late_by_hours == 11 / 60  # 10 min 1 s from 23:59:59: 11 started minutes
 
 
 def test_a_time_zone_reads_naive_times_and_deadlines_with_daylight_saving(machine_in_tokyo):
     summer = LatePolicy(datetime(2026, 6, 1, 23, 59), 10, timezone="Europe/Paris")
     assert not summer.lateness("s", datetime(2026, 6, 1, 23, 30)).late  # a worksheet's
     assert not summer.lateness("s", datetime(2026, 6, 1, 21, 30, tzinfo=UTC)).late  # 23:30 there
-    assert summer.lateness("s", datetime(2026, 6, 1, 22, 30, tzinfo=UTC)).late_by_hours == 0.5
+    assert summer.lateness("s", datetime(2026, 6, 1, 22, 30, tzinfo=UTC)).late_by_hours == 31 / 60
     winter = LatePolicy(datetime(2026, 12, 1, 23, 59), 10, timezone="Europe/Paris")
     assert not winter.lateness("s", datetime(2026, 12, 1, 22, 30, tzinfo=UTC)).late
     with pytest.raises(
@@ -136,7 +136,7 @@ def test_the_time_zone_is_saved_with_the_policy(tmp_path, capsys):
                "--percent-per-day", "10", "--timezone", "Europe/Paris"]  # fmt: skip
     assert main(command) == 0
     out = capsys.readouterr().out
-    assert "jean" not in out and "marie: submitted 2025-12-02T00:10:00+01:00, 0.17 h late" in out
+    assert "jean" not in out and "marie: submitted 2025-12-02T00:10:00+01:00, 11 min late" in out
     assert load_policy(folder).timezone == "Europe/Paris"
     assert main([*command[:-1], "Mars/Olympus"]) == 2
     assert capsys.readouterr().err.strip() == (
@@ -176,7 +176,7 @@ def test_a_deadline_only_this_machine_places_is_refused_when_the_lms_says_otherw
     for fixed in (["--timezone", "Europe/Paris"], ["--deadline", "2026-12-01T23:59+01:00"]):
         assert main([*command, *fixed]) == 0
         out = capsys.readouterr().out
-        assert "aicha: submitted 2026-12-02T00:10:00+01:00, 0.17 h late, penalty 10 %" in out
+        assert "aicha: submitted 2026-12-02T00:10:00+01:00, 11 min late, penalty 10 %" in out
         assert "jean" not in out and "check --timezone" not in out
 
 
@@ -242,8 +242,11 @@ def test_late_policy_prints_who_is_late_and_updates_grades(tmp_path, capsys):
     assert main(late_policy(folder, "--cap", "25")) == 0
     out = capsys.readouterr().out
     assert "ana" not in out
-    assert "bob: submitted 2026-12-02T11:59:00+00:00, 11.98 h late, penalty 10 % (8 → 7.2)" in out
-    assert "cid: submitted 2026-12-04T23:30:00+00:00, 71.5 h late, penalty 25 % (8 → 6)" in out
+    assert "bob: submitted 2026-12-02T11:59:00+00:00, 12 h late, penalty 10 % (8 → 7.2)" in out
+    assert (
+        "cid: submitted 2026-12-04T23:30:00+00:00, 2 d 23 h 31 min late, penalty 25 % (8 → 6)"
+        in out
+    )
     assert "2 late submission(s) of 3" in out
     grades = pd.read_csv(folder / "grades.csv", dtype={"student_id": str}).set_index("student_id")
     assert grades["score"].to_dict() == {"ana": 8.0, "bob": 7.2, "cid": 6.0}
