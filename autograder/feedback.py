@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -536,14 +536,14 @@ def questions_feedback(
     lang: str = "fr",
     reveal: str = "values",
     hand_grades: Mapping[str, HandGrade] | None = None,
-    graded_by_hand: Collection[str] = frozenset(),
 ) -> list[QuestionFeedback]:
     """Every question of a normalized result, in the master's order, with its findings.
 
     ``assignment`` is the ``assignment.Assignment`` (None if its master is gone: the
     stored question names serve as titles). ``hand_grades`` holds this student's points
-    and comments by question; ``graded_by_hand``, the questions the class was graded on
-    by hand (a student without points there has 0, as in grades.csv).
+    and comments by question; a question graded by hand without this student's points is
+    not graded yet, for them as for grades.csv and the exports, even when classmates
+    have theirs: the page must not tell a 0 that nobody gave.
     """
     if lang not in LANGUAGES or reveal not in REVEALS:
         raise ValueError(f"unknown language {lang!r} or reveal level {reveal!r}")
@@ -560,8 +560,6 @@ def questions_feedback(
         title = question_title(question, lang, settings)
         if question.manual:
             grade = hand_grades.get(question.name)
-            if grade is None and question.name in graded_by_hand:
-                grade = HandGrade(0.0, question.points)
             views.append(
                 QuestionFeedback(
                     question.name,

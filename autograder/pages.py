@@ -172,7 +172,7 @@ def feedback_context(
         else result["assignment"]
     )
     hand_graded = {q: HandGrade(*g) for q, g in grades.items()}
-    questions = questions_feedback(result, assignment, lang, reveal, hand_graded, graded_by_hand)
+    questions = questions_feedback(result, assignment, lang, reveal, hand_graded)
     manual = {q.name: q.points for q in assignment.questions if q.manual} if assignment else {}
     grade = final_grade(result, grades, {**manual, **graded_by_hand}, policy)  # as class_grades
     return {
