@@ -88,6 +88,23 @@ VARIANTS = {
         {"backward_bh"},
         "relu_derivative_at_zero",
     ),
+    "train_without_activation": (
+        "mlp_softmax",
+        [
+            "def train(params, X, Y, lr, batch_size, epochs, rng, activation='tanh'):\n"
+            "    history = []\n"
+            "    for _ in range(epochs):\n"
+            "        order = rng.permutation(len(X))\n"
+            "        for s in range(0, len(X), batch_size):\n"
+            "            b = order[s:s + batch_size]\n"
+            "            _, cache = forward(params, X[b])\n"
+            "            params = sgd_step(params, backward(params, X[b], Y[b], cache), lr)\n"
+            "        history.append(loss_accuracy(forward(params, X, activation)[0], Y)[0])\n"
+            "    return params, history\n"
+        ],
+        {"train_params", "train_history"},
+        "activation_not_passed",
+    ),
     "softmax_global_max": (
         "mlp_softmax",
         [

@@ -339,7 +339,13 @@ calls a wrong grad_logits, as the template suggests it may, loses only grad_logi
 FORWARD_STANDINS = {"softmax": "mlp_softmax"}
 """forward is also judged with the stand-in SoftMax (the contract's formula; the forward
 pass's logits are moderate): a wrong softmax costs only its own points."""
-TRAIN_MISTAKES = ("gradient_ascent", "last_batch_dropped", "missing_batch_mean", "tanh_derivative")
+TRAIN_MISTAKES = (
+    "gradient_ascent",
+    "last_batch_dropped",
+    "missing_batch_mean",
+    "tanh_derivative",
+    "activation_not_passed",
+)
 """Loop mistakes, and mistakes of a gradient the loop computes inline (a helper's own
 mistake is not the loop's: the stand-in route passes it)."""
 

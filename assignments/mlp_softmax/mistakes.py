@@ -62,6 +62,31 @@ def _last_batch_dropped(original, live):
     return {"train": train}
 
 
+def _activation_not_passed(everywhere: bool) -> Variant:
+    """The loop calls forward and backward without its activation: tanh, whatever it was
+    asked (``everywhere``: the epoch's loss too)."""
+
+    def variant(original, live):
+        def train(params, X, Y, lr, batch_size, epochs, rng, activation="tanh"):
+            X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+            n, history = len(X), []
+            last = "tanh" if everywhere else activation
+            for _ in range(epochs):
+                perm = rng.permutation(n)
+                for start in range(0, n, batch_size):
+                    batch = perm[start : start + batch_size]
+                    _, cache = live["forward"](params, X[batch])
+                    grads = live["backward"](params, X[batch], Y[batch], cache)
+                    params = live["sgd_step"](params, grads, lr)
+                Y_hat = live["forward"](params, X, last)[0]
+                history.append(live["loss_accuracy"](Y_hat, Y)[0])
+            return params, history
+
+        return {"train": train}
+
+    return variant
+
+
 def _softmax_without_shift(original, live):
     def softmax(Z):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -236,6 +261,24 @@ MISTAKES = (
             ),
         },
         (_last_batch_dropped,),
+        cost=1,
+    ),
+    Mistake(
+        "activation_not_passed",
+        {"fr": "Activation non transmise", "en": "Activation not passed on"},
+        {
+            "fr": (
+                "train appelle forward et backward sans leur donner activation : ils prennent "
+                "alors leur valeur par défaut, tanh, et train(..., activation=\"relu\") "
+                "entraîne en fait un réseau tanh. Transmettez activation à chaque appel."
+            ),
+            "en": (
+                "train calls forward and backward without their activation: they then take "
+                "their default, tanh, and train(..., activation=\"relu\") actually trains a "
+                "tanh network. Pass activation on to every call."
+            ),
+        },
+        (_activation_not_passed(False), _activation_not_passed(True)),
         cost=1,
     ),
     Mistake(

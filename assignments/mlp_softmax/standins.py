@@ -33,9 +33,14 @@ def mlp_grad_logits(Y_hat, Y):
 
 
 def mlp_backward(params, X, Y, cache, activation="tanh"):
+    # Not gradients: values of the batch and of the activation asked. A loop that does
+    # not pass its activation on follows another path than the reference's; and, as the
+    # batch enters through a sine, an epoch's batches shuffled otherwise (a loop that does
+    # not draw from its rng) end elsewhere, where a sum over the batches would not tell.
     X = np.asarray(X, dtype=np.float64)
-    scale = float(np.sum(X) - np.sum(Y)) / 10.0
-    return {name: np.cos(value) * scale for name, value in params.items()}
+    scale = float(np.sin(3.0 * (np.sum(X) - np.sum(Y))))
+    phase = 0.0 if activation == "tanh" else 1.0
+    return {name: np.cos(value + phase) * scale for name, value in params.items()}
 
 
 def mlp_sgd_step(params, grads, lr):
