@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -125,8 +125,9 @@ def grade_class(
     todo, weaker = _named_as_surely(
         [s for s in found if (s.student_id, s.sha256) not in done], previous
     )
+    refused = {p.origin for p in weaker}
     run.problems += weaker + _replacements(gradebook, name, todo, previous)
-    run.problems += _renamed(previous, found)
+    run.problems += _renamed(previous, [s for s in found if s.origin not in refused])
     regraded = sum(
         previous.get(s.student_id, {}).get("submission_hash") == s.sha256
         and previous[s.student_id].get("autograder_hash") != grader.autograder_hash
@@ -137,7 +138,7 @@ def grade_class(
             f"{regraded} notebook(s) graded again: the assignment's checks, reference or the "
             "grader changed since they were graded"
         )
-    run.skipped = len(found) - len(todo)
+    run.skipped = len(found) - len(todo) - len(weaker)  # already graded; the rest refused
     (out / "results").mkdir(parents=True, exist_ok=True)
     updated = gradebook.update_intake(name, grader.autograder_hash, found)
     for stored in updated:
@@ -214,23 +215,35 @@ def _check_times_for_policy(out: Path, found: list[Submission], previous: dict[s
 def _renamed(previous: dict[str, dict], found: list[Submission]) -> list[Problem]:
     """A notebook graded under another id in an earlier run, whose id this run does not
     find: the intake changed (another worksheet, groups file or id pattern), and the
-    earlier id's grade, still in the gradebook, would be exported beside the new one."""
+    earlier id's grade, still in the gradebook, would be exported beside the new one. The
+    same file, that is: the same content under the same file name (classmates' copies of
+    one notebook, or a single appeal notebook graded alone, rename nobody)."""
     ids = {s.student_id for s in found}
-    earlier: dict[str, list[str]] = {}
+    earlier: dict[tuple[str, str], list[str]] = {}
     for student, result in previous.items():
         if student not in ids:
-            earlier.setdefault(result["submission_hash"], []).append(student)
+            file = (result["submission_hash"], _file_name(result.get("origin") or ""))
+            earlier.setdefault(file, []).append(student)
     return [
         Problem(
             submission.origin,
-            f"graded as {', '.join(earlier[submission.sha256])} in an earlier run of this folder, "
+            f"graded as {', '.join(earlier[submission.sha256, _file_name(submission.origin)])} "
+            "in an earlier run of this folder, "
             f"now as {submission.student_id}: both grades are in grades.csv and would both be "
             "exported. If the ids changed (another --moodle-worksheet, --groups or "
             "--id-pattern), grade the class into a new folder",
         )
         for submission in found
-        if submission.sha256 in earlier
+        if (submission.sha256, _file_name(submission.origin)) in earlier
     ]
+
+
+def _file_name(origin: str) -> str:
+    """An origin's file with its folder, whatever folder the instructor ran from:
+    ``a.zip!Name_12_assignsubmission_file/tp.ipynb`` and ``../dl/Name_12_…/tp.ipynb``
+    both give ``Name_12_assignsubmission_file/tp.ipynb``."""
+    parts = PurePosixPath(origin.rsplit("!", 1)[-1].replace("\\", "/")).parts
+    return "/".join(parts[-2:])
 
 
 def check_output_folder(name: str, out: Path) -> None:

@@ -521,6 +521,28 @@ def test_a_notebook_graded_before_under_another_id_is_named(tmp_path):
     assert len(_grade(folder, out, id_pattern=r"tp-(?P<student>\w+)").problems) == 2
 
 
+def test_an_appeal_notebook_refused_is_neither_skipped_nor_taken_for_a_renaming(tmp_path):
+    """Classmates sent identical notebooks (copied work); an appeal notebook with that
+    content, graded alone and named by its file name only, is refused. The run says that,
+    and only that: nobody was renamed, and nothing was "already graded"."""
+    same = notebook_bytes()
+    archive = write_zip(tmp_path / "canvas.zip", [
+        (f"nom{n}_{1000 + n}_{7000 + n}_tp2.ipynb", notebook_bytes("own") if n == 2 else same)
+        for n in range(1, 4)])  # fmt: skip
+    out = tmp_path / "out"
+    _grade(archive, out)
+    appeal = tmp_path / "appeal" / "1002.ipynb"
+    appeal.parent.mkdir()
+    appeal.write_bytes(same)
+    run = _grade(appeal, out)
+    assert [p.message for p in run.problems] == [
+        "not graded: student 1002 has a grade from a notebook named by the LMS in an earlier "
+        f"run ({archive}!nom2_1002_7002_tp2.ipynb), and this one is named by its file name "
+        "only; to grade it anyway, name it with --id-pattern"
+    ]
+    assert (run.graded_count, run.skipped) == (0, 0)
+
+
 @pytest.mark.parametrize(
     ("kept", "other", "rule"),
     [  # (member kept, member not graded, the words of the rule that chose)
