@@ -269,12 +269,12 @@ MISTAKES = (
         {
             "fr": (
                 "train appelle forward et backward sans leur donner activation : ils prennent "
-                "alors leur valeur par défaut, tanh, et train(..., activation=\"relu\") "
+                'alors leur valeur par défaut, tanh, et train(..., activation="relu") '
                 "entraîne en fait un réseau tanh. Transmettez activation à chaque appel."
             ),
             "en": (
                 "train calls forward and backward without their activation: they then take "
-                "their default, tanh, and train(..., activation=\"relu\") actually trains a "
+                'their default, tanh, and train(..., activation="relu") actually trains a '
                 "tanh network. Pass activation on to every call."
             ),
         },
