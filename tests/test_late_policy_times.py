@@ -94,14 +94,19 @@ def test_times_with_an_offset_meet_a_local_deadline():
     assert not policy.lateness("s", datetime(2026, 12, 1, 22, 0, tzinfo=UTC)).late
 
 
-@pytest.fixture
-def machine_in_tokyo(monkeypatch):
-    """A machine whose own time zone is neither the course's nor UTC."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
+def _machine_in(monkeypatch, zone: str):
+    """This process's own time zone set to ``zone`` for one test."""
+    monkeypatch.setenv("TZ", zone)
     time.tzset()
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+@pytest.fixture
+def machine_in_tokyo(monkeypatch):
+    """A machine whose own time zone is neither the course's nor UTC."""
+    yield from _machine_in(monkeypatch, "Asia/Tokyo")
 
 
 def test_times_without_an_offset_are_read_in_the_deadlines_offset(machine_in_tokyo):
@@ -147,11 +152,7 @@ def test_the_time_zone_is_saved_with_the_policy(tmp_path, capsys):
 @pytest.fixture
 def machine_in_utc(monkeypatch):
     """A grading server on UTC, for a course in Paris."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    yield from _machine_in(monkeypatch, "UTC")
 
 
 def test_a_deadline_only_this_machine_places_is_refused_when_the_lms_says_otherwise(
