@@ -216,8 +216,9 @@ def _renamed(previous: dict[str, dict], found: list[Submission]) -> list[Problem
     """A notebook graded under another id in an earlier run, whose id this run does not
     find: the intake changed (another worksheet, groups file or id pattern), and the
     earlier id's grade, still in the gradebook, would be exported beside the new one. The
-    same file, that is: the same content under the same file name (classmates' copies of
-    one notebook, or a single appeal notebook graded alone, rename nobody)."""
+    same file, that is: the same content in a file of the same name and folder
+    (classmates' copies of one notebook, or an appeal notebook graded alone, rename
+    nobody)."""
     ids = {s.student_id for s in found}
     earlier: dict[tuple[str, str], list[str]] = {}
     for student, result in previous.items():
