@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import secrets
+import threading
 import traceback
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -81,6 +82,42 @@ class Reruns:
     calls: dict[str, Answer] = field(default_factory=dict)  # answered by what ended them
     cells: dict[int, str] = field(default_factory=dict)  # index → what ended the process
     seconds: float = 0.0
+
+
+SNAPSHOT_SECONDS = 0.004
+"""What keeping a snapshot costs a submission that needs no follow-up: its fork, the pages
+the run then copies, its end (3.4 to 5.9 ms of processor per submission, measured on the
+three assignments: ``docs/benchmarks.md``)."""
+
+
+class FollowUpOdds:
+    """Whether the next submission should keep a snapshot for a follow-up. A snapshot costs
+    every submission ``SNAPSHOT_SECONDS``; without one, only a submission that needs a
+    follow-up pays, by running its cells again: at most what its first run took. So a
+    snapshot is kept while the class's share of follow-ups so far times its mean first
+    run is above that cost: a class whose training loops mostly pass stops keeping one.
+    The share starts at one half (the first submissions keep one). Shared by the
+    workers' threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._follow_ups = 0
+        self._seconds = 0.0
+
+    def snapshot_worth_it(self) -> bool:
+        with self._lock:
+            if not self._runs:
+                return True
+            share = (self._follow_ups + 1) / (self._runs + 2)
+            return share * self._seconds / self._runs > SNAPSHOT_SECONDS
+
+    def record(self, seconds: float, follow_up: bool) -> None:
+        """One submission's first run (``seconds``), and whether it needed a follow-up."""
+        with self._lock:
+            self._runs += 1
+            self._follow_ups += follow_up
+            self._seconds += seconds
 
 
 @dataclass(frozen=True)
@@ -170,6 +207,7 @@ class Grader:
             if check.id in self.assignment.check_ids
             and (keys := self.replaced_keys & {call.key for call in check.calls})
         }
+        self.follow_up_odds = FollowUpOdds()
         reference_answers(name, self.seed, root=root)
 
     def run_record(self) -> dict:
@@ -254,10 +292,14 @@ class Grader:
         with contextlib.ExitStack() as stack:
             run: Run | None = None
             if self.replaced_keys:
-                follow_up = self.replaced_plan_json
                 run = stack.enter_context(
                     sandbox.open(
-                        run_cells, self.plan_json, follow_up=follow_up, seconds=seconds, skip=skip
+                        run_cells,
+                        self.plan_json,
+                        follow_up=self.replaced_plan_json,
+                        snapshot=self.follow_up_odds.snapshot_worth_it(),
+                        seconds=seconds,
+                        skip=skip,
                     )
                 )
                 reply = run.reply
@@ -419,7 +461,9 @@ class Grader:
         verdicts = {
             check: self._verdict(check, trial, trial_incidents) for check in self.loop_checks
         }
-        if all(verdict.passed for verdict in verdicts.values()):
+        passed = all(verdict.passed for verdict in verdicts.values())
+        self.follow_up_odds.record(run.reply["seconds"] or 0.0, follow_up=not passed)
+        if passed:
             run.finish()  # the runner ends the submission while the grader judges it
             incidents += trial_incidents
             return trial, verdicts

@@ -291,16 +291,19 @@ class Sandbox:
         plan_json: str,
         *,
         follow_up: str,
+        snapshot: bool = True,
         seconds: float | None = None,
         skip: Sequence[int] = (),
     ) -> Iterator[Run]:
-        """Execute one submission as ``run`` does, and keep what its cells left for a
-        follow-up plan (``follow_up``, encoded) that the grader may or may not need once
-        it has judged the answers: ``Run.follow_up`` runs it without running the cells
-        again. The sandbox serves nothing else until the block ends."""
+        """Execute one submission as ``run`` does, for a follow-up plan (``follow_up``,
+        encoded) that the grader may or may not need once it has judged the answers.
+        With ``snapshot``, the runner keeps what the cells left, and ``Run.follow_up`` runs
+        the plan without running the cells again; the sandbox then serves nothing else
+        until the block ends. Without, a follow-up runs the cells again."""
         with self._lock:
             started = time.monotonic()
-            reply = self._run(cells, plan_json, follow_up=follow_up, seconds=seconds, skip=skip)
+            kept = follow_up if snapshot else None
+            reply = self._run(cells, plan_json, follow_up=kept, seconds=seconds, skip=skip)
             run = Run(self, cells, follow_up, reply, time.monotonic() - started)
             try:
                 yield run

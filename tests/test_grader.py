@@ -541,3 +541,51 @@ def test_the_run_with_stand_ins_makes_only_the_calls_of_the_loops_that_failed(
     assert [(t.name, t.passed, t.feedback, t.misconception) for t in one.tests] == [
         (t.name, t.passed, t.feedback, t.misconception) for t in other.tests
     ]
+
+
+def test_snapshots_are_kept_while_follow_ups_are_common_enough_to_pay_for_them():
+    """A snapshot costs every submission; running the cells again costs only those that
+    need a follow-up, about one first run each."""
+    odds = grader_module.FollowUpOdds()
+    assert odds.snapshot_worth_it()  # nothing known yet: the first submissions keep one
+    for _ in range(20):
+        odds.record(0.01, follow_up=False)
+    assert not odds.snapshot_worth_it()  # loops that pass, cells that run again quickly
+    common = grader_module.FollowUpOdds()
+    for number in range(20):
+        common.record(0.01, follow_up=number % 2 == 0)
+    assert common.snapshot_worth_it()
+    slow = grader_module.FollowUpOdds()
+    for _ in range(20):
+        slow.record(1.0, follow_up=False)
+    assert slow.snapshot_worth_it()  # rare follow-ups, but each would run a second again
+
+
+def test_a_class_whose_loops_pass_stops_keeping_snapshots_and_grades_the_same(
+    project, tmp_path, monkeypatch
+):
+    """Once a class's training loops pass, a submission keeps no snapshot, and one that
+    then needs a follow-up runs its cells again: its grade and every word of its feedback
+    are those it gets with a snapshot."""
+    kept: list[bool] = []
+    real_open = grader_module.Sandbox.open
+
+    def open_recorded(self, *args, snapshot=True, **kwargs):
+        kept.append(snapshot)
+        return real_open(self, *args, snapshot=snapshot, **kwargs)
+
+    monkeypatch.setattr(grader_module.Sandbox, "open", open_recorded)
+    correct = correct_notebook(project, "sgd_batch_size")
+    wrong = correct_notebook(project, "sgd_batch_size")
+    wrong.cells.append(nbformat.v4.new_code_cell(LEFTOVER_USED))
+    _, alone = grade_notebooks("sgd_batch_size", {"s": wrong}, tmp_path / "a", workers=1, seed=7)
+    assert kept == [True]
+    kept.clear()
+    notebooks = {**{f"c{number:02d}": correct for number in range(10)}, "s": wrong}
+    _, in_class = grade_notebooks("sgd_batch_size", notebooks, tmp_path / "b", workers=1, seed=7)
+    assert kept[0] and not kept[-1]
+    one, other = alone["s"], in_class["s"]
+    assert 0 < one.score < one.max_score and one.score == other.score
+    assert [(t.name, t.passed, t.feedback, t.misconception) for t in one.tests] == [
+        (t.name, t.passed, t.feedback, t.misconception) for t in other.tests
+    ]
