@@ -122,6 +122,28 @@ manual_scores = Table(
     UniqueConstraint("assignment", "student_id", "question"),
 )
 
+grade_overrides = Table(  # an autograded question's points, given instead on appeal
+    "grade_overrides",
+    metadata,
+    Column("assignment", String, nullable=False),
+    Column("student_id", String, nullable=False),
+    Column("question", String, nullable=False),
+    Column("points", Float, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("given_at", DateTime, nullable=False),
+    UniqueConstraint("assignment", "student_id", "question"),
+)
+
+excusals = Table(  # students excused from an assignment: no grade, not 0
+    "excusals",
+    metadata,
+    Column("assignment", String, nullable=False),
+    Column("student_id", String, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("given_at", DateTime, nullable=False),
+    UniqueConstraint("assignment", "student_id"),
+)
+
 
 def _submission_row(run_id: int, result: SubmissionResult, graded_at: datetime) -> dict:
     return {
@@ -454,6 +476,62 @@ class Gradebook:
             for q, points in questions.items()
             if isinstance(points, int | float) and not isinstance(points, bool)
         }
+
+    def record_overrides(
+        self, assignment: str, rows: list[tuple[str, str, float | None, str]]
+    ) -> None:
+        """Points given on appeal, (student, question, points, comment), all in one
+        transaction, each replacing the one before; ``None`` points remove it."""
+        table = grade_overrides.c
+        with self.engine.begin() as connection:
+            for student, question, _, _ in rows:
+                connection.execute(
+                    delete(grade_overrides).where(
+                        (table.assignment == assignment)
+                        & (table.student_id == student)
+                        & (table.question == question)
+                    )
+                )
+            given = [
+                {"assignment": assignment, "student_id": s, "question": q, "points": p,
+                 "comment": c, "given_at": _now()}
+                for s, q, p, c in rows
+                if p is not None
+            ]  # fmt: skip
+            if given:
+                connection.execute(insert(grade_overrides), given)
+
+    def overrides(self, assignment: str) -> dict[str, dict[str, tuple[float, str]]]:
+        """``{student: {question: (points, comment)}}``: the points given on appeal."""
+        query = select(grade_overrides).where(grade_overrides.c.assignment == assignment)
+        given: dict[str, dict[str, tuple[float, str]]] = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(query):
+                given.setdefault(row.student_id, {})[row.question] = (row.points, row.comment)
+        return given
+
+    def set_excused(self, assignment: str, student: str, comment: str | None) -> bool:
+        """Excuse ``student`` with ``comment``, or, with ``None``, no longer; whether
+        they were excused before."""
+        key = (excusals.c.assignment == assignment) & (excusals.c.student_id == student)
+        with self.engine.begin() as connection:
+            before = connection.execute(delete(excusals).where(key)).rowcount > 0
+            if comment is not None:
+                connection.execute(
+                    insert(excusals).values(
+                        assignment=assignment, student_id=student, comment=comment,
+                        given_at=_now(),
+                    )
+                )  # fmt: skip
+        return before
+
+    def excused(self, assignment: str) -> dict[str, str]:
+        """The students excused from ``assignment``, with the instructor's comment."""
+        query = select(excusals.c.student_id, excusals.c.comment).where(
+            excusals.c.assignment == assignment
+        )
+        with self.engine.connect() as connection:
+            return {row.student_id: row.comment for row in connection.execute(query)}
 
     def manual(self, assignment: str) -> pd.DataFrame:
         query = select(manual_scores).where(manual_scores.c.assignment == assignment)

@@ -7,6 +7,9 @@ Ids are written with ``spreadsheet.safe`` and read back with ``unsafe``: ``'bob`
 and ``=bob`` stay three students.
 Manual points live in their own table: an automatic regrade never touches them.
 ``hand_grades`` reads them back, with the grader's comments, for the feedback pages.
+Appeals go the same way: ``import_overrides`` gives an autograded question other points
+(with a comment the student sees), ``excuse`` excuses a student from the assignment; both
+are stored apart from the gradings, so grading again keeps them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -22,7 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .assignment import Question, load_assignment
 from .course import Project
 from .errors import DlgradeError
-from .gradebook import Gradebook
+from .gradebook import Gradebook, GradebookError
 from .notebook import read_notebook
 from .spreadsheet import delimiter, safe, table_text, unsafe
 from .submissions import Submission, collect
@@ -237,53 +241,153 @@ def _student(cell: str, known: set[str]) -> str:
 def import_scores(assignment: str, question_name: str, filled: Path, gradebook: Gradebook) -> int:
     """Validate every row, then store them all in one transaction; returns the rows stored."""
     question = manual_question(assignment, question_name)
+    known, members = _graded(gradebook, assignment)
+    rows, seen = [], set()
+    for where, row in _filled_rows(filled, ("student_id", "points")):
+        student = _graded_student(row, known, members, where, assignment)
+        if student in seen:
+            raise ManualImportError(f"{where}: student {student!r} appears twice")
+        seen.add(student)
+        points = _points(row, question, where)
+        if points is not None:  # else not graded yet
+            rows.append((student, points, _comment(row)))
+    gradebook.record_manual(assignment, question.name, question.points, rows)
+    return len(rows)
+
+
+def import_overrides(assignment: str, filled: Path, gradebook: Gradebook) -> tuple[int, int]:
+    """Points of autograded questions given on appeal (``student_id,question,points,comment``;
+    an empty ``points`` cell removes the student's override of that question). Every row
+    is checked before one transaction stores them all; returns (set, removed)."""
+    questions = {q.name: q for q in load_assignment(assignment).questions}
+    autograded = ", ".join(name for name, q in questions.items() if not q.manual)
+    known, members = _graded(gradebook, assignment)
+    rows: list[tuple[str, str, float | None, str]] = []
+    for where, row in _filled_rows(filled, ("student_id", "question", "points")):
+        student = _graded_student(row, known, members, where, assignment)
+        name = (row.get("question") or "").strip()
+        question = questions.get(name)
+        if question is None:
+            raise ManualImportError(
+                f"{where}: unknown question {name!r} for {assignment} (one of {autograded})"
+            )
+        if question.manual:
+            raise ManualImportError(
+                f"{where}: {name} is graded by hand; give its points with dlgrade manual import"
+            )
+        if any(r[:2] == (student, name) for r in rows):
+            raise ManualImportError(f"{where}: student {student!r} and {name} appear twice")
+        rows.append((student, name, _points(row, question, where), _comment(row)))
+    gradebook.record_overrides(assignment, rows)
+    removed = sum(points is None for _, _, points, _ in rows)
+    return len(rows) - removed, removed
+
+
+class ExcuseError(DlgradeError, ValueError):
+    """A student who cannot be excused (or whose excusal cannot be undone) as asked."""
+
+
+def excuse(
+    assignment: str, student: str, gradebook: Gradebook, comment: str = "", *, undo: bool = False
+) -> str:
+    """Excuse ``student`` from ``assignment`` (their grade is "excused": no number, not 0),
+    or with ``undo`` no longer; the line that says what was done. A student without a
+    graded notebook may be excused: the exports excuse their roster row."""
+    load_assignment(assignment)  # a wrong name: one line, before anything is written
+    known, members = _graded(gradebook, assignment)
+    group = _group_of(student, members)
+    if student not in known and group is not None:
+        raise ExcuseError(
+            f"{student!r} is graded as {group} (a group's submission): excuse {group}, "
+            "whose grade reaches every member"
+        )
+    if undo and student not in gradebook.excused(assignment):
+        raise ExcuseError(f"{student!r} is not excused from {assignment}: nothing to undo")
+    gradebook.set_excused(assignment, student, None if undo else comment)
+    if undo:
+        return f"{student} is no longer excused from {assignment}"
+    if student in known:
+        return f"{student} is excused from {assignment}"
+    return (
+        f"{student} is excused from {assignment}; no notebook of theirs is graded here, so "
+        "only the exports show it, on the roster row of that id"
+    )
+
+
+def _graded(gradebook: Gradebook, assignment: str) -> tuple[set[str], dict[str, tuple[str, ...]]]:
+    """The students graded for ``assignment``, and whom each grade reaches; a gradebook
+    that never graded it (another assignment's folder) is refused."""
     known = set(gradebook.latest(assignment)["student_id"])
-    members = gradebook.members(assignment)
+    if not known:
+        raise GradebookError(f"{gradebook.url}: no grading of {assignment} in this gradebook")
+    return known, gradebook.members(assignment)
+
+
+def _group_of(student: str, members: dict[str, tuple[str, ...]]) -> str | None:
+    """The group submission whose grade reaches ``student``, if any."""
+    return next((s for s, people in members.items() if student in people), None)
+
+
+def _filled_rows(filled: Path, columns: tuple[str, ...]) -> Iterator[tuple[str, dict[str, str]]]:
+    """Each row of a CSV filled by the instructor, with where it is (``file: row N``); a
+    header without ``columns``, or a row with more cells than the header, is refused."""
     try:
         text = table_text(filled.read_bytes())
     except OSError as error:
         raise ManualImportError(f"{filled}: unreadable ({error})") from None
     separator = delimiter(text)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=separator)
-    if not reader.fieldnames or not {"student_id", "points"} <= set(reader.fieldnames):
-        raise ManualImportError(f"{filled}: the header needs 'student_id' and 'points' columns")
-    rows, seen = [], set()
+    if not reader.fieldnames or not set(columns) <= set(reader.fieldnames):
+        named = " and ".join([", ".join(repr(c) for c in columns[:-1]), repr(columns[-1])])
+        raise ManualImportError(f"{filled}: the header needs {named} columns")
     for line, row in enumerate(reader, start=2):
-        student = _student(row.get("student_id") or "", known)
-        raw = (row.get("points") or "").strip().replace(",", ".")
-        where = f"{filled}: row {line}"
         if row.get(None):  # csv's key for the cells past the header's columns
             raise ManualImportError(
-                f"{where}: more cells than the header has columns (a {separator!r} in a "
-                "comment? put the comment in double quotes)"
+                f"{filled}: row {line}: more cells than the header has columns (a "
+                f"{separator!r} in a comment? put the comment in double quotes)"
             )
-        group = next((s for s, people in members.items() if student in people), None)
-        if student not in known and group is not None:
-            raise ManualImportError(
-                f"{where}: {student!r} is graded as {group} (a group's submission): give the "
-                f"points on {group}'s row, which reaches every member"
-            )
-        if student not in known:
-            raise ManualImportError(
-                f"{where}: unknown student {student!r} for {assignment} (the ids are those "
-                "of grades.csv, as `manual export --graded` writes them)"
-            )
-        if student in seen:
-            raise ManualImportError(f"{where}: student {student!r} appears twice")
-        seen.add(student)
-        if not raw:
-            continue  # not graded yet
-        try:
-            points = float(raw)
-        except ValueError:
-            raise ManualImportError(f"{where}: points {raw!r} is not a number") from None
-        if not math.isfinite(points) or not 0 <= points <= question.points:
-            raise ManualImportError(
-                f"{where}: points {raw} outside 0 … {question.points:g} for {question.name}"
-            )
-        rows.append((student, points, unsafe((row.get("comment") or "").strip())))
-    gradebook.record_manual(assignment, question.name, question.points, rows)
-    return len(rows)
+        yield f"{filled}: row {line}", row
+
+
+def _graded_student(
+    row: dict[str, str], known: set[str], members: dict[str, tuple[str, ...]], where: str,
+    assignment: str,
+) -> str:  # fmt: skip
+    """The graded student a row's ``student_id`` names; a group's member or an id that
+    was not graded is refused, naming the row."""
+    student = _student(row.get("student_id") or "", known)
+    group = _group_of(student, members)
+    if student not in known and group is not None:
+        raise ManualImportError(
+            f"{where}: {student!r} is graded as {group} (a group's submission): give the "
+            f"points on {group}'s row, which reaches every member"
+        )
+    if student not in known:
+        raise ManualImportError(
+            f"{where}: unknown student {student!r} for {assignment} (the ids are those "
+            "of grades.csv, as `manual export --graded` writes them)"
+        )
+    return student
+
+
+def _points(row: dict[str, str], question: Question, where: str) -> float | None:
+    """A row's ``points`` for ``question``, within 0 and its maximum; None when empty."""
+    raw = (row.get("points") or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        points = float(raw)
+    except ValueError:
+        raise ManualImportError(f"{where}: points {raw!r} is not a number") from None
+    if not math.isfinite(points) or not 0 <= points <= question.points:
+        raise ManualImportError(
+            f"{where}: points {raw} outside 0 … {question.points:g} for {question.name}"
+        )
+    return points
+
+
+def _comment(row: dict[str, str]) -> str:
+    return unsafe((row.get("comment") or "").strip())
 
 
 def hand_grades(
