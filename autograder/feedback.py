@@ -440,6 +440,7 @@ class QuestionFeedback:
     findings: list[Finding] = field(default_factory=list)
     comment: str = ""
     functions: list[str] = field(default_factory=list)  # the notebook's functions it grades
+    tests_score: float | None = None  # the checks' points, when the instructor gave others
 
     @property
     def state(self) -> str:
@@ -536,6 +537,7 @@ def questions_feedback(
     lang: str = "fr",
     reveal: str = "values",
     hand_grades: Mapping[str, HandGrade] | None = None,
+    overrides: Mapping[str, tuple[float, str]] | None = None,
 ) -> list[QuestionFeedback]:
     """Every question of a normalized result, in the master's order, with its findings.
 
@@ -543,7 +545,9 @@ def questions_feedback(
     stored question names serve as titles). ``hand_grades`` holds this student's points
     and comments by question; a question graded by hand without this student's points is
     not graded yet, for them as for grades.csv and the exports, even when classmates
-    have theirs: the page must not tell a 0 that nobody gave.
+    have theirs: the page must not tell a 0 that nobody gave. ``overrides`` holds the
+    points and comment the instructor gave an autograded question on appeal: the question
+    shows them, with the checks' own points and findings.
     """
     if lang not in LANGUAGES or reveal not in REVEALS:
         raise ValueError(f"unknown language {lang!r} or reveal level {reveal!r}")
@@ -573,6 +577,9 @@ def questions_feedback(
         else:
             view = _autograded(question.name, title, by_question, stored, result, lang, reveal)
             view.functions = question_functions(assignment.name, question)
+            if question.name in (overrides or {}):
+                view.tests_score = view.score
+                view.score, view.comment = overrides[question.name]
             views.append(view)
     for name in stored:
         if name not in known:  # a question since removed from the master

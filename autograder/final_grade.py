@@ -2,14 +2,16 @@
 
 final = autograded points + hand-graded points − late penalty (a percentage of that sum,
 capped, extensions applied), optionally scaled to the maximum of the LMS grade item.
-grades.csv, the feedback pages, the class report and every LMS export read it, so a
-student sees one number everywhere.
+Points the instructor gave an autograded question on appeal replace that question's
+autograded points, before the penalty; an excused student has no final grade at all
+(``None``: not a number, and never 0). grades.csv, the feedback pages, the class report
+and every LMS export read it, so a student sees one number everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,9 @@ from .manual import hand_grades
 from .messages import Message, duration_text, number_text, render, score_text
 from .spreadsheet import safe
 
+EXCUSED = "excused"
+"""grades.csv's status of an excused student, whose score is empty (no grade, not 0)."""
+
 
 @dataclass(frozen=True)
 class FinalGrade:
@@ -44,6 +49,8 @@ class FinalGrade:
     hand: Mapping[str, float | None]  # question graded by hand → points (None: not given)
     hand_max: float
     lateness: Lateness
+    overridden: Mapping[str, float] = field(default_factory=dict)  # question → appeal points
+    excused: bool = False
 
     @property
     def before_penalty(self) -> float:
@@ -59,19 +66,22 @@ class FinalGrade:
         return round(self.before_penalty * self.lateness.penalty_percent / 100, 4)
 
     @property
-    def score(self) -> float:
+    def score(self) -> float | None:
+        """The final grade; None for an excused student, who has none (never 0)."""
+        if self.excused:
+            return None
         return round(self.before_penalty - self.penalty, 4)
 
-    def scaled(self, maximum: float | None) -> float:
+    def scaled(self, maximum: float | None) -> float | None:
         """The final grade on a scale of ``maximum`` points (the LMS item's), to 0.01."""
-        if maximum is None or maximum == self.max_score:
+        if self.score is None or maximum is None or maximum == self.max_score:
             return self.score
         return round(self.score * maximum / self.max_score, 2) if self.max_score else 0.0
 
     def late_note(self, lang: str = "fr", maximum: float | None = None) -> str:
         """The sentence explaining the penalty ("" when on time), its grades on the scale
         of the page it is on (``maximum``: the LMS item's, as ``scaled``)."""
-        if not self.lateness.late:
+        if not self.lateness.late or self.excused:
             return ""
         before = replace(self, lateness=ON_TIME).scaled(maximum)
         late = {"late": duration_text(self.lateness.late_by_hours, lang),
@@ -90,18 +100,27 @@ def final_grade(
     hand: Mapping[str, tuple[float, float, str]],
     hand_max: Mapping[str, float],
     policy: LatePolicy | None,
+    overrides: Mapping[str, tuple[float, str]] | None = None,
+    excused: bool = False,
 ) -> FinalGrade:
     """One student's final grade from a normalized result, this student's hand grades
     (``manual.hand_grades``: question → points, max, comment) and the questions the class
-    was graded on by hand (question → max points; a student without points there has 0)."""
+    was graded on by hand (question → max points; a student without points there has 0).
+    ``overrides`` (``Gradebook.overrides``: question → points, comment) replace the
+    autograded points of their questions; ``excused`` leaves the student without a grade."""
+    overridden = {q: points for q, (points, _) in (overrides or {}).items()}
+    questions = result.get("questions") or {}
+    replaced = sum(questions.get(q, {}).get("score", 0.0) for q in overridden)
     return FinalGrade(
         student_id=result["student_id"],
         status=result["status"],
-        autograded=result["score"],
+        autograded=round(result["score"] - replaced + sum(overridden.values()), 4),
         autograded_max=result["max_score"],
         hand={q: hand[q][0] if q in hand else None for q in hand_max},
         hand_max=sum(hand_max.values()),
         lateness=lateness_of(result, policy),
+        overridden=overridden,
+        excused=excused,
     )
 
 
@@ -117,12 +136,19 @@ class ClassGrades:
     grades: dict[str, FinalGrade]
     members: dict[str, tuple[str, ...]]  # submitter → whom the grade reaches (Gradebook.members)
     times_problem: LateTimesError | None = None  # why some students' lateness is unknown
+    overrides: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
+    excused: dict[str, str] = field(default_factory=dict)  # student → comment, graded or not
 
     def unfinished(self) -> dict[str, list[str]]:
         """Questions graded by hand for some students and not yet for others: question →
-        the students who still have no points there (they would count 0 in an export)."""
+        the students who still have no points there (they would count 0 in an export; an
+        excused student waits for nothing)."""
         missing = {
-            question: sorted(s for s in self.grades if question not in self.hand.get(s, {}))
+            question: sorted(
+                s
+                for s in self.grades
+                if question not in self.hand.get(s, {}) and s not in self.excused
+            )
             for question in self.hand_max
         }
         return {question: students for question, students in missing.items() if students}
@@ -134,12 +160,15 @@ class ClassGrades:
 
     def owners(self) -> dict[str, str]:
         """Every student → the submission whose grade is theirs: their own, else their
-        group's (a group's own id, such as ``group:A``, names no student)."""
+        group's (a group's own id, such as ``group:A``, names no student). An excused
+        student without a graded notebook is their own."""
         owners: dict[str, str] = {}
         for submitter in self.grades:
             for member in self.members.get(submitter) or (submitter,):
                 if member == submitter or member not in self.grades:
                     owners.setdefault(member, submitter)
+        for student in self.excused:
+            owners.setdefault(student, student)
         return owners
 
     def sharers(self, submitter: str) -> list[str]:
@@ -169,17 +198,21 @@ def class_grades(
     # the questions the master grades by hand count from the first run: not started, they
     # are 0 of their points, and an export waits for them (``unfinished``)
     hand_max = {**gradebook.hand_graded(assignment), **started}
+    overrides, excused = gradebook.overrides(assignment), gradebook.excused(assignment)
     grades = {
         r["student_id"]: final_grade(
             r,
             hand.get(r["student_id"], {}),
             hand_max,
             None if r["student_id"] in untimed else policy,
+            overrides.get(r["student_id"]),
+            r["student_id"] in excused,
         )
         for r in results
     }
     members = gradebook.members(assignment)
-    return ClassGrades(assignment, policy, results, hand, hand_max, grades, members, problem)
+    return ClassGrades(assignment, policy, results, hand, hand_max, grades, members, problem,
+                       overrides, excused)  # fmt: skip
 
 
 def load_class(graded: Path, assignment: str | None = None) -> ClassGrades:
@@ -209,7 +242,8 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
     finally:
         gradebook.close()
     late = sorted(
-        (g for g in grades.grades.values() if g.lateness.late), key=lambda g: g.student_id
+        (g for g in grades.grades.values() if g.lateness.late and not g.excused),
+        key=lambda g: g.student_id,
     )
     lines = [f"late policy saved: {saved}; {graded / 'grades.csv'} updated"]
     lines.append(policy.deadline_line(t for t in times.values() if t))
@@ -299,19 +333,24 @@ def grade_table(
     rows = []
     for result in graded.results:
         grade = graded.grades[result["student_id"]]
-        scores = result["questions"]
+        scores = {q: s.get("score", 0.0) for q, s in result["questions"].items()}
         rows.append(
             {
                 "student_id": result["student_id"],
                 "assignment": assignment.name,
-                **{q: scores.get(q, {}).get("score", 0.0) for q in questions},
+                **{q: grade.overridden.get(q, scores.get(q, 0.0)) for q in questions},
                 **grade.hand,
-                "late_penalty": grade.penalty,
+                "late_penalty": None if grade.excused else grade.penalty,
                 "score": grade.score,
                 "max_score": grade.max_score,
-                "status": result["status"],
+                "status": EXCUSED if grade.excused else result["status"],
             }
         )
+    # an excused student without a notebook: a row all the same, one per student
+    rows += [
+        {"student_id": s, "assignment": assignment.name, "status": EXCUSED}
+        for s in sorted(set(graded.excused) - set(graded.grades))
+    ]
     columns = ["student_id", "assignment", *questions, *by_hand, "late_penalty", "score",
                "max_score", "status"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns).sort_values("student_id").reset_index(drop=True)

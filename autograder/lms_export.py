@@ -42,6 +42,9 @@ from .submissions import GRADESCOPE_FOLDER, student_file_name
 
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
 MISSING = ("keep", "blank", "zero")  # a roster entry without a submission: left out, "", 0
+EXCUSED_CELL = {"canvas": "EX"}
+"""What an excused student's grade cell holds: Canvas's gradebook import reads ``EX`` as
+excused; the other LMSs' import files have no such value, and get an empty cell."""
 ROSTER_COLUMNS = ("student_id", "name", "last_name", "first_name", "email", "username",
                   "sis_user_id", "sis_login_id", "section")  # fmt: skip
 # what a graded id may be: Moodle's worksheet names a person by email, ID number or name
@@ -309,9 +312,12 @@ class Export:
     maximum: float | None  # the LMS item's maximum (None: the grader's own points)
     missing: str
     feedback: dict[str, str]  # submitter → feedback text
+    excused_cell: str = ""  # EXCUSED_CELL
 
     def cell(self, index: int) -> str | None:
         """Row ``index``'s grade cell, or None when the row is left out."""
+        if index in self.matched and self.matched[index] in self.grades.excused:
+            return self.excused_cell
         if index in self.matched:
             return _points(self.grades.grades[self.matched[index]].scaled(self.maximum))
         if index in self.untouched:
@@ -508,7 +514,8 @@ def feedback_markdown(
     result = next(r for r in grades.results if r["student_id"] == student)
     context = feedback_context(
         result, grades.hand.get(student, {}), grades.started(), grades.policy, lang,
-        shared_with=grades.sharers(student),
+        shared_with=grades.sharers(student), overrides=grades.overrides.get(student),
+        excused=grades.excused.get(student),
     )  # fmt: skip
     if result["status"] == "graded":  # "Notebook graded." says nothing next to a grade
         context["status"] = ""
@@ -533,6 +540,8 @@ def write_gradescope(
     names = _gradescope_folders(grades.results)
     for result in grades.results:
         student = result["student_id"]
+        if student in grades.excused:  # results.json has no value for "excused"
+            continue
         submission = gradescope_submission(result)
         name = names[student]
         score = grades.grades[student].scaled(maximum)
@@ -740,7 +749,24 @@ def _not_graded(grades: ClassGrades, exported: set[str], maximum: float | None) 
         f"exported as {grades.grades[r['student_id']].scaled(maximum):g}, its notebook not graded "
         f"({r['status']}: {r.get('message') or 'no reason recorded'}): {r['student_id']}"
         for r in sorted(grades.results, key=lambda r: r["student_id"])
-        if r["student_id"] in exported and r["status"] != "graded"
+        if r["student_id"] in exported
+        and r["status"] != "graded"
+        and r["student_id"] not in grades.excused
+    ]
+
+
+def _tell_excused(report: RosterReport, grades: ClassGrades, exported: set[str], cell: str) -> None:
+    """Say which students are exported as excused, and which excused ids the roster does
+    not hold (a typo given to ``manual excuse`` would otherwise go unseen)."""
+    ungraded = set(grades.excused) - set(grades.grades)
+    report.not_in_roster = [s for s in report.not_in_roster if s not in ungraded]
+    written = f"as {cell!r}" if cell else "as an empty cell (no excused value in this LMS's file)"
+    report.notes += [
+        f"excused, written {written}: {s}" for s in sorted(exported & set(grades.excused))
+    ]
+    report.notes += [
+        f"excused but not in the roster (check the id given to dlgrade manual excuse): {s}"
+        for s in sorted(ungraded - exported)
     ]
 
 
@@ -790,7 +816,11 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
             raise UnfinishedHandGrading(grades.assignment, unfinished)
         out.mkdir(parents=True, exist_ok=True)
         write_gradescope(grades, out, lang, scale_to)
-        return RosterReport()
+        excused = sorted(set(grades.excused) & set(grades.grades))
+        return RosterReport(notes=[
+            f"excused, no results.json written (Gradescope's has no excused value): {s}"
+            for s in excused
+        ])  # fmt: skip
     if roster_path is None:
         raise RosterError(
             f"--roster is needed to export to {lms}: its own export of the grades, or a CSV "
@@ -816,6 +846,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
             "or grade again with the LMS's ids (--id-pattern, docs/intake.md)"
         )
     _refuse_groups_graded_as_people(roster, grades, report)
+    _tell_excused(report, grades, set(matched.values()), EXCUSED_CELL.get(lms, ""))
     if unfinished:  # after who is who: "grade 17 by hand" must not hide a lost group
         raise UnfinishedHandGrading(grades.assignment, unfinished)
     if roster.kind == "canvas" and missing != "keep":
@@ -837,8 +868,9 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     feedback = {}
     if lms == "moodle":  # Moodle stores these comments as HTML: the page's Markdown, rendered
         feedback = {s: _html.render(feedback_markdown(grades, s, lang, maximum)).strip()
-                    for s in set(matched.values())}  # fmt: skip
-    chosen = Export(grades, matched, untouched, maximum, missing, feedback)
+                    for s in set(matched.values()) if s in grades.grades}  # fmt: skip
+    chosen = Export(grades, matched, untouched, maximum, missing, feedback,
+                    EXCUSED_CELL.get(lms, ""))  # fmt: skip
     if lms == "canvas":
         text = canvas_csv(roster, chosen, column or f"{name} ({lms_id})", _points(points))
         target = "canvas_import.csv"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -136,7 +137,9 @@ def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) ->
         grades = graded_class.hand.get(submitter, {})
         group = graded_class.sharers(submitter)
         context = feedback_context(result, grades, graded_class.started(), graded_class.policy,
-                                   lang, reveal, shared_with=group)  # fmt: skip
+                                   lang, reveal, shared_with=group,
+                                   overrides=graded_class.overrides.get(submitter),
+                                   excused=graded_class.excused.get(submitter))  # fmt: skip
         # the submission's page, then one per member: an LMS (Canvas, Blackboard) takes a
         # page per student, and a member should not have to know the group's file name
         for reader in (submitter, *group):
@@ -157,12 +160,16 @@ def feedback_context(
     lang: str = "fr",
     reveal: str | None = None,
     shared_with: Sequence[str] = (),
+    overrides: Mapping[str, tuple[float, str]] | None = None,
+    excused: str | None = None,
 ) -> dict:
     """What ``feedback.html.j2`` and ``feedback.md.j2`` show of one normalized result:
     one student's page, for ``write_feedback`` and the web application alike. ``grades``
     are this student's hand grades and ``graded_by_hand`` the class's hand-graded questions
     with their maximum (``manual.hand_grades``); ``shared_with``, the group's members
-    whose grade this is (``ClassGrades.sharers``)."""
+    whose grade this is (``ClassGrades.sharers``); ``overrides``, the points given on
+    appeal (``Gradebook.overrides``); ``excused``, the instructor's comment when the
+    student is excused (``Gradebook.excused``): the page then says so, and has no grade."""
     assignment = _assignment(result["assignment"])
     master = assignment.master if assignment is not None else None
     reveal = reveal or reveal_for(master, "graded")
@@ -172,15 +179,17 @@ def feedback_context(
         else result["assignment"]
     )
     hand_graded = {q: HandGrade(*g) for q, g in grades.items()}
-    questions = questions_feedback(result, assignment, lang, reveal, hand_graded)
+    questions = questions_feedback(result, assignment, lang, reveal, hand_graded, overrides)
     manual = {q.name: q.points for q in assignment.questions if q.manual} if assignment else {}
-    grade = final_grade(result, grades, {**manual, **graded_by_hand}, policy)  # as class_grades
+    grade = final_grade(result, grades, {**manual, **graded_by_hand}, policy, overrides,
+                        excused is not None)  # as class_grades  # fmt: skip
     return {
         "result": result, "t": LABELS[lang], "lang": lang, "colon": COLON[lang],
         "final": grade.score, "max_total": grade.max_score, "late_note": grade.late_note(lang),
         "status": status_text(result, lang), "questions": questions, "reveal": reveal,
-        "assignment_title": title,
-        "pending": joined_titles([q.title for q in questions if q.state == "pending"], lang),
+        "assignment_title": title, "excused": excused is not None, "excuse_comment": excused or "",
+        "pending": "" if excused is not None  # no points will be added to no grade
+        else joined_titles([q.title for q in questions if q.state == "pending"], lang),
         "all_passed": result["status"] == "graded"
         and all(q.state == "ok" for q in questions if not q.manual),
         "title": f"{result['assignment']} — {result['student_id']}",
@@ -201,7 +210,7 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
     assignment, results = graded_class.assignment, graded_class.results
     t = LABELS[lang]
     finals = [graded_class.grades[r["student_id"]] for r in results]
-    scores = [g.score for g in finals]
+    scores = [g.score for g in finals if g.score is not None]  # an excused student has none
     max_score = max(g.max_score for g in finals)
     names = list(results[0]["questions"])
     master = _assignment(assignment)
@@ -234,7 +243,9 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
     context = {
         "lang": lang, "t": t, "title": f"{t['report_title']} — {assignment}",
         "assignment": assignment, "students": len(results), "max_score": max_score,
-        "mean": statistics.fmean(scores), "median": statistics.median(scores), "questions": questions,
+        "mean": statistics.fmean(scores) if scores else math.nan,
+        "median": statistics.median(scores) if scores else math.nan, "questions": questions,
+        "excused": sorted(graded_class.excused), "reviewed": _reviewed(graded_class.overrides, titles),
         "mistakes": mistakes, "incidents": incidents, "late": late,
         "distribution_png": _histogram(scores, max_score, t["distribution"], t["score_axis"]),
         "questions_png": _bars([q["name"] for q in questions],
@@ -243,6 +254,15 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
     path = graded / "report.html"
     path.write_text(_environment.get_template("report.html.j2").render(context), "utf-8")
     return path
+
+
+def _reviewed(overrides: Mapping[str, Mapping[str, tuple[float, str]]],
+              titles: Mapping[str, str]) -> list[tuple[str, str]]:  # fmt: skip
+    """(student, the questions whose points the instructor gave on appeal), for the report."""
+    return [
+        (student, ", ".join(titles.get(q, q) for q in sorted(questions)))
+        for student, questions in sorted(overrides.items())
+    ]
 
 
 def _pyplot():

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .class_run import ClassRun
+from .final_grade import EXCUSED
 from .results import STATUSES, SubmissionResult
 from .submissions import GROUP_PREFIX
 
@@ -79,7 +80,7 @@ class ClassProgress:
         table = Table()
         table.add_column("status")
         table.add_column("students", justify="right")
-        for status in STATUSES:
+        for status in (*STATUSES, *([EXCUSED] if EXCUSED in counts else [])):
             table.add_row(status, str(counts.get(status, 0)))
         self.console.print(table)
         if len(grades):
