@@ -127,6 +127,7 @@ def grade_class(
     )
     refused = {p.origin for p in weaker}
     run.problems += weaker + _replacements(gradebook, name, todo, previous)
+    run.notes += _kept_reviews(gradebook, name, todo)
     run.problems += _renamed(previous, [s for s in found if s.origin not in refused])
     regraded = sum(
         previous.get(s.student_id, {}).get("submission_hash") == s.sha256
@@ -331,6 +332,24 @@ def _replacements(
                 )
             )
     return problems
+
+
+def _kept_reviews(gradebook: Gradebook, name: str, todo: list[Submission]) -> list[str]:
+    """What grading ``todo`` does not change, said so that no grade surprises: points given
+    on appeal stay over the checks' points, and an excused student stays excused."""
+    students = {s.student_id for s in todo}
+    overrides, excused = gradebook.overrides(name), gradebook.excused(name)
+    notes = [
+        f"{student}: the points given on appeal to {', '.join(sorted(questions))} are kept "
+        "over this grading's (remove them with an empty points cell in dlgrade manual override)"
+        for student, questions in sorted(overrides.items())
+        if student in students
+    ]
+    notes += [
+        f"{student}: excused, and still so after this grading (dlgrade manual excuse --undo)"
+        for student in sorted(set(excused) & students)
+    ]
+    return notes
 
 
 def result_path(out: Path, student_id: str) -> Path:

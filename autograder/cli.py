@@ -185,7 +185,7 @@ def _manual(args: argparse.Namespace) -> int:
     from .assignment import load_assignment
     from .final_grade import write_grades
     from .gradebook import Gradebook
-    from .manual import export_question, import_scores
+    from .manual import excuse, export_question, import_overrides, import_scores
     from .pages import outdated_pages
 
     if args.action == "export":
@@ -196,11 +196,18 @@ def _manual(args: argparse.Namespace) -> int:
         return 0
     gradebook = Gradebook.of_graded(args.graded)
     try:
-        count = import_scores(args.assignment, args.question, args.csv, gradebook)
+        if args.action == "import":
+            count = import_scores(args.assignment, args.question, args.csv, gradebook)
+            done = f"{count} score(s) imported for {args.question}"
+        elif args.action == "override":
+            given, removed = import_overrides(args.assignment, args.csv, gradebook)
+            done = f"{given} override(s) given, {removed} removed for {args.assignment}"
+        else:
+            done = excuse(args.assignment, args.student, gradebook, args.comment, undo=args.undo)
         write_grades(gradebook, load_assignment(args.assignment), args.graded / "grades.csv")
     finally:
         gradebook.close()
-    print(f"{count} score(s) imported for {args.question}; {args.graded / 'grades.csv'} updated")
+    print(f"{done}; {args.graded / 'grades.csv'} updated")
     outdated = outdated_pages(args.graded)
     if outdated:
         print(outdated)
@@ -378,6 +385,21 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("question")
     command.add_argument("csv", type=Path)
     command.add_argument("--graded", type=Path, required=True, help="the grading --out folder")
+    command.set_defaults(run=_manual)
+    command = manual.add_parser("override", help="appeals: other points for autograded "
+                                "questions, with a comment the student sees")  # fmt: skip
+    command.add_argument("assignment")
+    command.add_argument("csv", type=Path,
+                         help="student_id,question,points,comment (an empty points cell "
+                              "removes that override)")  # fmt: skip
+    command.add_argument("--graded", type=Path, required=True, help="the grading --out folder")
+    command.set_defaults(run=_manual)
+    command = manual.add_parser("excuse", help="excuse a student: no grade (not 0), EX in Canvas")
+    command.add_argument("assignment")
+    command.add_argument("student", help="the id grades.csv uses, or the roster's")
+    command.add_argument("--graded", type=Path, required=True, help="the grading --out folder")
+    command.add_argument("--comment", default="", help="shown on the student's feedback page")
+    command.add_argument("--undo", action="store_true", help="the student is no longer excused")
     command.set_defaults(run=_manual)
 
     command = commands.add_parser("validate", help="student: is this notebook ready to submit?")
