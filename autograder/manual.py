@@ -309,8 +309,8 @@ def excuse(
     if student in known:
         return f"{student} is excused from {assignment}"
     return (
-        f"{student} is excused from {assignment}; no notebook of theirs is graded here, so "
-        "only the exports show it, on the roster row of that id"
+        f"{student} is excused from {assignment}; no notebook of theirs is graded here: the "
+        "exports excuse the roster row of that id"
     )
 
 
