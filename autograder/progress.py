@@ -70,10 +70,14 @@ class ClassProgress:
         grades = rows if graded_as is None else rows[graded_as.fillna("") == ""]
         people = len(rows) - sum(s.startswith(GROUP_PREFIX) for s in grades["student_id"])
         counts = Counter(grades["status"])
+        # an excused student without a notebook has a row, with no maximum: no submission
+        submissions = len(grades) - int(
+            ((grades["status"] == EXCUSED) & grades["max_score"].isna()).sum()
+        )
         # A line of its own: a table's title is wrapped to the table's narrow width.
         self.console.print(
             Text(
-                f"{run.assignment}: {len(grades)} submission(s) for {people} student(s) in "
+                f"{run.assignment}: {submissions} submission(s) for {people} student(s) in "
                 f"{run.out / 'grades.csv'}"
             )
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from rich.console import Console
 
 from autograder import cli
 from autograder.class_run import grade_class
@@ -27,6 +28,7 @@ from autograder.grader import Settings
 from autograder.late import LatePolicy
 from autograder.lms_export import export
 from autograder.pages import write_feedback, write_report
+from autograder.progress import ClassProgress
 from autograder.sample_class import write_sample_class
 
 from .conftest import FAST_LIMITS
@@ -236,3 +238,17 @@ def test_undoing_an_excusal_gives_the_grade_back(graded, capsys):
     assert capsys.readouterr().err.strip() == (
         "dlgrade: 'sgd003' is not excused from sgd_batch_size: nothing to undo"
     )
+
+
+def test_grading_again_keeps_an_excused_student_excused_and_counts_them(graded, graded_class):
+    assert dlgrade("manual", "excuse", ASSIGNMENT, "sgd003", "--graded", graded) == 0
+    assert dlgrade("manual", "excuse", ASSIGNMENT, "absent", "--graded", graded) == 0
+    run = grade_class(ASSIGNMENT, [graded_class[0] / "class"], graded,
+                      Settings(workers=2, limits=FAST_LIMITS, regrade=True))  # fmt: skip
+    assert "sgd003: excused, and still so after this grading" in " ".join(run.notes)
+    assert grades_csv(graded).loc["sgd003", "status"] == "excused"
+    screen = io.StringIO()
+    ClassProgress(ASSIGNMENT, Console(file=screen, width=200)).summary(run)
+    shown = screen.getvalue()
+    assert "3 submission(s) for 4 student(s)" in shown  # absent sent nothing
+    assert re.search(r"excused\s*│\s*2", shown)
