@@ -338,3 +338,18 @@ def test_an_archive_without_times_keeps_the_known_penalties_and_holds_the_export
     assert "−20 %" in re.search(r"/students/12345\">.*?</tr>", overview, re.S).group(0)
     exported = prof.get(f"/instructor/assignments/{ASSIGNMENT}/export/canvas?partial=1")
     assert exported.status_code == 200 and "(77)" in exported.text.splitlines()[0]
+
+
+def test_the_class_page_shows_a_student_excused_without_a_notebook(app, notebooks):
+    """An instructor may excuse a student who sent nothing (``manual.excuse`` on the web's
+    gradebook): the class page lists them as excused beside the graded students."""
+    from autograder.manual import excuse
+
+    alice = signed_in(app, "alice")
+    attempt_id(submit(alice, notebooks["right"]))
+    app.state.worker.grade_queued()
+    excuse(ASSIGNMENT, "bob", app.state.gradebook, "certificat médical")
+    page = signed_in(app, "prof").get(f"/instructor/assignments/{ASSIGNMENT}")
+    assert page.status_code == 200
+    bob = page.text.split(">bob<")[1].split("</tr>")[0]
+    assert "dispensé·e" in bob, bob

@@ -196,11 +196,11 @@ def class_view(request: Request, name: str) -> dict:
     names = {u.login: u.name for u in state.store.students()}
     rows = []
     for record in table.to_dict("records"):
-        grade = graded.grades[record["student_id"]]
-        penalty = grade.lateness.penalty_percent
+        grade = graded.grades.get(record["student_id"])  # None: excused, with no notebook
+        penalty = grade.lateness.penalty_percent if grade else 0
         if problem and record["student_id"] in problem.students:
             late = text(request, "time_unknown")
-        elif grade.lateness.late:
+        elif grade and grade.lateness.late:
             late = f"−{number_text(penalty, lang)} %" if penalty else "0 %"
         else:
             late = ""
@@ -208,14 +208,14 @@ def class_view(request: Request, name: str) -> dict:
             {
                 "student": record["student_id"],
                 "name": names.get(record["student_id"])
-                or results[record["student_id"]].get("student_name")
+                or results.get(record["student_id"], {}).get("student_name")
                 or "",
                 "scores": [record[q] for q in questions],
                 "total": record["score"],
                 "max": record["max_score"],
                 "status": record["status"],
                 "late": late,
-                "late_note": grade.late_note(lang),
+                "late_note": grade.late_note(lang) if grade else "",
             }
         )
     success = [(q, _full_marks_share(table[q], maxima.get(q, 0))) for q in questions]
