@@ -37,8 +37,51 @@ EVERY_EPOCH = {
 """An epoch loop wrong for any batch size, next to the reference's table of results: the
 table is then not what the notebook's own loop gives."""
 
+SGD_EPOCH = """
+def sgd_epoch(w0, X, Y, alpha, batch_size):
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    w, n_updates = w0, 0
+    for start in range(0, len(X) - batch_size + 1, batch_size):
+        xb, yb = X[start:start + batch_size], Y[start:start + batch_size]
+        {update}
+        n_updates += {counted}
+    return w, n_updates
+"""
+
 VARIANTS = {
     # (assignment, cells, failed checks, named mistake)
+    "updates_counted_in_examples": (
+        "sgd_batch_size",
+        [SGD_EPOCH.format(update="w = w - alpha * batch_gradient(w, xb, yb)", counted="len(xb)")],
+        EVERY_EPOCH - {"sgd_epoch_nb1"},  # one example per batch: the count is right
+        "updates_counted_in_examples",
+    ),
+    "gradient_at_w0": (
+        "sgd_batch_size",
+        [SGD_EPOCH.format(update="w -= alpha * batch_gradient(w0, xb, yb)", counted="1")],
+        EVERY_EPOCH,
+        "gradient_at_w0",
+    ),
+    "learning_rate_twice": (
+        "sgd_batch_size",
+        [
+            SGD_EPOCH.format(
+                update="step = alpha * batch_gradient(w, xb, yb); w -= alpha * step", counted="1"
+            )
+        ],
+        EVERY_EPOCH,
+        "learning_rate_twice",
+    ),
+    "mean_over_all_examples": (
+        "sgd_batch_size",
+        [
+            SGD_EPOCH.format(
+                update="w = w - alpha * np.sum(-xb * (yb - w * xb)) / len(X)", counted="1"
+            )
+        ],
+        EVERY_EPOCH,
+        "mean_over_all_examples",
+    ),
     "bias_averaged": (
         "mlp_softmax",
         [MLP_BACKWARD.format(slope=RIGHT_SLOPE, by="dy.mean(axis=0)", bh="dh.mean(axis=0)")],

@@ -117,6 +117,10 @@ EPOCH_MISTAKES = (
     "last_batch_skipped",
     "one_based_batches",
     "sum_instead_of_mean",
+    "updates_counted_in_examples",
+    "gradient_at_w0",
+    "learning_rate_twice",
+    "mean_over_all_examples",
 )
 """Loop mistakes, and the mistake of a gradient the loop computes inline (a wrong
 batch_gradient called by the loop is not the loop's mistake: the stand-in route passes it)."""

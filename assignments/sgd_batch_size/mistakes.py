@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +37,26 @@ def _leftover_batch_used(divided_by_batch_size: bool) -> Variant:
     return variant
 
 
-def _batches_taken(batches: Callable[[int, int], Iterable[slice]]) -> Variant:
-    """An epoch over the ``batches(N, n_b)`` a loop takes (each one update, as the sheet's),
-    with the batch gradient of the namespace it runs in."""
+Step = Callable[[Mapping[str, Any], float, float, np.ndarray, np.ndarray, float, int], float]
+"""One update of an epoch: (the functions in play, w, w0, the batch's x and y, α, N) → w."""
+
+
+def _sheet_step(live, w, w0, xb, yb, alpha, n):
+    return w - alpha * live["batch_gradient"](w, xb, yb)
+
+
+def _sheet_batches(n: int, batch_size: int) -> Iterable[slice]:
+    return (slice(b * batch_size, (b + 1) * batch_size) for b in range(n // batch_size))
+
+
+def _epoch_of(
+    batches: Callable[[int, int], Iterable[slice]] = _sheet_batches,
+    step: Step = _sheet_step,
+    counted: Callable[[np.ndarray], int] = lambda xb: 1,
+) -> Variant:
+    """An epoch over the ``batches(N, n_b)`` a loop takes, each batch one ``step`` (the
+    sheet's, with the batch gradient of the namespace it runs in, by default) adding
+    ``counted(batch)`` to n_updates (one, as the sheet's)."""
 
     def variant(original, live):
         def sgd_epoch(w0, X, Y, alpha, batch_size):
@@ -47,13 +65,25 @@ def _batches_taken(batches: Callable[[int, int], Iterable[slice]]) -> Variant:
             for batch in batches(len(X), batch_size):
                 with warnings.catch_warnings():  # the mean of an empty batch is NaN, quietly
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    w = w - alpha * live["batch_gradient"](w, X[batch], Y[batch])
-                n_updates += 1
+                    w = step(live, w, float(w0), X[batch], Y[batch], alpha, len(X))
+                n_updates += counted(X[batch])
             return w, n_updates
 
         return {"sgd_epoch": sgd_epoch}
 
     return variant
+
+
+def _gradient_at_w0(live, w, w0, xb, yb, alpha, n):
+    return w - alpha * live["batch_gradient"](w0, xb, yb)
+
+
+def _learning_rate_twice(live, w, w0, xb, yb, alpha, n):
+    return w - alpha * alpha * live["batch_gradient"](w, xb, yb)
+
+
+def _mean_over_all_examples(live, w, w0, xb, yb, alpha, n):
+    return w - alpha * live["batch_gradient"](w, xb, yb) * len(xb) / n
 
 
 def _last_batch_skipped(n: int, batch_size: int) -> Iterable[slice]:
@@ -150,7 +180,7 @@ MISTAKES = (
                 "all; range(N // n_b - 1) stops before the last one (n_updates is then one short)."
             ),
         },
-        (_batches_taken(_last_batch_skipped),),
+        (_epoch_of(_last_batch_skipped),),
         cost=1,
     ),
     Mistake(
@@ -172,7 +202,82 @@ MISTAKES = (
                 "if n_b = 1: the mean of an empty batch is NaN)."
             ),
         },
-        (_batches_taken(_one_based),),
+        (_epoch_of(_one_based),),
         cost=2,
+    ),
+    Mistake(
+        "updates_counted_in_examples",
+        {"fr": "n_updates compte les exemples", "en": "n_updates counts the examples"},
+        {
+            "fr": (
+                "w est juste, mais n_updates augmente de la taille du batch à chaque pas : "
+                "il compte les exemples vus. Il doit compter les mises à jour de w, une par "
+                "batch, soit ⌊N/n_b⌋ pour l'epoch."
+            ),
+            "en": (
+                "w is right, but n_updates grows by the batch size at each step: it counts the "
+                "examples seen. It must count the updates of w, one per batch: ⌊N/n_b⌋ for "
+                "the epoch."
+            ),
+        },
+        (_epoch_of(counted=len),),
+        cost=1,
+    ),
+    Mistake(
+        "gradient_at_w0",
+        {"fr": "Gradient toujours pris en w0", "en": "Gradient always taken at w0"},
+        {
+            "fr": (
+                "Chaque batch calcule son gradient au poids de départ w0, pas au poids courant "
+                "w : les pas ne tiennent pas compte des mises à jour déjà faites. À chaque "
+                "batch, G_b se calcule avec le w que le batch précédent vient de donner."
+            ),
+            "en": (
+                "Every batch takes its gradient at the starting weight w0, not at the current "
+                "weight w: the steps ignore the updates already made. Each batch's G_b is "
+                "computed with the w the previous batch has just given."
+            ),
+        },
+        (_epoch_of(step=_gradient_at_w0),),
+        cost=2,
+    ),
+    Mistake(
+        "learning_rate_twice",
+        {"fr": "Taux d'apprentissage appliqué deux fois", "en": "Learning rate applied twice"},
+        {
+            "fr": (
+                "Chaque pas vaut α² · G_b au lieu de α · G_b : α multiplie le gradient deux "
+                "fois (une fois dans le gradient, une fois dans la mise à jour, par exemple). "
+                "La mise à jour de l'énoncé est w ← w − α·G_b."
+            ),
+            "en": (
+                "Each step is α² · G_b instead of α · G_b: α multiplies the gradient twice "
+                "(once in the gradient and once in the update, say). The sheet's update is "
+                "w ← w − α·G_b."
+            ),
+        },
+        (_epoch_of(step=_learning_rate_twice),),
+        cost=1,
+    ),
+    Mistake(
+        "mean_over_all_examples",
+        {
+            "fr": "Gradient divisé par N au lieu de n_b",
+            "en": "Gradient divided by N instead of n_b",
+        },
+        {
+            "fr": (
+                "Le gradient du batch est la somme sur le batch divisée par le nombre total "
+                "d'exemples N : les pas sont n_b/N fois trop petits. G_b est la moyenne sur "
+                "les n_b exemples du batch seulement."
+            ),
+            "en": (
+                "The batch gradient is the sum over the batch divided by the total number of "
+                "examples N: the steps are n_b/N times too small. G_b is the mean over the "
+                "batch's n_b examples only."
+            ),
+        },
+        (_epoch_of(step=_mean_over_all_examples),),
+        cost=1,
     ),
 )
