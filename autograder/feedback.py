@@ -449,6 +449,12 @@ class QuestionFeedback:
         return "ok" if self.score >= self.max_score else "ko"
 
     @property
+    def passed_by_tests(self) -> bool:
+        """Every hidden test of the question passed: points given on appeal aside."""
+        tests = self.score if self.tests_score is None else self.tests_score
+        return tests is not None and tests >= self.max_score
+
+    @property
     def by_input(self) -> list[tuple[str, list[Finding]]]:
         """The findings grouped by the input they were found on (in the order of the
         first finding of each): the input is said once, above its findings."""

@@ -191,7 +191,7 @@ def feedback_context(
         "pending": "" if excused is not None  # no points will be added to no grade
         else joined_titles([q.title for q in questions if q.state == "pending"], lang),
         "all_passed": result["status"] == "graded"
-        and all(q.state == "ok" for q in questions if not q.manual),
+        and all(q.passed_by_tests for q in questions if not q.manual),
         "title": f"{result['assignment']} — {result['student_id']}",
         "group_note": LABELS[lang]["group_grade"].format(
             group=result["student_id"].removeprefix(GROUP_PREFIX), members=", ".join(shared_with)

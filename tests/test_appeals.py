@@ -96,6 +96,7 @@ def test_an_override_reaches_grades_csv_the_pages_and_every_export(graded, grade
     assert '3 / 3 points · <span class="reviewed">revue par l&#39;enseignant·e</span>' in page
     assert "les tests automatiques en donnaient 2" in page
     assert "Dérivée juste, test trop strict" in page
+    assert "Tous les tests cachés sont réussis" not in page  # one failed: points aside
     write_feedback(graded, "en")
     page = (graded / "feedback" / "sgd001.md").read_text(encoding="utf-8")
     assert "3 / 3 points · reviewed by the instructor" in page
