@@ -71,7 +71,7 @@ NAMED: dict[str, set[str]] = {
     "mlp_softmax__softmax_global_max": {"softmax_overflow"},
     "mlp_softmax__tanh_prime": {"tanh_derivative"},
     "mlp_softmax__unstable_softmax": {"softmax_overflow"},
-    "sgd_batch_size__count_examples_sign": {"error_sign"},
+    "sgd_batch_size__count_examples_sign": {"error_sign", "updates_counted_in_examples"},
     "sgd_batch_size__gradient_ascent": {"gradient_ascent"},
     "sgd_batch_size__leftover_batch": {"leftover_batch_used"},
     "sgd_batch_size__sheet_sign": {"error_sign"},
