@@ -372,6 +372,71 @@ def training_loop(
     return all_of([either, in_place([*own, *standin], protected)])
 
 
+def stops_when_told(
+    own: Call,
+    standin: Call,
+    limit: int,
+    record: tuple[str, Sequence[int | str]],
+    rule: str,
+    *,
+    also: Judge,
+) -> Judge:
+    """Judge of a loop that must end as soon as its stopping test (the contract function
+    ``rule``) says so, on an input where every valid test stops before ``limit``, the
+    loop's own cap on its steps. ``record`` (a component's name and path) is what the loop
+    keeps one entry of per step. Right by either route:
+
+    - with the student's own test, called or written inline: at least two steps and
+      fewer than ``limit``, each entry the reference's, and the rest of the answer right
+      by ``also``;
+    - with the test replaced by a stand-in (``standin``): as many steps as the reference
+      with the same stand-in. A test that is wrong on its own costs its own points only.
+
+    A loop that never asks the test, or does not pass it what the loop was given, runs
+    to ``limit`` both ways, which the checks made with the cap alone cannot see.
+    """
+    component, path = record
+
+    def entries(call: Call, answers: Answers, reference: Answers) -> np.ndarray | None:
+        answer, expected = answers[call.key], reference[call.key]
+        if not (answer.ok and expected.ok):
+            return None
+        try:
+            kept, _ = pick(answer.value, expected.value, path, component)
+            kept = np.asarray(kept, dtype=np.float64)
+        except (Mismatch, TypeError, ValueError):
+            return None
+        return kept if kept.ndim == 1 else None
+
+    def stops_on_its_own(student: Answers, reference: Answers) -> bool:
+        taken, expected = entries(own, student, reference), entries(own, reference, reference)
+        if taken is None or expected is None or not 2 <= len(taken) < limit:
+            return False
+        common = min(len(taken), len(expected))
+        same = compare(taken[:common], expected[:common], component) is None
+        return same and also(student, reference).passed
+
+    def judge(student: Answers, reference: Answers) -> Verdict:
+        if stops_on_its_own(student, reference):
+            return PASSED
+        taken, expected = (
+            entries(standin, student, reference),
+            entries(standin, reference, reference),
+        )
+        if taken is not None and expected is not None and len(taken) == len(expected):
+            return PASSED
+        if not student[own.key].ok:
+            return raised(own, student[own.key])
+        return fail(
+            Message(
+                "ignores_stopping_test", {"function": own.function, "rule": rule, "limit": limit}
+            ),
+            on_input(own),
+        )
+
+    return judge
+
+
 def right_by_either_route(
     own: Judge, with_standins: Judge, wrong_both_ways: Message | None = None
 ) -> Judge:

@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 Namespace = MutableMapping[str, Any]
 Variant = Callable[[Mapping[str, Any], Namespace], dict[str, Callable[..., Any]]]
 
@@ -86,6 +88,16 @@ def scaled(name: str, factor: float) -> Variant:
 def negated(name: str) -> Variant:
     """The reference's ``name`` with its result's sign flipped (a gradient of the wrong sign)."""
     return scaled(name, -1.0)
+
+
+def reordered(name: str, order: Sequence[int]) -> Variant:
+    """The reference's ``name`` with the entries of its (1-D) result taken in ``order``:
+    the right gradient, its components written in another order."""
+
+    def variant(original, live):
+        return {name: lambda *args, **kwargs: np.asarray(original[name](*args, **kwargs))[order]}
+
+    return variant
 
 
 def learning_rate_flipped(

@@ -266,6 +266,76 @@ def sgd_epoch(w0, X, Y, alpha, batch_size):
     assert "n_updates is wrong" in english and "draws" not in english
 
 
+STOPPING_LOOPS = {
+    "calls_should_stop": "",
+    "own_criterion_inline": """
+def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+    W, losses = np.array(W0, dtype=float), []
+    while len(losses) < max_iter:
+        if tol > 0 and len(losses) >= 40:
+            before, recent = np.mean(losses[-40:-20]), np.mean(losses[-20:])
+            if abs(before - recent) <= tol * abs(before):
+                break
+        i = rng.integers(len(X))
+        y_hat, _ = forward(W, X[i])
+        losses.append(loss(Y[i], y_hat))
+        W = W - alpha * backward(W, X[i], Y[i])
+    return W, losses
+""",
+    "calls_a_criterion_that_never_stops_early": """
+def should_stop(losses, max_iter, tol):
+    return len(losses) >= max_iter
+""",
+}
+IGNORING_LOOPS = {
+    "counts_to_max_iter": """
+def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+    W, losses = np.array(W0, dtype=float), []
+    for _ in range(max_iter):
+        i = rng.integers(len(X))
+        y_hat, _ = forward(W, X[i])
+        losses.append(loss(Y[i], y_hat))
+        W = W - alpha * backward(W, X[i], Y[i])
+    return W, losses
+""",
+    "passes_tol_zero": """
+def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+    W, losses = np.array(W0, dtype=float), []
+    while not should_stop(losses, max_iter, 0.0):
+        i = rng.integers(len(X))
+        y_hat, _ = forward(W, X[i])
+        losses.append(loss(Y[i], y_hat))
+        W = W - alpha * backward(W, X[i], Y[i])
+    return W, losses
+""",
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("loop", STOPPING_LOOPS)
+def test_a_loop_that_stops_when_its_criterion_says_so_keeps_the_stopping_point(loop, seed):
+    """Asking should_stop, or testing a criterion inline, both stop on a plateau; a wrong
+    should_stop (that never stops early) costs its own checks, not the loop's."""
+    namespace = with_reference("backprop_miniconv", STOPPING_LOOPS[loop])
+    assert passed("backprop_miniconv", namespace, seed, ["train_stops"]) == {"train_stops"}
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("loop", IGNORING_LOOPS)
+def test_a_loop_deaf_to_its_stopping_criterion_loses_that_point_only(loop, seed):
+    """Running to max_iter whatever tol is (with tol = 0 nothing tells it apart from a
+    right loop) loses the stopping check, with feedback naming should_stop and tol; its
+    weights and losses, right with tol = 0, keep theirs."""
+    namespace = with_reference("backprop_miniconv", IGNORING_LOOPS[loop])
+    found = verdicts("backprop_miniconv", namespace, seed, [*MINICONV_TRAIN, "train_stops"])
+    assert {check for check, verdict in found.items() if verdict.passed} == set(MINICONV_TRAIN)
+    [message, where] = found["train_stops"].messages
+    assert message.key == "ignores_stopping_test"
+    text = message.render("fr")
+    assert "600 itérations" in text and "should_stop(losses, max_iter, tol)" in text
+    assert "tol" in message.render("en") and "ReLU restent éteintes" in where.render("fr")
+
+
 def test_a_loop_that_stops_with_the_stand_ins_is_not_called_wrong():
     """A backward returning more than the contract (its loss too), with a wrong sign, and a
     loop unpacking it: the loop stops with the stand-ins, so the feedback gives the error

@@ -82,6 +82,22 @@ VARIANTS = {
         EVERY_EPOCH,
         "mean_over_all_examples",
     ),
+    "gradient_in_the_order_backpropagation_meets_it": (
+        "backprop_miniconv",
+        [
+            """
+def backward(W, x, y):
+    w1, w2, v1, v2 = W
+    a1, a2 = w1 * x[0] + w2 * x[1], w1 * x[1] + w2 * x[2]
+    o1, o2 = max(a1, 0.0), max(a2, 0.0)
+    dy = -(y - (v1 * o1 + v2 * o2))
+    da1, da2 = dy * v1 * (a1 > 0), dy * v2 * (a2 > 0)
+    return np.array([dy * o1, dy * o2, da1 * x[0] + da2 * x[1], da1 * x[1] + da2 * x[2]])
+"""
+        ],
+        {"backward_dw1", "backward_dw2", "backward_dv1", "backward_dv2", "backward_gradcheck"},
+        "gradient_order",
+    ),
     "bias_averaged": (
         "mlp_softmax",
         [MLP_BACKWARD.format(slope=RIGHT_SLOPE, by="dy.mean(axis=0)", bh="dh.mean(axis=0)")],
@@ -262,7 +278,7 @@ def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
     "asarray_does_not_copy": """
 def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
     W, losses = np.asarray(W0, dtype=float), []
-    for _ in range(max_iter):
+    while not should_stop(losses, max_iter, tol):
         i = rng.integers(len(X))
         losses.append(loss(Y[i], forward(W, X[i])[0]))
         W[:] = W - alpha * backward(W, X[i], Y[i])

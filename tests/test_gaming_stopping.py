@@ -12,7 +12,7 @@ import pytest
 from autograder.judging import code
 
 from .independent import INDEPENDENT
-from .test_gaming_common import DRAWN, SEEDS, functions, namespace_of, passed
+from .test_gaming_common import DRAWN, SEEDS, functions, namespace_of, passed, with_reference
 
 STOPPING = ["should_stop_limits", "should_stop_plateau", "should_stop_progress"]
 Rule = Callable[[np.ndarray, float], bool]
@@ -117,6 +117,32 @@ LEGITIMATE: dict[str, Callable[[list, int, float], bool]] = {
 def test_a_legitimate_criterion_earns_every_stopping_check(name, seed):
     namespace = functions(should_stop=LEGITIMATE[name])
     assert passed("backprop_miniconv", namespace, seed, STOPPING) == set(STOPPING)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("name", LEGITIMATE)
+def test_a_loop_asking_a_legitimate_criterion_stops_on_the_plateau(name, seed):
+    """Every criterion the contract allows stops the training run on a plateau before its
+    cap: the loop that asks it earns the stopping check of train."""
+    namespace = with_reference("backprop_miniconv")
+    namespace["should_stop"] = LEGITIMATE[name]
+    assert passed("backprop_miniconv", namespace, seed, ["train_stops"]) == {"train_stops"}
+
+
+DEGENERATE_TRAINS = {
+    "nothing_recorded": lambda X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6: (W0, []),
+    "one_loss": lambda X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6: (W0, [0.5]),
+    "made_up_losses": lambda X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6: (W0, [1.0] * 9),
+    "weights_lost": lambda X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6: (0 * W0, [0.5] * 9),
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("name", DEGENERATE_TRAINS)
+def test_a_train_that_returns_without_training_does_not_earn_the_stopping_check(name, seed):
+    namespace = with_reference("backprop_miniconv")
+    namespace["train"] = DEGENERATE_TRAINS[name]
+    assert passed("backprop_miniconv", namespace, seed, ["train_stops"]) == set()
 
 
 def counting(count: int) -> Callable[[list, int, float], bool]:

@@ -27,6 +27,7 @@ from autograder.checks import (
     rng_twins,
     same_decision,
     standin_twins,
+    stops_when_told,
     training_loop,
     with_inlined,
 )
@@ -54,6 +55,10 @@ TRAINING_RATE_BOUND = 0.1
 """Drawn learning rates stay below this. Up to 0.2, about one draw in 2,500 made the
 reference's training diverge (its loss overflowed, and the grading run could not start);
 below 0.1, no loss of 20,000 seeds' runs exceeds 20."""
+PLATEAU_STEPS = 600
+"""The cap (max_iter) of the training run on a plateau: well above the 500 equal losses on
+which the contract requires any criterion to stop (with tol > 0)."""
+PLATEAU_TOL = 1e-6
 KINK_RTOL = 1e-4
 """How far (relative to the gradients) an entry may move and still count as unchanged at
 a kink: H(0) = 1 or ½ moves it by e·v_k·x_j, never below 1/16 in these cases (|e|, |v_k|,
@@ -92,6 +97,7 @@ class Inputs:
     stop_plateau: tuple[Stop, ...]  # long plateaus, with falling controls
     stop_progress: tuple[Stop, ...]  # steady falls, with plateau controls
     training: tuple[Training, ...]
+    plateau: Training  # every ReLU off: ŷ = 0, ℓ = ½ at each step, and W never moves
 
 
 # --- loss sequences for should_stop ------------------------------------------------------
@@ -180,6 +186,14 @@ FIXED = Inputs(
         Training(_TRAIN_X, _TRAIN_Y, np.array([0.3, -0.2, 0.5, 0.1]), 0.05, 11, 40),
         Training(_TRAIN_X[:5], _TRAIN_Y[:5], np.array([-0.4, 0.2, 0.1, 0.7]), 0.2, 3, 7),
     ),
+    plateau=Training(
+        -np.abs(_TRAIN_X[:6]),
+        np.where(_TRAIN_Y[:6] < 0, -1.0, 1.0),
+        np.array([0.6, 0.4, 1.2, -0.8]),
+        0.05,
+        5,
+        PLATEAU_STEPS,
+    ),
 )
 
 
@@ -203,6 +217,7 @@ def draw(rng: np.random.Generator) -> Inputs:
             _training(rng, rng.integers(6, 16), rng.integers(20, 61)),
             _training(rng, rng.integers(3, 7), rng.integers(5, 11)),
         ),
+        plateau=_plateau(rng, rng.integers(3, 10)),
     )
 
 
@@ -331,6 +346,19 @@ def _training(rng: np.random.Generator, n: int, max_iter: int) -> Training:
     )
 
 
+def _plateau(rng: np.random.Generator, n: int) -> Training:
+    """A training run on which no weight moves and every loss is ½: negative inputs and
+    positive w1, w2 keep both ReLUs off (ŷ = 0), and y = ±1."""
+    return Training(
+        -np.round(rng.uniform(0.1, 2.0, size=(n, 3)), 3),
+        rng.choice([-1.0, 1.0], size=n),
+        np.round(np.append(rng.uniform(0.1, 1.0, size=2), rng.normal(size=2)), 3),
+        _rounded(rng.uniform(0.01, TRAINING_RATE_BOUND)),
+        int(rng.integers(2**31)),
+        PLATEAU_STEPS,
+    )
+
+
 # --- the checks ----------------------------------------------------------------------------
 
 # The training loop is graded with the student's own functions, and with stand-ins for
@@ -357,6 +385,7 @@ TRAIN_MISTAKES = (
 mistake is not the loop's: the stand-in route passes it)."""
 BACKWARD_MISTAKES = (
     "relu_derivative_missing", "error_sign", "weight_sharing_single_path", "gradient_without_half",
+    "gradient_order",
 )  # fmt: skip
 BACKWARD_STANDINS = {"forward": "miniconv_forward"}
 """backward is also judged with the stand-in forward pass (a backward that calls a wrong
@@ -456,6 +485,18 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         with_inlined(call, names) for call in train for names in inline_choices(TRAIN_INLINABLE)
     )
     twins = rng_twins(train[0], (inputs.training[0].seed + 1) % 2**31)
+    p = inputs.plateau
+    stops = Call(
+        f"{tag}train/plateau",
+        "train",
+        (p.X, p.Y, p.W0, p.alpha, Rng(p.seed)),
+        {"max_iter": p.max_iter, "tol": PLATEAU_TOL},
+        TRAIN_STANDINS,
+        about=_plateau_words(p),
+    )
+    own_stops = Call(
+        f"{tag}train/plateau/own", "train", stops.args, stops.kwargs, about=stops.about
+    )
     return [
         Check("forward_output", forward, matches_reference(forward, "ŷ", (0,))),
         Check("forward_cache", forward, matches_reference(forward, "cache", (1,))),
@@ -519,6 +560,18 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             TRAIN_MISTAKES,
             inlined,
         ),
+        Check(
+            "train_stops",
+            (own_stops, stops),
+            stops_when_told(
+                own_stops,
+                stops,
+                p.max_iter,
+                ("losses", (1,)),
+                "should_stop",
+                also=matches_reference([own_stops], "W", (0,)),  # W0 in place: train_weights
+            ),
+        ),
     ]
 
 
@@ -576,6 +629,17 @@ def _training_words(t: Training) -> Translated:
     return about(
         f"{len(t.X)} exemples tirés au hasard, {settings}",
         f"{len(t.X)} examples drawn at random, {settings}",
+    )
+
+
+def _plateau_words(t: Training) -> Translated:
+    settings = (
+        f"W0 = {_values(t.W0)}, α = {t.alpha:g}, max_iter = {t.max_iter}, tol = {PLATEAU_TOL:g}"
+    )
+    return about(
+        f"{len(t.X)} exemples où les deux ReLU restent éteintes (ŷ = 0, ℓ = ½ à chaque itération), "
+        f"{settings}",
+        f"{len(t.X)} examples on which both ReLUs stay off (ŷ = 0, ℓ = ½ at every step), {settings}",
     )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.mistakes import Mistake, Variant, learning_rate_flipped, negated, scaled
+from autograder.mistakes import (
+    Mistake,
+    Variant,
+    learning_rate_flipped,
+    negated,
+    reordered,
+    scaled,
+)
 
 
 def _single_path_backward(keep: str) -> Variant:
@@ -178,6 +185,35 @@ MISTAKES = (
             ),
         },
         (negated("backward"),),
+        cost=2,
+    ),
+    Mistake(
+        "gradient_order",
+        {
+            "fr": "Composantes du gradient dans le désordre",
+            "en": "Gradient components out of order",
+        },
+        {
+            "fr": (
+                "Vos quatre dérivées sont justes, mais backward ne les renvoie pas dans l'ordre "
+                "du contrat, celui de W = (w1, w2, v1, v2) : [∂ℓ/∂w1, ∂ℓ/∂w2, ∂ℓ/∂v1, ∂ℓ/∂v2]. "
+                "La mise à jour W − α·∇ℓ soustrait chaque composante du poids de même rang : "
+                "dans un autre ordre, elle corrige un poids avec la dérivée d'un autre."
+            ),
+            "en": (
+                "Your four derivatives are right, but backward does not return them in the "
+                "contract's order, that of W = (w1, w2, v1, v2): [∂ℓ/∂w1, ∂ℓ/∂w2, ∂ℓ/∂v1, "
+                "∂ℓ/∂v2]. The update W − α·∇ℓ subtracts each component from the weight at the "
+                "same position: in another order, it corrects one weight with another's "
+                "derivative."
+            ),
+        },
+        (
+            reordered("backward", [2, 3, 0, 1]),  # the v's first, as backpropagation meets them
+            reordered("backward", [3, 2, 1, 0]),  # last layer first, in reverse
+            reordered("backward", [0, 2, 1, 3]),  # (w1, v1, w2, v2)
+            reordered("backward", [1, 0, 3, 2]),  # each pair swapped
+        ),
         cost=2,
     ),
     Mistake(
