@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -156,7 +157,7 @@ def grade_class(
     run_id = gradebook.start_run(name, grader.autograder_hash, grader.run_record())
     if on_start:
         on_start(len(todo))
-    batch = _Batch(gradebook, run_id, out)
+    batch = _Batch(gradebook, run_id, out, grader)
     try:
         for result in (executor or LocalExecutor()).grade(grader, todo):
             batch.add(result)
@@ -266,8 +267,8 @@ class _Batch:
     SIZE = 32
     SECONDS = 0.25
 
-    def __init__(self, gradebook: Gradebook, run_id: int, out: Path):
-        self.gradebook, self.run_id, self.out = gradebook, run_id, out
+    def __init__(self, gradebook: Gradebook, run_id: int, out: Path, grader: Grader):
+        self.gradebook, self.run_id, self.out, self.grader = gradebook, run_id, out, grader
         self.pending: list[SubmissionResult] = []
         self.since = time.monotonic()
 
@@ -278,10 +279,25 @@ class _Batch:
 
     def flush(self) -> None:
         if self.pending:
-            self.gradebook.record(self.run_id, *self.pending)
-            for result in self.pending:
-                write_result(self.out, result)
+            try:
+                self.gradebook.record(self.run_id, *self.pending)
+                for result in self.pending:
+                    write_result(self.out, result)
+            except Exception:  # the batch again, one result at a time: the others keep theirs
+                for result in self.pending:
+                    self._store_alone(result)
         self.pending, self.since = [], time.monotonic()
+
+    def _store_alone(self, result: SubmissionResult) -> None:
+        """Store one result, or if it cannot be, the same submission as an internal error;
+        what fails then (the database, the folder) stops the run."""
+        try:
+            self.gradebook.record(self.run_id, result)
+            write_result(self.out, result)
+        except Exception:
+            failed = self.grader.unstorable(result, traceback.format_exc())
+            self.gradebook.record(self.run_id, failed)
+            write_result(self.out, failed)
 
 
 def _named_as_surely(

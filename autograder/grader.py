@@ -382,6 +382,15 @@ class Grader:
         result = self._result(submission, "error", message, "none")
         return replace(result, incident=incident)
 
+    def unstorable(self, result: SubmissionResult, incident: str) -> SubmissionResult:
+        """``result`` as an internal error, for a result the gradebook or a file refused:
+        the same student and notebook, the grader's traceback for the instructor. One
+        student's result must never keep the others from theirs."""
+        stub = Submission(result.student_id, result.origin, b"", digest=result.submission_hash)
+        failed = self.failed(stub, Message("status_internal_error"), incident=incident)
+        kept = ("status", "message", "score", "tests", "questions", "status_message", "incident")
+        return replace(result, cell_errors=[], output="", **{k: getattr(failed, k) for k in kept})
+
     def _from_reply(
         self,
         submission: Submission,

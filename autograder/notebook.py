@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from .errors import DlgradeError
+from .execution.protocol import encodable
 from .messages import Message
 
 TEMPLATES = {
@@ -162,7 +163,25 @@ def read_notebook(content: bytes) -> dict:
             limit = str(sys.get_int_max_str_digits())
             raise InvalidNotebook("number_too_long", limit=limit) from None
         raise InvalidNotebook("not_json", detail=str(error)[:120]) from None
+    if _SURROGATE_ESCAPE.search(text):
+        raw = _encodable_strings(raw)
     return _current_format(raw, text)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+"""A JSON escape of a UTF-16 surrogate: a pair is one character, a lone one no text."""
+
+
+def _encodable_strings(value: Any) -> Any:
+    """``value`` with every string (keys too) ``encodable``: a lone surrogate in a cell
+    would stop whatever stores or shows the cell."""
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, list):
+        return [_encodable_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {encodable(k): _encodable_strings(v) for k, v in value.items()}
+    return value
 
 
 def _parse(content: bytes, assignment: str | None) -> list[str]:

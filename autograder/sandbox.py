@@ -31,6 +31,7 @@ from typing import Any
 from .cgroups import WorkerCgroup
 from .errors import DlgradeError
 from .execution import protocol
+from .execution.protocol import encodable
 from .notebook import cell_start
 from .seccomp import sandbox_filter
 
@@ -736,7 +737,7 @@ def _status(answers: str | None, errors: list[dict[str, Any]]) -> str:
 
 def _shortened(value: Any, limit: int) -> str:
     text = value if isinstance(value, str) else ""
-    return text if len(text) <= limit else text[:limit] + "…"
+    return encodable(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _integer(value: Any) -> int | None:

@@ -180,3 +180,65 @@ def test_files_and_inodes_are_capped_per_submission(folder):
     count, error = first["output"].split()
     assert error == "OSError" and 0 < int(count) < 5000
     assert second["output"] == first["output"]  # the next submission starts from empty
+
+
+SURROGATES = {
+    # A lone UTF-16 surrogate is a valid JSON escape but no text: no file, database or page
+    # takes one. Each of these once stopped the whole class run before anything was stored.
+    "raises_in_a_cell": ['raise ValueError("\\udcff")'],
+    "raises_in_a_call": ["def forward(W, x):\n    raise ValueError('\\ud800' * 3)"],
+    "returns_one": ["def should_stop(losses, max_iter, tol):\n    return {'\\udcff': '\\ud800'}"],
+    "prints_one": ["import sys\nprint('\\udcff', file=sys.stderr)\nprint('\\ud800')"],
+}
+
+
+def test_lone_surrogates_from_a_submission_stop_nothing(project, tmp_path):
+    notebooks: dict[str, nbformat.NotebookNode | bytes] = {
+        name: _with_correct_cells(project, cells) for name, cells in SURROGATES.items()
+    }
+    source = correct_notebook(project, "backprop_miniconv")
+    source.cells.append(nbformat.v4.new_code_cell("x = 1  # \udcff\nraise KeyError('\udcff')"))
+    notebooks["in_its_source"] = json.dumps(source).encode()  # the file holds "\udcff"
+    notebooks["honest"] = correct_notebook(project, "backprop_miniconv")
+    run, results = grade_notebooks("backprop_miniconv", notebooks, tmp_path)
+    assert set(results) == set(notebooks)
+    assert results["honest"].score == results["honest"].max_score
+    assert results["raises_in_a_cell"].score == results["honest"].score
+    assert "\\udcff" in results["raises_in_a_cell"].message
+    assert "\\udcff" in results["in_its_source"].message
+    stored = (run.out / "grades.csv").read_text(encoding="utf-8")
+    assert all(name in stored for name in notebooks)
+    for command in (["feedback", "--graded", str(run.out)], ["report", "--graded", str(run.out)]):
+        finished = subprocess.run(
+            [sys.executable, "-m", "autograder", *command], capture_output=True, text=True
+        )
+        assert finished.returncode == 0, finished.stderr
+    page = next((run.out / "feedback").glob("raises_in_a_call*.md")).read_text(encoding="utf-8")
+    assert "\\ud800" in page
+
+
+def _with_correct_cells(project, cells: list[str]) -> nbformat.NotebookNode:
+    notebook = correct_notebook(project, "backprop_miniconv")
+    notebook.cells += [nbformat.v4.new_code_cell(cell) for cell in cells]
+    return notebook
+
+
+def test_a_result_that_cannot_be_stored_costs_only_its_student(project, tmp_path, monkeypatch):
+    """Whatever makes one result unstorable (a file the folder refuses, a row the database
+    refuses), the class run stores it as an internal error and goes on."""
+    from autograder import class_run
+
+    write = class_run.write_result
+
+    def refusing(out, result):
+        if result.student_id == "victim" and result.status != "error":
+            raise OSError("cannot write this result")
+        return write(out, result)
+
+    monkeypatch.setattr(class_run, "write_result", refusing)
+    notebooks = {name: correct_notebook(project, "backprop_miniconv") for name in ("a", "victim")}
+    run, _ = grade_notebooks("backprop_miniconv", notebooks, tmp_path, workers=1)
+    grades = (run.out / "grades.csv").read_text()
+    assert "victim" in grades and ",error" in grades and ",graded" in grades
+    stored = json.loads(next((run.out / "results").glob("victim*.json")).read_text())
+    assert stored["status"] == "error" and "internal" in json.dumps(stored).lower()

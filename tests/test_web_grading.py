@@ -353,3 +353,30 @@ def test_the_class_page_shows_a_student_excused_without_a_notebook(app, notebook
     assert page.status_code == 200
     bob = page.text.split(">bob<")[1].split("</tr>")[0]
     assert "dispensé·e" in bob, bob
+
+
+def test_a_result_the_gradebook_refuses_fails_alone_and_the_queue_goes_on(
+    app, notebooks, monkeypatch
+):
+    """One attempt whose result cannot be stored (any bug a submission finds there) is
+    shown as an internal error; it must not send the batch back to the queue forever."""
+    from autograder.gradebook import Gradebook
+
+    record = Gradebook.record
+
+    def refusing(self, run_id, *results):
+        if any(r.student_id == "bob" and r.status != "error" for r in results):
+            raise ValueError("this result cannot be stored")
+        return record(self, run_id, *results)
+
+    monkeypatch.setattr(Gradebook, "record", refusing)
+    bob = attempt_id(submit(signed_in(app, "bob"), notebooks["right"]))
+    alice_client = signed_in(app, "alice")
+    alice = attempt_id(submit(alice_client, notebooks["right"]))
+    assert app.state.worker.grade_queued() == 2
+    assert alice_client.get(f"/attempts/{alice}/status").json()["state"] == "done"
+    rows = {
+        a["id"]: a for a in app.state.store.attempts_of(app.state.store.user_by_login("bob").id)
+    }
+    assert rows[bob]["state"] == "done" and rows[bob]["status"] == "error"
+    assert app.state.worker.grade_queued() == 0  # nothing went back to the queue

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .protocol import encodable
+
 MAX_ARRAY_ELEMENTS = 1_000_000
 """Larger arrays in an answer are refused: no contract function returns that much."""
 ARRAY_DTYPE = np.dtype("<f8")
@@ -167,6 +169,8 @@ def from_plain(data: Any, depth: int = 0) -> Any:
     exact: dispatching on them keeps a reply of a few hundred arrays under a millisecond.
     """
     kind = type(data)
+    if kind is str:
+        return encodable(data)
     if kind in _JSON_SCALARS:
         return data
     if depth > MAX_DEPTH:
@@ -180,9 +184,9 @@ def from_plain(data: Any, depth: int = 0) -> Any:
         if tag == "__tuple__" and type(content) is list:
             return tuple([from_plain(v, depth + 1) for v in content])
         if tag == "__dict__" and type(content) is dict:
-            return {k: from_plain(v, depth + 1) for k, v in content.items()}
+            return {encodable(k): from_plain(v, depth + 1) for k, v in content.items()}
         if tag == "__unsupported__":
-            return Unsupported(str(content))
+            return Unsupported(encodable(str(content)))
     raise ValueError("malformed plain data")
 
 
@@ -331,8 +335,8 @@ def answers_from_json(text: str | bytes) -> dict[str, Answer]:
         error = entry["error"]
         if error is not None and not isinstance(error, str):
             raise ValueError(f"malformed error for {key!r}")
-        if error is not None and len(error) > 2000:
-            error = error[:2000] + "…"
+        if error is not None:
+            error = encodable(error if len(error) <= 2000 else error[:2000] + "…")
         try:
             answers[str(key)] = Answer(from_plain(entry["value"]), error)
         except ValueError as malformed:  # this answer only: the others are still judged

@@ -83,3 +83,14 @@ def read_frame(fd: int, limit: int, deadline: float | None = None) -> bytes:
     if size > limit:
         raise FrameError(f"a frame of {size} bytes exceeds the limit of {limit}")
     return read_exactly(fd, size, deadline)
+
+
+def encodable(text: str) -> str:
+    """``text``, with each lone surrogate (which a JSON escape such as ``\\udcff`` can
+    carry) written as that escape: no UTF-8 file, database or page accepts one, and a
+    student's text must never stop the grader that stores or shows it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

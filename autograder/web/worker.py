@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import replace
 
 from ..executors import DaskExecutor, Executor, LocalExecutor
 from ..gradebook import Gradebook
 from ..grader import Grader
-from ..results import normalized
+from ..results import SubmissionResult, normalized
 from ..submissions import Submission
 from .config import WebConfig
 from .store import Store
@@ -110,6 +111,12 @@ class GradingWorker:
         for name, batch in by_assignment.items():
             self._grade(name, batch, on_graded)
 
+    def _store(
+        self, gradebook: Gradebook, run_id: int, attempt: int, result: SubmissionResult
+    ) -> None:
+        gradebook.record(run_id, result)
+        self.store.finish_attempt(attempt, normalized(result.to_json()))
+
     def _grade(self, name: str, rows: list[dict], on_graded: Callable[[int], None] | None) -> None:
         grader = Grader(name, self.settings, self.config.project)
         submissions = [
@@ -131,11 +138,17 @@ class GradingWorker:
             )
             attempt_of = {origin(row["id"]): row["id"] for row in rows}
             for result in self.executor.grade(grader, submissions):
-                gradebook.record(run_id, result)
-                stored = normalized(result.to_json())
-                self.store.finish_attempt(attempt_of[result.origin], stored)
+                attempt = attempt_of[result.origin]
+                try:
+                    self._store(gradebook, run_id, attempt, result)
+                except Exception:  # this result only (if the database, the batch goes back)
+                    log.exception(
+                        "attempt %s: result refused, stored as an internal error", attempt
+                    )
+                    failed = grader.unstorable(result, traceback.format_exc())
+                    self._store(gradebook, run_id, attempt, failed)
                 if on_graded:
-                    on_graded(attempt_of[result.origin])
+                    on_graded(attempt)
             gradebook.finish_run(run_id)
         finally:
             gradebook.close()
