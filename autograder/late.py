@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import DlgradeError
-from .spreadsheet import delimiter, table_text
+from .spreadsheet import table_rows, table_text
 
 POLICY_FILE = "late_policy.json"
 # the times a penalty may be computed from: the LMS's, the instructor's, the web server's
@@ -219,9 +219,15 @@ def read_extensions(path: Path) -> dict[str, datetime]:
         text = table_text(path.read_bytes())
     except OSError as error:
         raise PolicyError(f"{path}: unreadable extensions file ({error})") from None
+    try:
+        header, *rows = table_rows(text) or [[]]
+    except csv.Error as error:
+        raise PolicyError(f"{path}: not a readable CSV file ({error})") from None
     extensions = {}
-    rows = csv.DictReader(text.splitlines(), delimiter=delimiter(text))
-    for line, row in enumerate(rows, start=2):
+    for line, cells in enumerate(rows, start=2):
+        if not cells:
+            continue
+        row = dict(zip(header, cells, strict=False))
         student, deadline = (row.get("student_id") or "").strip(), row.get("deadline") or ""
         if not student:
             raise PolicyError(f"{path}: row {line}: expected student_id and deadline columns")

@@ -37,7 +37,7 @@ from .feedback import check_outputs, reveal_for, status_text
 from .final_grade import ClassGrades, load_class
 from .gradebook import graded_settings
 from .moodle_worksheet import HEADERS, read_worksheet
-from .spreadsheet import delimiter, safe, table_text
+from .spreadsheet import safe, table_rows, table_text
 from .submissions import GRADESCOPE_FOLDER, student_file_name
 
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
@@ -138,9 +138,7 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
         raise RosterError(f"{path}: unreadable ({error.strerror}); check the path") from None
     text = table_text(raw)
     try:
-        table = [
-            row for row in csv.reader(io.StringIO(text), delimiter=delimiter(text)) if any(row)
-        ]
+        table = [row for row in table_rows(text) if any(row)]
     except csv.Error as error:  # a binary file, a NUL byte, a lone carriage return...
         raise RosterError(
             f"{path}: not a CSV table ({error}); give the roster or the LMS's export",

@@ -15,7 +15,6 @@ are stored apart from the gradings, so grading again keeps them.
 from __future__ import annotations
 
 import csv
-import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from .course import Project
 from .errors import DlgradeError
 from .gradebook import Gradebook, GradebookError
 from .notebook import read_notebook
-from .spreadsheet import delimiter, safe, table_text, unsafe
+from .spreadsheet import delimiter, safe, table_rows, table_text, unsafe
 from .submissions import Submission, collect
 
 END_MARKERS = ("<!-- END QUESTION -->", "<!-- BEGIN QUESTION -->")
@@ -335,18 +334,22 @@ def _filled_rows(filled: Path, columns: tuple[str, ...]) -> Iterator[tuple[str, 
         text = table_text(filled.read_bytes())
     except OSError as error:
         raise ManualImportError(f"{filled}: unreadable ({error})") from None
-    separator = delimiter(text)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=separator)
-    if not reader.fieldnames or not set(columns) <= set(reader.fieldnames):
+    try:
+        header, *rows = table_rows(text) or [[]]
+    except csv.Error as error:
+        raise ManualImportError(f"{filled}: not a readable CSV file ({error})") from None
+    if not set(columns) <= set(header):
         named = " and ".join([", ".join(repr(c) for c in columns[:-1]), repr(columns[-1])])
         raise ManualImportError(f"{filled}: the header needs {named} columns")
-    for line, row in enumerate(reader, start=2):
-        if row.get(None):  # csv's key for the cells past the header's columns
+    for line, cells in enumerate(rows, start=2):
+        if not cells:
+            continue
+        if len(cells) > len(header):
             raise ManualImportError(
                 f"{filled}: row {line}: more cells than the header has columns (a "
-                f"{separator!r} in a comment? put the comment in double quotes)"
+                f"{delimiter(text)!r} in a comment? put the comment in double quotes)"
             )
-        yield f"{filled}: row {line}", row
+        yield f"{filled}: row {line}", dict(zip(header, cells, strict=False))
 
 
 def _graded_student(

@@ -46,7 +46,6 @@ A file that is not a worksheet, or a row or date that cannot be read, raises
 from __future__ import annotations
 
 import csv
-import io
 import re
 import unicodedata
 from collections import Counter
@@ -55,7 +54,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import DlgradeError
-from .spreadsheet import delimiter, table_text
+from .spreadsheet import table_rows, table_text
 
 MAX_WORKSHEET_BYTES = 32 * 1024 * 1024
 
@@ -146,7 +145,7 @@ def read_worksheet(path: Path | str) -> Worksheet:
     path = Path(path)
     text = _text(path)
     try:
-        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text)))
+        table = table_rows(text)
     except csv.Error as error:
         raise WorksheetError(f"{path}: not a readable CSV file ({error})") from None
     header = table[0] if table else []

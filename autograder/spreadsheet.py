@@ -1,7 +1,8 @@
 """CSV files to and from the spreadsheets instructors use.
 
-Reading: ``table_text`` and ``delimiter`` take a CSV as an LMS or a spreadsheet saved it
-(any of its encodings and separators), for every file an instructor gives the grader.
+Reading: ``table_text``, ``delimiter`` and ``table_rows`` take a CSV as an LMS or a
+spreadsheet saved it (any of its encodings and separators), for every file an instructor
+gives the grader.
 
 Writing: ``safe`` prefixes with ``'`` every text cell a spreadsheet could read as a
 formula, and every cell that already starts with ``'``. ``unsafe`` removes exactly that
@@ -10,6 +11,9 @@ the way back.
 """
 
 from __future__ import annotations
+
+import csv
+import io
 
 DELIMITERS = ",;\t"
 
@@ -30,6 +34,26 @@ def delimiter(text: str) -> str:
     found most in its first line."""
     first = text.split("\n", 1)[0]
     return max(DELIMITERS, key=first.count)
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of a CSV text, row by row (a quoted cell may hold line breaks).
+
+    A quote opened and never closed raises ``csv.Error`` naming the row where it opened:
+    csv alone would make the rest of the file one cell, every row below it lost into a
+    comment. So does a cell beyond csv's size limit, or a quote amid a quoted cell.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text), strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as error:
+        where = f"row {len(rows) + 1}"
+        if "unexpected end of data" in str(error):
+            raise csv.Error(f"{where}: a quote opened there is never closed") from None
+        raise csv.Error(f"{where}: {error}") from None
+    return rows
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

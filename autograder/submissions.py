@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 import re
@@ -73,7 +72,7 @@ import yaml
 
 from .errors import DlgradeError
 from .moodle_worksheet import Worksheet, read_worksheet
-from .spreadsheet import delimiter, table_text
+from .spreadsheet import table_rows, table_text
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
@@ -338,7 +337,7 @@ def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
     except OSError as error:
         raise IntakeError(f"{path}: cannot read ({error.strerror or error})") from None
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text)))
+        rows = table_rows(text)
     except csv.Error as error:
         raise IntakeError(
             f"{path}: not a readable CSV file ({error})", "csv_unreadable", file=path

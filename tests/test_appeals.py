@@ -166,9 +166,13 @@ def test_an_override_survives_grading_again_and_the_run_says_so(graded, graded_c
         ("sgd002,q4_conclusion,2,", r"row 3: q4_conclusion is graded by hand; give its points "
                                     r"with dlgrade manual import"),
         ("sgd001,q1_gradient,1,", r"row 3: student 'sgd001' and q1_gradient appear twice"),
+        # a comment whose quote is never closed would take every row below as its text
+        ('sgd002,q1_gradient,1,"Bien vu, la consigne\nsgd003,q1_gradient,2,ok',
+         r"not a readable CSV file \(row 3: a quote opened there is never closed\)"),
+        (f"sgd002,q1_gradient,1,{'x' * 200_000}", r"not a readable CSV file \(row 3: "),
     ],
     ids=["unknown-student", "unknown-question", "above-maximum", "negative", "not-a-number",
-         "hand-graded", "twice"],
+         "hand-graded", "twice", "quote-never-closed", "huge-comment"],
 )  # fmt: skip
 def test_a_bad_row_is_one_line_naming_it_and_changes_nothing(graded, capsys, row, said):
     grades = (graded / "grades.csv").read_bytes()
