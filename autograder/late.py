@@ -266,7 +266,25 @@ DATE_FORMS = (
 )
 
 
+PLAUSIBLE_YEARS = range(1970, 2200)
+"""The years a submission time or a deadline can fall in: a year 1 or 9999 is a typing
+slip, and moving it by a time zone leaves the calendar."""
+
+
+def plausible(moment: datetime) -> bool:
+    return moment.year in PLAUSIBLE_YEARS
+
+
 def parse_moment(text: str, where: str) -> datetime:
+    """A date and time as instructors write them (``_parsed_moment``), in a plausible year."""
+    moment = _parsed_moment(text, where)
+    if not plausible(moment):
+        years = f"{PLAUSIBLE_YEARS.start} … {PLAUSIBLE_YEARS.stop - 1}"
+        raise PolicyError(f"{where}: {text!r} is not a plausible date (a year in {years})")
+    return moment
+
+
+def _parsed_moment(text: str, where: str) -> datetime:
     """A date and time as instructors write them: ISO, ``D/M/YYYY`` when the day cannot be
     read as a month (``13/12/2026``; ``01/12/2026`` is refused as ambiguous), or a French
     or English month name. A date without a time is refused: midnight is rarely meant."""

@@ -25,10 +25,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .assignment import Question, load_assignment
 from .course import Project
 from .errors import DlgradeError
+from .execution.protocol import encodable
 from .gradebook import Gradebook, GradebookError
 from .notebook import read_notebook
 from .spreadsheet import delimiter, safe, table_rows, table_text, unsafe
-from .submissions import Submission, collect
+from .submissions import Submission, clean_student_id, collect
 
 END_MARKERS = ("<!-- END QUESTION -->", "<!-- BEGIN QUESTION -->")
 _environment = Environment(
@@ -300,9 +301,14 @@ def excuse(
             f"{student!r} is graded as {group} (a group's submission): excuse {group}, "
             "whose grade reaches every member"
         )
+    if student not in known and clean_student_id(student) != student:
+        raise ExcuseError(
+            f"{student!r} is not a student id: no path separator, control character or "
+            "outer space, and not empty (the ids are those of grades.csv or the roster)"
+        )
     if undo and student not in gradebook.excused(assignment):
         raise ExcuseError(f"{student!r} is not excused from {assignment}: nothing to undo")
-    gradebook.set_excused(assignment, student, None if undo else comment)
+    gradebook.set_excused(assignment, student, None if undo else encodable(comment))
     if undo:
         return f"{student} is no longer excused from {assignment}"
     if student in known:

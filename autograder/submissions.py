@@ -71,6 +71,7 @@ from typing import BinaryIO
 import yaml
 
 from .errors import DlgradeError
+from .late import PLAUSIBLE_YEARS, plausible
 from .moodle_worksheet import Worksheet, read_worksheet
 from .spreadsheet import table_rows, table_text
 
@@ -296,6 +297,15 @@ def read_times(path: Path) -> dict[str, datetime]:
                 line=line,
                 value=row["submitted_at"][:40],
             ) from None
+        if not plausible(moment):
+            raise IntakeError(
+                f"{path}: row {line}: {row['submitted_at'][:40]!r} is not a plausible "
+                f"submission time (a year in {PLAUSIBLE_YEARS.start} … {PLAUSIBLE_YEARS.stop - 1})",
+                "times_csv_date",
+                file=path,
+                line=line,
+                value=row["submitted_at"][:40],
+            )
         if times.setdefault(student, moment) != moment:
             raise IntakeError(
                 f"{path}: row {line}: student {student} already has another time (row "
@@ -1066,12 +1076,11 @@ def _read_gradescope(metadata: _Metadata, into: dict[str, _Gradescope]) -> list[
 
 def _moment(value: object) -> datetime | None:
     """A YAML timestamp (PyYAML reads Gradescope's as a datetime) or ISO text."""
-    if isinstance(value, datetime):
-        return value
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     except ValueError:
         return None
+    return moment if isinstance(moment, datetime) and plausible(moment) else None
 
 
 _IGNORED_FOLDERS = {".ipynb_checkpoints", "__MACOSX"}

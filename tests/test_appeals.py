@@ -257,3 +257,23 @@ def test_grading_again_keeps_an_excused_student_excused_and_counts_them(graded, 
     shown = screen.getvalue()
     assert "3 submission(s) for 4 student(s)" in shown  # absent sent nothing
     assert re.search(r"excused\s*│\s*2", shown)
+
+
+@pytest.mark.parametrize("student", ["", "a/b", "bad\x1b[31mred", "two\nlines", " padded"])
+def test_an_excusal_for_what_is_no_student_id_is_refused(graded, capsys, student):
+    assert dlgrade("manual", "excuse", ASSIGNMENT, student, "--graded", graded) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "is not a student id" in line and "\x1b" not in line
+
+
+def test_a_comment_typed_in_another_encoding_is_kept_readable(graded):
+    """A terminal in Latin-1 gives bytes that are no UTF-8: Python hands them over as lone
+    surrogates, which no database stores."""
+    comment = b"malade \xe9t\xe9".decode("utf-8", "surrogateescape")
+    assert (
+        dlgrade("manual", "excuse", ASSIGNMENT, "sgd002", "--graded", graded, "--comment", comment)
+        == 0
+    )
+    gradebook = Gradebook.of_graded(graded)
+    assert gradebook.excused(ASSIGNMENT)["sgd002"].startswith("malade ")
+    gradebook.close()

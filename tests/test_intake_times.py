@@ -199,7 +199,10 @@ def test_a_times_csv_wins_and_keeps_the_canvas_flag(tmp_path):
     [("student,when\n1,2026-01-01\n", "needs the columns student_id, submitted_at"),
      ("student_id,submitted_at\n1,01/12/2026\n", "row 2: '01/12/2026' is not an ISO date"),
      ("student_id,submitted_at\n,2026-01-01\n", "row 2: empty student_id"),
-     ("student_id,submitted_at\n1," + "9" * 200_000 + "\n", "not a readable CSV file")],
+     ("student_id,submitted_at\n1," + "9" * 200_000 + "\n", "not a readable CSV file"),
+     # a year no time zone can move without leaving the calendar
+     ("student_id,submitted_at\n1,0001-01-01T00:00\n", "row 2: '0001-01-01T00:00' is not a plausible"),
+     ("student_id,submitted_at\n1,9999-12-31T23:59-05:00\n", "is not a plausible submission time")],
 )  # fmt: skip
 def test_a_bad_times_file_is_one_line_naming_file_and_row(tmp_path, text, message):
     path = tmp_path / "times.csv"

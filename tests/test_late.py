@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from autograder.final_grade import FinalGrade
-from autograder.late import LatePolicy, PolicyError, lateness_of, read_extensions
+from autograder.late import LatePolicy, PolicyError, lateness_of, parse_moment, read_extensions
 from autograder.messages import duration_text
 
 DEADLINE = datetime(2026, 12, 1, 23, 59)
@@ -73,6 +73,12 @@ def test_late_days_start_at_the_deadline_minute_s_last_second(
     assert LatePolicy(deadline, 1, unit="hour").lateness("s", moment).penalty_percent == (
         started_hours
     )
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59", "0001-01-01T00:00", "1/13/0001 10:00"])
+def test_a_deadline_in_no_plausible_year_is_one_line(text):
+    with pytest.raises(PolicyError, match=r"--deadline: .* is not a plausible date"):
+        parse_moment(text, "--deadline")
 
 
 def test_an_extension_moves_the_deadline(tmp_path):
