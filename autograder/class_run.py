@@ -119,7 +119,7 @@ def grade_class(
     found = _with_known_times(gradebook, name, found)
     previous = {r["student_id"]: r for r in gradebook.latest_results(name, detail=False)}
     try:
-        _check_times_for_policy(out, found, previous)
+        untimed = _check_times_for_policy(out, found, previous)
     except DlgradeError:
         gradebook.close()
         raise
@@ -129,6 +129,7 @@ def grade_class(
     refused = {p.origin for p in weaker}
     run.problems += weaker + _replacements(gradebook, name, todo, previous)
     run.notes += _kept_reviews(gradebook, name, todo)
+    run.notes += [untimed] if untimed else []
     run.problems += _renamed(previous, [s for s in found if s.origin not in refused])
     regraded = sum(
         previous.get(s.student_id, {}).get("submission_hash") == s.sha256
@@ -190,13 +191,17 @@ def _with_known_times(gradebook: Gradebook, name: str, found: list[Submission]) 
     return kept
 
 
-def _check_times_for_policy(out: Path, found: list[Submission], previous: dict[str, dict]) -> None:
+def _check_times_for_policy(
+    out: Path, found: list[Submission], previous: dict[str, dict]
+) -> str | None:
     """With a late policy saved in ``out``, refuse a run whose class would have times no
-    penalty can be computed from (a new notebook without one, say), before it stores
-    anything: the folder stays as it was, and every command still reads it."""
+    penalty can be computed from (file dates, say), before it stores anything: the folder
+    stays as it was, and every command still reads it. Students without a time in a class
+    that has times are graded (their penalty waits for their time, as ``late-policy``
+    leaves it): the line naming them, or None."""
     policy = load_policy(out)
     if policy is None:
-        return
+        return None
     rows = dict(previous)
     for submission in found:
         student = submission.student_id
@@ -206,12 +211,15 @@ def _check_times_for_policy(out: Path, found: list[Submission], previous: dict[s
             **intake_fields(submission),
         }
     problem = times_problem(rows.values(), policy)
+    if problem is not None and problem.partial:
+        return f"{out} has a late policy ({POLICY_FILE}), and {problem}"
     if problem is not None:
         raise LateTimesError(
             f"{out} has a late policy ({POLICY_FILE}), and {problem}; nothing was graded",
             problem.reason,
             **problem.details,
         )
+    return None
 
 
 def _renamed(previous: dict[str, dict], found: list[Submission]) -> list[Problem]:

@@ -51,6 +51,7 @@ class FinalGrade:
     lateness: Lateness
     overridden: Mapping[str, float] = field(default_factory=dict)  # question → appeal points
     excused: bool = False
+    time_unknown: bool = False  # under a late policy without a time: penalty not yet known
 
     @property
     def before_penalty(self) -> float:
@@ -81,6 +82,8 @@ class FinalGrade:
     def late_note(self, lang: str = "fr", maximum: float | None = None) -> str:
         """The sentence explaining the penalty ("" when on time), its grades on the scale
         of the page it is on (``maximum``: the LMS item's, as ``scaled``)."""
+        if self.time_unknown and not self.excused:
+            return render(Message("late_time_unknown", {}), lang)
         if not self.lateness.late or self.excused:
             return ""
         before = replace(self, lateness=ON_TIME).scaled(maximum)
@@ -102,12 +105,14 @@ def final_grade(
     policy: LatePolicy | None,
     overrides: Mapping[str, tuple[float, str]] | None = None,
     excused: bool = False,
+    time_unknown: bool = False,
 ) -> FinalGrade:
     """One student's final grade from a normalized result, this student's hand grades
     (``manual.hand_grades``: question → points, max, comment) and the questions the class
     was graded on by hand (question → max points; a student without points there has 0).
     ``overrides`` (``Gradebook.overrides``: question → points, comment) replace the
-    autograded points of their questions; ``excused`` leaves the student without a grade."""
+    autograded points of their questions; ``excused`` leaves the student without a grade;
+    ``time_unknown``: a policy applies but this student has no time (no penalty yet, said)."""
     overridden = {q: points for q, (points, _) in (overrides or {}).items()}
     questions = result.get("questions") or {}
     replaced = sum(questions.get(q, {}).get("score", 0.0) for q in overridden)
@@ -121,6 +126,7 @@ def final_grade(
         lateness=lateness_of(result, policy),
         overridden=overridden,
         excused=excused,
+        time_unknown=time_unknown,
     )
 
 
@@ -188,10 +194,13 @@ def class_grades(
     """Every student's final grade; refuses (``LateTimesError``) a policy whose
     submission times cannot be trusted. ``strict=False``: those students get no penalty
     and the problem is kept in ``times_problem`` (a page shows it; an export must not).
+    Some students without a time in a class that has times (``partial``) is never refused
+    here: the others' penalties are known, those students' grades say that theirs is not
+    (``time_unknown``), and an export that holds them refuses (``untimed_exported``).
     ``detail=False``: results without their checks (``Gradebook.latest_results``)."""
     results = gradebook.latest_results(assignment, detail=detail)
     problem = times_problem(results, policy) if policy is not None else None
-    if problem is not None and strict:
+    if problem is not None and strict and not problem.partial:
         raise problem
     untimed = set(problem.students) if problem else set()
     hand, started = hand_grades(gradebook, assignment)
@@ -207,6 +216,7 @@ def class_grades(
             None if r["student_id"] in untimed else policy,
             overrides.get(r["student_id"]),
             r["student_id"] in excused,
+            r["student_id"] in untimed,
         )
         for r in results
     }
@@ -255,6 +265,11 @@ def apply_policy(graded: Path, policy: LatePolicy) -> list[str]:
         for g in late
     ]
     lines += _saved_by_extensions(grades, policy, times)
+    if grades.times_problem is not None:  # partial: the others' penalties are applied
+        lines.append(
+            f"{grades.times_problem}. Until then they have no penalty (late_penalty empty in "
+            "grades.csv), and an export that holds them refuses"
+        )
     lines.append(
         f"{len(late)} late submission(s) of {len(grades.results)}; run dlgrade feedback and "
         "dlgrade report again to show it on the pages"
@@ -340,7 +355,7 @@ def grade_table(
                 "assignment": assignment.name,
                 **{q: grade.overridden.get(q, scores.get(q, 0.0)) for q in questions},
                 **grade.hand,
-                "late_penalty": None if grade.excused else grade.penalty,
+                "late_penalty": None if grade.excused or grade.time_unknown else grade.penalty,
                 "score": grade.score,
                 "max_score": grade.max_score,
                 "status": EXCUSED if grade.excused else result["status"],

@@ -34,9 +34,19 @@ HOW_TO_GIVE_TIMES = (
     "submission_metadata.yml)"
 )
 
+GIVE_THEIR_TIMES = (
+    "Give only their times: grade again into the same --out with --times CSV "
+    "(student_id,submitted_at) holding just their rows; the other students' times are kept"
+)
+
 
 class PolicyError(DlgradeError, ValueError):
     """A policy, a date or an extensions file that cannot be used; the message names it."""
+
+
+SOME_MISSING = "times_some_missing"
+"""The reason of a class where some students have a true time and others none: the
+others' lateness can be computed, theirs stays unknown until their time is given."""
 
 
 class LateTimesError(PolicyError):
@@ -46,6 +56,12 @@ class LateTimesError(PolicyError):
     @property
     def students(self) -> tuple[str, ...]:
         return tuple(self.details.get("students", ()))
+
+    @property
+    def partial(self) -> bool:
+        """Only some students lack a time: the policy applies to the others, and these
+        students' grades wait for their times (an export that holds them refuses)."""
+        return self.reason == SOME_MISSING
 
 
 @dataclass(frozen=True)
@@ -406,9 +422,9 @@ def times_problem(
             else ""
         )
         return LateTimesError(
-            f"no submission time for {named(untimed)}, while other students have one: "
-            f"{HOW_TO_GIVE_TIMES}, with a row for every student{hint}",
-            "times_some_missing",
+            f"no submission time for {named(untimed)}, while other students have one: their "
+            f"late penalty is unknown. {GIVE_THEIR_TIMES}{hint}",
+            SOME_MISSING,
             students=untimed,
         )
     return None

@@ -36,6 +36,7 @@ from .errors import DlgradeError
 from .feedback import check_outputs, reveal_for, status_text
 from .final_grade import ClassGrades, load_class
 from .gradebook import graded_settings
+from .late import GIVE_THEIR_TIMES, LateTimesError
 from .moodle_worksheet import HEADERS, read_worksheet
 from .spreadsheet import safe, table_rows, table_text
 from .submissions import GRADESCOPE_FOLDER, student_file_name
@@ -513,7 +514,7 @@ def feedback_markdown(
     context = feedback_context(
         result, grades.hand.get(student, {}), grades.started(), grades.policy, lang,
         shared_with=grades.sharers(student), overrides=grades.overrides.get(student),
-        excused=grades.excused.get(student),
+        excused=grades.excused.get(student), time_unknown=grades.grades[student].time_unknown,
     )  # fmt: skip
     if result["status"] == "graded":  # "Notebook graded." says nothing next to a grade
         context["status"] = ""
@@ -753,6 +754,32 @@ def _not_graded(grades: ClassGrades, exported: set[str], maximum: float | None) 
     ]
 
 
+def _refuse_untimed(
+    grades: ClassGrades, exported: set[str], report: RosterReport | None = None
+) -> None:
+    """Refuse to send a grade whose late penalty is unknown (a student without a time in a
+    class that has times); such students the roster does not hold are only noted."""
+    problem = grades.times_problem
+    if problem is None:
+        return
+    if not problem.partial:  # class_grades refuses the others first: kept for safety
+        raise problem
+    untimed = [s for s in problem.students if s not in grades.excused]
+    held = sorted(s for s in untimed if s in exported)
+    if held:
+        raise LateTimesError(
+            f"{grades.assignment}: the late penalty of {', '.join(held)} is unknown (no "
+            f"submission time, while other students have one). {GIVE_THEIR_TIMES}",
+            problem.reason,
+            students=held,
+        )
+    if report is not None and untimed:
+        report.notes.append(
+            "no submission time, so no late penalty known, but not exported (not in the "
+            f"roster): {', '.join(sorted(untimed))}"
+        )
+
+
 def _tell_excused(report: RosterReport, grades: ClassGrades, exported: set[str], cell: str) -> None:
     """Say which students are exported as excused, and which excused ids the roster does
     not hold (a typo given to ``manual excuse`` would otherwise go unseen)."""
@@ -812,6 +839,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     if lms == "gradescope":
         if unfinished:
             raise UnfinishedHandGrading(grades.assignment, unfinished)
+        _refuse_untimed(grades, set(grades.grades))
         out.mkdir(parents=True, exist_ok=True)
         write_gradescope(grades, out, lang, scale_to)
         excused = sorted(set(grades.excused) & set(grades.grades))
@@ -845,6 +873,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
         )
     _refuse_groups_graded_as_people(roster, grades, report)
     _tell_excused(report, grades, set(matched.values()), EXCUSED_CELL.get(lms, ""))
+    _refuse_untimed(grades, set(matched.values()), report)
     if unfinished:  # after who is who: "grade 17 by hand" must not hide a lost group
         raise UnfinishedHandGrading(grades.assignment, unfinished)
     if roster.kind == "canvas" and missing != "keep":

@@ -139,7 +139,8 @@ def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) ->
         context = feedback_context(result, grades, graded_class.started(), graded_class.policy,
                                    lang, reveal, shared_with=group,
                                    overrides=graded_class.overrides.get(submitter),
-                                   excused=graded_class.excused.get(submitter))  # fmt: skip
+                                   excused=graded_class.excused.get(submitter),
+                                   time_unknown=graded_class.grades[submitter].time_unknown)  # fmt: skip
         # the submission's page, then one per member: an LMS (Canvas, Blackboard) takes a
         # page per student, and a member should not have to know the group's file name
         for reader in (submitter, *group):
@@ -162,6 +163,7 @@ def feedback_context(
     shared_with: Sequence[str] = (),
     overrides: Mapping[str, tuple[float, str]] | None = None,
     excused: str | None = None,
+    time_unknown: bool = False,
 ) -> dict:
     """What ``feedback.html.j2`` and ``feedback.md.j2`` show of one normalized result:
     one student's page, for ``write_feedback`` and the web application alike. ``grades``
@@ -169,7 +171,9 @@ def feedback_context(
     with their maximum (``manual.hand_grades``); ``shared_with``, the group's members
     whose grade this is (``ClassGrades.sharers``); ``overrides``, the points given on
     appeal (``Gradebook.overrides``); ``excused``, the instructor's comment when the
-    student is excused (``Gradebook.excused``): the page then says so, and has no grade."""
+    student is excused (``Gradebook.excused``): the page then says so, and has no grade;
+    ``time_unknown``, a late policy applies but this student has no time (said on the page,
+    as ``FinalGrade.time_unknown``)."""
     assignment = _assignment(result["assignment"])
     master = assignment.master if assignment is not None else None
     reveal = reveal or reveal_for(master, "graded")
@@ -182,7 +186,7 @@ def feedback_context(
     questions = questions_feedback(result, assignment, lang, reveal, hand_graded, overrides)
     manual = {q.name: q.points for q in assignment.questions if q.manual} if assignment else {}
     grade = final_grade(result, grades, {**manual, **graded_by_hand}, policy, overrides,
-                        excused is not None)  # as class_grades  # fmt: skip
+                        excused is not None, time_unknown)  # as class_grades  # fmt: skip
     return {
         "result": result, "t": LABELS[lang], "lang": lang, "colon": COLON[lang],
         "final": grade.score, "max_total": grade.max_score, "late_note": grade.late_note(lang),

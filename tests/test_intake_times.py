@@ -385,3 +385,35 @@ def test_a_run_whose_times_the_saved_policy_cannot_use_stores_nothing(tmp_path, 
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert main(["feedback", "--graded", str(out)]) == 0
+
+
+def test_a_newcomer_without_a_time_is_graded_and_named_under_a_saved_policy(tmp_path, capsys):
+    """A notebook without a time, in a class that has times and a late policy, is graded:
+    its penalty waits for its time, as late-policy leaves it, and the run names it with
+    the one file to give (before, the whole run was refused; cycle 14, #9)."""
+    from autograder.cli import main
+
+    from .conftest import FAST_LIMITS
+
+    times = tmp_path / "times.csv"
+    times.write_text("student_id,submitted_at\n1001,2026-12-01T20:00\n1002,2026-12-02T10:00\n")
+    out = tmp_path / "out"
+    grade = ["grade", "sgd_batch_size", "--out", str(out), "--workers", "1",
+             "--timeout", str(FAST_LIMITS.wall_seconds)]  # fmt: skip
+    class_zip = canvas_zip(tmp_path)
+    assert main([*grade, str(class_zip), "--times", str(times)]) == 0
+    late = ["late-policy", "--graded", str(out), "--deadline", "2026-12-01T23:59",
+            "--percent-per-day", "10"]  # fmt: skip
+    assert main(late) == 0
+    capsys.readouterr()
+    newcomer = write_zip(tmp_path / "new.zip", {
+        canvas_name("Petit, Leo", 1003, 503, "tp.ipynb"): (notebook_bytes("y=2"), BUILT),
+    })  # fmt: skip
+    assert main([*grade, str(class_zip), str(newcomer)]) == 0
+    captured = capsys.readouterr()
+    printed = " ".join((captured.out + captured.err).split())
+    assert "no submission time for 1003, while other students have one" in printed
+    assert "holding just their rows" in printed
+    grades = pd.read_csv(out / "grades.csv", dtype={"student_id": str}).set_index("student_id")
+    assert pd.isna(grades.loc["1003", "late_penalty"])  # unknown, not 0
+    assert not pd.isna(grades.loc["1002", "late_penalty"])

@@ -215,7 +215,7 @@ def stored(**fields) -> dict:
         ([stored(student_id="ana", lms="canvas", late_flag=True, submitted_at="2026-12-02T10:00:00",
                  time_source="csv"),
           stored(student_id="bob", lms="canvas", time_source="canvas-flag")],
-         r"no submission time for bob, .*every student \(Canvas did not mark their files LATE: "
+         r"no submission time for bob, .*times are kept \(Canvas did not mark their files LATE: "
          r"if Canvas's due date is your deadline, a time at the deadline keeps them on time\)$",
          {"bob"}),
     ],
@@ -320,3 +320,42 @@ def test_exports_and_pages_refuse_a_policy_on_untrustworthy_times(tmp_path, caps
         assert main(command) == 2
         assert "file or zip-entry dates" in capsys.readouterr().err
     assert not (tmp_path / "lms").exists() and not (folder / "report.html").exists()
+
+
+def test_a_student_without_a_time_waits_alone_and_the_class_s_policy_applies(tmp_path, capsys):
+    """A Moodle participant missing from the worksheet has no time: the late policy is
+    applied to everyone else, and that student is named with the one thing to do (a
+    --times file with their rows only); their grade has no penalty yet, says so on their
+    page, and an export that would send it refuses (cycle 14, #9)."""
+    folder = graded_folder(tmp_path / "graded", {
+        "ana": at("2026-12-02T10:00:00+00:00"), "bob": {}, "cid": at("2026-12-01T20:00:00+00:00"),
+    })  # fmt: skip
+    assert main(late_policy(folder)) == 0
+    out = capsys.readouterr().out
+    assert (
+        "ana: submitted 2026-12-02T10:00:00+00:00, 10 h 1 min late, penalty 10 % (8 → 7.2)" in out
+    )
+    assert "no submission time for bob, while other students have one" in out
+    assert "--times CSV (student_id,submitted_at) holding just their rows" in out
+    assert "every student" not in out
+    grades = pd.read_csv(folder / "grades.csv", dtype={"student_id": str}).set_index("student_id")
+    assert grades["score"].to_dict() == {"ana": 7.2, "bob": 8.0, "cid": 8.0}
+    assert pd.isna(grades.loc["bob", "late_penalty"]) and grades.loc["cid", "late_penalty"] == 0
+
+    assert main(["feedback", "--graded", str(folder)]) == 0
+    assert "Heure de remise inconnue" in (folder / "feedback" / "bob.md").read_text()
+    assert "Heure de remise" not in (folder / "feedback" / "cid.md").read_text()
+
+    roster = tmp_path / "roster.csv"
+    export = ["export", "--lms", "canvas", "--graded", str(folder), "--roster", str(roster),
+              "--lms-id", "4813", "--partial", "--out"]  # fmt: skip
+    roster.write_text("student_id,last_name,first_name\nana,A,Ana\nbob,B,Bob\ncid,C,Cid\n")
+    capsys.readouterr()
+    assert main([*export, str(tmp_path / "lms")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "the late penalty of bob is unknown" in err
+    assert "holding just their rows" in err and not (tmp_path / "lms").exists()
+    roster.write_text("student_id,last_name,first_name\nana,A,Ana\ncid,C,Cid\n")  # bob left
+    assert main([*export, str(tmp_path / "lms")]) == 0
+    report = (tmp_path / "lms" / "canvas_roster_report.txt").read_text()
+    assert "no late penalty known, but not exported (not in the roster): bob" in report
