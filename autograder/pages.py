@@ -153,6 +153,19 @@ def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) ->
     return written
 
 
+def _group_note(submitter: str, shared_with: Sequence[str], lang: str) -> str:
+    """Who shares this grade: a named group (``group:G1``) and its members; a group
+    submitted under a member's id (Gradescope's, which has no name) is no group name, and
+    that member is one of those who share the grade."""
+    if not shared_with:
+        return ""
+    if submitter.startswith(GROUP_PREFIX):
+        group = submitter.removeprefix(GROUP_PREFIX)
+        return LABELS[lang]["group_grade"].format(group=group, members=", ".join(shared_with))
+    members = ", ".join(sorted({submitter, *shared_with}))
+    return LABELS[lang]["group_submission_grade"].format(members=members)
+
+
 def feedback_context(
     result: dict,
     grades: dict[str, tuple[float, float, str]],
@@ -197,9 +210,7 @@ def feedback_context(
         "all_passed": result["status"] == "graded"
         and all(q.passed_by_tests for q in questions if not q.manual),
         "title": f"{result['assignment']} — {result['student_id']}",
-        "group_note": LABELS[lang]["group_grade"].format(
-            group=result["student_id"].removeprefix(GROUP_PREFIX), members=", ".join(shared_with)
-        ) if shared_with else "",
+        "group_note": _group_note(result["student_id"], shared_with, lang),
     }  # fmt: skip
 
 

@@ -154,3 +154,34 @@ def test_each_group_member_gets_the_group_page_under_their_own_id(tmp_path):
         html = (graded / "feedback" / f"{member}.html").read_text(encoding="utf-8")
         assert f"<strong>{member}</strong>" in html
     assert "groupe" not in (graded / "feedback" / "carol.md").read_text(encoding="utf-8")
+
+
+def test_a_gradescope_group_s_page_names_every_member_and_no_group_by_a_student_s_id(tmp_path):
+    """A Gradescope group has no name and is graded under its first submitter's id: the
+    page must not call that id a group's name nor leave its owner out of the members
+    (cycle 14, #13)."""
+    from .lms_layouts import gradescope_export, notebook_bytes, write_zip
+
+    export = write_zip(tmp_path / "export.zip", gradescope_export({
+        1: ([("Karim Benali", "21001015", "k@u.fr"), ("Hugo Blanc", "21001014", "h@u.fr")],
+            "2026-12-01 20:00:00.000000000 +0100", {"tp.ipynb": notebook_bytes()}),
+        2: ([("Carol Roux", "21001013", "c@u.fr")],
+            "2026-12-01 20:00:00.000000000 +0100", {"tp.ipynb": notebook_bytes("y = 2")}),
+    }))  # fmt: skip
+    graded = tmp_path / "graded"
+    grade_class("sgd_batch_size", [export], graded, Settings(workers=1, limits=FAST_LIMITS))
+    write_feedback(graded, lang="en")
+    for member in ("21001014", "21001015"):
+        page = (graded / "feedback" / f"{member}.md").read_text(encoding="utf-8")
+        assert (
+            "The grade of a group submission, the same for each of its members: "
+            "21001014, 21001015." in page
+        )
+        assert "group 21001015" not in page
+    assert "group" not in (graded / "feedback" / "21001013.md").read_text(encoding="utf-8")
+    write_feedback(graded)
+    page = (graded / "feedback" / "21001014.md").read_text(encoding="utf-8")
+    assert (
+        "Note d'un rendu de groupe, la même pour chacun de ses membres : 21001014, 21001015."
+        in page
+    )
