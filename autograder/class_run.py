@@ -26,7 +26,7 @@ from .gradebook import GRADED_RECORD, Gradebook, graded_settings, intake_fields
 from .grader import Grader, Settings
 from .late import POLICY_FILE, LateTimesError, load_policy, times_problem
 from .manual import hand_grades
-from .pages import outdated_pages
+from .pages import INDEX, outdated_pages, write_index
 from .results import SubmissionResult
 from .submissions import (
     NAMED_BY,
@@ -170,6 +170,7 @@ def grade_class(
     finally:
         batch.flush()
         write_grades(gradebook, grader.assignment, out / "grades.csv")
+        _write_results_index(gradebook, name, out)
         gradebook.close()
     outdated = outdated_pages(out) if run.graded_count or updated else None
     run.notes += [outdated] if outdated else []
@@ -374,6 +375,21 @@ def _kept_reviews(gradebook: Gradebook, name: str, todo: list[Submission]) -> li
         for student in sorted(set(excused) & students)
     ]
     return notes
+
+
+def _write_results_index(gradebook: Gradebook, name: str, out: Path) -> None:
+    """results/index.csv: each student id → its results file, a group's members → the
+    group's (``graded_as``): an email or a group id is no file name as it is."""
+    graded = {r["student_id"] for r in gradebook.latest_results(name, detail=False)}
+    rows = [(s, "", result_path(out, s).name) for s in graded]
+    rows += [
+        (member, submitter, result_path(out, submitter).name)
+        for submitter, members in gradebook.members(name).items()
+        if submitter in graded
+        for member in members
+        if member not in graded
+    ]
+    write_index(out / "results" / INDEX, ("student_id", "graded_as", "file"), rows)
 
 
 def result_path(out: Path, student_id: str) -> Path:

@@ -175,7 +175,10 @@ def _pages(args: argparse.Namespace) -> int:
     lang = _graded_lang(args)
     if args.command == "feedback":
         written = write_feedback(args.graded, lang, args.reveal)
-        print(f"{len(written)} feedback page(s) in {args.graded / 'feedback'}")
+        folder = args.graded / "feedback"
+        print(
+            f"{len(written)} feedback page(s) in {folder}; who is which file: {folder / 'index.csv'}"
+        )
     else:
         print(f"report: {write_report(args.graded, lang)}")
     return 0

@@ -8,6 +8,7 @@ browser. The report's plots are drawn with matplotlib and embedded as PNG data.
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import math
 import re
@@ -121,6 +122,8 @@ def outdated_pages(graded: Path) -> str | None:
 def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) -> list[Path]:
     """feedback/<student>.html and .md for every student of a graded folder, in ``lang``:
     a group's page is written once under the group's id and once under each member's.
+    An id that is not a plain file name (an email, a group) gets a safe name of its own
+    (``student_file_name``), so ``feedback/index.csv`` maps every id to its page.
 
     ``reveal`` (``hints`` or ``values``) defaults to the assignment's setting for graded
     submissions (``feedback.yaml``). Hand-graded points and comments come from the
@@ -132,6 +135,7 @@ def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) ->
     folder = graded / "feedback"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    index = []
     for result in graded_class.results:
         submitter = result["student_id"]
         grades = graded_class.hand.get(submitter, {})
@@ -150,7 +154,27 @@ def write_feedback(graded: Path, lang: str = "fr", reveal: str | None = None) ->
             html.write_text(_environment.get_template("feedback.html.j2").render(page), "utf-8")
             (folder / f"{stem}.md").write_text(render_markdown(page), "utf-8")
             written.append(html)
+            index.append(
+                (reader, "" if reader == submitter else submitter, html.name, f"{stem}.md")
+            )
+    write_index(folder / INDEX, ("student_id", "graded_as", "html", "markdown"), index)
     return written
+
+
+INDEX = "index.csv"
+"""The file, in ``feedback/`` and ``results/``, mapping each student id to its files."""
+
+
+def write_index(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A CSV mapping student ids to the files named after them, sorted by id; ids that a
+    spreadsheet would read as formulas are neutralised, as in grades.csv."""
+    from .spreadsheet import safe
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([safe(row[0]), safe(row[1]), *row[2:]] for row in sorted(rows))
+    path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
 def _group_note(submitter: str, shared_with: Sequence[str], lang: str) -> str:

@@ -185,3 +185,47 @@ def test_a_gradescope_group_s_page_names_every_member_and_no_group_by_a_student_
         "Note d'un rendu de groupe, la même pour chacun de ses membres : 21001014, 21001015."
         in page
     )
+
+
+def test_an_index_maps_every_student_to_files_their_id_does_not_name(tmp_path):
+    """An email, a group or an accented name is no file name as it is: the pages and the
+    results get safe names, and an index in each folder says whose each file is, a
+    group's members included (cycle 14, #14)."""
+    import csv
+
+    from autograder.class_run import result_path
+    from autograder.submissions import Intake
+
+    from .lms_layouts import notebook_bytes, write_tree
+
+    submissions = write_tree(tmp_path / "class", {
+        "alice.ipynb": notebook_bytes(), "Zoé.ipynb": notebook_bytes("y = 2"),
+    })  # fmt: skip
+    groups = tmp_path / "groups.csv"
+    groups.write_text("group,student_id\nG1,alice\nG1,bob\n", encoding="utf-8")
+    graded = tmp_path / "graded"
+    grade_class("sgd_batch_size", [submissions], graded, Settings(workers=1, limits=FAST_LIMITS),
+                intake=Intake.read(groups=groups))  # fmt: skip
+    write_feedback(graded)
+
+    def index(folder: Path) -> dict[str, dict[str, str]]:
+        with open(folder / "index.csv", encoding="utf-8", newline="") as file:
+            return {row["student_id"]: row for row in csv.DictReader(file)}
+
+    results = index(graded / "results")
+    group_file = result_path(graded, "group:G1").name
+    assert group_file != "group:G1.json" and (graded / "results" / group_file).is_file()
+    assert {s: (r["graded_as"], r["file"]) for s, r in results.items()} == {
+        "group:G1": ("", group_file),
+        "alice": ("group:G1", group_file),
+        "bob": ("group:G1", group_file),
+        "Zoé": ("", result_path(graded, "Zoé").name),
+    }
+    assert (graded / "results" / results["Zoé"]["file"]).is_file()
+    pages = index(graded / "feedback")
+    assert set(pages) == {"group:G1", "alice", "bob", "Zoé"}
+    assert pages["bob"]["graded_as"] == "group:G1" and pages["bob"]["html"] == "bob.html"
+    for row in pages.values():
+        assert (graded / "feedback" / row["html"]).is_file()
+        assert (graded / "feedback" / row["markdown"]).is_file()
+    assert "Zoé" not in pages["Zoé"]["html"]  # a safe name, found through the index
