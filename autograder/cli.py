@@ -193,7 +193,7 @@ def _manual(args: argparse.Namespace) -> int:
 
     if args.action == "export":
         html, table = export_question(
-            args.assignment, args.question, args.submissions, args.out, args.graded
+            args.assignment, args.question, args.submissions, args.out, args.graded, args.roster
         )
         print(f"read {html}\nfill {table}, then: dlgrade manual import ...")
         return 0
@@ -382,6 +382,9 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--graded", type=Path,
                          help="the grading --out folder: students named as graded there (Moodle "
                               "worksheet, groups, --id-pattern)")  # fmt: skip
+    command.add_argument("--roster", type=Path,
+                         help="the LMS's own file (Canvas gradebook export, Blackboard Grade "
+                              "Center, Moodle worksheet): students' names as the LMS has them")  # fmt: skip
     command.set_defaults(run=_manual)
     command = manual.add_parser("import", help="merge a filled CSV into the gradebook")
     command.add_argument("assignment")

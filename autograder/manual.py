@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -29,7 +31,7 @@ from .execution.protocol import encodable
 from .gradebook import Gradebook, GradebookError
 from .notebook import read_notebook
 from .spreadsheet import delimiter, safe, table_rows, table_text, unsafe
-from .submissions import Submission, clean_student_id, collect
+from .submissions import Submission, clean_student_id, collect, printable
 
 END_MARKERS = ("<!-- END QUESTION -->", "<!-- BEGIN QUESTION -->")
 _environment = Environment(
@@ -45,7 +47,7 @@ class ManualImportError(DlgradeError, ValueError):
 class Answer:
     student_id: str
     text: str
-    name: str | None = None  # as the LMS's file names give it: Canvas ids are bare numbers
+    name: str | None = None  # the LMS's roster, a Blackboard receipt, else its file names
 
 
 def manual_question(assignment: str, name: str) -> Question:
@@ -97,8 +99,54 @@ def collect_answers(
             text = student_answer(read_notebook(submission.read())["cells"], question, unanswered)
         except Exception:  # a broken notebook has no answer to read
             text = ""
-        answers[student] = Answer(student, text, submission.student_name)
+        name = submission.student_name or blackboard_receipt_name(submission.origin)
+        answers[student] = Answer(student, text, name)
     return sorted(answers.values(), key=lambda a: a.student_id)
+
+
+_ATTEMPT = re.compile(r"^(?P<stem>[^/]*_attempt_\d{4}(?:-\d{2}){5})_[^/]+$")
+_RECEIPT_NAME = re.compile(r"^Name:\s*(?P<name>.*?)\s*(?:\([^()]*\))?\s*$", re.MULTILINE)
+RECEIPT_BYTES = 65536
+
+
+def blackboard_receipt_name(origin: str) -> str | None:
+    """The student's name from the receipt Blackboard writes beside each attempt's files
+    (``Item_user_attempt_<date>.txt``: ``Name: Jean Dupont (jdupont)``): its file names
+    carry only the username. None when there is no such receipt or it names nobody."""
+    archive, _, member = origin.rpartition("!")
+    folder, _, base = member.replace("\\", "/").rpartition("/")
+    match = _ATTEMPT.match(base)
+    if match is None:
+        return None
+    receipt = f"{folder}/{match['stem']}.txt" if folder else f"{match['stem']}.txt"
+    try:
+        if archive:
+            with zipfile.ZipFile(archive) as bundle, bundle.open(receipt) as file:
+                data = file.read(RECEIPT_BYTES)
+        else:
+            with open(receipt, "rb") as file:
+                data = file.read(RECEIPT_BYTES)
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError):
+        return None
+    found = _RECEIPT_NAME.search(data.decode("utf-8", "replace"))
+    return printable(found["name"], 100) if found and found["name"] else None
+
+
+def roster_names(roster: Path, students: list[str]) -> dict[str, str]:
+    """Student id → the name the LMS's own file gives them (Canvas's gradebook export,
+    Blackboard's Grade Center, Moodle's worksheet, a roster CSV with names), matched as
+    an export matches them: a file name's slug drops accents and makes homonyms alike."""
+    from .lms_export import join, read_lms_file
+
+    people = read_lms_file(roster).people
+    matched, _, _ = join({s: s for s in students}, people)
+    names = {}
+    for row, student in matched.items():
+        person = people.loc[row]
+        full = " ".join(p for p in (person["first_name"], person["last_name"]) if p)
+        if name := person["name"] or full:
+            names[student] = printable(name, 100)
+    return names
 
 
 def student_answer(cells: list[dict], question: Question, unanswered: str) -> str:
@@ -190,16 +238,25 @@ def given_points(graded: Path, assignment: str, question: str) -> dict[str, Give
 
 
 def export_question(
-    assignment: str, question_name: str, inputs: list[Path], out: Path, graded: Path | None = None
+    assignment: str,
+    question_name: str,
+    inputs: list[Path],
+    out: Path,
+    graded: Path | None = None,
+    roster: Path | None = None,
 ) -> tuple[Path, Path]:
     """<question>.html to read and <question>.csv to fill, in ``out``; with ``graded``, the
     students are named as in that graded folder, so that the filled CSV imports there, and
     the points already given there are filled in, but for a student who handed in another
-    notebook since: their old points are shown, to be given again or changed."""
+    notebook since: their old points are shown, to be given again or changed. With
+    ``roster`` (the LMS's own file), each student is named as the LMS names them."""
     question = manual_question(assignment, question_name)
     ids = graded_ids(graded, assignment) if graded is not None else None
     given = given_points(graded, assignment, question.name) if graded is not None else {}
     answers = collect_answers(assignment, question, inputs, ids)
+    if roster is not None:
+        names = roster_names(roster, [a.student_id for a in answers])
+        answers = [replace(a, name=names.get(a.student_id, a.name)) for a in answers]
     out.mkdir(parents=True, exist_ok=True)
     html = out / f"{assignment}-{question.name}.html"
     html.write_text(

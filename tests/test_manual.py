@@ -332,3 +332,63 @@ def test_each_answer_carries_the_name_the_lms_gave_its_file(graded):
         [row] = list(csv.DictReader(file))
     assert (row["student_id"], row["name"]) == ("1001", "nguyenan")
     assert "<strong>1001</strong> (nguyenan)" in html.read_text(encoding="utf-8")
+
+
+def test_blackboard_answers_carry_the_name_of_their_receipt(graded):
+    """Blackboard's file names carry only the username; the receipt beside each attempt
+    says who it is (``Name: Jean Dupont (jdupont)``): the sheet shows that name, and an
+    attempt without a receipt keeps an empty one (cycle 14, #15)."""
+    from autograder.submissions import Intake
+
+    from .lms_layouts import write_zip
+
+    notebook = (graded / "class" / "sgd001.ipynb").read_bytes()
+    attempt = "TP2_jdupont_attempt_2026-12-01-18-00-00"
+    archive = write_zip(graded / "gradebook.zip", {
+        f"{attempt}_tp rendu.ipynb": notebook,
+        f"{attempt}.txt": "Name: Hélène Lefèvre (jdupont)\nAssignment: TP2\n".encode(),
+        "TP2_a_aitali_attempt_2026-12-01-19-00-00_tp.ipynb": (graded / "class" / "sgd002.ipynb").read_bytes(),
+    })  # fmt: skip
+    out = graded / "bb"
+    grade_class("sgd_batch_size", [archive], out, Settings(workers=1, limits=FAST_LIMITS),
+                intake=Intake.read(id_pattern="^TP2_(?P<student>.+)_attempt_"))  # fmt: skip
+    html, table = export_question(
+        "sgd_batch_size", "q4_conclusion", [archive], graded / "manual", graded=out
+    )
+    with table.open(newline="", encoding="utf-8") as file:
+        names = {row["student_id"]: row["name"] for row in csv.DictReader(file)}
+    assert names == {"jdupont": "Hélène Lefèvre", "a_aitali": ""}
+    assert "<strong>jdupont</strong> (Hélène Lefèvre)" in html.read_text(encoding="utf-8")
+
+
+def test_names_come_from_the_lms_roster_when_given(graded, capsys):
+    """A Canvas file name's slug drops accents and makes homonyms alike; with --roster
+    (Canvas's gradebook export) the sheet names each student as Canvas does, and a
+    student the roster does not hold keeps the slug (cycle 14, #15)."""
+    from autograder.cli import main
+
+    canvas = graded / "canvas"
+    canvas.mkdir()
+    for name, user, attachment in (
+        ("lefvrehlne", 1003, 5003),
+        ("petitthomas", 1010, 5010),
+        ("petitthomas", 1011, 5011),
+        ("rouxnicolas", 1013, 5013),
+    ):
+        notebook = (graded / "class" / "sgd001.ipynb").read_bytes()
+        (canvas / f"{name}_{user}_{attachment}_tp2.ipynb").write_bytes(notebook)
+    roster = graded / "gradebook_export.csv"
+    roster.write_text(
+        "\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,TP2 (4813)\n"
+        "Points Possible,,,,,11\n"
+        '"Lefèvre, Hélène",1003,,,L3,\n"Petit, Thomas",1010,21001010,,L3,\n'
+        '"Petit, Thomas",1011,21001011,,L3,\n',
+        encoding="utf-8",
+    )
+    command = ["manual", "export", "sgd_batch_size", "q4_conclusion", str(canvas),
+               "--out", str(graded / "manual"), "--roster", str(roster)]  # fmt: skip
+    assert main(command) == 0
+    with (graded / "manual" / "sgd_batch_size-q4_conclusion.csv").open(encoding="utf-8") as file:
+        names = {row["student_id"]: row["name"] for row in csv.DictReader(file)}
+    assert names == {"1003": "Lefèvre, Hélène", "1010": "Petit, Thomas",
+                     "1011": "Petit, Thomas", "1013": "rouxnicolas"}  # fmt: skip
