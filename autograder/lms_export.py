@@ -670,7 +670,7 @@ CANVAS_TEST_STUDENT = ("Student, Test", "Test Student")
 
 
 def _test_students(roster: Roster, matched: dict[int, str], report: RosterReport) -> set[int]:
-    """Canvas's test student rows without a submission: kept out of a ``missing`` policy
+    """Canvas's test student rows without a submission: kept out of any ``missing`` policy
     (a 0 for the teacher's own test account), and out of the report's missing students."""
     people = roster.people
     rows = {
@@ -876,7 +876,7 @@ def export(lms: str, grades_dir: Path, roster_path: Path | None, out: Path, *,
     _refuse_untimed(grades, set(matched.values()), report)
     if unfinished:  # after who is who: "grade 17 by hand" must not hide a lost group
         raise UnfinishedHandGrading(grades.assignment, unfinished)
-    if roster.kind == "canvas" and missing != "keep":
+    if roster.kind == "canvas":  # never listed as missing, whatever --missing-* says
         untouched |= _test_students(roster, matched, report)
     top = max((g.max_score for g in grades.grades.values()), default=0.0)
     if maximum is not None and maximum != top:

@@ -80,16 +80,18 @@ CANVAS_GRADEBOOK = """Student,ID,SIS User ID,SIS Login ID,Section,TP SGD (4242)
 """
 
 
-@pytest.mark.parametrize("missing", ["zero", "blank"])
+@pytest.mark.parametrize("missing", ["zero", "blank", "keep"])
 def test_canvas_s_test_student_is_never_given_a_missing_grade(graded, tmp_path, missing):
     """The student view's account in a Canvas gradebook export gets no 0 (or blank) for a
-    missing submission, and is not listed as a student without one."""
+    missing submission, and is not listed as a student without one, by default either
+    (cycle 14, #16)."""
     (tmp_path / "gradebook.csv").write_text(CANVAS_GRADEBOOK, encoding="utf-8")
     report = export("canvas", graded / "graded", tmp_path / "gradebook.csv", tmp_path / "out",
                     missing=missing)  # fmt: skip
     table = rows((tmp_path / "out" / "canvas_import.csv").read_text(encoding="utf-8"))
     cells = {row[1]: row[5] for row in table[2:]}
-    assert "99001" not in cells and "ghost" in cells and "sgd001" in cells
+    assert "99001" not in cells and "sgd001" in cells
+    assert ("ghost" in cells) == (missing != "keep")  # left out by default
     assert report.no_submission == ["ghost"]
     assert "Canvas's test student, no submission (left out): 99001" in report.lines()
 
