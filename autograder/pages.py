@@ -281,7 +281,8 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
     ]
     context = {
         "lang": lang, "t": t, "title": f"{t['report_title']} — {assignment}",
-        "assignment": assignment, "students": len(results), "max_score": max_score,
+        # people, not submissions: a group's members each count, its own id does not
+        "assignment": assignment, "students": len(graded_class.owners()), "max_score": max_score,
         "mean": statistics.fmean(scores) if scores else math.nan,
         "median": statistics.median(scores) if scores else math.nan, "questions": questions,
         "excused": sorted(graded_class.excused), "reviewed": _reviewed(graded_class.overrides, titles),
