@@ -68,3 +68,20 @@ def test_the_finding_holds_on_drawn_inputs_and_reads_in_english(seed):
     for verdict in found.values():
         assert keys(verdict)[0] == "ignores_rng"
         assert "does not draw from the `rng` it is given" in verdict.messages[0].render("en")
+
+
+def test_a_permutation_drawn_then_forgotten_is_not_blamed_on_a_generator_of_its_own():
+    """Drawing from rng and never using the draw is the other way to ignore it: the
+    feedback names both, not only "a generator made inside the function"."""
+    student = (
+        "_right_train = train\n"
+        "def train(params, X, Y, lr, batch_size, epochs, rng, activation='tanh'):\n"
+        "    perm = rng.permutation(len(X))\n"
+        "    return _right_train(params, X, Y, lr, batch_size, epochs,\n"
+        "                        np.random.default_rng(0), activation)\n"
+    )
+    found = verdicts("mlp_softmax", with_reference("mlp_softmax", student), None, ["train_params"])
+    message = found["train_params"].messages[0]
+    assert message.key == "ignores_rng"
+    assert "permutation tirée puis oubliée" in message.render("fr")
+    assert "permutation drawn then forgotten" in message.render("en")
