@@ -194,18 +194,8 @@ def test_an_index_maps_every_student_to_files_their_id_does_not_name(tmp_path):
     import csv
 
     from autograder.class_run import result_path
-    from autograder.submissions import Intake
 
-    from .lms_layouts import notebook_bytes, write_tree
-
-    submissions = write_tree(tmp_path / "class", {
-        "alice.ipynb": notebook_bytes(), "Zoé.ipynb": notebook_bytes("y = 2"),
-    })  # fmt: skip
-    groups = tmp_path / "groups.csv"
-    groups.write_text("group,student_id\nG1,alice\nG1,bob\n", encoding="utf-8")
-    graded = tmp_path / "graded"
-    grade_class("sgd_batch_size", [submissions], graded, Settings(workers=1, limits=FAST_LIMITS),
-                intake=Intake.read(groups=groups))  # fmt: skip
+    graded = _graded_with_group_g1(tmp_path, "Zoé")
     write_feedback(graded)
 
     def index(folder: Path) -> dict[str, dict[str, str]]:
@@ -234,17 +224,24 @@ def test_an_index_maps_every_student_to_files_their_id_does_not_name(tmp_path):
 def test_the_report_counts_students_not_submissions(tmp_path):
     """A group's grade reaches each member: the report's count of students is the people
     (alice, bob and carol), not the two submissions (cycle 14, #16)."""
+
+    graded = _graded_with_group_g1(tmp_path, "carol")
+    report = write_report(graded).read_text(encoding="utf-8")
+    assert '<td class="num" id="students">3</td>' in report
+
+
+def _graded_with_group_g1(tmp_path: Path, other: str) -> Path:
+    """A class of alice (whose group G1 also holds bob, who sent nothing) and ``other``."""
     from autograder.submissions import Intake
 
     from .lms_layouts import notebook_bytes, write_tree
 
     submissions = write_tree(tmp_path / "class", {
-        "alice.ipynb": notebook_bytes(), "carol.ipynb": notebook_bytes("y = 2"),
+        "alice.ipynb": notebook_bytes(), f"{other}.ipynb": notebook_bytes("y = 2"),
     })  # fmt: skip
     groups = tmp_path / "groups.csv"
     groups.write_text("group,student_id\nG1,alice\nG1,bob\n", encoding="utf-8")
     graded = tmp_path / "graded"
     grade_class("sgd_batch_size", [submissions], graded, Settings(workers=1, limits=FAST_LIMITS),
                 intake=Intake.read(groups=groups))  # fmt: skip
-    report = write_report(graded).read_text(encoding="utf-8")
-    assert '<td class="num" id="students">3</td>' in report
+    return graded
