@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -360,18 +361,7 @@ def test_a_run_whose_times_the_saved_policy_cannot_use_stores_nothing(tmp_path, 
     every command)."""
     from autograder.cli import main
 
-    from .conftest import FAST_LIMITS
-
-    times = tmp_path / "times.csv"
-    times.write_text("student_id,submitted_at\n1001,2026-12-01T20:00\n1002,2026-12-02T10:00\n")
-    out = tmp_path / "out"
-    grade = ["grade", "sgd_batch_size", "--out", str(out), "--workers", "1",
-             "--timeout", str(FAST_LIMITS.wall_seconds)]  # fmt: skip
-    class_zip = canvas_zip(tmp_path)
-    assert main([*grade, str(class_zip), "--times", str(times)]) == 0
-    late = ["late-policy", "--graded", str(out), "--deadline", "2026-12-01T23:59",
-            "--percent-per-day", "10"]  # fmt: skip
-    assert main(late) == 0
+    out, grade, class_zip = _timed_class_with_a_policy(tmp_path)
     capsys.readouterr()
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
@@ -393,18 +383,7 @@ def test_a_newcomer_without_a_time_is_graded_and_named_under_a_saved_policy(tmp_
     the one file to give (before, the whole run was refused; cycle 14, #9)."""
     from autograder.cli import main
 
-    from .conftest import FAST_LIMITS
-
-    times = tmp_path / "times.csv"
-    times.write_text("student_id,submitted_at\n1001,2026-12-01T20:00\n1002,2026-12-02T10:00\n")
-    out = tmp_path / "out"
-    grade = ["grade", "sgd_batch_size", "--out", str(out), "--workers", "1",
-             "--timeout", str(FAST_LIMITS.wall_seconds)]  # fmt: skip
-    class_zip = canvas_zip(tmp_path)
-    assert main([*grade, str(class_zip), "--times", str(times)]) == 0
-    late = ["late-policy", "--graded", str(out), "--deadline", "2026-12-01T23:59",
-            "--percent-per-day", "10"]  # fmt: skip
-    assert main(late) == 0
+    out, grade, class_zip = _timed_class_with_a_policy(tmp_path)
     capsys.readouterr()
     newcomer = write_zip(tmp_path / "new.zip", {
         canvas_name("Petit, Leo", 1003, 503, "tp.ipynb"): (notebook_bytes("y=2"), BUILT),
@@ -417,3 +396,23 @@ def test_a_newcomer_without_a_time_is_graded_and_named_under_a_saved_policy(tmp_
     grades = pd.read_csv(out / "grades.csv", dtype={"student_id": str}).set_index("student_id")
     assert pd.isna(grades.loc["1003", "late_penalty"])  # unknown, not 0
     assert not pd.isna(grades.loc["1002", "late_penalty"])
+
+
+def _timed_class_with_a_policy(tmp_path: Path) -> tuple[Path, list[str], Path]:
+    """A Canvas class graded with its times, then a late policy saved: its folder, the
+    grade command to run into it again, and the class's archive."""
+    from autograder.cli import main
+
+    from .conftest import FAST_LIMITS
+
+    times = tmp_path / "times.csv"
+    times.write_text("student_id,submitted_at\n1001,2026-12-01T20:00\n1002,2026-12-02T10:00\n")
+    out = tmp_path / "out"
+    grade = ["grade", "sgd_batch_size", "--out", str(out), "--workers", "1",
+             "--timeout", str(FAST_LIMITS.wall_seconds)]  # fmt: skip
+    class_zip = canvas_zip(tmp_path)
+    assert main([*grade, str(class_zip), "--times", str(times)]) == 0
+    late = ["late-policy", "--graded", str(out), "--deadline", "2026-12-01T23:59",
+            "--percent-per-day", "10"]  # fmt: skip
+    assert main(late) == 0
+    return out, grade, class_zip
