@@ -16,6 +16,7 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -33,7 +34,7 @@ from .feedback import (
     reveal_for,
     status_text,
 )
-from .final_grade import final_grade, load_class
+from .final_grade import ClassGrades, final_grade, load_class
 from .late import LatePolicy
 from .messages import PAGE_LABELS, error_text, points_text, score_text
 from .submissions import GROUP_PREFIX
@@ -257,16 +258,7 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
     titles = {
         q.name: question_title(q, lang, settings) for q in (master.questions if master else ())
     }
-    questions = []
-    for name in names:
-        earned = [r["questions"][name]["score"] for r in results]
-        top = results[0]["questions"][name]["max_score"]
-        questions.append({
-            "name": titles.get(name, name),
-            "mean": statistics.fmean(earned),
-            "max": top,
-            "full_share": sum(e == top for e in earned) / len(earned),
-        })  # fmt: skip
+    questions = _question_rows(graded_class, names, titles)
     mistakes = [
         (mistake(m, assignment, lang).title, m, count)
         for m, count in Counter(
@@ -288,12 +280,46 @@ def write_report(graded: Path, lang: str = "fr") -> Path:
         "excused": sorted(graded_class.excused), "reviewed": _reviewed(graded_class.overrides, titles),
         "mistakes": mistakes, "incidents": incidents, "late": late,
         "distribution_png": _histogram(scores, max_score, t["distribution"], t["score_axis"]),
-        "questions_png": _bars([q["name"] for q in questions],
-                               [100 * q["full_share"] for q in questions], t["full_marks_share"]),
+        "questions_png": _bars([q["name"] for q in questions if q["graded"]],
+                               [100 * q["full_share"] for q in questions if q["graded"]],
+                               t["full_marks_share"]),
     }  # fmt: skip
     path = graded / "report.html"
     path.write_text(_environment.get_template("report.html.j2").render(context), "utf-8")
     return path
+
+
+def _question_rows(
+    graded_class: ClassGrades, autograded: list[str], titles: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Each question's mean and share of full marks, as the grades count them: points given
+    on appeal replace the autograded ones, and a question graded by hand counts the
+    students graded so far (``graded`` of ``of``). Excused students count nowhere."""
+    counted = [r for r in graded_class.results if r["student_id"] not in graded_class.excused]
+    rows = []
+    for name in autograded:
+        top = counted[0]["questions"][name]["max_score"] if counted else 0.0
+        earned = [
+            graded_class.grades[r["student_id"]].overridden.get(name, r["questions"][name]["score"])
+            for r in counted
+        ]
+        rows.append(_question_row(titles.get(name, name), earned, top, len(counted)))
+    for name, top in graded_class.hand_max.items():
+        given = [graded_class.grades[r["student_id"]].hand.get(name) for r in counted]
+        earned = [points for points in given if points is not None]
+        rows.append(_question_row(titles.get(name, name), earned, top, len(counted)))
+    return rows
+
+
+def _question_row(name: str, earned: list[float], top: float, of: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "mean": statistics.fmean(earned) if earned else math.nan,
+        "max": top,
+        "full_share": sum(e >= top for e in earned) / len(earned) if earned else math.nan,
+        "graded": len(earned),
+        "of": of,
+    }
 
 
 def _reviewed(overrides: Mapping[str, Mapping[str, tuple[float, str]]],

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder.class_run import grade_class
+from autograder.final_grade import load_class
 from autograder.gradebook import Gradebook
 from autograder.grader import Settings
 from autograder.pages import write_feedback, write_report
@@ -245,3 +246,35 @@ def _graded_with_group_g1(tmp_path: Path, other: str) -> Path:
     grade_class("sgd_batch_size", [submissions], graded, Settings(workers=1, limits=FAST_LIMITS),
                 intake=Intake.read(groups=groups))  # fmt: skip
     return graded
+
+
+def test_the_report_counts_each_question_as_the_grades_do(graded, tmp_path):
+    """Per question: points given on appeal replace the autograded ones, and a question
+    graded by hand has its row, over the students graded so far (cycle 17, #16)."""
+    copy = tmp_path / "graded"
+    shutil.copytree(graded, copy)
+    book = Gradebook.in_folder(copy)
+    assignment = "backprop_miniconv"
+    hand, top = next(iter(book.hand_graded(assignment).items()))
+    book.record_manual(assignment, hand, top, [("bac001", top, ""), ("bac002", top / 2, "")])
+    results = load_class(copy).results
+    question = next(iter(results[0]["questions"]))
+    scores = {r["student_id"]: r["questions"][question]["score"] for r in results}
+    most = results[0]["questions"][question]["max_score"]
+    worst = min(scores, key=scores.get)
+    first = _question_rates(write_report(copy))
+    book.record_overrides(assignment, [(worst, question, most, "appel")])
+    second = _question_rates(write_report(copy))
+
+    assert first[0][2] == f"{sum(scores.values()) / len(scores):.2f} / {most:g}"
+    scores[worst] = most
+    assert second[0][2] == f"{sum(scores.values()) / len(scores):.2f} / {most:g}"
+    by_hand = [row for row in first if f"— 2 copies corrigées sur {len(results)}" in row[0]]
+    assert [row[1:] for row in by_hand] == [["50 %", f"{0.75 * top:.2f} / {top:g}"]]
+
+
+def _question_rates(report: Path) -> list[list[str]]:
+    """The report's per-question table: each row's cells, as text."""
+    table = report.read_text(encoding="utf-8").split('id="question-rates"')[1].split("</table>")[0]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in table.split("<tr>")[2:]]
+    return [[re.sub(r"<[^>]+>", "", cell) for cell in row] for row in rows]
