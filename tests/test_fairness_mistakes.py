@@ -48,6 +48,20 @@ def sgd_epoch(w0, X, Y, alpha, batch_size):
     return w, n_updates
 """
 
+MLP_TRAIN = """
+def train(params, X, Y, lr, batch_size, epochs, rng, activation="tanh"):
+    history = []
+    {before}
+    for _ in range(epochs):
+        {each_epoch}
+        for s in range(0, len(X), batch_size):
+            b = {batch}
+            _, cache = forward(params, X[b], activation)
+            params = sgd_step(params, backward(params, X[b], Y[b], cache, activation), lr)
+        history.append(loss_accuracy(forward(params, X, activation)[0], Y)[0])
+    return params, history
+"""
+
 VARIANTS = {
     # (assignment, cells, failed checks, named mistake)
     "updates_counted_in_examples": (
@@ -163,6 +177,30 @@ def backward(W, x, y):
         ],
         {"train_params", "train_history"},
         "activation_not_passed",
+    ),
+    "permutation_drawn_before_the_epochs": (
+        "mlp_softmax",
+        [
+            MLP_TRAIN.format(
+                before="perm = rng.permutation(len(X))",
+                each_epoch="pass",
+                batch="perm[s:s + batch_size]",
+            )
+        ],
+        {"train_params", "train_history"},
+        "permutation_drawn_once",
+    ),
+    "data_shuffled_once_before_the_epochs": (
+        "mlp_softmax",
+        [
+            MLP_TRAIN.format(
+                before="order = rng.permutation(len(X)); X, Y = X[order], Y[order]",
+                each_epoch="pass",
+                batch="slice(s, s + batch_size)",
+            )
+        ],
+        {"train_params", "train_history"},
+        "permutation_drawn_once",
     ),
     "softmax_global_max": (
         "mlp_softmax",

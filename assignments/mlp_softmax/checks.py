@@ -342,6 +342,7 @@ pass's logits are moderate): a wrong softmax costs only its own points."""
 TRAIN_MISTAKES = (
     "gradient_ascent",
     "last_batch_dropped",
+    "permutation_drawn_once",
     "missing_batch_mean",
     "tanh_derivative",
     "activation_not_passed",

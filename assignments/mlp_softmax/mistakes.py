@@ -43,40 +43,42 @@ def _grad_logits_divided(original, live):
     return {"grad_logits": lambda Y_hat, Y: original["grad_logits"](Y_hat, Y) / len(Y)}
 
 
-def _last_batch_dropped(original, live):
-    """Only the complete mini-batches of each epoch are used."""
-
-    def train(params, X, Y, lr, batch_size, epochs, rng, activation="tanh"):
-        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-        n, history = len(X), []
-        for _ in range(epochs):
-            perm = rng.permutation(n)
-            for start in range(0, n - batch_size + 1, batch_size):
-                batch = perm[start : start + batch_size]
-                _, cache = live["forward"](params, X[batch], activation)
-                grads = live["backward"](params, X[batch], Y[batch], cache, activation)
-                params = live["sgd_step"](params, grads, lr)
-            history.append(live["loss_accuracy"](live["forward"](params, X, activation)[0], Y)[0])
-        return params, history
-
-    return {"train": train}
+Orders = Callable[[np.random.Generator, int, int], list[np.ndarray]]
+"""The order of the examples in each epoch: (rng, n, epochs) → one index array per epoch."""
 
 
-def _activation_not_passed(everywhere: bool) -> Variant:
-    """The loop calls forward and backward without its activation: tanh, whatever it was
-    asked (``everywhere``: the epoch's loss too)."""
+def _fresh_each_epoch(rng: np.random.Generator, n: int, epochs: int) -> list[np.ndarray]:
+    """The contract's: a new permutation at the start of each epoch."""
+    return [rng.permutation(n) for _ in range(epochs)]
+
+
+def _drawn_once(rng: np.random.Generator, n: int, epochs: int) -> list[np.ndarray]:
+    """One permutation, drawn before the epoch loop (or the data shuffled once), for all."""
+    return [rng.permutation(n)] * epochs
+
+
+def _train_of(
+    orders: Orders = _fresh_each_epoch,
+    end: Callable[[int, int], int] = lambda n, batch_size: n,
+    steps_activation: str | None = None,
+    loss_activation: str | None = None,
+) -> Variant:
+    """A training loop whose epochs take the examples in ``orders``, in mini-batches
+    starting below ``end(n, batch_size)`` (n: every one, the last maybe smaller), its steps
+    and epoch losses computed with the activation it is given, or the one named here (a
+    loop that does not pass it on: tanh, the default). Each wrong loop then differs from
+    the contract's in the one place its mistake is."""
 
     def variant(original, live):
         def train(params, X, Y, lr, batch_size, epochs, rng, activation="tanh"):
             X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-            n, history = len(X), []
-            last = "tanh" if everywhere else activation
-            for _ in range(epochs):
-                perm = rng.permutation(n)
-                for start in range(0, n, batch_size):
-                    batch = perm[start : start + batch_size]
-                    _, cache = live["forward"](params, X[batch])
-                    grads = live["backward"](params, X[batch], Y[batch], cache)
+            steps, last = steps_activation or activation, loss_activation or activation
+            history = []
+            for order in orders(rng, len(X), epochs):
+                for start in range(0, end(len(X), batch_size), batch_size):
+                    batch = order[start : start + batch_size]
+                    _, cache = live["forward"](params, X[batch], steps)
+                    grads = live["backward"](params, X[batch], Y[batch], cache, steps)
                     params = live["sgd_step"](params, grads, lr)
                 Y_hat = live["forward"](params, X, last)[0]
                 history.append(live["loss_accuracy"](Y_hat, Y)[0])
@@ -260,7 +262,32 @@ MISTAKES = (
                 "last one may be smaller, and it is used too."
             ),
         },
-        (_last_batch_dropped,),
+        (_train_of(end=lambda n, batch_size: n - batch_size + 1),),
+        cost=1,
+    ),
+    Mistake(
+        "permutation_drawn_once",
+        {
+            "fr": "Une seule permutation pour toutes les epochs",
+            "en": "One permutation for all epochs",
+        },
+        {
+            "fr": (
+                "La permutation est tirée une seule fois, avant la boucle des epochs : chaque "
+                "epoch parcourt alors les exemples dans le même ordre (votre première epoch est "
+                "juste, les suivantes non). Tirez perm = rng.permutation(n) au début de chaque "
+                "epoch, dans la boucle : un nouvel ordre à chaque passage sur les données, "
+                "c'est ce qui rend la descente stochastique."
+            ),
+            "en": (
+                "The permutation is drawn only once, before the epoch loop: every epoch then "
+                "goes through the examples in the same order (your first epoch is right, the "
+                "next ones are not). Draw perm = rng.permutation(n) at the start of each epoch, "
+                "inside the loop: a new order at each pass over the data is what makes the "
+                "descent stochastic."
+            ),
+        },
+        (_train_of(orders=_drawn_once),),
         cost=1,
     ),
     Mistake(
@@ -278,7 +305,10 @@ MISTAKES = (
                 "tanh network. Pass activation on to every call."
             ),
         },
-        (_activation_not_passed(False), _activation_not_passed(True)),
+        (
+            _train_of(steps_activation="tanh"),
+            _train_of(steps_activation="tanh", loss_activation="tanh"),  # the epoch's loss too
+        ),
         cost=1,
     ),
     Mistake(
