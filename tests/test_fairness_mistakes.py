@@ -202,6 +202,24 @@ def backward(W, x, y):
         {"train_params", "train_history"},
         "permutation_drawn_once",
     ),
+    "permutation_drawn_but_unused": (
+        "mlp_softmax",
+        [
+            MLP_TRAIN.format(
+                before="n = len(X)",
+                each_epoch="perm = rng.permutation(n)",
+                batch="np.arange(n)[s:s + batch_size]",
+            )
+        ],
+        {"train_params", "train_history"},
+        "permutation_unused",
+    ),
+    "batches_sliced_without_a_permutation": (
+        "mlp_softmax",
+        [MLP_TRAIN.format(before="pass", each_epoch="pass", batch="slice(s, s + batch_size)")],
+        {"train_params", "train_history"},
+        "permutation_unused",
+    ),
     "softmax_global_max": (
         "mlp_softmax",
         [

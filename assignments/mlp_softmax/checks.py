@@ -343,6 +343,7 @@ TRAIN_MISTAKES = (
     "gradient_ascent",
     "last_batch_dropped",
     "permutation_drawn_once",
+    "permutation_unused",
     "missing_batch_mean",
     "tanh_derivative",
     "activation_not_passed",

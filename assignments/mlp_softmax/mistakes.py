@@ -57,6 +57,11 @@ def _drawn_once(rng: np.random.Generator, n: int, epochs: int) -> list[np.ndarra
     return [rng.permutation(n)] * epochs
 
 
+def _in_data_order(rng: np.random.Generator, n: int, epochs: int) -> list[np.ndarray]:
+    """The examples in data order each epoch, whether a permutation was drawn or not."""
+    return [np.arange(n)] * epochs
+
+
 def _train_of(
     orders: Orders = _fresh_each_epoch,
     end: Callable[[int, int], int] = lambda n, batch_size: n,
@@ -288,6 +293,31 @@ MISTAKES = (
             ),
         },
         (_train_of(orders=_drawn_once),),
+        cost=1,
+    ),
+    Mistake(
+        "permutation_unused",
+        {
+            "fr": "Mini-batchs pris dans l'ordre des données",
+            "en": "Mini-batches taken in data order",
+        },
+        {
+            "fr": (
+                "Les mini-batchs sont pris dans l'ordre des données (X[s:s + batch_size], ou "
+                "np.arange(n)[s:s + batch_size]), pas dans l'ordre de la permutation : même "
+                "tirée, perm = rng.permutation(n) ne sert à rien, et chaque epoch voit les "
+                "mêmes batchs. Prenez les indices de chaque batch dans la permutation, "
+                "batch = perm[s:s + batch_size], puis X[batch] et Y[batch]."
+            ),
+            "en": (
+                "The mini-batches are taken in data order (X[s:s + batch_size], or "
+                "np.arange(n)[s:s + batch_size]), not in the permutation's order: even drawn, "
+                "perm = rng.permutation(n) is of no use, and every epoch sees the same batches. "
+                "Take each batch's indices from the permutation, batch = perm[s:s + batch_size], "
+                "then X[batch] and Y[batch]."
+            ),
+        },
+        (_train_of(orders=_in_data_order),),
         cost=1,
     ),
     Mistake(
