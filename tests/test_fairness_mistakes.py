@@ -62,6 +62,14 @@ def train(params, X, Y, lr, batch_size, epochs, rng, activation="tanh"):
     return params, history
 """
 
+MINICONV_TRAIN = """
+def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+    W, losses = np.array(W0, dtype=float), []
+    while not should_stop(losses, max_iter, tol):
+        {iteration}
+    return W, losses
+"""
+
 VARIANTS = {
     # (assignment, cells, failed checks, named mistake)
     "updates_counted_in_examples": (
@@ -219,6 +227,49 @@ def backward(W, x, y):
         [MLP_TRAIN.format(before="pass", each_epoch="pass", batch="slice(s, s + batch_size)")],
         {"train_params", "train_history"},
         "permutation_unused",
+    ),
+    "another_example_drawn_for_the_update": (
+        "backprop_miniconv",
+        [
+            MINICONV_TRAIN.format(
+                iteration="""i = rng.integers(len(X))
+        losses.append(loss(Y[i], forward(W, X[i])[0]))
+        i = rng.integers(len(X))
+        W = W - alpha * backward(W, X[i], Y[i])"""
+            )
+        ],
+        {"train_weights", "train_losses"},
+        "two_draws_per_iteration",
+    ),
+    "a_pair_drawn_per_iteration_inline": (
+        "backprop_miniconv",
+        [
+            MINICONV_TRAIN.format(
+                iteration="""i, j = rng.integers(len(X), size=2)
+        x, y = X[i], Y[i]
+        a = np.array([x[0] * W[0] + x[1] * W[1], x[1] * W[0] + x[2] * W[1]])
+        o = np.maximum(a, 0.0)
+        e = y - o @ W[2:]
+        losses.append(0.5 * e ** 2)
+        d = -e * W[2:] * (a > 0)
+        W = W - alpha * np.array([d[0] * x[0] + d[1] * x[1], d[0] * x[1] + d[1] * x[2], *(-e * o)])"""
+            )
+        ],
+        {"train_weights", "train_losses"},
+        "two_draws_per_iteration",
+    ),
+    "a_stray_draw_before_the_one_used": (
+        "backprop_miniconv",
+        [
+            MINICONV_TRAIN.format(
+                iteration="""drawn = rng.choice(len(X))  # shown while debugging
+        i = rng.integers(len(X))
+        losses.append(loss(Y[i], forward(W, X[i])[0]))
+        W = W - alpha * backward(W, X[i], Y[i])"""
+            )
+        ],
+        {"train_weights", "train_losses"},
+        "two_draws_per_iteration",
     ),
     "softmax_global_max": (
         "mlp_softmax",

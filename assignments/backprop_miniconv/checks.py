@@ -377,6 +377,7 @@ TRAIN_INLINABLE = ("forward", "backward")
 TRAIN_MISTAKES = (
     "gradient_ascent",
     "loss_after_update",
+    "two_draws_per_iteration",
     "relu_derivative_missing",
     "error_sign",
     "weight_sharing_single_path",

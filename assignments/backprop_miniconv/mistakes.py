@@ -3,10 +3,13 @@ each with the wrong variants of ``solutions/backprop_miniconv.py`` that make it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autograder.mistakes import (
     Mistake,
+    Namespace,
     Variant,
     learning_rate_flipped,
     negated,
@@ -75,19 +78,49 @@ def _numpy_squared_error(y, y_hat):
     return float(0.5 * np.float64(y - y_hat) ** 2)
 
 
-def _loss_after_update(original, live):
+Iteration = Callable[
+    [Namespace, np.ndarray, np.ndarray, np.ndarray, float, np.random.Generator],
+    tuple[np.ndarray, float],
+]
+"""One iteration of a loop: (the functions in play, W, X, Y, α, rng) → (new W, loss recorded)."""
+
+
+def _train_of(iteration: Iteration) -> Variant:
+    """The sheet's loop, asking should_stop before each ``iteration``: each wrong loop then
+    differs from the contract's in its iteration only."""
+
+    def variant(original, live):
+        def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+            X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+            W, losses = np.array(W0, dtype=np.float64), []
+            while not live["should_stop"](losses, max_iter, tol):
+                W, recorded = iteration(live, W, X, Y, alpha, rng)
+                losses.append(recorded)
+            return W, losses
+
+        return {"train": train}
+
+    return variant
+
+
+def _loss_after_update(live, W, X, Y, alpha, rng):
     """The loss recorded after the update, on the new weights."""
+    i = rng.integers(len(X))
+    W = W - alpha * live["backward"](W, X[i], Y[i])
+    return W, live["loss"](Y[i], live["forward"](W, X[i])[0])
 
-    def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
-        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-        W, losses = np.array(W0, dtype=np.float64), []
-        while not live["should_stop"](losses, max_iter, tol):
-            i = rng.integers(len(X))
-            W = W - alpha * live["backward"](W, X[i], Y[i])
-            losses.append(live["loss"](Y[i], live["forward"](W, X[i])[0]))
-        return W, losses
 
-    return {"train": train}
+def _two_draws(for_loss: int, for_update: int) -> Iteration:
+    """Two examples drawn per iteration; the loss is the one of draw ``for_loss`` (0: the
+    first), the update uses draw ``for_update``."""
+
+    def iteration(live, W, X, Y, alpha, rng):
+        drawn = (rng.integers(len(X)), rng.integers(len(X)))
+        i, j = drawn[for_loss], drawn[for_update]
+        recorded = live["loss"](Y[i], live["forward"](W, X[i])[0])
+        return W - alpha * live["backward"](W, X[j], Y[j]), recorded
+
+    return iteration
 
 
 def _loss_without_half(original, live):
@@ -294,7 +327,7 @@ MISTAKES = (
                 "pass, loss, then W ← W − α·∇ℓ."
             ),
         },
-        (_loss_after_update,),
+        (_train_of(_loss_after_update),),
     ),
     Mistake(
         "loss_without_half",
@@ -366,6 +399,30 @@ MISTAKES = (
             ),
         },
         (_modifies_weights_in_place,),
+        cost=1,
+    ),
+    Mistake(
+        "two_draws_per_iteration",
+        {"fr": "Deux tirages par itération", "en": "Two draws per iteration"},
+        {
+            "fr": (
+                "train tire deux fois dans rng à chaque itération. L'algorithme tire un seul "
+                "exemple i = rng.integers(len(X)) par itération, et ce même exemple sert à la "
+                "passe avant, à la perte enregistrée et à la mise à jour. Un tirage de plus "
+                "(un autre exemple pour la mise à jour, ou un tirage inutilisé) décale toute la "
+                "suite des exemples tirés : les poids et les pertes ne sont plus ceux de "
+                "l'algorithme."
+            ),
+            "en": (
+                "train draws twice from rng at each iteration. The algorithm draws a single "
+                "example i = rng.integers(len(X)) per iteration, and that same example is used "
+                "for the forward pass, the recorded loss and the update. One more draw (another "
+                "example for the update, or a draw left unused) shifts the whole sequence of "
+                "drawn examples: the weights and losses are no longer the algorithm's."
+            ),
+        },
+        # the loss on the first draw and the update on the second; or one of the two unused
+        tuple(_train_of(_two_draws(*uses)) for uses in ((0, 1), (0, 0), (1, 1))),
         cost=1,
     ),
 )
