@@ -104,6 +104,44 @@ VARIANTS = {
         EVERY_EPOCH,
         "mean_over_all_examples",
     ),
+    "x_sorted_in_place": (
+        "sgd_batch_size",
+        [
+            SGD_EPOCH.format(
+                update="w = w - alpha * batch_gradient(w, xb, yb)", counted="1"
+            ).replace("    w, n_updates = w0, 0", "    w, n_updates = w0, 0\n    X.sort()")
+        ],
+        EVERY_EPOCH,
+        "examples_sorted",
+    ),
+    "pairs_sorted_by_x_inline": (
+        "sgd_batch_size",
+        [
+            """
+def sgd_epoch(w0, X, Y, alpha, batch_size):
+    order = np.argsort(X)
+    X, Y = X[order], Y[order]
+    w = w0
+    for b in range(len(X) // batch_size):
+        xb, yb = X[b * batch_size:(b + 1) * batch_size], Y[b * batch_size:(b + 1) * batch_size]
+        w = w - alpha * np.mean(-xb * (yb - w * xb))
+    return w, len(X) // batch_size
+"""
+        ],
+        EVERY_EPOCH,
+        "examples_sorted",
+    ),
+    "x_and_y_each_sorted": (
+        "sgd_batch_size",
+        [
+            SGD_EPOCH.format(update="w -= alpha * batch_gradient(w, xb, yb)", counted="1").replace(
+                "X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)",
+                "X, Y = np.sort(X), np.sort(Y)",
+            )
+        ],
+        EVERY_EPOCH,
+        "examples_sorted",
+    ),
     "gradient_in_the_order_backpropagation_meets_it": (
         "backprop_miniconv",
         [

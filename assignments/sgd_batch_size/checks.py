@@ -121,6 +121,7 @@ EPOCH_MISTAKES = (
     "gradient_at_w0",
     "learning_rate_twice",
     "mean_over_all_examples",
+    "examples_sorted",
 )
 """Loop mistakes, and the mistake of a gradient the loop computes inline (a wrong
 batch_gradient called by the loop is not the loop's mistake: the stand-in route passes it)."""

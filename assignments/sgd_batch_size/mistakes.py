@@ -49,18 +49,24 @@ def _sheet_batches(n: int, batch_size: int) -> Iterable[slice]:
     return (slice(b * batch_size, (b + 1) * batch_size) for b in range(n // batch_size))
 
 
+Examples = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""The examples (X, Y) a loop goes through, from those it is given."""
+
+
 def _epoch_of(
     batches: Callable[[int, int], Iterable[slice]] = _sheet_batches,
     step: Step = _sheet_step,
     counted: Callable[[np.ndarray], int] = lambda xb: 1,
+    examples: Examples = lambda X, Y: (X, Y),
 ) -> Variant:
-    """An epoch over the ``batches(N, n_b)`` a loop takes, each batch one ``step`` (the
-    sheet's, with the batch gradient of the namespace it runs in, by default) adding
-    ``counted(batch)`` to n_updates (one, as the sheet's)."""
+    """An epoch over the ``batches(N, n_b)`` a loop takes of its ``examples`` (those it is
+    given, by default), each batch one ``step`` (the sheet's, with the batch gradient of
+    the namespace it runs in, by default) adding ``counted(batch)`` to n_updates (one, as
+    the sheet's)."""
 
     def variant(original, live):
         def sgd_epoch(w0, X, Y, alpha, batch_size):
-            X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+            X, Y = examples(np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64))
             w, n_updates = float(w0), 0
             for batch in batches(len(X), batch_size):
                 with warnings.catch_warnings():  # the mean of an empty batch is NaN, quietly
@@ -92,6 +98,18 @@ def _last_batch_skipped(n: int, batch_size: int) -> Iterable[slice]:
 
 def _one_based(n: int, batch_size: int) -> Iterable[slice]:
     return (slice(b * batch_size + 1, (b + 1) * batch_size + 1) for b in range(n // batch_size))
+
+
+def _pairs_sorted_by_x(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(X, kind="stable")
+    return X[order], Y[order]
+
+
+SORTED_EXAMPLES: tuple[Examples, ...] = (
+    lambda X, Y: (np.sort(X), Y),  # X.sort(): X alone, each x parted from its y
+    lambda X, Y: (np.sort(X), np.sort(Y)),  # each sorted on its own
+    _pairs_sorted_by_x,  # the pairs kept, in the order of x
+)
 
 
 MISTAKES = (
@@ -279,5 +297,30 @@ MISTAKES = (
         },
         (_epoch_of(step=_mean_over_all_examples),),
         cost=1,
+    ),
+    Mistake(
+        "examples_sorted",
+        {"fr": "Exemples triés avant l'epoch", "en": "Examples sorted before the epoch"},
+        {
+            "fr": (
+                "sgd_epoch trie les exemples avant de former ses batchs (X.sort(), np.sort(X), "
+                "np.argsort…). L'algorithme prend les batchs dans l'ordre des données, tel "
+                "qu'il les reçoit. X.sort() fait pire : il trie X seul, et en place, si bien que "
+                "chaque x n'est plus avec son y et que le tableau X de l'appelant est modifié. "
+                "Sur les données de l'énoncé, déjà triées, rien ne se voit ; sur d'autres, w est "
+                "faux. Ne réordonnez pas les données : le batch b est X[b·n_b:(b + 1)·n_b] avec "
+                "Y[b·n_b:(b + 1)·n_b]."
+            ),
+            "en": (
+                "sgd_epoch sorts the examples before making its batches (X.sort(), np.sort(X), "
+                "np.argsort…). The algorithm takes the batches in data order, as it is given "
+                "the data. X.sort() is worse: it sorts X alone, and in place, so that each x is "
+                "parted from its y and the caller's array X is modified. On the sheet's data, "
+                "already sorted, nothing shows; on other data, w is wrong. Do not reorder the "
+                "data: batch b is X[b·n_b:(b + 1)·n_b] with Y[b·n_b:(b + 1)·n_b]."
+            ),
+        },
+        tuple(_epoch_of(examples=examples) for examples in SORTED_EXAMPLES),
+        cost=2,
     ),
 )
