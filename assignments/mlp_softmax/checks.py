@@ -546,13 +546,13 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         Check(
             "softmax_values",
             softmax,
-            matches_reference(softmax, "SoftMax"),
+            matches_reference(softmax, "softmax(Z)"),
             ("softmax_wrong_axis",),
         ),
         Check(
             "softmax_large_logits",
             large,
-            matches_reference(large, "SoftMax"),
+            matches_reference(large, "softmax(Z)"),
             ("softmax_overflow", "softmax_wrong_axis"),
         ),
         *(
