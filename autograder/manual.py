@@ -317,27 +317,50 @@ def import_overrides(assignment: str, filled: Path, gradebook: Gradebook) -> tup
     an empty ``points`` cell removes the student's override of that question). Every row
     is checked before one transaction stores them all; returns (set, removed)."""
     questions = {q.name: q for q in load_assignment(assignment).questions}
-    autograded = ", ".join(name for name, q in questions.items() if not q.manual)
     known, members = _graded(gradebook, assignment)
     rows: list[tuple[str, str, float | None, str]] = []
     for where, row in _filled_rows(filled, ("student_id", "question", "points")):
-        student = _graded_student(row, known, members, where, assignment)
-        name = (row.get("question") or "").strip()
-        question = questions.get(name)
-        if question is None:
-            raise ManualImportError(
-                f"{where}: unknown question {name!r} for {assignment} (one of {autograded})"
-            )
-        if question.manual:
-            raise ManualImportError(
-                f"{where}: {name} is graded by hand; give its points with dlgrade manual import"
-            )
-        if any(r[:2] == (student, name) for r in rows):
-            raise ManualImportError(f"{where}: student {student!r} and {name} appear twice")
-        rows.append((student, name, _points(row, question, where), _comment(row)))
+        appeal = _appeal(row, questions, known, members, where, assignment)
+        if any(r[:2] == appeal[:2] for r in rows):
+            raise ManualImportError(f"{where}: student {appeal[0]!r} and {appeal[1]} appear twice")
+        rows.append(appeal)
     gradebook.record_overrides(assignment, rows)
     removed = sum(points is None for _, _, points, _ in rows)
     return len(rows) - removed, removed
+
+
+def give_on_appeal(
+    assignment: str, student: str, question: str, points: str, comment: str, gradebook: Gradebook
+) -> float | None:
+    """One student's points on appeal for one autograded question (the web's form), checked
+    as a row of ``import_overrides`` is; empty ``points`` remove them. The points kept."""
+    questions = {q.name: q for q in load_assignment(assignment).questions}
+    known, members = _graded(gradebook, assignment)
+    row = {"student_id": student, "question": question, "points": points, "comment": comment}
+    appeal = _appeal(row, questions, known, members, f"{student}, {question}", assignment)
+    gradebook.record_overrides(assignment, [appeal])
+    return appeal[2]
+
+
+def _appeal(
+    row: dict[str, str], questions: dict[str, Question], known: set[str],
+    members: dict[str, tuple[str, ...]], where: str, assignment: str,
+) -> tuple[str, str, float | None, str]:  # fmt: skip
+    """(student, question, points, comment) of one appeal; refused, naming ``where``, for
+    a student not graded, a question that is not autograded, or points out of range."""
+    student = _graded_student(row, known, members, where, assignment)
+    name = (row.get("question") or "").strip()
+    question = questions.get(name)
+    if question is None:
+        autograded = ", ".join(n for n, q in questions.items() if not q.manual)
+        raise ManualImportError(
+            f"{where}: unknown question {name!r} for {assignment} (one of {autograded})"
+        )
+    if question.manual:
+        raise ManualImportError(
+            f"{where}: {name} is graded by hand; give its points with dlgrade manual import"
+        )
+    return student, name, _points(row, question, where), _comment(row)
 
 
 class ExcuseError(DlgradeError, ValueError):
@@ -444,11 +467,14 @@ def _points(row: dict[str, str], question: Question, where: str) -> float | None
     try:
         points = float(raw)
     except ValueError:
-        raise ManualImportError(f"{where}: points {raw!r} is not a number") from None
+        raise ManualImportError(
+            f"{where}: points {raw!r} is not a number", "points_not_number", value=raw
+        ) from None
     if not math.isfinite(points) or not 0 <= points <= question.points:
         raise ManualImportError(
-            f"{where}: points {raw} outside 0 … {question.points:g} for {question.name}"
-        )
+            f"{where}: points {raw} outside 0 … {question.points:g} for {question.name}",
+            "points_range", value=raw, max=f"{question.points:g}",
+        )  # fmt: skip
     return points
 
 

@@ -300,8 +300,8 @@ def test_every_route_is_classified(app):
     assert paths == PUBLIC | ANY_ACCOUNT | STUDENT | instructor
 
 
-@pytest.fixture
-def alice_graded(app):
+@pytest.fixture(name="alice_graded")
+def alice_graded_fixture(app):
     """Alice's graded attempt (a notebook that fails), with her feedback page."""
     alice = signed_in(app, "alice")
     broken = notebook_with(["def forward(W, x):\n    return 0.0, {}"], ASSIGNMENT)

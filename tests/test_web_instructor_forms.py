@@ -15,6 +15,7 @@ from autograder.web.store import now
 
 from .test_web import (  # noqa: F401  (fixtures)
     ASSIGNMENT,
+    alice_graded_fixture,
     app_fixture,
     config_fixture,
     post,
@@ -164,3 +165,47 @@ def test_every_error_reason_has_its_sentence_in_both_languages():
     raised = raised_reasons()
     assert {"times_file_dates", "roster_empty", "lms_id_needed", "csv_columns"} <= raised
     assert raised <= french.keys()
+
+
+def test_points_on_appeal_and_an_excusal_are_given_on_the_student_s_page(app, alice_graded):
+    """The instructor gives points on appeal and excuses from alice's page, as `dlgrade
+    manual import-overrides` and `manual excuse` do: points out of range or not a number
+    are refused beside the form, what was typed kept; alice's page then shows them."""
+    prof, alice = signed_in(app, "prof"), signed_in(app, "alice")
+    page = f"{CLASS}/students/alice"
+    book = app.state.gradebook
+    result = book.latest_results(ASSIGNMENT)[0]
+    question, earned = next(
+        (name, q) for name, q in result["questions"].items() if q["score"] < q["max_score"]
+    )
+    top = earned["max_score"]
+    for points, said in (("beaucoup", "« beaucoup » n'est pas un nombre de points."),
+                         (f"{top + 1:g}", f"il en faut entre 0 et {top:g}")):  # fmt: skip
+        refused = post(prof, f"{CLASS}/appeal", {"student": "alice", "question": question,
+                                                 "points": points, "comment": "vu en TD"})  # fmt: skip
+        assert refused.status_code == 400 and said in alert(refused), alert(refused)
+        assert f'value="{points}"' in refused.text and "vu en TD</textarea>" in refused.text
+    assert book.overrides(ASSIGNMENT) == {}
+    given = post(prof, f"{CLASS}/appeal", {"student": "alice", "question": question,
+                                           "points": f"{top:g}".replace(".", ","), "comment": "vu en TD"})  # fmt: skip
+    assert given.status_code == 303 and given.headers["location"] == f"{page}?saved=appeal#review"
+    assert book.overrides(ASSIGNMENT) == {"alice": {question: (top, "vu en TD")}}
+    shown = prof.get(page).text
+    assert 'id="appeals"' in shown and "vu en TD" in shown
+    post(prof, f"{CLASS}/settings", {"released": "on"})
+    own = alice.get(f"/attempts/{alice_graded}").text
+    assert "vu en TD" in own  # her page counts the points given on appeal
+    assert post(prof, f"{CLASS}/appeal", {"student": "alice", "question": question,
+                                          "points": ""}).status_code == 303  # fmt: skip
+    assert book.overrides(ASSIGNMENT) == {}
+
+    excused = post(prof, f"{CLASS}/excuse", {"student": "alice", "comment": "certificat médical"})
+    assert excused.status_code == 303 and book.excused(ASSIGNMENT) == {
+        "alice": "certificat médical"
+    }
+    assert "Dispensé·e de ce devoir : certificat médical" in prof.get(page).text
+    assert "certificat médical" in alice.get(f"/attempts/{alice_graded}").text
+    table = prof.get(CLASS)  # the class table has no total for her, and says why
+    assert table.status_code == 200 and "dispensé·e" in table.text
+    assert post(prof, f"{CLASS}/excuse", {"student": "alice", "undo": "1"}).status_code == 303
+    assert book.excused(ASSIGNMENT) == {}

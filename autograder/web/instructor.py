@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
@@ -35,6 +36,8 @@ from ..late import LatePolicy, load_policy
 from ..lms_export import LMS, ROSTER_COLUMNS, UnfinishedHandGrading, export, read_roster
 from ..manual import (
     collect_answers,
+    excuse,
+    give_on_appeal,
     hand_grades,
     manual_question,
     student_answer,
@@ -460,29 +463,94 @@ async def save_late_policy(request: Request) -> Response:
 
 @requires("instructor")
 def student_page(request: Request) -> Response:
+    return _student_response(request, request.path_params["login"])
+
+
+def _student_response(request: Request, login: str, failed: FailedForm | None = None) -> Response:
+    """A student's attempts, their counted feedback page, and the forms to give points on
+    appeal or excuse them (``failed``: the form refused, shown with its values)."""
     name = assignment_name(request)
-    store = request.app.state.store
-    login = request.path_params["login"]
-    account = store.user_by_login(login)
-    attempts = with_grades(request, name, store.attempts_of(account.id, name)) if account else []
-    results = {r["student_id"]: r for r in request.app.state.gradebook.latest_results(name)}
+    state = request.app.state
+    account = state.store.user_by_login(login)
+    attempts = (
+        with_grades(request, name, state.store.attempts_of(account.id, name)) if account else []
+    )
+    results = {r["student_id"]: r for r in state.gradebook.latest_results(name)}
     result = results.get(login)
     if account is None and result is None:
         raise HTTPException(404)
+    question_titles = titles(request, name)[1]
+    appealable = [
+        {"name": q.name, "title": question_titles.get(q.name, q.name), "points": q.points}
+        for q in load_assignment(name).questions
+        if not q.manual
+    ]
+    given = state.gradebook.overrides(name).get(login, {})
     return page(
         request,
         "student.html.j2",
+        400 if failed else 200,
         name=name,
         login=login,
         account=account,
         attempts=attempts,
         shown=True,
         web_attempt=attempt_of(result["origin"]) if result else None,
+        appealable=appealable if result else [],
+        appeals=[
+            (question_titles.get(q, q), points, comment)
+            for q, (points, comment) in sorted(given.items())
+        ],
+        excusal=state.gradebook.excused(name).get(login),
+        failed=failed,
+        saved=request.query_params.get("saved", ""),
         **{
             "title": f"{name} — {login}",
             **(feedback_page_context(request, result) if result else {}),
         },
     )
+
+
+COMMENT_CHARS = 5000
+"""The longest comment a form keeps."""
+
+
+@requires("instructor")
+async def give_on_appeal_form(request: Request) -> Response:
+    """Points on appeal for one autograded question of one student (empty: removed)."""
+    name = assignment_name(request)
+    form = await checked_form(request)
+    student = str(form.get("student", ""))
+    try:
+        give_on_appeal(
+            name, student, str(form.get("question", "")), str(form.get("points", "")),
+            str(form.get("comment", ""))[:COMMENT_CHARS], request.app.state.gradebook,
+        )  # fmt: skip
+    except DlgradeError as error:
+        return _student_response(
+            request, student, _failed("appeal", error_text(request, error), form)
+        )
+    return RedirectResponse(_student_url(name, student, "appeal"), 303)
+
+
+@requires("instructor")
+async def excuse_form(request: Request) -> Response:
+    """Excuse one student from the assignment, or no longer (``undo``)."""
+    name = assignment_name(request)
+    form = await checked_form(request)
+    student = str(form.get("student", ""))
+    comment = str(form.get("comment", "")).strip()[:COMMENT_CHARS]
+    try:
+        excuse(name, student, request.app.state.gradebook, comment, undo="undo" in form)
+    except DlgradeError as error:
+        return _student_response(
+            request, student, _failed("excuse", error_text(request, error), form)
+        )
+    return RedirectResponse(_student_url(name, student, "excuse"), 303)
+
+
+def _student_url(name: str, student: str, saved: str) -> str:
+    return f"/instructor/assignments/{name}/students/{quote(student, safe='')}?saved={saved}#review"
 
 
 # --- hand grading ---------------------------------------------------------------------
@@ -572,7 +640,7 @@ async def save_hand_grade(request: Request) -> Response:
         return JSONResponse(
             {"saved": False, "error": text(request, "bad_value", field="points")}, 400
         )
-    comment = str(form.get("comment", "")).strip()[:5000]
+    comment = str(form.get("comment", "")).strip()[:COMMENT_CHARS]
     state.gradebook.record_manual(
         name, question.name, question.points, [(student, points, comment)]
     )
@@ -759,6 +827,8 @@ routes = [
     Route("/instructor/assignments/{name}", class_page),
     Route("/instructor/assignments/{name}/settings", save_settings, methods=["POST"]),
     Route("/instructor/assignments/{name}/late", save_late_policy, methods=["POST"]),
+    Route("/instructor/assignments/{name}/appeal", give_on_appeal_form, methods=["POST"]),
+    Route("/instructor/assignments/{name}/excuse", excuse_form, methods=["POST"]),
     Route("/instructor/assignments/{name}/students/{login:path}", student_page),
     Route("/instructor/assignments/{name}/manual/{question}", hand_grading),
     Route(

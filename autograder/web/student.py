@@ -255,19 +255,23 @@ def counted_submission(request: Request, name: str, student_id: str) -> str | No
 
 
 def feedback_page_context(request: Request, result: dict) -> dict:
-    """The library's feedback page of one normalized result: hand grades and the late
-    penalty once released, or for an instructor (before, the hidden checks alone), and
-    only on the submission the grade comes from (an earlier attempt shows its checks)."""
+    """The library's feedback page of one normalized result: hand grades, points given on
+    appeal, an excusal and the late penalty once released, or for an instructor (before,
+    the hidden checks alone), and only on the submission the grade comes from (an earlier
+    attempt shows its checks)."""
     state = request.app.state
     name = result["assignment"]
     counted = counted_submission(request, name, result["student_id"])
-    grades, graded_by_hand, policy = {}, {}, None
+    grades, graded_by_hand, policy, overrides, excused = {}, {}, None, None, None
     released = state.store.settings(name).released or request.state.user.is_instructor
     if released and result["submission_hash"] == counted:
         by_hand, graded_by_hand = hand_grades(state.gradebook, name)
         grades = by_hand.get(result["student_id"], {})
         policy = load_policy(state.config.graded(name))
-    context = feedback_context(result, grades, graded_by_hand, policy, language(request))
+        overrides = state.gradebook.overrides(name).get(result["student_id"])
+        excused = state.gradebook.excused(name).get(result["student_id"])
+    context = feedback_context(result, grades, graded_by_hand, policy, language(request),
+                               overrides=overrides, excused=excused)  # fmt: skip
     return {**context, "superseded": counted is not None and result["submission_hash"] != counted}
 
 
