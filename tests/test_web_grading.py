@@ -380,3 +380,26 @@ def test_a_result_the_gradebook_refuses_fails_alone_and_the_queue_goes_on(
     }
     assert rows[bob]["state"] == "done" and rows[bob]["status"] == "error"
     assert app.state.worker.grade_queued() == 0  # nothing went back to the queue
+
+
+def test_no_written_answer_breaks_or_stalls_the_hand_grading_page(app, project):
+    """The renderer's own marks typed in an answer, LaTeX in an image's description, and
+    an answer of thousands of table cells (rt18 #1, #2): the page answers, at once, with
+    the answer cut and saying so; the instructor's j/k flow goes on past that student."""
+    from autograder.manual import manual_question, template_answer
+    from autograder.web.render import RENDERED_CHARS
+
+    notebook = correct_notebook(project, ASSIGNMENT)
+    invitation = template_answer(ASSIGNMENT, manual_question(ASSIGNMENT, "q1"))
+    cell = next(c for c in notebook.cells if c.source.strip() == invitation)  # q1's
+    table = "|a|b|\n|-|-|\n" + "|1|2|\n" * 40_000
+    cell.source = f"voir \ue0007\ue001 et $x$ ![\ue0000\ue001 $y$](a.png)\n\n{table}"
+    submit(signed_in(app, "alice"), notebook_bytes(notebook))
+    app.state.worker.grade_queued()
+    started = time.monotonic()
+    page = signed_in(app, "prof").get(f"/instructor/assignments/{ASSIGNMENT}/manual/q1")
+    assert page.status_code == 200 and time.monotonic() - started < 10
+    assert 'voir 7 et <span class="math">$x$</span>' in page.text
+    assert 'alt="0 $y$"' in page.text  # LaTeX as text in an attribute, never markup
+    assert f"ses {RENDERED_CHARS} premiers caractères sur {len(cell.source)}" in page.text
+    assert len(page.text) < 2_000_000

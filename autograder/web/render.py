@@ -42,22 +42,29 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 
 
+RENDERED_CHARS = 50_000
+"""Of a student's Markdown, what a page renders: a longer answer (a table of thousands of
+columns) would take the server tens of seconds and the browser more; the page says it is cut."""
+_MARK = re.compile("\ue000(\\d+)\ue001")
+_ATTRIBUTE = re.compile(r'="[^"]*"')
+
+
 def markdown_html(text: str) -> Markup:
-    """A student's (or a rubric's) Markdown as safe HTML. LaTeX (``$…$``) is kept as
-    written, in a ``math`` span, untouched by Markdown's emphasis rules."""
+    """A student's (or a rubric's) Markdown as safe HTML, its first ``RENDERED_CHARS``.
+    LaTeX (``$…$``) is kept as written, in a ``math`` span (as plain text in an attribute,
+    such as an image's description), untouched by Markdown's emphasis rules."""
     spans: list[str] = []
 
     def keep(match: re.Match[str]) -> str:
         spans.append(match.group(0))
         return f"\ue000{len(spans) - 1}\ue001"  # private-use marks: Markdown leaves them
 
+    # the marks are the renderer's alone: a student's own would name spans that do not exist
+    text = text[:RENDERED_CHARS].replace("\ue000", "").replace("\ue001", "")
     html = _markdown.render(_MATH.sub(keep, text))
+    html = _ATTRIBUTE.sub(lambda a: _MARK.sub(lambda m: escape(spans[int(m[1])]), a[0]), html)
     return Markup(
-        re.sub(
-            "\ue000(\\d+)\ue001",
-            lambda m: f'<span class="math">{escape(spans[int(m[1])])}</span>',
-            html,
-        )
+        _MARK.sub(lambda m: f'<span class="math">{escape(spans[int(m[1])])}</span>', html)
     )
 
 
@@ -72,6 +79,7 @@ def local_input(moment: datetime | None) -> str:
 
 
 environment.filters.update(markdown=markdown_html, when=when, local_input=local_input)
+environment.globals.update(rendered_chars=RENDERED_CHARS)
 
 
 def language(request: Request) -> str:
