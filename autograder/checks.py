@@ -427,12 +427,11 @@ def stops_when_told(
             return PASSED
         if not student[own.key].ok:
             return raised(own, student[own.key])
-        return fail(
-            Message(
-                "ignores_stopping_test", {"function": own.function, "rule": rule, "limit": limit}
-            ),
-            on_input(own),
-        )
+        said = {"function": own.function, "rule": rule, "limit": limit}
+        steps = entries(own, student, reference)
+        if steps is not None and len(steps) < limit:  # it stops, but not as the rule says
+            return fail(Message("stops_wrongly", {**said, "steps": len(steps)}), on_input(own))
+        return fail(Message("ignores_stopping_test", said), on_input(own))
 
     return judge
 

@@ -12,7 +12,15 @@ import pytest
 from autograder.judging import code
 
 from .independent import INDEPENDENT
-from .test_gaming_common import DRAWN, SEEDS, functions, namespace_of, passed, with_reference
+from .test_gaming_common import (
+    DRAWN,
+    SEEDS,
+    functions,
+    namespace_of,
+    passed,
+    verdicts,
+    with_reference,
+)
 
 STOPPING = ["should_stop_limits", "should_stop_plateau", "should_stop_progress"]
 Rule = Callable[[np.ndarray, float], bool]
@@ -140,9 +148,14 @@ DEGENERATE_TRAINS = {
 @pytest.mark.parametrize("seed", SEEDS[:3])
 @pytest.mark.parametrize("name", DEGENERATE_TRAINS)
 def test_a_train_that_returns_without_training_does_not_earn_the_stopping_check(name, seed):
+    """... and its feedback says where it stopped, not that it ran to its cap (rt18 #4)."""
     namespace = with_reference("backprop_miniconv")
     namespace["train"] = DEGENERATE_TRAINS[name]
-    assert passed("backprop_miniconv", namespace, seed, ["train_stops"]) == set()
+    verdict = verdicts("backprop_miniconv", namespace, seed, ["train_stops"])["train_stops"]
+    assert not verdict.passed
+    steps = len(DEGENERATE_TRAINS[name](None, None, np.zeros(4), None, None)[1])
+    message = verdict.messages[0].render("fr")
+    assert f"s'arrête à l'itération {steps} " in message and "600" not in message
 
 
 def counting(count: int) -> Callable[[list, int, float], bool]:
