@@ -234,12 +234,15 @@ def _late_policy(args: argparse.Namespace) -> int:
     from .late import LatePolicy, parse_moment, read_extensions
 
     hourly = args.percent_per_hour is not None
+    deadline = parse_moment(args.deadline, "--deadline")
     policy = LatePolicy(
-        deadline=parse_moment(args.deadline, "--deadline"),
+        deadline=deadline,
         percent_per_unit=args.percent_per_hour if hourly else args.percent_per_day,
         unit="hour" if hourly else "day",
         cap_percent=args.cap,
-        extensions=read_extensions(args.extensions) if args.extensions else {},
+        extensions=read_extensions(args.extensions, deadline, args.timezone)
+        if args.extensions
+        else {},
         accept_file_dates=args.accept_file_dates,
         timezone=args.timezone,
     )

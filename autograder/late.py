@@ -229,8 +229,13 @@ def load_policy(folder: Path) -> LatePolicy | None:
         ) from None
 
 
-def read_extensions(path: Path) -> dict[str, datetime]:
-    """``student_id,deadline`` rows (comma or semicolon); a bad date names its row."""
+def read_extensions(
+    path: Path, deadline: datetime | None = None, timezone: str | None = None
+) -> dict[str, datetime]:
+    """``student_id,deadline`` rows (comma or semicolon); a bad date names its row. Two
+    different dates for one student, or (given the ``deadline`` and its ``timezone``) a
+    date not after the deadline, are refused naming the rows: either would make a penalty
+    the instructor did not mean (a typed year turns an extension into 100 %)."""
     try:
         text = table_text(path.read_bytes())
     except OSError as error:
@@ -239,15 +244,28 @@ def read_extensions(path: Path) -> dict[str, datetime]:
         header, *rows = table_rows(text) or [[]]
     except csv.Error as error:
         raise PolicyError(f"{path}: not a readable CSV file ({error})") from None
-    extensions = {}
+    zone = _zone(timezone) if timezone else deadline.tzinfo if deadline else None
+    extensions: dict[str, datetime] = {}
+    lines: dict[str, int] = {}
     for line, cells in enumerate(rows, start=2):
         if not cells:
             continue
         row = dict(zip(header, cells, strict=False))
-        student, deadline = (row.get("student_id") or "").strip(), row.get("deadline") or ""
+        student, raw = (row.get("student_id") or "").strip(), row.get("deadline") or ""
         if not student:
             raise PolicyError(f"{path}: row {line}: expected student_id and deadline columns")
-        extensions[student] = parse_moment(deadline, f"{path}: row {line}")
+        moment = parse_moment(raw, f"{path}: row {line}")
+        if student in extensions and extensions[student] != moment:
+            raise PolicyError(
+                f"{path}: rows {lines[student]} and {line}: two different extensions for "
+                f"{student}; keep one row per student"
+            )
+        if deadline is not None and _aware(moment, zone) <= _aware(deadline, zone):
+            raise PolicyError(
+                f"{path}: row {line}: {student}'s extension ({raw.strip()}) is not after the "
+                f"deadline ({deadline.isoformat()}): an extension moves the deadline later"
+            )
+        extensions[student], lines[student] = moment, line
     return extensions
 
 

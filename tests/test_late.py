@@ -92,6 +92,29 @@ def test_an_extension_moves_the_deadline(tmp_path):
         read_extensions(extensions)
 
 
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        ("s1,2026-12-10T23:59\ns1,2026-12-03T23:59\n",
+         r"rows 2 and 3: two different extensions for s1; keep one row per student"),
+        ("s1,2026-12-01T23:00\n", r"row 2: s1's extension \(2026-12-01T23:00\) is not after"),
+        ("s2,2026-12-01T23:59\n", r"row 2: s2's extension .* is not after the deadline"),
+        ("s1,2026-12-05T12:00\ns3,1970-01-01T00:00\n", r"row 3: s3's extension"),
+    ],
+)  # fmt: skip
+def test_extensions_that_would_make_a_penalty_nobody_meant_are_refused(tmp_path, rows, said):
+    """Two dates for one student, or a date not after the deadline (a typo in the year
+    turned an extension into 100 %): one line naming the rows (rt18 #5)."""
+    extensions = tmp_path / "extensions.csv"
+    extensions.write_text("student_id,deadline\n" + rows, encoding="utf-8")
+    with pytest.raises(PolicyError, match=said):
+        read_extensions(extensions, DEADLINE)
+    if "two different" not in said:  # without the deadline, the rows alone are checked
+        read_extensions(extensions)
+    extensions.write_text("student_id,deadline\ns1,2026-12-05T12:00\ns1,2026-12-05T12:00\n")
+    assert read_extensions(extensions, DEADLINE) == {"s1": datetime(2026, 12, 5, 12)}
+
+
 def test_an_extension_of_the_group_or_any_member_reaches_the_group_s_submission():
     two_days = (DEADLINE + timedelta(days=2)).isoformat()
     group = {"student_id": "group:G1", "members": ["alice", "bob"], "submitted_at": two_days}
