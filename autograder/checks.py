@@ -622,7 +622,9 @@ def changes_where_reference_changes(
 
 
 def same_decision(calls: Sequence[Call], component: str) -> Judge:
-    """Judge for boolean answers: the student's truth value equals the reference's."""
+    """Judge for boolean answers: the student's truth value, as an ``if`` reads it (None
+    is False, ``np.array([True])`` True), equals the reference's. A value no ``if`` can
+    read (an array of several entries) is wrong."""
 
     def judge(student: Answers, reference: Answers) -> Verdict:
         for call in calls:
@@ -631,7 +633,11 @@ def same_decision(calls: Sequence[Call], component: str) -> Judge:
                 return raised(call, answer)
             expected = bool(reference[call.key].value)
             obtained = answer.value
-            if not isinstance(obtained, bool | int | float) or bool(obtained) != expected:
+            try:
+                decided = bool(obtained)
+            except (TypeError, ValueError):
+                decided = None
+            if decided != expected:
                 return fail(
                     Message(
                         "wrong_decision",

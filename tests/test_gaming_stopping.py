@@ -225,3 +225,23 @@ def test_ignoring_tol_zero_or_max_iter_loses_the_fixed_rules(seed):
     )
     for namespace in (ignores_tol, ignores_max_iter):
         assert "should_stop_limits" not in passed("backprop_miniconv", namespace, seed, STOPPING)
+
+
+AS_AN_IF_READS_IT = {
+    "none_for_false": lambda decided: True if decided else None,
+    "one_entry_array": lambda decided: np.array([decided]),
+    "numpy_bool": np.bool_,
+    "zero_or_one": int,
+}
+
+
+@pytest.mark.parametrize("shape", AS_AN_IF_READS_IT)
+def test_a_decision_is_read_as_the_loop_s_if_reads_it(shape):
+    """None for False, or a one-entry array, decide as True/False do in the student's own
+    loop: one rule for every return type (rt18 #6); two entries decide nothing."""
+    right = with_reference("backprop_miniconv")["should_stop"]
+    namespace = with_reference("backprop_miniconv")
+    namespace["should_stop"] = lambda *args: AS_AN_IF_READS_IT[shape](right(*args))
+    assert passed("backprop_miniconv", namespace, None, STOPPING) == set(STOPPING)
+    namespace["should_stop"] = lambda *args: np.array([right(*args)] * 2)
+    assert passed("backprop_miniconv", namespace, None, STOPPING) == set()
