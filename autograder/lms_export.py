@@ -38,7 +38,7 @@ from .final_grade import ClassGrades, load_class
 from .gradebook import graded_settings
 from .late import GIVE_THEIR_TIMES, LateTimesError
 from .moodle_worksheet import HEADERS, read_worksheet
-from .spreadsheet import safe, table_rows, table_text
+from .spreadsheet import RepeatedColumn, safe, table_rows, table_text
 from .submissions import GRADESCOPE_FOLDER, student_file_name
 
 LMS = ("canvas", "moodle", "blackboard", "gradescope")
@@ -140,6 +140,10 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
     text = table_text(raw)
     try:
         table = [row for row in table_rows(text) if any(row)]
+    except RepeatedColumn as error:
+        raise RosterError(
+            f"{path}: {error}", "csv_column_twice", file=path, column=error.column
+        ) from None
     except csv.Error as error:  # a binary file, a NUL byte, a lone carriage return...
         raise RosterError(
             f"{path}: not a CSV table ({error}); give the roster or the LMS's export",

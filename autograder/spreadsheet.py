@@ -36,12 +36,26 @@ def delimiter(text: str) -> str:
     return max(DELIMITERS, key=first.count)
 
 
+class RepeatedColumn(csv.Error):
+    """A header naming one column twice: which of its cells a row means would be a guess
+    (a dict keeps the last, an index the first), so the file is refused."""
+
+    def __init__(self, row: int, column: str, first: int, second: int):
+        super().__init__(
+            f"row {row}: the column {column!r} is there twice (columns {first} and {second}); "
+            "keep one"
+        )
+        self.column = column
+
+
 def table_rows(text: str) -> list[list[str]]:
     """The cells of a CSV text, row by row (a quoted cell may hold line breaks).
 
     A quote opened and never closed raises ``csv.Error`` naming the row where it opened:
     csv alone would make the rest of the file one cell, every row below it lost into a
-    comment. So does a cell beyond csv's size limit, or a quote amid a quoted cell.
+    comment. So does a cell beyond csv's size limit, or a quote amid a quoted cell. A
+    header (the first row with a cell) naming a column twice, in any case and spacing,
+    raises ``RepeatedColumn``.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text), strict=True)
     rows: list[list[str]] = []
@@ -53,7 +67,21 @@ def table_rows(text: str) -> list[list[str]]:
         if "unexpected end of data" in str(error):
             raise csv.Error(f"{where}: a quote opened there is never closed") from None
         raise csv.Error(f"{where}: {error}") from None
+    header = next(((i, row) for i, row in enumerate(rows, 1) if any(c.strip() for c in row)), None)
+    if header is not None:
+        _refuse_repeated_columns(*header)
     return rows
+
+
+def _refuse_repeated_columns(line: int, header: list[str]) -> None:
+    """Raise ``RepeatedColumn`` for the first column ``header`` names twice; readers match
+    names without case or outer spaces, so ``Points`` and ``points `` are one. Empty cells
+    (a separator at the end of the line) name no column."""
+    seen: dict[str, int] = {}
+    for number, cell in enumerate(header, 1):
+        name = cell.strip().casefold()
+        if name and seen.setdefault(name, number) != number:
+            raise RepeatedColumn(line, cell.strip(), seen[name], number)
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

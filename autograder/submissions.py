@@ -73,7 +73,7 @@ import yaml
 from .errors import DlgradeError
 from .late import PLAUSIBLE_YEARS, plausible
 from .moodle_worksheet import Worksheet, read_worksheet
-from .spreadsheet import table_rows, table_text
+from .spreadsheet import RepeatedColumn, table_rows, table_text
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
@@ -348,6 +348,10 @@ def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
         raise IntakeError(f"{path}: cannot read ({error.strerror or error})") from None
     try:
         rows = table_rows(text)
+    except RepeatedColumn as error:
+        raise IntakeError(
+            f"{path}: {error}", "csv_column_twice", file=path, column=error.column
+        ) from None
     except csv.Error as error:
         raise IntakeError(
             f"{path}: not a readable CSV file ({error})", "csv_unreadable", file=path

@@ -217,7 +217,9 @@ def test_a_bad_times_file_is_one_line_naming_file_and_row(tmp_path, text, messag
     ("option", "content", "message"),
     [("--times", "student_id,submitted_at\n1,demain\n", "row 2: 'demain' is not an ISO date"),
      ("--moodle-worksheet", "Nom,Note\n", "not a Moodle grading worksheet"),
-     ("--groups", b"\xff\xfe", "needs the columns group, student_id (found: none)")],
+     ("--groups", b"\xff\xfe", "needs the columns group, student_id (found: none)"),
+     ("--times", "student_id,submitted_at,Submitted_At\n1,2026-01-01T10:00,2026-01-02T10:00\n",
+      "row 1: the column 'Submitted_At' is there twice (columns 2 and 3); keep one")],
 )  # fmt: skip
 def test_grade_with_a_bad_intake_file_exits_2_with_one_line(tmp_path, option, content, message):
     path = tmp_path / "option.csv"

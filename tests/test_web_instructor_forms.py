@@ -137,6 +137,9 @@ def test_exports_and_rosters_explain_in_the_pages_words(app):
     no_id = post(prof, "/instructor/students/roster",
                  files={"roster": ("liste.csv", b"student_id,email\n,x@y.fr\n", "text/csv")})  # fmt: skip
     assert "« liste.csv », ligne 2 : la colonne « student_id » est vide" in alert(no_id)
+    twice = post(prof, "/instructor/students/roster",
+                 files={"roster": ("liste.csv", b"student_id,email,Email\nx,x@y.fr,z@y.fr\n", "text/csv")})  # fmt: skip
+    assert "« liste.csv » nomme deux fois la colonne « Email » : gardez-en une." in alert(twice)
 
 
 def test_the_language_survives_signing_out(app):
