@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -62,6 +63,7 @@ import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache, partial
@@ -1149,56 +1151,148 @@ def _timestamp(seconds: float) -> datetime | None:
 
 
 def _read_archive(path: Path) -> Iterator[_Found | _Metadata | Problem]:
-    """The notebooks of a zip; a corrupt member (bad deflate stream, CRC, header...) is a
-    Problem naming the archive and the member, and the next member is read."""
-    try:
-        with path.open("rb") as file:
-            directory = _directory_size(file)
-        if directory is not None and directory > MAX_DIRECTORY_BYTES:
-            yield Problem(str(path), f"zip directory of {directory} bytes: archive not opened")
+    """The notebooks of a zip; a corrupt member (bad deflate stream, CRC, header, a name
+    that is not what its flag says...) is a Problem naming the archive and the member, and
+    the next member is read."""
+    with ExitStack() as stack:
+        try:
+            archive, misnamed = stack.enter_context(_opened_zip(path))
+        except _ArchiveRefused as refused:
+            yield Problem(str(path), str(refused))
             return
-        archive = zipfile.ZipFile(path)
-    except Exception as error:  # zipfile raises many kinds of errors on a corrupt archive
-        yield Problem(str(path), f"unreadable zip archive ({type(error).__name__}: {error})")
-        return
-    with archive:
-        total = notebooks = 0
-        seen: Counter[str] = Counter()
-        over: list[str] = []  # notebooks past the limit
-        for member in archive.infolist():
-            member.filename = _member_name(member)
-            seen[member.filename] += 1
-            origin = f"{path}!{member.filename}"
-            if seen[member.filename] > 1:  # a zip may hold two members of one name
-                origin += f" (entry {seen[member.filename]} of that name)"
-            if member.filename.lower().endswith(".ipynb"):
-                notebooks += 1
-                if notebooks > MAX_ARCHIVE_NOTEBOOKS:
-                    over.append(member.filename)
-                    continue
+        except Exception as error:  # zipfile raises many kinds of errors on a corrupt archive
+            yield Problem(str(path), f"unreadable zip archive ({type(error).__name__}: {error})")
+            return
+        yield from _archive_members(path, archive, misnamed)
+
+
+def _archive_members(
+    path: Path, archive: zipfile.ZipFile, misnamed: frozenset[int]
+) -> Iterator[_Found | _Metadata | Problem]:
+    """What ``_read_archive`` yields, member by member (``misnamed``: by their index)."""
+    total = notebooks = 0
+    seen: Counter[str] = Counter()
+    over: list[str] = []  # notebooks past the limit
+    for index, member in enumerate(archive.infolist()):
+        if index in misnamed:
+            raw = member.filename.encode("cp437").decode("utf-8", "backslashreplace")
+            yield Problem(f"{path}!{raw}", "member name marked UTF-8 that is not UTF-8: not read")
+            continue
+        member.filename = _member_name(member)
+        seen[member.filename] += 1
+        origin = f"{path}!{member.filename}"
+        if seen[member.filename] > 1:  # a zip may hold two members of one name
+            origin += f" (entry {seen[member.filename]} of that name)"
+        if member.filename.lower().endswith(".ipynb"):
+            notebooks += 1
+            if notebooks > MAX_ARCHIVE_NOTEBOOKS:
+                over.append(member.filename)
+                continue
+        try:
+            item = _read_member(archive, member, origin)
+        except Exception as error:  # zlib.error, BadZipFile, EOFError, struct.error...
+            item = Problem(origin, f"unreadable archive member ({type(error).__name__}: {error})")
+        if isinstance(item, Submission):
+            total += len(item.content)
+            if total > MAX_ARCHIVE_BYTES:
+                yield Problem(str(path), "archive larger than the limit; the rest is skipped")
+                return
+            item = _lazy(item, partial(_read_archived, path, member.header_offset))
+            name = member.filename.replace("\\", "/")
+            item = _Found(name, name, str(path), item)
+        if item is not None:
+            yield item
+    if over:
+        named = ", ".join(over[:5]) + (", …" if len(over) > 5 else "")
+        yield Problem(
+            str(path),
+            f"{notebooks} notebooks, more than {MAX_ARCHIVE_NOTEBOOKS} per archive: "
+            f"the last {len(over)} not read ({named}); split the archive",
+        )
+
+
+class _ArchiveRefused(Exception):
+    """An archive not opened, and why (its message)."""
+
+
+@contextmanager
+def _opened_zip(path: Path) -> Iterator[tuple[zipfile.ZipFile, frozenset[int]]]:
+    """The zip at ``path``, and the indexes (in ``infolist``) of its members whose name is
+    marked UTF-8 (bit 11) and is not.
+
+    Its central directory is sized before ``zipfile`` loads it whole (``_ArchiveRefused``
+    above ``MAX_DIRECTORY_BYTES``). One such name makes ``zipfile`` refuse the whole
+    archive while it reads the directory, so it reads a copy where their mark is cleared
+    (their names decode as cp437), and the caller refuses those members only."""
+    with path.open("rb") as file:
+        place = _directory(file)
+        view: BinaryIO = file
+        misnamed: frozenset[int] = frozenset()
+        if place is not None:
+            start, size = place
+            if size > MAX_DIRECTORY_BYTES:
+                raise _ArchiveRefused(f"zip directory of {size} bytes: archive not opened")
+            file.seek(max(start, 0))  # before the file's start: zipfile says it is corrupt
+            directory = bytearray(file.read(size) if start >= 0 else b"")
+            misnamed = _clear_false_utf8_marks(directory)
+            if misnamed:
+                view = _Overlaid(file, start, bytes(directory))
+        with zipfile.ZipFile(view) as archive:
+            yield archive, misnamed
+
+
+def _clear_false_utf8_marks(directory: bytearray) -> frozenset[int]:
+    """The entries of a central directory (by index) whose name is marked UTF-8 and is not;
+    their mark is cleared in ``directory``. Reading stops at the first entry that is not
+    one: ``zipfile`` then says what is wrong with the archive."""
+    misnamed = set()
+    at = index = 0
+    while directory[at : at + 4] == b"PK\x01\x02" and at + 46 <= len(directory):
+        flags = int.from_bytes(directory[at + 8 : at + 10], "little")
+        lengths = [
+            int.from_bytes(directory[i : i + 2], "little") for i in (at + 28, at + 30, at + 32)
+        ]
+        name = bytes(directory[at + 46 : at + 46 + lengths[0]])
+        if flags & _UTF8_NAME_FLAG:
             try:
-                item = _read_member(archive, member, origin)
-            except Exception as error:  # zlib.error, BadZipFile, EOFError, struct.error...
-                item = Problem(
-                    origin, f"unreadable archive member ({type(error).__name__}: {error})"
-                )
-            if isinstance(item, Submission):
-                total += len(item.content)
-                if total > MAX_ARCHIVE_BYTES:
-                    yield Problem(str(path), "archive larger than the limit; the rest is skipped")
-                    return
-                item = _lazy(item, partial(_read_archived, path, member.header_offset))
-                name = member.filename.replace("\\", "/")
-                item = _Found(name, name, str(path), item)
-            if item is not None:
-                yield item
-        if over:
-            named = ", ".join(over[:5]) + (", …" if len(over) > 5 else "")
-            yield Problem(
-                str(path),
-                f"{notebooks} notebooks, more than {MAX_ARCHIVE_NOTEBOOKS} per archive: "
-                f"the last {len(over)} not read ({named}); split the archive",
-            )
+                name.decode("utf-8")
+            except UnicodeDecodeError:
+                directory[at + 8 : at + 10] = (flags & ~_UTF8_NAME_FLAG).to_bytes(2, "little")
+                misnamed.add(index)
+        at += 46 + sum(lengths)
+        index += 1
+    return frozenset(misnamed)
+
+
+class _Overlaid(io.RawIOBase):
+    """A file read with the bytes from ``at`` on replaced by ``patch`` (a zip's central
+    directory, corrected): reads, seeks and positions are the file's own."""
+
+    def __init__(self, file: BinaryIO, at: int, patch: bytes):
+        super().__init__()
+        self._file, self._at, self._patch = file, at, patch
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        start = self._file.tell()
+        count = self._file.readinto(buffer)
+        low, high = max(start, self._at), min(start + count, self._at + len(self._patch))
+        if low < high:
+            memoryview(buffer).cast("B")[low - start : high - start] = self._patch[
+                low - self._at : high - self._at
+            ]
+        return count
 
 
 def _member_name(member: zipfile.ZipInfo) -> str:
@@ -1261,7 +1355,7 @@ def _read_file(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
 
 def _read_archived(path: Path, offset: int) -> bytes:
     """The member found at ``offset``: by its place, as two members may share a name."""
-    with zipfile.ZipFile(path) as archive:
+    with _opened_zip(path) as (archive, _):
         member = next((m for m in archive.infolist() if m.header_offset == offset), None)
         if member is None:
             return b""  # the archive was replaced: ``Submission.read`` says so
@@ -1269,23 +1363,27 @@ def _read_archived(path: Path, offset: int) -> bytes:
             return stream.read(MAX_NOTEBOOK_BYTES + 1)
 
 
-def _directory_size(file: BinaryIO) -> int | None:
-    """The size of a zip's central directory, read from its end record (zip64 too), before
-    ``zipfile`` loads it all in memory; None when there is no end record."""
+def _directory(file: BinaryIO) -> tuple[int, int] | None:
+    """Where a zip's central directory starts, and its size, as ``zipfile`` reads them from
+    the end record (and the zip64 record just before it, when its locator is there): read
+    first, before ``zipfile`` loads the directory whole. None when there is no end record."""
     file.seek(0, 2)
-    size = file.tell()
-    file.seek(max(0, size - 22 - 65535))
+    end = file.tell()
+    base = max(0, end - 22 - 65535)
+    file.seek(base)
     tail = file.read()
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < 22:
         return None
-    directory = int.from_bytes(tail[at + 12 : at + 16], "little")
-    if directory == 0xFFFFFFFF and at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
-        file.seek(int.from_bytes(tail[at - 12 : at - 4], "little"))
-        record = file.read(56)
-        if record[:4] == b"PK\x06\x06":
-            directory = int.from_bytes(record[40:48], "little")
-    return directory
+    location = base + at
+    size = int.from_bytes(tail[at + 12 : at + 16], "little")
+    if location >= 76:  # zip64: a 56-byte record, then a 20-byte locator
+        file.seek(location - 76)
+        records = file.read(76)
+        if records[:4] == b"PK\x06\x06" and records[56:60] == b"PK\x06\x07":
+            size = int.from_bytes(records[40:48], "little")
+            return location - 76 - size, size
+    return location - size, size
 
 
 def _too_large(name: str, origin: str, size: int, stamp: datetime | None) -> Submission:
