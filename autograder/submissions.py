@@ -6,7 +6,8 @@ never extracted: no path in a zip can write anywhere, and a member named outside
 archive is refused. Sizes, notebook counts and the zip's own directory are capped before reading, and the bytes actually read are capped too (a
 zip's declared sizes can lie). Every origin and message is printable text (control
 characters and undecodable bytes escaped, length bounded). Only the instructor's own
-option files (``Intake.read``) raise, with one line naming the file and the row.
+option files raise (``Intake.read``, or ``collect`` when the class contradicts them), with
+one line naming the file and the row.
 
 Who the student is, strongest first (``NAMED_BY``; the instructor's guide is
 ``docs/intake.md``):
@@ -35,7 +36,10 @@ Then what the instructor passes maps ids (``Intake``): a Moodle grading workshee
 participant ids into people (and Moodle group folders into their members), a groups CSV
 turns a member's or a group's submission into the group's, whose grade reaches every
 member (``Submission.members``). A submission that is a group's by its name only (6.,
-``"group name"``) comes after a member's own: a name is what a student may choose.
+``"group name"``) comes after a member's own: a name is what a student may choose. A
+group named like a student (a member of another group, or the id of a notebook of no
+group while the group has its members' own) is refused: which notebook is whose, only
+the instructor knows.
 
 Every id goes through ``clean_student_id``. When several submissions name the same
 student (or group) in one ``collect``, each is reported and one is kept
@@ -196,6 +200,25 @@ class Problem:
         object.__setattr__(self, "message", printable(self.message, 1000))
 
 
+@dataclass(frozen=True, eq=False)
+class Groups(Mapping[str, tuple[str, ...]]):
+    """``--groups``: each group's members, with the file and the rows that list them, so
+    that a class contradicting the file is refused naming its row."""
+
+    members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    path: Path | None = None
+    rows: Mapping[str, int] = field(default_factory=dict)  # group -> the first row naming it
+
+    def __getitem__(self, group: str) -> tuple[str, ...]:
+        return self.members[group]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
 @dataclass(frozen=True)
 class Intake:
     """What the instructor tells about a class that its files cannot: how to read ids,
@@ -206,7 +229,7 @@ class Intake:
     times_file: Path | None = None  # where ``times`` was read
     times_from_files: bool = False  # file and zip-entry dates vouched for by the instructor
     worksheet: Worksheet = field(default_factory=Worksheet)  # participant id -> row
-    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # group -> members
+    groups: Groups = field(default_factory=Groups)  # --groups: group -> members
     identity: Mapping[str, str] = field(default_factory=dict)  # IDENTITY_OPTIONS given
 
     @classmethod
@@ -228,7 +251,7 @@ class Intake:
             times_file=times,
             times_from_files=times_from_files,
             worksheet=read_worksheet(moodle_worksheet) if moodle_worksheet else Worksheet(),
-            groups=read_groups(groups) if groups else {},
+            groups=read_groups(groups) if groups else Groups(),
             identity={
                 option: value if option == "id_pattern" else str(Path(value).absolute())
                 for option, value in given.items()
@@ -322,10 +345,13 @@ def read_times(path: Path) -> dict[str, datetime]:
     return times
 
 
-def read_groups(path: Path) -> dict[str, tuple[str, ...]]:
-    """``--groups``: a CSV ``group,student_id``, one row per member."""
+def read_groups(path: Path) -> Groups:
+    """``--groups``: a CSV ``group,student_id``, one row per member. A student in two
+    groups is refused, and so is a group named like a student of another group (names
+    compared as ``_key`` does): a notebook named after that group would be the student's."""
     groups: dict[str, list[str]] = {}
     group_of: dict[str, str] = {}
+    rows: dict[str, int] = {}
     for line, row in _csv_rows(path, ("group", "student_id")):
         group = row["group"].strip()
         student = _csv_id(path, line, row["student_id"])
@@ -336,9 +362,22 @@ def read_groups(path: Path) -> dict[str, tuple[str, ...]]:
                 f"{path}: row {line}: student {student} is in two groups "
                 f"({group_of[student]} and {group})"
             )
+        rows.setdefault(group, line)
         if student not in groups.setdefault(group, []):
             groups[group].append(student)
-    return {group: tuple(members) for group, members in groups.items()}
+    by_key: dict[str, list[str]] = {}  # students by how a group's name would match them
+    for student in group_of:
+        if key := _key(student):  # an id of punctuation only matches no name
+            by_key.setdefault(key, []).append(student)
+    for group, line in rows.items():
+        other = next((s for s in by_key.get(_key(group), []) if group_of[s] != group), None)
+        if other is not None:
+            raise IntakeError(
+                f"{path}: row {line}: group {group} is named like student {other}, a member "
+                f"of group {group_of[other]}: rename the group"
+            )
+    members = {group: tuple(people) for group, people in groups.items()}
+    return Groups(members, path, rows)
 
 
 def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -548,6 +587,8 @@ def collect(
         found += _canvas_readings_checked(_named(items, gradescope, intake, problems), problems)
         problems += _gradescope_without_notebook(items, gradescope)
         problems += _gradescope_without_submitter(items, gradescope, metadata)
+    found = [_identified(s, intake, problems) for s in found]
+    _refuse_groups_named_like_students(found, intake.groups)
     found = [_mapped(s, intake, problems) for s in found]
     by_student: dict[str, list[Submission]] = {}
     for submission in sorted(found, key=lambda s: s.origin):
@@ -754,7 +795,7 @@ def _owner(other: _Other, intake: Intake) -> str | None:
         if student:
             return student
     if other.student.named_by == "lms":
-        return _mapped(other.student, intake, []).student_id
+        return _mapped(_identified(other.student, intake, []), intake, []).student_id
     return None
 
 
@@ -885,12 +926,17 @@ def _one_folder_per_name(folders: list[tuple[str, ...]], level: int) -> bool:
     return all(parents.setdefault(f[level], f[:level]) == f[:level] for f in folders)
 
 
-def _mapped(submission: Submission, intake: Intake, problems: list[Problem]) -> Submission:
-    """``submission`` with the ids, groups and times the instructor's files give."""
+def _identified(submission: Submission, intake: Intake, problems: list[Problem]) -> Submission:
+    """``submission`` named as the Moodle worksheet says, when it is a Moodle one."""
     if submission.lms == "moodle" and intake.worksheet:
-        submission = _from_worksheet(submission, intake.worksheet, problems)
+        return _from_worksheet(submission, intake.worksheet, problems)
+    return submission
+
+
+def _mapped(submission: Submission, intake: Intake, problems: list[Problem]) -> Submission:
+    """``submission`` (``_identified``) with the groups and times the instructor's files give."""
     if intake.groups:
-        submission = _grouped(submission, intake.groups)
+        submission = _grouped(submission, intake.groups, problems)
     people = (submission.student_id, *submission.members)
     listed = next((intake.times[p] for p in people if p in intake.times), None)
     if listed is not None:
@@ -940,26 +986,69 @@ def _from_worksheet(
     )
 
 
-def _grouped(submission: Submission, groups: Mapping[str, tuple[str, ...]]) -> Submission:
-    """The submission of a member, or one named after a group (a Moodle team's folder,
-    ``g1.ipynb``), made the group's: its id is the group's and it reaches every member.
+def _grouped(submission: Submission, groups: Groups, problems: list[Problem]) -> Submission:
+    """The submission of a member, or one named after a group (``_named_group``), made
+    the group's: its id is the group's and it reaches every member. A notebook whose own
+    id is the group's name is said so in one line: nothing tells it from the notebook of
+    a student of that id (``_refuse_groups_named_like_students`` leaves only the case
+    where the group needs it: none of its members sent their own)."""
+    group = _member_group(submission, groups)
+    if group is not None:
+        return replace(submission, student_id=group_id(group), members=groups[group])
+    group = _named_group(submission, groups)
+    if group is None:
+        return submission
+    members = groups[group]
+    if _key(group) == _key(submission.student_id):
+        problems.append(
+            Problem(
+                submission.origin,
+                f"named like group {group}: graded as the group's, for {', '.join(members)}, "
+                f"none of whom sent a notebook of their own; if {submission.student_id} is a "
+                f"student, rename the group in {groups.path or '--groups'}",
+            )
+        )
+    return replace(submission, student_id=group_id(group), members=members, named_by="group name")
+
+
+def _member_group(submission: Submission, groups: Groups) -> str | None:
+    """The group of a notebook's student (or of one of its submitters), if any."""
+    people = {submission.student_id, *submission.members}
+    return next((group for group, members in groups.items() if people & set(members)), None)
+
+
+def _named_group(submission: Submission, groups: Groups) -> str | None:
+    """The group a notebook is named after (a Moodle team's folder, ``g1.ipynb``), if any.
 
     A name is what a student may choose, so it counts for less than an id: a Canvas file,
-    whose name always carries its submitter's user id, is a group's only by that id; a
+    whose name always carries its submitter's user id, is never a group's by its name; a
     notebook matched by its name only is named by ``"group name"``, the weakest naming, so
     a member's own notebook comes first (``_preference``)."""
-    people = {submission.student_id, *submission.members}
+    if submission.lms == "canvas":
+        return None
     names = {_key(submission.student_name or ""), _key(submission.student_id)} - {""}
-    by_name = submission.lms != "canvas"
-    for group, members in groups.items():
-        if people & set(members):
-            return replace(submission, student_id=group_id(group), members=members)
-    for group, members in groups.items():
-        if by_name and _key(group) in names:
-            return replace(
-                submission, student_id=group_id(group), members=members, named_by="group name"
+    return next((group for group in groups if _key(group) in names), None)
+
+
+def _refuse_groups_named_like_students(found: list[Submission], groups: Groups) -> None:
+    """Refuse ``--groups`` when a group is named like the id of a notebook of no group
+    while its members sent their own: that notebook is a student's own, or the group's
+    second, and only the instructor knows which (taken as the group's, a student of that
+    id would lose it)."""
+    people = {person for s in found for person in (s.student_id, *s.members)}
+    for submission in found:
+        if _member_group(submission, groups) is not None:
+            continue
+        group = _named_group(submission, groups)
+        if group is None or _key(group) != _key(submission.student_id):
+            continue
+        if people & set(groups[group]):
+            raise IntakeError(
+                f"{groups.path}: row {groups.rows[group]}: group {group} is named like "
+                f"student {submission.student_id} ({submission.origin}), who is in no group, "
+                "while its members sent notebooks of their own: rename the group (or remove "
+                "that notebook, if it is the group's)"
             )
-    return submission
 
 
 def _key(name: str) -> str:

@@ -404,22 +404,66 @@ def test_groups_csv_makes_a_member_s_canvas_submission_the_group_s(tmp_path):
 
 
 def test_a_notebook_or_folder_named_after_a_group_is_the_group_s(tmp_path):
-    """'g1.ipynb' is group g1's submission, not a student called g1's; next to a member's
-    own notebook, one is kept and both are reported."""
+    """'g1.ipynb' is group g1's submission when no member sent one of their own, and one
+    line says so: nothing tells it from the notebook of a student called g1."""
     listed = tmp_path / "groups.csv"
     listed.write_text("group,student_id\ng1,alice\ng1,bob\n")
     groups = read_groups(listed)
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    (alone / "g1.ipynb").write_bytes(notebook_bytes())
+    alone = write_tree(tmp_path / "alone", {"g1.ipynb": notebook_bytes()})
     found, problems = collect([alone], Intake(groups=groups))
     assert [(s.student_id, s.members) for s in found] == [("group:g1", ("alice", "bob"))]
-    both = tmp_path / "both"
-    both.mkdir()
-    (both / "G1.ipynb").write_bytes(notebook_bytes())
-    (both / "alice.ipynb").write_bytes(notebook_bytes())
-    found, problems = collect([both], Intake(groups=groups))
-    assert [s.student_id for s in found] == ["group:g1"] and len(problems) == 2
+    assert [(p.origin, p.message) for p in problems] == [(
+        str(alone / "g1.ipynb"),
+        "named like group g1: graded as the group's, for alice, bob, none of whom sent a "
+        f"notebook of their own; if g1 is a student, rename the group in {listed}",
+    )]  # fmt: skip
+    folder = write_tree(tmp_path / "folders", {"G1/tp.ipynb": notebook_bytes(),
+                                               "carol/tp.ipynb": notebook_bytes()})  # fmt: skip
+    found, _ = collect([folder], Intake(groups=groups))
+    assert sorted(s.student_id for s in found) == ["carol", "group:g1"]
+
+
+@pytest.mark.parametrize(
+    ("files", "bob"),
+    [(["alice.ipynb", "bob.ipynb", "carol.ipynb"], "bob"),
+     (["alice/tp.ipynb", "Bob/tp.ipynb"], "Bob"),
+     (["bob.ipynb", "carol.ipynb"], "bob")],
+    ids=["files", "folders", "one member"],
+)  # fmt: skip
+def test_a_group_named_like_a_student_of_no_group_is_refused_naming_the_row(tmp_path, files, bob):
+    """Group bob is alice and carol; bob, in no group, sent a notebook. Taken as the
+    group's (its members' notebook winning), it would leave bob without a grade; kept as
+    bob's, a team's second copy named after its group would be a phantom student. Only the
+    instructor knows: the groups file is refused, naming its row, before anything is graded."""
+    listed = tmp_path / "groups.csv"
+    listed.write_text("group,student_id\ng0,dan\nbob,alice\nbob,carol\n")
+    tree = write_tree(tmp_path / "class", {name: notebook_bytes(name) for name in files})
+    bobs = next(name for name in files if name.startswith(bob))
+    with pytest.raises(IntakeError) as error:
+        collect([tree], Intake.read(groups=listed))
+    assert str(error.value) == (
+        f"{listed}: row 3: group bob is named like student {bob} ({tree / bobs}), who is in "
+        "no group, while its members sent notebooks of their own: rename the group (or "
+        "remove that notebook, if it is the group's)"
+    )
+    listed.write_text("group,student_id\ng0,dan\nteam bob,alice\nteam bob,carol\n")
+    found, _ = collect([tree], Intake.read(groups=listed))
+    assert {s.origin: s.student_id for s in found}[str(tree / bobs)] == bob
+
+
+def test_grade_refuses_a_group_named_like_a_student_in_one_line_before_grading(tmp_path):
+    listed = tmp_path / "groups.csv"
+    listed.write_text("group,student_id\nbob,alice\nbob,carol\n")
+    tree = write_tree(
+        tmp_path / "class", {f"{s}.ipynb": notebook_bytes() for s in ("alice", "bob")}
+    )
+    command = [sys.executable, "-m", "autograder", "grade", "sgd_batch_size", str(tree),
+               "--out", str(tmp_path / "out"), "--groups", str(listed)]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 2
+    [line] = finished.stderr.strip().splitlines()
+    assert line.startswith(f"dlgrade: {listed}: row 2: group bob is named like student bob (")
+    assert not (tmp_path / "out").exists()
 
 
 def test_moodle_group_folders_reach_the_members_listed_in_the_worksheet(tmp_path):
@@ -504,13 +548,27 @@ def test_two_moodle_participants_of_one_name_and_no_email_stay_two_students(tmp_
     ("text", "message"),
     [("team,student\nA,1\n", "needs the columns group, student_id"),
      ("group,student_id\nA,1\nB,1\n", "row 3: student 1 is in two groups (A and B)"),
-     ("group,student_id\n,1\n", "row 2: empty group name")],
+     ("group,student_id\n,1\n", "row 2: empty group name"),
+     ("group,student_id\nbob,alice\nbob,carol\ng2,Bob\n",
+      "row 2: group bob is named like student Bob, a member of group g2: rename the group")],
 )  # fmt: skip
 def test_a_bad_groups_file_is_one_line_naming_it(tmp_path, text, message):
     path = tmp_path / "groups.csv"
     path.write_text(text)
     with pytest.raises(IntakeError, match=f"^{re.escape(str(path))}: .*{re.escape(message)}"):
         read_groups(path)
+
+
+def test_a_group_named_after_one_of_its_own_members_is_a_group(tmp_path):
+    """A student working alone may be listed as a group of one named after them: no clash."""
+    listed = tmp_path / "groups.csv"
+    listed.write_text("group,student_id\nAlice,alice\ng1,bob\ng1,carol\n")
+    tree = write_tree(tmp_path / "class", {"alice.ipynb": notebook_bytes(),
+                                           "bob.ipynb": notebook_bytes()})  # fmt: skip
+    found, problems = collect([tree], Intake.read(groups=listed))
+    assert [(s.student_id, s.members) for s in found] == [
+        ("group:Alice", ("alice",)), ("group:g1", ("bob", "carol"))]  # fmt: skip
+    assert problems == []
 
 
 # --- the gradebook keeps members, and old gradebooks still open ---------------------------
