@@ -604,7 +604,7 @@ def collect(
             problems.extend(_duplicates(student, group))
     problems += _without_notebook(others, set(by_student), intake)
     problems += _times_without_notebook(found, intake)
-    problems += filter(None, map(_mixed_scripts, kept))
+    problems += filter(None, map(_look_alike, kept))
     return sorted(kept, key=lambda s: s.origin), problems
 
 
@@ -709,18 +709,26 @@ _LOOK_ALIKE_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK"}
 """Alphabets with letters that print alike (Latin a, Cyrillic а, Greek α)."""
 
 
-def _mixed_scripts(submission: Submission) -> Problem | None:
-    """A line for an id that mixes look-alike alphabets (``аlice`` with a Cyrillic а): it
-    reads as a classmate's id in a table, so the instructor should see it. It is graded
-    under its own id, as it is spelled."""
+def _look_alike(submission: Submission) -> Problem | None:
+    """A line for an id that reads as another one in a table, so that the instructor sees
+    it: written with compatibility forms that NFKC folds to plain ones (``ｂｏｂ`` in
+    fullwidth letters, ``ﬁ``, a no-break space), or mixing look-alike alphabets once folded
+    (``аlice`` with a Cyrillic а, ``ａlicе`` with a fullwidth a and a Cyrillic е). It is
+    graded under its own id, as it is spelled."""
     student = submission.student_id
-    scripts = {unicodedata.name(c, "").split(" ")[0] for c in student if c.isalpha()}
+    folded = unicodedata.normalize("NFKC", student)
+    scripts = {unicodedata.name(c, "").split(" ")[0] for c in folded if c.isalpha()}
     mixed = " and ".join(s.title() for s in sorted(scripts & _LOOK_ALIKE_SCRIPTS))
-    if " and " not in mixed:
+    said = []
+    if folded != student:
+        said.append(f"reads as {folded!r} once written in plain characters")
+    if " and " in mixed:
+        said.append(f"mixes {mixed} letters")
+    if not said:
         return None
     return Problem(
         submission.origin,
-        f"student id {student!r} mixes {mixed} letters: it may look like another student's "
+        f"student id {student!r} {' and '.join(said)}: it may look like another student's "
         "id (graded under this exact spelling)",
     )
 

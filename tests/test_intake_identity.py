@@ -437,6 +437,26 @@ def test_an_id_mixing_look_alike_alphabets_is_graded_and_reported(tmp_path):
     assert "mixes Cyrillic and Latin letters" in problem.message
 
 
+def test_an_id_in_compatibility_characters_is_graded_and_reported(tmp_path):
+    """Fullwidth ``ｂｏｂ`` prints as ``bob``, yet has no Cyrillic or Greek letter: NFKC
+    folds it (and ligatures, no-break spaces...) before the alphabets are compared."""
+    names = ("bob", "ｂｏｂ", "ﬁona", "ａlic\u0435", "Zoé", "Дмитрий", "ﾀﾛｳ")
+    archive = write_zip(tmp_path / "ids.zip", [(f"{n}.ipynb", notebook_bytes()) for n in names])
+    found, problems = collect([archive])
+    assert len(found) == len(names)
+    assert sorted((p.origin, p.message) for p in problems) == sorted([
+        (f"{archive}!ｂｏｂ.ipynb", "student id 'ｂｏｂ' reads as 'bob' once written in plain "
+         "characters: it may look like another student's id (graded under this exact spelling)"),
+        (f"{archive}!ﬁona.ipynb", "student id 'ﬁona' reads as 'fiona' once written in plain "
+         "characters: it may look like another student's id (graded under this exact spelling)"),
+        (f"{archive}!ａlic\u0435.ipynb", "student id 'ａlic\u0435' reads as 'alic\u0435' once "
+         "written in plain characters and mixes Cyrillic and Latin letters: it may look like "
+         "another student's id (graded under this exact spelling)"),
+        (f"{archive}!ﾀﾛｳ.ipynb", "student id 'ﾀﾛｳ' reads as 'タロウ' once written in plain "
+         "characters: it may look like another student's id (graded under this exact spelling)"),
+    ])  # fmt: skip
+
+
 # --- a folder keeps who is who from run to run -------------------------------------------
 
 
