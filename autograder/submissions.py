@@ -208,6 +208,7 @@ class Groups(Mapping[str, tuple[str, ...]]):
     members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     path: Path | None = None
     rows: Mapping[str, int] = field(default_factory=dict)  # group -> the first row naming it
+    member_rows: Mapping[str, int] = field(default_factory=dict)  # member -> their row
 
     def __getitem__(self, group: str) -> tuple[str, ...]:
         return self.members[group]
@@ -352,6 +353,7 @@ def read_groups(path: Path) -> Groups:
     groups: dict[str, list[str]] = {}
     group_of: dict[str, str] = {}
     rows: dict[str, int] = {}
+    member_rows: dict[str, int] = {}
     for line, row in _csv_rows(path, ("group", "student_id")):
         group = row["group"].strip()
         student = _csv_id(path, line, row["student_id"])
@@ -363,6 +365,7 @@ def read_groups(path: Path) -> Groups:
                 f"({group_of[student]} and {group})"
             )
         rows.setdefault(group, line)
+        member_rows.setdefault(student, line)
         if student not in groups.setdefault(group, []):
             groups[group].append(student)
     by_key: dict[str, list[str]] = {}  # students by how a group's name would match them
@@ -377,7 +380,7 @@ def read_groups(path: Path) -> Groups:
                 f"of group {group_of[other]}: rename the group"
             )
     members = {group: tuple(people) for group, people in groups.items()}
-    return Groups(members, path, rows)
+    return Groups(members, path, rows, member_rows)
 
 
 def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -589,6 +592,7 @@ def collect(
         problems += _gradescope_without_submitter(items, gradescope, metadata)
     found = [_identified(s, intake, problems) for s in found]
     _refuse_groups_named_like_students(found, intake.groups)
+    problems += _members_spelled_otherwise(found, intake.groups)
     found = [_mapped(s, intake, problems) for s in found]
     by_student: dict[str, list[Submission]] = {}
     for submission in sorted(found, key=lambda s: s.origin):
@@ -1036,6 +1040,40 @@ def _named_group(submission: Submission, groups: Groups) -> str | None:
         return None
     names = {_key(submission.student_name or ""), _key(submission.student_id)} - {""}
     return next((group for group in groups if _key(group) in names), None)
+
+
+def _members_spelled_otherwise(found: list[Submission], groups: Groups) -> list[Problem]:
+    """One line per group member who sent no notebook while a student of no group, whose
+    id differs from theirs only in case or in compatibility characters (``Alice`` and
+    ``alice``, ``ｂｏｂ`` and ``bob``), did: most likely one student, whom the groups file
+    spells otherwise, and who would get both the group's grade and their own. Ids are
+    kept as written (``Zoe`` and ``zoe`` may be two students): the instructor decides."""
+    people = {person for s in found for person in (s.student_id, *s.members)}
+    alone: dict[str, Submission] = {}  # how an id reads -> a notebook of no group
+    for submission in found:
+        if _member_group(submission, groups) is None:
+            alone.setdefault(_reading(submission.student_id), submission)
+    problems = []
+    for group, members in groups.items():
+        for member in members:
+            near = alone.get(_reading(member))
+            if member in people or near is None:
+                continue
+            problems.append(
+                Problem(
+                    str(groups.path),
+                    f"row {groups.member_rows[member]}: member {member} of group {group} sent "
+                    f"no notebook, but {near.student_id}, in no group, did ({near.origin}): if "
+                    f"they are one student, write {near.student_id} in the groups file; as it "
+                    f"is, {member} gets the group's grade and {near.student_id} their own",
+                )
+            )
+    return problems
+
+
+def _reading(student: str) -> str:
+    """How an id reads in a table: without case or compatibility forms (NFKC)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", student).casefold())
 
 
 def _refuse_groups_named_like_students(found: list[Submission], groups: Groups) -> None:

@@ -451,6 +451,39 @@ def test_a_group_named_like_a_student_of_no_group_is_refused_naming_the_row(tmp_
     assert {s.origin: s.student_id for s in found}[str(tree / bobs)] == bob
 
 
+def test_a_member_spelled_otherwise_than_a_notebook_of_no_group_is_one_line(tmp_path):
+    """The groups file says Alice, the class has alice.ipynb: Alice would get the group's
+    grade and alice her own, silently. Zoe and zoe may be two students, so both are kept
+    as written, and one line names the row and the notebook."""
+    listed = tmp_path / "groups.csv"
+    listed.write_text(
+        "group,student_id\ng1,Alice\ng1,bob\ng2,ｃａｒｏｌ\ng2,dan\ng3,Erin\ng3,erin\n"
+    )
+    tree = write_tree(tmp_path / "class", {f"{s}.ipynb": notebook_bytes()
+                                           for s in ("alice", "bob", "carol", "dan", "ERIN")})  # fmt: skip
+    found, problems = collect([tree], Intake.read(groups=listed))
+    assert sorted((s.student_id, s.members) for s in found) == [
+        ("ERIN", ("ERIN",)), ("alice", ("alice",)), ("carol", ("carol",)),
+        ("group:g1", ("Alice", "bob")), ("group:g2", ("ｃａｒｏｌ", "dan"))]  # fmt: skip
+    assert [(p.origin, p.message) for p in problems] == [
+        (str(listed), f"row 2: member Alice of group g1 sent no notebook, but alice, in no "
+         f"group, did ({tree / 'alice.ipynb'}): if they are one student, write alice in the "
+         "groups file; as it is, Alice gets the group's grade and alice their own"),
+        (str(listed), f"row 4: member ｃａｒｏｌ of group g2 sent no notebook, but carol, in no "
+         f"group, did ({tree / 'carol.ipynb'}): if they are one student, write carol in the "
+         "groups file; as it is, ｃａｒｏｌ gets the group's grade and carol their own"),
+        (str(listed), f"row 6: member Erin of group g3 sent no notebook, but ERIN, in no "
+         f"group, did ({tree / 'ERIN.ipynb'}): if they are one student, write ERIN in the "
+         "groups file; as it is, Erin gets the group's grade and ERIN their own"),
+        (str(listed), f"row 7: member erin of group g3 sent no notebook, but ERIN, in no "
+         f"group, did ({tree / 'ERIN.ipynb'}): if they are one student, write ERIN in the "
+         "groups file; as it is, erin gets the group's grade and ERIN their own"),
+    ]  # fmt: skip
+    listed.write_text("group,student_id\ng1,Alice\ng1,bob\ng2,alice\n")  # alice is in g2
+    _, problems = collect([tree], Intake.read(groups=listed))
+    assert problems == []
+
+
 def test_grade_refuses_a_group_named_like_a_student_in_one_line_before_grading(tmp_path):
     listed = tmp_path / "groups.csv"
     listed.write_text("group,student_id\nbob,alice\nbob,carol\n")
