@@ -142,6 +142,40 @@ def test_exports_and_rosters_explain_in_the_pages_words(app):
     assert "« liste.csv » nomme deux fois la colonne « Email » : gardez-en une." in alert(twice)
 
 
+def roster(app, text: str):
+    return post(signed_in(app, "prof"), "/instructor/students/roster",
+                files={"roster": ("liste.csv", text.encode(), "text/csv")})  # fmt: skip
+
+
+def test_a_roster_giving_one_id_or_one_email_to_two_accounts_is_refused_naming_the_rows(app):
+    """Signing in by email opens the one account with that address: a second one, in any
+    case, would lock the first out (alice could no longer sign in with alice@u.fr). Two rows
+    for one id would leave which email and name hold to their order. Nothing is imported."""
+    before = {u.login: u.email for u in app.state.store.students()}
+    header = "student_id,first_name,email\n"
+    cases = [
+        (header + "carol,Carol,carol@u.fr\neve,Eve,CAROL@u.fr\n",
+         "« liste.csv », lignes 2 et 3 : carol et eve ont la même adresse, CAROL@u.fr "
+         "(majuscules comprises) : la connexion par adresse n'ouvrirait aucun des deux comptes"),
+        (header + "carol,Carol,carol@u.fr\neve,Eve,Alice@Example.org\n",
+         "« liste.csv », ligne 3 : l'adresse Alice@Example.org est déjà celle du compte alice"),
+        (header + "carol,Carol,carol@u.fr\ndan,Dan,dan@u.fr\ncarol,Caro,caro@u.fr\n",
+         "« liste.csv », lignes 2 et 4 : le student_id carol y est deux fois ; gardez une ligne "
+         "par étudiant."),
+    ]  # fmt: skip
+    for text, said in cases:
+        refused = roster(app, text)
+        assert refused.status_code == 400 and said in alert(refused), alert(refused)
+    assert {u.login: u.email for u in app.state.store.students()} == before
+    # alice's own row may change her email's case, and bob may take alice's old address
+    # when the same roster gives alice another: no two accounts share one afterwards
+    swapped = header + "alice,Alice,bob@example.org\nbob,Bob,ALICE@example.org\n"
+    assert roster(app, swapped).status_code == 303
+    store = app.state.store
+    assert (store.user_by_login("bob@example.org").login,
+            store.user_by_login("alice@example.org").login) == ("alice", "bob")  # fmt: skip
+
+
 def test_the_language_survives_signing_out(app):
     alice = signed_in(app, "alice")
     post(alice, "/language", {"lang": "en", "next": "/assignments"})

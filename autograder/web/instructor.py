@@ -33,7 +33,14 @@ from ..errors import DlgradeError
 from ..feedback import attention_text, mistake, needs_attention
 from ..final_grade import class_grades, grade_table
 from ..late import LatePolicy, load_policy
-from ..lms_export import LMS, ROSTER_COLUMNS, UnfinishedHandGrading, export, read_roster
+from ..lms_export import (
+    LMS,
+    ROSTER_COLUMNS,
+    RosterError,
+    UnfinishedHandGrading,
+    export,
+    read_roster,
+)
 from ..manual import (
     collect_answers,
     excuse,
@@ -117,31 +124,77 @@ async def import_roster(request: Request) -> Response:
     form = await checked_form(request)
     upload = form.get("roster")
     content = await upload.read() if hasattr(upload, "read") else b""
+    store = request.app.state.store
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "roster.csv"
         path.write_bytes(content)
         try:
-            roster = read_roster(path)
+            accounts = roster_accounts(path, store.emails())
         except DlgradeError as error:
             sent = str(getattr(upload, "filename", "") or "roster.csv")
             return students_page(request, error=error_text(request, error, {str(path): sent}))
-    store = request.app.state.store
-    count = 0
-    for row in roster.to_dict("records"):
-        login = clean_student_id(row["student_id"])
+    for account in accounts:
+        store.add_user(account.login, "student", account.name, account.email, account.row)
+    # Redirected, so that reloading the page does not send the roster again.
+    return RedirectResponse(f"/instructor/students?imported={len(accounts)}", 303)
+
+
+@dataclass(frozen=True)
+class RosterAccount:
+    """A student account as a roster row gives it."""
+
+    login: str
+    name: str
+    email: str
+    row: dict[str, str]  # the roster row (ROSTER_COLUMNS): the student's LMS identities
+
+
+def roster_accounts(path: Path, emails: Mapping[str, str]) -> list[RosterAccount]:
+    """The accounts of a roster file, refused (``RosterError``, naming the rows) when it
+    gives one id twice (which row's email and name hold would be a guess) or one email,
+    in any case, to two accounts, or to an account it does not name (``emails``: login →
+    email of the accounts there): signing in by email opens the one account with that
+    address, so a second would lock the first out."""
+    accounts: dict[str, tuple[int, RosterAccount]] = {}
+    for person in read_roster(path).to_dict("records"):
+        login, line = clean_student_id(person["student_id"]), int(person["line"])
         if login is None:
             continue
-        name = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
-        store.add_user(
-            login,
-            "student",
-            name or login,
-            row["email"],
-            {column: row[column] for column in ROSTER_COLUMNS},
-        )
-        count += 1
-    # Redirected, so that reloading the page does not send the roster again.
-    return RedirectResponse(f"/instructor/students?imported={count}", 303)
+        if login in accounts:
+            first = accounts[login][0]
+            raise RosterError(
+                f"{path}: rows {first} and {line}: student_id {login} twice; keep one row per "
+                "student",
+                "roster_id_twice",
+                file=path, first=first, line=line, student=login,
+            )  # fmt: skip
+        name = " ".join(part for part in (person["first_name"], person["last_name"]) if part)
+        row = {column: person[column] for column in ROSTER_COLUMNS}
+        accounts[login] = (line, RosterAccount(login, name or login, person["email"], row))
+    owners: dict[str, tuple[str, int | None]] = {
+        email.lower(): (login, None) for login, email in emails.items() if login not in accounts
+    }
+    for login, (line, account) in accounts.items():
+        email = account.email.strip()
+        if not email:
+            continue
+        other, first = owners.setdefault(email.lower(), (login, line))
+        if other == login:
+            continue
+        if first is None:
+            raise RosterError(
+                f"{path}: row {line}: email {email} is account {other}'s already (in any case): "
+                "signing in by email would open neither; give another",
+                "roster_email_taken",
+                file=path, line=line, email=email, other=other,
+            )  # fmt: skip
+        raise RosterError(
+            f"{path}: rows {first} and {line}: {other} and {login} have one email, {email} (in "
+            "any case): signing in by email would open neither; give each their own",
+            "roster_email_twice",
+            file=path, first=first, line=line, email=email, other=other, student=login,
+        )  # fmt: skip
+    return [account for _, account in accounts.values()]
 
 
 def make_link(request: Request, user_id: int) -> str:

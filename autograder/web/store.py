@@ -163,6 +163,13 @@ class Store:
             ).all()
         return User(**rows[0]._mapping) if len(rows) == 1 else None
 
+    def emails(self) -> dict[str, str]:
+        """The email of every account that has one, by login (a roster must not give one
+        to a second account: signing in by email would open neither)."""
+        query = select(users.c.login, users.c.email).where(users.c.email != "")
+        with self.engine.connect() as connection:
+            return {login: email for login, email in connection.execute(query)}
+
     def students(self) -> list[User]:
         query = select(users).where(users.c.role == "student").order_by(users.c.login)
         with self.engine.connect() as connection:
