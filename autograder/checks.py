@@ -289,8 +289,9 @@ def naming_stray_draws(judge: Judge, call: Call, twins: tuple[Call, Call]) -> Ju
     it is given (CONTRACT.md): ``call`` and its twin with the same seed give two results
     (it draws from ``np.random`` or a generator of its own without a seed), or its twin
     with another seed gives the same result where the reference's changes (it ignores
-    ``rng``). Either way its values are wrong on every input: "the loop differs" would
-    not tell the student why."""
+    ``rng``, or never keeps an update: it returns the weights it started from). Either way
+    its values are wrong on every input: "the loop differs" would not tell the student
+    why."""
     again, reseeded = twins
 
     def judged(student: Answers, reference: Answers) -> Verdict:
@@ -307,12 +308,23 @@ def naming_stray_draws(judge: Judge, call: Call, twins: tuple[Call, Call]) -> Ju
             and agrees(first.value, other.value)
             and not agrees(reference[call.key].value, reference[reseeded.key].value)
         ):
-            finding = Message("ignores_rng", {"function": call.function})
+            kept = _returns_a_start(first.value, call) and not _returns_a_start(
+                reference[call.key].value, call
+            )
+            finding = Message("never_updates" if kept else "ignores_rng", {"function": call.function})
         if finding is None:
             return verdict
         return replace(verdict, messages=(finding, *verdict.messages))
 
     return judged
+
+
+def _returns_a_start(answer: object, call: Call) -> bool:
+    """Whether a loop's answer holds one of the arrays or dicts it was given, unchanged:
+    the weights it started from, never updated, explain a result that ignores the seed."""
+    parts = answer if isinstance(answer, tuple | list) else (answer,)
+    starts = [arg for arg in call.args if isinstance(arg, np.ndarray | dict)]
+    return any(agrees(part, start) for part in parts for start in starts)
 
 
 def training_loop(
@@ -373,8 +385,8 @@ def training_loop(
 
 
 def stops_when_told(
-    own: Call,
-    standin: Call,
+    plateau: tuple[Call, Call],
+    steady: tuple[Call, Call],
     limit: int,
     record: tuple[str, Sequence[int | str]],
     rule: str,
@@ -382,20 +394,25 @@ def stops_when_told(
     also: Judge,
 ) -> Judge:
     """Judge of a loop that must end as soon as its stopping test (the contract function
-    ``rule``) says so, on an input where every valid test stops before ``limit``, the
-    loop's own cap on its steps. ``record`` (a component's name and path) is what the loop
-    keeps one entry of per step. Right by either route:
+    ``rule``) says so. Each pair is a call with the student's own test and its twin with
+    the test replaced by a stand-in: ``plateau`` where every valid test stops before
+    ``limit``, the loop's own cap on its steps, and ``steady``, where the loss falls so
+    steadily that no valid test stops before the cap. ``record`` (a component's name and
+    path) is what the loop keeps one entry of per step. Right by either route:
 
-    - with the student's own test, called or written inline: at least two steps and
-      fewer than ``limit``, each entry the reference's, and the rest of the answer right
-      by ``also``;
-    - with the test replaced by a stand-in (``standin``): as many steps as the reference
-      with the same stand-in. A test that is wrong on its own costs its own points only.
+    - with the student's own test, called or written inline: on the plateau, at least two
+      steps and fewer than ``limit``, each entry the reference's, and the rest of the
+      answer right by ``also``; on the steady fall, as many steps as the reference (the
+      entries there are the loss checks' to judge);
+    - with the stand-in test: as many steps as the reference with the same stand-in, on
+      both. A test that is wrong on its own costs its own points only.
 
-    A loop that never asks the test, or does not pass it what the loop was given, runs
-    to ``limit`` both ways, which the checks made with the cap alone cannot see.
+    A loop that never asks the test runs to ``limit`` on the plateau; one that stops after
+    a count of its own, whatever the losses, stops short on the steady fall.
     """
     component, path = record
+    own, standin = plateau
+    own_steady, standin_steady = steady
 
     def entries(call: Call, answers: Answers, reference: Answers) -> np.ndarray | None:
         answer, expected = answers[call.key], reference[call.key]
@@ -408,7 +425,7 @@ def stops_when_told(
             return None
         return kept if kept.ndim == 1 else None
 
-    def stops_on_its_own(student: Answers, reference: Answers) -> bool:
+    def plateau_right(student: Answers, reference: Answers) -> bool:
         taken, expected = entries(own, student, reference), entries(own, reference, reference)
         if taken is None or expected is None or not 2 <= len(taken) < limit:
             return False
@@ -416,22 +433,27 @@ def stops_when_told(
         same = compare(taken[:common], expected[:common], component) is None
         return same and also(student, reference).passed
 
+    def as_many_steps(call: Call, student: Answers, reference: Answers) -> bool:
+        taken, expected = entries(call, student, reference), entries(call, reference, reference)
+        return taken is not None and expected is not None and len(taken) == len(expected)
+
     def judge(student: Answers, reference: Answers) -> Verdict:
-        if stops_on_its_own(student, reference):
+        if plateau_right(student, reference) and as_many_steps(own_steady, student, reference):
             return PASSED
-        taken, expected = (
-            entries(standin, student, reference),
-            entries(standin, reference, reference),
-        )
-        if taken is not None and expected is not None and len(taken) == len(expected):
+        if all(as_many_steps(call, student, reference) for call in (standin, standin_steady)):
             return PASSED
-        if not student[own.key].ok:
-            return raised(own, student[own.key])
+        for call in (own, own_steady):
+            if not student[call.key].ok:
+                return raised(call, student[call.key])
         said = {"function": own.function, "rule": rule, "limit": limit}
         steps = entries(own, student, reference)
-        if steps is not None and len(steps) < limit:  # it stops, but not as the rule says
+        if steps is None or len(steps) >= limit:
+            return fail(Message("ignores_stopping_test", said), on_input(own))
+        if not plateau_right(student, reference):
             return fail(Message("stops_wrongly", {**said, "steps": len(steps)}), on_input(own))
-        return fail(Message("ignores_stopping_test", said), on_input(own))
+        taken = entries(own_steady, student, reference)
+        steps = 0 if taken is None else len(taken)
+        return fail(Message("stops_while_falling", {**said, "steps": steps}), on_input(own_steady))
 
     return judge
 

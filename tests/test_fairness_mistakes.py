@@ -309,6 +309,65 @@ def backward(W, x, y):
         {"train_weights", "train_losses"},
         "two_draws_per_iteration",
     ),
+    "a_noise_draw_after_the_example": (
+        "backprop_miniconv",
+        [
+            MINICONV_TRAIN.format(
+                iteration="""i = rng.integers(len(X))
+        _ = rng.random()  # styles19: noise nobody uses
+        losses.append(loss(Y[i], forward(W, X[i])[0]))
+        W = W - alpha * backward(W, X[i], Y[i])"""
+            )
+        ],
+        {"train_weights", "train_losses"},
+        "two_draws_per_iteration",
+    ),
+    "batch_gradient_over_the_sheet_s_n": (
+        "sgd_batch_size",
+        [
+            "X = np.array([1.0, 2.0, 3.0, 4.0])  # the sheet's data, as the notebook defines it\n"
+            "def batch_gradient(w, xb, yb):\n    return np.sum(-xb * (yb - w * xb)) / len(X)\n"
+        ],
+        {"batch_gradient_value"},
+        "mean_over_all_examples",
+    ),
+    "bias_of_the_first_example": (
+        "mlp_softmax",
+        [MLP_BACKWARD.format(slope=RIGHT_SLOPE, by="dy[0]", bh="dh[0]")],
+        {"backward_by", "backward_bh", "backward_gradcheck"},
+        "bias_not_summed",
+    ),
+    "one_epoch_too_few": (
+        "mlp_softmax",
+        [
+            MLP_TRAIN.format(
+                before="pass", each_epoch="perm = rng.permutation(len(X))", batch="perm[s:s + batch_size]"
+            ).replace("range(epochs)", "range(1, epochs)")
+        ],
+        {"train_params", "train_history"},
+        "epochs_off_by_one",
+    ),
+    "one_epoch_too_many": (
+        "mlp_softmax",
+        [
+            MLP_TRAIN.format(
+                before="pass", each_epoch="perm = rng.permutation(len(X))", batch="perm[s:s + batch_size]"
+            ).replace("range(epochs)", "range(epochs + 1)")
+        ],
+        {"train_params", "train_history"},
+        "epochs_off_by_one",
+    ),
+    "accuracy_as_a_count": (
+        "mlp_softmax",
+        [
+            "_right_loss = loss_accuracy\n"
+            "def loss_accuracy(Y_hat, Y):\n"
+            "    L, _ = _right_loss(Y_hat, Y)\n"
+            "    return L, float(np.sum(Y_hat.argmax(axis=1) == Y.argmax(axis=1)))\n"
+        ],
+        {"loss_accuracy_values", "loss_accuracy_saturated"},
+        "accuracy_as_count",
+    ),
     "softmax_global_max": (
         "mlp_softmax",
         [

@@ -85,3 +85,28 @@ def test_a_permutation_drawn_then_forgotten_is_not_blamed_on_a_generator_of_its_
     assert message.key == "ignores_rng"
     assert "permutation tirée puis oubliée" in message.render("fr")
     assert "permutation drawn then forgotten" in message.render("en")
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_a_loop_that_never_keeps_its_updates_is_told_so_not_blamed_on_its_rng(seed):
+    """Each step's parameters computed and dropped: the result is the same for any seed,
+    as for a loop ignoring its rng, but the parameters it returns are those it was given,
+    and the feedback says so (styles19 U2)."""
+    student = """
+def train(params, X, Y, lr, batch_size, epochs, rng, activation="tanh"):
+    history = []
+    for _ in range(epochs):
+        perm = rng.permutation(len(X))
+        for s in range(0, len(X), batch_size):
+            b = perm[s:s + batch_size]
+            _, cache = forward(params, X[b], activation)
+            new_params = sgd_step(params, backward(params, X[b], Y[b], cache, activation), lr)
+        history.append(loss_accuracy(forward(params, X, activation)[0], Y)[0])
+    return params, history
+"""
+    checks = ["train_params", "train_history"]
+    found = verdicts("mlp_softmax", with_reference("mlp_softmax", student), seed, checks)
+    for check in checks:
+        assert keys(found[check])[0] == "never_updates", check
+        text = found[check].messages[0].render("fr")
+        assert "paramètres de départ" in text and "permutation" not in text

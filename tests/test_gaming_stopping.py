@@ -22,6 +22,7 @@ from .test_gaming_common import (
     with_reference,
 )
 
+MINICONV_TRAIN = ["train_weights", "train_losses"]
 STOPPING = ["should_stop_limits", "should_stop_plateau", "should_stop_progress"]
 Rule = Callable[[np.ndarray, float], bool]
 
@@ -156,6 +157,36 @@ def test_a_train_that_returns_without_training_does_not_earn_the_stopping_check(
     steps = len(DEGENERATE_TRAINS[name](None, None, np.zeros(4), None, None)[1])
     message = verdict.messages[0].render("fr")
     assert f"s'arrête à l'itération {steps} " in message and "600" not in message
+
+
+BLIND_STOP = """
+def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
+    W, losses = np.array(W0, dtype=float), []
+    for step in range(max_iter):
+        if tol > 0 and step >= {stop}:
+            break
+        i = rng.integers(len(X))
+        y_hat, _ = forward(W, X[i])
+        losses.append(loss(Y[i], y_hat))
+        W = W - alpha * backward(W, X[i], Y[i])
+    return W, losses
+"""
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.parametrize("stop", ["2", "20", "100", "599", "max_iter // 2", "max_iter - 1"])
+def test_a_loop_that_stops_after_a_count_of_its_own_loses_the_stopping_check(stop, seed):
+    """Stopping after a number of steps fixed in advance whenever tol > 0, whatever the
+    losses, lands inside the plateau's window; the run whose loss falls steadily to its cap
+    shows it (rt18 #3), and the feedback says the loss was still falling. Its weights and
+    losses with tol = 0 keep their points."""
+    namespace = with_reference("backprop_miniconv", BLIND_STOP.format(stop=stop))
+    found = verdicts("backprop_miniconv", namespace, seed, [*MINICONV_TRAIN, "train_stops"])
+    assert {check for check, verdict in found.items() if verdict.passed} == set(MINICONV_TRAIN)
+    [message, where] = found["train_stops"].messages
+    assert message.key == "stops_while_falling"
+    assert "baisse encore de plusieurs pour cent" in message.render("fr")
+    assert "tol = 1e-09" in where.render("fr")
 
 
 def counting(count: int) -> Callable[[list, int, float], bool]:

@@ -59,6 +59,10 @@ PLATEAU_STEPS = 600
 """The cap (max_iter) of the training run on a plateau: well above the 500 equal losses on
 which the contract requires any criterion to stop (with tol > 0)."""
 PLATEAU_TOL = 1e-6
+STEADY_TOL = 1e-9
+"""The tolerance of the training run whose loss falls steadily: below its last drop (its
+losses stay above 1e-7 and fall by 2 % at least), so that a criterion on absolute changes
+must not stop there either."""
 KINK_RTOL = 1e-4
 """How far (relative to the gradients) an entry may move and still count as unchanged at
 a kink: H(0) = 1 or ½ moves it by e·v_k·x_j, never below 1/16 in these cases (|e|, |v_k|,
@@ -98,6 +102,7 @@ class Inputs:
     stop_progress: tuple[Stop, ...]  # steady falls, with plateau controls
     training: tuple[Training, ...]
     plateau: Training  # every ReLU off: ŷ = 0, ℓ = ½ at each step, and W never moves
+    steady: Training  # one example whose loss falls by 2 to 5 % at every step to the cap
 
 
 # --- loss sequences for should_stop ------------------------------------------------------
@@ -194,6 +199,14 @@ FIXED = Inputs(
         5,
         PLATEAU_STEPS,
     ),
+    steady=Training(
+        np.array([[1.0, 1.27, -0.13]]),
+        np.array([2.24]),
+        np.array([1.0, 0.39, 2.55, -0.09]),
+        0.00064,
+        23,
+        PLATEAU_STEPS,
+    ),
 )
 
 
@@ -218,6 +231,7 @@ def draw(rng: np.random.Generator) -> Inputs:
             _training(rng, rng.integers(3, 7), rng.integers(5, 11)),
         ),
         plateau=_plateau(rng, rng.integers(3, 10)),
+        steady=_steady(rng),
     )
 
 
@@ -359,6 +373,42 @@ def _plateau(rng: np.random.Generator, n: int) -> Training:
     )
 
 
+def _steady(rng: np.random.Generator) -> Training:
+    """A training run on one example whose loss falls by 2 to 5 % at every step, from
+    about 1 to above 1e-7, both ReLUs on throughout: no valid criterion stops before
+    ``PLATEAU_STEPS``, so a loop that stops there after a count of its own shows it.
+    The rate is set from the gradient's size at W0 (one draw in six keeps it steady)."""
+    while True:
+        W, x = np.round(rng.normal(size=4), 2), np.round(rng.normal(size=3), 2)
+        a = np.array([x[0] * W[0] + x[1] * W[1], x[1] * W[0] + x[2] * W[1]])
+        if a.min() < 0.3:
+            continue
+        y = _rounded(_prediction(W, x) + rng.choice([-1, 1]) * rng.uniform(1.0, 1.5))
+        size = a @ a + (W[2] * x[0] + W[3] * x[1]) ** 2 + (W[2] * x[1] + W[3] * x[2]) ** 2
+        alpha = float(f"{0.013 / size:.2g}")
+        if _falls_steadily(W, x, y, alpha, PLATEAU_STEPS):
+            seed = int(rng.integers(2**31))
+            return Training(x[None, :], np.array([y]), W, alpha, seed, PLATEAU_STEPS)
+
+
+def _falls_steadily(W: np.ndarray, x: np.ndarray, y: float, alpha: float, steps: int) -> bool:
+    """Whether gradient descent on (x, y) from W keeps both ReLU inputs above MARGIN and
+    makes every loss 2 to 5 % below the one before, the last above 1e-7."""
+    before = None
+    for _ in range(steps):
+        a = np.array([x[0] * W[0] + x[1] * W[1], x[1] * W[0] + x[2] * W[1]])
+        if a.min() <= MARGIN:
+            return False
+        error = y - a @ W[2:]
+        now = 0.5 * error**2
+        if before is not None and not 0.95 <= now / before <= 0.98:
+            return False
+        before = now
+        inner = np.array([W[2] * x[0] + W[3] * x[1], W[2] * x[1] + W[3] * x[2]])
+        W = W + alpha * error * np.append(inner, a)
+    return before >= 1e-7
+
+
 # --- the checks ----------------------------------------------------------------------------
 
 # The training loop is graded with the student's own functions, and with stand-ins for
@@ -498,6 +548,23 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
     own_stops = Call(
         f"{tag}train/plateau/own", "train", stops.args, stops.kwargs, about=stops.about
     )
+    f = inputs.steady
+    steady = (f.X, f.Y, f.W0, f.alpha, Rng(f.seed))
+    own_steady = Call(
+        f"{tag}train/steady/own",
+        "train",
+        steady,
+        {"max_iter": f.max_iter, "tol": STEADY_TOL},
+        about=_steady_words(f),
+    )
+    standin_steady = Call(
+        f"{tag}train/steady",
+        "train",
+        steady,
+        own_steady.kwargs,
+        TRAIN_STANDINS,
+        about=own_steady.about,
+    )
     return [
         Check("forward_output", forward, matches_reference(forward, "ŷ", (0,))),
         Check("forward_cache", forward, matches_reference(forward, "cache", (1,))),
@@ -563,10 +630,10 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
         ),
         Check(
             "train_stops",
-            (own_stops, stops),
+            (own_stops, stops, own_steady, standin_steady),
             stops_when_told(
-                own_stops,
-                stops,
+                (own_stops, stops),
+                (own_steady, standin_steady),
                 p.max_iter,
                 ("losses", (1,)),
                 "should_stop",
@@ -641,6 +708,16 @@ def _plateau_words(t: Training) -> Translated:
         f"{len(t.X)} exemples où les deux ReLU restent éteintes (ŷ = 0, ℓ = ½ à chaque itération), "
         f"{settings}",
         f"{len(t.X)} examples on which both ReLUs stay off (ŷ = 0, ℓ = ½ at every step), {settings}",
+    )
+
+
+def _steady_words(t: Training) -> Translated:
+    settings = (
+        f"W0 = {_values(t.W0)}, α = {t.alpha:g}, max_iter = {t.max_iter}, tol = {STEADY_TOL:g}"
+    )
+    return about(
+        f"un exemple dont la perte baisse de 2 à 5 % à chaque itération, {settings}",
+        f"one example whose loss falls by 2 to 5 % at every step, {settings}",
     )
 
 

@@ -123,6 +123,29 @@ def _two_draws(for_loss: int, for_update: int) -> Iteration:
     return iteration
 
 
+EXTRA_DRAWS: tuple[Callable[[np.random.Generator], object], ...] = (
+    lambda rng: rng.random(),
+    lambda rng: rng.normal(),
+    lambda rng: rng.uniform(),
+)
+"""Draws a loop makes from its rng besides the example's, and does not use."""
+
+
+def _extra_draw(extra: Callable[[np.random.Generator], object], first: bool) -> Iteration:
+    """The sheet's iteration with an ``extra`` draw, before the example's or after it."""
+
+    def iteration(live, W, X, Y, alpha, rng):
+        if first:
+            extra(rng)
+        i = rng.integers(len(X))
+        if not first:
+            extra(rng)
+        recorded = live["loss"](Y[i], live["forward"](W, X[i])[0])
+        return W - alpha * live["backward"](W, X[i], Y[i]), recorded
+
+    return iteration
+
+
 def _loss_without_half(original, live):
     return {"loss": lambda y, y_hat: 2.0 * original["loss"](y, y_hat)}
 
@@ -421,8 +444,12 @@ MISTAKES = (
                 "drawn examples: the weights and losses are no longer the algorithm's."
             ),
         },
-        # the loss on the first draw and the update on the second; or one of the two unused
-        tuple(_train_of(_two_draws(*uses)) for uses in ((0, 1), (0, 0), (1, 1))),
+        # the loss on the first draw and the update on the second; or one of the two unused;
+        # or a draw of another kind, unused
+        (
+            *(_train_of(_two_draws(*uses)) for uses in ((0, 1), (0, 0), (1, 1))),
+            *(_train_of(_extra_draw(extra, first)) for extra in EXTRA_DRAWS for first in (1, 0)),
+        ),
         cost=1,
     ),
 )

@@ -30,9 +30,10 @@ def miniconv_backward(W, x, y):
 
 
 def miniconv_should_stop(losses, max_iter, tol):
-    # Not a plateau test: with tol > 0 it stops after 20 losses, whatever they are, so that
-    # a loop that asks it (passing on its tol) stops there too, and one that does not, later.
-    return len(losses) >= max_iter or (tol > 0 and len(losses) >= 20)
+    # Not a plateau test: with tol = 10^-k > 0 it stops after 3k + 2 losses (20 for 1e-6),
+    # whatever they are, so that a loop that asks it, passing on its tol, stops there too,
+    # and one that stops after a count of its own does not, with both tolerances.
+    return len(losses) >= max_iter or (tol > 0 and len(losses) >= 2 - 3 * round(np.log10(tol)))
 
 
 STANDINS = {

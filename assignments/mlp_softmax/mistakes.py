@@ -23,6 +23,14 @@ def _loss_not_averaged(original, live):
     return {"loss_accuracy": loss_accuracy}
 
 
+def _accuracy_counted(original, live):
+    def loss_accuracy(Y_hat, Y):
+        L, acc = original["loss_accuracy"](Y_hat, Y)
+        return L, acc * len(Y)
+
+    return {"loss_accuracy": loss_accuracy}
+
+
 def _softmax_over_columns(shift_axis: int) -> Variant:
     """Probabilities normalised per column, after subtracting the maximum of each column
     (``shift_axis=0``) or of each row (``shift_axis=1``)."""
@@ -60,6 +68,11 @@ def _drawn_once(rng: np.random.Generator, n: int, epochs: int) -> list[np.ndarra
 def _in_data_order(rng: np.random.Generator, n: int, epochs: int) -> list[np.ndarray]:
     """The examples in data order each epoch, whether a permutation was drawn or not."""
     return [np.arange(n)] * epochs
+
+
+def _epochs_shifted(shift: int) -> Orders:
+    """The contract's orders, for ``shift`` more epochs (range(epochs - 1), or ``<=``)."""
+    return lambda rng, n, epochs: _fresh_each_epoch(rng, n, epochs + shift)
 
 
 def _train_of(
@@ -133,6 +146,7 @@ BIAS_REDUCTIONS: tuple[Callable[[np.ndarray], Any], ...] = (
     lambda delta: delta.mean(axis=0),  # averaged: divided by n a second time
     lambda delta: delta.sum(axis=1),  # summed over the wrong axis: shape (n,)
     lambda delta: float(delta.sum()),  # summed over everything: one number
+    lambda delta: delta[0],  # the first example's term only
 )
 
 
@@ -318,6 +332,51 @@ MISTAKES = (
             ),
         },
         (_train_of(orders=_in_data_order),),
+        cost=1,
+    ),
+    Mistake(
+        "epochs_off_by_one",
+        {"fr": "Une epoch de trop ou de moins", "en": "One epoch too many or too few"},
+        {
+            "fr": (
+                "train ne fait pas exactement epochs passages sur les données : un de moins "
+                "(range(epochs - 1), range(1, epochs)) ou un de plus (range(epochs + 1), une "
+                "condition en <=). history a alors une valeur de trop ou de moins, et les "
+                "paramètres ne sont pas ceux de la fin de la dernière epoch. for epoch in "
+                "range(epochs) fait le compte juste."
+            ),
+            "en": (
+                "train does not make exactly epochs passes over the data: one fewer "
+                "(range(epochs - 1), range(1, epochs)) or one more (range(epochs + 1), a <= "
+                "condition). history then has one value too many or too few, and the "
+                "parameters are not those of the end of the last epoch. for epoch in "
+                "range(epochs) makes the right count."
+            ),
+        },
+        (_train_of(orders=_epochs_shifted(-1)), _train_of(orders=_epochs_shifted(1))),
+        cost=1,
+    ),
+    Mistake(
+        "accuracy_as_count",
+        {
+            "fr": "Précision comptée au lieu d'une proportion",
+            "en": "Accuracy counted instead of a proportion",
+        },
+        {
+            "fr": (
+                "acc compte les exemples bien classés au lieu d'en donner la proportion : il "
+                "manque la division par n. La précision est le nombre de bonnes prédictions "
+                "divisé par le nombre d'exemples, entre 0 et 1 (np.mean(pred == vrai) la donne "
+                "directement)."
+            ),
+            "en": (
+                "acc counts the examples classified right instead of giving their share: the "
+                "division by n is missing. The accuracy is the number of right predictions "
+                "divided by the number of examples, between 0 and 1 (np.mean(pred == true) "
+                "gives it directly)."
+            ),
+        },
+        (_accuracy_counted,),
         cost=1,
     ),
     Mistake(

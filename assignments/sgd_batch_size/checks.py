@@ -237,7 +237,7 @@ def build(inputs: Inputs, reference: ModuleType, tag: str = "") -> list[Check]:
             right_by_either_route(
                 matches_reference(gradient, "G_b"), matches_reference(gradient_standins, "G_b")
             ),
-            ("error_sign", "sum_instead_of_mean"),
+            ("error_sign", "sum_instead_of_mean", "mean_over_all_examples"),
         ),
         *(
             epoch_check(

@@ -16,6 +16,19 @@ def _summed_batch_gradient(original, live):
     return {"batch_gradient": lambda w, xb, yb: len(xb) * original["batch_gradient"](w, xb, yb)}
 
 
+SHEET_SIZE = 4
+"""N, the number of the sheet's examples: the size a batch gradient divided by N takes."""
+
+
+def _batch_gradient_over_sheet_size(original, live):
+    """The batch's sum divided by the sheet's N (``/ 4``, ``/ len(X)`` of the notebook's X)."""
+    return {
+        "batch_gradient": lambda w, xb, yb: (
+            original["batch_gradient"](w, xb, yb) * np.size(xb) / SHEET_SIZE
+        )
+    }
+
+
 def _leftover_batch_used(divided_by_batch_size: bool) -> Variant:
     """The N mod n_b last examples used as one more batch: their mean gradient, or (a loop
     dividing by n_b) their sum divided by n_b."""
@@ -295,7 +308,7 @@ MISTAKES = (
                 "batch's n_b examples only."
             ),
         },
-        (_epoch_of(step=_mean_over_all_examples),),
+        (_epoch_of(step=_mean_over_all_examples), _batch_gradient_over_sheet_size),
         cost=1,
     ),
     Mistake(
