@@ -30,10 +30,23 @@ def table_text(raw: bytes) -> str:
 
 
 def delimiter(text: str) -> str:
-    """The separator of a CSV text: the comma, semicolon (a French spreadsheet) or tab
-    found most in its first line."""
+    """The separator of a CSV text: the one Excel's hint line names (``sep=;``), else the
+    comma, semicolon (a French spreadsheet) or tab found most in its first line."""
+    named, _ = _separator_hint(text)
+    if named:
+        return named
     first = text.split("\n", 1)[0]
     return max(DELIMITERS, key=first.count)
+
+
+def _separator_hint(text: str) -> tuple[str | None, str]:
+    """Excel's first line ``sep=X``, which tells it the separator and which it never shows
+    as a row: the separator it names, and the text below that line."""
+    first, _, rest = text.partition("\n")
+    hint = first.strip()
+    if len(hint) == 5 and hint.casefold().startswith("sep="):
+        return hint[4], rest
+    return None, text
 
 
 class RepeatedColumn(csv.Error):
@@ -53,11 +66,14 @@ def table_rows(text: str) -> list[list[str]]:
 
     A quote opened and never closed raises ``csv.Error`` naming the row where it opened:
     csv alone would make the rest of the file one cell, every row below it lost into a
-    comment. So does a cell beyond csv's size limit, or a quote amid a quoted cell. A
+    comment. So does a cell beyond csv's size limit, or a quote amid a quoted cell. Excel's
+    hint line (``sep=;``) is read and dropped: rows are numbered as Excel shows them. A
     header (the first row with a cell) naming a column twice, in any case and spacing,
     raises ``RepeatedColumn``.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text), strict=True)
+    separator = delimiter(text)
+    _, text = _separator_hint(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     rows: list[list[str]] = []
     try:
         for row in reader:

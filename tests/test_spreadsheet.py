@@ -46,6 +46,23 @@ def test_empty_header_cells_and_repeated_cells_below_the_header_are_not_columns(
     assert table_rows("a,b\npoints,points\n")[1] == ["points", "points"]
 
 
+def test_excel_s_separator_line_names_the_separator_and_is_not_a_row():
+    """``sep=;`` on a line of its own: Excel reads it as the separator and never shows it
+    (rt18 #7: it was taken for a header missing every column)."""
+    assert table_rows("sep=;\r\nstudent_id;points\r\nbob;1,5\r\n") == [
+        ["student_id", "points"],
+        ["bob", "1,5"],
+    ]
+    assert table_rows("SEP=,\nstudent_id,points\n") == [["student_id", "points"]]
+    assert table_rows("sep=x,y\n")[0] == ["sep=x", "y"]  # not the hint: a cell like others
+
+
+def test_an_extensions_file_saved_with_excel_s_separator_line_is_read(tmp_path):
+    path = tmp_path / "extensions.csv"
+    path.write_text("sep=;\nstudent_id;deadline\nbob;2026-12-09T10:00\n", encoding="utf-8")
+    assert set(read_extensions(path)) == {"bob"}
+
+
 def _graded_import(path: Path) -> object:
     gradebook = Gradebook.of_graded(graded_folder(path.parent / "graded", ["bob"]))
     try:
