@@ -25,6 +25,7 @@ from .execution.plan import (
     Call,
     answers_from_json,
     plan_to_json,
+    sampled_answers,
     with_dependencies,
 )
 from .execution.protocol import MAX_RESULT_BYTES
@@ -195,6 +196,7 @@ class Grader:
         self.replaced_plan = with_dependencies(replaced, own)
         self.replaced_plan_json = json.dumps(plan_to_json(self.replaced_plan))
         self._function_of = {call.key: call.function for call in [*own, *self.replaced_plan]}
+        self._samples = {call.key: call.sample for call in plan if call.sample}
         self.standins = self.project.code(name).standins_source
         # what counting a known mistake once needs (``_one_mistake_counted_once``)
         self._costs = {m.id: m.cost for m in self.project.code(name).mistakes.values()}
@@ -406,7 +408,7 @@ class Grader:
         incident, incidents = None, []
         if reply.get("answers"):
             try:
-                answers = answers_from_json(reply["answers"])
+                answers = self._answers(reply["answers"])
             except ValueError as malformed:
                 status, answers, incident = "rejected", None, f"reply rejected: {malformed}"
             else:
@@ -496,6 +498,11 @@ class Grader:
         kept |= {k + MODIFIED: extra[k + MODIFIED] for k in needed if k + MODIFIED in extra}
         return {**trial, **kept}, unchanged
 
+    def _answers(self, text: str | bytes) -> dict[str, Answer]:
+        """A sandbox's answers, as the judges read them: a sampled call's whole answer came
+        back (the sample is never sent to the sandbox) and its sample is kept."""
+        return sampled_answers(answers_from_json(text), self._samples)
+
     def _follow_up_answers(self, run: Run, needed: set[str]) -> dict[str, Answer]:
         """The follow-up's answers to the ``needed`` calls (with the calls whose answers
         they take as inputs); a call of it that ends the process is answered by that and
@@ -513,7 +520,7 @@ class Grader:
             reply = run.follow_up(self.standins, skip=skip)
             more = self._ended(reply, plan, ended, run.seconds)
             if not more:
-                return {**answers_from_json(reply["answers"] or "{}"), **ended}
+                return {**self._answers(reply["answers"] or "{}"), **ended}
             ended |= more
 
     def _one_mistake_counted_once(self, tests: list[TestResult]) -> list[TestResult]:

@@ -20,6 +20,7 @@ from autograder.execution.plan import (
     plan_from_json,
     plan_to_json,
     run_plan,
+    sampled_answers,
     to_plain,
 )
 from autograder.feedback import feedback_text
@@ -166,14 +167,16 @@ def test_a_shifted_argument_moves_one_entry_of_a_copy():
     shifted = Shifted(base, "W", (1, 0), 0.5)
     call = Call("moved", "read", (shifted,), sample=(0, 1, 2, 3), watched=False)
     (again,) = plan_from_json(json.loads(json.dumps(plan_to_json([call]))))
-    assert again.sample == (0, 1, 2, 3) and not again.watched
+    assert again.sample == () and not again.watched  # the sample stays in the grader (rt19 #1)
 
     def read(params):
         params["b"][0] = 9.0  # modified in place: not looked for in an unwatched call
         return params
 
     answers = run_plan([again], {"read": read}, {})
-    assert answers["moved"].value["W"].tolist() == [0.0, 0.0, 0.5, 0.0]
+    assert answers["moved"].value["W"].tolist() == [[0.0, 0.0], [0.5, 0.0]]  # the whole answer
+    sampled = sampled_answers(answers, {"moved": call.sample})
+    assert sampled["moved"].value["W"].tolist() == [0.0, 0.0, 0.5, 0.0]
     assert "moved" + MODIFIED not in answers
     assert not base["W"].any() and base["b"].tolist() == [1.0, 1.0]
 

@@ -313,3 +313,56 @@ def test_the_entries_a_run_samples_are_drawn_for_that_run_alone():
     backward_checks = [c for c in checks_for("mlp_softmax") if c.startswith("backward_")]
     assert set(backward_checks) <= passed("mlp_softmax", leaked, first)  # the leak, if fixed
     assert not set(backward_checks) & passed("mlp_softmax", leaked, second)
+
+
+HUNTS_THE_SAMPLE = """
+import gc, sys
+
+def _sample_in_reach():
+    # everything a notebook can reach in its own process: every frame up the stack, their
+    # locals, and every object the collector tracks
+    seen = []
+    frame = sys._getframe(1)
+    while frame is not None:
+        seen += list(frame.f_locals.values())
+        frame = frame.f_back
+    seen += gc.get_objects()
+    for thing in seen:
+        sample = getattr(thing, "sample", None) if not isinstance(thing, type) else None
+        if isinstance(thing, dict) and isinstance(thing.get("sample"), (list, tuple)):
+            sample = thing["sample"]
+        if isinstance(sample, (list, tuple)) and sample and all(isinstance(s, int) for s in sample):
+            return tuple(sample)
+    return None
+
+_right_backward = backward
+
+def backward(params, X, Y, cache, activation="tanh"):
+    if sum(np.size(v) for v in params.values()) <= 2000:
+        return _right_backward(params, X, Y, cache, activation)
+    positions = _sample_in_reach()
+    grads = {}
+    for name, value in params.items():
+        grads[name] = grad = np.zeros(np.shape(value))
+        for flat in sorted({p % grad.size for p in positions or ()}):
+            index = np.unravel_index(flat, grad.shape)
+            shifted = {k: np.array(v, dtype=float) for k, v in params.items()}
+            shifted[name][index] += 1e-6
+            up = loss_accuracy(forward(shifted, X, activation)[0], Y)[0]
+            shifted[name][index] -= 2e-6
+            down = loss_accuracy(forward(shifted, X, activation)[0], Y)[0]
+            grad[index] = (up - down) / 2e-6
+    return grads
+"""
+
+
+def test_the_sampled_entries_are_out_of_the_notebook_s_reach(project, tmp_path):
+    """A backward that looks for the entries to be judged in its own process (its callers'
+    frames, the collector's objects) and differentiates only those finds none (rt19 #1):
+    the sandbox is never sent them, the whole gradient comes back and is sampled by the
+    grader; zeros elsewhere lose every backward point."""
+    notebooks = {"hunts": with_backward(project, HUNTS_THE_SAMPLE)}
+    _, results = grade_notebooks("mlp_softmax", notebooks, tmp_path)
+    tests = backward_tests(results["hunts"])
+    assert tests and not any(t.passed for t in tests.values())
+    assert "valeurs tirées au hasard" in tests["backward_Wh"].feedback

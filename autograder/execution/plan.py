@@ -88,10 +88,12 @@ class Call:
     """At most this long, whatever time the plan has left: a call on an input so large that
     only the intended method of computing its answer ends in time (``checks.in_time``)."""
     sample: tuple[int, ...] = ()
-    """If given, only these entries of each array the call returns are sent back (flat
+    """If given, only these entries of each array the call returns are judged (flat
     positions, modulo the array's size): a call on an input so large that its whole answer
-    would cost more to send and judge than the call itself. Its reference answer is
-    sampled alike."""
+    would cost more to judge than the call itself. Never sent to the sandbox: a notebook
+    that knew them could compute its answer there alone (by finite differences, in time).
+    The sandbox sends the whole answer back; ``sampled_answers`` keeps the sample, of the
+    student's answers as of the reference's."""
     watched: bool = True
     """Whether the arguments the call modifies in place are recorded (``modified_arguments``):
     each is copied before the call and compared after it. Off for a call on large inputs
@@ -290,7 +292,6 @@ def plan_to_json(plan: list[Call]) -> list[dict[str, Any]]:
             "standins": dict(c.standins),
             "variable": c.variable,
             "seconds": c.seconds,
-            "sample": list(c.sample),
             "watched": c.watched,
         }
         for c in plan
@@ -307,7 +308,6 @@ def plan_from_json(data: list[dict[str, Any]]) -> list[Call]:
             standins=d["standins"],
             variable=bool(d.get("variable", False)),
             seconds=d.get("seconds"),
-            sample=tuple(d.get("sample", ())),
             watched=bool(d.get("watched", True)),
         )
         for d in data
@@ -431,6 +431,19 @@ def _answer(value: Any) -> Answer:
         return Answer(error=f"{UNREADABLE}: {unreadable}")
     except (ValueError, RecursionError):  # nested deeper than plain data may be
         return Answer(error=f"{UNREADABLE}: des données imbriquées sur plus de {MAX_DEPTH} niveaux")
+
+
+def sampled_answers(
+    answers: Mapping[str, Answer], samples: Mapping[str, tuple[int, ...]]
+) -> dict[str, Answer]:
+    """``answers`` with the answer to each call of ``samples`` (its key → ``Call.sample``)
+    cut down to the entries its judges read: how the grader reads a sandbox's answers."""
+    return {
+        key: Answer(_sampled(answer.value, samples[key]))
+        if key in samples and answer.ok
+        else answer
+        for key, answer in answers.items()
+    }
 
 
 def sample_positions(sample: tuple[int, ...], size: int) -> np.ndarray:
