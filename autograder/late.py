@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -115,7 +115,11 @@ class LatePolicy:
             return ON_TIME
         deadline = self.extension_for(student_id, members) or self.deadline
         zone = _zone(self.timezone) if self.timezone else self.deadline.tzinfo
-        seconds = (_aware(submitted_at, zone) - _aware(deadline, zone)).total_seconds()
+        # in UTC: two times of one zone subtract as wall clocks, an hour off across a
+        # change of daylight saving time
+        seconds = (
+            _aware(submitted_at, zone).astimezone(UTC) - _aware(deadline, zone).astimezone(UTC)
+        ).total_seconds()
         to_the_minute = not (deadline.second or deadline.microsecond)
         if seconds <= 0 or (to_the_minute and seconds < 60):
             return ON_TIME

@@ -158,3 +158,25 @@ def test_the_late_note_reads_in_minutes_hours_and_days_and_skips_nothing_to_take
     assert note(3 + 20 / 60, 8.0, "en") == "Submitted 3 h 20 min late: 10 % penalty, score 8 → 7.2."
     assert note(52.2, 8.0).startswith("Rendu avec 2 j 4 h 12 min de retard")
     assert note(5.0, 0.0) == "Rendu avec 5 h de retard (pénalité de 10 %)."
+
+
+@pytest.mark.parametrize(
+    ("deadline", "written_there", "written_in_utc", "late_by"),
+    [  # autumn: 02:00-03:00 happens twice on 25 Oct; spring: it never happens on 29 Mar
+        ("2026-10-24T23:59", "2026-10-25T09:00", "2026-10-25T08:00:00+00:00", 10 + 1 / 60),
+        ("2026-10-24T23:59", "2026-10-25T23:30", "2026-10-25T22:30:00+00:00", 24 + 31 / 60),
+        ("2026-03-28T23:59", "2026-03-29T03:10", "2026-03-29T01:10:00+00:00", 2 + 11 / 60),
+    ],
+)
+def test_a_delay_across_a_change_of_daylight_saving_time_is_the_time_that_passed(
+    deadline, written_there, written_in_utc, late_by
+):
+    """One instant, written in the course's zone without an offset or in UTC: one delay,
+    the hours that passed since the deadline (cycle19 #1: the wall clocks were subtracted,
+    an hour off across the change)."""
+    policy = LatePolicy(datetime.fromisoformat(deadline), 1.0, "hour", timezone="Europe/Paris")
+    there = policy.lateness("a", datetime.fromisoformat(written_there))
+    in_utc = policy.lateness("b", datetime.fromisoformat(written_in_utc))
+    assert there == in_utc
+    assert math.isclose(there.late_by_hours, late_by)
+    assert there.penalty_percent == math.ceil(late_by)
