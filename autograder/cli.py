@@ -65,8 +65,6 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    if args.out.exists() and not args.out.is_dir():
-        raise DlgradeError(f"{args.out}: exists and is not a folder; choose another --out")
     for path in args.submissions:
         if not Path(path).exists():
             raise DlgradeError(f"{path}: no such file or folder to grade")
@@ -333,7 +331,7 @@ def parser() -> argparse.ArgumentParser:
                          help="roster CSV (student_id and LMS identities), or the LMS's own "
                               "file: Canvas gradebook export, Blackboard Grade Center download, "
                               "Moodle grading worksheet")  # fmt: skip
-    command.add_argument("--out", type=Path, required=True)
+    command.add_argument("--out", type=Path, required=True, help="output folder")
     command.add_argument("--item", help="grade item name in the LMS (default: the roster LMS "
                                         "file's only item, else the folder name)")  # fmt: skip
     command.add_argument("--lms-id", default="", help="Canvas assignment id / Blackboard column id")
@@ -381,7 +379,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("assignment")
     command.add_argument("question")
     command.add_argument("submissions", nargs="+", type=Path)
-    command.add_argument("--out", type=Path, required=True)
+    command.add_argument("--out", type=Path, required=True, help="output folder")
     command.add_argument("--graded", type=Path,
                          help="the grading --out folder: students named as graded there (Moodle "
                               "worksheet, groups, --id-pattern)")  # fmt: skip
@@ -491,6 +489,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "course", None):
             _use_course(args.course, new=args.command == "new")
+        out = getattr(args, "out", None)  # every command's --out is a folder, never a file
+        if out is not None and out.exists() and not out.is_dir():
+            raise DlgradeError(f"{out}: exists and is not a folder; choose another --out")
         return args.run(args)
     except DlgradeError as error:
         print(f"dlgrade: {error}", file=sys.stderr)

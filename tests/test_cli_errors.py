@@ -292,3 +292,24 @@ def test_a_run_refused_once_its_class_is_read_prints_its_line_alone(tmp_path, pr
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"dlgrade: --groups {groups} was given to an earlier run")
     assert len(error.splitlines()) == 1 and "━" not in error
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--lms", "canvas", "--graded", "{graded}", "--out", "{file}"],
+        ["export", "--lms", "gradescope", "--graded", "{graded}", "--out", "{file}"],
+        ["manual", "export", "sgd_batch_size", "q4_conclusion", "{graded}", "--out", "{file}"],
+        ["demo", "--out", "{file}"],
+    ],
+)
+def test_every_out_that_is_a_file_is_one_line(tmp_path, command):
+    """Every command's --out is a folder (cycle19 #4: export and manual export ended in an
+    internal error)."""
+    (tmp_path / "a_file").write_text("kept")
+    given = [c.format(graded=tmp_path, file=tmp_path / "a_file") for c in command]
+    main = [sys.executable, "-m", "autograder", *given]
+    finished = subprocess.run(main, capture_output=True, text=True)
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr == f"dlgrade: {tmp_path / 'a_file'}: exists and is not a folder; choose another --out\n"
+    assert (tmp_path / "a_file").read_text() == "kept"
