@@ -946,10 +946,14 @@ def _identified(submission: Submission, intake: Intake, problems: list[Problem])
 
 
 def _mapped(submission: Submission, intake: Intake, problems: list[Problem]) -> Submission:
-    """``submission`` (``_identified``) with the groups and times the instructor's files give."""
+    """``submission`` (``_identified``) with the groups and times the instructor's files give.
+    Its time is that of whoever sent it, else of the group it counts for: never another
+    member's, which would make the group's time, and the notebook kept among several,
+    depend on the order of the groups file's rows."""
+    senders = (submission.student_id, *submission.members)
     if intake.groups:
         submission = _grouped(submission, intake.groups, problems)
-    people = (submission.student_id, *submission.members)
+    people = (*senders, submission.student_id)
     listed = next((intake.times[p] for p in people if p in intake.times), None)
     if listed is not None:
         submission = replace(submission, submitted_at=listed, time_source="csv")

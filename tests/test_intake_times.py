@@ -344,6 +344,25 @@ def test_a_times_file_with_two_times_for_one_student_is_refused(tmp_path):
     )
 
 
+@pytest.mark.parametrize("rows", ["G1,alice\nG1,bob\n", "G1,bob\nG1,alice\n"])
+def test_a_group_s_notebook_and_time_are_its_sender_s_whatever_the_rows_order(tmp_path, rows):
+    """Two members sent a notebook, each with a time in --times: the newer one is kept, with
+    its own time, in either order of the groups file (cycle19 #2: alice's on-time notebook
+    was kept and given bob's late time when bob's row came first)."""
+    folder = write_tree(tmp_path / "class", {
+        "alice.ipynb": notebook_bytes(), "bob.ipynb": notebook_bytes() + b" "})  # fmt: skip
+    times = tmp_path / "times.csv"
+    times.write_text(
+        "student_id,submitted_at\nalice,2026-10-24T20:00:00+02:00\nbob,2026-10-26T10:00:00+01:00\n"
+    )
+    groups = tmp_path / "groups.csv"
+    groups.write_text("group,student_id\n" + rows)
+    [kept], problems = collect([folder], Intake.read(times=times, groups=groups))
+    assert kept.origin.endswith("bob.ipynb")
+    assert kept.submitted_at == datetime.fromisoformat("2026-10-26T10:00:00+01:00")
+    assert any("kept: submitted later" in p.message for p in problems)
+
+
 def test_times_for_students_without_a_notebook_are_reported(tmp_path):
     """A mistyped id in --times would leave the real student without a time: say so."""
     folder = write_tree(tmp_path / "class", {"alice.ipynb": notebook_bytes()})
