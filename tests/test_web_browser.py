@@ -202,3 +202,26 @@ def test_an_instructor_hand_grades_sets_a_late_policy_releases_and_exports(
     student.goto(f"{server}/attempts/{attempt}")
     assert "Bien vu (2)" in student.content()
     assert student.inner_text("#score") == f"{late:g}".replace(".", ",")
+
+
+def test_no_formula_in_an_answer_pushes_the_grading_form_out_of_reach(
+    app, server, browser, project
+):
+    """\\rule of 100,000 em in a written answer (rt19 #4): KaTeX caps what a student's
+    formula may size, and the points field stays on the first screen."""
+    from autograder.manual import manual_question, template_answer
+
+    from .test_web_grading import signed_in, submit
+
+    notebook = correct_notebook(project, ASSIGNMENT)
+    invitation = template_answer(ASSIGNMENT, manual_question(ASSIGNMENT, "q1"))
+    cell = next(c for c in notebook.cells if c.source.strip() == invitation)
+    cell.source = "Voir $$\\rule{100000em}{100000em}$$ et $\\rule{5000em}{2em}$."
+    submit(signed_in(app, "alice"), notebook_bytes(notebook))
+    app.state.worker.grade_queued()
+    page = sign_in(browser, server, "prof")
+    page.goto(f"{server}/instructor/assignments/{ASSIGNMENT}/manual/q1")
+    page.wait_for_selector(".math.drawn")
+    top = page.evaluate("document.querySelector('input[name=points]').getBoundingClientRect().top")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert top < 2000 and width < 2600, (top, width)

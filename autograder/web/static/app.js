@@ -127,13 +127,16 @@ function handGrading(form) {
 }
 
 // LaTeX of answers and rubrics (kept as written in .math spans by the server): drawn by
-// KaTeX where the page loads it; KaTeX's own rules forbid links and HTML in formulas.
+// KaTeX where the page loads it; KaTeX's own rules forbid links and HTML in formulas. A
+// size a student writes (\rule{1e5em}{1e5em}) is capped, as are macro expansions: no
+// answer pushes the grading form out of reach or stalls the page.
+const MATH = { throwOnError: false, trust: false, maxSize: 20, maxExpand: 200 };
 function drawMath() {
   if (!window.katex) return;
   document.querySelectorAll(".math").forEach((span) => {
     const display = span.textContent.startsWith("$$");
     const source = span.textContent.slice(display ? 2 : 1, display ? -2 : -1);
-    window.katex.render(source, span, { displayMode: display, throwOnError: false, trust: false });
+    window.katex.render(source, span, { ...MATH, displayMode: display });
     span.classList.add("drawn");
   });
 }
