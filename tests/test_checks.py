@@ -133,6 +133,8 @@ def test_answers_round_trip_and_reject_malformed_data():
         {"__array__": {"shape": [1.0], "float64": one_number}},
         {"__array__": {"shape": [1], "float64": one_number, "dtype": "f8"}},
         {"__pickle__": "x"},
+        10**3999,  # beyond a float64: the judges could not read it (rt19 #6)
+        {"__tuple__": [1, -(2**64)]},
     ]:
         good = {"value": 1.0, "error": None}
         text = json.dumps({"k": {"value": bad_value, "error": None}, "m": good})

@@ -173,6 +173,8 @@ def from_plain(data: Any, depth: int = 0) -> Any:
     kind = type(data)
     if kind is str:
         return encodable(data)
+    if kind is int and not -(2**63) < data < 2**63:  # never sent by ``to_plain``
+        raise ValueError("an integer beyond 64 bits")
     if kind in _JSON_SCALARS:
         return data
     if depth > MAX_DEPTH:
