@@ -13,13 +13,16 @@ from autograder.late import load_policy
 from autograder.messages import texts
 from autograder.web.store import now
 
+from .conftest import notebook_with
 from .test_web import (  # noqa: F401  (fixtures)
     ASSIGNMENT,
     alice_graded_fixture,
     app_fixture,
     config_fixture,
+    notebook_bytes,
     post,
     signed_in,
+    submit,
 )
 
 CLASS = f"/instructor/assignments/{ASSIGNMENT}"
@@ -242,7 +245,12 @@ def test_points_on_appeal_and_an_excusal_are_given_on_the_student_s_page(app, al
     }
     assert "Dispensé·e de ce devoir : certificat médical" in prof.get(page).text
     assert "certificat médical" in alice.get(f"/attempts/{alice_graded}").text
+    bob = signed_in(app, "bob")  # a classmate with a grade: the column holds numbers
+    submit(bob, notebook_bytes(notebook_with(["x = 1"], ASSIGNMENT)))
+    app.state.worker.grade_queued()
     table = prof.get(CLASS)  # the class table has no total for her, and says why
     assert table.status_code == 200 and "dispensé·e" in table.text
+    row = re.search(r"<tr><td><a [^>]*/students/alice\">.*?</tr>", table.text, re.S).group(0)
+    assert "nan" not in row and "<td class=\"num\">–</td>" in row, row  # cycle19 #7
     assert post(prof, f"{CLASS}/excuse", {"student": "alice", "undo": "1"}).status_code == 303
     assert book.excused(ASSIGNMENT) == {}

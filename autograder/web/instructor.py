@@ -256,7 +256,7 @@ def class_view(request: Request, name: str) -> dict:
         penalty = grade.lateness.penalty_percent if grade else 0
         if problem and record["student_id"] in problem.students:
             late = text(request, "time_unknown")
-        elif grade and grade.lateness.late:
+        elif grade and grade.lateness.late and not grade.excused:  # no grade, no penalty
             late = f"−{number_text(penalty, lang)} %" if penalty else "0 %"
         else:
             late = ""
@@ -267,11 +267,11 @@ def class_view(request: Request, name: str) -> dict:
                 or results.get(record["student_id"], {}).get("student_name")
                 or "",
                 "scores": [record[q] for q in questions],
-                "total": record["score"],
+                "total": None if grade is None or grade.excused else record["score"],
                 "max": record["max_score"],
                 "status": record["status"],
                 "late": late,
-                "late_note": grade.late_note(lang) if grade else "",
+                "late_note": grade.late_note(lang) if grade and not grade.excused else "",
             }
         )
     success = [(q, _full_marks_share(table[q], maxima.get(q, 0))) for q in questions]
