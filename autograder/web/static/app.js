@@ -130,7 +130,7 @@ function handGrading(form) {
 // KaTeX where the page loads it; KaTeX's own rules forbid links and HTML in formulas. A
 // size a student writes (\rule{1e5em}{1e5em}) is capped, as are macro expansions: no
 // answer pushes the grading form out of reach or stalls the page.
-const MATH = { throwOnError: false, trust: false, maxSize: 20, maxExpand: 200 };
+const MATH = { throwOnError: false, trust: false, maxSize: 10, maxExpand: 200 };
 function drawMath() {
   if (!window.katex) return;
   document.querySelectorAll(".math").forEach((span) => {
