@@ -62,6 +62,11 @@ def train(params, X, Y, lr, batch_size, epochs, rng, activation="tanh"):
     return params, history
 """
 
+MLP_RIGHT_TRAIN = MLP_TRAIN.format(
+    before="pass", each_epoch="perm = rng.permutation(len(X))", batch="perm[s:s + batch_size]"
+)
+"""The contract's loop, to be made wrong in one place."""
+
 MINICONV_TRAIN = """
 def train(X, Y, W0, alpha, rng, max_iter=1000, tol=1e-6):
     W, losses = np.array(W0, dtype=float), []
@@ -340,9 +345,7 @@ def backward(W, x, y):
     "one_epoch_too_few": (
         "mlp_softmax",
         [
-            MLP_TRAIN.format(
-                before="pass", each_epoch="perm = rng.permutation(len(X))", batch="perm[s:s + batch_size]"
-            ).replace("range(epochs)", "range(1, epochs)")
+            MLP_RIGHT_TRAIN.replace("range(epochs)", "range(1, epochs)")
         ],
         {"train_params", "train_history"},
         "epochs_off_by_one",
@@ -350,9 +353,7 @@ def backward(W, x, y):
     "one_epoch_too_many": (
         "mlp_softmax",
         [
-            MLP_TRAIN.format(
-                before="pass", each_epoch="perm = rng.permutation(len(X))", batch="perm[s:s + batch_size]"
-            ).replace("range(epochs)", "range(epochs + 1)")
+            MLP_RIGHT_TRAIN.replace("range(epochs)", "range(epochs + 1)")
         ],
         {"train_params", "train_history"},
         "epochs_off_by_one",
